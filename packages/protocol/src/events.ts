@@ -1,0 +1,63 @@
+// socket.io event maps. Browser <-> gateway on the default namespace, worker <-> gateway on
+// WORKER_NAMESPACE. Every payload crossing a trust boundary is checked with validate.ts.
+import type { JupyterMessage, KernelStatus } from "./jupyter";
+
+export const WORKER_NAMESPACE = "/worker";
+
+export type Ack<T = object> = (result: ({ ok: true } & T) | { ok: false; error: string }) => void;
+
+export interface KernelStatusEvent {
+  notebookId: string;
+  status: KernelStatus;
+  /** Why the kernel is dead or disconnected, in words a user can act on. */
+  reason?: string;
+}
+
+export interface BrowserToGateway {
+  "notebook:open": (p: { notebookId: string }, ack: Ack<{ status: KernelStatus }>) => void;
+  "kernel:send": (p: { notebookId: string; message: JupyterMessage }, ack: Ack) => void;
+  "kernel:interrupt": (p: { notebookId: string }, ack: Ack) => void;
+  "kernel:restart": (p: { notebookId: string }, ack: Ack) => void;
+}
+
+export interface GatewayToBrowser {
+  "kernel:message": (p: { notebookId: string; message: JupyterMessage }) => void;
+  "kernel:status": (p: KernelStatusEvent) => void;
+  "workers:count": (p: { connected: number }) => void;
+}
+
+export interface WorkerResources {
+  cpus: number;
+  memoryBytes: number;
+  gpus: string[];
+}
+
+export interface WorkerAuth {
+  secret: string;
+  workerId: string;
+  resources: WorkerResources;
+}
+
+export interface SessionLimits {
+  memoryBytes: number;
+  pids: number;
+}
+
+export interface StartSession {
+  sessionId: string;
+  notebookId: string;
+  image: string;
+  limits: SessionLimits;
+}
+
+export interface GatewayToWorker {
+  "session:start": (p: StartSession, ack: Ack) => void;
+  "session:send": (p: { sessionId: string; message: JupyterMessage }) => void;
+  "session:interrupt": (p: { sessionId: string }) => void;
+  "session:stop": (p: { sessionId: string }, ack: Ack) => void;
+}
+
+export interface WorkerToGateway {
+  "session:message": (p: { sessionId: string; message: JupyterMessage }) => void;
+  "session:status": (p: { sessionId: string; status: KernelStatus; reason?: string }) => void;
+}

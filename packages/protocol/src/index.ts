@@ -1,0 +1,6 @@
+export * from "./jupyter";
+export * from "./notebook";
+export * from "./events";
+export * from "./outputs";
+export * from "./validate";
+export * from "./framing";

@@ -1,0 +1,40 @@
+// The notebook as the HTTP API serves it. Cells and outputs follow nbformat 4 so import/export
+// is a mapping, not a translation.
+import type { MimeBundle } from "./jupyter";
+
+export type Output =
+  | { output_type: "stream"; name: "stdout" | "stderr"; text: string }
+  | { output_type: "display_data"; data: MimeBundle; metadata: Record<string, unknown>; display_id?: string }
+  | { output_type: "execute_result"; data: MimeBundle; metadata: Record<string, unknown>; execution_count: number | null; display_id?: string }
+  | { output_type: "error"; ename: string; evalue: string; traceback: string[] };
+
+export type CellType = "code" | "markdown";
+
+export interface Cell {
+  id: string;
+  cell_type: CellType;
+  source: string;
+  outputs: Output[];
+  execution_count: number | null;
+  metadata: Record<string, unknown>;
+}
+
+export interface NotebookSummary {
+  id: string;
+  title: string;
+  updatedAt: string;
+  lastRunAt: string | null;
+}
+
+export interface Notebook extends NotebookSummary {
+  userId: string;
+  createdAt: string;
+  cells: Cell[];
+}
+
+/** What the browser saves: structure and sources. Outputs belong to the gateway, which records
+ * them as the kernel produces them, so a save never overwrites output that arrived meanwhile. */
+export interface NotebookUpdate {
+  title?: string;
+  cells?: Array<Pick<Cell, "id" | "cell_type" | "source"> & { metadata?: Record<string, unknown> }>;
+}

@@ -1,0 +1,71 @@
+// Runtime checks for everything that crosses a trust boundary (browser, worker, sandbox).
+// A payload that fails is rejected with a reason; it never crashes the receiver.
+import { z } from "zod";
+import type { JupyterMessage } from "./jupyter";
+import type { NotebookUpdate } from "./notebook";
+
+const header = z.object({
+  msg_id: z.string().min(1),
+  msg_type: z.string().min(1),
+  session: z.string(),
+  username: z.string(),
+  date: z.string(),
+  version: z.string(),
+});
+
+export const jupyterMessageSchema = z.object({
+  header,
+  parent_header: z.union([header.partial(), z.object({}).passthrough()]),
+  metadata: z.record(z.string(), z.unknown()),
+  content: z.record(z.string(), z.unknown()),
+  channel: z.enum(["shell", "iopub", "stdin", "control"]),
+  buffers: z.array(z.string()).optional(),
+});
+
+/** Messages a browser may send to a kernel. Anything else (e.g. forged iopub) is refused. */
+export const BROWSER_MSG_TYPES = new Set([
+  "execute_request", "complete_request", "inspect_request", "is_complete_request",
+  "kernel_info_request", "history_request", "input_reply", "comm_info_request",
+]);
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
+
+function check<T>(schema: z.ZodType, value: unknown): Result<T> {
+  const r = schema.safeParse(value);
+  if (r.success) return { ok: true, value: r.data as T };
+  const issue = r.error.issues[0];
+  return { ok: false, error: `${issue?.path.join(".") || "message"}: ${issue?.message ?? "invalid"}` };
+}
+
+export function validateJupyterMessage(value: unknown): Result<JupyterMessage> {
+  return check<JupyterMessage>(jupyterMessageSchema, value);
+}
+
+export function validateBrowserMessage(value: unknown): Result<JupyterMessage> {
+  const r = validateJupyterMessage(value);
+  if (!r.ok) return r;
+  if (!BROWSER_MSG_TYPES.has(r.value.header.msg_type)) {
+    return { ok: false, error: `msg_type ${r.value.header.msg_type} may not be sent by a browser` };
+  }
+  return r;
+}
+
+export const notebookIdSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
+
+const notebookUpdateSchema = z.object({
+  title: z.string().max(500).optional(),
+  cells: z.array(z.object({
+    id: z.string().min(1).max(64),
+    cell_type: z.enum(["code", "markdown"]),
+    source: z.string().max(5_000_000),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+  })).max(20_000).optional(),
+});
+
+export function validateNotebookUpdate(value: unknown): Result<NotebookUpdate> {
+  return check<NotebookUpdate>(notebookUpdateSchema, value);
+}
+
+export function validateNotebookId(value: unknown): Result<string> {
+  return check<string>(notebookIdSchema, value);
+}
