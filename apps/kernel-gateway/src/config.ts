@@ -1,0 +1,34 @@
+// Gateway settings from the environment, with the embedded single-machine defaults.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+export interface GatewayConfig {
+  host: string;
+  port: number;
+  home: string;
+  webDir: string;
+  /** Fixed token (tests, deployments); otherwise one is generated and kept in CELLAR_HOME. */
+  token?: string;
+  workerSecret?: string;
+  /** Default per-sandbox limits handed to workers. */
+  sessionMemoryBytes: number;
+  sessionPids: number;
+  /** How long a kernel may take to start before the notebook is told it failed. */
+  kernelStartTimeoutMs: number;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  return {
+    host: env.CELLAR_HOST ?? "127.0.0.1",
+    port: Number(env.CELLAR_PORT ?? 8800),
+    home: path.resolve(env.CELLAR_HOME ?? path.join(repoRoot, ".cellar")),
+    webDir: path.resolve(env.CELLAR_WEB_DIR ?? path.join(repoRoot, "apps/web/out")),
+    token: env.CELLAR_TOKEN || undefined,
+    workerSecret: env.CELLAR_WORKER_SECRET || undefined,
+    sessionMemoryBytes: Number(env.CELLAR_SESSION_MEMORY_MB ?? 4096) * 1024 * 1024,
+    sessionPids: Number(env.CELLAR_SESSION_PIDS ?? 512),
+    kernelStartTimeoutMs: Number(env.CELLAR_KERNEL_START_TIMEOUT_MS ?? 60_000),
+  };
+}

@@ -1,0 +1,62 @@
+// Composes the gateway: HTTP (login, API, web app), browser sockets, worker sockets, kernels.
+import type http from "node:http";
+import { Server } from "socket.io";
+import { WORKER_NAMESPACE, type GatewayToWorker, type WorkerToGateway } from "@cellar/protocol";
+import type { GatewayConfig } from "./config";
+import { createHttpServer } from "./http/http-server";
+import type { NotebookApiStore } from "./http/notebooks-api";
+import { isAuthorized } from "./http/auth";
+import { KernelManager, type RunRecorder } from "./kernels/kernel-manager";
+import { attachBrowserSockets, notebookRoom, type BrowserServer } from "./sockets/browser-sockets";
+import { attachWorkerSockets } from "./sockets/worker-sockets";
+import { WorkerPool } from "./workers/worker-pool";
+
+export interface GatewayStore extends NotebookApiStore, RunRecorder {}
+
+export interface Gateway {
+  server: http.Server;
+  kernels: KernelManager;
+  listen(): Promise<{ port: number }>;
+  close(): Promise<void>;
+}
+
+export function createGateway(opts: {
+  config: GatewayConfig; store: GatewayStore; userId: string; token: string; workerSecret: string;
+}): Gateway {
+  const { config, store } = opts;
+  const pool = new WorkerPool();
+  const server = createHttpServer({
+    token: opts.token, webDir: config.webDir, store, userId: opts.userId, workers: () => pool.list(),
+  });
+  // Short ping so a vanished worker is noticed within seconds, not the default ~45 s.
+  const io: BrowserServer = new Server(server, { pingInterval: 2000, pingTimeout: 3000, maxHttpBufferSize: 64 * 1024 * 1024 });
+  io.use((socket, next) => (isAuthorized(socket.request, opts.token) ? next() : next(new Error("unauthorized"))));
+
+  const kernels = new KernelManager({
+    pool, store,
+    emit: (notebookId, event, payload) => (io.to(notebookRoom(notebookId)).emit as any)(event, payload),
+    limits: { memoryBytes: config.sessionMemoryBytes, pids: config.sessionPids },
+    startTimeoutMs: config.kernelStartTimeoutMs,
+  });
+  attachBrowserSockets(io, { kernels, pool, notebookExists: async (id) => (await store.get(id)) !== null });
+  attachWorkerSockets(io.of(WORKER_NAMESPACE) as any as import("socket.io").Namespace<WorkerToGateway, GatewayToWorker>, {
+    pool, kernels, workerSecret: opts.workerSecret,
+    onCountChange: () => io.emit("workers:count", { connected: pool.count }),
+  });
+
+  return {
+    server,
+    kernels,
+    listen: () => new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.host, () => {
+        const addr = server.address();
+        resolve({ port: typeof addr === "object" && addr ? addr.port : config.port });
+      });
+    }),
+    close: async () => {
+      await kernels.shutdown();
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+    },
+  };
+}

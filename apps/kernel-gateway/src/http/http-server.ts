@@ -1,0 +1,51 @@
+// The one HTTP entry point: login by token, then the API, then the static web app. Everything
+// except the health check needs the token or its cookie.
+import http from "node:http";
+import sirv from "sirv";
+import { isAuthorized, sessionCookie } from "./auth";
+import { handleNotebooksApi, HttpError, sendJson, type NotebookApiStore } from "./notebooks-api";
+
+export interface HttpDeps {
+  token: string;
+  webDir: string;
+  store: NotebookApiStore;
+  userId: string;
+  workers(): unknown;
+}
+
+export function createHttpServer(deps: HttpDeps): http.Server {
+  const serveWeb = sirv(deps.webDir, { dev: false, etag: true, extensions: ["html"] });
+
+  return http.createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? "/", "http://x");
+      if (url.pathname === "/api/health") return void sendJson(res, 200, { ok: true });
+      // socket.io authenticates its own handshakes (see sockets/); never answer them here.
+      if (url.pathname.startsWith("/socket.io/")) return;
+
+      if (!isAuthorized(req, deps.token)) {
+        if (url.pathname.startsWith("/api/")) return void sendJson(res, 401, { error: "Missing or invalid token" });
+        res.writeHead(401, { "content-type": "text/html; charset=utf-8" });
+        return void res.end("<!doctype html><title>Cellar</title><p>Open Cellar with the URL (including <code>?token=…</code>) printed by <code>npm start</code>.</p>");
+      }
+      // The token in a URL becomes a cookie, and is then dropped from the address bar.
+      if (url.searchParams.has("token")) {
+        url.searchParams.delete("token");
+        res.writeHead(302, { "set-cookie": sessionCookie(deps.token), location: url.pathname + url.search });
+        return void res.end();
+      }
+      if (url.pathname === "/api/workers") return void sendJson(res, 200, deps.workers());
+      if (await handleNotebooksApi(req, res, deps.store, deps.userId)) return;
+      if (url.pathname.startsWith("/api/")) return void sendJson(res, 404, { error: "Not found" });
+      serveWeb(req, res, () => {
+        res.writeHead(404, { "content-type": "text/plain" });
+        res.end("Not found");
+      });
+    } catch (err) {
+      if (err instanceof HttpError) return void sendJson(res, err.status, { error: err.message });
+      console.error("gateway: request failed:", err);
+      if (!res.headersSent) sendJson(res, 500, { error: "Internal error" });
+      else res.end();
+    }
+  });
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import { executeRequest, makeMessage, type JupyterMessage, type Output } from "@cellar/protocol";
+import { KernelManager } from "./kernel-manager";
+import { WorkerPool, type WorkerSocket } from "../workers/worker-pool";
+
+/** Stands in for a worker's socket: records what the gateway asks of the worker. */
+function fakeWorkerSocket() {
+  const sent: Array<{ event: string; payload: any }> = [];
+  const socket = {
+    emit(event: string, payload: any, ack?: (r: unknown) => void) {
+      sent.push({ event, payload });
+      ack?.({ ok: true });
+      return true;
+    },
+  } as unknown as WorkerSocket;
+  return { socket, sent };
+}
+
+function setup({ withWorker = true } = {}) {
+  const pool = new WorkerPool();
+  const worker = fakeWorkerSocket();
+  if (withWorker) pool.add("w1", worker.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
+  const events: Array<{ event: string; payload: any }> = [];
+  const saved: Array<{ cellId: string; outputs: Output[]; count: number | null }> = [];
+  const store = {
+    saveCellOutputs: async (_nb: string, cellId: string, outputs: Output[], count: number | null) => { saved.push({ cellId, outputs, count }); },
+    markRun: async () => {},
+  };
+  const kernels = new KernelManager({
+    pool, store, emit: (_nb, event, payload) => events.push({ event, payload }),
+    limits: { memoryBytes: 1 << 30, pids: 100 }, startTimeoutMs: 60_000,
+  });
+  const sessionId = () => worker.sent.find((s) => s.event === "session:start")!.payload.sessionId as string;
+  return { pool, worker, kernels, events, saved, sessionId };
+}
+
+const iopub = (type: string, content: object, parent: JupyterMessage) => makeMessage(type, content, { channel: "iopub", parent });
+
+describe("KernelManager", () => {
+  it("starts a kernel on a worker when a notebook opens and reports its status", () => {
+    const t = setup();
+    expect(t.kernels.ensureKernel("nb1")).toBe("starting");
+    t.kernels.onWorkerStatus(t.sessionId(), "idle");
+    expect(t.kernels.status("nb1")).toEqual({ status: "idle", reason: undefined });
+    expect(t.events.map((e) => e.payload.status).filter(Boolean)).toEqual(["starting", "idle"]);
+    expect(t.kernels.ensureKernel("nb1")).toBe("idle");
+    expect(t.worker.sent.filter((s) => s.event === "session:start")).toHaveLength(1);
+  });
+
+  it("says no worker is connected instead of hanging, and starts when one joins", () => {
+    const t = setup({ withWorker: false });
+    expect(t.kernels.ensureKernel("nb1")).toBe("disconnected");
+    expect(t.kernels.status("nb1")?.reason).toMatch(/No worker/);
+    t.pool.add("w1", t.worker.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
+    t.kernels.onWorkerAdded();
+    expect(t.kernels.status("nb1")?.status).toBe("starting");
+  });
+
+  it("attributes outputs to the cell that ran and persists them on execute_reply", async () => {
+    const t = setup();
+    t.kernels.ensureKernel("nb1");
+    const req = executeRequest("print(1+1)", { cellId: "cell-a" });
+    expect(t.kernels.send("nb1", req)).toEqual({ ok: true });
+    t.kernels.onWorkerMessage(t.sessionId(), iopub("execute_input", { code: "print(1+1)", execution_count: 1 }, req));
+    t.kernels.onWorkerMessage(t.sessionId(), iopub("stream", { name: "stdout", text: "2\n" }, req));
+    t.kernels.onWorkerMessage(t.sessionId(), makeMessage("execute_reply", { status: "ok", execution_count: 1 }, { parent: req }));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(t.saved.at(-1)).toEqual({ cellId: "cell-a", outputs: [{ output_type: "stream", name: "stdout", text: "2\n" }], count: 1 });
+    expect(t.events.filter((e) => e.event === "kernel:message")).toHaveLength(3);
+  });
+
+  it("stops relaying a cell's flood once its output is truncated", () => {
+    const t = setup();
+    t.kernels.ensureKernel("nb1");
+    const req = executeRequest("flood", { cellId: "c" });
+    t.kernels.send("nb1", req);
+    const line = "x".repeat(1_000_000);
+    for (let i = 0; i < 10; i++) t.kernels.onWorkerMessage(t.sessionId(), iopub("stream", { name: "stdout", text: line }, req));
+    // 2 MB limit: two chunks fit, the third truncates (and is relayed so the browser shows the note), the rest are dropped.
+    expect(t.events.filter((e) => e.event === "kernel:message")).toHaveLength(3);
+  });
+
+  it("marks kernels dead with a reason when their worker disconnects", () => {
+    const t = setup();
+    t.kernels.ensureKernel("nb1");
+    t.kernels.onWorkerLost(t.pool.remove("w1", t.worker.socket));
+    expect(t.kernels.status("nb1")).toMatchObject({ status: "dead", reason: expect.stringMatching(/worker .* disconnected/) });
+    expect(t.kernels.send("nb1", executeRequest("1"))).toMatchObject({ ok: false });
+  });
+
+  it("restart replaces the session with a fresh one", async () => {
+    const t = setup();
+    t.kernels.ensureKernel("nb1");
+    const first = t.sessionId();
+    await t.kernels.restart("nb1");
+    const starts = t.worker.sent.filter((s) => s.event === "session:start");
+    expect(starts).toHaveLength(2);
+    expect(starts[1].payload.sessionId).not.toBe(first);
+    expect(t.worker.sent.some((s) => s.event === "session:stop" && s.payload.sessionId === first)).toBe(true);
+    // Messages from the old session no longer reach the notebook.
+    const before = t.events.length;
+    t.kernels.onWorkerStatus(first, "dead", "old");
+    expect(t.events.length).toBe(before);
+  });
+});

@@ -1,0 +1,196 @@
+// One kernel per open notebook: places it on a worker, relays messages both ways, tracks its
+// status, and records outputs. The only place that knows which worker holds which notebook.
+import { randomUUID } from "node:crypto";
+import type { GatewayToBrowser, JupyterMessage, KernelStatus, SessionLimits } from "@cellar/protocol";
+import type { WorkerPool } from "../workers/worker-pool";
+import { CellOutputRecorder, type OutputSink } from "./cell-output-recorder";
+
+export interface RunRecorder extends OutputSink {
+  markRun(notebookId: string): Promise<void>;
+}
+
+type Emit = <E extends keyof GatewayToBrowser>(notebookId: string, event: E, payload: Parameters<GatewayToBrowser[E]>[0]) => void;
+
+interface KernelSession {
+  sessionId: string;
+  notebookId: string;
+  workerId: string | null;
+  status: KernelStatus;
+  reason?: string;
+  /** execute_request msg_id -> cell id, to attribute outputs. */
+  requests: Map<string, string>;
+  recorder: CellOutputRecorder;
+  startTimer?: NodeJS.Timeout;
+}
+
+export interface KernelManagerOptions {
+  pool: WorkerPool;
+  store: RunRecorder;
+  emit: Emit;
+  limits: SessionLimits;
+  image?: string;
+  startTimeoutMs: number;
+}
+
+export type SendResult = { ok: true } | { ok: false; error: string };
+
+export class KernelManager {
+  private byNotebook = new Map<string, KernelSession>();
+  private bySession = new Map<string, KernelSession>();
+
+  constructor(private readonly opts: KernelManagerOptions) {}
+
+  status(notebookId: string): { status: KernelStatus; reason?: string } | undefined {
+    const k = this.byNotebook.get(notebookId);
+    return k && { status: k.status, reason: k.reason };
+  }
+
+  /** Starts a kernel for the notebook unless it has a live one. A dead kernel stays dead until
+   * the user restarts it, so they can read why it died. */
+  ensureKernel(notebookId: string): KernelStatus {
+    const existing = this.byNotebook.get(notebookId);
+    if (existing && existing.status !== "disconnected") return existing.status;
+    return this.start(notebookId).status;
+  }
+
+  send(notebookId: string, msg: JupyterMessage): SendResult {
+    const k = this.byNotebook.get(notebookId);
+    if (!k || !k.workerId) return { ok: false, error: "The notebook has no kernel; restart it." };
+    if (k.status === "dead") return { ok: false, error: "The kernel is dead; restart it to run code." };
+    const worker = this.opts.pool.get(k.workerId);
+    if (!worker) return { ok: false, error: "The kernel's worker is gone; restart the kernel." };
+    if (msg.header.msg_type === "execute_request") {
+      const cellId = msg.metadata.cellId;
+      if (typeof cellId === "string") {
+        k.requests.set(msg.header.msg_id, cellId);
+        k.recorder.begin(cellId);
+      }
+      this.opts.store.markRun(notebookId).catch((e) => console.error("gateway: markRun failed:", e));
+    }
+    worker.socket.emit("session:send", { sessionId: k.sessionId, message: msg });
+    return { ok: true };
+  }
+
+  interrupt(notebookId: string): SendResult {
+    const k = this.byNotebook.get(notebookId);
+    const worker = k?.workerId ? this.opts.pool.get(k.workerId) : undefined;
+    if (!k || !worker) return { ok: false, error: "No running kernel to interrupt." };
+    worker.socket.emit("session:interrupt", { sessionId: k.sessionId });
+    return { ok: true };
+  }
+
+  async restart(notebookId: string): Promise<SendResult> {
+    const old = this.byNotebook.get(notebookId);
+    if (old) {
+      this.setStatus(old, "restarting");
+      await this.stopSession(old);
+    }
+    this.start(notebookId);
+    return { ok: true };
+  }
+
+  onWorkerMessage(sessionId: string, msg: JupyterMessage): void {
+    const k = this.bySession.get(sessionId);
+    if (!k) return;
+    const parentId = msg.parent_header?.msg_id;
+    const cellId = parentId ? k.requests.get(parentId) : undefined;
+    let relay = true;
+    if (cellId) {
+      relay = k.recorder.record(cellId, msg);
+      if (msg.header.msg_type === "execute_reply") {
+        k.requests.delete(parentId!);
+        void k.recorder.flush(cellId);
+      }
+    }
+    if (relay) this.opts.emit(k.notebookId, "kernel:message", { notebookId: k.notebookId, message: msg });
+  }
+
+  onWorkerStatus(sessionId: string, status: KernelStatus, reason?: string): void {
+    const k = this.bySession.get(sessionId);
+    if (!k) return;
+    if (status !== "starting") clearTimeout(k.startTimer);
+    this.setStatus(k, status, reason);
+    if (status === "dead") void k.recorder.flush();
+  }
+
+  /** A worker disconnected: its kernels are gone with it. */
+  onWorkerLost(sessionIds: string[]): void {
+    for (const id of sessionIds) {
+      const k = this.bySession.get(id);
+      if (!k) continue;
+      k.workerId = null;
+      this.setStatus(k, "dead", "The worker running this kernel disconnected. Restart to get a new kernel.");
+    }
+  }
+
+  /** A worker joined: kernels that were waiting for one start now. */
+  onWorkerAdded(): void {
+    for (const k of this.byNotebook.values()) if (k.status === "disconnected") this.start(k.notebookId);
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.byNotebook.values()].map((k) => this.stopSession(k)));
+  }
+
+  private start(notebookId: string): KernelSession {
+    const previous = this.byNotebook.get(notebookId);
+    if (previous) this.forget(previous);
+    const k: KernelSession = {
+      // Starts out "disconnected" so the first real status is always announced.
+      sessionId: randomUUID(), notebookId, workerId: null, status: "disconnected", requests: new Map(),
+      recorder: new CellOutputRecorder(notebookId, this.opts.store),
+    };
+    this.byNotebook.set(notebookId, k);
+    this.bySession.set(k.sessionId, k);
+    const worker = this.opts.pool.pick();
+    if (!worker) {
+      this.setStatus(k, "disconnected", "No worker is connected; the kernel starts when one connects.");
+      return k;
+    }
+    k.workerId = worker.id;
+    worker.sessions.add(k.sessionId);
+    this.setStatus(k, "starting");
+    k.startTimer = setTimeout(() => {
+      if (k.status === "starting") {
+        this.setStatus(k, "dead", `The kernel did not start within ${Math.round(this.opts.startTimeoutMs / 1000)} s.`);
+        void this.stopSession(k);
+      }
+    }, this.opts.startTimeoutMs);
+    worker.socket.emit("session:start",
+      { sessionId: k.sessionId, notebookId, image: this.opts.image ?? "base", limits: this.opts.limits },
+      (res) => {
+        if (!res.ok && this.bySession.get(k.sessionId) === k) {
+          clearTimeout(k.startTimer);
+          this.setStatus(k, "dead", `The kernel failed to start: ${res.error}`);
+        }
+      });
+    return k;
+  }
+
+  private async stopSession(k: KernelSession): Promise<void> {
+    clearTimeout(k.startTimer);
+    await k.recorder.flush();
+    const worker = k.workerId ? this.opts.pool.get(k.workerId) : undefined;
+    this.bySession.delete(k.sessionId);
+    if (!worker) return;
+    worker.sessions.delete(k.sessionId);
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 10_000);
+      worker.socket.emit("session:stop", { sessionId: k.sessionId }, () => { clearTimeout(t); resolve(); });
+    });
+  }
+
+  private forget(k: KernelSession): void {
+    clearTimeout(k.startTimer);
+    this.bySession.delete(k.sessionId);
+    if (k.workerId) this.opts.pool.get(k.workerId)?.sessions.delete(k.sessionId);
+  }
+
+  private setStatus(k: KernelSession, status: KernelStatus, reason?: string): void {
+    if (this.byNotebook.get(k.notebookId) !== k) return;
+    if (k.status === status && k.reason === reason) return;
+    k.status = status;
+    k.reason = reason;
+    this.opts.emit(k.notebookId, "kernel:status", { notebookId: k.notebookId, status, reason });
+  }
+}

@@ -1,0 +1,65 @@
+// Browser connections: authenticated by the session cookie (or token), one room per notebook.
+import type { Server, Socket } from "socket.io";
+import {
+  validateBrowserMessage, validateNotebookId,
+  type BrowserToGateway, type GatewayToBrowser,
+} from "@cellar/protocol";
+import type { KernelManager } from "../kernels/kernel-manager";
+import type { WorkerPool } from "../workers/worker-pool";
+
+export type BrowserServer = Server<BrowserToGateway, GatewayToBrowser>;
+type BrowserSocket = Socket<BrowserToGateway, GatewayToBrowser>;
+
+export const notebookRoom = (notebookId: string) => `notebook:${notebookId}`;
+
+export interface BrowserSocketDeps {
+  kernels: KernelManager;
+  pool: WorkerPool;
+  notebookExists(id: string): Promise<boolean>;
+}
+
+export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps): void {
+  io.on("connection", (socket: BrowserSocket) => {
+    socket.emit("workers:count", { connected: deps.pool.count });
+
+    socket.on("notebook:open", async (p, ack) => {
+      const id = validateNotebookId(p?.notebookId);
+      if (!id.ok) return safeAck(ack, { ok: false, error: id.error });
+      if (!(await deps.notebookExists(id.value))) return safeAck(ack, { ok: false, error: "No such notebook." });
+      await socket.join(notebookRoom(id.value));
+      const status = deps.kernels.ensureKernel(id.value);
+      const current = deps.kernels.status(id.value);
+      safeAck(ack, { ok: true, status });
+      socket.emit("kernel:status", { notebookId: id.value, status, reason: current?.reason });
+    });
+
+    socket.on("kernel:send", (p, ack) => {
+      const id = validateNotebookId(p?.notebookId);
+      if (!id.ok) return safeAck(ack, { ok: false, error: id.error });
+      if (!socket.rooms.has(notebookRoom(id.value))) return safeAck(ack, { ok: false, error: "Open the notebook first." });
+      const msg = validateBrowserMessage(p.message);
+      if (!msg.ok) {
+        console.warn(`gateway: rejected browser message: ${msg.error}`);
+        return safeAck(ack, { ok: false, error: msg.error });
+      }
+      safeAck(ack, deps.kernels.send(id.value, msg.value));
+    });
+
+    socket.on("kernel:interrupt", (p, ack) => {
+      const id = validateNotebookId(p?.notebookId);
+      if (!id.ok || !socket.rooms.has(notebookRoom(id.value))) return safeAck(ack, { ok: false, error: "Open the notebook first." });
+      safeAck(ack, deps.kernels.interrupt(id.value));
+    });
+
+    socket.on("kernel:restart", async (p, ack) => {
+      const id = validateNotebookId(p?.notebookId);
+      if (!id.ok || !socket.rooms.has(notebookRoom(id.value))) return safeAck(ack, { ok: false, error: "Open the notebook first." });
+      safeAck(ack, await deps.kernels.restart(id.value));
+    });
+  });
+}
+
+/** A client may omit the ack callback; never let that throw inside a handler. */
+function safeAck<T>(ack: unknown, value: T): void {
+  if (typeof ack === "function") ack(value);
+}

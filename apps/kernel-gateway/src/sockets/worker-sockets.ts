@@ -1,0 +1,48 @@
+// Worker connections on their own namespace, authenticated by the worker secret. Workers dial
+// out to the gateway, so they can sit behind NAT; they never see browser traffic directly.
+import type { Namespace } from "socket.io";
+import { validateJupyterMessage, type GatewayToWorker, type WorkerAuth, type WorkerToGateway } from "@cellar/protocol";
+import { secretMatches } from "../secrets";
+import type { KernelManager } from "../kernels/kernel-manager";
+import type { WorkerPool, WorkerSocket } from "../workers/worker-pool";
+
+const STATUSES = new Set(["starting", "idle", "busy", "dead"]);
+
+export function attachWorkerSockets(
+  nsp: Namespace<WorkerToGateway, GatewayToWorker>,
+  deps: { pool: WorkerPool; kernels: KernelManager; workerSecret: string; onCountChange(): void },
+): void {
+  nsp.use((socket, next) => {
+    const auth = socket.handshake.auth as Partial<WorkerAuth>;
+    if (!secretMatches(auth.secret, deps.workerSecret)) return next(new Error("unauthorized worker"));
+    if (typeof auth.workerId !== "string" || !auth.workerId) return next(new Error("workerId required"));
+    next();
+  });
+
+  nsp.on("connection", (socket: WorkerSocket) => {
+    const auth = socket.handshake.auth as WorkerAuth;
+    const worker = deps.pool.add(auth.workerId, socket, auth.resources ?? { cpus: 0, memoryBytes: 0, gpus: [] });
+    console.log(`gateway: worker ${worker.id} connected (${worker.resources.cpus} CPUs)`);
+    deps.onCountChange();
+    deps.kernels.onWorkerAdded();
+
+    socket.on("session:message", (p) => {
+      if (!worker.sessions.has(p?.sessionId)) return;
+      const msg = validateJupyterMessage(p.message);
+      if (!msg.ok) return console.warn(`gateway: dropped message from worker ${worker.id}: ${msg.error}`);
+      deps.kernels.onWorkerMessage(p.sessionId, msg.value);
+    });
+
+    socket.on("session:status", (p) => {
+      if (!worker.sessions.has(p?.sessionId) || !STATUSES.has(p.status)) return;
+      deps.kernels.onWorkerStatus(p.sessionId, p.status, typeof p.reason === "string" ? p.reason : undefined);
+    });
+
+    socket.on("disconnect", (why) => {
+      const lost = deps.pool.remove(worker.id, socket);
+      console.warn(`gateway: worker ${worker.id} disconnected (${why}); ${lost.length} kernel(s) lost`);
+      deps.kernels.onWorkerLost(lost);
+      deps.onCountChange();
+    });
+  });
+}

@@ -1,0 +1,50 @@
+// The workers connected right now and which kernel sessions each holds. Placement is "fewest
+// sessions first"; GPU- and image-aware placement comes with the issues that need it.
+import type { Socket } from "socket.io";
+import type { GatewayToWorker, WorkerResources, WorkerToGateway } from "@cellar/protocol";
+
+export type WorkerSocket = Socket<WorkerToGateway, GatewayToWorker>;
+
+export interface ConnectedWorker {
+  id: string;
+  socket: WorkerSocket;
+  resources: WorkerResources;
+  sessions: Set<string>;
+}
+
+export class WorkerPool {
+  private workers = new Map<string, ConnectedWorker>();
+
+  add(id: string, socket: WorkerSocket, resources: WorkerResources): ConnectedWorker {
+    const worker: ConnectedWorker = { id, socket, resources, sessions: new Set() };
+    this.workers.set(id, worker);
+    return worker;
+  }
+
+  /** Removes the worker if `socket` is still the one registered under its id (a reconnect may
+   * already have replaced it). Returns the sessions it held, now lost. */
+  remove(id: string, socket: WorkerSocket): string[] {
+    const w = this.workers.get(id);
+    if (!w || w.socket !== socket) return [];
+    this.workers.delete(id);
+    return [...w.sessions];
+  }
+
+  get(id: string): ConnectedWorker | undefined {
+    return this.workers.get(id);
+  }
+
+  pick(): ConnectedWorker | undefined {
+    let best: ConnectedWorker | undefined;
+    for (const w of this.workers.values()) if (!best || w.sessions.size < best.sessions.size) best = w;
+    return best;
+  }
+
+  get count(): number {
+    return this.workers.size;
+  }
+
+  list(): Array<{ id: string; resources: WorkerResources; sessions: number }> {
+    return [...this.workers.values()].map((w) => ({ id: w.id, resources: w.resources, sessions: w.sessions.size }));
+  }
+}

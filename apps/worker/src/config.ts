@@ -1,0 +1,32 @@
+// Worker settings from the environment, with the embedded single-machine defaults.
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+export interface WorkerConfig {
+  gatewayUrl: string;
+  secret: string;
+  workerId: string;
+  home: string;
+  cacheDir: string;
+  stateRoot: string;
+  platform: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const secret = env.CELLAR_WORKER_SECRET;
+  if (!secret) throw new Error("CELLAR_WORKER_SECRET is not set: the worker cannot authenticate to the gateway");
+  const home = path.resolve(env.CELLAR_HOME ?? path.join(repoRoot, ".cellar"));
+  return {
+    gatewayUrl: env.CELLAR_GATEWAY_URL ?? "http://127.0.0.1:8800",
+    secret,
+    workerId: env.CELLAR_WORKER_ID ?? os.hostname(),
+    home,
+    cacheDir: path.resolve(env.CELLAR_CACHE ?? "/var/cache/cellar"),
+    // runsc keeps container state here; one root per worker home so tests do not collide.
+    stateRoot: path.resolve(env.CELLAR_RUNSC_ROOT ?? path.join(home, "runsc")),
+    platform: env.CELLAR_RUNSC_PLATFORM ?? "ptrace",
+  };
+}

@@ -1,0 +1,101 @@
+import { useEffect, useRef } from "react";
+import { Compartment, EditorState, Prec, type Extension } from "@codemirror/state";
+import { EditorView, keymap, placeholder as placeholderExt } from "@codemirror/view";
+import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
+import { bracketMatching, defaultHighlightStyle, indentOnInput, indentUnit, syntaxHighlighting } from "@codemirror/language";
+import { minimalSetup } from "codemirror";
+import { python } from "@codemirror/lang-python";
+import { markdown } from "@codemirror/lang-markdown";
+
+export type CellLanguage = "python" | "markdown";
+
+/** How a run key was pressed: Shift+Enter moves on, Ctrl/Cmd+Enter stays, Alt+Enter inserts a
+ * cell below (as in Jupyter). */
+export type RunMode = "advance" | "in-place" | "insert-below";
+
+export interface CellEditorProps {
+  value: string;
+  language: CellLanguage;
+  onChange: (value: string) => void;
+  onRun?: (mode: RunMode) => void;
+  onEscape?: () => void;
+  onFocus?: () => void;
+  onBlur?: () => void;
+  /** The editor takes focus each time this changes to a new non-zero value — never on its own, so
+   * outputs re-rendering a page cannot pull focus out of another cell. */
+  focusToken?: number;
+  placeholder?: string;
+  ariaLabel?: string;
+}
+
+function languageExtension(language: CellLanguage): Extension {
+  return language === "python" ? python() : [markdown(), EditorView.lineWrapping];
+}
+
+/** A CodeMirror 6 editor for one cell. The view is created once; later `value` changes are
+ * applied only when they differ from what the editor holds (an external change). */
+export function CellEditor(props: CellEditorProps) {
+  const host = useRef<HTMLDivElement>(null);
+  const view = useRef<EditorView | null>(null);
+  const language = useRef(new Compartment());
+  // Handlers live in a ref so a re-render never rebuilds the editor.
+  const handlers = useRef(props);
+  handlers.current = props;
+
+  useEffect(() => {
+    const run = (mode: RunMode) => () => {
+      handlers.current.onRun?.(mode);
+      return true;
+    };
+    const state = EditorState.create({
+      doc: handlers.current.value,
+      extensions: [
+        Prec.highest(
+          keymap.of([
+            { key: "Shift-Enter", run: run("advance") },
+            { key: "Mod-Enter", run: run("in-place") },
+            { key: "Ctrl-Enter", run: run("in-place") },
+            { key: "Alt-Enter", run: run("insert-below") },
+            { key: "Escape", run: () => (handlers.current.onEscape?.(), true) },
+          ]),
+        ),
+        minimalSetup,
+        history(),
+        indentOnInput(),
+        bracketMatching(),
+        indentUnit.of("    "),
+        syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+        keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
+        language.current.of(languageExtension(handlers.current.language)),
+        placeholderExt(handlers.current.placeholder ?? ""),
+        EditorView.contentAttributes.of({ "aria-label": handlers.current.ariaLabel ?? "Cell source" }),
+        EditorView.updateListener.of((update) => {
+          if (update.docChanged) handlers.current.onChange(update.state.doc.toString());
+          if (update.focusChanged) (update.view.hasFocus ? handlers.current.onFocus : handlers.current.onBlur)?.();
+        }),
+      ],
+    });
+    view.current = new EditorView({ state, parent: host.current! });
+    return () => {
+      view.current?.destroy();
+      view.current = null;
+    };
+  }, []);
+
+  useEffect(() => {
+    const v = view.current;
+    if (!v) return;
+    const current = v.state.doc.toString();
+    if (current !== props.value) v.dispatch({ changes: { from: 0, to: current.length, insert: props.value } });
+  }, [props.value]);
+
+  useEffect(() => {
+    view.current?.dispatch({ effects: language.current.reconfigure(languageExtension(props.language)) });
+  }, [props.language]);
+
+  useEffect(() => {
+    if (props.focusToken) view.current?.focus();
+  }, [props.focusToken]);
+
+  return <div ref={host} className={`cellar-editor cellar-editor-${props.language}`} />;
+}

@@ -1,0 +1,58 @@
+import { memo, useMemo } from "react";
+import type { MimeBundle } from "@cellar/protocol";
+import { AnsiText } from "./AnsiText";
+import { bundleText, chooseMimeType } from "./mime";
+import { renderMarkdown, sanitizeHtml, sanitizeSvg } from "./sanitize";
+
+export interface MimeBundleOutputProps {
+  data: MimeBundle;
+  metadata?: Record<string, unknown>;
+}
+
+/** One display_data / execute_result: the richest type that is safe to show. */
+export const MimeBundleOutput = memo(function MimeBundleOutput({ data, metadata = {} }: MimeBundleOutputProps) {
+  const mime = chooseMimeType(data);
+  if (!mime) {
+    const types = Object.keys(data).join(", ") || "nothing";
+    return <div className="cellar-output-note">This output cannot be shown here ({types}).</div>;
+  }
+  const text = bundleText(data[mime]);
+  switch (mime) {
+    case "image/png":
+    case "image/jpeg":
+    case "image/gif":
+      return <ImageOutput mime={mime} base64={text} metadata={metadata[mime]} alt={bundleText(data["text/plain"] ?? "")} />;
+    case "image/svg+xml":
+      return <SanitizedHtml className="cellar-output-svg" testId="output-svg" html={text} sanitize={sanitizeSvg} />;
+    case "text/html":
+      return <SanitizedHtml className="cellar-output-html" testId="output-html" html={text} sanitize={sanitizeHtml} />;
+    case "text/markdown":
+      return <SanitizedHtml className="cellar-markdown cellar-output-markdown" testId="output-markdown" html={text} sanitize={renderMarkdown} />;
+    case "text/latex":
+    case "application/json":
+      return <pre className="cellar-output-text" data-testid="output-text">{text}</pre>;
+    case "text/plain":
+      return <AnsiText text={text} className="cellar-output-text" testId="output-text" />;
+  }
+});
+
+function ImageOutput({ mime, base64, metadata, alt }: { mime: string; base64: string; metadata: unknown; alt: string }) {
+  const size = (metadata ?? {}) as { width?: number; height?: number };
+  // Kernels wrap base64 at 76 columns; a data: URL must not contain the newlines.
+  const src = `data:${mime};base64,${base64.replace(/\s+/g, "")}`;
+  return (
+    <img
+      className="cellar-output-image"
+      data-testid="output-image"
+      src={src}
+      alt={alt || "output image"}
+      width={typeof size.width === "number" ? size.width : undefined}
+      height={typeof size.height === "number" ? size.height : undefined}
+    />
+  );
+}
+
+function SanitizedHtml({ html, sanitize, className, testId }: { html: string; sanitize: (s: string) => string; className: string; testId: string }) {
+  const clean = useMemo(() => sanitize(html), [html, sanitize]);
+  return <div className={className} data-testid={testId} dangerouslySetInnerHTML={{ __html: clean }} />;
+}

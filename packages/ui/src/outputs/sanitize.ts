@@ -1,0 +1,28 @@
+import DOMPurify from "dompurify";
+import { marked } from "marked";
+
+// Outside a browser (static prerender) DOMPurify cannot sanitise and would hand back its input;
+// fail closed instead, the real render happens in the browser.
+function purifier() {
+  return DOMPurify.isSupported ? DOMPurify : null;
+}
+
+/** HTML from a kernel or a markdown cell, safe to insert: no scripts, no event handlers, no
+ * javascript: URLs. */
+export function sanitizeHtml(html: string): string {
+  const p = purifier();
+  if (!p) return "";
+  return p.sanitize(html, { ADD_ATTR: ["target"], FORBID_TAGS: ["form"] });
+}
+
+export function sanitizeSvg(svg: string): string {
+  const p = purifier();
+  if (!p) return "";
+  return p.sanitize(svg, { USE_PROFILES: { svg: true, svgFilters: true } });
+}
+
+/** Markdown to sanitised HTML (GitHub-flavoured, as Jupyter renders it). */
+export function renderMarkdown(markdown: string): string {
+  const html = marked.parse(markdown, { async: false, gfm: true }) as string;
+  return sanitizeHtml(html);
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# npm test: install what is missing, then unit tests of every package and the end-to-end test
+# in Chromium against the real stack (gateway, worker, gVisor sandbox, IPython, database).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TURBO_TELEMETRY_DISABLED=1 NEXT_TELEMETRY_DISABLED=1
+bash scripts/install-system.sh --test
+bash scripts/install-node-deps.sh
+bash scripts/build-base-image.sh
+npx turbo run build --output-logs=errors-only
+npx turbo run typecheck --output-logs=errors-only
+npx turbo run test --concurrency=1 --output-logs=full
+npm run test -w @cellar/e2e
