@@ -1,0 +1,39 @@
+import { expect, type Page, type Locator } from "@playwright/test";
+
+export const token = () => process.env.CELLAR_E2E_TOKEN!;
+
+export async function login(page: Page): Promise<void> {
+  await page.goto(`/?token=${token()}`);
+  await expect(page.getByTestId("new-notebook")).toBeVisible();
+}
+
+export async function newNotebook(page: Page, title: string): Promise<string> {
+  await login(page);
+  await page.getByTestId("new-notebook").click();
+  await page.waitForURL(/\/notebook\/?\?id=/);
+  const titleInput = page.getByTestId("notebook-title");
+  await titleInput.fill(title);
+  await expect(page.getByTestId("kernel-status")).toHaveAttribute("data-status", "idle", { timeout: 90_000 });
+  return new URL(page.url()).searchParams.get("id")!;
+}
+
+export const cells = (page: Page) => page.getByTestId("cell");
+
+/** Replace a cell's source the way a user's paste would (no auto-indent or bracket closing). */
+export async function setSource(cell: Locator, code: string): Promise<void> {
+  const editor = cell.locator(".cm-content");
+  await editor.click();
+  await editor.press("ControlOrMeta+a");
+  await editor.press("Delete");
+  await cell.page().keyboard.insertText(code);
+}
+
+/** Type code into the cell and run it with Shift+Enter. */
+export async function runInCell(cell: Locator, code: string): Promise<void> {
+  await setSource(cell, code);
+  await cell.locator(".cm-content").press("Shift+Enter");
+}
+
+export async function waitIdle(page: Page): Promise<void> {
+  await expect(page.getByTestId("kernel-status")).toHaveAttribute("data-status", "idle", { timeout: 60_000 });
+}
