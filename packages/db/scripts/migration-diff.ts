@@ -4,6 +4,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { PrismaLibSql } from "@prisma/adapter-libsql";
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { NO_FILTERS, openSchemaEngine } from "./schema-engine";
 import { dialectPaths, type Dialect } from "../src/paths";
 
@@ -26,6 +28,28 @@ function migrationList(dir: string) {
   };
 }
 
+const PG_CHAR_OID = 18;
+const PG_TEXT_OID = 25;
+
+/** The engine's catalog queries return `"char"` columns (pg_class.relkind and friends), a type
+ * adapter-pg refuses. pg already hands their values over as strings; call them text. */
+class CharAsTextClient extends pg.Client {
+  override query(...args: any[]): any {
+    const last = args.length - 1;
+    if (typeof args[last] === "function") {
+      const callback = args[last];
+      args[last] = (err: Error | null, res: pg.QueryResult) => callback(err, err ? res : charAsText(res));
+    }
+    const result = (super.query as any)(...args);
+    return result instanceof Promise ? result.then(charAsText) : result;
+  }
+}
+
+function charAsText(res: pg.QueryResult): pg.QueryResult {
+  for (const field of res?.fields ?? []) if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
+  return res;
+}
+
 function pgConfig(url: string) {
   // A config object, not a connection string: adapter-pg creates its shadow database by
   // overriding `database`, which a connection string would silently win over.
@@ -36,17 +60,65 @@ function pgConfig(url: string) {
     user: decodeURIComponent(u.username),
     password: decodeURIComponent(u.password),
     database: u.pathname.slice(1),
+    Client: CharAsTextClient,
   };
 }
 
+/** adapter-pg's own shadow database is dropped while its pool still holds a connection, which
+ * PostgreSQL refuses; this one closes the pool first and forces the drop. */
+function postgresWithShadow(url: string): SqlMigrationAwareDriverAdapterFactory {
+  const config = pgConfig(url);
+  const main = new PrismaPg(config);
+  return Object.assign(Object.create(main) as PrismaPg, {
+    async connectToShadowDb(): Promise<SqlDriverAdapter> {
+      const admin = await main.connect();
+      const database = `prisma_shadow_${crypto.randomUUID().replaceAll("-", "")}`;
+      await admin.executeScript(`CREATE DATABASE "${database}"`);
+      const shadowFactory = new PrismaPg({ ...config, database });
+      const shadow = await shadowFactory.connect();
+      const dispose = shadow.dispose.bind(shadow);
+      shadow.dispose = async () => {
+        await dispose();
+        await admin.executeScript(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+        await admin.dispose();
+      };
+      return shadow;
+    },
+  });
+}
+
+/** The engine hands a whole migration script to one raw call; libsql runs only its first
+ * statement there, so scripts of several statements go through executeScript instead. */
+function sqliteWithScripts(): SqlMigrationAwareDriverAdapterFactory {
+  const factory = new PrismaLibSql({ url: ":memory:" });
+  const wrap = (adapter: SqlDriverAdapter): SqlDriverAdapter => {
+    const executeRaw = adapter.executeRaw.bind(adapter);
+    adapter.executeRaw = async (query) => {
+      if (query.args.length === 0 && /;\s*\S/.test(query.sql)) {
+        await adapter.executeScript(query.sql);
+        return 0;
+      }
+      return executeRaw(query);
+    };
+    return adapter;
+  };
+  return Object.assign(Object.create(factory) as PrismaLibSql, {
+    connect: async () => wrap(await factory.connect()),
+    connectToShadowDb: async () => wrap(await factory.connectToShadowDb()),
+  });
+}
+
 /** The SQL script from the committed migrations to the schema; "" when they agree. */
-export async function pendingSchemaChange(dialect: Dialect, postgresUrl?: string): Promise<string> {
-  const { schema, migrations } = dialectPaths(dialect);
+export async function pendingSchemaChange(
+  dialect: Dialect,
+  postgresUrl?: string,
+  { schema, migrations } = dialectPaths(dialect),
+): Promise<string> {
   let adapter;
-  if (dialect === "sqlite") adapter = new PrismaLibSql({ url: ":memory:" });
+  if (dialect === "sqlite") adapter = sqliteWithScripts();
   else {
     if (!postgresUrl) throw new Error("the PostgreSQL diff needs a server: run under scripts/with-postgres.sh");
-    adapter = new PrismaPg(pgConfig(postgresUrl));
+    adapter = postgresWithShadow(postgresUrl);
   }
   const engine = await openSchemaEngine(schema, adapter);
   try {

@@ -1,0 +1,45 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { LOCAL_USER_ID, openDatabase } from "./database";
+import { REPO_ROOT } from "./paths";
+import { tempDir } from "./test-support";
+import { defaultDatabaseUrl, dialectOf, redact } from "./url";
+
+describe("openDatabase", () => {
+  it("creates CELLAR_HOME's database on first start and finds the same notebooks after a restart", async () => {
+    const home = path.join(tempDir(), "not-yet-there");
+    const url = defaultDatabaseUrl({ CELLAR_HOME: home });
+    const first = await openDatabase(url, { log: () => {} });
+    const nb = await first.notebooks.create(LOCAL_USER_ID, "survives restarts");
+    await first.close();
+    expect(existsSync(path.join(home, "cellar.db"))).toBe(true);
+
+    const second = await openDatabase(url, { log: () => {} });
+    try {
+      expect((await second.notebooks.list(LOCAL_USER_ID)).map((n) => n.id)).toEqual([nb.id]);
+      expect(await second.prisma.user.count()).toBe(1);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe("database URLs", () => {
+  it("defaults to DATABASE_URL, else cellar.db in CELLAR_HOME, else in <repo>/.cellar", () => {
+    expect(defaultDatabaseUrl({ DATABASE_URL: "postgresql://db/cellar", CELLAR_HOME: "/x" })).toBe("postgresql://db/cellar");
+    expect(defaultDatabaseUrl({ CELLAR_HOME: "/srv/cellar" })).toBe("file:/srv/cellar/cellar.db");
+    expect(defaultDatabaseUrl({})).toBe(`file:${path.join(REPO_ROOT, ".cellar", "cellar.db")}`);
+  });
+
+  it("tells the dialect from the URL and refuses others", () => {
+    expect(dialectOf("file:/tmp/a.db")).toBe("sqlite");
+    expect(dialectOf("postgres://h/db")).toBe("postgresql");
+    expect(dialectOf("postgresql://h/db")).toBe("postgresql");
+    expect(() => dialectOf("mysql://u:secret@h/db")).toThrow(/unsupported database URL mysql:\/\/u:\*\*\*@h\/db/);
+  });
+
+  it("keeps passwords out of logged URLs", () => {
+    expect(redact("postgresql://cellar:hunter2@db:5432/cellar")).toBe("postgresql://cellar:***@db:5432/cellar");
+  });
+});

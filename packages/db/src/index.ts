@@ -1,0 +1,6 @@
+export { openDatabase, LOCAL_USER_ID, type Database, type OpenDatabaseOptions } from "./database";
+export { migrate, MigrationError, type MigrateOptions } from "./migrate";
+export { createNotebookStore, DuplicateCellIdError, type NotebookStore, type NotebookStoreOptions } from "./notebook-store";
+export type { PrismaClient } from "./prisma-client";
+export type { Dialect } from "./paths";
+export { defaultDatabaseUrl, dialectOf } from "./url";

@@ -1,0 +1,183 @@
+import type { Output } from "@cellar/protocol";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { LOCAL_USER_ID, openDatabase, type Database } from "./database";
+import { DuplicateCellIdError } from "./notebook-store";
+import { DIALECTS, freshDatabase, type TestDatabase } from "./test-support";
+
+const hello: Output[] = [{ output_type: "stream", name: "stdout", text: "hello\n" }];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.each(DIALECTS)("notebook store on %s", (dialect) => {
+  let testDb: TestDatabase;
+  let db: Database;
+  const warnings: string[] = [];
+
+  let setupError: unknown;
+
+  beforeAll(async () => {
+    try {
+      testDb = await freshDatabase(dialect);
+      db = await openDatabase(testDb.url, { log: () => {}, warn: (m) => warnings.push(m) });
+    } catch (error) {
+      setupError = error;
+    }
+  });
+  // Every test fails on its own (rather than being skipped) when there is no database to use.
+  beforeEach(() => {
+    if (setupError) throw setupError;
+  });
+  afterAll(async () => {
+    await db?.close();
+    await testDb?.drop();
+  });
+
+  it("opens with the local user in place and reports its dialect", async () => {
+    expect(db.dialect).toBe(dialect);
+    expect(db.localUserId).toBe(LOCAL_USER_ID);
+    expect(await db.prisma.user.findUnique({ where: { id: LOCAL_USER_ID } })).toMatchObject({ id: "local" });
+  });
+
+  it("creates an Untitled notebook with one empty code cell", async () => {
+    const nb = await db.notebooks.create(LOCAL_USER_ID);
+    expect(nb).toMatchObject({ title: "Untitled", userId: LOCAL_USER_ID, lastRunAt: null });
+    expect(nb.cells).toEqual([
+      { id: expect.any(String), cell_type: "code", source: "", outputs: [], execution_count: null, metadata: {} },
+    ]);
+    expect(await db.notebooks.get(nb.id)).toEqual(nb);
+    expect(Date.parse(nb.createdAt)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it("lists a user's notebooks, most recently saved first, and no one else's", async () => {
+    await db.prisma.user.create({ data: { id: "other", name: "Other" } });
+    const mine = await db.notebooks.create(LOCAL_USER_ID, "first");
+    await sleep(5);
+    const second = await db.notebooks.create(LOCAL_USER_ID, "second");
+    await db.notebooks.create("other", "not mine");
+    await sleep(5);
+    await db.notebooks.update(mine.id, { title: "first, renamed" });
+    const list = await db.notebooks.list(LOCAL_USER_ID);
+    expect(list.slice(0, 2).map((n) => n.title)).toEqual(["first, renamed", "second"]);
+    expect(list.map((n) => n.title)).not.toContain("not mine");
+    expect(list[1]).toEqual({ id: second.id, title: "second", updatedAt: second.updatedAt, lastRunAt: null });
+  });
+
+  it("saves structure and sources while cells keep their outputs", async () => {
+    const nb = await db.notebooks.create(LOCAL_USER_ID, "outputs");
+    const a = nb.cells[0]!.id;
+    await db.notebooks.update(nb.id, {
+      cells: [
+        { id: a, cell_type: "code", source: "print('hello')" },
+        { id: "b", cell_type: "markdown", source: "# Notes", metadata: { tags: ["x"] } },
+      ],
+    });
+    await db.notebooks.saveCellOutputs(nb.id, a, hello, 1);
+
+    // The browser saves again (reordered, edited, one cell added) without outputs.
+    const saved = await db.notebooks.update(nb.id, {
+      title: "outputs kept",
+      cells: [
+        { id: "b", cell_type: "markdown", source: "# Notes!" },
+        { id: "c", cell_type: "code", source: "1 + 1" },
+        { id: a, cell_type: "code", source: "print('hello')" },
+      ],
+    });
+    expect(saved?.title).toBe("outputs kept");
+    expect(saved?.cells).toEqual([
+      { id: "b", cell_type: "markdown", source: "# Notes!", outputs: [], execution_count: null, metadata: { tags: ["x"] } },
+      { id: "c", cell_type: "code", source: "1 + 1", outputs: [], execution_count: null, metadata: {} },
+      { id: a, cell_type: "code", source: "print('hello')", outputs: hello, execution_count: 1, metadata: {} },
+    ]);
+    expect(await db.notebooks.get(nb.id)).toEqual(saved);
+  });
+
+  it("deletes cells a save leaves out", async () => {
+    const nb = await db.notebooks.create(LOCAL_USER_ID);
+    await db.notebooks.update(nb.id, {
+      cells: [
+        { id: "keep", cell_type: "code", source: "1" },
+        { id: "drop", cell_type: "code", source: "2" },
+      ],
+    });
+    const saved = await db.notebooks.update(nb.id, { cells: [{ id: "keep", cell_type: "code", source: "1" }] });
+    expect(saved?.cells.map((c) => c.id)).toEqual(["keep"]);
+    expect(await db.prisma.cell.count({ where: { notebookId: nb.id } })).toBe(1);
+  });
+
+  it("lets two notebooks use the same cell ids (an .ipynb imported twice)", async () => {
+    const one = await db.notebooks.create(LOCAL_USER_ID);
+    const two = await db.notebooks.create(LOCAL_USER_ID);
+    const cells = [{ id: "shared", cell_type: "code" as const, source: "x = 1" }];
+    await db.notebooks.update(one.id, { cells });
+    await db.notebooks.update(two.id, { cells });
+    await db.notebooks.saveCellOutputs(one.id, "shared", hello, 3);
+    expect((await db.notebooks.get(two.id))?.cells[0]?.outputs).toEqual([]);
+    expect((await db.notebooks.get(one.id))?.cells[0]?.outputs).toEqual(hello);
+  });
+
+  it("rejects a save that names one cell twice, changing nothing", async () => {
+    const nb = await db.notebooks.create(LOCAL_USER_ID, "dupes");
+    const update = { title: "changed", cells: [{ id: "x", cell_type: "code" as const, source: "" }, { id: "x", cell_type: "code" as const, source: "" }] };
+    await expect(db.notebooks.update(nb.id, update)).rejects.toThrow(DuplicateCellIdError);
+    expect(await db.notebooks.get(nb.id)).toEqual(nb);
+  });
+
+  it("returns null when saving or reading a notebook that does not exist", async () => {
+    expect(await db.notebooks.get("missing")).toBeNull();
+    expect(await db.notebooks.update("missing", { title: "x" })).toBeNull();
+  });
+
+  it("ignores outputs for a cell the notebook does not have", async () => {
+    const nb = await db.notebooks.create(LOCAL_USER_ID);
+    await db.notebooks.saveCellOutputs(nb.id, "never-saved", hello, 1);
+    await db.notebooks.saveCellOutputs("no-such-notebook", "x", hello, 1);
+    expect(await db.notebooks.get(nb.id)).toEqual(nb);
+  });
+
+  it("records a run without reordering the list", async () => {
+    const nb = await db.notebooks.create(LOCAL_USER_ID, "ran");
+    await sleep(5);
+    await db.notebooks.markRun(nb.id);
+    const after = await db.notebooks.get(nb.id);
+    expect(after?.lastRunAt).not.toBeNull();
+    expect(Date.parse(after!.lastRunAt!)).toBeGreaterThan(Date.parse(nb.updatedAt));
+    expect(after?.updatedAt).toBe(nb.updatedAt);
+  });
+
+  it("removes a notebook together with its cells", async () => {
+    const nb = await db.notebooks.create(LOCAL_USER_ID);
+    await db.notebooks.saveCellOutputs(nb.id, nb.cells[0]!.id, hello, 1);
+    expect(await db.notebooks.remove(nb.id)).toBe(true);
+    expect(await db.notebooks.get(nb.id)).toBeNull();
+    expect(await db.prisma.cell.count({ where: { notebookId: nb.id } })).toBe(0);
+    expect(await db.notebooks.remove(nb.id)).toBe(false);
+  });
+
+  it("opens a notebook whose stored outputs or metadata are not valid JSON, showing them empty", async () => {
+    const nb = await db.notebooks.create(LOCAL_USER_ID);
+    const cellId = nb.cells[0]!.id;
+    await db.prisma.cell.update({
+      where: { notebookId_id: { notebookId: nb.id, id: cellId } },
+      data: { outputs: "[{not json", metadata: "[1, 2]" },
+    });
+    const got = await db.notebooks.get(nb.id);
+    expect(got?.cells[0]).toMatchObject({ id: cellId, outputs: [], metadata: {} });
+    expect(warnings.some((w) => w.includes(`cell ${cellId}`) && w.includes("not valid JSON"))).toBe(true);
+  });
+
+  it("keeps every model's fields through the Prisma client as the migration created them", async () => {
+    const user = await db.prisma.user.create({ data: { id: "roundtrip", name: "Ada" } });
+    expect(user.createdAt).toBeInstanceOf(Date);
+    const notebook = await db.prisma.notebook.create({ data: { userId: user.id, title: "t" } });
+    expect(notebook).toMatchObject({ image: "base", lastRunAt: null, id: expect.any(String) });
+    const cell = await db.prisma.cell.create({
+      data: { notebookId: notebook.id, id: "c1", position: 7, cellType: "code", source: "s", executionCount: 2 },
+    });
+    expect(cell).toEqual({
+      id: "c1", notebookId: notebook.id, position: 7, cellType: "code", source: "s",
+      outputs: "[]", executionCount: 2, metadata: "{}",
+    });
+    // Deleting a user takes their notebooks and cells with it.
+    await db.prisma.user.delete({ where: { id: user.id } });
+    expect(await db.prisma.cell.count({ where: { notebookId: notebook.id } })).toBe(0);
+  });
+});

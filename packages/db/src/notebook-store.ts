@@ -1,0 +1,190 @@
+// Notebooks as the HTTP API and the gateway see them (types from @cellar/protocol), stored
+// through Prisma. Outputs and execution counts belong to the gateway (saveCellOutputs); a save
+// from the browser (update) changes structure and sources and never touches them.
+import { randomUUID } from "node:crypto";
+import type { Cell, Notebook, NotebookSummary, NotebookUpdate, Output } from "@cellar/protocol";
+import type { PrismaClient } from "./prisma-client";
+import type { Cell as CellRow, Notebook as NotebookRow } from "../generated/sqlite/client";
+
+export interface NotebookStore {
+  /** One user's notebooks, most recently saved first. */
+  list(userId: string): Promise<NotebookSummary[]>;
+  /** A new notebook titled `title` ("Untitled" by default) holding one empty code cell. */
+  create(userId: string, title?: string): Promise<Notebook>;
+  get(id: string): Promise<Notebook | null>;
+  /** Replaces the title and/or the ordered cell list in one transaction. Cells that already exist
+   * keep their outputs and execution count; cells left out are deleted. Null if no such notebook. */
+  update(id: string, update: NotebookUpdate): Promise<Notebook | null>;
+  /** Records a cell's outputs. A cell the notebook does not have (deleted, or not saved yet) is
+   * ignored: its outputs have nowhere to live, and the browser still shows them. */
+  saveCellOutputs(notebookId: string, cellId: string, outputs: Output[], executionCount: number | null): Promise<void>;
+  /** Sets lastRunAt to now. Does not change updatedAt (the list order follows saves). */
+  markRun(notebookId: string): Promise<void>;
+  remove(id: string): Promise<boolean>;
+}
+
+export interface NotebookStoreOptions {
+  /** Where unreadable stored JSON is reported. */
+  warn?: (message: string) => void;
+}
+
+export class DuplicateCellIdError extends Error {
+  override name = "DuplicateCellIdError";
+}
+
+type NotebookWithCells = NotebookRow & { cells: CellRow[] };
+
+export function createNotebookStore(prisma: PrismaClient, options: NotebookStoreOptions = {}): NotebookStore {
+  const warn = options.warn ?? ((message: string) => console.warn(`[db] ${message}`));
+
+  const toNotebook = (row: NotebookWithCells): Notebook => ({
+    ...toSummary(row),
+    userId: row.userId,
+    createdAt: row.createdAt.toISOString(),
+    cells: row.cells.map((cell) => toCell(cell, warn)),
+  });
+
+  const load = async (id: string): Promise<Notebook | null> => {
+    const row = await prisma.notebook.findUnique({
+      where: { id },
+      include: { cells: { orderBy: { position: "asc" } } },
+    });
+    return row ? toNotebook(row) : null;
+  };
+
+  return {
+    async list(userId) {
+      const rows = await prisma.notebook.findMany({
+        where: { userId },
+        orderBy: [{ updatedAt: "desc" }, { createdAt: "desc" }, { id: "asc" }],
+        select: { id: true, title: true, updatedAt: true, lastRunAt: true },
+      });
+      return rows.map(toSummary);
+    },
+
+    async create(userId, title = "Untitled") {
+      const row = await prisma.notebook.create({
+        data: {
+          id: randomUUID(),
+          userId,
+          title,
+          cells: { create: [{ id: randomUUID(), position: 0, cellType: "code", source: "" }] },
+        },
+        include: { cells: { orderBy: { position: "asc" } } },
+      });
+      return toNotebook(row);
+    },
+
+    get: load,
+
+    async update(id, update) {
+      const cells = update.cells;
+      if (cells) {
+        const seen = new Set<string>();
+        for (const cell of cells) {
+          if (seen.has(cell.id)) throw new DuplicateCellIdError(`cell id ${cell.id} appears twice in the update`);
+          seen.add(cell.id);
+        }
+      }
+      const found = await prisma.$transaction(async (tx) => {
+        const notebook = await tx.notebook.findUnique({ where: { id }, select: { id: true } });
+        if (!notebook) return false;
+        if (cells) {
+          const existing = await tx.cell.findMany({
+            where: { notebookId: id },
+            select: { id: true, position: true, cellType: true, source: true, metadata: true },
+          });
+          const byId = new Map(existing.map((c) => [c.id, c]));
+          const wanted = new Set(cells.map((c) => c.id));
+          const removed = existing.filter((c) => !wanted.has(c.id)).map((c) => c.id);
+          if (removed.length) await tx.cell.deleteMany({ where: { notebookId: id, id: { in: removed } } });
+          const added = [];
+          for (const [position, cell] of cells.entries()) {
+            const old = byId.get(cell.id);
+            if (!old) {
+              added.push({
+                notebookId: id,
+                id: cell.id,
+                position,
+                cellType: cell.cell_type,
+                source: cell.source,
+                metadata: JSON.stringify(cell.metadata ?? {}),
+              });
+              continue;
+            }
+            // Metadata left out of the update keeps what is stored.
+            const metadata = cell.metadata === undefined ? old.metadata : JSON.stringify(cell.metadata);
+            if (old.position === position && old.cellType === cell.cell_type && old.source === cell.source && old.metadata === metadata) {
+              continue; // unchanged: no write
+            }
+            await tx.cell.update({
+              where: { notebookId_id: { notebookId: id, id: cell.id } },
+              data: { position, cellType: cell.cell_type, source: cell.source, metadata },
+            });
+          }
+          if (added.length) await tx.cell.createMany({ data: added });
+        }
+        await tx.notebook.update({
+          where: { id },
+          data: { updatedAt: new Date(), ...(update.title !== undefined ? { title: update.title } : {}) },
+        });
+        return true;
+      });
+      return found ? load(id) : null;
+    },
+
+    async saveCellOutputs(notebookId, cellId, outputs, executionCount) {
+      await prisma.cell.updateMany({
+        where: { notebookId, id: cellId },
+        data: { outputs: JSON.stringify(outputs), executionCount },
+      });
+    },
+
+    async markRun(notebookId) {
+      await prisma.notebook.updateMany({ where: { id: notebookId }, data: { lastRunAt: new Date() } });
+    },
+
+    async remove(id) {
+      // Cells go with it: the foreign key cascades.
+      const { count } = await prisma.notebook.deleteMany({ where: { id } });
+      return count > 0;
+    },
+  };
+}
+
+function toSummary(row: Pick<NotebookRow, "id" | "title" | "updatedAt" | "lastRunAt">): NotebookSummary {
+  return {
+    id: row.id,
+    title: row.title,
+    updatedAt: row.updatedAt.toISOString(),
+    lastRunAt: row.lastRunAt ? row.lastRunAt.toISOString() : null,
+  };
+}
+
+function toCell(row: CellRow, warn: (message: string) => void): Cell {
+  const where = `notebook ${row.notebookId} cell ${row.id}`;
+  return {
+    id: row.id,
+    cell_type: row.cellType === "markdown" ? "markdown" : "code",
+    source: row.source,
+    outputs: parseJson(row.outputs, Array.isArray, [] as Output[], `outputs of ${where}`, warn),
+    execution_count: row.executionCount,
+    metadata: parseJson(row.metadata, isPlainObject, {} as Record<string, unknown>, `metadata of ${where}`, warn),
+  };
+}
+
+function isPlainObject(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Stored JSON that cannot be read must not make a notebook unopenable: use the empty value. */
+function parseJson<T>(text: string, valid: (value: unknown) => boolean, fallback: T, what: string, warn: (m: string) => void): T {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (valid(value)) return value as T;
+    warn(`${what} is not the expected JSON shape; showing it empty`);
+  } catch (error) {
+    warn(`${what} is not valid JSON (${(error as Error).message}); showing it empty`);
+  }
+  return fallback;
+}
