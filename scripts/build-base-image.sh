@@ -112,7 +112,7 @@ chmod -R a+rX "$WORK/etc/cellar/matplotlib"
 log "cleaning apt caches and docs"
 umount -l "$WORK/proc" 2>/dev/null || true
 chroot "$WORK" apt-get clean
-rm -rf "$WORK"/var/lib/apt/lists/* "$WORK"/var/cache/apt/*.bin \
+rm -rf "$WORK"/debootstrap "$WORK"/var/lib/apt/lists/* "$WORK"/var/cache/apt/*.bin \
        "$WORK"/usr/share/doc/* "$WORK"/usr/share/man/* "$WORK"/usr/share/info/* \
        "$WORK"/var/log/*.log "$WORK"/var/log/apt/* "$WORK"/tmp/* "$WORK"/root/.cache
 

@@ -25,7 +25,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     workerId: env.CELLAR_WORKER_ID ?? os.hostname(),
     home,
     cacheDir: path.resolve(env.CELLAR_CACHE ?? "/var/cache/cellar"),
-    // runsc keeps container state here; one root per worker home so tests do not collide.
+    // runsc keeps container state here. Container ids must still be unique host-wide (runsc
+    // clashes across roots), which the gateway's UUID session ids are.
     stateRoot: path.resolve(env.CELLAR_RUNSC_ROOT ?? path.join(home, "runsc")),
     platform: env.CELLAR_RUNSC_PLATFORM ?? "ptrace",
   };

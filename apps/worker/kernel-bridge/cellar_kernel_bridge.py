@@ -1,0 +1,325 @@
+#!/usr/bin/env python3
+"""Cellar kernel bridge: runs inside the sandbox as its only process.
+
+Drives an IPython kernel in this process (ipykernel.inprocess) and speaks Jupyter messages with
+the worker over stdin/stdout, each framed as a 4-byte big-endian length + UTF-8 JSON. There are
+no sockets anywhere, which is what lets gVisor checkpoint and restore the whole sandbox.
+"""
+import os
+import sys
+
+# Before anything else can print: frames get a private copy of the real stdout, and fd 1 now
+# points at stderr, so a stray C-level write (a library's printf, a child process) lands in the
+# worker's log instead of corrupting the frame stream.
+FRAME_FD = os.dup(1)
+os.dup2(2, 1)
+LOG = os.fdopen(os.dup(2), "w", buffering=1, encoding="utf-8", errors="replace")
+
+import base64  # noqa: E402
+import collections  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import math  # noqa: E402
+import queue  # noqa: E402
+import shutil  # noqa: E402
+import signal  # noqa: E402
+import struct  # noqa: E402
+import threading  # noqa: E402
+import traceback  # noqa: E402
+
+# matplotlib_inline registers its end-of-cell figure display when it is the active backend, so
+# naming it here gives inline plots without importing matplotlib at boot.
+os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+PREBUILT_MPL_CACHE = "/etc/cellar/matplotlib"
+# ipykernel's debugger support imports debugpy (slow to import, and it listens on TCP when a
+# debug session starts, which would block checkpoints). Hiding it turns the debugger off.
+sys.modules["debugpy"] = None
+
+logging.basicConfig(stream=LOG, level=logging.WARNING, format="[kernel-bridge] %(levelname)s %(name)s: %(message)s")
+log = logging.getLogger("cellar.bridge")
+
+
+def say(text):
+    """Logs to the worker; never raises, since the worker may already be gone."""
+    try:
+        LOG.write(f"[kernel-bridge] {text}\n")
+    except Exception:
+        pass
+
+
+def log_exception(where):
+    say(f"error in {where}:\n{traceback.format_exc()}")
+
+
+def seed_matplotlib_cache():
+    """$HOME is a fresh tmpfs per sandbox; copying the image's prebuilt font list saves matplotlib
+    seconds of font scanning on the first plot."""
+    if not os.path.isdir(PREBUILT_MPL_CACHE) or os.environ.get("MPLCONFIGDIR"):
+        return
+    target = os.path.join(os.path.expanduser("~"), ".cache", "matplotlib")
+    try:
+        os.makedirs(target, exist_ok=True)
+        for name in os.listdir(PREBUILT_MPL_CACHE):
+            dest = os.path.join(target, name)
+            if name.startswith("fontlist") and not os.path.exists(dest):
+                shutil.copyfile(os.path.join(PREBUILT_MPL_CACHE, name), dest)
+    except OSError as e:
+        log.warning("could not seed matplotlib cache: %s", e)
+
+
+# ---- framing ------------------------------------------------------------------------------------
+
+def _finite(value):
+    """JSON has no NaN/Infinity and the worker's JSON.parse rejects them: send null instead."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+class FrameWriter:
+    def __init__(self, fd):
+        self.fd = fd
+        self.lock = threading.Lock()
+
+    def write(self, message):
+        from jupyter_client.jsonutil import json_default
+
+        try:
+            body = json.dumps(message, default=json_default, ensure_ascii=False, allow_nan=False)
+        except ValueError:
+            body = json.dumps(_finite(message), default=json_default, ensure_ascii=False, allow_nan=False)
+        data = body.encode("utf-8")
+        view = memoryview(struct.pack(">I", len(data)) + data)
+        with self.lock:
+            try:
+                while view:
+                    view = view[os.write(self.fd, view):]
+            except BrokenPipeError:
+                say("worker closed the frame pipe; exiting")
+                os._exit(0)
+
+
+def read_exact(fd, n):
+    chunks, need = [], n
+    while need:
+        chunk = os.read(fd, min(need, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        need -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frames(fd):
+    while True:
+        head = read_exact(fd, 4)
+        if head is None:
+            return
+        (length,) = struct.unpack(">I", head)
+        body = read_exact(fd, length)
+        if body is None:
+            return
+        yield body
+
+
+# ---- the bridge ---------------------------------------------------------------------------------
+
+def _buffer_bytes(b):
+    return b.bytes if hasattr(b, "bytes") else bytes(b)
+
+
+class KernelBridge:
+    def __init__(self, writer):
+        from ipykernel.inprocess.channels import InProcessChannel
+        from ipykernel.inprocess.client import InProcessKernelClient
+        from ipykernel.inprocess.manager import InProcessKernelManager
+        from jupyter_client.utils import run_sync
+        from traitlets import Type
+
+        bridge = self
+
+        class FrameChannel(InProcessChannel):
+            def call_handlers(self, msg):
+                bridge.emit(msg, "iopub")
+
+        class BridgeClient(InProcessKernelClient):
+            iopub_channel_class = Type(FrameChannel)
+
+        self.writer = writer
+        self.requests = queue.Queue()
+        self.input_replies = queue.Queue()
+        self.main_ident = threading.main_thread().ident
+        self.executing = False
+        self.reply_seen = False
+        # The kernel round-trips headers through datetime objects; answering with the request's
+        # exact header lets the worker match replies by value, not just by msg_id.
+        self.request_headers = collections.OrderedDict()
+
+        self.manager = InProcessKernelManager()
+        self.manager.start_kernel()
+        self.kernel = self.manager.kernel
+        self.client = BridgeClient(parent=self.manager, kernel=self.kernel, session=self.manager.session)
+        self.client.start_channels()
+        self.dispatch_shell = run_sync(self.kernel.dispatch_shell)
+        self.kernel.shell_stream.observe(self._on_shell_reply, names=["message_sent"])
+        self.kernel._input_request = self._input_request
+
+        # Outside cells, stdout/stderr (background threads, warnings) still reach the notebook,
+        # attributed to the latest request, as in a regular Jupyter kernel.
+        sys.stdout, sys.stderr = self.kernel.stdout, self.kernel.stderr
+
+    # -- output --
+
+    def emit(self, msg, channel):
+        try:
+            parent = msg.get("parent_header") or {}
+            original = self.request_headers.get(parent.get("msg_id")) if parent else None
+            frame = {
+                "header": msg["header"],
+                "parent_header": original or parent,
+                "metadata": msg.get("metadata") or {},
+                "content": msg.get("content") or {},
+                "channel": channel,
+            }
+            if msg.get("buffers"):
+                frame["buffers"] = [base64.b64encode(_buffer_bytes(b)).decode("ascii") for b in msg["buffers"]]
+            self.writer.write(frame)
+        except Exception:
+            log_exception(f"emit({channel})")
+
+    def emit_in_order(self, msg, channel):
+        """Replies are sent from the main thread, iopub messages from the IOPub thread; routing
+        replies through that thread keeps outputs before the reply that ends their cell."""
+        self.kernel.iopub_thread.schedule(lambda: self.emit(msg, channel))
+
+    def _on_shell_reply(self, _change):
+        _idents, reply = self.kernel.session.recv(self.kernel.shell_stream, copy=False)
+        if reply is not None:
+            self.reply_seen = True
+            self.emit_in_order(reply, "shell")
+
+    def announce_ready(self):
+        self.emit(self.kernel.session.msg("status", {"execution_state": "idle"}), "iopub")
+
+    # -- input() inside cells --
+
+    def _input_request(self, prompt, ident, parent, password=False):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        while not self.input_replies.empty():
+            self.input_replies.get_nowait()
+        msg = self.kernel.session.msg("input_request", {"prompt": prompt, "password": password}, parent)
+        self.emit_in_order(msg, "stdin")
+        reply = self.input_replies.get()
+        return str(reply.get("content", {}).get("value", ""))
+
+    # -- requests --
+
+    def handle_frame(self, body):
+        """Runs on the stdin reader thread: control messages act at once, the rest queue up."""
+        try:
+            msg = json.loads(body)
+            msg_type = msg["header"]["msg_type"]
+        except Exception:
+            log_exception("decoding a frame")
+            return
+        channel = msg.get("channel")
+        if msg_type == "interrupt_request":
+            if self.executing:
+                signal.pthread_kill(self.main_ident, signal.SIGINT)
+            self.reply_direct(msg, "interrupt_reply", {"status": "ok"}, "control")
+        elif msg_type == "shutdown_request":
+            self.reply_direct(msg, "shutdown_reply", {"status": "ok", "restart": False}, "control")
+            os._exit(0)
+        elif msg_type == "input_reply" or channel == "stdin":
+            self.input_replies.put(msg)
+        else:
+            self.requests.put(msg)
+
+    def reply_direct(self, request, msg_type, content, channel):
+        self.emit(self.kernel.session.msg(msg_type, content, parent=request), channel)
+
+    def remember(self, header):
+        self.request_headers[header.get("msg_id")] = header
+        while len(self.request_headers) > 256:
+            self.request_headers.popitem(last=False)
+
+    def dispatch(self, msg):
+        import zmq
+
+        header = msg["header"]
+        self.remember(header)
+        wire = {
+            "header": header,
+            "parent_header": msg.get("parent_header") or {},
+            "metadata": msg.get("metadata") or {},
+            "content": msg.get("content") or {},
+            "buffers": [base64.b64decode(b) for b in msg.get("buffers") or []],
+        }
+        parts = [zmq.Message(p) for p in self.kernel.session.serialize(wire)]
+        self.reply_seen = False
+        self.executing = header["msg_type"] == "execute_request"
+        interrupted = False
+        try:
+            self.dispatch_shell(parts)
+        except KeyboardInterrupt:
+            # The interrupt landed just outside the user's code, possibly before the kernel
+            # published its final idle status.
+            interrupted = True
+        finally:
+            self.executing = False
+        if not self.reply_seen and header["msg_type"].endswith("_request"):
+            # The kernel drops a request it could not handle (unknown type, an interrupt landing
+            # between cells); answer anyway so the worker never waits forever.
+            reply_type = header["msg_type"][: -len("_request")] + "_reply"
+            content = {"status": "error", "ename": "UnhandledRequest", "evalue": f"{header['msg_type']} was not handled", "traceback": []}
+            if header["msg_type"] == "execute_request":
+                content["execution_count"] = self.kernel.execution_count
+            self.emit_in_order(self.kernel.session.msg(reply_type, content, parent=msg), "shell")
+        if interrupted:
+            self.emit_in_order(self.kernel.session.msg("status", {"execution_state": "idle"}, parent=msg), "iopub")
+
+    def serve(self):
+        while True:
+            msg = self.requests.get()
+            try:
+                self.dispatch(msg)
+            except KeyboardInterrupt:
+                log.warning("interrupt arrived outside a cell; ignored")
+            except Exception:
+                log_exception("dispatching a request")
+
+
+def read_loop(bridge):
+    try:
+        for body in read_frames(0):
+            bridge.handle_frame(body)
+        # The worker closed our stdin: nobody can see output any more, so end the sandbox.
+        say("stdin closed; exiting")
+    except BaseException:
+        log_exception("the stdin reader")
+    finally:
+        os._exit(0)
+
+
+def main():
+    # Between cells an interrupt must not kill the bridge; during a cell ipykernel installs
+    # Python's default handler, which raises KeyboardInterrupt in the user's code.
+    signal.signal(signal.SIGINT, lambda *_: None)
+    seed_matplotlib_cache()
+    bridge = KernelBridge(FrameWriter(FRAME_FD))
+    threading.Thread(target=read_loop, args=(bridge,), name="cellar-stdin", daemon=True).start()
+    bridge.announce_ready()
+    bridge.serve()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BaseException:
+        log_exception("main")
+        os._exit(1)

@@ -1,0 +1,237 @@
+// One kernel in one gVisor sandbox: boots the kernel bridge under runsc, speaks framed Jupyter
+// messages with it over stdin/stdout, and guarantees nothing is left behind when it ends.
+import { EventEmitter } from "node:events";
+import { rm } from "node:fs/promises";
+import path from "node:path";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
+import { FrameDecoder, encodeFrame, makeMessage, validateJupyterMessage, type JupyterMessage } from "@cellar/protocol";
+import { containerIdFor, writeBundle, type SandboxLimits } from "./bundle";
+import { runscDelete, runscKill, runscList, runscRemove, runscRun, type RunscConfig } from "./runsc";
+import { describeExit } from "./exit-reason";
+
+export interface KernelSandboxOptions {
+  sessionId: string;
+  imageRootfs: string;
+  workspaceDir: string;
+  stateRoot: string;
+  limits: SandboxLimits;
+  platform?: string;
+  runscPath?: string;
+  /** Defaults to apps/worker/kernel-bridge. */
+  bridgeDir?: string;
+  /** How long to wait for the bridge's ready message. */
+  startTimeoutMs?: number;
+}
+
+export interface KernelSandboxExit {
+  code: number | null;
+  signal: string | null;
+  /** What happened, in words a notebook user understands. */
+  reason: string;
+}
+
+export interface KernelSandboxEvents {
+  message: [msg: JupyterMessage];
+  exit: [exit: KernelSandboxExit];
+}
+
+const STDERR_TAIL_BYTES = 8192;
+const STOP_GRACE_MS = 5000;
+
+export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
+  readonly sessionId: string;
+  readonly containerId: string;
+  private readonly decoder = new FrameDecoder();
+  private readonly runsc: RunscConfig;
+  private stderr = "";
+  private exited: KernelSandboxExit | null = null;
+  private readonly exitPromise: Promise<KernelSandboxExit>;
+  private stopping: Promise<void> | null = null;
+  private overrideReason: string | null = null;
+  private ready = false;
+  private readyWaiter: { resolve: () => void; reject: (err: Error) => void } | null = null;
+
+  /** @internal use startKernelSandbox */
+  constructor(
+    opts: KernelSandboxOptions,
+    private readonly child: ChildProcessWithoutNullStreams,
+    private readonly bundleDir: string,
+  ) {
+    super();
+    this.sessionId = opts.sessionId;
+    this.containerId = containerIdFor(opts.sessionId);
+    this.runsc = { stateRoot: opts.stateRoot, platform: opts.platform, runscPath: opts.runscPath };
+
+    child.stdout.on("data", (chunk: Buffer) => this.onStdout(chunk));
+    child.stderr.on("data", (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString("utf8")).slice(-STDERR_TAIL_BYTES);
+    });
+    // A write to a sandbox that just died must not crash the worker; 'exit' reports the death.
+    child.stdin.on("error", () => {});
+    this.exitPromise = new Promise((resolve) => {
+      child.on("error", (err) => {
+        this.stderr += `\n${err.message}`;
+        this.onExit(null, null, resolve);
+      });
+      child.on("close", (code, signal) => this.onExit(code, signal, resolve));
+    });
+  }
+
+  /** The last few KiB the sandbox wrote to stderr (runsc errors, bridge logs, C-level prints). */
+  get stderrTail(): string {
+    return this.stderr;
+  }
+
+  get hasExited(): boolean {
+    return this.exited !== null;
+  }
+
+  /** Sends a message to the kernel. After the sandbox has stopped or exited the message is
+   * dropped (and logged): the 'exit' event has told, or is about to tell, the owner why. */
+  send(msg: JupyterMessage): void {
+    if (this.exited || this.stopping) {
+      console.warn(`[sandbox ${this.sessionId}] dropped ${msg.header.msg_type}: the kernel is not running`);
+      return;
+    }
+    this.child.stdin.write(encodeFrame(msg));
+  }
+
+  interrupt(): void {
+    this.send(makeMessage("interrupt_request", {}, { channel: "control" }));
+  }
+
+  /** Ends the kernel and removes its container. Safe to call any number of times. */
+  stop(): Promise<void> {
+    this.stopping ??= this.teardown();
+    return this.stopping;
+  }
+
+  /** @internal */
+  waitUntilReady(timeoutMs: number): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.readyWaiter = null;
+        reject(new Error(`kernel sandbox ${this.sessionId} did not become ready within ${timeoutMs} ms${this.tailForError()}`));
+      }, timeoutMs);
+      this.readyWaiter = {
+        resolve: () => { clearTimeout(timer); resolve(); },
+        reject: (err) => { clearTimeout(timer); reject(err); },
+      };
+    });
+  }
+
+  private tailForError(): string {
+    const tail = this.stderr.trim().split("\n").slice(-20).join("\n");
+    return tail ? `; sandbox stderr:\n${tail}` : "";
+  }
+
+  private onStdout(chunk: Buffer): void {
+    let frames: unknown[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      // After a bad length or non-JSON body the stream cannot be resynchronised.
+      console.error(`[sandbox ${this.sessionId}] corrupt frame stream: ${(err as Error).message}`);
+      this.overrideReason = "The kernel sent output the worker could not read, so it was stopped";
+      void this.stop();
+      return;
+    }
+    for (const frame of frames) {
+      const checked = validateJupyterMessage(frame);
+      if (!checked.ok) {
+        console.error(`[sandbox ${this.sessionId}] dropped invalid message: ${checked.error}`);
+        continue;
+      }
+      const msg = checked.value;
+      if (!this.ready) {
+        if (msg.header.msg_type === "status" && msg.content.execution_state === "idle" && !msg.parent_header.msg_id) {
+          this.ready = true;
+          this.readyWaiter?.resolve();
+          this.readyWaiter = null;
+        }
+        continue;
+      }
+      this.emit("message", msg);
+    }
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null, resolve: (e: KernelSandboxExit) => void): void {
+    if (this.exited) return;
+    const exit: KernelSandboxExit = {
+      code,
+      signal,
+      reason: this.overrideReason ?? describeExit(code, signal, this.stderr, this.stopping !== null),
+    };
+    this.exited = exit;
+    resolve(exit);
+    this.readyWaiter?.reject(new Error(`kernel sandbox ${this.sessionId} exited before it was ready: ${exit.reason}${this.tailForError()}`));
+    this.readyWaiter = null;
+    // The container may outlive `runsc run` (e.g. runsc itself was killed): always clean up.
+    void this.stop()
+      .catch((err) => console.error(`[sandbox ${this.sessionId}] cleanup failed: ${(err as Error).message}`))
+      .finally(() => this.emit("exit", exit));
+  }
+
+  private async teardown(): Promise<void> {
+    this.child.stdin.end();
+    if (!this.exited) {
+      try {
+        await runscKill(this.runsc, this.containerId, "KILL");
+      } catch {
+        // Already gone, or never created; delete --force below settles it either way.
+      }
+      const timer = setTimeout(() => this.child.kill("SIGKILL"), STOP_GRACE_MS);
+      await this.exitPromise;
+      clearTimeout(timer);
+    }
+    try {
+      await runscDelete(this.runsc, this.containerId);
+    } catch (err) {
+      console.error(`[sandbox ${this.sessionId}] ${(err as Error).message}`);
+    }
+    await rm(this.bundleDir, { recursive: true, force: true });
+  }
+}
+
+export function bundleDirFor(stateRoot: string, sessionId: string): string {
+  return path.join(stateRoot, "bundles", containerIdFor(sessionId));
+}
+
+/** Boots a kernel sandbox; resolves once the kernel bridge reports it is ready. */
+export async function startKernelSandbox(opts: KernelSandboxOptions): Promise<KernelSandbox> {
+  const containerId = containerIdFor(opts.sessionId);
+  const runsc: RunscConfig = { stateRoot: opts.stateRoot, platform: opts.platform, runscPath: opts.runscPath };
+  const bundleDir = bundleDirFor(opts.stateRoot, opts.sessionId);
+  // A container with this id left over from a crashed worker would make `runsc run` fail.
+  await runscRemove(runsc, containerId).catch(() => {});
+  await writeBundle(bundleDir, {
+    sessionId: opts.sessionId,
+    imageRootfs: opts.imageRootfs,
+    workspaceDir: opts.workspaceDir,
+    bridgeDir: opts.bridgeDir,
+    limits: opts.limits,
+  });
+  const child = await runscRun(runsc, containerId, bundleDir);
+  const sandbox = new KernelSandbox(opts, child, bundleDir);
+  try {
+    await sandbox.waitUntilReady(opts.startTimeoutMs ?? 60_000);
+  } catch (err) {
+    await sandbox.stop();
+    throw err;
+  }
+  return sandbox;
+}
+
+/** Deletes every container under this state root: after a worker restart none of them has an
+ * owner any more. Returns the ids it removed. */
+export async function reapOrphanSandboxes(stateRoot: string, opts: { platform?: string; runscPath?: string } = {}): Promise<string[]> {
+  const runsc: RunscConfig = { stateRoot, ...opts };
+  const removed: string[] = [];
+  for (const c of await runscList(runsc)) {
+    await runscRemove(runsc, c.id);
+    removed.push(c.id);
+  }
+  await rm(path.join(stateRoot, "bundles"), { recursive: true, force: true });
+  return removed;
+}

@@ -1,0 +1,91 @@
+// Thin wrappers over the runsc CLI. Every call shares one --root state directory so that `list`
+// sees every sandbox this worker started (and can reap them after a crash).
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+
+export interface RunscConfig {
+  /** Directory holding Cellar's sandbox state; runsc's own state goes in `<stateRoot>/runsc`. */
+  stateRoot: string;
+  /** gVisor platform. ptrace works everywhere; kvm hangs on the development machines. */
+  platform?: string;
+  runscPath?: string;
+}
+
+export interface RunscContainer {
+  id: string;
+  pid: number;
+  status: string;
+  bundle: string;
+}
+
+export function runscRoot(stateRoot: string): string {
+  return path.join(stateRoot, "runsc");
+}
+
+function globalFlags(cfg: RunscConfig): string[] {
+  return [
+    `--root=${runscRoot(cfg.stateRoot)}`,
+    `--platform=${cfg.platform ?? "ptrace"}`,
+    "--network=none",
+    // cgroups are not usable on these hosts; limits come from rlimits in the bundle instead.
+    "--ignore-cgroups",
+  ];
+}
+
+function runscCommand(cfg: RunscConfig, args: string[], timeoutMs = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cfg.runscPath ?? "runsc", [...globalFlags(cfg), ...args], { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`runsc ${args[0]} failed: ${(stderr || err.message).trim()}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** Starts `runsc run`; the container's stdin/stdout/stderr are the child's pipes. */
+export async function runscRun(cfg: RunscConfig, containerId: string, bundleDir: string): Promise<ChildProcessWithoutNullStreams> {
+  await mkdir(runscRoot(cfg.stateRoot), { recursive: true, mode: 0o700 });
+  return spawn(cfg.runscPath ?? "runsc", [...globalFlags(cfg), "run", `--bundle=${bundleDir}`, containerId], {
+    cwd: bundleDir,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+}
+
+export async function runscKill(cfg: RunscConfig, containerId: string, signal = "KILL"): Promise<void> {
+  await runscCommand(cfg, ["kill", "--all", containerId, signal]);
+}
+
+/** `runsc delete --force`; a container that is already gone is not an error. */
+export async function runscDelete(cfg: RunscConfig, containerId: string): Promise<void> {
+  try {
+    await runscCommand(cfg, ["delete", "--force", containerId]);
+  } catch (err) {
+    // delete --force of a running container often reports "context deadline exceeded" after
+    // 5 s although it did remove it: what counts is whether the container is still listed.
+    if (!(await runscList(cfg)).some((c) => c.id === containerId)) return;
+    throw err;
+  }
+}
+
+/** Kills a container and removes it, for containers whose `runsc run` may or may not still be
+ * around. Killing first lets a live `runsc run` clean up in milliseconds, which is far faster
+ * than delete --force on a running container. */
+export async function runscRemove(cfg: RunscConfig, containerId: string): Promise<void> {
+  await runscKill(cfg, containerId).catch(() => {});
+  const listed = async () => (await runscList(cfg)).some((c) => c.id === containerId);
+  for (let i = 0; i < 20 && (await listed()); i++) await new Promise((r) => setTimeout(r, 100));
+  if (await listed()) await runscDelete(cfg, containerId);
+}
+
+export async function runscList(cfg: RunscConfig): Promise<RunscContainer[]> {
+  await mkdir(runscRoot(cfg.stateRoot), { recursive: true, mode: 0o700 });
+  const out = (await runscCommand(cfg, ["list", "--format=json"])).trim();
+  if (!out || out === "null") return [];
+  const parsed = JSON.parse(out) as Array<Record<string, unknown>>;
+  return parsed.map((c) => ({
+    id: String(c.id),
+    pid: Number(c.pid ?? 0),
+    status: String(c.status ?? "unknown"),
+    bundle: String(c.bundle ?? ""),
+  }));
+}
