@@ -25,7 +25,7 @@ export class KernelSession {
 
   /** Boots the sandbox with `boot`; resolves when the kernel is ready, rejects if it cannot start. */
   async start(boot: () => Promise<KernelSandbox>): Promise<void> {
-    this.setStatus("starting");
+    this.events.onStatus("starting");
     let sandbox: KernelSandbox;
     try {
       sandbox = await boot();
