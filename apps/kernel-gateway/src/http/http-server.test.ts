@@ -1,0 +1,79 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase, type Database } from "@cellar/db";
+import { createHttpServer } from "./http-server";
+
+let db: Database;
+let base: string;
+let server: ReturnType<typeof createHttpServer>;
+const token = "t0ken";
+
+beforeAll(async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellar-gw-"));
+  fs.mkdirSync(path.join(dir, "web"));
+  fs.writeFileSync(path.join(dir, "web/index.html"), "<h1>web app</h1>");
+  db = await openDatabase(`file:${path.join(dir, "db.sqlite")}`, { log: () => {} });
+  server = createHttpServer({ token, webDir: path.join(dir, "web"), store: db.notebooks, userId: db.localUserId, workers: () => [] });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  base = `http://127.0.0.1:${(server.address() as any).port}`;
+});
+afterAll(async () => {
+  server.close();
+  await db.close();
+});
+
+const api = (p: string, init: RequestInit = {}) =>
+  fetch(base + p, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...init.headers } });
+
+describe("gateway HTTP", () => {
+  it("refuses pages and API without the token", async () => {
+    expect((await fetch(base + "/")).status).toBe(401);
+    expect((await fetch(base + "/api/notebooks")).status).toBe(401);
+    expect((await fetch(base + "/api/notebooks", { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
+  });
+
+  it("turns the URL token into a cookie and drops it from the address", async () => {
+    const res = await fetch(base + "/?token=" + token, { redirect: "manual" });
+    expect(res.status).toBe(302);
+    expect(res.headers.get("location")).toBe("/");
+    const cookie = res.headers.get("set-cookie")!;
+    expect(cookie).toMatch(/HttpOnly/i);
+    const page = await fetch(base + "/", { headers: { cookie: cookie.split(";")[0] } });
+    expect(await page.text()).toContain("web app");
+  });
+
+  it("creates, saves and reads back a notebook", async () => {
+    const nb = await (await api("/api/notebooks", { method: "POST", body: JSON.stringify({ title: "T" }) })).json();
+    const cells = [{ id: "c1", cell_type: "code", source: "1+1" }, { id: "c2", cell_type: "markdown", source: "# hi" }];
+    const put = await api(`/api/notebooks/${nb.id}`, { method: "PUT", body: JSON.stringify({ title: "Renamed", cells }) });
+    expect(put.status).toBe(200);
+    const back = await (await api(`/api/notebooks/${nb.id}`)).json();
+    expect(back.title).toBe("Renamed");
+    expect(back.cells.map((c: any) => [c.id, c.cell_type, c.source])).toEqual([["c1", "code", "1+1"], ["c2", "markdown", "# hi"]]);
+    const list = await (await api("/api/notebooks")).json();
+    expect(list.map((n: any) => n.title)).toContain("Renamed");
+  });
+
+  it("rejects malformed input with a clear error and changes nothing", async () => {
+    const nb = await (await api("/api/notebooks", { method: "POST", body: "{}" })).json();
+    const notJson = await api(`/api/notebooks/${nb.id}`, { method: "PUT", body: "{oops" });
+    expect(notJson.status).toBe(400);
+    expect((await notJson.json()).error).toMatch(/not valid JSON/);
+    const badType = await api(`/api/notebooks/${nb.id}`, { method: "PUT", body: JSON.stringify({ cells: [{ id: "x", cell_type: "python", source: "" }] }) });
+    expect(badType.status).toBe(400);
+    const dup = await api(`/api/notebooks/${nb.id}`, { method: "PUT", body: JSON.stringify({ cells: [{ id: "x", cell_type: "code", source: "" }, { id: "x", cell_type: "code", source: "" }] }) });
+    expect(dup.status).toBe(400);
+    const back = await (await api(`/api/notebooks/${nb.id}`)).json();
+    expect(back.cells).toHaveLength(1);
+    expect((await api("/api/notebooks/does-not-exist")).status).toBe(404);
+    expect((await api("/api/notebooks/bad%20id")).status).toBe(400);
+  });
+
+  it("deletes a notebook", async () => {
+    const nb = await (await api("/api/notebooks", { method: "POST", body: "{}" })).json();
+    expect((await api(`/api/notebooks/${nb.id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await api(`/api/notebooks/${nb.id}`)).status).toBe(404);
+  });
+});
