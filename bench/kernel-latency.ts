@@ -1,0 +1,152 @@
+// Issue 2's figures: Shift+Enter -> output of `1+1` on a warm kernel (median of 20) and
+// "open notebook" -> first output on a cold kernel, measured in Chromium through the real stack.
+// Baseline in the same run: the same kernel driven directly through the worker's sandbox
+// module, with no browser, gateway or sockets, to show what the layers above cost.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { randomUUID } from "node:crypto";
+import { chromium, type Page } from "@playwright/test";
+import { executeRequest, type JupyterMessage } from "@cellar/protocol";
+import { startKernelSandbox, type KernelSandbox } from "../apps/worker/src/sandbox";
+import { startStack, repoRoot } from "./stack";
+import { summarize, table } from "./stats";
+
+const WARM_RUNS = 20;
+const COLD_RUNS = 5;
+
+export async function run(): Promise<void> {
+  const direct = await measureDirect();
+  const stack = await startStack(8897);
+  let browserFigures;
+  try {
+    browserFigures = await measureBrowser(stack.base, stack.token);
+  } finally {
+    await stack.stop();
+  }
+  const result = {
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30) },
+    browser_warm_1plus1: summarize(browserFigures.warm),
+    browser_cold_open_to_output: summarize(browserFigures.cold),
+    direct_warm_1plus1: summarize(direct.warm),
+    direct_cold_start_to_output: summarize(direct.cold),
+  };
+  const outDir = path.join(repoRoot, "bench/results");
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, "kernel-latency.json"), JSON.stringify(result, null, 2));
+  console.log(table([
+    ["browser: Shift+Enter → output of 1+1 (warm kernel)", result.browser_warm_1plus1],
+    ["baseline: 1+1 round trip straight to the sandbox", result.direct_warm_1plus1],
+    ["browser: open notebook → first output (cold kernel)", result.browser_cold_open_to_output],
+    ["baseline: sandbox cold start → first output", result.direct_cold_start_to_output],
+  ]));
+  const overhead = result.browser_warm_1plus1.median_s / result.direct_warm_1plus1.median_s;
+  console.log(`\nbrowser/gateway/worker layers: ${overhead.toFixed(2)}× the direct round trip (median)`);
+  console.log(`wrote bench/results/kernel-latency.json`);
+}
+
+async function measureBrowser(base: string, token: string): Promise<{ warm: number[]; cold: number[] }> {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+  });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${base}/?token=${token}`);
+  const api = async (p: string, init: RequestInit = {}) => (await fetch(base + p, {
+    ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+  })).json();
+
+  const cold: number[] = [];
+  for (let i = 0; i < COLD_RUNS; i++) {
+    const nb = await api("/api/notebooks", { method: "POST", body: JSON.stringify({ title: `cold ${i}` }) });
+    await api(`/api/notebooks/${nb.id}`, { method: "PUT", body: JSON.stringify({ cells: [{ id: nb.cells[0].id, cell_type: "code", source: "print(1)" }] }) });
+    const t0 = Date.now();
+    await page.goto(`${base}/notebook/?id=${nb.id}`);
+    const editor = page.getByTestId("cell").first().locator(".cm-content");
+    await editor.click();
+    await editor.press("Shift+Enter");
+    await page.getByTestId("cell").first().getByTestId("cell-output").filter({ hasText: "1" }).waitFor({ timeout: 120_000 });
+    cold.push((Date.now() - t0) / 1000);
+  }
+
+  // Warm: one notebook, its kernel already idle; each Shift+Enter runs `1+1` in a new cell.
+  const nb = await api("/api/notebooks", { method: "POST", body: JSON.stringify({ title: "warm" }) });
+  await page.goto(`${base}/notebook/?id=${nb.id}`);
+  await page.locator('[data-testid="kernel-status"][data-status="idle"]').waitFor({ timeout: 120_000 });
+  await page.getByTestId("cell").first().locator(".cm-content").click();
+  const warm: number[] = [];
+  for (let i = 0; i < WARM_RUNS + 1; i++) {
+    await page.keyboard.insertText("1+1");
+    const ms = await timeShiftEnterToOutput(page, i, "2");
+    if (i > 0) warm.push(ms / 1000); // the first run warms the page's code paths
+    await page.locator('[data-testid="kernel-status"][data-status="idle"]').waitFor();
+  }
+  await browser.close();
+  return { warm, cold };
+}
+
+/** Milliseconds from the Shift+Enter keydown to the frame after the cell's output shows `want`,
+ * measured inside the page so Playwright's polling does not add to it. */
+async function timeShiftEnterToOutput(page: Page, cellIndex: number, want: string): Promise<number> {
+  await page.evaluate(([idx, text]) => {
+    (window as any).__bench = new Promise<number>((resolve) => {
+      let t0 = 0;
+      document.addEventListener("keydown", (e) => { if (e.key === "Enter" && e.shiftKey) t0 = performance.now(); }, { capture: true, once: true });
+      const obs = new MutationObserver(() => {
+        const cell = document.querySelectorAll('[data-testid="cell"]')[idx as number];
+        const out = cell?.querySelector('[data-testid="cell-output"]');
+        if (t0 && out && out.textContent?.trim() === text) {
+          obs.disconnect();
+          requestAnimationFrame(() => resolve(performance.now() - t0));
+        }
+      });
+      obs.observe(document.body, { childList: true, subtree: true, characterData: true });
+    });
+  }, [cellIndex, want] as const);
+  await page.keyboard.press("Shift+Enter");
+  return page.evaluate(() => (window as any).__bench as Promise<number>);
+}
+
+async function measureDirect(): Promise<{ warm: number[]; cold: number[] }> {
+  const stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), "cellar-bench-sbx-"));
+  const workspaceDir = path.join(stateRoot, "workspace");
+  fs.mkdirSync(workspaceDir);
+  const imageRootfs = path.join(process.env.CELLAR_CACHE ?? "/var/cache/cellar", "images/base/rootfs");
+  const opts = { imageRootfs, workspaceDir, stateRoot, limits: { memoryBytes: 4 << 30, pids: 512 } };
+
+  const cold: number[] = [];
+  for (let i = 0; i < COLD_RUNS; i++) {
+    const t0 = performance.now();
+    const sb = await startKernelSandbox({ ...opts, sessionId: randomUUID() });
+    await roundTrip(sb, "print(1)");
+    cold.push((performance.now() - t0) / 1000);
+    await sb.stop();
+  }
+  const sb = await startKernelSandbox({ ...opts, sessionId: randomUUID() });
+  const warm: number[] = [];
+  await roundTrip(sb, "1+1");
+  for (let i = 0; i < WARM_RUNS; i++) {
+    const t0 = performance.now();
+    await roundTrip(sb, "1+1");
+    warm.push((performance.now() - t0) / 1000);
+  }
+  await sb.stop();
+  return { warm, cold };
+}
+
+/** Resolves when the first output (stream or execute_result) of `code` arrives. */
+function roundTrip(sb: KernelSandbox, code: string): Promise<void> {
+  const req = executeRequest(code);
+  return new Promise((resolve) => {
+    const onMessage = (m: JupyterMessage) => {
+      const t = m.header.msg_type;
+      if (m.parent_header.msg_id === req.header.msg_id && (t === "stream" || t === "execute_result")) {
+        sb.off("message", onMessage);
+        resolve();
+      }
+    };
+    sb.on("message", onMessage);
+    sb.send(req);
+  });
+}

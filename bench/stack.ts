@@ -1,0 +1,36 @@
+// Starts the real single-machine stack (the same launcher as `npm start`) in a throwaway home.
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+export interface Stack { base: string; token: string; home: string; stop(): Promise<void> }
+
+export async function startStack(port: number): Promise<Stack> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), "cellar-bench-"));
+  const token = "bench-" + Math.random().toString(36).slice(2);
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "scripts/cellar-local.ts")], {
+    env: { ...process.env, CELLAR_HOME: home, CELLAR_PORT: String(port), CELLAR_TOKEN: token, CELLAR_WORKER_ID: "bench" },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (Date.now() > deadline) throw new Error("stack did not start");
+    try {
+      const res = await fetch(`${base}/api/workers`, { headers: { authorization: `Bearer ${token}` } });
+      if (res.ok && (await res.json()).length > 0) break;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    base, token, home,
+    stop: () => new Promise((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+    }),
+  };
+}

@@ -1,0 +1,24 @@
+export interface Summary { median_s: number; p95_s: number; min_s: number; max_s: number; n: number }
+
+export function summarize(seconds: number[]): Summary {
+  const s = [...seconds].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
+  const round = (x: number) => Math.round(x * 10_000) / 10_000;
+  return { median_s: round(median(s)), p95_s: round(at(0.95)), min_s: round(s[0]), max_s: round(s[s.length - 1]), n: s.length };
+}
+
+function median(sorted: number[]): number {
+  const m = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
+}
+
+export function table(rows: Array<[string, Summary | string]>): string {
+  const lines = ["| measurement | median | p95 | n |", "| --- | --- | --- | --- |"];
+  for (const [name, v] of rows) {
+    if (typeof v === "string") lines.push(`| ${name} | ${v} | | |`);
+    else lines.push(`| ${name} | ${fmt(v.median_s)} | ${fmt(v.p95_s)} | ${v.n} |`);
+  }
+  return lines.join("\n");
+}
+
+const fmt = (s: number) => (s < 1 ? `${Math.round(s * 1000)} ms` : `${s.toFixed(2)} s`);
