@@ -1,3 +1,4 @@
+export {};
 // npm run bench [-- NAME ...]: runs the named benchmarks (all by default); each writes
 // bench/results/NAME.json and prints a table.
 const suites: Record<string, () => Promise<void>> = {
