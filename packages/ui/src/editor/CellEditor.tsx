@@ -1,11 +1,14 @@
 import { useEffect, useRef } from "react";
-import { Compartment, EditorState, Prec, type Extension } from "@codemirror/state";
+import { Annotation, Compartment, EditorState, Prec, Transaction, type Extension } from "@codemirror/state";
 import { EditorView, keymap, placeholder as placeholderExt } from "@codemirror/view";
-import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
+import { indentWithTab } from "@codemirror/commands";
 import { bracketMatching, defaultHighlightStyle, indentOnInput, indentUnit, syntaxHighlighting } from "@codemirror/language";
 import { minimalSetup } from "codemirror";
 import { python } from "@codemirror/lang-python";
 import { markdown } from "@codemirror/lang-markdown";
+
+/** Marks a document replacement that came from the `value` prop, not from typing. */
+const external = Annotation.define<boolean>();
 
 export type CellLanguage = "python" | "markdown";
 
@@ -59,18 +62,17 @@ export function CellEditor(props: CellEditorProps) {
             { key: "Escape", run: () => (handlers.current.onEscape?.(), true) },
           ]),
         ),
-        minimalSetup,
-        history(),
+        minimalSetup, // history, undo keys, selection drawing
         indentOnInput(),
         bracketMatching(),
         indentUnit.of("    "),
         syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
-        keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
+        keymap.of([indentWithTab]),
         language.current.of(languageExtension(handlers.current.language)),
         placeholderExt(handlers.current.placeholder ?? ""),
         EditorView.contentAttributes.of({ "aria-label": handlers.current.ariaLabel ?? "Cell source" }),
         EditorView.updateListener.of((update) => {
-          if (update.docChanged) handlers.current.onChange(update.state.doc.toString());
+          if (update.docChanged && !update.transactions.some((t) => t.annotation(external))) handlers.current.onChange(update.state.doc.toString());
           if (update.focusChanged) (update.view.hasFocus ? handlers.current.onFocus : handlers.current.onBlur)?.();
         }),
       ],
@@ -86,7 +88,10 @@ export function CellEditor(props: CellEditorProps) {
     const v = view.current;
     if (!v) return;
     const current = v.state.doc.toString();
-    if (current !== props.value) v.dispatch({ changes: { from: 0, to: current.length, insert: props.value } });
+    if (current !== props.value) v.dispatch({
+        changes: { from: 0, to: current.length, insert: props.value },
+        annotations: [external.of(true), Transaction.addToHistory.of(false)],
+      });
   }, [props.value]);
 
   useEffect(() => {

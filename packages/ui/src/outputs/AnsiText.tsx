@@ -15,11 +15,13 @@ export interface AnsiTextProps {
   className?: string;
   testId?: string;
   limits?: TextLimits;
+  /** Scroll box that stays pinned to the newest line (for streams that keep growing). */
+  followTail?: boolean;
 }
 
 /** Terminal text: ANSI colours become spans, `\r` redraws a line, and only the tail of very long
  * text is put in the DOM. */
-export const AnsiText = memo(function AnsiText({ text, className, testId, limits = DEFAULT_TEXT_LIMITS }: AnsiTextProps) {
+export const AnsiText = memo(function AnsiText({ text, className, testId, limits = DEFAULT_TEXT_LIMITS, followTail = false }: AnsiTextProps) {
   const { html, note } = useMemo(() => {
     const tail = streamTail(text, limits.maxLines, limits.maxChars);
     const note = tail.cut
@@ -27,10 +29,11 @@ export const AnsiText = memo(function AnsiText({ text, className, testId, limits
       : null;
     return { html: ansiToHtml(applyCarriageReturns(tail.text)), note };
   }, [text, limits.maxLines, limits.maxChars]);
+  const pre = <pre className={className} data-testid={testId} dangerouslySetInnerHTML={{ __html: html }} />;
   return (
     <>
       {note && <div className="cellar-output-note" data-testid="output-tail-note">{note}</div>}
-      <pre className={className} data-testid={testId} dangerouslySetInnerHTML={{ __html: html }} />
+      {followTail ? <div className="cellar-follow-tail">{pre}</div> : pre}
     </>
   );
 });

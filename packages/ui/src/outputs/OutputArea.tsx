@@ -25,7 +25,7 @@ export const OutputView = memo(function OutputView({ output }: { output: Output 
     case "stream":
       return (
         <div className={`cellar-output cellar-output-stream cellar-output-${output.name}`}>
-          <AnsiText text={output.text} testId="output-stream" />
+          <AnsiText text={output.text} testId="output-stream" followTail />
         </div>
       );
     case "error":

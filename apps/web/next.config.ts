@@ -1,0 +1,14 @@
+import type { NextConfig } from "next";
+
+// A static export: the kernel gateway serves `out/` on the same origin as its API and socket.io,
+// so the app uses relative URLs and needs no Next server at runtime.
+const nextConfig: NextConfig = {
+  output: "export",
+  trailingSlash: true,
+  images: { unoptimized: true },
+  transpilePackages: ["@cellar/protocol", "@cellar/ui"],
+  reactStrictMode: true,
+  poweredByHeader: false,
+};
+
+export default nextConfig;

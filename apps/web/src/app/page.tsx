@@ -1,0 +1,5 @@
+import { NotebookList } from "../components/NotebookList";
+
+export default function HomePage() {
+  return <NotebookList />;
+}

@@ -1,0 +1,27 @@
+"use client";
+import { useState, type ReactNode } from "react";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { ApiError } from "../lib/api";
+import { AuthNotice } from "../components/AuthNotice";
+
+function makeQueryClient() {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        // A 401 or 404 will not change by asking again.
+        retry: (count, error) => !(error instanceof ApiError && (error.status === 401 || error.status === 404)) && count < 2,
+        refetchOnWindowFocus: false,
+      },
+    },
+  });
+}
+
+export function Providers({ children }: { children: ReactNode }) {
+  const [client] = useState(makeQueryClient);
+  return (
+    <QueryClientProvider client={client}>
+      <AuthNotice />
+      {children}
+    </QueryClientProvider>
+  );
+}

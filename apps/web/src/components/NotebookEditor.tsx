@@ -1,0 +1,52 @@
+"use client";
+import { useEffect, useMemo, useState } from "react";
+import type { Notebook } from "@cellar/protocol";
+import { NotebookContext } from "../hooks/notebook-context";
+import { useAutosave } from "../hooks/use-autosave";
+import { api } from "../lib/api";
+import { KernelConnection } from "../lib/kernel-socket";
+import { createNotebookCommands } from "../lib/notebook-commands";
+import { createNotebookStore } from "../stores/notebook-store";
+import { NotebookLayout } from "./NotebookLayout";
+
+/** One open notebook: its store, its kernel connection and its autosave live as long as this does. */
+export function NotebookEditor({ notebook }: { notebook: Notebook }) {
+  const [store] = useState(() => createNotebookStore(notebook));
+  const [kernel] = useState(() => new KernelConnection(notebook.id, store, { fetchNotebook: api.getNotebook }));
+  const saveNow = useAutosave(store);
+  const commands = useMemo(() => createNotebookCommands(store, kernel, saveNow), [store, kernel, saveNow]);
+
+  useEffect(() => {
+    kernel.connect();
+    return () => kernel.dispose();
+  }, [kernel]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "s") {
+        e.preventDefault();
+        void saveNow();
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [saveNow]);
+
+  useEffect(
+    () =>
+      store.subscribe((s, prev) => {
+        if (s.title !== prev.title) document.title = `${s.title || "Untitled"} · Cellar`;
+      }),
+    [store],
+  );
+  useEffect(() => {
+    document.title = `${store.getState().title || "Untitled"} · Cellar`;
+  }, [store]);
+
+  const context = useMemo(() => ({ store, commands, saveNow }), [store, commands, saveNow]);
+  return (
+    <NotebookContext.Provider value={context}>
+      <NotebookLayout />
+    </NotebookContext.Provider>
+  );
+}

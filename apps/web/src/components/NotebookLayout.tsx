@@ -1,0 +1,28 @@
+"use client";
+import { AppHeader } from "./AppHeader";
+import { CellList } from "./CellList";
+import { KernelStatusBadge, WorkerStatus } from "./KernelStatusBadge";
+import { NoticeBar } from "./NoticeBar";
+import { NotebookToolbar } from "./NotebookToolbar";
+import { SaveStatus } from "./SaveStatus";
+import { TitleInput } from "./TitleInput";
+
+/** The notebook page's layout; everything it shows comes from the NotebookContext. */
+export function NotebookLayout() {
+  return (
+    <div className="page notebook-page">
+      <AppHeader>
+        <TitleInput />
+        <SaveStatus />
+        <div className="header-spacer" />
+        <WorkerStatus />
+        <KernelStatusBadge />
+      </AppHeader>
+      <NotebookToolbar />
+      <NoticeBar />
+      <main className="notebook-main">
+        <CellList />
+      </main>
+    </div>
+  );
+}

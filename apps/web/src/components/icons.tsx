@@ -1,0 +1,19 @@
+// Small inline icons (Lucide-style strokes) so the toolbar needs no icon font.
+import type { ReactNode } from "react";
+
+function Icon({ children }: { children: ReactNode }) {
+  return (
+    <svg className="icon" viewBox="0 0 24 24" width="16" height="16" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round" aria-hidden="true">
+      {children}
+    </svg>
+  );
+}
+
+export const PlayIcon = () => <Icon><polygon points="6 4 20 12 6 20 6 4" /></Icon>;
+export const RunAllIcon = () => <Icon><polygon points="3 5 11 12 3 19 3 5" /><polygon points="12 5 20 12 12 19 12 5" /></Icon>;
+export const StopIcon = () => <Icon><rect x="6" y="6" width="12" height="12" rx="1" /></Icon>;
+export const RestartIcon = () => <Icon><path d="M3 12a9 9 0 1 0 3-6.7" /><polyline points="3 3 3 9 9 9" /></Icon>;
+export const PlusIcon = () => <Icon><line x1="12" y1="5" x2="12" y2="19" /><line x1="5" y1="12" x2="19" y2="12" /></Icon>;
+export const TrashIcon = () => <Icon><polyline points="3 6 5 6 21 6" /><path d="M19 6l-1 14H6L5 6" /><path d="M10 11v6M14 11v6M9 6V4h6v2" /></Icon>;
+export const UpIcon = () => <Icon><polyline points="18 15 12 9 6 15" /></Icon>;
+export const DownIcon = () => <Icon><polyline points="6 9 12 15 18 9" /></Icon>;

@@ -1,0 +1,24 @@
+"use client";
+import { createContext, useContext } from "react";
+import { useStore } from "zustand";
+import type { NotebookState, NotebookStore } from "../stores/notebook-store";
+import type { NotebookCommands } from "../lib/notebook-commands";
+
+export interface NotebookContextValue {
+  store: NotebookStore;
+  commands: NotebookCommands;
+  saveNow: () => Promise<void>;
+}
+
+export const NotebookContext = createContext<NotebookContextValue | null>(null);
+
+export function useNotebookContext(): NotebookContextValue {
+  const value = useContext(NotebookContext);
+  if (!value) throw new Error("useNotebookContext outside a notebook page");
+  return value;
+}
+
+/** Read from the open notebook's store; re-renders only when the selected value changes. */
+export function useNotebookState<T>(selector: (s: NotebookState) => T): T {
+  return useStore(useNotebookContext().store, selector);
+}

@@ -1,0 +1,51 @@
+// The gateway's notebook HTTP API. Same origin, relative URLs, the session cookie does the auth.
+import type { Notebook, NotebookSummary, NotebookUpdate } from "@cellar/protocol";
+import { markAuthRequired } from "../stores/auth-store";
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+async function request<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      credentials: "same-origin",
+      headers: body === undefined ? undefined : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      ...init,
+    });
+  } catch {
+    throw new ApiError(0, "Cannot reach the Cellar gateway.");
+  }
+  if (res.status === 401) markAuthRequired();
+  if (!res.ok) {
+    const text = await res.text().catch(() => "");
+    let message = text || res.statusText;
+    try {
+      message = (JSON.parse(text) as { error?: string }).error ?? message;
+    } catch {
+      /* not JSON: keep the text */
+    }
+    throw new ApiError(res.status, message);
+  }
+  if (res.status === 204) return undefined as T;
+  return (await res.json()) as T;
+}
+
+const notebookPath = (id: string) => `/api/notebooks/${encodeURIComponent(id)}`;
+
+export const api = {
+  listNotebooks: () => request<NotebookSummary[]>("GET", "/api/notebooks"),
+  createNotebook: (title?: string) => request<Notebook>("POST", "/api/notebooks", title === undefined ? {} : { title }),
+  getNotebook: (id: string) => request<Notebook>("GET", notebookPath(id)),
+  updateNotebook: (id: string, update: NotebookUpdate, init?: RequestInit) => request<Notebook>("PUT", notebookPath(id), update, init),
+  deleteNotebook: (id: string) => request<void>("DELETE", notebookPath(id)),
+};
+
+export const isNotFound = (e: unknown) => e instanceof ApiError && e.status === 404;
+export const isUnauthorized = (e: unknown) => e instanceof ApiError && e.status === 401;

@@ -1,0 +1,64 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { Autosaver } from "./autosave";
+
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
+
+function setup(save: () => Promise<void>) {
+  const states: string[] = [];
+  const saver = new Autosaver({ delayMs: 500, retryMs: 1000, save, onState: (s, e) => states.push(e ? `${s}:${e}` : s) });
+  return { saver, states };
+}
+
+describe("Autosaver", () => {
+  it("saves once after edits pause", async () => {
+    const save = vi.fn(async () => {});
+    const { saver, states } = setup(save);
+    saver.changed();
+    await vi.advanceTimersByTimeAsync(300);
+    saver.changed();
+    await vi.advanceTimersByTimeAsync(300);
+    expect(save).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(300);
+    expect(save).toHaveBeenCalledOnce();
+    expect(states).toEqual(["unsaved", "unsaved", "saving", "saved"]);
+  });
+
+  it("an edit during a save leads to one more save afterwards", async () => {
+    let finish!: () => void;
+    const save = vi.fn(() => new Promise<void>((r) => (finish = r)));
+    const { saver, states } = setup(save);
+    saver.changed();
+    await vi.advanceTimersByTimeAsync(500);
+    saver.changed(); // while the first save is in flight
+    finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(states.at(-1)).toBe("unsaved");
+    await vi.advanceTimersByTimeAsync(500);
+    expect(save).toHaveBeenCalledTimes(2);
+    finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(states.at(-1)).toBe("saved");
+  });
+
+  it("keeps changes marked unsaved when a save fails, and retries", async () => {
+    const save = vi.fn().mockRejectedValueOnce(new Error("gateway down")).mockResolvedValue(undefined);
+    const { saver, states } = setup(save);
+    saver.changed();
+    await vi.advanceTimersByTimeAsync(500);
+    expect(states.at(-1)).toBe("unsaved:gateway down");
+    expect(saver.hasUnsavedChanges).toBe(true);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(save).toHaveBeenCalledTimes(2);
+    expect(states.at(-1)).toBe("saved");
+  });
+
+  it("flush saves now", async () => {
+    const save = vi.fn(async () => {});
+    const { saver } = setup(save);
+    saver.changed();
+    await saver.flush();
+    expect(save).toHaveBeenCalledOnce();
+    expect(saver.hasUnsavedChanges).toBe(false);
+  });
+});

@@ -1,0 +1,75 @@
+// Debounced saving of the notebook document. Every edit marks it dirty; a save starts once edits
+// pause for `delayMs`; an edit during a save leads to one more save after it; a failed save is
+// retried. At most one save is in flight, so saves reach the gateway in order.
+import type { SaveState } from "../stores/notebook-store";
+
+export interface AutosaverOptions {
+  delayMs: number;
+  retryMs?: number;
+  save: () => Promise<void>;
+  onState: (state: SaveState, error?: string) => void;
+}
+
+export class Autosaver {
+  private dirty = false;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private inFlight: Promise<void> | null = null;
+  private disposed = false;
+
+  constructor(private readonly options: AutosaverOptions) {}
+
+  get hasUnsavedChanges(): boolean {
+    return this.dirty || this.inFlight !== null;
+  }
+
+  changed(): void {
+    this.dirty = true;
+    if (!this.inFlight) this.options.onState("unsaved");
+    this.schedule(this.options.delayMs);
+  }
+
+  /** Saves now if anything is unsaved and waits for it (Ctrl+S, leaving the page). */
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.inFlight) await this.inFlight;
+    if (this.dirty) await this.saveNow();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private schedule(ms: number) {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.saveNow();
+    }, ms);
+  }
+
+  private async saveNow(): Promise<void> {
+    if (this.inFlight || !this.dirty || this.disposed) return;
+    this.dirty = false;
+    this.options.onState("saving");
+    this.inFlight = this.options.save();
+    try {
+      await this.inFlight;
+      this.inFlight = null;
+      if (this.disposed) return;
+      if (this.dirty) {
+        this.options.onState("unsaved");
+        if (!this.timer) this.schedule(this.options.delayMs);
+      } else {
+        this.options.onState("saved");
+      }
+    } catch (e) {
+      this.inFlight = null;
+      if (this.disposed) return;
+      this.dirty = true;
+      this.options.onState("unsaved", e instanceof Error ? e.message : String(e));
+      this.schedule(this.options.retryMs ?? 3_000);
+    }
+  }
+}

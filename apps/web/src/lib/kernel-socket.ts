@@ -1,0 +1,241 @@
+// The page's live link to its kernel through the gateway's socket.io. It owns message ids: it
+// remembers which cell each execute_request came from and routes replies and iopub messages back
+// to that cell in the notebook store.
+import { io, type Socket } from "socket.io-client";
+import {
+  executeRequest,
+  type BrowserToGateway,
+  type GatewayToBrowser,
+  type JupyterMessage,
+  type KernelStatus,
+  type Notebook,
+} from "@cellar/protocol";
+import type { NotebookStore } from "../stores/notebook-store";
+import { markAuthRequired } from "../stores/auth-store";
+
+export type GatewaySocket = Socket<GatewayToBrowser, BrowserToGateway>;
+
+export interface KernelConnectionOptions {
+  /** Fetches the notebook as the gateway recorded it, to catch up after a reconnect. */
+  fetchNotebook: (id: string) => Promise<Notebook>;
+  createSocket?: () => GatewaySocket;
+  /** How often streamed outputs are applied at most; batching keeps a flood of prints cheap. */
+  flushEveryMs?: number;
+}
+
+const ACK_TIMEOUT_MS = 15_000;
+const READY: ReadonlySet<string> = new Set<KernelStatus>(["idle", "busy"]);
+const MAX_TRACKED_REQUESTS = 2_000;
+
+export class KernelConnection {
+  private socket: GatewaySocket | null = null;
+  private readonly session = globalThis.crypto.randomUUID();
+  /** execute_request msg_id → cell id. */
+  private readonly requests = new Map<string, string>();
+  /** Requests made while the kernel was not ready yet; sent once it is. */
+  private waiting: JupyterMessage[] = [];
+  private inbox: Array<{ cellId: string; message: JupyterMessage }> = [];
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private opened = false;
+  /** Pending saves that runs wait for, so the gateway knows a cell before its outputs arrive. */
+  private holds = 0;
+
+  constructor(
+    private readonly notebookId: string,
+    private readonly store: NotebookStore,
+    private readonly options: KernelConnectionOptions,
+  ) {}
+
+  connect(): void {
+    if (this.socket) return;
+    const socket = this.options.createSocket?.() ?? (io({ path: "/socket.io" }) as GatewaySocket);
+    this.socket = socket;
+    socket.on("connect", () => this.open());
+    socket.on("disconnect", (reason) => {
+      if (reason === "io client disconnect") return;
+      this.status("disconnected", "Lost the connection to the gateway; reconnecting…");
+      // socket.io retries by itself except when the server hung up on purpose (e.g. a restart).
+      if (reason === "io server disconnect") setTimeout(() => this.socket?.connect(), 1_000);
+    });
+    socket.on("connect_error", (err) => {
+      if (/unauthori[sz]ed|forbidden|401|token|auth/i.test(err.message)) markAuthRequired();
+      this.status("disconnected", `Cannot reach the gateway (${err.message}); retrying…`);
+    });
+    socket.on("kernel:status", (p) => {
+      if (p.notebookId === this.notebookId) this.status(p.status, p.reason);
+    });
+    socket.on("kernel:message", (p) => {
+      if (p.notebookId === this.notebookId) this.receive(p.message);
+    });
+    socket.on("workers:count", (p) => this.store.getState().setWorkers(p.connected));
+  }
+
+  /** Runs code for a cell: its outputs are cleared now and refilled as the kernel answers. */
+  run(cellId: string, code: string): void {
+    const message = executeRequest(code, { session: this.session, cellId });
+    const store = this.store.getState();
+    // Late output of an earlier run of this cell must not mix with the new run's.
+    const previous = store.running[cellId];
+    if (previous) this.requests.delete(previous);
+    store.startRun(cellId, message.header.msg_id);
+    this.track(message.header.msg_id, cellId);
+    this.waiting.push(message);
+    this.sendWaiting();
+  }
+
+  /** Runs requested from now on wait until `until` settles (e.g. saving a cell the gateway does
+   * not have yet: outputs of a cell it does not know are not persisted). */
+  holdRunsUntil(until: Promise<unknown>): void {
+    this.holds += 1;
+    void until
+      .catch(() => {})
+      .finally(() => {
+        this.holds -= 1;
+        this.sendWaiting();
+      });
+  }
+
+  async interrupt(): Promise<void> {
+    // Runs still waiting for the kernel are what the user wants stopped too.
+    this.dropWaiting();
+    await this.command("kernel:interrupt", "interrupt the kernel");
+  }
+
+  async restart(): Promise<void> {
+    this.dropWaiting();
+    this.store.getState().clearRunning();
+    await this.command("kernel:restart", "restart the kernel");
+  }
+
+  dispose(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flush();
+    this.socket?.removeAllListeners();
+    this.socket?.disconnect();
+    this.socket = null;
+    this.opened = false;
+  }
+
+  private open() {
+    const reconnect = this.opened;
+    this.opened = true;
+    this.socket!.timeout(ACK_TIMEOUT_MS).emit("notebook:open", { notebookId: this.notebookId }, (err, ack) => {
+      if (err) return this.status("disconnected", "The gateway did not answer; retrying…");
+      if (!ack.ok) return this.status("dead", ack.error);
+      this.status(ack.status);
+      // Live messages sent while we were away are lost; the gateway kept them, so read them back.
+      if (reconnect) void this.catchUp(ack.status);
+    });
+  }
+
+  private async catchUp(status: KernelStatus) {
+    try {
+      const notebook = await this.options.fetchNotebook(this.notebookId);
+      this.flush();
+      this.store.getState().takeServerOutputs(notebook, status === "busy");
+    } catch {
+      /* the page keeps what it has; the next reconnect tries again */
+    }
+  }
+
+  private status(status: KernelStatus, reason?: string) {
+    const store = this.store.getState();
+    store.setKernelStatus(status, reason);
+    if (status === "dead" || status === "restarting") {
+      // Requests already sent will never be answered by the kernel that took them.
+      store.clearRunning();
+    }
+    if (status === "dead") this.dropWaiting("The kernel is dead; restart it to run cells.");
+    this.sendWaiting();
+  }
+
+  private ready() {
+    return this.holds === 0 && !!this.socket?.connected && READY.has(this.store.getState().kernel.status);
+  }
+
+  private sendWaiting() {
+    if (!this.waiting.length || !this.ready()) return;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const m of waiting) this.send(m);
+  }
+
+  private send(message: JupyterMessage) {
+    const cellId = this.requests.get(message.header.msg_id);
+    this.socket!.timeout(ACK_TIMEOUT_MS).emit("kernel:send", { notebookId: this.notebookId, message }, (err, ack) => {
+      const error = err ? "the gateway did not answer" : !ack.ok ? ack.error : null;
+      if (error === null || !cellId) return;
+      const store = this.store.getState();
+      store.finishRun(cellId, message.header.msg_id);
+      store.setNotice(`Could not run the cell: ${error}`);
+    });
+  }
+
+  private async command(event: "kernel:interrupt" | "kernel:restart", what: string) {
+    const socket = this.socket;
+    if (!socket?.connected) {
+      this.store.getState().setNotice(`Cannot ${what}: not connected to the gateway.`);
+      return;
+    }
+    try {
+      const ack = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, { notebookId: this.notebookId });
+      if (!ack.ok) this.store.getState().setNotice(`Could not ${what}: ${ack.error}`);
+    } catch {
+      this.store.getState().setNotice(`Could not ${what}: the gateway did not answer.`);
+    }
+  }
+
+  private dropWaiting(notice?: string) {
+    if (!this.waiting.length) return;
+    const store = this.store.getState();
+    for (const m of this.waiting) {
+      const cellId = this.requests.get(m.header.msg_id);
+      if (cellId) store.finishRun(cellId, m.header.msg_id);
+    }
+    this.waiting = [];
+    if (notice) store.setNotice(notice);
+  }
+
+  private track(msgId: string, cellId: string) {
+    this.requests.set(msgId, cellId);
+    if (this.requests.size > MAX_TRACKED_REQUESTS) {
+      const oldest = this.requests.keys().next().value;
+      if (oldest !== undefined) this.requests.delete(oldest);
+    }
+  }
+
+  private receive(message: JupyterMessage) {
+    const type = message.header?.msg_type;
+    const parentId = message.parent_header?.msg_id ?? "";
+    const cellId = this.requests.get(parentId);
+    if (type === "status") {
+      const state = (message.content as { execution_state?: string }).execution_state;
+      const current = this.store.getState().kernel.status;
+      if ((state === "busy" || state === "idle") && (current === "idle" || current === "busy")) this.store.getState().setKernelStatus(state);
+      if (state === "idle" && cellId) this.finishAfterFlush(cellId, parentId);
+      return;
+    }
+    if (!cellId) return; // another tab's run: reload shows what the gateway recorded
+    if (type === "execute_reply") {
+      this.finishAfterFlush(cellId, parentId);
+      return;
+    }
+    this.inbox.push({ cellId, message });
+    this.flushTimer ??= setTimeout(() => this.flush(), this.options.flushEveryMs ?? 16);
+  }
+
+  /** A cell stops showing [*] only once its last outputs are on screen. */
+  private finishAfterFlush(cellId: string, msgId: string) {
+    this.flush();
+    this.store.getState().finishRun(cellId, msgId);
+  }
+
+  private flush() {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (!this.inbox.length) return;
+    const batch = this.inbox;
+    this.inbox = [];
+    this.store.getState().applyKernelMessages(batch);
+  }
+}

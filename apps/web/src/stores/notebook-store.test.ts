@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { makeMessage, type Notebook } from "@cellar/protocol";
+import { createNotebookStore, toNotebookUpdate } from "./notebook-store";
+
+function notebook(): Notebook {
+  return {
+    id: "nb1",
+    userId: "u",
+    title: "Analysis",
+    createdAt: "2026-01-01T00:00:00Z",
+    updatedAt: "2026-01-01T00:00:00Z",
+    lastRunAt: null,
+    cells: [
+      { id: "a", cell_type: "code", source: "print(1)", outputs: [{ output_type: "stream", name: "stdout", text: "1\n" }], execution_count: 1, metadata: {} },
+      { id: "b", cell_type: "markdown", source: "# Hi", outputs: [], execution_count: null, metadata: {} },
+    ],
+  };
+}
+
+describe("notebook store", () => {
+  it("starts from the gateway's notebook, outputs and counts included", () => {
+    const s = createNotebookStore(notebook()).getState();
+    expect(s.cells.map((c) => c.id)).toEqual(["a", "b"]);
+    expect(s.outputs.a.outputs).toHaveLength(1);
+    expect(s.outputs.a.executionCount).toBe(1);
+    expect(s.save.state).toBe("saved");
+  });
+
+  it("counts every document edit for autosave, and saves no outputs", () => {
+    const store = createNotebookStore(notebook());
+    store.getState().setTitle("Renamed");
+    store.getState().setSource("a", "print(2)");
+    const id = store.getState().addCell("code", { after: "a" });
+    store.getState().moveCell("b", -1);
+    expect(store.getState().docVersion).toBe(4);
+    const update = toNotebookUpdate(store.getState());
+    expect(update.title).toBe("Renamed");
+    expect(update.cells!.map((c) => c.id)).toEqual(["a", "b", id]);
+    expect(update.cells![0]).toEqual({ id: "a", cell_type: "code", source: "print(2)", metadata: {} });
+    expect(JSON.stringify(update)).not.toContain("outputs");
+  });
+
+  it("adds cells where asked and focuses them; a new markdown cell opens for editing", () => {
+    const store = createNotebookStore(notebook());
+    const top = store.getState().addCell("code", "start");
+    const md = store.getState().addCell("markdown", { after: "a" });
+    const s = store.getState();
+    expect(s.cells.map((c) => c.id)).toEqual([top, "a", md, "b"]);
+    expect(s.activeCellId).toBe(md);
+    expect(s.focusRequest?.cellId).toBe(md);
+    expect(s.editingMarkdown[md]).toBe(true);
+  });
+
+  it("deleting the active cell selects its neighbour", () => {
+    const store = createNotebookStore(notebook());
+    store.getState().setActiveCell("a");
+    store.getState().deleteCell("a");
+    expect(store.getState().cells.map((c) => c.id)).toEqual(["b"]);
+    expect(store.getState().activeCellId).toBe("b");
+  });
+
+  it("a re-run clears old outputs and kernel messages fill them in", () => {
+    const store = createNotebookStore(notebook());
+    store.getState().startRun("a", "m1");
+    expect(store.getState().outputs.a.outputs).toEqual([]);
+    expect(store.getState().running.a).toBe("m1");
+    store.getState().applyKernelMessages([
+      { cellId: "a", message: makeMessage("execute_input", { code: "", execution_count: 2 }, { channel: "iopub" }) },
+      { cellId: "a", message: makeMessage("stream", { name: "stdout", text: "he" }, { channel: "iopub" }) },
+      { cellId: "a", message: makeMessage("stream", { name: "stdout", text: "llo\n" }, { channel: "iopub" }) },
+    ]);
+    expect(store.getState().outputs.a.outputs).toEqual([{ output_type: "stream", name: "stdout", text: "hello\n" }]);
+    expect(store.getState().outputs.a.executionCount).toBe(2);
+    store.getState().finishRun("a", "older-request");
+    expect(store.getState().running.a).toBe("m1");
+    store.getState().finishRun("a", "m1");
+    expect(store.getState().running.a).toBeUndefined();
+  });
+});

@@ -1,0 +1,144 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, render, screen } from "@testing-library/react";
+import type { Output } from "@cellar/protocol";
+import { OutputArea } from "./OutputArea";
+import { chooseMimeType } from "./mime";
+
+afterEach(cleanup);
+
+const PNG_1PX = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+
+function show(...outputs: Output[]) {
+  return render(<OutputArea outputs={outputs} />);
+}
+
+describe("stream output", () => {
+  it("renders ANSI colours as spans, never as escape codes", () => {
+    show({ output_type: "stream", name: "stdout", text: "\u001b[31mred\u001b[0m plain\n" });
+    const pre = screen.getByTestId("output-stream");
+    expect(pre.tagName).toBe("PRE");
+    expect(pre.textContent).toBe("red plain\n");
+    expect(pre.textContent).not.toContain("\u001b");
+    const span = pre.querySelector("span");
+    expect(span?.textContent).toBe("red");
+    expect(span?.className).toContain("ansi-red-fg");
+  });
+
+  it("shows text that looks like HTML as text", () => {
+    show({ output_type: "stream", name: "stdout", text: "<b>not bold</b>" });
+    const pre = screen.getByTestId("output-stream");
+    expect(pre.querySelector("b")).toBeNull();
+    expect(pre.textContent).toBe("<b>not bold</b>");
+  });
+
+  it("renders only the last lines of a huge stream, with a note", () => {
+    const text = Array.from({ length: 100_000 }, (_, i) => `line ${i}`).join("\n") + "\n";
+    show({ output_type: "stream", name: "stdout", text });
+    const pre = screen.getByTestId("output-stream");
+    expect(pre.textContent!.split("\n").filter(Boolean)).toHaveLength(5_000);
+    expect(pre.textContent).toContain("line 99999");
+    expect(pre.textContent).not.toContain("line 94999\n");
+    expect(screen.getByTestId("output-tail-note").textContent).toBe("Showing the last 5,000 of 100,000 lines");
+  });
+
+  it("shows only the last redraw of a progress bar line", () => {
+    show({ output_type: "stream", name: "stderr", text: "10%\r50%\r100%\ndone\n" });
+    expect(screen.getByTestId("output-stream").textContent).toBe("100%\ndone\n");
+  });
+});
+
+describe("error output", () => {
+  it("renders the traceback with colours, not escape codes", () => {
+    show({
+      output_type: "error",
+      ename: "ZeroDivisionError",
+      evalue: "division by zero",
+      traceback: ["\u001b[0;31mZeroDivisionError\u001b[0m: division by zero", "----> 1 1/0"],
+    });
+    const err = screen.getByTestId("output-error");
+    expect(err.textContent).toBe("ZeroDivisionError: division by zero\n----> 1 1/0");
+    expect(err.querySelector("span.ansi-red-fg")?.textContent).toBe("ZeroDivisionError");
+  });
+});
+
+describe("rich output", () => {
+  it("sanitises HTML: scripts and event handlers are removed, markup stays", () => {
+    const { container } = show({
+      output_type: "display_data",
+      data: { "text/html": '<table><tr><td>cell</td></tr></table><script>window.pwned=1</script><img src="x" onerror="window.pwned=1"><a href="javascript:alert(1)">x</a>', "text/plain": "table" },
+      metadata: {},
+    });
+    const html = screen.getByTestId("output-html");
+    expect(html.querySelector("td")?.textContent).toBe("cell");
+    expect(container.querySelector("script")).toBeNull();
+    expect(html.querySelector("img")?.getAttribute("onerror")).toBeNull();
+    expect(html.querySelector("a")?.getAttribute("href")).toBeNull();
+  });
+
+  it("sanitises SVG", () => {
+    show({
+      output_type: "display_data",
+      data: { "image/svg+xml": '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><circle r="4"/><script>alert(1)</script></svg>' },
+      metadata: {},
+    });
+    const svg = screen.getByTestId("output-svg");
+    expect(svg.querySelector("circle")).not.toBeNull();
+    expect(svg.querySelector("script")).toBeNull();
+    expect(svg.querySelector("svg")?.getAttribute("onload")).toBeNull();
+  });
+
+  it("renders PNG as an <img> data URL, even when base64 is wrapped", () => {
+    show({
+      output_type: "display_data",
+      data: { "image/png": PNG_1PX.slice(0, 40) + "\n" + PNG_1PX.slice(40) + "\n", "text/plain": "<Figure size 640x480 with 1 Axes>" },
+      metadata: { "image/png": { width: 320 } },
+    });
+    const img = screen.getByTestId("output-image") as HTMLImageElement;
+    expect(img.tagName).toBe("IMG");
+    expect(img.getAttribute("src")).toBe(`data:image/png;base64,${PNG_1PX}`);
+    expect(img.getAttribute("width")).toBe("320");
+    expect(img.getAttribute("alt")).toBe("<Figure size 640x480 with 1 Axes>");
+  });
+
+  it("renders markdown output as sanitised HTML", () => {
+    show({ output_type: "display_data", data: { "text/markdown": "# Title\n\n**bold** <img src=x onerror=alert(1)>" }, metadata: {} });
+    const md = screen.getByTestId("output-markdown");
+    expect(md.querySelector("h1")?.textContent).toBe("Title");
+    expect(md.querySelector("strong")?.textContent).toBe("bold");
+    expect(md.querySelector("img")?.getAttribute("onerror")).toBeNull();
+  });
+
+  it("falls back to text/plain with ANSI colours for an execute_result", () => {
+    show({ output_type: "execute_result", data: { "text/plain": "\u001b[32m42\u001b[0m" }, metadata: {}, execution_count: 3 });
+    const text = screen.getByTestId("output-text");
+    expect(text.textContent).toBe("42");
+    expect(text.querySelector("span.ansi-green-fg")).not.toBeNull();
+  });
+
+  it("never runs javascript outputs; says what could not be shown", () => {
+    const { container } = show({ output_type: "display_data", data: { "application/javascript": "alert(1)" }, metadata: {} });
+    expect(container.querySelector("script")).toBeNull();
+    expect(screen.getByTestId("cell-output").textContent).toContain("cannot be shown");
+  });
+
+  it("shows the gateway's truncation note as a notice, not as plain output", () => {
+    show(
+      { output_type: "stream", name: "stdout", text: "a\n" },
+      { output_type: "display_data", data: { "text/plain": "Output truncated: this cell produced more than 2,000,000 characters of output." }, metadata: { cellar_truncated: true } },
+    );
+    const notice = screen.getByTestId("output-truncated");
+    expect(notice.getAttribute("role")).toBe("status");
+    expect(notice.textContent).toContain("Output truncated");
+    expect(screen.queryByTestId("output-text")).toBeNull();
+  });
+});
+
+describe("chooseMimeType", () => {
+  it("prefers the richest safe type", () => {
+    expect(chooseMimeType({ "text/plain": "x", "image/png": "AAAA" })).toBe("image/png");
+    expect(chooseMimeType({ "text/plain": "x", "text/html": "<b>x</b>" })).toBe("text/html");
+    expect(chooseMimeType({ "text/plain": "x", "text/markdown": "*x*" })).toBe("text/markdown");
+    expect(chooseMimeType({ "text/plain": "x", "application/javascript": "alert(1)" })).toBe("text/plain");
+    expect(chooseMimeType({ "application/vnd.jupyter.widget-view+json": {} })).toBeNull();
+  });
+});
