@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { chromium, type Page } from "@playwright/test";
+import { io } from "socket.io-client";
 import { executeRequest, type JupyterMessage } from "@cellar/protocol";
 import { startKernelSandbox, type KernelSandbox } from "../apps/worker/src/sandbox";
 import { startStack, repoRoot } from "./stack";
@@ -19,7 +20,9 @@ export async function run(): Promise<void> {
   const direct = await measureDirect();
   const stack = await startStack(8897);
   let browserFigures;
+  let socketWarm: number[];
   try {
+    socketWarm = await measureSocket(stack.base, stack.token);
     browserFigures = await measureBrowser(stack.base, stack.token);
   } finally {
     await stack.stop();
@@ -28,6 +31,7 @@ export async function run(): Promise<void> {
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30) },
     browser_warm_1plus1: summarize(browserFigures.warm),
     browser_cold_open_to_output: summarize(browserFigures.cold),
+    gateway_socket_warm_1plus1: summarize(socketWarm),
     direct_warm_1plus1: summarize(direct.warm),
     direct_cold_start_to_output: summarize(direct.cold),
   };
@@ -36,6 +40,7 @@ export async function run(): Promise<void> {
   fs.writeFileSync(path.join(outDir, "kernel-latency.json"), JSON.stringify(result, null, 2));
   console.log(table([
     ["browser: Shift+Enter → output of 1+1 (warm kernel)", result.browser_warm_1plus1],
+    ["socket.io client → gateway → worker → sandbox, 1+1 (no browser)", result.gateway_socket_warm_1plus1],
     ["baseline: 1+1 round trip straight to the sandbox", result.direct_warm_1plus1],
     ["browser: open notebook → first output (cold kernel)", result.browser_cold_open_to_output],
     ["baseline: sandbox cold start → first output", result.direct_cold_start_to_output],
@@ -89,23 +94,56 @@ async function measureBrowser(base: string, token: string): Promise<{ warm: numb
 /** Milliseconds from the Shift+Enter keydown to the frame after the cell's output shows `want`,
  * measured inside the page so Playwright's polling does not add to it. */
 async function timeShiftEnterToOutput(page: Page, cellIndex: number, want: string): Promise<number> {
-  await page.evaluate(([idx, text]) => {
-    (window as any).__bench = new Promise<number>((resolve) => {
+  // A string, not a function: tsx's name-keeping helpers do not exist inside the page.
+  await page.evaluate(`(() => {
+    const idx = ${JSON.stringify(cellIndex)}, text = ${JSON.stringify(want)};
+    window.__bench = new Promise((resolve) => {
       let t0 = 0;
-      document.addEventListener("keydown", (e) => { if (e.key === "Enter" && e.shiftKey) t0 = performance.now(); }, { capture: true, once: true });
+      const onKey = (e) => {
+        if (e.key !== "Enter" || !e.shiftKey) return; // the Shift keydown comes first
+        t0 = performance.now();
+        document.removeEventListener("keydown", onKey, true);
+      };
+      document.addEventListener("keydown", onKey, true);
       const obs = new MutationObserver(() => {
-        const cell = document.querySelectorAll('[data-testid="cell"]')[idx as number];
-        const out = cell?.querySelector('[data-testid="cell-output"]');
-        if (t0 && out && out.textContent?.trim() === text) {
+        const cell = document.querySelectorAll('[data-testid="cell"]')[idx];
+        const out = cell && cell.querySelector('[data-testid="cell-output"]');
+        if (t0 && out && out.textContent.trim() === text) {
           obs.disconnect();
           requestAnimationFrame(() => resolve(performance.now() - t0));
         }
       });
       obs.observe(document.body, { childList: true, subtree: true, characterData: true });
     });
-  }, [cellIndex, want] as const);
+  })()`);
   await page.keyboard.press("Shift+Enter");
-  return page.evaluate(() => (window as any).__bench as Promise<number>);
+  return page.evaluate("window.__bench") as Promise<number>;
+}
+
+/** The same `1+1` through gateway and worker from a Node socket.io client: the stack without
+ * the browser, to split the browser's share from the servers'. */
+async function measureSocket(base: string, token: string): Promise<number[]> {
+  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+  const nb = await (await fetch(`${base}/api/notebooks`, { method: "POST", headers, body: "{}" })).json();
+  const socket = io(base, { extraHeaders: { authorization: `Bearer ${token}` }, transports: ["websocket"] });
+  let onMessage: (m: JupyterMessage) => void = () => {};
+  socket.on("kernel:message", (p: { message: JupyterMessage }) => onMessage(p.message));
+  const idle = new Promise<void>((r) => socket.on("kernel:status", (p: { status: string }) => p.status === "idle" && r()));
+  socket.emit("notebook:open", { notebookId: nb.id }, () => {});
+  await idle;
+  const times: number[] = [];
+  for (let i = 0; i < WARM_RUNS + 1; i++) {
+    const req = executeRequest("1+1", { cellId: nb.cells[0].id });
+    const t0 = performance.now();
+    const done = new Promise<void>((r) => (onMessage = (m) => {
+      if (m.parent_header.msg_id === req.header.msg_id && m.header.msg_type === "status" && m.content.execution_state === "idle") r();
+      if (m.parent_header.msg_id === req.header.msg_id && m.header.msg_type === "execute_result" && i > 0) times.push((performance.now() - t0) / 1000);
+    }));
+    socket.emit("kernel:send", { notebookId: nb.id, message: req }, () => {});
+    await done;
+  }
+  socket.close();
+  return times;
 }
 
 async function measureDirect(): Promise<{ warm: number[]; cold: number[] }> {
@@ -113,7 +151,7 @@ async function measureDirect(): Promise<{ warm: number[]; cold: number[] }> {
   const workspaceDir = path.join(stateRoot, "workspace");
   fs.mkdirSync(workspaceDir);
   const imageRootfs = path.join(process.env.CELLAR_CACHE ?? "/var/cache/cellar", "images/base/rootfs");
-  const opts = { imageRootfs, workspaceDir, stateRoot, limits: { memoryBytes: 4 << 30, pids: 512 } };
+  const opts = { imageRootfs, workspaceDir, stateRoot, limits: { memoryBytes: 4 * 2 ** 30, pids: 512 } };
 
   const cold: number[] = [];
   for (let i = 0; i < COLD_RUNS; i++) {

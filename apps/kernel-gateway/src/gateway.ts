@@ -27,6 +27,7 @@ export function createGateway(opts: {
   const pool = new WorkerPool();
   const server = createHttpServer({
     token: opts.token, webDir: config.webDir, store, userId: opts.userId, workers: () => pool.list(),
+    onNotebookSaved: (id) => kernels.onNotebookSaved(id),
   });
   // Short ping so a vanished worker is noticed within seconds, not the default ~45 s.
   const io: BrowserServer = new Server(server, { pingInterval: 2000, pingTimeout: 3000, maxHttpBufferSize: 64 * 1024 * 1024 });

@@ -70,7 +70,7 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
         { id: "b", cell_type: "markdown", source: "# Notes", metadata: { tags: ["x"] } },
       ],
     });
-    await db.notebooks.saveCellOutputs(nb.id, a, hello, 1);
+    expect(await db.notebooks.saveCellOutputs(nb.id, a, hello, 1)).toBe(true);
 
     // The browser saves again (reordered, edited, one cell added) without outputs.
     const saved = await db.notebooks.update(nb.id, {
@@ -128,8 +128,8 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
 
   it("ignores outputs for a cell the notebook does not have", async () => {
     const nb = await db.notebooks.create(LOCAL_USER_ID);
-    await db.notebooks.saveCellOutputs(nb.id, "never-saved", hello, 1);
-    await db.notebooks.saveCellOutputs("no-such-notebook", "x", hello, 1);
+    expect(await db.notebooks.saveCellOutputs(nb.id, "never-saved", hello, 1)).toBe(false);
+    expect(await db.notebooks.saveCellOutputs("no-such-notebook", "x", hello, 1)).toBe(false);
     expect(await db.notebooks.get(nb.id)).toEqual(nb);
   });
 

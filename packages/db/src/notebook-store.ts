@@ -15,9 +15,9 @@ export interface NotebookStore {
   /** Replaces the title and/or the ordered cell list in one transaction. Cells that already exist
    * keep their outputs and execution count; cells left out are deleted. Null if no such notebook. */
   update(id: string, update: NotebookUpdate): Promise<Notebook | null>;
-  /** Records a cell's outputs. A cell the notebook does not have (deleted, or not saved yet) is
-   * ignored: its outputs have nowhere to live, and the browser still shows them. */
-  saveCellOutputs(notebookId: string, cellId: string, outputs: Output[], executionCount: number | null): Promise<void>;
+  /** Records a cell's outputs. Returns false, changing nothing, if the notebook has no such cell
+   * (deleted, or not saved yet): the caller decides whether to try again after the next save. */
+  saveCellOutputs(notebookId: string, cellId: string, outputs: Output[], executionCount: number | null): Promise<boolean>;
   /** Sets lastRunAt to now. Does not change updatedAt (the list order follows saves). */
   markRun(notebookId: string): Promise<void>;
   remove(id: string): Promise<boolean>;
@@ -134,10 +134,11 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
     },
 
     async saveCellOutputs(notebookId, cellId, outputs, executionCount) {
-      await prisma.cell.updateMany({
+      const { count } = await prisma.cell.updateMany({
         where: { notebookId, id: cellId },
         data: { outputs: JSON.stringify(outputs), executionCount },
       });
+      return count > 0;
     },
 
     async markRun(notebookId) {

@@ -15,7 +15,7 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(dir, "web"));
   fs.writeFileSync(path.join(dir, "web/index.html"), "<h1>web app</h1>");
   db = await openDatabase(`file:${path.join(dir, "db.sqlite")}`, { log: () => {} });
-  server = createHttpServer({ token, webDir: path.join(dir, "web"), store: db.notebooks, userId: db.localUserId, workers: () => [] });
+  server = createHttpServer({ token, webDir: path.join(dir, "web"), store: db.notebooks, userId: db.localUserId, workers: () => [], onNotebookSaved: () => {} });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${(server.address() as any).port}`;
 });

@@ -11,6 +11,7 @@ export interface HttpDeps {
   store: NotebookApiStore;
   userId: string;
   workers(): unknown;
+  onNotebookSaved(notebookId: string): void;
 }
 
 export function createHttpServer(deps: HttpDeps): http.Server {
@@ -35,7 +36,7 @@ export function createHttpServer(deps: HttpDeps): http.Server {
         return void res.end();
       }
       if (url.pathname === "/api/workers") return void sendJson(res, 200, deps.workers());
-      if (await handleNotebooksApi(req, res, deps.store, deps.userId)) return;
+      if (await handleNotebooksApi(req, res, deps.store, deps.userId, deps.onNotebookSaved)) return;
       if (url.pathname.startsWith("/api/")) return void sendJson(res, 404, { error: "Not found" });
       serveWeb(req, res, () => {
         res.writeHead(404, { "content-type": "text/plain" });

@@ -22,6 +22,7 @@ export class HttpError extends Error {
 
 export async function handleNotebooksApi(
   req: IncomingMessage, res: ServerResponse, store: NotebookApiStore, userId: string,
+  onSaved: (notebookId: string) => void = () => {},
 ): Promise<boolean> {
   const url = new URL(req.url ?? "/", "http://x");
   const parts = url.pathname.split("/").filter(Boolean); // ["api", "notebooks", id?]
@@ -52,6 +53,7 @@ export async function handleNotebooksApi(
     if (new Set(ids).size !== ids.length) throw new HttpError(400, "Invalid notebook: duplicate cell ids");
     const nb = await store.update(id.value, update.value);
     if (!nb) throw new HttpError(404, "No such notebook");
+    onSaved(nb.id);
     return sendJson(res, 200, nb);
   }
   if (method === "DELETE") {

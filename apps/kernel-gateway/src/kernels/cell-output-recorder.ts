@@ -6,13 +6,17 @@ import {
 } from "@cellar/protocol";
 
 export interface OutputSink {
-  saveCellOutputs(notebookId: string, cellId: string, outputs: Output[], executionCount: number | null): Promise<void>;
+  /** False when the notebook does not have the cell (yet). */
+  saveCellOutputs(notebookId: string, cellId: string, outputs: Output[], executionCount: number | null): Promise<boolean>;
 }
 
 export class CellOutputRecorder {
   private cells = new Map<string, CellOutputState>();
   private timers = new Map<string, NodeJS.Timeout>();
   private writes = new Set<Promise<void>>();
+  /** Cells whose outputs found no row: a cell run the moment it was created, before the
+   * browser's save of it landed. Written again after the notebook's next save. */
+  private unsaved = new Set<string>();
 
   constructor(
     private readonly notebookId: string,
@@ -50,6 +54,12 @@ export class CellOutputRecorder {
     return this.settled();
   }
 
+  /** The browser saved the notebook: cells that had no row may have one now. */
+  retryUnsaved(): Promise<void> {
+    for (const id of this.unsaved) this.write(id);
+    return this.settled();
+  }
+
   async settled(): Promise<void> {
     while (this.writes.size) await Promise.all([...this.writes]);
   }
@@ -67,6 +77,7 @@ export class CellOutputRecorder {
     const s = this.cells.get(cellId);
     if (!s) return;
     const p = this.sink.saveCellOutputs(this.notebookId, cellId, s.outputs, s.executionCount)
+      .then((saved) => { if (saved) this.unsaved.delete(cellId); else this.unsaved.add(cellId); })
       .catch((err) => console.error(`gateway: saving outputs of cell ${cellId} failed:`, err))
       .finally(() => this.writes.delete(p));
     this.writes.add(p);

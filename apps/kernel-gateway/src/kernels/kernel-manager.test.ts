@@ -22,8 +22,13 @@ function setup({ withWorker = true } = {}) {
   if (withWorker) pool.add("w1", worker.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
   const events: Array<{ event: string; payload: any }> = [];
   const saved: Array<{ cellId: string; outputs: Output[]; count: number | null }> = [];
+  const cellsInDb = new Set(["cell-a", "c"]);
   const store = {
-    saveCellOutputs: async (_nb: string, cellId: string, outputs: Output[], count: number | null) => { saved.push({ cellId, outputs, count }); },
+    saveCellOutputs: async (_nb: string, cellId: string, outputs: Output[], count: number | null) => {
+      if (!cellsInDb.has(cellId)) return false;
+      saved.push({ cellId, outputs, count });
+      return true;
+    },
     markRun: async () => {},
   };
   const kernels = new KernelManager({
@@ -31,7 +36,7 @@ function setup({ withWorker = true } = {}) {
     limits: { memoryBytes: 1 << 30, pids: 100 }, startTimeoutMs: 60_000,
   });
   const sessionId = () => worker.sent.find((s) => s.event === "session:start")!.payload.sessionId as string;
-  return { pool, worker, kernels, events, saved, sessionId };
+  return { pool, worker, kernels, events, saved, sessionId, cellsInDb };
 }
 
 const iopub = (type: string, content: object, parent: JupyterMessage) => makeMessage(type, content, { channel: "iopub", parent });
@@ -67,6 +72,21 @@ describe("KernelManager", () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(t.saved.at(-1)).toEqual({ cellId: "cell-a", outputs: [{ output_type: "stream", name: "stdout", text: "2\n" }], count: 1 });
     expect(t.events.filter((e) => e.event === "kernel:message")).toHaveLength(3);
+  });
+
+  it("keeps outputs of a cell run before its first save and writes them once it is saved", async () => {
+    const t = setup();
+    t.kernels.ensureKernel("nb1");
+    const req = executeRequest("1+1", { cellId: "brand-new" });
+    t.kernels.send("nb1", req);
+    t.kernels.onWorkerMessage(t.sessionId(), iopub("execute_result", { data: { "text/plain": "2" }, metadata: {}, execution_count: 1 }, req));
+    t.kernels.onWorkerMessage(t.sessionId(), makeMessage("execute_reply", { status: "ok", execution_count: 1 }, { parent: req }));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(t.saved).toHaveLength(0);
+    t.cellsInDb.add("brand-new"); // the browser's save lands
+    t.kernels.onNotebookSaved("nb1");
+    await new Promise((r) => setTimeout(r, 20));
+    expect(t.saved).toEqual([{ cellId: "brand-new", outputs: [expect.objectContaining({ output_type: "execute_result" })], count: 1 }]);
   });
 
   it("stops relaying a cell's flood once its output is truncated", () => {

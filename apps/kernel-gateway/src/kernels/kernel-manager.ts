@@ -71,6 +71,11 @@ export class KernelManager {
     return { ok: true };
   }
 
+  /** The browser saved the notebook; outputs of cells that were not saved yet can land now. */
+  onNotebookSaved(notebookId: string): void {
+    void this.byNotebook.get(notebookId)?.recorder.retryUnsaved();
+  }
+
   interrupt(notebookId: string): SendResult {
     const k = this.byNotebook.get(notebookId);
     const worker = k?.workerId ? this.opts.pool.get(k.workerId) : undefined;

@@ -73,19 +73,6 @@ describe("KernelConnection", () => {
     await until(() => gw.sent.length === 1, "the held request");
   });
 
-  it("holds runs until a pending save settles", async () => {
-    const gw = await startGateway("idle");
-    const { store, kernel } = connect(gw);
-    await until(() => store.getState().kernel.status === "idle", "idle");
-    let saved!: () => void;
-    kernel.holdRunsUntil(new Promise<void>((r) => (saved = r)));
-    kernel.run("c1", "1");
-    await new Promise((r) => setTimeout(r, 50));
-    expect(gw.sent).toHaveLength(0);
-    saved();
-    await until(() => gw.sent.length === 1, "the request after the save");
-  });
-
   it("a dead kernel stops cells showing as running", async () => {
     const gw = await startGateway("idle");
     const { store, kernel } = connect(gw);

@@ -37,8 +37,6 @@ export class KernelConnection {
   private inbox: Array<{ cellId: string; message: JupyterMessage }> = [];
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private opened = false;
-  /** Pending saves that runs wait for, so the gateway knows a cell before its outputs arrive. */
-  private holds = 0;
 
   constructor(
     private readonly notebookId: string,
@@ -81,18 +79,6 @@ export class KernelConnection {
     this.track(message.header.msg_id, cellId);
     this.waiting.push(message);
     this.sendWaiting();
-  }
-
-  /** Runs requested from now on wait until `until` settles (e.g. saving a cell the gateway does
-   * not have yet: outputs of a cell it does not know are not persisted). */
-  holdRunsUntil(until: Promise<unknown>): void {
-    this.holds += 1;
-    void until
-      .catch(() => {})
-      .finally(() => {
-        this.holds -= 1;
-        this.sendWaiting();
-      });
   }
 
   async interrupt(): Promise<void> {
@@ -150,7 +136,7 @@ export class KernelConnection {
   }
 
   private ready() {
-    return this.holds === 0 && !!this.socket?.connected && READY.has(this.store.getState().kernel.status);
+    return !!this.socket?.connected && READY.has(this.store.getState().kernel.status);
   }
 
   private sendWaiting() {

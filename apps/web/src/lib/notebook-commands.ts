@@ -3,7 +3,7 @@ import type { RunMode } from "@cellar/ui";
 import type { NotebookStore } from "../stores/notebook-store";
 import type { KernelConnection } from "./kernel-socket";
 
-export type KernelControls = Pick<KernelConnection, "run" | "interrupt" | "restart" | "holdRunsUntil">;
+export type KernelControls = Pick<KernelConnection, "run" | "interrupt" | "restart">;
 
 export interface NotebookCommands {
   runCell(cellId: string, mode: RunMode): void;
@@ -13,8 +13,8 @@ export interface NotebookCommands {
   restart(): Promise<void>;
 }
 
-/** `saveNow` saves unsaved edits; runs wait for it, because the gateway records outputs only for
- * cells it has (a cell made a moment ago by Shift+Enter may not be saved yet). */
+/** `saveNow` saves unsaved edits. A run starts a save but does not wait for it: the gateway keeps
+ * outputs of a cell it has no row for yet and writes them once the save lands. */
 export function createNotebookCommands(store: NotebookStore, kernel: KernelControls, saveNow: () => Promise<void>): NotebookCommands {
   const execute = (cellId: string) => {
     const s = store.getState();
@@ -23,7 +23,7 @@ export function createNotebookCommands(store: NotebookStore, kernel: KernelContr
     // Running a markdown cell means showing it rendered.
     if (cell.cell_type === "markdown") s.setEditingMarkdown(cellId, false);
     else {
-      if (s.save.state !== "saved") kernel.holdRunsUntil(saveNow());
+      if (s.save.state !== "saved") void saveNow();
       kernel.run(cellId, cell.source);
     }
   };
