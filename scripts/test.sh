@@ -9,5 +9,5 @@ bash scripts/install-node-deps.sh
 bash scripts/build-base-image.sh
 npx turbo run build --output-logs=errors-only
 npx turbo run typecheck --output-logs=errors-only
-npx turbo run test --concurrency=1 --output-logs=full
+npx turbo run test --concurrency=1 --output-logs=full --filter='!@cellar/e2e'
 npm run test -w @cellar/e2e
