@@ -1,0 +1,2 @@
+// Public surface of the lazy image filesystem. Parts are added as they land.
+export {};
