@@ -5,7 +5,7 @@ set -euo pipefail
 
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for p in runsc fuse3 debootstrap ca-certificates procps; do have "$p" || need+=("$p"); done
+for p in runsc fuse3 libfuse3-dev pkg-config make gcc debootstrap ca-certificates procps; do have "$p" || need+=("$p"); done
 if [[ "${1:-}" == "--test" ]]; then
   for p in chromium postgresql; do have "$p" || need+=("$p"); done
 fi

@@ -1,0 +1,2 @@
+export * from "./chunk-cache";
+export * from "./readahead";

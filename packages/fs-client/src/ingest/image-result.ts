@@ -1,0 +1,56 @@
+import { buildManifest, encodeManifest, imageIdOf, type Manifest, type ManifestEntry } from "../manifest/manifest";
+import type { BlobStore } from "../store/blob-store";
+import { compressChunk } from "../store/codec";
+import type { ChunkWriter, IngestStats } from "./chunk-writer";
+
+export interface IngestOptions {
+  /** Bytes per chunk; files up to this size are one chunk. Default 4 MiB. */
+  chunkSize?: number;
+  /** Chunks compressed and written at once. Default 2. */
+  parallelism?: number;
+  /** Told about each entry left out of the image. Default: console.warn. */
+  onWarning?: (message: string) => void;
+}
+
+export interface IngestResult {
+  manifest: Manifest;
+  imageId: string;
+  stats: IngestStats;
+  warnings: string[];
+}
+
+/**
+ * Builds the manifest and stores it as a blob keyed by the image id. The id is the sha256 of
+ * the encoded manifest, so a worker fetches it like any chunk and the same check verifies it.
+ */
+export async function finishImage(
+  entries: ManifestEntry[],
+  writer: ChunkWriter,
+  store: BlobStore,
+  warnings: string[],
+): Promise<IngestResult> {
+  await writer.flush();
+  const manifest = buildManifest(entries, writer.chunkSize);
+  const encoded = encodeManifest(manifest);
+  const imageId = imageIdOf(encoded);
+  if (!(await store.has(imageId))) await store.put(imageId, await compressChunk(encoded));
+  const stats = { ...writer.stats, files: 0, logicalBytes: 0, skipped: warnings.length };
+  for (const e of manifest.entries) {
+    if (e.type !== "file") continue;
+    stats.files++;
+    stats.logicalBytes += e.size;
+  }
+  return { manifest, imageId, stats, warnings };
+}
+
+export function warner(options: IngestOptions): { warnings: string[]; warn: (message: string) => void } {
+  const warnings: string[] = [];
+  const sink = options.onWarning ?? ((m: string) => console.warn(`[fs-client ingest] ${m}`));
+  return {
+    warnings,
+    warn(message) {
+      warnings.push(message);
+      sink(message);
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export * from "./access-profile";
+export * from "./prefetch";

@@ -1,0 +1,119 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { pipeline } from "node:stream/promises";
+import type { BlobStore } from "./blob-store";
+
+export const BLOB_ROUTE_PREFIX = "/cas/blobs/";
+
+export interface BlobHandlerOptions {
+  /** Decides whether a request may read blobs; false answers 401. Runs before any lookup. */
+  authorize?: (req: IncomingMessage) => boolean | Promise<boolean>;
+  /** Called with unexpected store errors (answered 500). */
+  onError?: (err: unknown, req: IncomingMessage) => void;
+}
+
+/**
+ * Node http handler for `GET|HEAD /cas/blobs/<hash>`: the compressed blob, with single-range
+ * support so a worker can resume a large blob. ETag is the hash: the content can never change.
+ * The blob is served as opaque bytes (no Content-Encoding), so no HTTP client decompresses it
+ * before the fetcher checks it.
+ *
+ * Returns true when it handled the request, false when the path is not under the prefix, so a
+ * gateway can fall through to its other routes.
+ */
+export function createBlobHandler(store: BlobStore, options: BlobHandlerOptions = {}) {
+  return async function handleBlobRequest(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (!url.pathname.startsWith(BLOB_ROUTE_PREFIX)) return false;
+    try {
+      await serve(store, options, url.pathname.slice(BLOB_ROUTE_PREFIX.length), req, res);
+    } catch (err) {
+      options.onError?.(err, req);
+      if (!res.headersSent) sendError(res, 500, "internal error");
+      else res.destroy();
+    }
+    return true;
+  };
+}
+
+async function serve(
+  store: BlobStore,
+  options: BlobHandlerOptions,
+  hash: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    res.setHeader("Allow", "GET, HEAD");
+    return sendError(res, 405, "method not allowed");
+  }
+  if (options.authorize && !(await options.authorize(req))) {
+    res.setHeader("WWW-Authenticate", "Bearer");
+    return sendError(res, 401, "unauthorized");
+  }
+  if (!/^[0-9a-f]{64}$/.test(hash)) return sendError(res, 400, "not a sha256 hex hash");
+  const size = await store.size(hash);
+  if (size === null) return sendError(res, 404, "no such blob");
+
+  const etag = `"${hash}"`;
+  res.setHeader("ETag", etag);
+  res.setHeader("Accept-Ranges", "bytes");
+  res.setHeader("Cache-Control", "public, max-age=31536000, immutable");
+  res.setHeader("Content-Type", "application/octet-stream");
+  if (req.headers["if-none-match"]?.split(",").some((t) => t.trim() === etag)) {
+    res.statusCode = 304;
+    res.end();
+    return;
+  }
+
+  let range: { start: number; end: number } | undefined;
+  const header = req.headers.range;
+  const ifRange = req.headers["if-range"];
+  if (header && (ifRange === undefined || ifRange === etag)) {
+    const parsed = parseRange(header, size);
+    if (parsed === "unsatisfiable") {
+      res.setHeader("Content-Range", `bytes */${size}`);
+      return sendError(res, 416, "range not satisfiable");
+    }
+    range = parsed ?? undefined;
+  }
+
+  if (range) {
+    res.statusCode = 206;
+    res.setHeader("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
+    res.setHeader("Content-Length", range.end - range.start + 1);
+  } else {
+    res.statusCode = 200;
+    res.setHeader("Content-Length", size);
+  }
+  if (req.method === "HEAD" || size === 0) {
+    res.end();
+    return;
+  }
+  await pipeline(await store.createReadStream(hash, range), res);
+}
+
+/**
+ * One `bytes=` range (RFC 9110). Multiple ranges or a malformed header give null, which means
+ * "send the whole blob", as the RFC allows.
+ */
+export function parseRange(header: string, size: number): { start: number; end: number } | null | "unsatisfiable" {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === "" && m[2] === "")) return null;
+  if (m[1] === "") {
+    const suffix = Number(m[2]);
+    if (suffix === 0 || size === 0) return "unsatisfiable";
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (start >= size) return "unsatisfiable";
+  if (end < start) return null;
+  return { start, end };
+}
+
+function sendError(res: ServerResponse, status: number, message: string): void {
+  res.statusCode = status;
+  res.setHeader("Content-Type", "text/plain; charset=utf-8");
+  res.removeHeader("ETag");
+  res.end(message + "\n");
+}

@@ -1,0 +1,31 @@
+import type { Readable } from "node:stream";
+
+/**
+ * The content-addressed store. Keys are the sha256 hex of a blob's UNCOMPRESSED bytes; values
+ * are the compressed bytes (see codec.ts). The store trusts its caller on put: ingest computes
+ * the hash, and readers verify it after decompressing.
+ */
+export interface BlobStore {
+  has(hash: string): Promise<boolean>;
+  /** Idempotent: a second put of a hash leaves the same content in place. */
+  put(hash: string, compressed: Buffer | Readable): Promise<void>;
+  /** Rejects with a BlobNotFoundError when absent. */
+  get(hash: string): Promise<Buffer>;
+  /** Compressed size in bytes, or null when absent. */
+  size(hash: string): Promise<number | null>;
+  /** Inclusive byte range of the compressed blob, as in HTTP Range. */
+  createReadStream(hash: string, range?: { start: number; end: number }): Promise<Readable>;
+}
+
+export class BlobNotFoundError extends Error {
+  constructor(readonly hash: string) {
+    super(`blob ${hash} not found`);
+    this.name = "BlobNotFoundError";
+  }
+}
+
+const HASH_RE = /^[0-9a-f]{64}$/;
+
+export function assertHash(hash: string): void {
+  if (!HASH_RE.test(hash)) throw new Error(`not a sha256 hex hash: ${JSON.stringify(hash)}`);
+}

@@ -1,0 +1,71 @@
+import { randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { assertHash, BlobNotFoundError, type BlobStore } from "./blob-store";
+
+/** Blobs as files at `<dir>/<hash[0:2]>/<hash>`; written to a temp name and renamed into place. */
+export class LocalDirStore implements BlobStore {
+  /** Shard directories known to exist: saves a mkdir per blob during ingest. */
+  private readonly shards = new Set<string>();
+
+  constructor(readonly dir: string) {}
+
+  pathOf(hash: string): string {
+    assertHash(hash);
+    return join(this.dir, hash.slice(0, 2), hash);
+  }
+
+  async has(hash: string): Promise<boolean> {
+    return (await this.size(hash)) !== null;
+  }
+
+  async size(hash: string): Promise<number | null> {
+    try {
+      return (await stat(this.pathOf(hash))).size;
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  async put(hash: string, compressed: Buffer | Readable): Promise<void> {
+    const final = this.pathOf(hash);
+    const shard = hash.slice(0, 2);
+    if (!this.shards.has(shard)) {
+      await mkdir(join(this.dir, shard), { recursive: true });
+      this.shards.add(shard);
+    }
+    // No existence check: callers ask has() first, and a second put of a hash writes the same
+    // bytes, which rename swaps in atomically.
+    const tmp = `${final}.${randomBytes(6).toString("hex")}.tmp`;
+    try {
+      if (Buffer.isBuffer(compressed)) await writeFile(tmp, compressed);
+      else await pipeline(compressed, createWriteStream(tmp));
+      await rename(tmp, final);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async get(hash: string): Promise<Buffer> {
+    try {
+      return await readFile(this.pathOf(hash));
+    } catch (err) {
+      if (isNotFound(err)) throw new BlobNotFoundError(hash);
+      throw err;
+    }
+  }
+
+  async createReadStream(hash: string, range?: { start: number; end: number }): Promise<Readable> {
+    if (!(await this.has(hash))) throw new BlobNotFoundError(hash);
+    return createReadStream(this.pathOf(hash), range);
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException)?.code === "ENOENT";
+}

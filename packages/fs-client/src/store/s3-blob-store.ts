@@ -1,0 +1,95 @@
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { Readable } from "node:stream";
+import { assertHash, BlobNotFoundError, type BlobStore } from "./blob-store";
+
+export interface S3BlobStoreOptions {
+  client: S3Client;
+  bucket: string;
+  /** Key prefix inside the bucket, e.g. "cas/". Default "". */
+  prefix?: string;
+}
+
+/** The CAS in any S3-compatible bucket, keyed `<prefix><hash[0:2]>/<hash>` like the local store. */
+export class S3BlobStore implements BlobStore {
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly prefix: string;
+
+  constructor(options: S3BlobStoreOptions) {
+    this.client = options.client;
+    this.bucket = options.bucket;
+    this.prefix = options.prefix ?? "";
+  }
+
+  keyOf(hash: string): string {
+    assertHash(hash);
+    return `${this.prefix}${hash.slice(0, 2)}/${hash}`;
+  }
+
+  async has(hash: string): Promise<boolean> {
+    return (await this.size(hash)) !== null;
+  }
+
+  async size(hash: string): Promise<number | null> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(hash) }));
+      return head.ContentLength ?? 0;
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  async put(hash: string, compressed: Buffer | Readable): Promise<void> {
+    const key = this.keyOf(hash);
+    if (await this.has(hash)) {
+      if (!Buffer.isBuffer(compressed)) compressed.resume();
+      return;
+    }
+    // A blob is one compressed chunk (a few MiB at most), and PutObject wants its length up
+    // front, so a stream is gathered first; S3 objects appear whole, so no temp key is needed.
+    const body = Buffer.isBuffer(compressed) ? compressed : await collect(compressed);
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length, ContentType: "application/octet-stream" }),
+    );
+  }
+
+  async get(hash: string): Promise<Buffer> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(hash) }));
+      return Buffer.from(await res.Body!.transformToByteArray());
+    } catch (err) {
+      if (isNotFound(err)) throw new BlobNotFoundError(hash);
+      throw err;
+    }
+  }
+
+  async createReadStream(hash: string, range?: { start: number; end: number }): Promise<Readable> {
+    try {
+      const res = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: this.keyOf(hash),
+          Range: range ? `bytes=${range.start}-${range.end}` : undefined,
+        }),
+      );
+      const body = res.Body;
+      if (body instanceof Readable) return body;
+      return Readable.from(Buffer.from(await body!.transformToByteArray()));
+    } catch (err) {
+      if (isNotFound(err)) throw new BlobNotFoundError(hash);
+      throw err;
+    }
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === "NotFound" || e?.name === "NoSuchKey" || e?.$metadata?.httpStatusCode === 404;
+}
+
+async function collect(stream: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const p of stream) parts.push(Buffer.from(p as Uint8Array));
+  return Buffer.concat(parts);
+}
