@@ -7,5 +7,6 @@ export TURBO_TELEMETRY_DISABLED=1 NEXT_TELEMETRY_DISABLED=1
 bash scripts/install-system.sh
 bash scripts/install-node-deps.sh
 bash scripts/build-base-image.sh
+node --import tsx apps/kernel-gateway/src/images/ingest-images.ts
 npx turbo run build --output-logs=errors-only
 exec node --import tsx scripts/cellar-local.ts

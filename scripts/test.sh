@@ -7,6 +7,7 @@ export TURBO_TELEMETRY_DISABLED=1 NEXT_TELEMETRY_DISABLED=1
 bash scripts/install-system.sh --test
 bash scripts/install-node-deps.sh
 bash scripts/build-base-image.sh
+node --import tsx apps/kernel-gateway/src/images/ingest-images.ts
 npx turbo run build --output-logs=errors-only
 npx turbo run typecheck --output-logs=errors-only
 npx turbo run test --concurrency=1 --output-logs=full --filter='!@cellar/e2e'

@@ -19,6 +19,11 @@ test("run cells: print, numpy, matplotlib, traceback, streaming, markdown; reloa
   await expect(first.getByTestId("execution-count")).toHaveText("[1]");
   // Shift+Enter moved on to a new cell.
   await expect(cells(page)).toHaveCount(2);
+  // The kernel's root filesystem is the lazily fetched image, mounted by the worker through FUSE.
+  const { readFileSync } = await import("node:fs");
+  const lazyMounts = readFileSync("/proc/mounts", "utf8").split("\n")
+    .filter((l) => l.includes(`${process.env.CELLAR_E2E_HOME}/images/`) && l.includes("fuse.cellar"));
+  expect(lazyMounts).toHaveLength(1);
 
   const second = cells(page).nth(1);
   await runInCell(second, "import numpy as np; np.arange(5)");
@@ -134,12 +139,16 @@ test("a flood of output is truncated and the page stays responsive", async ({ pa
 
 test("a worker that dies is reported within seconds, and a restart recovers", async ({ page }) => {
   const { execFileSync } = await import("node:child_process");
+  const { readFileSync } = await import("node:fs");
+  // Only this test stack's worker: other Cellar instances on the machine are not ours to kill.
+  const ours = (pid: string) => readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`CELLAR_HOME=${process.env.CELLAR_E2E_HOME}`);
   await newNotebook(page, "Worker loss");
   await runInCell(cells(page).first(), "print('before')");
   await expect(cells(page).first().getByTestId("cell-output")).toContainText("before");
 
   // Kill the worker process outright (the launcher brings a new one up a second later).
-  const pids = execFileSync("pgrep", ["-f", "apps/worker/src/main.ts"]).toString().trim().split(/\s+/);
+  const pids = execFileSync("pgrep", ["-f", "apps/worker/src/main.ts"]).toString().trim().split(/\s+/).filter(ours);
+  expect(pids).toHaveLength(1);
   const killedAt = Date.now();
   for (const pid of pids) process.kill(Number(pid), "SIGKILL");
   await expect(page.getByTestId("kernel-status")).toHaveAttribute("data-status", "dead", { timeout: 10_000 });

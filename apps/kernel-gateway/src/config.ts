@@ -9,6 +9,9 @@ export interface GatewayConfig {
   port: number;
   home: string;
   webDir: string;
+  /** Built images live under <cacheDir>/images; the content store defaults to <cacheDir>/cas. */
+  cacheDir: string;
+  casDir: string;
   /** Fixed token (tests, deployments); otherwise one is generated and kept in CELLAR_HOME. */
   token?: string;
   workerSecret?: string;
@@ -25,6 +28,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     port: Number(env.CELLAR_PORT ?? 8800),
     home: path.resolve(env.CELLAR_HOME ?? path.join(repoRoot, ".cellar")),
     webDir: path.resolve(env.CELLAR_WEB_DIR ?? path.join(repoRoot, "apps/web/out")),
+    cacheDir: path.resolve(env.CELLAR_CACHE ?? "/var/cache/cellar"),
+    casDir: path.resolve(env.CELLAR_CAS_DIR ?? path.join(env.CELLAR_CACHE ?? "/var/cache/cellar", "cas")),
     token: env.CELLAR_TOKEN || undefined,
     workerSecret: env.CELLAR_WORKER_SECRET || undefined,
     sessionMemoryBytes: Number(env.CELLAR_SESSION_MEMORY_MB ?? 4096) * 1024 * 1024,

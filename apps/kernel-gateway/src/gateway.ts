@@ -2,6 +2,8 @@
 import type http from "node:http";
 import { Server } from "socket.io";
 import { WORKER_NAMESPACE, type GatewayToWorker, type WorkerToGateway } from "@cellar/protocol";
+import type { BlobStore } from "@cellar/fs-client";
+import type { ImageCatalog } from "./images/image-catalog";
 import type { GatewayConfig } from "./config";
 import { createHttpServer } from "./http/http-server";
 import type { NotebookApiStore } from "./http/notebooks-api";
@@ -22,12 +24,14 @@ export interface Gateway {
 
 export function createGateway(opts: {
   config: GatewayConfig; store: GatewayStore; userId: string; token: string; workerSecret: string;
+  blobStore: BlobStore; images: ImageCatalog;
 }): Gateway {
   const { config, store } = opts;
   const pool = new WorkerPool();
   const server = createHttpServer({
     token: opts.token, webDir: config.webDir, store, userId: opts.userId, workers: () => pool.list(),
     onNotebookSaved: (id) => kernels.onNotebookSaved(id),
+    blobs: { store: opts.blobStore, workerSecret: opts.workerSecret },
   });
   // Short ping so a vanished worker is noticed within seconds, not the default ~45 s.
   const io: BrowserServer = new Server(server, { pingInterval: 2000, pingTimeout: 3000, maxHttpBufferSize: 64 * 1024 * 1024 });
@@ -37,6 +41,7 @@ export function createGateway(opts: {
     pool, store,
     emit: (notebookId, event, payload) => (io.to(notebookRoom(notebookId)).emit as any)(event, payload),
     limits: { memoryBytes: config.sessionMemoryBytes, pids: config.sessionPids },
+    resolveImage: (name) => opts.images.imageId(name),
     startTimeoutMs: config.kernelStartTimeoutMs,
   });
   attachBrowserSockets(io, { kernels, pool, notebookExists: async (id) => (await store.get(id)) !== null });

@@ -1,5 +1,7 @@
 // Entry point: open the database (migrating it), start the gateway, print the URL.
 import { openDatabase } from "@cellar/db";
+import { LocalDirStore } from "@cellar/fs-client";
+import { loadImageCatalog } from "./images/image-catalog";
 import { loadConfig } from "./config";
 import { createGateway } from "./gateway";
 import { loadSecrets } from "./secrets";
@@ -7,8 +9,11 @@ import { loadSecrets } from "./secrets";
 const config = loadConfig();
 const secrets = loadSecrets(config.home, { token: config.token, workerSecret: config.workerSecret });
 const db = await openDatabase();
+const blobStore = new LocalDirStore(config.casDir);
+const images = await loadImageCatalog(config.cacheDir, blobStore, ["base"]);
 const gateway = createGateway({
   config, store: db.notebooks, userId: db.localUserId, token: secrets.token, workerSecret: secrets.workerSecret,
+  blobStore, images,
 });
 const { port } = await gateway.listen();
 const host = config.host === "0.0.0.0" ? "127.0.0.1" : config.host;

@@ -13,6 +13,8 @@ export interface WorkerConfig {
   cacheDir: string;
   stateRoot: string;
   platform: string;
+  /** Bound on the shared chunk cache under cacheDir/chunks. */
+  chunkCacheBytes: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -29,5 +31,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     // clashes across roots), which the gateway's UUID session ids are.
     stateRoot: path.resolve(env.CELLAR_RUNSC_ROOT ?? path.join(home, "runsc")),
     platform: env.CELLAR_RUNSC_PLATFORM ?? "ptrace",
+    chunkCacheBytes: Number(env.CELLAR_CHUNK_CACHE_GB ?? 20) * 2 ** 30,
   };
 }

@@ -46,7 +46,9 @@ export interface SessionLimits {
 export interface StartSession {
   sessionId: string;
   notebookId: string;
+  /** The image's name, for messages, and its id (hash of its manifest) in the content store. */
   image: string;
+  imageId: string;
   limits: SessionLimits;
 }
 

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "@cellar/db";
+import { LocalDirStore } from "@cellar/fs-client";
 import { createHttpServer } from "./http-server";
 
 let db: Database;
@@ -15,7 +16,8 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(dir, "web"));
   fs.writeFileSync(path.join(dir, "web/index.html"), "<h1>web app</h1>");
   db = await openDatabase(`file:${path.join(dir, "db.sqlite")}`, { log: () => {} });
-  server = createHttpServer({ token, webDir: path.join(dir, "web"), store: db.notebooks, userId: db.localUserId, workers: () => [], onNotebookSaved: () => {} });
+  server = createHttpServer({ token, webDir: path.join(dir, "web"), store: db.notebooks, userId: db.localUserId, workers: () => [], onNotebookSaved: () => {},
+    blobs: { store: new LocalDirStore(path.join(dir, "cas")), workerSecret: "worker-secret" } });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${(server.address() as any).port}`;
 });

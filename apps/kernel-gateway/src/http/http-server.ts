@@ -2,6 +2,8 @@
 // except the health check needs the token or its cookie.
 import http from "node:http";
 import sirv from "sirv";
+import { createBlobHandler, type BlobStore } from "@cellar/fs-client";
+import { secretMatches } from "../secrets";
 import { isAuthorized, sessionCookie } from "./auth";
 import { handleNotebooksApi, HttpError, sendJson, type NotebookApiStore } from "./notebooks-api";
 
@@ -12,10 +14,15 @@ export interface HttpDeps {
   userId: string;
   workers(): unknown;
   onNotebookSaved(notebookId: string): void;
+  /** Image blobs for workers, authenticated with the worker secret (not the browser token). */
+  blobs: { store: BlobStore; workerSecret: string };
 }
 
 export function createHttpServer(deps: HttpDeps): http.Server {
   const serveWeb = sirv(deps.webDir, { dev: false, etag: true, extensions: ["html"] });
+  const serveBlobs = createBlobHandler(deps.blobs.store, {
+    authorize: (req) => secretMatches(req.headers.authorization?.replace(/^Bearer /, ""), deps.blobs.workerSecret),
+  });
 
   return http.createServer(async (req, res) => {
     try {
@@ -23,6 +30,7 @@ export function createHttpServer(deps: HttpDeps): http.Server {
       if (url.pathname === "/api/health") return void sendJson(res, 200, { ok: true });
       // socket.io authenticates its own handshakes (see sockets/); never answer them here.
       if (url.pathname.startsWith("/socket.io/")) return;
+      if (await serveBlobs(req, res)) return;
 
       if (!isAuthorized(req, deps.token)) {
         if (url.pathname.startsWith("/api/")) return void sendJson(res, 401, { error: "Missing or invalid token" });

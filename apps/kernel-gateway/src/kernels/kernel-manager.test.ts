@@ -34,6 +34,7 @@ function setup({ withWorker = true } = {}) {
   const kernels = new KernelManager({
     pool, store, emit: (_nb, event, payload) => events.push({ event, payload }),
     limits: { memoryBytes: 1 << 30, pids: 100 }, startTimeoutMs: 60_000,
+    resolveImage: (name) => (name === "base" ? "a".repeat(64) : undefined),
   });
   const sessionId = () => worker.sent.find((s) => s.event === "session:start")!.payload.sessionId as string;
   return { pool, worker, kernels, events, saved, sessionId, cellsInDb };

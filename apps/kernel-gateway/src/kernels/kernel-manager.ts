@@ -28,7 +28,8 @@ export interface KernelManagerOptions {
   store: RunRecorder;
   emit: Emit;
   limits: SessionLimits;
-  image?: string;
+  /** Image name -> id in the content store; undefined if the gateway does not have it. */
+  resolveImage(name: string): string | undefined;
   startTimeoutMs: number;
 }
 
@@ -147,6 +148,12 @@ export class KernelManager {
     };
     this.byNotebook.set(notebookId, k);
     this.bySession.set(k.sessionId, k);
+    const image = "base";
+    const imageId = this.opts.resolveImage(image);
+    if (!imageId) {
+      this.setStatus(k, "dead", `The image ${image} is not available on this gateway.`);
+      return k;
+    }
     const worker = this.opts.pool.pick();
     if (!worker) {
       this.setStatus(k, "disconnected", "No worker is connected; the kernel starts when one connects.");
@@ -162,7 +169,7 @@ export class KernelManager {
       }
     }, this.opts.startTimeoutMs);
     worker.socket.emit("session:start",
-      { sessionId: k.sessionId, notebookId, image: this.opts.image ?? "base", limits: this.opts.limits },
+      { sessionId: k.sessionId, notebookId, image, imageId, limits: this.opts.limits },
       (res) => {
         if (!res.ok && this.bySession.get(k.sessionId) === k) {
           clearTimeout(k.startTimer);

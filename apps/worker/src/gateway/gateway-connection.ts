@@ -7,7 +7,7 @@ import { io, type Socket } from "socket.io-client";
 import { WORKER_NAMESPACE, type GatewayToWorker, type StartSession, type WorkerToGateway } from "@cellar/protocol";
 import type { WorkerConfig } from "../config";
 import { detectResources } from "../resources";
-import { resolveImageRootfs } from "../images/image-resolver";
+import { ImageAttacher } from "../images/image-attacher";
 import { KernelSession } from "../kernel/kernel-session";
 import { startKernelSandbox } from "../sandbox/kernel-sandbox";
 
@@ -15,6 +15,10 @@ type GatewaySocket = Socket<GatewayToWorker, WorkerToGateway>;
 
 export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket; close(): Promise<void> } {
   const sessions = new Map<string, KernelSession>();
+  const images = new ImageAttacher({
+    gatewayUrl: config.gatewayUrl, secret: config.secret, home: config.home,
+    cacheDir: config.cacheDir, cacheMaxBytes: config.chunkCacheBytes,
+  });
   const socket: GatewaySocket = io(new URL(WORKER_NAMESPACE, config.gatewayUrl).toString(), {
     auth: { secret: config.secret, workerId: config.workerId, resources: detectResources() },
     reconnectionDelay: 500,
@@ -37,7 +41,7 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
     });
     sessions.set(p.sessionId, session);
     try {
-      const imageRootfs = resolveImageRootfs(config.cacheDir, p.image);
+      const imageRootfs = await images.attach(p.imageId);
       const workspaceDir = path.join(config.home, "workspaces", p.notebookId);
       fs.mkdirSync(workspaceDir, { recursive: true });
       await session.start(() => startKernelSandbox({
@@ -67,6 +71,7 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
       socket.close();
       await Promise.all([...sessions.values()].map((s) => s.stop()));
       sessions.clear();
+      await images.detachAll();
     },
   };
 }
