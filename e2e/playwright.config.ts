@@ -13,6 +13,7 @@ process.env.CELLAR_E2E_HOME ??= fs.mkdtempSync(path.join(os.tmpdir(), "cellar-e2
 
 export default defineConfig({
   testDir: "tests",
+  globalTeardown: "./global-teardown.ts",
   timeout: 180_000,
   expect: { timeout: 30_000 },
   workers: 1,

@@ -1,0 +1,12 @@
+// The test stack is killed outright when the run ends, so its FUSE daemon cannot unmount the
+// image it served. Detach what is left under this run's home, then remove the home.
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+
+export default function globalTeardown(): void {
+  const home = process.env.CELLAR_E2E_HOME;
+  if (!home) return;
+  const mounts = fs.readFileSync("/proc/mounts", "utf8").split("\n").map((l) => l.split(" ")[1]).filter(Boolean);
+  for (const m of mounts) if (m.startsWith(`${home}/`)) execFileSync("umount", ["-l", m]);
+  fs.rmSync(home, { recursive: true, force: true });
+}
