@@ -3,6 +3,7 @@ export {};
 // bench/results/NAME.json and prints a table.
 const suites: Record<string, () => Promise<void>> = {
   "kernel-latency": async () => (await import("./kernel-latency")).run(),
+  "lazyfs": async () => (await import("./lazyfs")).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));
