@@ -234,6 +234,16 @@ static int wait_fetch(struct pending *p)
 	return state;
 }
 
+/* Hands out a reference to cached slot i. Caller holds fd_mu. */
+static void take_slot(int i, struct chunk_ref *ref)
+{
+	slots[i].refs++;
+	slots[i].used = ++fd_clock;
+	ref->fd = slots[i].fd;
+	ref->slot = i;
+	ref->size = slots[i].size;
+}
+
 /* Opens a chunk through the fd cache; returns 0, -ENOENT when it is not in the cache dir, or
  * another -errno. */
 static int open_chunk(const uint8_t *hash, struct chunk_ref *ref)
@@ -241,11 +251,7 @@ static int open_chunk(const uint8_t *hash, struct chunk_ref *ref)
 	pthread_mutex_lock(&fd_mu);
 	for (int i = 0; i < FD_SLOTS; i++) {
 		if (slots[i].fd >= 0 && memcmp(slots[i].hash, hash, HASH_BYTES) == 0) {
-			slots[i].refs++;
-			slots[i].used = ++fd_clock;
-			ref->fd = slots[i].fd;
-			ref->slot = i;
-			ref->size = slots[i].size;
+			take_slot(i, ref);
 			pthread_mutex_unlock(&fd_mu);
 			return 0;
 		}
@@ -272,11 +278,7 @@ static int open_chunk(const uint8_t *hash, struct chunk_ref *ref)
 		if (slots[i].fd >= 0 && memcmp(slots[i].hash, hash, HASH_BYTES) == 0) {
 			/* another thread opened it meanwhile */
 			close(fd);
-			slots[i].refs++;
-			slots[i].used = ++fd_clock;
-			ref->fd = slots[i].fd;
-			ref->slot = i;
-			ref->size = slots[i].size;
+			take_slot(i, ref);
 			pthread_mutex_unlock(&fd_mu);
 			return 0;
 		}
