@@ -1,4 +1,4 @@
-import { memo, useMemo } from "react";
+import { memo, useMemo, useState } from "react";
 import { ansiToHtml } from "./ansi";
 import { applyCarriageReturns, streamTail } from "./stream-tail";
 
@@ -19,20 +19,34 @@ export interface AnsiTextProps {
   followTail?: boolean;
 }
 
+const fmt = (n: number) => n.toLocaleString("en-US");
+
 /** Terminal text: ANSI colours become spans, `\r` redraws a line, and only the tail of very long
- * text is put in the DOM. */
+ * text is put in the DOM — with buttons to bring the earlier lines back, a page at a time or all. */
 export const AnsiText = memo(function AnsiText({ text, className, testId, limits = DEFAULT_TEXT_LIMITS, followTail = false }: AnsiTextProps) {
-  const { html, note } = useMemo(() => {
-    const tail = streamTail(text, limits.maxLines, limits.maxChars);
-    const note = tail.cut
-      ? `Showing the last ${tail.shownLines.toLocaleString("en-US")} of ${tail.totalLines.toLocaleString("en-US")} lines`
-      : null;
-    return { html: ansiToHtml(applyCarriageReturns(tail.text)), note };
-  }, [text, limits.maxLines, limits.maxChars]);
+  // How many pages of the limit are shown; Infinity once the user asked for everything.
+  const [pages, setPages] = useState(1);
+  const { html, cut, shownLines, totalLines } = useMemo(() => {
+    const tail = pages === Infinity ? streamTail(text, Infinity, Infinity) : streamTail(text, limits.maxLines * pages, limits.maxChars * pages);
+    return { html: ansiToHtml(applyCarriageReturns(tail.text)), cut: tail.cut, shownLines: tail.shownLines, totalLines: tail.totalLines };
+  }, [text, limits.maxLines, limits.maxChars, pages]);
   const pre = <pre className={className} data-testid={testId} dangerouslySetInnerHTML={{ __html: html }} />;
+  const more = Math.min(limits.maxLines, totalLines - shownLines);
   return (
     <>
-      {note && <div className="cellar-output-note" data-testid="output-tail-note">{note}</div>}
+      {cut && (
+        <div className="cellar-output-note cellar-output-more">
+          <span data-testid="output-tail-note">{`Showing the last ${fmt(shownLines)} of ${fmt(totalLines)} lines`}</span>
+          {more > 0 && (
+            <button type="button" className="cellar-link-button" data-testid="output-show-more" onClick={() => setPages((p) => p + 1)}>
+              Show {fmt(more)} more
+            </button>
+          )}
+          <button type="button" className="cellar-link-button" data-testid="output-show-all" onClick={() => setPages(Infinity)}>
+            Show all {fmt(totalLines)} lines
+          </button>
+        </div>
+      )}
       {followTail ? <div className="cellar-follow-tail">{pre}</div> : pre}
     </>
   );

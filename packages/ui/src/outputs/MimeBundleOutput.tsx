@@ -2,7 +2,8 @@ import { memo, useMemo } from "react";
 import type { MimeBundle } from "@cellar/protocol";
 import { AnsiText } from "./AnsiText";
 import { bundleText, chooseMimeType } from "./mime";
-import { renderMarkdown, sanitizeHtml, sanitizeSvg } from "./sanitize";
+import { JsonOutput } from "./JsonOutput";
+import { renderLatex, renderMarkdown, sanitizeHtml, sanitizeSvg } from "./sanitize";
 
 export interface MimeBundleOutputProps {
   data: MimeBundle;
@@ -29,12 +30,23 @@ export const MimeBundleOutput = memo(function MimeBundleOutput({ data, metadata 
     case "text/markdown":
       return <SanitizedHtml className="cellar-markdown cellar-output-markdown" testId="output-markdown" html={text} sanitize={renderMarkdown} />;
     case "text/latex":
+      return <SanitizedHtml className="cellar-output-latex" testId="output-latex" html={text} sanitize={renderLatex} />;
     case "application/json":
-      return <pre className="cellar-output-text" data-testid="output-text">{text}</pre>;
+      return <JsonOutput data={parseJson(data[mime])} expanded={Boolean((metadata[mime] as { expanded?: unknown } | undefined)?.expanded)} />;
     case "text/plain":
       return <AnsiText text={text} className="cellar-output-text" testId="output-text" />;
   }
 });
+
+/** nbformat stores JSON as a value; some writers store it as a string of JSON. */
+function parseJson(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
 
 function ImageOutput({ mime, base64, metadata, alt }: { mime: string; base64: string; metadata: unknown; alt: string }) {
   const size = (metadata ?? {}) as { width?: number; height?: number };

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, render, screen } from "@testing-library/react";
+import { cleanup, fireEvent, render, screen } from "@testing-library/react";
 import type { Output } from "@cellar/protocol";
 import { OutputArea } from "./OutputArea";
 import { chooseMimeType } from "./mime";
@@ -39,6 +39,21 @@ describe("stream output", () => {
     expect(pre.textContent).toContain("line 99999");
     expect(pre.textContent).not.toContain("line 94999\n");
     expect(screen.getByTestId("output-tail-note").textContent).toBe("Showing the last 5,000 of 100,000 lines");
+  });
+
+  it("brings earlier lines back a page at a time, or all at once", () => {
+    const text = Array.from({ length: 12_000 }, (_, i) => `line ${i}`).join("\n") + "\n";
+    show({ output_type: "stream", name: "stdout", text });
+    const lines = () => screen.getByTestId("output-stream").textContent!.split("\n").filter(Boolean).length;
+    expect(lines()).toBe(5_000);
+    fireEvent.click(screen.getByTestId("output-show-more"));
+    expect(lines()).toBe(10_000);
+    expect(screen.getByTestId("output-tail-note").textContent).toBe("Showing the last 10,000 of 12,000 lines");
+    expect(screen.getByTestId("output-show-more").textContent).toBe("Show 2,000 more");
+    fireEvent.click(screen.getByTestId("output-show-all"));
+    expect(lines()).toBe(12_000);
+    expect(screen.getByTestId("output-stream").textContent).toContain("line 0\n");
+    expect(screen.queryByTestId("output-tail-note")).toBeNull();
   });
 
   it("shows only the last redraw of a progress bar line", () => {
@@ -106,6 +121,23 @@ describe("rich output", () => {
     expect(md.querySelector("h1")?.textContent).toBe("Title");
     expect(md.querySelector("strong")?.textContent).toBe("bold");
     expect(md.querySelector("img")?.getAttribute("onerror")).toBeNull();
+  });
+
+  it("typesets text/latex with KaTeX", () => {
+    show({ output_type: "display_data", data: { "text/latex": "$\\displaystyle \\sqrt{x}$", "text/plain": "<IPython.core.display.Math object>" }, metadata: {} });
+    const latex = screen.getByTestId("output-latex");
+    expect(latex.querySelector(".katex .sqrt")).not.toBeNull();
+  });
+
+  it("shows application/json as a tree whose nodes open and close", () => {
+    show({ output_type: "display_data", data: { "application/json": { name: "cellar", nested: { deep: [1, 2, 3] } }, "text/plain": "<IPython.core.display.JSON object>" }, metadata: {} });
+    const tree = screen.getByTestId("output-json");
+    expect(tree.textContent).toContain("name");
+    expect(tree.textContent).toContain('"cellar"');
+    // Deeper levels start closed: the array inside `nested` is not listed yet.
+    expect(tree.textContent).not.toContain("deep");
+    fireEvent.click(screen.getByText("nested:"));
+    expect(tree.textContent).toContain("deep");
   });
 
   it("falls back to text/plain with ANSI colours for an execute_result", () => {

@@ -1,5 +1,6 @@
 import DOMPurify from "dompurify";
-import { marked } from "marked";
+import { markdownToHtml } from "../markdown/render-markdown";
+import { latexToHtml } from "./latex";
 
 // Outside a browser (static prerender) DOMPurify cannot sanitise and would hand back its input;
 // fail closed instead, the real render happens in the browser.
@@ -21,8 +22,12 @@ export function sanitizeSvg(svg: string): string {
   return p.sanitize(svg, { USE_PROFILES: { svg: true, svgFilters: true } });
 }
 
-/** Markdown to sanitised HTML (GitHub-flavoured, as Jupyter renders it). */
+/** Markdown to sanitised HTML (GitHub-flavoured with KaTeX math, as Jupyter renders it). */
 export function renderMarkdown(markdown: string): string {
-  const html = marked.parse(markdown, { async: false, gfm: true }) as string;
-  return sanitizeHtml(html);
+  return sanitizeHtml(markdownToHtml(markdown));
+}
+
+/** A text/latex output typeset by KaTeX, sanitised like any kernel HTML. */
+export function renderLatex(latex: string): string {
+  return sanitizeHtml(latexToHtml(latex));
 }
