@@ -18,6 +18,13 @@ export interface BrowserToGateway {
   "kernel:send": (p: { notebookId: string; message: JupyterMessage }, ack: Ack) => void;
   "kernel:interrupt": (p: { notebookId: string }, ack: Ack) => void;
   "kernel:restart": (p: { notebookId: string }, ack: Ack) => void;
+  /** "Clear outputs": the gateway owns outputs, so it forgets them (and the counts) for good. */
+  "outputs:clear": (p: ClearOutputsRequest, ack: Ack) => void;
+}
+
+export interface ClearOutputsRequest {
+  notebookId: string;
+  cellIds: string[];
 }
 
 export interface GatewayToBrowser {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { makeMessage } from "./jupyter";
-import { applyOutputMessage, emptyCellOutput, type CellOutputState } from "./outputs";
+import { applyDisplayUpdate, applyOutputMessage, emptyCellOutput, type CellOutputState } from "./outputs";
 
 const msg = (type: string, content: object) => makeMessage(type, content, { channel: "iopub" });
 const apply = (msgs: ReturnType<typeof msg>[], maxChars = 1_000_000) =>
@@ -53,5 +53,29 @@ describe("outputs reducer", () => {
     expect((s.outputs[0] as any).text).toHaveLength(1_000);
     expect(s.outputs[1]).toMatchObject({ output_type: "display_data", metadata: { cellar_truncated: true } });
     expect(s.outputs).toHaveLength(2);
+  });
+});
+
+describe("display updates across cells", () => {
+  it("updates a display wherever it is shown and leaves other cells as they were", () => {
+    const shown = apply([msg("display_data", { data: { "text/plain": "'a'" }, metadata: {}, transient: { display_id: "d1" } })]);
+    const other = apply([msg("stream", { name: "stdout", text: "x\n" })]);
+    const cells = { c1: shown, c2: other };
+    const update = msg("update_display_data", { data: { "text/plain": "'b'" }, metadata: {}, transient: { display_id: "d1" } });
+    const next = applyDisplayUpdate(cells, update);
+    expect(next.c1.outputs[0]).toMatchObject({ data: { "text/plain": "'b'" }, display_id: "d1" });
+    expect(next.c2).toBe(other);
+    const unknown = msg("update_display_data", { data: { "text/plain": "'c'" }, metadata: {}, transient: { display_id: "nope" } });
+    expect(applyDisplayUpdate(next, unknown)).toBe(next);
+  });
+
+  it("clear_output(wait=True) keeps the old output until the next one replaces it", () => {
+    const s = apply([
+      msg("stream", { name: "stdout", text: "10%\n" }),
+      msg("clear_output", { wait: true }),
+    ]);
+    expect(s.outputs).toEqual([{ output_type: "stream", name: "stdout", text: "10%\n" }]);
+    const after = applyOutputMessage(s, msg("stream", { name: "stdout", text: "20%\n" }));
+    expect(after.outputs).toEqual([{ output_type: "stream", name: "stdout", text: "20%\n" }]);
   });
 });

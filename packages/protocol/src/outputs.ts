@@ -98,6 +98,18 @@ export function applyOutputMessage(state: CellOutputState, msg: JupyterMessage, 
   return { ...base, outputs, chars: base.chars + size };
 }
 
+/** update_display_data for a whole notebook: every cell showing that display_id is updated, as
+ * in Jupyter, where a handle made in one cell can be updated from another. Returns the same
+ * object when no cell shows it. */
+export function applyDisplayUpdate<T extends Record<string, CellOutputState>>(cells: T, msg: JupyterMessage, limits: OutputLimits = DEFAULT_OUTPUT_LIMITS): T {
+  let next = cells;
+  for (const [cellId, state] of Object.entries(cells)) {
+    const after = applyOutputMessage(state, msg, limits);
+    if (after !== state) next = { ...next, [cellId]: after };
+  }
+  return next;
+}
+
 function appendStream(outputs: Output[], out: Extract<Output, { output_type: "stream" }>) {
   const last = outputs[outputs.length - 1];
   if (last && last.output_type === "stream" && last.name === out.name) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { executeRequest, makeMessage } from "./jupyter";
-import { validateBrowserMessage, validateNotebookUpdate } from "./validate";
+import { validateBrowserMessage, validateClearOutputs, validateNotebookUpdate } from "./validate";
 
 describe("validators", () => {
   it("accepts an execute_request built by the protocol helpers", () => {
@@ -21,5 +21,13 @@ describe("validators", () => {
   it("refuses a notebook update with an unknown cell type", () => {
     const r = validateNotebookUpdate({ cells: [{ id: "a", cell_type: "raw-ish", source: "" }] });
     expect(r.ok).toBe(false);
+  });
+
+  it("accepts a clear-outputs request and refuses one without cells or with a bad id", () => {
+    expect(validateClearOutputs({ notebookId: "nb1", cellIds: ["a", "b"] }).ok).toBe(true);
+    expect(validateClearOutputs({ notebookId: "nb1", cellIds: [] }).ok).toBe(false);
+    const r = validateClearOutputs({ notebookId: "../x", cellIds: ["a"] });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(/notebookId/);
   });
 });

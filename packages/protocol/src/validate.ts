@@ -3,6 +3,7 @@
 import { z } from "zod";
 import type { JupyterMessage } from "./jupyter";
 import type { NotebookUpdate } from "./notebook";
+import type { ClearOutputsRequest } from "./events";
 
 const header = z.object({
   msg_id: z.string().min(1),
@@ -56,7 +57,7 @@ const notebookUpdateSchema = z.object({
   title: z.string().max(500).optional(),
   cells: z.array(z.object({
     id: z.string().min(1).max(64),
-    cell_type: z.enum(["code", "markdown"]),
+    cell_type: z.enum(["code", "markdown", "raw"]),
     source: z.string().max(5_000_000),
     metadata: z.record(z.string(), z.unknown()).optional(),
   })).max(20_000).optional(),
@@ -68,4 +69,13 @@ export function validateNotebookUpdate(value: unknown): Result<NotebookUpdate> {
 
 export function validateNotebookId(value: unknown): Result<string> {
   return check<string>(notebookIdSchema, value);
+}
+
+const clearOutputsSchema = z.object({
+  notebookId: notebookIdSchema,
+  cellIds: z.array(z.string().min(1).max(64)).min(1).max(20_000),
+});
+
+export function validateClearOutputs(value: unknown): Result<ClearOutputsRequest> {
+  return check<ClearOutputsRequest>(clearOutputsSchema, value);
 }

@@ -90,6 +90,20 @@ describe("KernelManager", () => {
     expect(t.saved).toEqual([{ cellId: "brand-new", outputs: [expect.objectContaining({ output_type: "execute_result" })], count: 1 }]);
   });
 
+  it("clears a cell's recorded outputs and count for good, with or without a kernel", async () => {
+    const t = setup();
+    t.kernels.ensureKernel("nb1");
+    const req = executeRequest("1+1", { cellId: "cell-a" });
+    t.kernels.send("nb1", req);
+    t.kernels.onWorkerMessage(t.sessionId(), iopub("execute_result", { data: { "text/plain": "2" }, metadata: {}, execution_count: 3 }, req));
+    await t.kernels.clearOutputs("nb1", ["cell-a"]);
+    expect(t.saved.at(-1)).toEqual({ cellId: "cell-a", outputs: [], count: null });
+    await new Promise((r) => setTimeout(r, 300)); // the recorder's debounced write must not bring them back
+    expect(t.saved.at(-1)).toEqual({ cellId: "cell-a", outputs: [], count: null });
+    await t.kernels.clearOutputs("no-kernel", ["c"]);
+    expect(t.saved.at(-1)).toEqual({ cellId: "c", outputs: [], count: null });
+  });
+
   it("stops relaying a cell's flood once its output is truncated", () => {
     const t = setup();
     t.kernels.ensureKernel("nb1");

@@ -77,6 +77,18 @@ export class KernelManager {
     void this.byNotebook.get(notebookId)?.recorder.retryUnsaved();
   }
 
+  /** "Clear outputs" from a browser: the cells' recorded outputs and counts are dropped for good,
+   * through the recorder when the notebook has a kernel so a pending write cannot bring them back. */
+  async clearOutputs(notebookId: string, cellIds: string[]): Promise<void> {
+    const recorder = this.byNotebook.get(notebookId)?.recorder;
+    if (!recorder) {
+      await Promise.all(cellIds.map((id) => this.opts.store.saveCellOutputs(notebookId, id, [], null)));
+      return;
+    }
+    for (const id of cellIds) recorder.begin(id);
+    await recorder.flush();
+  }
+
   interrupt(notebookId: string): SendResult {
     const k = this.byNotebook.get(notebookId);
     const worker = k?.workerId ? this.opts.pool.get(k.workerId) : undefined;

@@ -1,7 +1,7 @@
 // Browser connections: authenticated by the session cookie (or token), one room per notebook.
 import type { Server, Socket } from "socket.io";
 import {
-  validateBrowserMessage, validateNotebookId,
+  validateBrowserMessage, validateClearOutputs, validateNotebookId,
   type BrowserToGateway, type GatewayToBrowser,
 } from "@cellar/protocol";
 import type { KernelManager } from "../kernels/kernel-manager";
@@ -55,6 +55,19 @@ export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps)
       const id = validateNotebookId(p?.notebookId);
       if (!id.ok || !socket.rooms.has(notebookRoom(id.value))) return safeAck(ack, { ok: false, error: "Open the notebook first." });
       safeAck(ack, await deps.kernels.restart(id.value));
+    });
+
+    socket.on("outputs:clear", async (p, ack) => {
+      const req = validateClearOutputs(p);
+      if (!req.ok) return safeAck(ack, { ok: false, error: req.error });
+      if (!socket.rooms.has(notebookRoom(req.value.notebookId))) return safeAck(ack, { ok: false, error: "Open the notebook first." });
+      try {
+        await deps.kernels.clearOutputs(req.value.notebookId, req.value.cellIds);
+        safeAck(ack, { ok: true });
+      } catch (e) {
+        console.error("gateway: clearing outputs failed:", e);
+        safeAck(ack, { ok: false, error: "The outputs could not be cleared; try again." });
+      }
     });
   });
 }
