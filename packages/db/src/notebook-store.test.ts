@@ -143,6 +143,38 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
     expect(after?.updatedAt).toBe(nb.updatedAt);
   });
 
+  it("imports a whole notebook: cell types, outputs, counts, metadata, attachments, nbformat minor", async () => {
+    const nb = await db.notebooks.importNotebook(LOCAL_USER_ID, {
+      title: "imported",
+      metadata: { kernelspec: { name: "python3", display_name: "Python 3" } },
+      nbformatMinor: 4,
+      cells: [
+        { id: "m", cell_type: "markdown", source: "![x](attachment:x.png)", outputs: [], execution_count: null, metadata: {}, attachments: { "x.png": { "image/png": "iVBOR" } } },
+        { id: "c", cell_type: "code", source: "print('hello')", outputs: hello, execution_count: 7, metadata: { tags: ["parameters"] } },
+        { id: "r", cell_type: "raw", source: "raw text", outputs: [], execution_count: null, metadata: {} },
+      ],
+    });
+    const read = await db.notebooks.get(nb.id);
+    expect(read).toEqual(nb);
+    expect(read).toMatchObject({ title: "imported", nbformatMinor: 4, metadata: { kernelspec: { name: "python3" } } });
+    expect(read!.cells.map((c) => [c.id, c.cell_type])).toEqual([["m", "markdown"], ["c", "code"], ["r", "raw"]]);
+    expect(read!.cells[0]!.attachments).toEqual({ "x.png": { "image/png": "iVBOR" } });
+    expect(read!.cells[1]).toMatchObject({ outputs: hello, execution_count: 7, metadata: { tags: ["parameters"] } });
+    // A browser save (sources and order only) keeps what the import brought.
+    await db.notebooks.update(nb.id, { cells: read!.cells.map(({ id, cell_type, source }) => ({ id, cell_type, source: source + " " })) });
+    const saved = await db.notebooks.get(nb.id);
+    expect(saved!.cells[0]!.attachments).toEqual({ "x.png": { "image/png": "iVBOR" } });
+    expect(saved).toMatchObject({ nbformatMinor: 4, metadata: { kernelspec: { name: "python3" } } });
+  });
+
+  it("refuses an import that names one cell twice, creating nothing", async () => {
+    const before = (await db.notebooks.list(LOCAL_USER_ID)).length;
+    const cell = { id: "same", cell_type: "code" as const, source: "", outputs: [], execution_count: null, metadata: {} };
+    await expect(db.notebooks.importNotebook(LOCAL_USER_ID, { title: "dup", metadata: {}, nbformatMinor: 5, cells: [cell, cell] }))
+      .rejects.toBeInstanceOf(DuplicateCellIdError);
+    expect((await db.notebooks.list(LOCAL_USER_ID)).length).toBe(before);
+  });
+
   it("removes a notebook together with its cells", async () => {
     const nb = await db.notebooks.create(LOCAL_USER_ID);
     await db.notebooks.saveCellOutputs(nb.id, nb.cells[0]!.id, hello, 1);
@@ -168,13 +200,13 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
     const user = await db.prisma.user.create({ data: { id: "roundtrip", name: "Ada" } });
     expect(user.createdAt).toBeInstanceOf(Date);
     const notebook = await db.prisma.notebook.create({ data: { userId: user.id, title: "t" } });
-    expect(notebook).toMatchObject({ image: "base", lastRunAt: null, id: expect.any(String) });
+    expect(notebook).toMatchObject({ image: "base", lastRunAt: null, id: expect.any(String), metadata: "{}", nbformatMinor: 5 });
     const cell = await db.prisma.cell.create({
       data: { notebookId: notebook.id, id: "c1", position: 7, cellType: "code", source: "s", executionCount: 2 },
     });
     expect(cell).toEqual({
       id: "c1", notebookId: notebook.id, position: 7, cellType: "code", source: "s",
-      outputs: "[]", executionCount: 2, metadata: "{}",
+      outputs: "[]", executionCount: 2, metadata: "{}", attachments: null,
     });
     // Deleting a user takes their notebooks and cells with it.
     await db.prisma.user.delete({ where: { id: user.id } });

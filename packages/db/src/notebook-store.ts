@@ -2,7 +2,7 @@
 // through Prisma. Outputs and execution counts belong to the gateway (saveCellOutputs); a save
 // from the browser (update) changes structure and sources and never touches them.
 import { randomUUID } from "node:crypto";
-import type { Cell, Notebook, NotebookSummary, NotebookUpdate, Output } from "@cellar/protocol";
+import type { Cell, MimeBundle, Notebook, NotebookImport, NotebookSummary, NotebookUpdate, Output } from "@cellar/protocol";
 import type { PrismaClient } from "./prisma-client";
 import type { Cell as CellRow, Notebook as NotebookRow } from "../generated/sqlite/client";
 
@@ -11,6 +11,9 @@ export interface NotebookStore {
   list(userId: string): Promise<NotebookSummary[]>;
   /** A new notebook titled `title` ("Untitled" by default) holding one empty code cell. */
   create(userId: string, title?: string): Promise<Notebook>;
+  /** A new notebook holding the given cells with their outputs, execution counts, metadata and
+   * attachments (an imported .ipynb, or a copy of a notebook). Cell ids must be unique. */
+  importNotebook(userId: string, notebook: NotebookImport): Promise<Notebook>;
   get(id: string): Promise<Notebook | null>;
   /** Replaces the title and/or the ordered cell list in one transaction. Cells that already exist
    * keep their outputs and execution count; cells left out are deleted. Null if no such notebook. */
@@ -42,6 +45,8 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
     userId: row.userId,
     createdAt: row.createdAt.toISOString(),
     cells: row.cells.map((cell) => toCell(cell, warn)),
+    metadata: parseJson(row.metadata, isPlainObject, {} as Record<string, unknown>, `metadata of notebook ${row.id}`, warn),
+    nbformatMinor: row.nbformatMinor,
   });
 
   const load = async (id: string): Promise<Notebook | null> => {
@@ -75,17 +80,39 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
       return toNotebook(row);
     },
 
+    async importNotebook(userId, notebook) {
+      assertUniqueIds(notebook.cells, "the notebook");
+      const id = randomUUID();
+      // Nested create: one statement batch, so a half-imported notebook never exists.
+      await prisma.notebook.create({
+        data: {
+          id,
+          userId,
+          title: notebook.title,
+          metadata: JSON.stringify(notebook.metadata),
+          nbformatMinor: notebook.nbformatMinor,
+          cells: {
+            create: notebook.cells.map((cell, position) => ({
+              id: cell.id,
+              position,
+              cellType: cell.cell_type,
+              source: cell.source,
+              outputs: JSON.stringify(cell.outputs),
+              executionCount: cell.execution_count,
+              metadata: JSON.stringify(cell.metadata),
+              attachments: cell.attachments ? JSON.stringify(cell.attachments) : null,
+            })),
+          },
+        },
+      });
+      return (await load(id))!;
+    },
+
     get: load,
 
     async update(id, update) {
       const cells = update.cells;
-      if (cells) {
-        const seen = new Set<string>();
-        for (const cell of cells) {
-          if (seen.has(cell.id)) throw new DuplicateCellIdError(`cell id ${cell.id} appears twice in the update`);
-          seen.add(cell.id);
-        }
-      }
+      if (cells) assertUniqueIds(cells, "the update");
       const found = await prisma.$transaction(async (tx) => {
         const notebook = await tx.notebook.findUnique({ where: { id }, select: { id: true } });
         if (!notebook) return false;
@@ -153,6 +180,14 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
   };
 }
 
+function assertUniqueIds(cells: Array<{ id: string }>, where: string): void {
+  const seen = new Set<string>();
+  for (const cell of cells) {
+    if (seen.has(cell.id)) throw new DuplicateCellIdError(`cell id ${cell.id} appears twice in ${where}`);
+    seen.add(cell.id);
+  }
+}
+
 function toSummary(row: Pick<NotebookRow, "id" | "title" | "updatedAt" | "lastRunAt">): NotebookSummary {
   return {
     id: row.id,
@@ -164,14 +199,18 @@ function toSummary(row: Pick<NotebookRow, "id" | "title" | "updatedAt" | "lastRu
 
 function toCell(row: CellRow, warn: (message: string) => void): Cell {
   const where = `notebook ${row.notebookId} cell ${row.id}`;
-  return {
+  const cell: Cell = {
     id: row.id,
-    cell_type: row.cellType === "markdown" ? "markdown" : "code",
+    cell_type: row.cellType === "markdown" || row.cellType === "raw" ? row.cellType : "code",
     source: row.source,
     outputs: parseJson(row.outputs, Array.isArray, [] as Output[], `outputs of ${where}`, warn),
     execution_count: row.executionCount,
     metadata: parseJson(row.metadata, isPlainObject, {} as Record<string, unknown>, `metadata of ${where}`, warn),
   };
+  if (row.attachments !== null) {
+    cell.attachments = parseJson(row.attachments, isPlainObject, {} as Record<string, MimeBundle>, `attachments of ${where}`, warn);
+  }
+  return cell;
 }
 
 function isPlainObject(value: unknown): boolean {

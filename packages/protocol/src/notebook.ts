@@ -8,7 +8,8 @@ export type Output =
   | { output_type: "execute_result"; data: MimeBundle; metadata: Record<string, unknown>; execution_count: number | null; display_id?: string }
   | { output_type: "error"; ename: string; evalue: string; traceback: string[] };
 
-export type CellType = "code" | "markdown";
+/** nbformat's three cell types; Cellar edits raw cells as plain text and never runs them. */
+export type CellType = "code" | "markdown" | "raw";
 
 export interface Cell {
   id: string;
@@ -17,6 +18,8 @@ export interface Cell {
   outputs: Output[];
   execution_count: number | null;
   metadata: Record<string, unknown>;
+  /** nbformat attachments of markdown and raw cells (images pasted into markdown), kept as-is. */
+  attachments?: Record<string, MimeBundle>;
 }
 
 export interface NotebookSummary {
@@ -29,6 +32,19 @@ export interface NotebookSummary {
 export interface Notebook extends NotebookSummary {
   userId: string;
   createdAt: string;
+  cells: Cell[];
+  /** Notebook-level nbformat metadata (kernelspec, language_info, …), kept for export. Optional
+   * only so older test doubles need not spell it out; the gateway always sends it. */
+  metadata?: Record<string, unknown>;
+  /** The nbformat 4 minor version the notebook was imported as (5 for notebooks made here). */
+  nbformatMinor?: number;
+}
+
+/** A whole notebook as it arrives from an .ipynb file: cells with their outputs and metadata. */
+export interface NotebookImport {
+  title: string;
+  metadata: Record<string, unknown>;
+  nbformatMinor: number;
   cells: Cell[];
 }
 
