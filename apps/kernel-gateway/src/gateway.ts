@@ -7,13 +7,14 @@ import type { ImageCatalog } from "./images/image-catalog";
 import type { GatewayConfig } from "./config";
 import { createHttpServer } from "./http/http-server";
 import type { NotebookApiStore } from "./http/notebooks-api";
+import type { NotebookFileStore } from "./http/notebook-files-api";
 import { isAuthorized } from "./http/auth";
 import { KernelManager, type RunRecorder } from "./kernels/kernel-manager";
 import { attachBrowserSockets, notebookRoom, type BrowserServer } from "./sockets/browser-sockets";
 import { attachWorkerSockets } from "./sockets/worker-sockets";
 import { WorkerPool } from "./workers/worker-pool";
 
-export interface GatewayStore extends NotebookApiStore, RunRecorder {}
+export interface GatewayStore extends NotebookApiStore, NotebookFileStore, RunRecorder {}
 
 export interface Gateway {
   server: http.Server;
@@ -31,6 +32,7 @@ export function createGateway(opts: {
   const server = createHttpServer({
     token: opts.token, webDir: config.webDir, store, userId: opts.userId, workers: () => pool.list(),
     onNotebookSaved: (id) => kernels.onNotebookSaved(id),
+    onNotebookDeleted: (id) => void kernels.stop(id),
     blobs: { store: opts.blobStore, workerSecret: opts.workerSecret },
   });
   // Short ping so a vanished worker is noticed within seconds, not the default ~45 s.

@@ -6,14 +6,17 @@ import { createBlobHandler, type BlobStore } from "@cellar/fs-client";
 import { secretMatches } from "../secrets";
 import { isAuthorized, sessionCookie } from "./auth";
 import { handleNotebooksApi, HttpError, sendJson, type NotebookApiStore } from "./notebooks-api";
+import { handleNotebookFilesApi, type NotebookFileStore } from "./notebook-files-api";
 
 export interface HttpDeps {
   token: string;
   webDir: string;
-  store: NotebookApiStore;
+  store: NotebookApiStore & NotebookFileStore;
   userId: string;
   workers(): unknown;
   onNotebookSaved(notebookId: string): void;
+  /** Optional so test setups need not care; the gateway stops the notebook's kernel. */
+  onNotebookDeleted?(notebookId: string): void;
   /** Image blobs for workers, authenticated with the worker secret (not the browser token). */
   blobs: { store: BlobStore; workerSecret: string };
 }
@@ -44,7 +47,8 @@ export function createHttpServer(deps: HttpDeps): http.Server {
         return void res.end();
       }
       if (url.pathname === "/api/workers") return void sendJson(res, 200, deps.workers());
-      if (await handleNotebooksApi(req, res, deps.store, deps.userId, deps.onNotebookSaved)) return;
+      if (await handleNotebookFilesApi(req, res, deps.store, deps.userId)) return;
+      if (await handleNotebooksApi(req, res, deps.store, deps.userId, deps.onNotebookSaved, deps.onNotebookDeleted)) return;
       if (url.pathname.startsWith("/api/")) return void sendJson(res, 404, { error: "Not found" });
       serveWeb(req, res, () => {
         res.writeHead(404, { "content-type": "text/plain" });

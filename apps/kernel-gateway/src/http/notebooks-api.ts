@@ -23,6 +23,7 @@ export class HttpError extends Error {
 export async function handleNotebooksApi(
   req: IncomingMessage, res: ServerResponse, store: NotebookApiStore, userId: string,
   onSaved: (notebookId: string) => void = () => {},
+  onDeleted: (notebookId: string) => void = () => {},
 ): Promise<boolean> {
   const url = new URL(req.url ?? "/", "http://x");
   const parts = url.pathname.split("/").filter(Boolean); // ["api", "notebooks", id?]
@@ -58,6 +59,7 @@ export async function handleNotebooksApi(
   }
   if (method === "DELETE") {
     if (!(await store.remove(id.value))) throw new HttpError(404, "No such notebook");
+    onDeleted(id.value);
     res.writeHead(204).end();
     return true;
   }
@@ -71,7 +73,8 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): t
   return true;
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+/** The request body as UTF-8 text, refused past MAX_BODY_BYTES. */
+export async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -79,9 +82,14 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     if (size > MAX_BODY_BYTES) throw new HttpError(413, `Request body over ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk);
   }
-  if (!size) return null;
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const text = await readBody(req);
+  if (!text) return null;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    return JSON.parse(text);
   } catch {
     throw new HttpError(400, "Request body is not valid JSON");
   }

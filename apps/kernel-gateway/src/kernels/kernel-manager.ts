@@ -107,6 +107,14 @@ export class KernelManager {
     return { ok: true };
   }
 
+  /** The notebook is gone (deleted): its kernel stops and frees the worker's slot. */
+  async stop(notebookId: string): Promise<void> {
+    const k = this.byNotebook.get(notebookId);
+    if (!k) return;
+    this.byNotebook.delete(notebookId);
+    await this.stopSession(k);
+  }
+
   onWorkerMessage(sessionId: string, msg: JupyterMessage): void {
     const k = this.bySession.get(sessionId);
     if (!k) return;
