@@ -33,3 +33,18 @@ it("takes a new value from outside without reporting it as an edit", () => {
   expect(content.textContent).toBe("x = 2");
   expect(onChange).not.toHaveBeenCalled();
 });
+
+it("marks find matches, the current one apart, and follows new queries", () => {
+  const { container, rerender, onChange, onRun } = editor({ value: "df = df + df", searchPattern: /df/gi, currentMatch: { from: 5, to: 7 } });
+  expect(container.querySelectorAll(".cellar-search-match")).toHaveLength(3);
+  expect(container.querySelector(".cellar-search-current")?.textContent).toBe("df");
+  rerender(<CellEditor value="df = df + df" language="python" onChange={onChange} onRun={onRun} searchPattern={null} />);
+  expect(container.querySelectorAll(".cellar-search-match")).toHaveLength(0);
+});
+
+it("Escape reports leaving the editor", () => {
+  const onEscape = vi.fn();
+  const { content } = editor({ onEscape });
+  fireEvent.keyDown(content, { key: "Escape", code: "Escape", keyCode: 27 });
+  expect(onEscape).toHaveBeenCalledOnce();
+});

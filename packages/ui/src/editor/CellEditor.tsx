@@ -1,6 +1,7 @@
 import { useEffect, useRef } from "react";
 import { Annotation, Compartment, EditorState, Prec, Transaction, type Extension } from "@codemirror/state";
 import { EditorView, keymap, placeholder as placeholderExt } from "@codemirror/view";
+import { searchHighlight, type SearchMatch } from "./search-highlight";
 import { indentWithTab } from "@codemirror/commands";
 import { bracketMatching, defaultHighlightStyle, indentOnInput, indentUnit, syntaxHighlighting } from "@codemirror/language";
 import { minimalSetup } from "codemirror";
@@ -29,6 +30,9 @@ export interface CellEditorProps {
   focusToken?: number;
   placeholder?: string;
   ariaLabel?: string;
+  /** Find in the notebook: every match of `searchPattern` is marked, `currentMatch` more so. */
+  searchPattern?: RegExp | null;
+  currentMatch?: SearchMatch | null;
 }
 
 function languageExtension(language: CellLanguage): Extension {
@@ -41,6 +45,7 @@ export function CellEditor(props: CellEditorProps) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const language = useRef(new Compartment());
+  const search = useRef(new Compartment());
   // Handlers live in a ref so a re-render never rebuilds the editor.
   const handlers = useRef(props);
   handlers.current = props;
@@ -69,6 +74,7 @@ export function CellEditor(props: CellEditorProps) {
         syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
         keymap.of([indentWithTab]),
         language.current.of(languageExtension(handlers.current.language)),
+        search.current.of(searchHighlight(handlers.current.searchPattern ?? null, handlers.current.currentMatch ?? null)),
         placeholderExt(handlers.current.placeholder ?? ""),
         EditorView.contentAttributes.of({ "aria-label": handlers.current.ariaLabel ?? "Cell source" }),
         EditorView.updateListener.of((update) => {
@@ -97,6 +103,10 @@ export function CellEditor(props: CellEditorProps) {
   useEffect(() => {
     view.current?.dispatch({ effects: language.current.reconfigure(languageExtension(props.language)) });
   }, [props.language]);
+
+  useEffect(() => {
+    view.current?.dispatch({ effects: search.current.reconfigure(searchHighlight(props.searchPattern ?? null, props.currentMatch ?? null)) });
+  }, [props.searchPattern, props.currentMatch]);
 
   useEffect(() => {
     if (props.focusToken) view.current?.focus();
