@@ -1,22 +1,28 @@
 "use client";
-import Link from "next/link";
+import { useMemo, useState } from "react";
 import { useRouter } from "next/navigation";
-import type { NotebookSummary } from "@cellar/protocol";
-import { useCreateNotebook, useDeleteNotebook, useNotebooks } from "../hooks/use-notebook";
+import { useCreateNotebook, useNotebooks } from "../hooks/use-notebook";
 import { isUnauthorized } from "../lib/api";
-import { fullDate, timeAgo } from "../lib/format-time";
 import { AppHeader } from "./AppHeader";
-import { TrashIcon } from "./icons";
+import { SearchIcon } from "./icons";
+import { ImportNotebookButton } from "./ImportNotebookButton";
+import { notebookHref, NotebookRow } from "./NotebookRow";
 
-export const notebookHref = (id: string) => `/notebook/?id=${encodeURIComponent(id)}`;
+export { notebookHref } from "./NotebookRow";
 
 export function NotebookList() {
   const router = useRouter();
   const notebooks = useNotebooks();
   const create = useCreateNotebook();
+  const [query, setQuery] = useState("");
 
   const onCreate = () =>
     create.mutate(undefined, { onSuccess: (nb) => router.push(notebookHref(nb.id)) });
+
+  const shown = useMemo(() => {
+    const q = query.trim().toLocaleLowerCase();
+    return q ? notebooks.data?.filter((nb) => (nb.title || "Untitled").toLocaleLowerCase().includes(q)) : notebooks.data;
+  }, [notebooks.data, query]);
 
   return (
     <div className="page">
@@ -24,9 +30,12 @@ export function NotebookList() {
       <main className="list-page">
         <div className="list-heading">
           <h1>Notebooks</h1>
-          <button className="button button-primary" data-testid="new-notebook" onClick={onCreate} disabled={create.isPending}>
-            {create.isPending ? "Creating…" : "+ New notebook"}
-          </button>
+          <div className="list-heading-actions">
+            <ImportNotebookButton />
+            <button className="button button-primary" data-testid="new-notebook" onClick={onCreate} disabled={create.isPending}>
+              {create.isPending ? "Creating…" : "+ New notebook"}
+            </button>
+          </div>
         </div>
         {create.error && !isUnauthorized(create.error) && <p className="error-text">Could not create a notebook: {create.error.message}</p>}
         {notebooks.isPending && <p className="muted">Loading notebooks…</p>}
@@ -36,52 +45,44 @@ export function NotebookList() {
         {notebooks.data && notebooks.data.length === 0 && (
           <div className="empty-state">
             <p>No notebooks yet.</p>
-            <p className="muted">Create one to start running Python in a sandboxed kernel.</p>
+            <p className="muted">Create one to start running Python in a sandboxed kernel, or import a .ipynb file.</p>
           </div>
         )}
         {notebooks.data && notebooks.data.length > 0 && (
-          <table className="notebook-table">
-            <thead>
-              <tr>
-                <th>Title</th>
-                <th>Last updated</th>
-                <th>Last run</th>
-                <th aria-label="Actions" />
-              </tr>
-            </thead>
-            <tbody>
-              {notebooks.data.map((nb) => (
-                <NotebookRow key={nb.id} notebook={nb} />
-              ))}
-            </tbody>
-          </table>
+          <>
+            <label className="list-search">
+              <SearchIcon />
+              <input
+                type="search"
+                placeholder="Search notebooks by title"
+                aria-label="Search notebooks by title"
+                data-testid="notebook-search"
+                value={query}
+                onChange={(e) => setQuery(e.target.value)}
+              />
+            </label>
+            {shown!.length === 0 ? (
+              <p className="muted" data-testid="no-search-results">No notebook titles match “{query.trim()}”.</p>
+            ) : (
+              <table className="notebook-table">
+                <thead>
+                  <tr>
+                    <th>Title</th>
+                    <th>Last updated</th>
+                    <th>Last run</th>
+                    <th aria-label="Actions" />
+                  </tr>
+                </thead>
+                <tbody>
+                  {shown!.map((nb) => (
+                    <NotebookRow key={nb.id} notebook={nb} />
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </>
         )}
       </main>
     </div>
-  );
-}
-
-function NotebookRow({ notebook }: { notebook: NotebookSummary }) {
-  const remove = useDeleteNotebook();
-  const onDelete = () => {
-    if (window.confirm(`Delete "${notebook.title}"? This cannot be undone.`)) remove.mutate(notebook.id);
-  };
-  return (
-    <tr data-testid="notebook-row">
-      <td>
-        <Link href={notebookHref(notebook.id)} className="notebook-link" data-testid="notebook-link">
-          {notebook.title || "Untitled"}
-        </Link>
-      </td>
-      <td title={fullDate(notebook.updatedAt)}>{timeAgo(notebook.updatedAt)}</td>
-      <td title={notebook.lastRunAt ? fullDate(notebook.lastRunAt) : undefined}>
-        {notebook.lastRunAt ? timeAgo(notebook.lastRunAt) : <span className="muted">never</span>}
-      </td>
-      <td className="row-actions">
-        <button className="icon-button" onClick={onDelete} disabled={remove.isPending} data-testid="delete-notebook" title="Delete notebook" aria-label={`Delete ${notebook.title}`}>
-          <TrashIcon />
-        </button>
-      </td>
-    </tr>
   );
 }

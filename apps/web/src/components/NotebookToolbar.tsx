@@ -1,5 +1,6 @@
 "use client";
 import { useNotebookContext, useNotebookState } from "../hooks/notebook-context";
+import { ExportNotebookButton } from "./ExportNotebookButton";
 import { PlayIcon, PlusIcon, RestartIcon, RunAllIcon, StopIcon } from "./icons";
 
 export function NotebookToolbar() {
@@ -32,6 +33,8 @@ export function NotebookToolbar() {
       <button className="tool" data-testid="restart-kernel" onMouseDown={keepFocus} onClick={() => void commands.restart()} title="Restart the kernel (outputs are kept)">
         <RestartIcon /> Restart
       </button>
+      <span className="toolbar-sep" />
+      <ExportNotebookButton />
     </div>
   );
 }

@@ -45,3 +45,17 @@ export function useDeleteNotebook() {
     onSuccess: () => client.invalidateQueries({ queryKey: notebookKeys.all, exact: true }),
   });
 }
+
+/** Mutations that add a notebook to the list or change its row. */
+function useListMutation<A, R>(mutationFn: (arg: A) => Promise<R>) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn,
+    onSuccess: () => client.invalidateQueries({ queryKey: notebookKeys.all, exact: true }),
+  });
+}
+
+export const useRenameNotebook = () => useListMutation(({ id, title }: { id: string; title: string }) => api.renameNotebook(id, title));
+export const useDuplicateNotebook = () => useListMutation((id: string) => api.duplicateNotebook(id));
+export const useImportNotebook = () =>
+  useListMutation(({ text, fileName }: { text: string; fileName: string }) => api.importNotebook(text, fileName));

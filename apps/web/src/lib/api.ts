@@ -3,6 +3,8 @@ import type { Notebook, NotebookSummary, NotebookUpdate } from "@cellar/protocol
 import { markAuthRequired } from "../stores/auth-store";
 
 export class ApiError extends Error {
+  /** What the gateway found wrong, one line each (an invalid .ipynb: which cell, which field). */
+  problems: string[] = [];
   constructor(readonly status: number, message: string) {
     super(message);
     this.name = "ApiError";
@@ -16,7 +18,8 @@ async function request<T>(method: string, path: string, body?: unknown, init: Re
       method,
       credentials: "same-origin",
       headers: body === undefined ? undefined : { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      // A string is sent as is: an .ipynb file's text.
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
       ...init,
     });
   } catch {
@@ -26,12 +29,17 @@ async function request<T>(method: string, path: string, body?: unknown, init: Re
   if (!res.ok) {
     const text = await res.text().catch(() => "");
     let message = text || res.statusText;
+    let problems: string[] = [];
     try {
-      message = (JSON.parse(text) as { error?: string }).error ?? message;
+      const parsed = JSON.parse(text) as { error?: string; problems?: string[] };
+      message = parsed.error ?? message;
+      problems = parsed.problems ?? [];
     } catch {
       /* not JSON: keep the text */
     }
-    throw new ApiError(res.status, message);
+    const error = new ApiError(res.status, message);
+    error.problems = problems;
+    throw error;
   }
   if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
@@ -45,6 +53,12 @@ export const api = {
   getNotebook: (id: string) => request<Notebook>("GET", notebookPath(id)),
   updateNotebook: (id: string, update: NotebookUpdate, init?: RequestInit) => request<Notebook>("PUT", notebookPath(id), update, init),
   deleteNotebook: (id: string) => request<void>("DELETE", notebookPath(id)),
+  renameNotebook: (id: string, title: string) => request<Notebook>("PUT", notebookPath(id), { title }),
+  duplicateNotebook: (id: string) => request<Notebook>("POST", `${notebookPath(id)}/duplicate`),
+  /** `fileName` becomes the title, without ".ipynb". */
+  importNotebook: (ipynbText: string, fileName: string) =>
+    request<Notebook & { url: string }>("POST", `/api/notebooks/import?title=${encodeURIComponent(fileName)}`, ipynbText),
+  exportUrl: (id: string) => `${notebookPath(id)}/export`,
 };
 
 export const isNotFound = (e: unknown) => e instanceof ApiError && e.status === 404;
