@@ -17,9 +17,9 @@ describe("import → export", () => {
     expect(exported.nbformat_minor).toBe(original.nbformat_minor);
   });
 
-  it("writes JSON the way Jupyter does, so a file Jupyter wrote comes back byte for byte", () => {
-    const text = readFixture("numpy-100-exercises.ipynb");
-    expect(serializeIpynb(toIpynb(fromIpynb(parseIpynb(text), { title: "x" })))).toBe(text.endsWith("\n") ? text : text + "\n");
+  it.each(realWorldFixtures())("writes JSON the way Jupyter does, so %s comes back byte for byte", (name) => {
+    const text = readFixture(name);
+    expect(serializeIpynb(toIpynb(fromIpynb(parseIpynb(text), { title: "x" })))).toBe(text);
   });
 
   it("keeps attachments, raw cells and tags; joins multiline text for Cellar and splits it again", () => {
