@@ -123,6 +123,19 @@ describe("KernelManager", () => {
     expect(t.kernels.send("nb1", executeRequest("1"))).toMatchObject({ ok: false });
   });
 
+  it("stops a deleted notebook's kernel on its worker and forgets it", async () => {
+    const t = setup();
+    t.kernels.ensureKernel("nb1");
+    const session = t.sessionId();
+    t.kernels.onWorkerStatus(session, "idle");
+    await t.kernels.stop("nb1");
+    expect(t.worker.sent.filter((s) => s.event === "session:stop").map((s) => s.payload.sessionId)).toEqual([session]);
+    expect(t.kernels.status("nb1")).toBeUndefined();
+    expect(t.pool.get("w1")!.sessions.has(session)).toBe(false);
+    await t.kernels.stop("nb1"); // a notebook without a kernel: nothing to do
+    expect(t.worker.sent.filter((s) => s.event === "session:stop")).toHaveLength(1);
+  });
+
   it("restart replaces the session with a fresh one", async () => {
     const t = setup();
     t.kernels.ensureKernel("nb1");
