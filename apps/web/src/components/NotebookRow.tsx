@@ -1,6 +1,6 @@
 "use client";
 import Link from "next/link";
-import { useState } from "react";
+import { useRef, useState } from "react";
 import type { NotebookSummary } from "@cellar/protocol";
 import { useDeleteNotebook, useDuplicateNotebook, useRenameNotebook } from "../hooks/use-notebook";
 import { api } from "../lib/api";
@@ -75,7 +75,13 @@ export function NotebookRow({ notebook }: { notebook: NotebookSummary }) {
 /** Enter or leaving the field saves; Escape cancels (onDone(null)). */
 function RenameInput({ initial, onDone }: { initial: string; onDone(title: string | null): void }) {
   const [value, setValue] = useState(initial);
-  const finish = (title: string | null) => onDone(title === null ? null : title.trim() || initial);
+  // The input goes away after Enter or Escape; a blur from that must not answer a second time.
+  const answered = useRef(false);
+  const finish = (title: string | null) => {
+    if (answered.current) return;
+    answered.current = true;
+    onDone(title === null ? null : title.trim() || initial);
+  };
   return (
     <input
       className="rename-input"
