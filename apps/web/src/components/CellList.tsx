@@ -1,22 +1,51 @@
 "use client";
 import { useShallow } from "zustand/react/shallow";
-import { useNotebookState } from "../hooks/notebook-context";
+import { DndContext, KeyboardSensor, PointerSensor, closestCenter, useSensor, useSensors, type DragEndEvent } from "@dnd-kit/core";
+import { SortableContext, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from "@dnd-kit/sortable";
+import { CSS } from "@dnd-kit/utilities";
+import { useNotebookContext, useNotebookState } from "../hooks/notebook-context";
 import { AddCellBar } from "./AddCellBar";
 import { CellView } from "./CellView";
 
-/** Re-renders only when cells are added, removed or reordered; each cell reads its own state. */
+/** Re-renders only when cells are added, removed or reordered; each cell reads its own state.
+ * Cells are dragged by their handle (dnd-kit), or moved with the keyboard from the handle. */
 export function CellList() {
+  const { store } = useNotebookContext();
   const ids = useNotebookState(useShallow((s) => s.cells.map((c) => c.id)));
+  const mode = useNotebookState((s) => s.mode);
+  const sensors = useSensors(
+    // A few pixels of movement before a drag starts, so a click on the handle stays a click.
+    useSensor(PointerSensor, { activationConstraint: { distance: 4 } }),
+    useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }),
+  );
+  const onDragEnd = ({ active, over }: DragEndEvent) => {
+    if (!over || active.id === over.id) return;
+    const s = store.getState();
+    s.moveCellTo(String(active.id), s.cells.findIndex((c) => c.id === over.id));
+    s.selectCell(String(active.id));
+  };
   return (
-    <div className="cell-list">
+    <div className="cell-list" data-testid="cell-list" data-mode={mode}>
       {ids.length === 0 && <p className="empty-cells muted">This notebook is empty. Add a cell to begin.</p>}
       <AddCellBar place="start" />
-      {ids.map((id, i) => (
-        <div key={id} className="cell-slot">
-          <CellView cellId={id} index={i} count={ids.length} />
-          <AddCellBar place={{ after: id }} />
-        </div>
-      ))}
+      <DndContext sensors={sensors} collisionDetection={closestCenter} onDragEnd={onDragEnd}>
+        <SortableContext items={ids} strategy={verticalListSortingStrategy}>
+          {ids.map((id, i) => (
+            <SortableCell key={id} id={id} index={i} count={ids.length} />
+          ))}
+        </SortableContext>
+      </DndContext>
+    </div>
+  );
+}
+
+function SortableCell({ id, index, count }: { id: string; index: number; count: number }) {
+  const { attributes, listeners, setNodeRef, setActivatorNodeRef, transform, transition, isDragging } = useSortable({ id });
+  const style = { transform: CSS.Translate.toString(transform), transition, zIndex: isDragging ? 5 : undefined };
+  return (
+    <div ref={setNodeRef} style={style} className={`cell-slot${isDragging ? " cell-slot-dragging" : ""}`}>
+      <CellView cellId={id} index={index} count={count} dragHandle={{ ...attributes, ...listeners, ref: setActivatorNodeRef }} />
+      <AddCellBar place={{ after: id }} />
     </div>
   );
 }

@@ -2,44 +2,62 @@
 import { memo, useEffect, useRef } from "react";
 import { CellEditor, MarkdownView, OutputArea, type RunMode } from "@cellar/ui";
 import { useNotebookContext, useNotebookState } from "../hooks/notebook-context";
+import { isCellSelected } from "../lib/cell-selection";
 import { CellActions } from "./CellActions";
-import { PlayIcon } from "./icons";
+import { CellGutter, type DragHandleProps } from "./CellGutter";
 
 export interface CellViewProps {
   cellId: string;
   index: number;
   count: number;
+  dragHandle?: DragHandleProps;
 }
 
-export const CellView = memo(function CellView({ cellId, index, count }: CellViewProps) {
+/** One cell. Selected cells carry JupyterLab's blue bar; the active one is where keys act. A
+ * click outside the editor selects the cell in command mode (Shift+click extends). */
+export const CellView = memo(function CellView({ cellId, index, count, dragHandle }: CellViewProps) {
   const { store } = useNotebookContext();
   const cell = useNotebookState((s) => s.cells.find((c) => c.id === cellId));
   const active = useNotebookState((s) => s.activeCellId === cellId);
-  const focusToken = useNotebookState((s) => (s.focusRequest?.cellId === cellId ? s.focusRequest.token : 0));
+  const selected = useNotebookState((s) => isCellSelected(s, cellId));
+  const focus = useNotebookState((s) => (s.focusRequest?.cellId === cellId ? s.focusRequest : null));
   const ref = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
+    if (!focus) return;
     // Optional call: not every DOM (jsdom) has scrollIntoView.
-    if (focusToken) ref.current?.scrollIntoView?.({ block: "nearest" });
-  }, [focusToken]);
+    ref.current?.scrollIntoView?.({ block: "nearest" });
+    if (focus.target === "cell") ref.current?.focus({ preventScroll: true });
+  }, [focus]);
 
   if (!cell) return null;
+  const editorToken = focus?.target === "editor" ? focus.token : 0;
+  const onMouseDown = (e: React.MouseEvent) => {
+    const target = e.target as HTMLElement;
+    // The editor takes focus itself (edit mode); buttons do their own thing.
+    if (target.closest(".cm-editor, button, a, input, summary")) return store.getState().setActiveCell(cellId);
+    store.getState().selectCell(cellId, e.shiftKey);
+    // Focus goes to the cell (command mode), not to whatever text was clicked.
+    if (!target.closest(".cellar-outputs")) e.preventDefault();
+  };
   return (
     <div
       ref={ref}
-      className={`cell cell-${cell.cell_type}${active ? " cell-active" : ""}`}
+      className={`cell cell-${cell.cell_type}${active ? " cell-active" : ""}${selected ? " cell-selected" : ""}`}
       data-testid="cell"
       data-cell-type={cell.cell_type}
       data-cell-id={cell.id}
+      data-selected={selected ? "true" : "false"}
+      data-active={active ? "true" : "false"}
       tabIndex={-1}
-      onMouseDown={() => store.getState().setActiveCell(cellId)}
+      onMouseDown={onMouseDown}
     >
-      <div className="cell-gutter">{cell.cell_type === "code" && <CodeGutter cellId={cellId} />}</div>
+      <CellGutter cellId={cellId} isCode={cell.cell_type === "code"} dragHandle={dragHandle} />
       <div className="cell-body">
         {cell.cell_type === "code" ? (
-          <CodeCellBody cellId={cellId} source={cell.source} focusToken={focusToken} />
+          <CodeCellBody cellId={cellId} source={cell.source} focusToken={editorToken} />
         ) : (
-          <MarkdownCellBody cellId={cellId} source={cell.source} focusToken={focusToken} cellRef={ref} />
+          <MarkdownCellBody cellId={cellId} source={cell.source} focusToken={editorToken} />
         )}
       </div>
       <CellActions cellId={cellId} index={index} count={count} />
@@ -47,38 +65,38 @@ export const CellView = memo(function CellView({ cellId, index, count }: CellVie
   );
 });
 
-function CodeGutter({ cellId }: { cellId: string }) {
-  const { commands } = useNotebookContext();
-  const running = useNotebookState((s) => Boolean(s.running[cellId]));
-  const count = useNotebookState((s) => s.outputs[cellId]?.executionCount ?? null);
-  const label = running ? "[*]" : count === null ? "[ ]" : `[${count}]`;
-  return (
-    <>
-      <button className="cell-run" data-testid="run-this-cell" title="Run this cell (Ctrl+Enter)" aria-label="Run this cell" onClick={() => commands.runCell(cellId, "in-place")}>
-        <PlayIcon />
-      </button>
-      <span className={`execution-count${running ? " execution-count-running" : ""}`} data-testid="execution-count">
-        {label}
-      </span>
-    </>
-  );
-}
-
 function useEditorHandlers(cellId: string) {
   const { store, commands } = useNotebookContext();
+  const searchPattern = useNotebookState((s) => s.search.pattern);
+  const currentMatch = useNotebookState((s) => (s.search.current?.cellId === cellId ? s.search.current : null));
   return {
     onChange: (value: string) => store.getState().setSource(cellId, value),
     onRun: (mode: RunMode) => commands.runCell(cellId, mode),
-    onFocus: () => store.getState().setActiveCell(cellId),
+    onFocus: () => {
+      const s = store.getState();
+      s.setActiveCell(cellId);
+      s.setMode("edit");
+    },
+    onBlur: () => store.getState().setMode("command"),
+    searchPattern,
+    currentMatch,
   };
 }
 
 function CodeCellBody({ cellId, source, focusToken }: { cellId: string; source: string; focusToken: number }) {
+  const { store } = useNotebookContext();
   const handlers = useEditorHandlers(cellId);
   const outputs = useNotebookState((s) => s.outputs[cellId]?.outputs);
   return (
     <>
-      <CellEditor value={source} language="python" focusToken={focusToken} ariaLabel="Code cell" {...handlers} />
+      <CellEditor
+        value={source}
+        language="python"
+        focusToken={focusToken}
+        ariaLabel="Code cell"
+        onEscape={() => store.getState().commandModeAt(cellId)}
+        {...handlers}
+      />
       <OutputArea outputs={outputs ?? NO_OUTPUTS} />
     </>
   );
@@ -86,15 +104,10 @@ function CodeCellBody({ cellId, source, focusToken }: { cellId: string; source: 
 
 const NO_OUTPUTS: never[] = [];
 
-function MarkdownCellBody({ cellId, source, focusToken, cellRef }: { cellId: string; source: string; focusToken: number; cellRef: React.RefObject<HTMLDivElement | null> }) {
+function MarkdownCellBody({ cellId, source, focusToken }: { cellId: string; source: string; focusToken: number }) {
   const { store } = useNotebookContext();
   const handlers = useEditorHandlers(cellId);
   const editing = useNotebookState((s) => Boolean(s.editingMarkdown[cellId]));
-
-  // Moving onto a rendered markdown cell (Shift+Enter from above) selects the cell itself.
-  useEffect(() => {
-    if (focusToken && !editing) cellRef.current?.focus({ preventScroll: true });
-  }, [focusToken, editing, cellRef]);
 
   if (!editing) {
     return (
@@ -115,7 +128,12 @@ function MarkdownCellBody({ cellId, source, focusToken, cellRef }: { cellId: str
       focusToken={focusToken}
       ariaLabel="Markdown cell"
       placeholder="Write markdown; Shift+Enter to render"
-      onEscape={() => store.getState().setEditingMarkdown(cellId, false)}
+      onEscape={() => {
+        // Esc renders the markdown and leaves the editor, as Jupyter does.
+        const s = store.getState();
+        s.setEditingMarkdown(cellId, false);
+        s.commandModeAt(cellId);
+      }}
       {...handlers}
     />
   );

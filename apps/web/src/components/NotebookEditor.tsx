@@ -3,6 +3,7 @@ import { useEffect, useMemo, useState } from "react";
 import type { Notebook } from "@cellar/protocol";
 import { NotebookContext } from "../hooks/notebook-context";
 import { useAutosave } from "../hooks/use-autosave";
+import { useNotebookKeys } from "../hooks/use-notebook-keys";
 import { api } from "../lib/api";
 import { KernelConnection } from "../lib/kernel-socket";
 import { createNotebookCommands } from "../lib/notebook-commands";
@@ -21,16 +22,7 @@ export function NotebookEditor({ notebook }: { notebook: Notebook }) {
     return () => kernel.dispose();
   }, [kernel]);
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "s") {
-        e.preventDefault();
-        void saveNow();
-      }
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [saveNow]);
+  useNotebookKeys(store, commands, saveNow);
 
   useEffect(
     () =>

@@ -1,6 +1,8 @@
 "use client";
 import { AppHeader } from "./AppHeader";
 import { CellList } from "./CellList";
+import { NotebookConfirmation } from "./NotebookConfirmation";
+import { FindBar } from "./FindBar";
 import { KernelStatusBadge, WorkerStatus } from "./KernelStatusBadge";
 import { NoticeBar } from "./NoticeBar";
 import { NotebookToolbar } from "./NotebookToolbar";
@@ -19,10 +21,12 @@ export function NotebookLayout() {
         <KernelStatusBadge />
       </AppHeader>
       <NotebookToolbar />
+      <FindBar />
       <NoticeBar />
       <main className="notebook-main">
         <CellList />
       </main>
+      <NotebookConfirmation />
     </div>
   );
 }

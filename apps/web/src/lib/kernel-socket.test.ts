@@ -8,7 +8,11 @@ import { KernelConnection } from "./kernel-socket";
 const NB = "nb-1";
 const notebook: Notebook = {
   id: NB, userId: "u", title: "t", createdAt: "", updatedAt: "", lastRunAt: null,
-  cells: [{ id: "c1", cell_type: "code", source: "print('hi')", outputs: [], execution_count: null, metadata: {} }],
+  cells: [
+    { id: "c1", cell_type: "code", source: "print('hi')", outputs: [], execution_count: null, metadata: {} },
+    { id: "c2", cell_type: "code", source: "1/0", outputs: [], execution_count: null, metadata: {} },
+    { id: "c3", cell_type: "code", source: "print('after')", outputs: [], execution_count: null, metadata: {} },
+  ],
 };
 
 const cleanups: Array<() => void> = [];
@@ -109,5 +113,57 @@ describe("KernelConnection", () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(store.getState().outputs.c1.outputs).toEqual([]);
     expect(store.getState().kernel.status).toBe("idle");
+  });
+
+  it("sends runs one at a time: queued cells are told apart from the running one, and get their timing", async () => {
+    const gw = await startGateway("idle");
+    const { store, kernel } = connect(gw);
+    await until(() => store.getState().kernel.status === "idle", "idle");
+    kernel.run("c1", "print('hi')");
+    kernel.run("c3", "print('after')");
+    await until(() => gw.sent.length === 1, "the first request");
+    await new Promise((r) => setTimeout(r, 30));
+    expect(gw.sent).toHaveLength(1); // the second waits for the first's reply
+    expect(Object.keys(store.getState().running)).toEqual(["c1", "c3"]);
+    expect(store.getState().started).toEqual({});
+
+    const first = gw.sent[0];
+    gw.reply(NB, first, "execute_input", { code: "", execution_count: 1 });
+    await until(() => Boolean(store.getState().started.c1), "c1 to start");
+    expect(store.getState().started.c3).toBeUndefined(); // still queued
+    gw.reply(NB, first, "execute_reply", { status: "ok", execution_count: 1 });
+    await until(() => gw.sent.length === 2, "the queued request");
+    expect(gw.sent[1].metadata.cellId).toBe("c3");
+    const timing = store.getState().cells[0].metadata.execution as Record<string, string>;
+    expect(Date.parse(timing["shell.execute_reply"]) - Date.parse(timing["iopub.execute_input"])).toBeGreaterThanOrEqual(0);
+  });
+
+  it("an error stops the runs queued behind it, as Jupyter's stop_on_error does", async () => {
+    const gw = await startGateway("idle");
+    const { store, kernel } = connect(gw);
+    await until(() => store.getState().kernel.status === "idle", "idle");
+    kernel.run("c2", "1/0");
+    kernel.run("c3", "print('after')");
+    await until(() => gw.sent.length === 1, "the first request");
+    gw.reply(NB, gw.sent[0], "error", { ename: "ZeroDivisionError", evalue: "division by zero", traceback: [] });
+    gw.reply(NB, gw.sent[0], "status", { execution_state: "idle" });
+    await until(() => Object.keys(store.getState().running).length === 0, "the queue to be dropped");
+    await new Promise((r) => setTimeout(r, 30));
+    expect(gw.sent).toHaveLength(1);
+    // The next run goes out at once.
+    kernel.run("c1", "print('hi')");
+    await until(() => gw.sent.length === 2, "a fresh run");
+  });
+
+  it("interrupt drops the runs that are still queued", async () => {
+    const gw = await startGateway("idle");
+    const { store, kernel } = connect(gw);
+    await until(() => store.getState().kernel.status === "idle", "idle");
+    kernel.run("c1", "while True: pass");
+    kernel.run("c3", "print('after')");
+    await until(() => gw.sent.length === 1, "the first request");
+    await kernel.interrupt();
+    expect(store.getState().running.c3).toBeUndefined();
+    expect(store.getState().running.c1).toBeDefined(); // until its KeyboardInterrupt reply
   });
 });

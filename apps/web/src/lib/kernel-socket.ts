@@ -32,8 +32,16 @@ export class KernelConnection {
   private readonly session = globalThis.crypto.randomUUID();
   /** execute_request msg_id → cell id. */
   private readonly requests = new Map<string, string>();
-  /** Requests made while the kernel was not ready yet; sent once it is. */
+  /** Runs not sent yet: they go one at a time, each once the one before has its reply, so a
+   * cell that raises can stop the rest (Jupyter's stop_on_error; the in-process kernel in our
+   * sandbox does not abort its queue itself) and interrupt can drop what is still queued. */
   private waiting: JupyterMessage[] = [];
+  /** The run sent to the kernel whose reply has not come yet. */
+  private inFlight: string | null = null;
+  /** The in-flight run produced an error output. */
+  private raised = false;
+  /** msg_id → the kernel's date for execute_input, for the cell's timing. */
+  private startedAt = new Map<string, string>();
   private inbox: Array<{ cellId: string; message: JupyterMessage }> = [];
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private opened = false;
@@ -74,7 +82,10 @@ export class KernelConnection {
     const store = this.store.getState();
     // Late output of an earlier run of this cell must not mix with the new run's.
     const previous = store.running[cellId];
-    if (previous) this.requests.delete(previous);
+    if (previous) {
+      this.requests.delete(previous);
+      this.waiting = this.waiting.filter((m) => m.header.msg_id !== previous);
+    }
     store.startRun(cellId, message.header.msg_id);
     this.track(message.header.msg_id, cellId);
     this.waiting.push(message);
@@ -89,8 +100,15 @@ export class KernelConnection {
 
   async restart(): Promise<void> {
     this.dropWaiting();
+    this.inFlight = null;
     this.store.getState().clearRunning();
     await this.command("kernel:restart", "restart the kernel");
+  }
+
+  /** Forgets cells' outputs at the gateway too, so a reload does not bring them back. */
+  async clearOutputs(cellIds: string[]): Promise<void> {
+    if (!cellIds.length) return;
+    await this.command("outputs:clear", "clear the outputs", { cellIds });
   }
 
   dispose(): void {
@@ -105,6 +123,8 @@ export class KernelConnection {
   private open() {
     const reconnect = this.opened;
     this.opened = true;
+    // A reply sent while we were away is lost; do not wait for it before sending the next run.
+    this.inFlight = null;
     this.socket!.timeout(ACK_TIMEOUT_MS).emit("notebook:open", { notebookId: this.notebookId }, (err, ack) => {
       if (err) return this.status("disconnected", "The gateway did not answer; retrying…");
       if (!ack.ok) return this.status("dead", ack.error);
@@ -130,6 +150,7 @@ export class KernelConnection {
     if (status === "dead" || status === "restarting") {
       // Requests already sent will never be answered by the kernel that took them.
       store.clearRunning();
+      this.inFlight = null;
     }
     if (status === "dead") this.dropWaiting("The kernel is dead; restart it to run cells.");
     this.sendWaiting();
@@ -140,31 +161,50 @@ export class KernelConnection {
   }
 
   private sendWaiting() {
-    if (!this.waiting.length || !this.ready()) return;
-    const waiting = this.waiting;
-    this.waiting = [];
-    for (const m of waiting) this.send(m);
+    if (this.inFlight || !this.waiting.length || !this.ready()) return;
+    const next = this.waiting.shift()!;
+    this.inFlight = next.header.msg_id;
+    this.raised = false;
+    this.send(next);
+  }
+
+  /** The in-flight run is over; an error stops the runs queued behind it, as in Jupyter. The
+   * error output, the reply and the idle status may come in any order: any of them settles it. */
+  private settle(msgId: string, failed: boolean) {
+    if (this.inFlight !== msgId) return;
+    this.inFlight = null;
+    const raised = failed || this.raised;
+    this.raised = false;
+    if (raised) this.dropWaiting();
+    this.sendWaiting();
   }
 
   private send(message: JupyterMessage) {
     const cellId = this.requests.get(message.header.msg_id);
     this.socket!.timeout(ACK_TIMEOUT_MS).emit("kernel:send", { notebookId: this.notebookId, message }, (err, ack) => {
       const error = err ? "the gateway did not answer" : !ack.ok ? ack.error : null;
-      if (error === null || !cellId) return;
-      const store = this.store.getState();
-      store.finishRun(cellId, message.header.msg_id);
-      store.setNotice(`Could not run the cell: ${error}`);
+      if (error === null) return;
+      if (cellId) {
+        const store = this.store.getState();
+        store.finishRun(cellId, message.header.msg_id);
+        store.setNotice(`Could not run the cell: ${error}`);
+      }
+      this.settle(message.header.msg_id, true);
     });
   }
 
-  private async command(event: "kernel:interrupt" | "kernel:restart", what: string) {
+  private async command(event: "kernel:interrupt" | "kernel:restart" | "outputs:clear", what: string, extra: { cellIds?: string[] } = {}) {
     const socket = this.socket;
     if (!socket?.connected) {
       this.store.getState().setNotice(`Cannot ${what}: not connected to the gateway.`);
       return;
     }
     try {
-      const ack = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, { notebookId: this.notebookId });
+      const timed = socket.timeout(ACK_TIMEOUT_MS);
+      const notebookId = this.notebookId;
+      const ack = event === "outputs:clear"
+        ? await timed.emitWithAck(event, { notebookId, cellIds: extra.cellIds ?? [] })
+        : await timed.emitWithAck(event, { notebookId });
       if (!ack.ok) this.store.getState().setNotice(`Could not ${what}: ${ack.error}`);
     } catch {
       this.store.getState().setNotice(`Could not ${what}: the gateway did not answer.`);
@@ -199,12 +239,25 @@ export class KernelConnection {
       const current = this.store.getState().kernel.status;
       if ((state === "busy" || state === "idle") && (current === "idle" || current === "busy")) this.store.getState().setKernelStatus(state);
       if (state === "idle" && cellId) this.finishAfterFlush(cellId, parentId);
+      if (state === "idle") this.settle(parentId, false);
       return;
     }
-    if (!cellId) return; // another tab's run: reload shows what the gateway recorded
     if (type === "execute_reply") {
-      this.finishAfterFlush(cellId, parentId);
+      const reply = message.content as { status?: string };
+      if (cellId) {
+        this.finishAfterFlush(cellId, parentId);
+        const started = this.startedAt.get(parentId);
+        if (started) this.store.getState().recordTiming(cellId, started, message.header.date || new Date().toISOString());
+      }
+      this.startedAt.delete(parentId);
+      this.settle(parentId, reply.status === "error");
       return;
+    }
+    if (type === "error" && parentId === this.inFlight) this.raised = true;
+    if (!cellId) return; // another tab's run: reload shows what the gateway recorded
+    if (type === "execute_input") {
+      this.startedAt.set(parentId, message.header.date || new Date().toISOString());
+      this.store.getState().markStarted(cellId, parentId);
     }
     this.inbox.push({ cellId, message });
     this.flushTimer ??= setTimeout(() => this.flush(), this.options.flushEveryMs ?? 16);

@@ -76,4 +76,35 @@ describe("notebook store", () => {
     store.getState().finishRun("a", "m1");
     expect(store.getState().running.a).toBeUndefined();
   });
+
+  it("undo of a deletion brings back the cells' outputs too", () => {
+    const store = createNotebookStore(notebook());
+    store.getState().deleteCells(["a"]);
+    expect(store.getState().cells.map((c) => c.id)).toEqual(["b"]);
+    store.getState().undoDelete();
+    expect(store.getState().cells.map((c) => c.id)).toEqual(["a", "b"]);
+    expect(store.getState().outputs.a.outputs).toHaveLength(1);
+    expect(store.getState().deleted).toHaveLength(0);
+  });
+
+  it("clearing outputs drops the count and the timing that described it", () => {
+    const store = createNotebookStore(notebook());
+    store.getState().recordTiming("a", "2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z");
+    const version = store.getState().docVersion;
+    store.getState().clearOutputs(["a"]);
+    expect(store.getState().outputs.a).toMatchObject({ outputs: [], executionCount: null });
+    expect(store.getState().cells[0].metadata.execution).toBeUndefined();
+    expect(store.getState().docVersion).toBe(version + 1); // saved, so a reload agrees
+  });
+
+  it("an update_display_data from one cell updates the display shown in another", () => {
+    const store = createNotebookStore(notebook());
+    const shown = makeMessage("display_data", { data: { "text/plain": "'x'" }, metadata: {}, transient: { display_id: "d" } }, { channel: "iopub" });
+    const update = makeMessage("update_display_data", { data: { "text/plain": "'y'" }, metadata: {}, transient: { display_id: "d" } }, { channel: "iopub" });
+    store.getState().applyKernelMessages([{ cellId: "a", message: shown }]);
+    store.getState().applyKernelMessages([{ cellId: "b", message: update }]);
+    expect(store.getState().outputs.a.outputs.at(-1)).toMatchObject({ data: { "text/plain": "'y'" } });
+    expect(store.getState().outputs.b.outputs).toEqual([]);
+  });
 });
+
