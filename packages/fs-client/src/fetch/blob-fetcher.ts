@@ -1,7 +1,7 @@
-import { Agent as HttpAgent, get as httpGet, type IncomingMessage } from "node:http";
-import { Agent as HttpsAgent, get as httpsGet } from "node:https";
-import { BLOB_ROUTE_PREFIX } from "../store/blob-handler";
-import { assertHash, BlobNotFoundError } from "../store/blob-store";
+import { Agent as HttpAgent, get as httpGet, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, get as httpsGet, request as httpsRequest } from "node:https";
+import { BLOB_ROUTE_PREFIX, REF_ROUTE_PREFIX } from "../store/blob-handler";
+import { assertHash, assertRefName, BlobNotFoundError } from "../store/blob-store";
 import type { ChunkSource } from "./chunk-source";
 import { Limiter } from "./limiter";
 import { BlobIntegrityError, DEFAULT_MAX_BLOB_BYTES, verifyBlob } from "./verify";
@@ -106,6 +106,49 @@ export class BlobFetcher implements ChunkSource {
       }
     }
     throw lastError;
+  }
+
+  /** The blob a ref points at, or null when it is unset. */
+  async fetchRef(name: string): Promise<string | null> {
+    assertRefName(name);
+    const res = await this.request("GET", `${this.base}${REF_ROUTE_PREFIX}${name}`);
+    const body = (await readBody(res, 1024)).toString("utf8").trim();
+    if (res.statusCode === 404) return null;
+    if (res.statusCode !== 200) throw new Error(`ref ${name}: HTTP ${res.statusCode}: ${body}`);
+    assertHash(body);
+    return body;
+  }
+
+  /** Uploads a compressed blob; the server checks it against `hash` before keeping it. */
+  async putBlob(hash: string, compressed: Buffer): Promise<void> {
+    assertHash(hash);
+    const res = await this.request("PUT", `${this.base}${BLOB_ROUTE_PREFIX}${hash}`, compressed);
+    const body = (await readBody(res, 64 * 1024)).toString("utf8").trim();
+    if (res.statusCode !== 200 && res.statusCode !== 201) throw new Error(`upload of blob ${hash}: HTTP ${res.statusCode}: ${body}`);
+  }
+
+  async putRef(name: string, hash: string): Promise<void> {
+    assertRefName(name);
+    assertHash(hash);
+    const res = await this.request("PUT", `${this.base}${REF_ROUTE_PREFIX}${name}`, Buffer.from(hash));
+    const body = (await readBody(res, 64 * 1024)).toString("utf8").trim();
+    if (res.statusCode !== 204) throw new Error(`setting ref ${name}: HTTP ${res.statusCode}: ${body}`);
+  }
+
+  private request(method: string, url: string, body?: Buffer): Promise<IncomingMessage> {
+    const https = url.startsWith("https:");
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string | number> = this.options.authorization ? { authorization: this.options.authorization } : {};
+      if (body) headers["content-length"] = body.length;
+      const req = (https ? httpsRequest : httpRequest)(
+        url,
+        { method, agent: https ? this.httpsAgent : this.httpAgent, headers, timeout: this.options.timeoutMs ?? 60_000 },
+        resolve,
+      );
+      req.on("timeout", () => req.destroy(new Error(`timed out after ${this.options.timeoutMs ?? 60_000} ms`)));
+      req.on("error", reject);
+      req.end(body);
+    });
   }
 
   /** node:http rather than fetch(): measured 380 against 282 MB/s here, from a server in another process. */

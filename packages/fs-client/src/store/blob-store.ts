@@ -15,6 +15,14 @@ export interface BlobStore {
   size(hash: string): Promise<number | null>;
   /** Inclusive byte range of the compressed blob, as in HTTP Range. */
   createReadStream(hash: string, range?: { start: number; end: number }): Promise<Readable>;
+  /**
+   * Named pointers to blobs, e.g. `boot-profile/<imageId>`: the one mutable corner of the
+   * store, for facts learned after ingest (what an image reads while it boots, its warm
+   * snapshot). Null when the name was never set.
+   */
+  getRef(name: string): Promise<string | null>;
+  /** Points `name` at `hash`; the last writer wins. */
+  putRef(name: string, hash: string): Promise<void>;
 }
 
 export class BlobNotFoundError extends Error {
@@ -28,4 +36,11 @@ const HASH_RE = /^[0-9a-f]{64}$/;
 
 export function assertHash(hash: string): void {
   if (!HASH_RE.test(hash)) throw new Error(`not a sha256 hex hash: ${JSON.stringify(hash)}`);
+}
+
+const REF_RE = /^[a-z][a-z0-9-]*\/[0-9a-f]{64}$/;
+
+/** A ref is `<kind>/<sha256 hex>`: the kind says what it points at, the hash what it is about. */
+export function assertRefName(name: string): void {
+  if (!REF_RE.test(name)) throw new Error(`not a ref name (<kind>/<sha256 hex>): ${JSON.stringify(name)}`);
 }

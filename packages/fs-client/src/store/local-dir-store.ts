@@ -4,7 +4,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { assertHash, BlobNotFoundError, type BlobStore } from "./blob-store";
+import { assertHash, assertRefName, BlobNotFoundError, type BlobStore } from "./blob-store";
 
 /** Blobs as files at `<dir>/<hash[0:2]>/<hash>`; written to a temp name and renamed into place. */
 export class LocalDirStore implements BlobStore {
@@ -63,6 +63,29 @@ export class LocalDirStore implements BlobStore {
   async createReadStream(hash: string, range?: { start: number; end: number }): Promise<Readable> {
     if (!(await this.has(hash))) throw new BlobNotFoundError(hash);
     return createReadStream(this.pathOf(hash), range);
+  }
+
+  /** Refs live beside the shards, under `refs/<kind>/<hash>`, a file holding the blob hash. */
+  async getRef(name: string): Promise<string | null> {
+    assertRefName(name);
+    try {
+      const target = (await readFile(join(this.dir, "refs", name), "utf8")).trim();
+      assertHash(target);
+      return target;
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  async putRef(name: string, hash: string): Promise<void> {
+    assertRefName(name);
+    assertHash(hash);
+    const file = join(this.dir, "refs", name);
+    await mkdir(join(file, ".."), { recursive: true });
+    const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+    await writeFile(tmp, hash + "\n");
+    await rename(tmp, file);
   }
 }
 

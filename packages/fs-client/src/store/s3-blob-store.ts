@@ -1,6 +1,6 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Readable } from "node:stream";
-import { assertHash, BlobNotFoundError, type BlobStore } from "./blob-store";
+import { assertHash, assertRefName, BlobNotFoundError, type BlobStore } from "./blob-store";
 
 export interface S3BlobStoreOptions {
   client: S3Client;
@@ -80,6 +80,27 @@ export class S3BlobStore implements BlobStore {
       if (isNotFound(err)) throw new BlobNotFoundError(hash);
       throw err;
     }
+  }
+
+  async getRef(name: string): Promise<string | null> {
+    assertRefName(name);
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}refs/${name}` }));
+      const target = (await res.Body!.transformToString()).trim();
+      assertHash(target);
+      return target;
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  async putRef(name: string, hash: string): Promise<void> {
+    assertRefName(name);
+    assertHash(hash);
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}refs/${name}`, Body: hash + "\n", ContentType: "text/plain" }),
+    );
   }
 }
 

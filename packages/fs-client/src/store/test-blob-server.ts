@@ -28,7 +28,8 @@ export interface TestBlobServer {
 export async function startTestBlobServer(): Promise<TestBlobServer> {
   const dir = await mkdtemp(join(tmpdir(), "cellar-blobsrv-"));
   const store = new LocalDirStore(dir);
-  const handle = createBlobHandler(store, { authorize: (req) => req.headers.authorization === TEST_TOKEN });
+  const authorize = (req: { headers: { authorization?: string } }) => req.headers.authorization === TEST_TOKEN;
+  const handle = createBlobHandler(store, { authorize, authorizeWrite: authorize });
   let concurrent = 0;
   const srv: TestBlobServer = {
     baseUrl: "",
