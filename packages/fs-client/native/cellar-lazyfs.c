@@ -178,7 +178,7 @@ static void lfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, str
 			.size = to - from,
 			.flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK | FUSE_BUF_FD_RETRY,
 			.fd = refs[c - first].fd,
-			.pos = (off_t)from,
+			.pos = (off_t)(refs[c - first].base + from),
 		};
 	}
 	if (err)

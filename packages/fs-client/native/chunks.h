@@ -8,7 +8,8 @@
 struct chunk_ref {
 	int fd;
 	int slot; /* fd cache slot, or -1 when the fd is private to this ref */
-	uint64_t size; /* of the chunk file when opened */
+	uint64_t size; /* of the chunk */
+	uint64_t base; /* where the chunk starts in fd: 0 for a chunk file, its offset in a pack file */
 };
 
 /* Connects to the fetch socket and starts the thread that reads its replies. */

@@ -23,9 +23,9 @@ export interface HttpDeps {
 
 export function createHttpServer(deps: HttpDeps): http.Server {
   const serveWeb = sirv(deps.webDir, { dev: false, etag: true, extensions: ["html"] });
-  const serveBlobs = createBlobHandler(deps.blobs.store, {
-    authorize: (req) => secretMatches(req.headers.authorization?.replace(/^Bearer /, ""), deps.blobs.workerSecret),
-  });
+  const isWorker = (req: http.IncomingMessage) => secretMatches(req.headers.authorization?.replace(/^Bearer /, ""), deps.blobs.workerSecret);
+  // Workers also write: the boot profiles they record and, later, kernel snapshots.
+  const serveBlobs = createBlobHandler(deps.blobs.store, { authorize: isWorker, authorizeWrite: isWorker });
 
   return http.createServer(async (req, res) => {
     try {

@@ -1,13 +1,15 @@
 // Attaches images lazily: the worker fetches only an image's manifest, mounts it read-only through
 // the native FUSE daemon, and fetches each chunk from the gateway's content store the first time
 // a sandbox reads it, into a cache every sandbox on this worker shares. One mount per image.
+// While it mounts, it pulls the image's published boot packs (what a kernel reads while it boots)
+// into that cache; the first worker ever to boot an image records and publishes them.
 import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import {
-  AccessRecorder, BlobFetcher, ChunkCache, ProfileStore, fetchManifest, mountImage, prefetch, writeDaemonIndex,
-  type MountedImage,
+  AccessRecorder, BlobFetcher, ChunkCache, fetchBootProfile, fetchManifest, mountImage, prefetchBootPacks, publishBootProfile,
+  writeDaemonIndex, type MountedImage,
 } from "@cellar/fs-client";
 
 const run = promisify(execFile);
@@ -24,11 +26,20 @@ export interface ImageAttacherOptions {
   profileWindowMs?: number;
 }
 
+export interface AttachStats {
+  /** Boot packs this attach fetches; 0 when the image has no published boot profile yet. */
+  packs: number;
+  /** Chunks the packs brought, once they are all in. */
+  chunksPrefetched: number;
+  /** True when this attach is recording the image's boot profile for publishing. */
+  recording: boolean;
+}
+
 export class ImageAttacher {
   private readonly fetcher: BlobFetcher;
   private readonly cache: ChunkCache;
-  private readonly profiles: ProfileStore;
   private readonly mounts = new Map<string, Promise<MountedImage>>();
+  readonly lastAttach = new Map<string, AttachStats>();
 
   constructor(private readonly opts: ImageAttacherOptions) {
     this.fetcher = new BlobFetcher({
@@ -37,7 +48,6 @@ export class ImageAttacher {
       onFault: (f) => console.error(`worker: content store fault: ${JSON.stringify(f)}`),
     });
     this.cache = new ChunkCache(path.join(opts.cacheDir, "chunks"), { maxBytes: opts.cacheMaxBytes, source: this.fetcher });
-    this.profiles = new ProfileStore(path.join(opts.cacheDir, "profiles"));
   }
 
   /** The read-only root filesystem of `imageId`, mounted on first use. */
@@ -58,30 +68,67 @@ export class ImageAttacher {
     await Promise.all(all.map(async (m) => (await m.catch(() => null))?.unmount()));
   }
 
+  /**
+   * Drops every cached chunk. Mounted images keep working: the daemon asks again for what it no
+   * longer finds, and later attaches fetch as a fresh worker would.
+   */
+  async dropCache(): Promise<void> {
+    await this.cache.clear();
+  }
+
+  get cacheDir(): string {
+    return this.cache.dir;
+  }
+
   private async mount(imageId: string): Promise<MountedImage> {
     const dir = path.join(this.opts.home, "images", imageId.slice(0, 16));
     const mountpoint = path.join(dir, "root");
+    const bootProfile = fetchBootProfile(this.fetcher, imageId).catch((e) => {
+      console.warn(`worker: cannot read the boot profile of ${imageId.slice(0, 12)}: ${e}`);
+      return null;
+    });
     await detachStale(mountpoint);
     fs.mkdirSync(mountpoint, { recursive: true });
     const manifest = await fetchManifest(this.fetcher, imageId);
     const indexFile = path.join(dir, "index.tsv");
     await writeDaemonIndex(manifest, indexFile);
 
-    // A known first-boot set is fetched in parallel while the kernel boots; otherwise record one.
-    const profile = await this.profiles.load(imageId);
+    const stats: AttachStats = { packs: 0, chunksPrefetched: 0, recording: false };
+    this.lastAttach.set(imageId, stats);
     let recorder: AccessRecorder | null = null;
-    if (profile) {
-      void prefetch(profile, this.cache).catch((e) => console.warn(`worker: prefetch of ${imageId.slice(0, 12)} failed: ${e}`));
-    } else {
-      recorder = new AccessRecorder(imageId, { manifest });
-      const r = recorder;
-      setTimeout(() => void this.profiles.save(r.finish()).catch(() => {}), this.opts.profileWindowMs ?? 30_000).unref();
-    }
-    return mountImage({
+    const mounted = await mountImage({
       indexFile, cacheDir: this.cache.dir, mountpoint,
-      fetchChunk: async (hash) => { await this.cache.ensure(hash); },
+      fetchChunk: (hash) => this.cache.locate(hash),
       onFetch: (hash) => recorder?.record(hash),
     });
+    const profile = await bootProfile;
+    if (profile) {
+      // Not awaited: the kernel boots while the packs arrive, and waits only for chunks still on their way.
+      stats.packs = profile.packs.length;
+      void prefetchBootPacks(profile, this.fetcher, this.cache).then((r) => {
+        stats.chunksPrefetched = r.inserted;
+        if (r.failedPacks) console.warn(`worker: ${r.failedPacks} boot pack(s) of ${imageId.slice(0, 12)} failed: ${r.errors.join("; ")}`);
+      });
+    } else {
+      // Nobody has booted this image yet: what the daemon asks for now is its boot set.
+      // The kernel has not started, so the recording covers its whole boot.
+      stats.recording = true;
+      recorder = new AccessRecorder(imageId, { manifest });
+      const r = recorder;
+      setTimeout(() => {
+        recorder = null;
+        void this.publish(r).catch((e) => console.warn(`worker: publishing the boot profile of ${imageId.slice(0, 12)} failed: ${e}`));
+      }, this.opts.profileWindowMs ?? 30_000).unref();
+    }
+    return mounted;
+  }
+
+  private async publish(recorder: AccessRecorder): Promise<void> {
+    const profile = recorder.finish();
+    if (profile.chunks.length === 0) return;
+    const readChunk = (hash: string) => this.cache.read(hash);
+    const published = await publishBootProfile(profile, readChunk, this.fetcher);
+    console.log(`worker: published the boot profile of ${profile.imageId.slice(0, 12)}: ${profile.chunks.length} chunks in ${published.packs.length} packs`);
   }
 }
 

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BlobFetcher, BlobIntegrityError } from "../fetch/index";
 import { compressChunk } from "../store/codec";
 import { startTestBlobServer, TEST_TOKEN, type TestBlobServer } from "../store/test-blob-server";
-import { ChunkCache } from "./index";
+import { createHash } from "node:crypto";
+import { ChunkCache, decodePack, encodePack } from "./index";
 
 describe("ChunkCache", () => {
   let srv: TestBlobServer;
@@ -51,6 +52,38 @@ describe("ChunkCache", () => {
     expect(cache.lruOrder()).toEqual([a, d, b]);
     expect(cache.stats.evictions).toBe(2);
     expect(srv.requests.get(b!)).toBe(2);
+  });
+
+  it("keeps a pack as one file, evicts its members one by one, and deletes it with the last", async () => {
+    const cache = new ChunkCache(dir, { maxBytes: 300, source: fetcher });
+    const members = ["p", "q"].map((c) => ({ hash: createHash("sha256").update(chunk(c)).digest("hex"), data: Buffer.from(chunk(c)) }));
+    const pack = encodePack(members);
+    const packHash = "9".repeat(64);
+    expect(await cache.insertPack(packHash, pack, await decodePack(pack))).toBe(2);
+    expect(await cache.insertPack(packHash, pack, await decodePack(pack))).toBe(0);
+    expect((await cache.read(members[1]!.hash)).toString()).toBe(chunk("q"));
+    const [a, b] = await Promise.all(["a", "b"].map((x) => srv.add(chunk(x))));
+    await cache.ensure(a!);
+    await cache.ensure(b!); // over budget: p goes, its pack stays for q
+    expect(cache.has(members[0]!.hash)).toBe(false);
+    expect(await readdir(join(dir, "packs"))).toEqual([packHash]);
+    await cache.ensure(await srv.add(chunk("c"))); // then q, and the pack file with it
+    expect(cache.has(members[1]!.hash)).toBe(false);
+    expect(await readdir(join(dir, "packs"))).toEqual([]);
+    expect(cache.usedBytes).toBe(300);
+  });
+
+  it("ensure copies a packed chunk out to a file of its own", async () => {
+    const cache = new ChunkCache(dir, { maxBytes: 1 << 20, source: fetcher });
+    const data = Buffer.from(chunk("z"));
+    const hash = createHash("sha256").update(data).digest("hex");
+    const pack = encodePack([{ hash, data }]);
+    await cache.insertPack("8".repeat(64), pack, await decodePack(pack));
+    expect((await cache.locate(hash)).pack).toBe("8".repeat(64));
+    expect(await readFile(await cache.ensure(hash), "utf8")).toBe(chunk("z"));
+    expect(await cache.locate(hash)).toEqual({ path: cache.pathOf(hash), offset: 0, size: 100 });
+    expect(await readdir(join(dir, "packs"))).toEqual([]);
+    expect(srv.requests.size).toBe(0);
   });
 
   it("keeps a chunk larger than the whole budget until the next insertion", async () => {

@@ -1,2 +1,3 @@
 export * from "./chunk-cache";
 export * from "./readahead";
+export * from "./pack-file";

@@ -46,8 +46,13 @@ export function typeOfMode(mode: number): EntryType | null {
   }
 }
 
+// eslint-disable-next-line no-control-regex
+const NEEDS_ENCODING = /[\x00-\x1f%]/;
+
 /** `%`, and every byte below 0x20 (TAB, LF, CR among them) become %XX; other UTF-8 stays raw. */
 export function percentEncode(s: string): string {
+  // Nearly every path needs nothing: a 50k-entry index is written on each attach.
+  if (!NEEDS_ENCODING.test(s)) return s;
   let out = "";
   for (const ch of s) {
     const c = ch.codePointAt(0)!;

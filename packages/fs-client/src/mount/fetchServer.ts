@@ -3,9 +3,19 @@ import { rm } from "node:fs/promises";
 
 const HASH = /^[0-9a-f]{64}$/;
 
+/** A chunk that lives inside a pack file of the cache: `size` bytes at `offset` of `packs/<pack>`. */
+export interface PackedChunk {
+  pack: string;
+  offset: number;
+  size: number;
+}
+
 export interface FetchHandlers {
-  /** Must leave `<cacheDir>/<hash[0:2]>/<hash>` in place, verified, before resolving. */
-  fetchChunk: (hash: string) => Promise<void>;
+  /**
+   * Must leave the chunk in the cache, verified, before resolving: as the file
+   * `<cacheDir>/<hash[0:2]>/<hash>`, or inside a pack file, whose place it then resolves with.
+   */
+  fetchChunk: (hash: string) => Promise<void | PackedChunk | { pack?: undefined }>;
   /** Called for every FETCH line, before fetching: the first-boot profile records these. */
   onFetch?: (hash: string) => void;
 }
@@ -64,14 +74,18 @@ function handleLine(socket: Socket, line: string, handlers: FetchHandlers): void
   } catch {
     // recording the profile must never fail a read
   }
-  let fetching: Promise<void>;
+  let fetching: Promise<unknown>;
   try {
     fetching = Promise.resolve(handlers.fetchChunk(hash));
   } catch (err) {
     fetching = Promise.reject(err);
   }
   fetching.then(
-    () => reply(socket, `OK ${hash}\n`),
+    (where) => {
+      const p = where as Partial<PackedChunk> | undefined;
+      if (p?.pack && HASH.test(p.pack)) reply(socket, `AT ${hash} ${p.offset} ${p.size} packs/${p.pack}\n`);
+      else reply(socket, `OK ${hash}\n`);
+    },
     (err: unknown) => {
       const reason = (err instanceof Error ? err.message : String(err)).replace(/[\r\n]+/g, " ").slice(0, 500);
       reply(socket, `ERR ${hash} ${reason || "fetch failed"}\n`);

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { daemonIsBuilt, defaultDaemonPath } from "./daemon";
-import { startFetchServer, type FetchServer } from "./fetchServer";
+import { startFetchServer, type FetchHandlers, type FetchServer } from "./fetchServer";
 
 const run = promisify(execFile);
 const STDERR_TAIL = 4096;
@@ -16,8 +16,11 @@ export interface MountImageOptions {
   cacheDir: string;
   /** An existing empty directory. */
   mountpoint: string;
-  /** Ensures the chunk's file exists in cacheDir; a rejection makes the read fail with EIO. */
-  fetchChunk: (hash: string) => Promise<void>;
+  /**
+   * Ensures the chunk is in cacheDir (its own file, or a pack file whose place it resolves with,
+   * as ChunkCache.locate does); a rejection makes the read fail with EIO.
+   */
+  fetchChunk: FetchHandlers["fetchChunk"];
   /** Every chunk the daemon asks for, in order asked: the first-boot profile. */
   onFetch?: (hash: string) => void;
   /** Lets other users (a sandbox's uid) read the mount. Default: on when running as root. */

@@ -1,8 +1,5 @@
-import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { ChunkCache } from "../cache/chunk-cache";
-import { isHash, type Manifest } from "../manifest/manifest";
+import type { Manifest } from "../manifest/manifest";
 
 /** The chunks an image read during its first boot, in first-access order. */
 export interface AccessProfile {
@@ -47,43 +44,5 @@ export class AccessRecorder {
   finish(): AccessProfile {
     for (const detach of this.detachers.splice(0)) detach();
     return { version: 1, imageId: this.imageId, chunks: [...this.seen], recordedAt: new Date().toISOString() };
-  }
-}
-
-/** Profiles as `<dir>/<imageId>.json`; an image id names immutable content, so one per id. */
-export class ProfileStore {
-  constructor(readonly dir: string) {}
-
-  async save(profile: AccessProfile): Promise<void> {
-    if (!isHash(profile.imageId)) throw new Error(`not an image id: ${profile.imageId}`);
-    await mkdir(this.dir, { recursive: true });
-    const file = join(this.dir, `${profile.imageId}.json`);
-    const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
-    try {
-      await writeFile(tmp, JSON.stringify(profile));
-      await rename(tmp, file);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
-  }
-
-  /** Null when the image has no profile yet (its first boot) or the file is unreadable. */
-  async load(imageId: string): Promise<AccessProfile | null> {
-    if (!isHash(imageId)) throw new Error(`not an image id: ${imageId}`);
-    let text: string;
-    try {
-      text = await readFile(join(this.dir, `${imageId}.json`), "utf8");
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
-      throw err;
-    }
-    try {
-      const p = JSON.parse(text) as AccessProfile;
-      if (p.version !== 1 || p.imageId !== imageId || !Array.isArray(p.chunks) || !p.chunks.every(isHash)) return null;
-      return p;
-    } catch {
-      return null;
-    }
   }
 }

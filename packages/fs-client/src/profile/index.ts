@@ -1,2 +1,2 @@
 export * from "./access-profile";
-export * from "./prefetch";
+export * from "./boot-pack";

@@ -6,10 +6,12 @@ import { ChunkCache } from "../cache/index";
 import { BlobFetcher, fetchManifest } from "../fetch/index";
 import { ingestDirectory } from "../ingest/index";
 import type { Manifest } from "../manifest/manifest";
+import { compressChunk } from "../store/codec";
 import { startTestBlobServer, TEST_TOKEN, type TestBlobServer } from "../store/test-blob-server";
-import { AccessRecorder, prefetch, ProfileStore } from "./index";
+import { decodePack, encodePack } from "../cache/index";
+import { AccessRecorder, bootProfileRef, fetchBootProfile, prefetchBootPacks, publishBootProfile } from "./index";
 
-describe("first-boot profile and prefetch", () => {
+describe("boot profile: record, publish as packs, prefetch", () => {
   let srv: TestBlobServer;
   let work: string;
   let imageId: string;
@@ -33,9 +35,10 @@ describe("first-boot profile and prefetch", () => {
   /** What booting does to the cache: read the chunks of the files the kernel opens. */
   async function boot(cache: ChunkCache, manifest: Manifest): Promise<void> {
     for (const i of [3, 1, 4]) for (const h of chunksOf(manifest, `/usr/lib/python3/mod${i}.py`)) await cache.ensure(h);
+    for (const h of chunksOf(manifest, "/usr/lib/weights.bin").slice(0, 3)) await cache.ensure(h);
   }
 
-  it("records the first boot and prefetches it before the next one", async () => {
+  it("a worker's first boot is published, and another worker's cold attach gets it in a few requests", async () => {
     const f = fetcher();
     const manifest = await fetchManifest(f, imageId);
     const firstCache = new ChunkCache(join(work, "cache1"), { maxBytes: 1 << 30, source: f });
@@ -45,46 +48,70 @@ describe("first-boot profile and prefetch", () => {
     await firstCache.ensure(imageId); // not a chunk of the image: left out of the profile
     const profile = recorder.finish();
     await firstCache.ensure(chunksOf(manifest, "/usr/lib/python3/mod9.py")[0]!); // after finish: ignored
-    expect(profile.chunks).toEqual([3, 1, 4].map((i) => chunksOf(manifest, `/usr/lib/python3/mod${i}.py`)[0]));
+    const bootSet = [...[3, 1, 4].map((i) => chunksOf(manifest, `/usr/lib/python3/mod${i}.py`)[0]), ...new Set(chunksOf(manifest, "/usr/lib/weights.bin").slice(0, 3))];
+    expect(profile.chunks).toEqual(bootSet);
 
-    const profiles = new ProfileStore(join(work, "profiles"));
-    expect(await profiles.load(imageId)).toBeNull();
-    await profiles.save(profile);
-    const loaded = (await profiles.load(imageId))!;
-    expect(loaded).toEqual(profile);
+    expect(await fetchBootProfile(f, imageId)).toBeNull();
+    const published = await publishBootProfile(profile, (h) => readFile(firstCache.pathOf(h)), f, { packBytes: 4096 });
+    expect(published.packs.length).toBeGreaterThan(1);
+    expect(await fetchBootProfile(fetcher(), imageId)).toEqual(published);
 
-    // A later attach on another worker: cold cache, prefetch, then boot without a miss.
-    srv.delayMs = 20;
-    const coldCache = new ChunkCache(join(work, "cache2"), { maxBytes: 1 << 30, source: fetcher() });
-    const before = srv.maxConcurrent;
-    srv.maxConcurrent = 0;
-    const result = await prefetch(loaded, coldCache, { parallelism: 2 });
-    expect(result).toEqual({ requested: 3, fetched: 3, alreadyCached: 0, failed: 0, errors: [] });
-    expect(srv.maxConcurrent).toBe(2);
-    srv.maxConcurrent = before;
-    const missesAfterPrefetch = coldCache.stats.misses;
+    // Another worker, cold cache: the kernel boots while the packs arrive, and every chunk it
+    // reads comes from a pack: no request per file.
+    const cold = fetcher();
+    const coldCache = new ChunkCache(join(work, "cache2"), { maxBytes: 1 << 30, source: cold });
+    const coming = (await fetchBootProfile(cold, imageId))!;
+    srv.requests.clear();
+    srv.delayMs = 30;
+    const prefetching = prefetchBootPacks(coming, cold, coldCache);
     await boot(coldCache, manifest);
-    expect(coldCache.stats.misses).toBe(missesAfterPrefetch);
-    expect(await readFile(coldCache.pathOf(profile.chunks[0]!), "utf8")).toBe("x = 3\n".repeat(300));
+    const result = await prefetching;
+    expect(result).toMatchObject({ packs: published.packs.length, failedPacks: 0, inserted: bootSet.length, alreadyCached: 0 });
+    expect(coldCache.stats.misses).toBe(0);
+    expect(await readFile(coldCache.pathOf(bootSet[0]!), "utf8")).toBe("x = 3\n".repeat(300));
+    expect([...srv.requests.keys()].sort()).toEqual(published.packs.map((p) => p.hash).sort());
+    srv.delayMs = 0;
 
-    const again = await prefetch(loaded, coldCache);
-    expect(again).toMatchObject({ fetched: 0, alreadyCached: 3 });
+    const again = await prefetchBootPacks(published, cold, coldCache);
+    expect(again).toMatchObject({ inserted: 0, alreadyCached: bootSet.length });
   });
 
-  it("counts a chunk it cannot fetch instead of failing the attach", async () => {
-    const cache = new ChunkCache(join(work, "cache"), { maxBytes: 1 << 30, source: fetcher() });
+  it("a pack whose member does not match its hash is refused whole, and the chunk is fetched on demand", async () => {
     const manifest = await fetchManifest(fetcher(), imageId);
-    const good = [...new Set(chunksOf(manifest, "/usr/lib/weights.bin"))];
-    const profile = { version: 1 as const, imageId, chunks: [...good, "f".repeat(64)], recordedAt: "" };
-    const result = await prefetch(profile, cache);
-    expect(result).toMatchObject({ requested: good.length + 1, fetched: good.length, failed: 1 });
-    expect(result.errors[0]!.hash).toBe("f".repeat(64));
+    const good = chunksOf(manifest, "/usr/lib/python3/mod1.py")[0]!;
+    const bad = chunksOf(manifest, "/usr/lib/python3/mod2.py")[0]!;
+    const forged = encodePack([{ hash: bad, data: Buffer.from("import os; os.system('evil')\n") }]);
+    await expect(decodePack(forged)).rejects.toThrow(/hashes to/);
+    await expect(decodePack(forged.subarray(0, forged.length - 3))).rejects.toThrow(/runs past the end/);
+
+    const forgedHash = await srv.add(forged);
+    const f = fetcher();
+    const cache = new ChunkCache(join(work, "cache"), { maxBytes: 1 << 30, source: f });
+    const result = await prefetchBootPacks({ version: 3, imageId, chunks: [bad], packs: [{ hash: forgedHash, chunks: 1 }], recordedAt: "" }, f, cache);
+    expect(result).toMatchObject({ failedPacks: 1, inserted: 0 });
+    expect(result.errors[0]).toMatch(/hashes to/);
+    expect(cache.has(bad)).toBe(false);
+    expect(await readFile(await cache.ensure(bad), "utf8")).toBe("x = 2\n".repeat(300));
+    expect(await readFile(await cache.ensure(good), "utf8")).toBe("x = 1\n".repeat(300));
   });
 
-  it("treats a damaged profile file as no profile", async () => {
-    const profiles = new ProfileStore(join(work, "profiles"));
-    await mkdir(profiles.dir, { recursive: true });
-    await writeFile(join(profiles.dir, `${imageId}.json`), "{not json");
-    expect(await profiles.load(imageId)).toBeNull();
+  it("the server refuses an upload that is not what its name says, and a ref to a missing blob", async () => {
+    const f = fetcher();
+    const data = Buffer.from("hello");
+    const wrongName = "a".repeat(64);
+    await expect(f.putBlob(wrongName, await compressChunk(data))).rejects.toThrow(/HTTP 422/);
+    expect(await srv.store.has(wrongName)).toBe(false);
+    await expect(f.putRef(bootProfileRef(imageId), "b".repeat(64))).rejects.toThrow(/HTTP 409/);
+    const anonymous = new BlobFetcher({ baseUrl: srv.baseUrl, onFault: () => {} });
+    const hash = await srv.add("x");
+    await expect(anonymous.putRef(bootProfileRef(imageId), hash)).rejects.toThrow(/HTTP 401/);
+    expect(await f.fetchRef(bootProfileRef(imageId))).toBeNull();
+  });
+
+  it("an unreadable profile document counts as no profile", async () => {
+    const f = fetcher();
+    const junk = await srv.add("{not json");
+    await srv.store.putRef(bootProfileRef(imageId), junk);
+    expect(await fetchBootProfile(f, imageId)).toBeNull();
   });
 });
