@@ -31,6 +31,7 @@ export function createGateway(opts: {
   const pool = new WorkerPool();
   const server = createHttpServer({
     token: opts.token, webDir: config.webDir, store, userId: opts.userId, workers: () => pool.list(),
+    dropWorkerCaches: () => pool.dropCaches(),
     onNotebookSaved: (id) => kernels.onNotebookSaved(id),
     onNotebookDeleted: (id) => void kernels.stop(id),
     blobs: { store: opts.blobStore, workerSecret: opts.workerSecret },

@@ -64,6 +64,8 @@ export interface GatewayToWorker {
   "session:send": (p: { sessionId: string; message: JupyterMessage }) => void;
   "session:interrupt": (p: { sessionId: string }) => void;
   "session:stop": (p: { sessionId: string }, ack: Ack) => void;
+  /** Drop every cached image chunk; mounted images and running kernels carry on, fetching again. */
+  "cache:drop": (p: Record<string, never>, ack: Ack<{ droppedBytes: number }>) => void;
 }
 
 export interface WorkerToGateway {

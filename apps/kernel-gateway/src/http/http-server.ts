@@ -14,6 +14,8 @@ export interface HttpDeps {
   store: NotebookApiStore & NotebookFileStore;
   userId: string;
   workers(): unknown;
+  /** Every worker drops its image cache (operators: to reclaim disk, or to measure a cold attach). */
+  dropWorkerCaches?(): Promise<unknown>;
   onNotebookSaved(notebookId: string): void;
   /** Optional so test setups need not care; the gateway stops the notebook's kernel. */
   onNotebookDeleted?(notebookId: string): void;
@@ -47,6 +49,11 @@ export function createHttpServer(deps: HttpDeps): http.Server {
         return void res.end();
       }
       if (url.pathname === "/api/workers") return void sendJson(res, 200, deps.workers());
+      if (url.pathname === "/api/workers/drop-cache") {
+        if (req.method !== "POST") return void sendJson(res, 405, { error: "Use POST" });
+        if (!deps.dropWorkerCaches) return void sendJson(res, 404, { error: "Not found" });
+        return void sendJson(res, 200, await deps.dropWorkerCaches());
+      }
       if (await handleNotebookFilesApi(req, res, deps.store, deps.userId)) return;
       if (await handleNotebooksApi(req, res, deps.store, deps.userId, deps.onNotebookSaved, deps.onNotebookDeleted)) return;
       if (url.pathname.startsWith("/api/")) return void sendJson(res, 404, { error: "Not found" });

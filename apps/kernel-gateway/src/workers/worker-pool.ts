@@ -44,6 +44,20 @@ export class WorkerPool {
     return this.workers.size;
   }
 
+  /** Asks every worker to drop its image cache; resolves with each one's answer. */
+  async dropCaches(timeoutMs = 30_000): Promise<Array<{ id: string; ok: boolean; droppedBytes?: number; error?: string }>> {
+    return Promise.all(
+      [...this.workers.values()].map(async (w) => {
+        try {
+          const r = await w.socket.timeout(timeoutMs).emitWithAck("cache:drop", {});
+          return r.ok ? { id: w.id, ok: true, droppedBytes: r.droppedBytes } : { id: w.id, ok: false, error: r.error };
+        } catch {
+          return { id: w.id, ok: false, error: `no answer in ${timeoutMs / 1000} s` };
+        }
+      }),
+    );
+  }
+
   list(): Array<{ id: string; resources: WorkerResources; sessions: number }> {
     return [...this.workers.values()].map((w) => ({ id: w.id, resources: w.resources, sessions: w.sessions.size }));
   }

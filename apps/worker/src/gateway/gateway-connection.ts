@@ -65,6 +65,17 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
     ack({ ok: true });
   });
 
+  socket.on("cache:drop", async (_p, ack) => {
+    try {
+      const droppedBytes = images.cachedBytes;
+      await images.dropCache();
+      console.log(`worker ${config.workerId}: dropped ${droppedBytes} bytes of image cache`);
+      ack({ ok: true, droppedBytes });
+    } catch (err) {
+      ack({ ok: false, error: (err as Error).message });
+    }
+  });
+
   return {
     socket,
     close: async () => {

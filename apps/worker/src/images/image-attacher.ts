@@ -76,6 +76,10 @@ export class ImageAttacher {
     await this.cache.clear();
   }
 
+  get cachedBytes(): number {
+    return this.cache.usedBytes;
+  }
+
   get cacheDir(): string {
     return this.cache.dir;
   }
