@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the base image root filesystem that kernels boot from:
+# Builds the base image root filesystem that kernels boot from, as images/base.json says:
 # Debian bookworm (minbase) + Python 3, ipykernel, numpy, pandas, matplotlib, scipy.
 #
 #   scripts/build-base-image.sh [DEST]
@@ -12,8 +12,9 @@ set -euo pipefail
 
 # Bump when the build steps change in a way that should rebuild existing images.
 SCRIPT_VERSION=3
-SUITE=bookworm
-PACKAGES=(python3 python3-ipykernel python3-numpy python3-pandas python3-matplotlib python3-scipy)
+SPEC="$(cd "$(dirname "$0")/.." && pwd)/images/base.json"
+SUITE="$(node -e 'console.log(require(process.argv[1]).debian.suite)' "$SPEC")"
+mapfile -t PACKAGES < <(node -e 'for (const p of require(process.argv[1]).debian.packages) console.log(p)' "$SPEC")
 
 DEST="${1:-${CELLAR_CACHE:-/var/cache/cellar}/images/base/rootfs}"
 STAMP_REL=etc/cellar/image-stamp

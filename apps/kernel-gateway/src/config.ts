@@ -9,6 +9,8 @@ export interface GatewayConfig {
   port: number;
   home: string;
   webDir: string;
+  /** Image specs (images/*.json). */
+  imagesDir: string;
   /** Built images live under <cacheDir>/images; the content store defaults to <cacheDir>/cas. */
   cacheDir: string;
   casDir: string;
@@ -28,6 +30,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     port: Number(env.CELLAR_PORT ?? 8800),
     home: path.resolve(env.CELLAR_HOME ?? path.join(repoRoot, ".cellar")),
     webDir: path.resolve(env.CELLAR_WEB_DIR ?? path.join(repoRoot, "apps/web/out")),
+    imagesDir: path.resolve(env.CELLAR_IMAGES_DIR ?? path.join(repoRoot, "images")),
     cacheDir: path.resolve(env.CELLAR_CACHE ?? "/var/cache/cellar"),
     casDir: path.resolve(env.CELLAR_CAS_DIR ?? path.join(env.CELLAR_CACHE ?? "/var/cache/cellar", "cas")),
     token: env.CELLAR_TOKEN || undefined,

@@ -10,7 +10,7 @@ const config = loadConfig();
 const secrets = loadSecrets(config.home, { token: config.token, workerSecret: config.workerSecret });
 const db = await openDatabase();
 const blobStore = new LocalDirStore(config.casDir);
-const images = await loadImageCatalog(config.cacheDir, blobStore, ["base"]);
+const images = await loadImageCatalog({ cacheDir: config.cacheDir, store: blobStore, specsDir: config.imagesDir });
 const gateway = createGateway({
   config, store: db.notebooks, userId: db.localUserId, token: secrets.token, workerSecret: secrets.workerSecret,
   blobStore, images,

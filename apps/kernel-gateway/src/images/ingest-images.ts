@@ -1,8 +1,9 @@
-// Ingests the built images into the content store ahead of the gateway's start, so the first
-// start after an image build does not sit behind the walk. `npm start` and `npm test` run it.
+// Builds the layered images and ingests every image into the content store ahead of the
+// gateway's start, so the gateway never sits behind a build. `npm start` and `npm test` run it.
 import { LocalDirStore } from "@cellar/fs-client";
 import { loadConfig } from "../config";
 import { loadImageCatalog } from "./image-catalog";
 
 const config = loadConfig();
-await loadImageCatalog(config.cacheDir, new LocalDirStore(config.casDir), ["base"]);
+const catalog = await loadImageCatalog({ cacheDir: config.cacheDir, store: new LocalDirStore(config.casDir), specsDir: config.imagesDir, build: true });
+for (const image of catalog.list()) console.log(`image ${image.name}: ${image.imageId.slice(0, 12)}`);
