@@ -29,10 +29,16 @@ export function createGateway(opts: {
 }): Gateway {
   const { config, store } = opts;
   const pool = new WorkerPool();
+  // Each open notebook's chosen image, learnt when it is opened or saved, so a kernel start needs no query.
+  const notebookImages = new Map<string, string>();
   const server = createHttpServer({
     token: opts.token, webDir: config.webDir, store, userId: opts.userId, workers: () => pool.list(),
     dropWorkerCaches: () => pool.dropCaches(),
-    onNotebookSaved: (id) => kernels.onNotebookSaved(id),
+    onNotebookSaved: (id, nb) => {
+      if (nb?.image) notebookImages.set(id, nb.image);
+      kernels.onNotebookSaved(id);
+    },
+    images: () => opts.images.list().map(({ name, description }) => ({ name, description })),
     onNotebookDeleted: (id) => void kernels.stop(id),
     blobs: { store: opts.blobStore, workerSecret: opts.workerSecret },
   });
@@ -45,9 +51,15 @@ export function createGateway(opts: {
     emit: (notebookId, event, payload) => (io.to(notebookRoom(notebookId)).emit as any)(event, payload),
     limits: { memoryBytes: config.sessionMemoryBytes, pids: config.sessionPids },
     resolveImage: (name) => opts.images.imageId(name),
+    imageOf: (id) => notebookImages.get(id) ?? "base",
+    warmupOf: (name) => opts.images.get(name)?.warmup,
     startTimeoutMs: config.kernelStartTimeoutMs,
   });
-  attachBrowserSockets(io, { kernels, pool, notebookExists: async (id) => (await store.get(id)) !== null });
+  attachBrowserSockets(io, { kernels, pool, notebookExists: async (id) => {
+    const nb = await store.get(id);
+    if (nb) notebookImages.set(id, nb.image ?? "base");
+    return nb !== null;
+  } });
   attachWorkerSockets(io.of(WORKER_NAMESPACE) as any as import("socket.io").Namespace<WorkerToGateway, GatewayToWorker>, {
     pool, kernels, workerSecret: opts.workerSecret,
     onCountChange: () => io.emit("workers:count", { connected: pool.count }),

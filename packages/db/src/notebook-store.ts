@@ -43,6 +43,7 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
   const toNotebook = (row: NotebookWithCells): Notebook => ({
     ...toSummary(row),
     userId: row.userId,
+    image: row.image,
     createdAt: row.createdAt.toISOString(),
     cells: row.cells.map((cell) => toCell(cell, warn)),
     metadata: parseJson(row.metadata, isPlainObject, {} as Record<string, unknown>, `metadata of notebook ${row.id}`, warn),
@@ -153,7 +154,11 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
         }
         await tx.notebook.update({
           where: { id },
-          data: { updatedAt: new Date(), ...(update.title !== undefined ? { title: update.title } : {}) },
+          data: {
+            updatedAt: new Date(),
+            ...(update.title !== undefined ? { title: update.title } : {}),
+            ...(update.image !== undefined ? { image: update.image } : {}),
+          },
         });
         return true;
       });

@@ -57,6 +57,8 @@ export interface StartSession {
   image: string;
   imageId: string;
   limits: SessionLimits;
+  /** Modules the image's warm-up imports before its warm snapshot is taken. */
+  warmup?: string[];
 }
 
 export interface GatewayToWorker {

@@ -31,6 +31,8 @@ export interface NotebookSummary {
 
 export interface Notebook extends NotebookSummary {
   userId: string;
+  /** The image its kernel runs on; "base" unless chosen. Optional only for older test doubles. */
+  image?: string;
   createdAt: string;
   cells: Cell[];
   /** Notebook-level nbformat metadata (kernelspec, language_info, …), kept for export. Optional
@@ -52,5 +54,7 @@ export interface NotebookImport {
  * them as the kernel produces them, so a save never overwrites output that arrived meanwhile. */
 export interface NotebookUpdate {
   title?: string;
+  /** The image its kernel runs on (a name from GET /api/images); takes effect at the next kernel start. */
+  image?: string;
   cells?: Array<Pick<Cell, "id" | "cell_type" | "source"> & { metadata?: Record<string, unknown> }>;
 }

@@ -55,6 +55,7 @@ export const notebookIdSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+
 
 const notebookUpdateSchema = z.object({
   title: z.string().max(500).optional(),
+  image: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, "not an image name").optional(),
   cells: z.array(z.object({
     id: z.string().min(1).max(64),
     cell_type: z.enum(["code", "markdown", "raw"]),

@@ -3,6 +3,7 @@
 import http from "node:http";
 import sirv from "sirv";
 import { createBlobHandler, type BlobStore } from "@cellar/fs-client";
+import type { Notebook } from "@cellar/protocol";
 import { secretMatches } from "../secrets";
 import { isAuthorized, sessionCookie } from "./auth";
 import { handleNotebooksApi, HttpError, sendJson, type NotebookApiStore } from "./notebooks-api";
@@ -16,7 +17,9 @@ export interface HttpDeps {
   workers(): unknown;
   /** Every worker drops its image cache (operators: to reclaim disk, or to measure a cold attach). */
   dropWorkerCaches?(): Promise<unknown>;
-  onNotebookSaved(notebookId: string): void;
+  onNotebookSaved(notebookId: string, notebook?: Notebook): void;
+  /** The images notebooks can choose (GET /api/images). */
+  images?(): Array<{ name: string; description: string }>;
   /** Optional so test setups need not care; the gateway stops the notebook's kernel. */
   onNotebookDeleted?(notebookId: string): void;
   /** Image blobs for workers, authenticated with the worker secret (not the browser token). */
@@ -55,7 +58,9 @@ export function createHttpServer(deps: HttpDeps): http.Server {
         return void sendJson(res, 200, await deps.dropWorkerCaches());
       }
       if (await handleNotebookFilesApi(req, res, deps.store, deps.userId)) return;
-      if (await handleNotebooksApi(req, res, deps.store, deps.userId, deps.onNotebookSaved, deps.onNotebookDeleted)) return;
+      if (url.pathname === "/api/images") return void sendJson(res, 200, deps.images?.() ?? []);
+      const imageExists = (name: string) => !deps.images || deps.images().some((i) => i.name === name);
+      if (await handleNotebooksApi(req, res, deps.store, deps.userId, deps.onNotebookSaved, deps.onNotebookDeleted, imageExists)) return;
       if (url.pathname.startsWith("/api/")) return void sendJson(res, 404, { error: "Not found" });
       serveWeb(req, res, () => {
         res.writeHead(404, { "content-type": "text/plain" });

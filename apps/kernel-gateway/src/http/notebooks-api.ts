@@ -22,8 +22,9 @@ export class HttpError extends Error {
 
 export async function handleNotebooksApi(
   req: IncomingMessage, res: ServerResponse, store: NotebookApiStore, userId: string,
-  onSaved: (notebookId: string) => void = () => {},
+  onSaved: (notebookId: string, notebook: Notebook) => void = () => {},
   onDeleted: (notebookId: string) => void = () => {},
+  imageExists: (name: string) => boolean = () => true,
 ): Promise<boolean> {
   const url = new URL(req.url ?? "/", "http://x");
   const parts = url.pathname.split("/").filter(Boolean); // ["api", "notebooks", id?]
@@ -50,11 +51,12 @@ export async function handleNotebooksApi(
   if (method === "PUT") {
     const update = validateNotebookUpdate(await readJson(req));
     if (!update.ok) throw new HttpError(400, `Invalid notebook: ${update.error}`);
+    if (update.value.image !== undefined && !imageExists(update.value.image)) throw new HttpError(400, `No image named ${update.value.image}`);
     const ids = update.value.cells?.map((c) => c.id) ?? [];
     if (new Set(ids).size !== ids.length) throw new HttpError(400, "Invalid notebook: duplicate cell ids");
     const nb = await store.update(id.value, update.value);
     if (!nb) throw new HttpError(404, "No such notebook");
-    onSaved(nb.id);
+    onSaved(nb.id, nb);
     return sendJson(res, 200, nb);
   }
   if (method === "DELETE") {

@@ -30,6 +30,10 @@ export interface KernelManagerOptions {
   limits: SessionLimits;
   /** Image name -> id in the content store; undefined if the gateway does not have it. */
   resolveImage(name: string): string | undefined;
+  /** The image a notebook chose; "base" when not known. */
+  imageOf?(notebookId: string): string;
+  /** Modules the image's warm-up imports (for its warm snapshot). */
+  warmupOf?(image: string): string[] | undefined;
   startTimeoutMs: number;
 }
 
@@ -168,7 +172,7 @@ export class KernelManager {
     };
     this.byNotebook.set(notebookId, k);
     this.bySession.set(k.sessionId, k);
-    const image = "base";
+    const image = this.opts.imageOf?.(notebookId) ?? "base";
     const imageId = this.opts.resolveImage(image);
     if (!imageId) {
       this.setStatus(k, "dead", `The image ${image} is not available on this gateway.`);
@@ -189,7 +193,7 @@ export class KernelManager {
       }
     }, this.opts.startTimeoutMs);
     worker.socket.emit("session:start",
-      { sessionId: k.sessionId, notebookId, image, imageId, limits: this.opts.limits },
+      { sessionId: k.sessionId, notebookId, image, imageId, limits: this.opts.limits, warmup: this.opts.warmupOf?.(image) },
       (res) => {
         if (!res.ok && this.bySession.get(k.sessionId) === k) {
           clearTimeout(k.startTimer);

@@ -2,6 +2,7 @@
 // The notebook page as a user sees it, wired to a real store, real commands and a real kernel
 // connection talking socket.io to a gateway double.
 import { afterEach, describe, expect, it } from "vitest";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { act, cleanup, fireEvent, render, screen, within } from "@testing-library/react";
 import type { Notebook } from "@cellar/protocol";
 import { NotebookContext } from "../hooks/notebook-context";
@@ -32,10 +33,14 @@ async function open(gw: GatewayDouble) {
   const store = createNotebookStore(notebook());
   const kernel = new KernelConnection("nb", store, { fetchNotebook: async () => notebook(), createSocket: gw.connectSocket, flushEveryMs: 5 });
   const commands = createNotebookCommands(store, kernel, async () => {});
+  // No gateway HTTP API here: queries such as the image list just fail, as they would offline.
+  const queries = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   render(
-    <NotebookContext.Provider value={{ store, commands, saveNow: async () => {} }}>
-      <NotebookLayout />
-    </NotebookContext.Provider>,
+    <QueryClientProvider client={queries}>
+      <NotebookContext.Provider value={{ store, commands, saveNow: async () => {} }}>
+        <NotebookLayout />
+      </NotebookContext.Provider>
+    </QueryClientProvider>,
   );
   kernel.connect();
   cleanups.push(() => kernel.dispose());

@@ -1,6 +1,7 @@
 "use client";
 import { useNotebookContext, useNotebookState } from "../hooks/notebook-context";
 import { ExportNotebookButton } from "./ExportNotebookButton";
+import { ImagePicker } from "./ImagePicker";
 import { EraserIcon, PlayIcon, PlusIcon, RestartIcon, RunAllIcon, SearchIcon, StopIcon } from "./icons";
 
 export function NotebookToolbar() {
@@ -40,6 +41,7 @@ export function NotebookToolbar() {
       <span className="toolbar-sep" />
       <ExportNotebookButton />
       <span className="toolbar-spacer" />
+      <ImagePicker />
       <span className={`notebook-mode notebook-mode-${mode}`} data-testid="notebook-mode" data-mode={mode} title="Esc: command mode · Enter: edit mode">
         {mode === "edit" ? "Edit" : "Command"}
       </span>

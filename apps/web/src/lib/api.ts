@@ -48,6 +48,7 @@ async function request<T>(method: string, path: string, body?: unknown, init: Re
 const notebookPath = (id: string) => `/api/notebooks/${encodeURIComponent(id)}`;
 
 export const api = {
+  listImages: () => request<Array<{ name: string; description: string }>>("GET", "/api/images"),
   listNotebooks: () => request<NotebookSummary[]>("GET", "/api/notebooks"),
   createNotebook: (title?: string) => request<Notebook>("POST", "/api/notebooks", title === undefined ? {} : { title }),
   getNotebook: (id: string) => request<Notebook>("GET", notebookPath(id)),
