@@ -17,12 +17,15 @@ LOG = os.fdopen(os.dup(2), "w", buffering=1, encoding="utf-8", errors="replace")
 
 import base64  # noqa: E402
 import collections  # noqa: E402
+import gc  # noqa: E402
+import hashlib  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import math  # noqa: E402
 import queue  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
+import socket  # noqa: E402
 import struct  # noqa: E402
 import threading  # noqa: E402
 import traceback  # noqa: E402
@@ -31,6 +34,9 @@ import traceback  # noqa: E402
 # naming it here gives inline plots without importing matplotlib at boot.
 os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 PREBUILT_MPL_CACHE = "/etc/cellar/matplotlib"
+# Set by the worker for a boot that will become a warm snapshot (see "Warm snapshots" in README).
+SNAPSHOT_BOOT = os.environ.get("CELLAR_SNAPSHOT_BOOT") == "1"
+SANDBOX_UID = SANDBOX_GID = 1000
 # ipykernel's debugger support imports debugpy (slow to import, and it listens on TCP when a
 # debug session starts, which would block checkpoints). Hiding it turns the debugger off.
 sys.modules["debugpy"] = None
@@ -65,6 +71,53 @@ def seed_matplotlib_cache():
                 shutil.copyfile(os.path.join(PREBUILT_MPL_CACHE, name), dest)
     except OSError as e:
         log.warning("could not seed matplotlib cache: %s", e)
+
+
+# ---- warm snapshots -----------------------------------------------------------------------------
+
+def reseed(entropy):
+    """A restored snapshot would repeat the snapshotting boot's random streams in every session:
+    reseed every generator that was seeded once at import time."""
+    seed = hashlib.sha512(entropy + os.urandom(32)).digest()
+    import random
+
+    random.seed(seed)
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed([int.from_bytes(seed[i:i + 4], "big") for i in range(0, 32, 4)])
+    tempfile = sys.modules.get("tempfile")
+    if tempfile is not None:
+        tempfile._name_sequence = None  # its own Random, created on first use
+
+
+def chown_tree(top, keep_top):
+    """Hands what the root-run snapshot boot wrote (IPython's history database, matplotlib's
+    cache) to the sandbox user."""
+    for dirpath, dirnames, filenames in os.walk(top):
+        names = [os.path.join(dirpath, n) for n in dirnames + filenames]
+        if dirpath != top or not keep_top:
+            names.append(dirpath)
+        for name in names:
+            try:
+                if os.lstat(name).st_uid == 0:
+                    os.lchown(name, SANDBOX_UID, SANDBOX_GID)
+            except OSError as e:
+                log.warning("could not chown %s: %s", name, e)
+
+
+def become_session(hostname, entropy):
+    """Runs once in a restored snapshot, before any user code: takes on this session's hostname,
+    fresh random state, and drops to the sandbox user for good."""
+    if os.getuid() == 0:
+        socket.sethostname(hostname)
+        chown_tree(os.path.expanduser("~"), keep_top=False)
+        for top in ("/tmp", "/dev/shm"):
+            chown_tree(top, keep_top=True)
+        os.setgroups([])
+        os.setgid(SANDBOX_GID)
+        os.setuid(SANDBOX_UID)  # glibc applies it to every thread; no way back to root
+    os.environ.pop("CELLAR_SNAPSHOT_BOOT", None)
+    reseed(entropy)
 
 
 # ---- framing ------------------------------------------------------------------------------------
@@ -248,10 +301,50 @@ class KernelBridge:
         while len(self.request_headers) > 256:
             self.request_headers.popitem(last=False)
 
+    def warm_up(self, msg):
+        """Runs the image's warm-up code in a snapshot boot, then forgets everything it defined:
+        modules stay imported, but the user namespace, history and execution count start clean."""
+        content = {"status": "ok"}
+        if not SNAPSHOT_BOOT:
+            content = {"status": "error", "evalue": "not a snapshot boot"}
+        else:
+            shell = self.kernel.shell
+            result = shell.run_cell(msg.get("content", {}).get("code", ""), store_history=False, silent=True)
+            if not result.success:
+                err = result.error_in_exec or result.error_before_exec
+                content = {"status": "error", "evalue": f"{type(err).__name__}: {err}"}
+            shell.reset(new_session=True)
+            shell.execution_count = 1
+            sys.stdout.flush()
+            sys.stderr.flush()
+            gc.collect()
+        self.reply_direct(msg, "cellar_warmup_reply", content, "control")
+
+    def become_session(self, msg):
+        content = msg.get("content", {})
+        try:
+            become_session(str(content["hostname"]), bytes.fromhex(content.get("entropy", "")))
+            import uuid
+
+            # Every message header carries the kernel session's id; a restored one must not share it.
+            self.kernel.session.session = str(uuid.uuid4())
+            reply = {"status": "ok", "uid": os.getuid(), "hostname": socket.gethostname()}
+        except Exception as e:
+            log_exception("taking on a restored session")
+            reply = {"status": "error", "evalue": f"{type(e).__name__}: {e}"}
+        self.reply_direct(msg, "cellar_restore_reply", reply, "control")
+        if reply["status"] != "ok":
+            # A kernel that could not shed the snapshot's identity or root must not run user code.
+            os._exit(3)
+
     def dispatch(self, msg):
         import zmq
 
         header = msg["header"]
+        if header["msg_type"] == "cellar_warmup_request":
+            return self.warm_up(msg)
+        if header["msg_type"] == "cellar_restore_request":
+            return self.become_session(msg)
         self.remember(header)
         wire = {
             "header": header,

@@ -64,6 +64,16 @@ describe("OCI bundle for a kernel sandbox", () => {
     expect(containerIdFor("abc-1.2_x")).toBe("cellar-abc-1.2_x");
   });
 
+  it("lets only a snapshot boot start privileged, so a restore can rename the host and drop to the user", () => {
+    const snap = buildOciConfig({ ...opts, snapshotBoot: true }) as unknown as Config & { process: { capabilities: { effective: string[] } } };
+    expect(snap.process.user.uid).toBe(0);
+    expect(snap.process.env).toContain("CELLAR_SNAPSHOT_BOOT=1");
+    expect(snap.process.capabilities.effective).toEqual(expect.arrayContaining(["CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID"]));
+    const plain = config as unknown as { process: { capabilities: { effective: string[] }; env: string[] } };
+    expect(plain.process.capabilities.effective).toEqual([]);
+    expect(plain.process.env.some((e) => e.startsWith("CELLAR_SNAPSHOT_BOOT"))).toBe(false);
+  });
+
   it("rejects non-positive limits", () => {
     expect(() => buildOciConfig({ ...opts, limits: { memoryBytes: 0, pids: 10 } })).toThrow(/limits/);
   });

@@ -27,7 +27,17 @@ export interface BundleOptions {
   workspaceDir: string;
   bridgeDir?: string;
   limits: SandboxLimits;
+  /**
+   * A boot that will be checkpointed as a warm snapshot. The bridge then starts as root with
+   * just the capabilities it needs to take on each restored session's hostname and drop to the
+   * sandbox user (a restore keeps the checkpointed UTS namespace, and only a privileged process
+   * inside can rename it). No user code runs before that drop.
+   */
+  snapshotBoot?: boolean;
 }
+
+/** What the snapshot boot's bridge may do until a restore hands it its session. */
+const SNAPSHOT_BOOT_CAPS = ["CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_FOWNER", "CAP_DAC_OVERRIDE"];
 
 /** runsc container ids allow [\w+-.]; session ids are ours, but never trust a path component. */
 export function containerIdFor(sessionId: string): string {
@@ -37,19 +47,20 @@ export function containerIdFor(sessionId: string): string {
   return `cellar-${sessionId}`;
 }
 
-function hostnameFor(sessionId: string): string {
+export function hostnameFor(sessionId: string): string {
   return `cellar-${sessionId.toLowerCase().replace(/[^a-z0-9-]/g, "-")}`.slice(0, 63).replace(/-+$/, "");
 }
 
 export function buildOciConfig(opts: BundleOptions): Record<string, unknown> {
   const { memoryBytes, pids } = opts.limits;
   if (!(memoryBytes > 0) || !(pids > 0)) throw new Error("sandbox limits must be positive");
+  const caps = opts.snapshotBoot ? SNAPSHOT_BOOT_CAPS : [];
   const tmpfs = (destination: string, options: string[]) => ({ destination, type: "tmpfs", source: "tmpfs", options });
   return {
     ociVersion: "1.0.2",
     process: {
       terminal: false,
-      user: { uid: SANDBOX_UID, gid: SANDBOX_GID },
+      user: opts.snapshotBoot ? { uid: 0, gid: 0 } : { uid: SANDBOX_UID, gid: SANDBOX_GID },
       args: ["python3", `${BRIDGE_MOUNT}/cellar_kernel_bridge.py`],
       env: [
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -57,6 +68,7 @@ export function buildOciConfig(opts: BundleOptions): Record<string, unknown> {
         "USER=cellar",
         "LANG=C.UTF-8",
         "PYTHONUNBUFFERED=1",
+        ...(opts.snapshotBoot ? ["CELLAR_SNAPSHOT_BOOT=1"] : []),
         // MPLBACKEND stays unset here: the bridge selects the inline backend itself.
       ],
       cwd: WORKSPACE_MOUNT,
@@ -69,7 +81,7 @@ export function buildOciConfig(opts: BundleOptions): Record<string, unknown> {
         { type: "RLIMIT_CORE", hard: 0, soft: 0 },
       ],
       noNewPrivileges: true,
-      capabilities: { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] },
+      capabilities: { bounding: caps, effective: caps, inheritable: [], permitted: caps, ambient: [] },
     },
     root: { path: opts.imageRootfs, readonly: true },
     hostname: hostnameFor(opts.sessionId),

@@ -6,7 +6,9 @@ import path from "node:path";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { FrameDecoder, encodeFrame, makeMessage, validateJupyterMessage, type JupyterMessage } from "@cellar/protocol";
 import { containerIdFor, writeBundle, type SandboxLimits } from "./bundle";
-import { runscDelete, runscKill, runscList, runscRemove, runscRun, type RunscConfig } from "./runsc";
+import { randomBytes } from "node:crypto";
+import { hostnameFor } from "./bundle";
+import { runscCheckpoint, runscDelete, runscKill, runscList, runscRemove, runscRestore, runscRun, type RunscConfig } from "./runsc";
 import { describeExit } from "./exit-reason";
 
 export interface KernelSandboxOptions {
@@ -21,7 +23,17 @@ export interface KernelSandboxOptions {
   bridgeDir?: string;
   /** How long to wait for the bridge's ready message. */
   startTimeoutMs?: number;
+  /** Boot a kernel that will be checkpointed as a warm snapshot (see bundle.ts). */
+  snapshotBoot?: boolean;
 }
+
+/** Decides, for each message before the sandbox is ready, whether it means "ready" (true), a
+ * failure to get ready (an Error), or neither (undefined: dropped). */
+type ReadySignal = (msg: JupyterMessage) => true | Error | undefined;
+
+/** The bridge's first idle status after a boot, with no request as parent. */
+const bootReady: ReadySignal = (msg) =>
+  msg.header.msg_type === "status" && msg.content.execution_state === "idle" && !msg.parent_header.msg_id ? true : undefined;
 
 export interface KernelSandboxExit {
   code: number | null;
@@ -49,6 +61,7 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
   private stopping: Promise<void> | null = null;
   private overrideReason: string | null = null;
   private ready = false;
+  private readySignal: ReadySignal = bootReady;
   private readyWaiter: { resolve: () => void; reject: (err: Error) => void } | null = null;
 
   /** @internal use startKernelSandbox */
@@ -107,7 +120,8 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
   }
 
   /** @internal */
-  waitUntilReady(timeoutMs: number): Promise<void> {
+  waitUntilReady(timeoutMs: number, signal?: ReadySignal): Promise<void> {
+    if (signal) this.readySignal = signal;
     if (this.ready) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -145,9 +159,13 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
       }
       const msg = checked.value;
       if (!this.ready) {
-        if (msg.header.msg_type === "status" && msg.content.execution_state === "idle" && !msg.parent_header.msg_id) {
+        const signal = this.readySignal(msg);
+        if (signal === true) {
           this.ready = true;
           this.readyWaiter?.resolve();
+          this.readyWaiter = null;
+        } else if (signal instanceof Error) {
+          this.readyWaiter?.reject(signal);
           this.readyWaiter = null;
         }
         continue;
@@ -171,6 +189,50 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
     void this.stop()
       .catch((err) => console.error(`[sandbox ${this.sessionId}] cleanup failed: ${(err as Error).message}`))
       .finally(() => this.emit("exit", exit));
+  }
+
+  /**
+   * Sends a bridge control request and resolves with its reply's content (used by warm-snapshot
+   * boots). Rejects if the sandbox exits first or no reply comes within `timeoutMs`.
+   */
+  call(msgType: string, content: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
+    const msg = makeMessage(msgType, content, { channel: "control" });
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.off("message", onMessage);
+        this.off("exit", onExit);
+      };
+      const timer = setTimeout(() => { done(); reject(new Error(`no ${msgType} reply within ${timeoutMs} ms${this.tailForError()}`)); }, timeoutMs);
+      const onMessage = (m: JupyterMessage) => {
+        if (m.parent_header.msg_id !== msg.header.msg_id) return;
+        done();
+        resolve(m.content as Record<string, unknown>);
+      };
+      const onExit = (e: KernelSandboxExit) => { done(); reject(new Error(`the sandbox exited during ${msgType}: ${e.reason}${this.tailForError()}`)); };
+      this.on("message", onMessage);
+      this.on("exit", onExit);
+      this.send(msg);
+    });
+  }
+
+  /**
+   * Saves the whole sandbox into `imagePath` with `runsc checkpoint`; the container ends with it
+   * and is removed. The kernel must have no TCP sockets (gVisor refuses to save those).
+   */
+  async checkpoint(imagePath: string): Promise<void> {
+    if (this.exited || this.stopping) throw new Error(`kernel sandbox ${this.sessionId} is not running`);
+    this.overrideReason = "The kernel was checkpointed";
+    try {
+      await runscCheckpoint(this.runsc, this.containerId, imagePath);
+    } catch (err) {
+      this.overrideReason = null;
+      throw err;
+    }
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), STOP_GRACE_MS);
+    await this.exitPromise;
+    clearTimeout(timer);
+    await this.stop();
   }
 
   private async teardown(): Promise<void> {
@@ -211,11 +273,48 @@ export async function startKernelSandbox(opts: KernelSandboxOptions): Promise<Ke
     workspaceDir: opts.workspaceDir,
     bridgeDir: opts.bridgeDir,
     limits: opts.limits,
+    snapshotBoot: opts.snapshotBoot,
   });
   const child = await runscRun(runsc, containerId, bundleDir);
   const sandbox = new KernelSandbox(opts, child, bundleDir);
   try {
     await sandbox.waitUntilReady(opts.startTimeoutMs ?? 60_000);
+  } catch (err) {
+    await sandbox.stop();
+    throw err;
+  }
+  return sandbox;
+}
+
+export interface RestoreKernelSandboxOptions extends Omit<KernelSandboxOptions, "snapshotBoot"> {
+  /** A directory written by `KernelSandbox.checkpoint` of a snapshot boot. */
+  snapshotDir: string;
+}
+
+/**
+ * Restores a warm snapshot into a new sandbox: the session's own container id, bundle, workspace
+ * and (after the bridge renames it) hostname. Resolves once the restored bridge has become this
+ * session (fresh random state, sandbox user); rejects with runsc's stderr if the restore fails.
+ */
+export async function restoreKernelSandbox(opts: RestoreKernelSandboxOptions): Promise<KernelSandbox> {
+  const containerId = containerIdFor(opts.sessionId);
+  const runsc: RunscConfig = { stateRoot: opts.stateRoot, platform: opts.platform, runscPath: opts.runscPath };
+  const bundleDir = bundleDirFor(opts.stateRoot, opts.sessionId);
+  await runscRemove(runsc, containerId).catch(() => {});
+  await writeBundle(bundleDir, opts);
+  const child = await runscRestore(runsc, containerId, bundleDir, opts.snapshotDir);
+  const sandbox = new KernelSandbox(opts, child, bundleDir);
+  // Queued in the pipe until the restored bridge reads its new stdin.
+  const request = makeMessage("cellar_restore_request", { hostname: hostnameFor(opts.sessionId), entropy: randomBytes(32).toString("hex") }, { channel: "control" });
+  const ready: ReadySignal = (msg) => {
+    if (msg.parent_header.msg_id !== request.header.msg_id) return undefined;
+    if (msg.content.status === "ok") return true;
+    return new Error(`the restored kernel could not take on its session: ${String(msg.content.evalue)}`);
+  };
+  const waiting = sandbox.waitUntilReady(opts.startTimeoutMs ?? 30_000, ready);
+  sandbox.send(request);
+  try {
+    await waiting;
   } catch (err) {
     await sandbox.stop();
     throw err;

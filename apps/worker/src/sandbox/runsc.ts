@@ -51,6 +51,32 @@ export async function runscRun(cfg: RunscConfig, containerId: string, bundleDir:
   });
 }
 
+/** Starts `runsc restore` of a checkpoint into a new container; like `runscRun`, the restored
+ * process gets this child's pipes as its stdin/stdout/stderr. */
+export async function runscRestore(cfg: RunscConfig, containerId: string, bundleDir: string, imagePath: string): Promise<ChildProcessWithoutNullStreams> {
+  await mkdir(runscRoot(cfg.stateRoot), { recursive: true, mode: 0o700 });
+  return spawn(cfg.runscPath ?? "runsc", [...globalFlags(cfg), "restore", `--image-path=${imagePath}`, `--bundle=${bundleDir}`, containerId], {
+    cwd: bundleDir,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+}
+
+/** Saves the whole sandbox into `imagePath` (created if missing); the container ends with it. */
+export async function runscCheckpoint(cfg: RunscConfig, containerId: string, imagePath: string): Promise<void> {
+  await mkdir(imagePath, { recursive: true, mode: 0o700 });
+  await runscCommand(cfg, ["checkpoint", `--image-path=${imagePath}`, containerId], 120_000);
+}
+
+let versionCache: Promise<string> | null = null;
+/** `runsc --version`, e.g. "runsc version 0.0~20221219.0 spec: 1.0.2-dev"; a checkpoint only
+ * restores under the runsc that wrote it. */
+export function runscVersion(runscPath = "runsc"): Promise<string> {
+  versionCache ??= new Promise((resolve, reject) => {
+    execFile(runscPath, ["--version"], { timeout: 10_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout.trim().replace(/\s+/g, " "))));
+  });
+  return versionCache;
+}
+
 export async function runscKill(cfg: RunscConfig, containerId: string, signal = "KILL"): Promise<void> {
   await runscCommand(cfg, ["kill", "--all", containerId, signal]);
 }

@@ -1,0 +1,153 @@
+// New kernels from warm snapshots. For each (image, kernel spec) one boot imports the heavy
+// modules and is checkpointed; every later session restores that checkpoint into its own
+// sandbox. A snapshot that fails to restore is discarded and the session boots cold instead:
+// the user only sees a slower start.
+import { randomBytes } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { DEFAULT_BRIDGE_DIR } from "../sandbox/bundle";
+import { restoreKernelSandbox, startKernelSandbox, type KernelSandbox, type KernelSandboxOptions } from "../sandbox/kernel-sandbox";
+import { runscVersion } from "../sandbox/runsc";
+import { bridgeVersion, warmSnapshotKey, warmupCode, type KernelRuntime, type WarmSnapshotSpec } from "./snapshot-key";
+import { SnapshotStore, type LocalSnapshot, type SnapshotRemote } from "./snapshot-store";
+
+export interface WarmSnapshotsOptions {
+  /** Local copies of snapshots, e.g. `$CELLAR_CACHE/snapshots`. */
+  dir: string;
+  /** The CAS; null keeps snapshots on this worker only. */
+  remote: SnapshotRemote | null;
+  stateRoot: string;
+  platform?: string;
+  runscPath?: string;
+  bridgeDir?: string;
+  /** Where warnings and fallbacks are told. Default: console. */
+  log?: (line: string) => void;
+}
+
+/** One session's sandbox settings, less what the snapshot decides. */
+export type SessionSandboxOptions = Omit<KernelSandboxOptions, "imageRootfs" | "stateRoot" | "platform" | "runscPath" | "bridgeDir" | "limits" | "snapshotBoot">;
+
+export interface StartedKernel {
+  sandbox: KernelSandbox;
+  /** "snapshot" when restored; "cold" when booted, with the reason a restore was not used. */
+  source: "snapshot" | "cold";
+  reason?: string;
+}
+
+const WARMUP_TIMEOUT_MS = 180_000;
+
+export class WarmSnapshots {
+  readonly store: SnapshotStore;
+  private runtime: Promise<KernelRuntime> | null = null;
+  private readonly creating = new Map<string, Promise<LocalSnapshot>>();
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly opts: WarmSnapshotsOptions) {
+    this.store = new SnapshotStore(opts.dir, opts.remote);
+    this.log = opts.log ?? ((line) => console.log(line));
+  }
+
+  async key(spec: WarmSnapshotSpec): Promise<string> {
+    this.runtime ??= (async () => ({
+      runscVersion: await runscVersion(this.opts.runscPath),
+      platform: this.opts.platform ?? "ptrace",
+      bridgeVersion: await bridgeVersion(this.opts.bridgeDir ?? DEFAULT_BRIDGE_DIR),
+    }))();
+    return warmSnapshotKey(spec, await this.runtime);
+  }
+
+  /**
+   * Restores the image's warm snapshot into a new session if there is a usable one, else boots
+   * cold. After a cold boot the snapshot is made in the background (unless `createAfterCold` is
+   * false), so the next session restores.
+   */
+  async start(spec: WarmSnapshotSpec, imageRootfs: string, session: SessionSandboxOptions, createAfterCold = true): Promise<StartedKernel> {
+    let reason: string;
+    try {
+      const sandbox = await this.restore(spec, imageRootfs, session);
+      if (sandbox) return { sandbox, source: "snapshot" };
+      reason = "no warm snapshot yet";
+    } catch (err) {
+      reason = (err as Error).message;
+    }
+    const sandbox = await startKernelSandbox({ ...this.sandboxOptions(spec, imageRootfs), ...session });
+    if (createAfterCold) this.createInBackground(spec, imageRootfs);
+    return { sandbox, source: "cold", reason };
+  }
+
+  /**
+   * Restores the snapshot for `spec`, or resolves null when there is none. A snapshot that is
+   * there but fails to restore is discarded, the reason logged, and the error rethrown.
+   */
+  async restore(spec: WarmSnapshotSpec, imageRootfs: string, session: SessionSandboxOptions): Promise<KernelSandbox | null> {
+    const key = await this.key(spec);
+    let snap: LocalSnapshot | null;
+    try {
+      snap = await this.store.get(key);
+    } catch (err) {
+      this.log(`[snapshots] cannot fetch the warm snapshot of image ${spec.imageId.slice(0, 12)} (key ${key.slice(0, 12)}): ${(err as Error).message}`);
+      throw new Error(`the warm snapshot could not be fetched: ${(err as Error).message}`);
+    }
+    if (!snap) return null;
+    try {
+      return await restoreKernelSandbox({ ...this.sandboxOptions(spec, imageRootfs), ...session, snapshotDir: snap.dir });
+    } catch (err) {
+      const why = (err as Error).message;
+      this.log(`[snapshots] warm snapshot ${snap.id.slice(0, 12)} of image ${spec.imageId.slice(0, 12)} failed to restore; discarding it and booting cold: ${why}`);
+      await this.store.discard(snap);
+      throw new Error(`the warm snapshot failed to restore: ${why}`);
+    }
+  }
+
+  /** Makes the snapshot for `spec` unless one is on its way; failures are logged. */
+  createInBackground(spec: WarmSnapshotSpec, imageRootfs: string): void {
+    this.create(spec, imageRootfs).catch((err) =>
+      this.log(`[snapshots] could not make the warm snapshot of image ${spec.imageId.slice(0, 12)}: ${(err as Error).message}`),
+    );
+  }
+
+  /** Boots the image, runs its warm-up, checkpoints and stores the snapshot. One at a time per key. */
+  async create(spec: WarmSnapshotSpec, imageRootfs: string): Promise<LocalSnapshot> {
+    const key = await this.key(spec);
+    let pending = this.creating.get(key);
+    if (!pending) {
+      pending = this.boot(key, spec, imageRootfs).finally(() => this.creating.delete(key));
+      this.creating.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async boot(key: string, spec: WarmSnapshotSpec, imageRootfs: string): Promise<LocalSnapshot> {
+    const t0 = performance.now();
+    const code = warmupCode(spec.warmup);
+    const sessionId = `snap-${key.slice(0, 12)}-${randomBytes(3).toString("hex")}`;
+    // The snapshot boot's own empty workspace: each restore binds the session's instead.
+    const workspaceDir = path.join(this.opts.stateRoot, "snapshot-workspaces", sessionId);
+    const imagePath = path.join(this.opts.dir, `.checkpoint-${sessionId}`);
+    await mkdir(this.opts.dir, { recursive: true });
+    const sandbox = await startKernelSandbox({ ...this.sandboxOptions(spec, imageRootfs), sessionId, workspaceDir, snapshotBoot: true });
+    try {
+      const reply = await sandbox.call("cellar_warmup_request", { code }, WARMUP_TIMEOUT_MS);
+      if (reply.status !== "ok") throw new Error(`the warm-up failed: ${String(reply.evalue)}`);
+      await sandbox.checkpoint(imagePath);
+      const snap = await this.store.put(key, imagePath);
+      this.log(`[snapshots] warm snapshot ${snap.id.slice(0, 12)} of image ${spec.imageId.slice(0, 12)} (${spec.warmup.join(", ")}) made in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      return snap;
+    } finally {
+      await sandbox.stop();
+      await rm(imagePath, { recursive: true, force: true });
+      await rm(workspaceDir, { recursive: true, force: true });
+    }
+  }
+
+  private sandboxOptions(spec: WarmSnapshotSpec, imageRootfs: string) {
+    return {
+      imageRootfs,
+      stateRoot: this.opts.stateRoot,
+      platform: this.opts.platform,
+      runscPath: this.opts.runscPath,
+      bridgeDir: this.opts.bridgeDir,
+      limits: spec.limits,
+    };
+  }
+}
