@@ -10,17 +10,19 @@ import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BlobFetcher, fetchManifest } from "../fetch/index";
 import { ingestDirectory } from "../ingest/index";
-import { BlobNotFoundError, compressChunk, createBlobHandler, decompressBlob, S3BlobStore } from "./index";
+import { BlobNotFoundError, compressChunk, createBlobHandler, decompressBlob, LocalDirStore, openBlobStore, S3BlobStore, storeSettingsFromEnv } from "./index";
 
 /** Runs against s3rver, a real S3-compatible HTTP server, through the AWS SDK. */
 describe("S3BlobStore", () => {
   let work: string;
   let s3rver: S3rver;
   let store: S3BlobStore;
+  let s3Port: number;
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), "cellar-s3-"));
     s3rver = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: join(work, "s3") });
     const { port } = await s3rver.run();
+    s3Port = port;
     const client = new S3Client({
       endpoint: `http://127.0.0.1:${port}`,
       region: "us-east-1",
@@ -33,6 +35,31 @@ describe("S3BlobStore", () => {
   afterAll(async () => {
     await s3rver.close();
     await rm(work, { recursive: true, force: true });
+  });
+
+  it("is what the product opens when CELLAR_S3_BUCKET is set, refs included", async () => {
+    const env = { CELLAR_S3_BUCKET: "cellar", CELLAR_S3_PREFIX: "env/", CELLAR_S3_ENDPOINT: `http://127.0.0.1:${s3Port}`, CELLAR_S3_REGION: "us-east-1" };
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = "S3RVER";
+    process.env.AWS_SECRET_ACCESS_KEY = "S3RVER";
+    try {
+      expect(openBlobStore(storeSettingsFromEnv({}, "/x"))).toBeInstanceOf(LocalDirStore);
+      const opened = openBlobStore(storeSettingsFromEnv(env, "/x"));
+      expect(opened).toBeInstanceOf(S3BlobStore);
+      const data = Buffer.from("via env");
+      const hash = createHash("sha256").update(data).digest("hex");
+      await opened.put(hash, await compressChunk(data));
+      const ref = `boot-profile/${"c".repeat(64)}`;
+      expect(await opened.getRef(ref)).toBeNull();
+      await opened.putRef(ref, hash);
+      expect(await opened.getRef(ref)).toBe(hash);
+      expect(await decompressBlob(await opened.get(hash))).toEqual(data);
+    } finally {
+      process.env.AWS_ACCESS_KEY_ID = saved.id;
+      process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+    }
   });
 
   it("puts, reads and ranges blobs, and reports missing ones", async () => {
