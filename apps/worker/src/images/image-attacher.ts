@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import {
-  AccessRecorder, BlobFetcher, ChunkCache, fetchBootProfile, fetchManifest, mountImage, prefetchBootPacks, publishBootProfile,
+  AccessRecorder, BlobFetcher, ChunkCache, Readahead, fetchBootProfile, fetchManifest, mountImage, prefetchBootPacks, publishBootProfile,
   writeDaemonIndex, type MountedImage,
 } from "@cellar/fs-client";
 
@@ -100,9 +100,10 @@ export class ImageAttacher {
     const stats: AttachStats = { packs: 0, chunksPrefetched: 0, recording: false };
     this.lastAttach.set(imageId, stats);
     let recorder: AccessRecorder | null = null;
+    const readahead = new Readahead(manifest, this.cache);
     const mounted = await mountImage({
       indexFile, cacheDir: this.cache.dir, mountpoint,
-      fetchChunk: (hash) => this.cache.locate(hash),
+      fetchChunk: (hash) => readahead.locate(hash),
       onFetch: (hash) => recorder?.record(hash),
     });
     const profile = await bootProfile;

@@ -33,13 +33,16 @@ describe("Readahead", () => {
   const settle = () => new Promise((r) => setTimeout(r, 100));
   const cached = () => chunks.map((h, i) => (cache.has(h) ? i : -1)).filter((i) => i >= 0);
 
-  it("fetches ahead of a sequential reader", async () => {
-    await readahead.ensure(chunks[0]!);
+  it("fetches ahead of a sequential reader, from its second chunk on", async () => {
+    await readahead.ensure(chunks[0]!); // a header read: no guess yet
     await settle();
-    expect(cached()).toEqual([0, 1, 2, 3]);
-    await readahead.ensure(chunks[1]!); // 0 is cached: still sequential
+    expect(cached()).toEqual([0]);
+    await readahead.locate(chunks[1]!); // 0 is cached: sequential
     await settle();
     expect(cached()).toEqual([0, 1, 2, 3, 4]);
+    await readahead.ensure(chunks[5]!); // 4 is cached: keeps going
+    await settle();
+    expect(cached()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
   it("fetches only the touched chunk on a random read", async () => {
