@@ -229,9 +229,9 @@ async function measureAttach(work: string, server: Server, imageId: string, mani
   const before = { bytes: server.served.bytes, n: server.served.hashes.length };
   const cold = await bootOnce(work, second.attacher, imageId);
   const requested = new Set(server.served.hashes.slice(before.n));
-  const packs = profile.packs.filter((h) => requested.has(h));
+  const packs = profile.packs.filter((p) => requested.has(p.hash));
   const docHash = await server.store.getRef(bootProfileRef(imageId));
-  const onDemand = [...requested].filter((h) => h !== imageId && h !== docHash && !profile.packs.includes(h));
+  const onDemand = [...requested].filter((h) => h !== imageId && h !== docHash && !profile.packs.some((p) => p.hash === h));
   const chunks = new Set([...(packs.length ? profile.chunks : []), ...onDemand]);
   const files = manifest.entries.filter((e) => e.chunks?.some((h) => chunks.has(h))).length;
   return {

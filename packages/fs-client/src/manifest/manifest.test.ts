@@ -93,3 +93,13 @@ describe("daemon index", () => {
     });
   });
 });
+
+describe("comparePaths", () => {
+  it("orders paths by their UTF-8 bytes, astral characters and prefixes included", async () => {
+    const { comparePaths } = await import("./manifest");
+    const paths = ["/a/b", "/a", "/a/\u{1F600}", "/a/\uE000", "/a/é", "/a/z", "/a-b", "/a/\u{10000}x", "/"];
+    const byBytes = [...paths].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+    expect([...paths].sort(comparePaths)).toEqual(byBytes);
+    expect(comparePaths("/a/\uE000", "/a/\u{1F600}")).toBeLessThan(0); // UTF-16 alone would say the opposite
+  });
+});
