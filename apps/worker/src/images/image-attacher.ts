@@ -87,18 +87,32 @@ export class ImageAttacher {
   private async mount(imageId: string): Promise<MountedImage> {
     const dir = path.join(this.opts.home, "images", imageId.slice(0, 16));
     const mountpoint = path.join(dir, "root");
-    const bootProfile = fetchBootProfile(this.fetcher, imageId).catch((e) => {
-      console.warn(`worker: cannot read the boot profile of ${imageId.slice(0, 12)}: ${e}`);
-      return null;
-    });
+    const stats: AttachStats = { packs: 0, chunksPrefetched: 0, recording: false };
+    this.lastAttach.set(imageId, stats);
+    // The packs start as soon as the profile is known, while the manifest is read and mounted;
+    // not awaited: the kernel boots while they arrive, and waits only for chunks still on their way.
+    const bootProfile = fetchBootProfile(this.fetcher, imageId).then(
+      (profile) => {
+        if (profile) {
+          stats.packs = profile.packs.length;
+          void prefetchBootPacks(profile, this.fetcher, this.cache).then((r) => {
+            stats.chunksPrefetched = r.inserted;
+            if (r.failedPacks) console.warn(`worker: ${r.failedPacks} boot pack(s) of ${imageId.slice(0, 12)} failed: ${r.errors.join("; ")}`);
+          });
+        }
+        return profile;
+      },
+      (e) => {
+        console.warn(`worker: cannot read the boot profile of ${imageId.slice(0, 12)}: ${e}`);
+        return null;
+      },
+    );
     await detachStale(mountpoint);
     fs.mkdirSync(mountpoint, { recursive: true });
     const manifest = await fetchManifest(this.fetcher, imageId);
     const indexFile = path.join(dir, "index.tsv");
     await writeDaemonIndex(manifest, indexFile);
 
-    const stats: AttachStats = { packs: 0, chunksPrefetched: 0, recording: false };
-    this.lastAttach.set(imageId, stats);
     let recorder: AccessRecorder | null = null;
     const readahead = new Readahead(manifest, this.cache);
     const mounted = await mountImage({
@@ -106,15 +120,7 @@ export class ImageAttacher {
       fetchChunk: (hash) => readahead.locate(hash),
       onFetch: (hash) => recorder?.record(hash),
     });
-    const profile = await bootProfile;
-    if (profile) {
-      // Not awaited: the kernel boots while the packs arrive, and waits only for chunks still on their way.
-      stats.packs = profile.packs.length;
-      void prefetchBootPacks(profile, this.fetcher, this.cache).then((r) => {
-        stats.chunksPrefetched = r.inserted;
-        if (r.failedPacks) console.warn(`worker: ${r.failedPacks} boot pack(s) of ${imageId.slice(0, 12)} failed: ${r.errors.join("; ")}`);
-      });
-    } else {
+    if (!(await bootProfile)) {
       // Nobody has booted this image yet: what the daemon asks for now is its boot set.
       // The kernel has not started, so the recording covers its whole boot.
       stats.recording = true;
