@@ -1,6 +1,7 @@
 // socket.io event maps. Browser <-> gateway on the default namespace, worker <-> gateway on
 // WORKER_NAMESPACE. Every payload crossing a trust boundary is checked with validate.ts.
 import type { JupyterMessage, KernelStatus } from "./jupyter";
+import type { WorkspaceFilesEvents } from "./workspace-files";
 
 export const WORKER_NAMESPACE = "/worker";
 
@@ -61,7 +62,7 @@ export interface StartSession {
   warmup?: string[];
 }
 
-export interface GatewayToWorker {
+export interface GatewayToWorker extends WorkspaceFilesEvents {
   "session:start": (p: StartSession, ack: Ack) => void;
   "session:send": (p: { sessionId: string; message: JupyterMessage }) => void;
   "session:interrupt": (p: { sessionId: string }) => void;

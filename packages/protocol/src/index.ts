@@ -4,3 +4,4 @@ export * from "./events";
 export * from "./outputs";
 export * from "./validate";
 export * from "./framing";
+export * from "./workspace-files";
