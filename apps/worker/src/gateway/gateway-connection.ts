@@ -10,6 +10,7 @@ import { detectResources } from "../resources";
 import { ImageAttacher } from "../images/image-attacher";
 import { KernelSession } from "../kernel/kernel-session";
 import { startKernelSandbox } from "../sandbox/kernel-sandbox";
+import { serveWorkspaceFiles } from "../files/files-handler";
 
 type GatewaySocket = Socket<GatewayToWorker, WorkerToGateway>;
 
@@ -64,6 +65,8 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
     await s?.stop();
     ack({ ok: true });
   });
+
+  serveWorkspaceFiles(socket, { workspacesDir: path.join(config.home, "workspaces") });
 
   socket.on("cache:drop", async (_p, ack) => {
     try {
