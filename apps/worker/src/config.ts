@@ -15,6 +15,8 @@ export interface WorkerConfig {
   platform: string;
   /** Bound on the shared chunk cache under cacheDir/chunks. */
   chunkCacheBytes: number;
+  /** Start kernels from warm snapshots (kept under cacheDir/snapshots and in the CAS). */
+  warmSnapshots: boolean;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -32,5 +34,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     stateRoot: path.resolve(env.CELLAR_RUNSC_ROOT ?? path.join(home, "runsc")),
     platform: env.CELLAR_RUNSC_PLATFORM ?? "ptrace",
     chunkCacheBytes: Number(env.CELLAR_CHUNK_CACHE_GB ?? 20) * 2 ** 30,
+    warmSnapshots: env.CELLAR_WARM_SNAPSHOTS !== "0",
   };
 }

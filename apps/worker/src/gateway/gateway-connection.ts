@@ -11,6 +11,8 @@ import { ImageAttacher } from "../images/image-attacher";
 import { KernelSession } from "../kernel/kernel-session";
 import { startKernelSandbox } from "../sandbox/kernel-sandbox";
 import { serveWorkspaceFiles } from "../files/files-handler";
+import { BlobFetcher } from "@cellar/fs-client";
+import { DEFAULT_WARMUP, WarmSnapshots } from "../snapshots";
 
 type GatewaySocket = Socket<GatewayToWorker, WorkerToGateway>;
 
@@ -19,6 +21,10 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
   const images = new ImageAttacher({
     gatewayUrl: config.gatewayUrl, secret: config.secret, home: config.home,
     cacheDir: config.cacheDir, cacheMaxBytes: config.chunkCacheBytes,
+  });
+  const snapshotCas = new BlobFetcher({ baseUrl: config.gatewayUrl, authorization: `Bearer ${config.secret}` });
+  const snapshots = new WarmSnapshots({
+    dir: path.join(config.cacheDir, "snapshots"), remote: snapshotCas, stateRoot: config.stateRoot, platform: config.platform,
   });
   const socket: GatewaySocket = io(new URL(WORKER_NAMESPACE, config.gatewayUrl).toString(), {
     auth: { secret: config.secret, workerId: config.workerId, resources: detectResources() },
@@ -45,10 +51,21 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
       const imageRootfs = await images.attach(p.imageId);
       const workspaceDir = path.join(config.home, "workspaces", p.notebookId);
       fs.mkdirSync(workspaceDir, { recursive: true });
-      await session.start(() => startKernelSandbox({
-        sessionId: p.sessionId, imageRootfs, workspaceDir, stateRoot: config.stateRoot,
-        limits: p.limits, platform: config.platform,
-      }));
+      await session.start(async () => {
+        if (!config.warmSnapshots) {
+          return startKernelSandbox({
+            sessionId: p.sessionId, imageRootfs, workspaceDir, stateRoot: config.stateRoot, limits: p.limits, platform: config.platform,
+          });
+        }
+        // Restores the image's warm snapshot, or boots cold (and makes the snapshot afterwards,
+        // in the background, so this user is not slowed).
+        const t0 = performance.now();
+        const spec = { imageId: p.imageId, limits: p.limits, warmup: p.warmup ?? DEFAULT_WARMUP };
+        const started = await snapshots.start(spec, imageRootfs, { sessionId: p.sessionId, workspaceDir });
+        const ms = (performance.now() - t0).toFixed(0);
+        console.log(`worker: session ${p.sessionId} ${started.source === "snapshot" ? "restored from a warm snapshot" : `booted cold (${started.reason})`} in ${ms} ms`);
+        return started.sandbox;
+      });
       ack({ ok: true });
     } catch (err) {
       sessions.delete(p.sessionId);
@@ -86,6 +103,7 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
       await Promise.all([...sessions.values()].map((s) => s.stop()));
       sessions.clear();
       await images.detachAll();
+      snapshotCas.close();
     },
   };
 }

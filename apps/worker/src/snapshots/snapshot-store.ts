@@ -51,7 +51,8 @@ export class SnapshotStore {
   async put(key: string, checkpointDir: string): Promise<LocalSnapshot> {
     const { imageId: id } = await ingestDirectory(checkpointDir, this.remote ? new UploadStore(this.remote) : new NullStore(), { onWarning: () => {} });
     const dir = this.dirFor(key, id);
-    await rm(dir, { recursive: true, force: true });
+    // Older snapshots of this key are superseded: only the newest is kept on disk.
+    await rm(path.join(this.root, key), { recursive: true, force: true });
     await mkdir(path.dirname(dir), { recursive: true });
     await rename(checkpointDir, dir);
     await writeFile(path.join(dir, ".complete"), "");
