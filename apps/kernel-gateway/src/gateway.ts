@@ -41,6 +41,14 @@ export function createGateway(opts: {
     images: () => opts.images.list().map(({ name, description }) => ({ name, description })),
     onNotebookDeleted: (id) => void kernels.stop(id),
     blobs: { store: opts.blobStore, workerSecret: opts.workerSecret },
+    workspaceFiles: {
+      notebookExists: async (id) => (await store.get(id)) !== null,
+      // A notebook that never had a kernel has an empty workspace on any worker.
+      workerFor: (id) => {
+        const worker = kernels.workerOf(id) ?? pool.pick();
+        return worker && { ask: (event, payload, ms) => (worker.socket.timeout(ms).emitWithAck as any)(event, payload) };
+      },
+    },
   });
   // Short ping so a vanished worker is noticed within seconds, not the default ~45 s.
   const io: BrowserServer = new Server(server, { pingInterval: 2000, pingTimeout: 3000, maxHttpBufferSize: 64 * 1024 * 1024 });

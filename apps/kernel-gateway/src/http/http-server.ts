@@ -8,6 +8,7 @@ import { secretMatches } from "../secrets";
 import { isAuthorized, sessionCookie } from "./auth";
 import { handleNotebooksApi, HttpError, sendJson, type NotebookApiStore } from "./notebooks-api";
 import { handleNotebookFilesApi, type NotebookFileStore } from "./notebook-files-api";
+import { handleWorkspaceFilesApi, type WorkspaceFilesDeps } from "./workspace-files-api";
 
 export interface HttpDeps {
   token: string;
@@ -24,6 +25,8 @@ export interface HttpDeps {
   onNotebookDeleted?(notebookId: string): void;
   /** Image blobs for workers, authenticated with the worker secret (not the browser token). */
   blobs: { store: BlobStore; workerSecret: string };
+  /** Notebooks' workspace files, relayed to the worker that holds them. */
+  workspaceFiles?: WorkspaceFilesDeps;
 }
 
 export function createHttpServer(deps: HttpDeps): http.Server {
@@ -57,6 +60,7 @@ export function createHttpServer(deps: HttpDeps): http.Server {
         if (!deps.dropWorkerCaches) return void sendJson(res, 404, { error: "Not found" });
         return void sendJson(res, 200, await deps.dropWorkerCaches());
       }
+      if (deps.workspaceFiles && (await handleWorkspaceFilesApi(req, res, deps.workspaceFiles))) return;
       if (await handleNotebookFilesApi(req, res, deps.store, deps.userId)) return;
       if (url.pathname === "/api/images") return void sendJson(res, 200, deps.images?.() ?? []);
       const imageExists = (name: string) => !deps.images || deps.images().some((i) => i.name === name);

@@ -123,6 +123,20 @@ describe("KernelManager", () => {
     expect(t.kernels.send("nb1", executeRequest("1"))).toMatchObject({ ok: false });
   });
 
+  it("knows the worker holding a notebook's workspace, even after its kernel died there", () => {
+    const t = setup();
+    expect(t.kernels.workerOf("nb1")).toBeUndefined();
+    t.kernels.ensureKernel("nb1");
+    expect(t.kernels.workerOf("nb1")?.id).toBe("w1");
+    t.kernels.onWorkerStatus(t.sessionId(), "dead", "crashed");
+    expect(t.kernels.workerOf("nb1")?.id).toBe("w1");
+    // A worker that left holds nothing reachable; back under the same id, it is asked again.
+    t.kernels.onWorkerLost(t.pool.remove("w1", t.worker.socket));
+    expect(t.kernels.workerOf("nb1")).toBeUndefined();
+    t.pool.add("w1", t.worker.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
+    expect(t.kernels.workerOf("nb1")?.id).toBe("w1");
+  });
+
   it("stops a deleted notebook's kernel on its worker and forgets it", async () => {
     const t = setup();
     t.kernels.ensureKernel("nb1");

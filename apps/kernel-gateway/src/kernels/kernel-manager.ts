@@ -2,7 +2,7 @@
 // status, and records outputs. The only place that knows which worker holds which notebook.
 import { randomUUID } from "node:crypto";
 import type { GatewayToBrowser, JupyterMessage, KernelStatus, SessionLimits } from "@cellar/protocol";
-import type { WorkerPool } from "../workers/worker-pool";
+import type { ConnectedWorker, WorkerPool } from "../workers/worker-pool";
 import { CellOutputRecorder, type OutputSink } from "./cell-output-recorder";
 
 export interface RunRecorder extends OutputSink {
@@ -42,6 +42,8 @@ export type SendResult = { ok: true } | { ok: false; error: string };
 export class KernelManager {
   private byNotebook = new Map<string, KernelSession>();
   private bySession = new Map<string, KernelSession>();
+  /** The worker each notebook's kernel last ran on: its workspace lives there. */
+  private lastWorker = new Map<string, string>();
 
   constructor(private readonly opts: KernelManagerOptions) {}
 
@@ -56,6 +58,12 @@ export class KernelManager {
     const existing = this.byNotebook.get(notebookId);
     if (existing && existing.status !== "disconnected") return existing.status;
     return this.start(notebookId).status;
+  }
+
+  /** The connected worker holding, or last holding, the notebook's kernel (and so its workspace). */
+  workerOf(notebookId: string): ConnectedWorker | undefined {
+    const id = this.byNotebook.get(notebookId)?.workerId ?? this.lastWorker.get(notebookId);
+    return id ? this.opts.pool.get(id) : undefined;
   }
 
   send(notebookId: string, msg: JupyterMessage): SendResult {
@@ -184,6 +192,7 @@ export class KernelManager {
       return k;
     }
     k.workerId = worker.id;
+    this.lastWorker.set(notebookId, worker.id);
     worker.sessions.add(k.sessionId);
     this.setStatus(k, "starting");
     k.startTimer = setTimeout(() => {
