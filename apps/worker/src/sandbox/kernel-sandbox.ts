@@ -8,7 +8,7 @@ import { FrameDecoder, encodeFrame, makeMessage, validateJupyterMessage, type Ju
 import { containerIdFor, writeBundle, type SandboxLimits } from "./bundle";
 import { randomBytes } from "node:crypto";
 import { hostnameFor } from "./bundle";
-import { runscCheckpoint, runscDelete, runscKill, runscList, runscRemove, runscRestore, runscRun, type RunscConfig } from "./runsc";
+import { runscCheckpoint, runscDelete, runscHasState, runscKill, runscList, runscRemove, runscRestore, runscRun, type RunscConfig } from "./runsc";
 import { describeExit } from "./exit-reason";
 
 export interface KernelSandboxOptions {
@@ -266,7 +266,7 @@ export async function startKernelSandbox(opts: KernelSandboxOptions): Promise<Ke
   const runsc: RunscConfig = { stateRoot: opts.stateRoot, platform: opts.platform, runscPath: opts.runscPath };
   const bundleDir = bundleDirFor(opts.stateRoot, opts.sessionId);
   // A container with this id left over from a crashed worker would make `runsc run` fail.
-  await runscRemove(runsc, containerId).catch(() => {});
+  if (await runscHasState(runsc, containerId)) await runscRemove(runsc, containerId).catch(() => {});
   await writeBundle(bundleDir, {
     sessionId: opts.sessionId,
     imageRootfs: opts.imageRootfs,
@@ -300,7 +300,7 @@ export async function restoreKernelSandbox(opts: RestoreKernelSandboxOptions): P
   const containerId = containerIdFor(opts.sessionId);
   const runsc: RunscConfig = { stateRoot: opts.stateRoot, platform: opts.platform, runscPath: opts.runscPath };
   const bundleDir = bundleDirFor(opts.stateRoot, opts.sessionId);
-  await runscRemove(runsc, containerId).catch(() => {});
+  if (await runscHasState(runsc, containerId)) await runscRemove(runsc, containerId).catch(() => {});
   await writeBundle(bundleDir, opts);
   const child = await runscRestore(runsc, containerId, bundleDir, opts.snapshotDir);
   const sandbox = new KernelSandbox(opts, child, bundleDir);

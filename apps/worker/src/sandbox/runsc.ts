@@ -1,7 +1,7 @@
 // Thin wrappers over the runsc CLI. Every call shares one --root state directory so that `list`
 // sees every sandbox this worker started (and can reap them after a crash).
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
 
 export interface RunscConfig {
@@ -101,6 +101,16 @@ export async function runscRemove(cfg: RunscConfig, containerId: string): Promis
   const listed = async () => (await runscList(cfg)).some((c) => c.id === containerId);
   for (let i = 0; i < 20 && (await listed()); i++) await new Promise((r) => setTimeout(r, 100));
   if (await listed()) await runscDelete(cfg, containerId);
+}
+
+/** Whether runsc keeps any state for this container id under this root: a cheap directory read,
+ * where asking runsc itself costs about 100 ms on every start. */
+export async function runscHasState(cfg: RunscConfig, containerId: string): Promise<boolean> {
+  try {
+    return (await readdir(runscRoot(cfg.stateRoot))).some((name) => name.startsWith(`${containerId}_`));
+  } catch {
+    return false;
+  }
 }
 
 export async function runscList(cfg: RunscConfig): Promise<RunscContainer[]> {
