@@ -1,0 +1,183 @@
+// Issue 4's figures: "start session" → first output of `print(1)` for a cold boot, a restore of
+// the warm snapshot (numpy, pandas, matplotlib, scipy imported), and a plain ipykernel on the
+// host; plus an idle kernel's memory, the snapshot's size, and checkpoint/restore of a kernel
+// holding 1 GiB of numpy arrays. All through the worker's own modules on the base image.
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { executeRequest, type JupyterMessage } from "@cellar/protocol";
+import { restoreKernelSandbox, startKernelSandbox, type KernelSandbox } from "../apps/worker/src/sandbox";
+import { DEFAULT_WARMUP, WarmSnapshots } from "../apps/worker/src/snapshots";
+import { repoRoot } from "./stack";
+import { summarize, table } from "./stats";
+
+const N = Number(process.env.CELLAR_BENCH_N ?? 20);
+const IMAGE = path.join(process.env.CELLAR_CACHE ?? "/var/cache/cellar", "images/base/rootfs");
+const LIMITS = { memoryBytes: 4 * 2 ** 30, pids: 512 };
+
+export async function run(): Promise<void> {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "cellar-bench-snap-"));
+  const stateRoot = path.join(work, "state");
+  const session = () => {
+    const sessionId = randomUUID();
+    return { sessionId, workspaceDir: path.join(work, "ws", sessionId) };
+  };
+  const sandboxOpts = () => ({ ...session(), imageRootfs: IMAGE, stateRoot, limits: LIMITS });
+  try {
+    const snapshots = new WarmSnapshots({ dir: path.join(work, "snapshots"), remote: null, stateRoot, log: () => {} });
+    const spec = { imageId: "bench-base-image".padEnd(64, "0").replace(/[^0-9a-f]/g, "0"), limits: LIMITS, warmup: DEFAULT_WARMUP };
+    const snap = await snapshots.create(spec, IMAGE);
+    const snapshotBytes = dirBytes(snap.dir);
+
+    const cold: number[] = [];
+    const restore: number[] = [];
+    let idleRssMb = 0;
+    for (let i = 0; i < N; i++) {
+      // Interleaved, so both see the same machine state.
+      let t0 = performance.now();
+      const c = await startKernelSandbox(sandboxOpts());
+      await firstOutput(c, "print(1)");
+      cold.push((performance.now() - t0) / 1000);
+      await c.stop();
+
+      t0 = performance.now();
+      const r = await snapshots.restore(spec, IMAGE, session());
+      if (!r) throw new Error("the warm snapshot did not restore");
+      await firstOutput(r, "print(1)");
+      restore.push((performance.now() - t0) / 1000);
+      if (i === 0) {
+        await new Promise((res) => setTimeout(res, 1000));
+        idleRssMb = sandboxPssMb(r.containerId);
+      }
+      await r.stop();
+    }
+
+    const host = hostIpykernel(N);
+    const { suspendS, resumeS } = await suspendResume1GiB(sandboxOpts, stateRoot, work);
+
+    const result = {
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30) },
+      image: "base (python3, ipykernel, numpy, pandas, matplotlib, scipy), extracted rootfs at " + IMAGE,
+      cold: summarize(cold),
+      restore: summarize(restore),
+      pool: null,
+      pool_note: "not built: pre-restored pools (issue 4, item 4) are not implemented yet",
+      host_ipykernel: summarize(host),
+      host_ipykernel_note: "python3 -m ipykernel_launcher started and driven by jupyter_client (start_new_kernel, then execute) outside any sandbox, with the base image's own Python and packages (chroot into the rootfs; the host has no ipykernel); includes kernel process start, ZMQ connect and kernel_info",
+      cold_note: "sandbox boot of the kernel bridge without the warm-up imports, then print(1); the restored kernel additionally has numpy, pandas, matplotlib and scipy imported",
+      idle_kernel_rss_mb: idleRssMb,
+      idle_kernel_rss_note: "PSS (so shared pages count once) of every host process of one idle restored sandbox: runsc CLI, sentry, gofer and ptrace stubs",
+      snapshot_bytes: snapshotBytes,
+      suspend_s: suspendS,
+      resume_s: resumeS,
+      suspend_resume_note: "runsc checkpoint / restore (to the first reply) of a kernel holding 1 GiB of numpy arrays (np.random.rand), n=1; the mechanism only: idle-timer suspend and the UI states are not built",
+    };
+    const outDir = path.join(repoRoot, "bench/results");
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.writeFileSync(path.join(outDir, "snapshots.json"), JSON.stringify(result, null, 2));
+    console.log(table([
+      ["cold boot → first output of print(1)", result.cold],
+      ["restore of warm snapshot → first output of print(1)", result.restore],
+      ["pre-restored pool kernel", "not built"],
+      ["host ipykernel (no sandbox) → first output of print(1)", result.host_ipykernel],
+    ]));
+    console.log(`\nrestore is ${(result.cold.median_s / result.restore.median_s).toFixed(1)}× faster than a cold boot and ${(result.host_ipykernel.median_s / result.restore.median_s).toFixed(1)}× faster than a host ipykernel (medians)`);
+    console.log(`idle restored kernel: ${idleRssMb} MB PSS; snapshot: ${(snapshotBytes / 2 ** 20).toFixed(1)} MiB; 1 GiB kernel: checkpoint ${suspendS} s, restore ${resumeS} s`);
+    console.log("wrote bench/results/snapshots.json");
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Resolves when the first output (stream or execute_result) of `code` arrives. */
+function firstOutput(sb: KernelSandbox, code: string, timeoutMs = 60_000): Promise<string> {
+  const req = executeRequest(code);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no output of ${code} within ${timeoutMs} ms`)), timeoutMs);
+    const on = (m: JupyterMessage) => {
+      if (m.parent_header.msg_id !== req.header.msg_id) return;
+      const t = m.header.msg_type;
+      if (t === "stream" || t === "execute_result" || t === "error") {
+        clearTimeout(timer);
+        sb.off("message", on);
+        resolve(t === "stream" ? String(m.content.text) : JSON.stringify(m.content));
+      }
+    };
+    sb.on("message", on);
+    sb.send(req);
+  });
+}
+
+function dirBytes(dir: string): number {
+  return fs.readdirSync(dir).filter((f) => !f.startsWith(".")).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+}
+
+/** Sum of PSS over the sandbox's host processes (those naming the container, and their children). */
+function sandboxPssMb(containerId: string): number {
+  const procs = fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).map((pid) => {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      const ppid = Number(fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[1]);
+      return { pid: Number(pid), ppid, cmd };
+    } catch {
+      return null;
+    }
+  }).filter((p): p is { pid: number; ppid: number; cmd: string } => p !== null);
+  const chosen = new Set(procs.filter((p) => p.cmd.includes(containerId)).map((p) => p.pid));
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of procs) if (chosen.has(p.ppid) && !chosen.has(p.pid)) { chosen.add(p.pid); grew = true; }
+  }
+  let kb = 0;
+  for (const pid of chosen) {
+    try {
+      const m = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
+      kb += m ? Number(m[1]) : 0;
+    } catch { /* exited */ }
+  }
+  return Math.round(kb / 1024);
+}
+
+const HOST_DRIVER = `
+import json, time
+t0 = time.perf_counter()
+from jupyter_client.manager import start_new_kernel
+km, kc = start_new_kernel(kernel_name="python3")
+kc.execute("print(1)")
+while kc.get_iopub_msg(timeout=60)["msg_type"] != "stream":
+    pass
+print(json.dumps({"s": time.perf_counter() - t0}))
+kc.stop_channels()
+km.shutdown_kernel(now=True)
+`;
+
+/** A plain ipykernel on the host, driven by jupyter_client; the image's Python via chroot. */
+function hostIpykernel(n: number): number[] {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const out = execFileSync("unshare", ["-m", "--propagation", "private", "sh", "-c",
+      `mount --bind /dev "$0/dev" && mount -t proc proc "$0/proc" && exec chroot "$0" env HOME=/tmp PYDEVD_DISABLE_FILE_VALIDATION=1 python3 -c "$1"`,
+      IMAGE, HOST_DRIVER], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    times.push((JSON.parse(out.trim().split("\n")[0]) as { s: number }).s);
+  }
+  return times;
+}
+
+async function suspendResume1GiB(sandboxOpts: () => Parameters<typeof startKernelSandbox>[0], stateRoot: string, work: string) {
+  const sb = await startKernelSandbox(sandboxOpts());
+  await firstOutput(sb, "import numpy as np\nheld = np.random.rand(128 * 1024 * 1024)\nprint(held.nbytes)", 120_000);
+  const imagePath = path.join(work, "suspended");
+  let t0 = performance.now();
+  await sb.checkpoint(imagePath);
+  const suspendS = Math.round((performance.now() - t0) / 10) / 100;
+  t0 = performance.now();
+  const restored = await restoreKernelSandbox({ ...sandboxOpts(), snapshotDir: imagePath, startTimeoutMs: 300_000 });
+  const out = await firstOutput(restored, "print(held.nbytes)");
+  const resumeS = Math.round((performance.now() - t0) / 10) / 100;
+  if (out.trim() !== String(2 ** 30)) throw new Error(`the resumed kernel lost its array: ${out}`);
+  await restored.stop();
+  void stateRoot;
+  return { suspendS, resumeS };
+}
