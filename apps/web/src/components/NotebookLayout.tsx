@@ -3,6 +3,7 @@ import { AppHeader } from "./AppHeader";
 import { CellList } from "./CellList";
 import { NotebookConfirmation } from "./NotebookConfirmation";
 import { FindBar } from "./FindBar";
+import { WorkspaceArea } from "./files/WorkspaceArea";
 import { KernelStatusBadge, WorkerStatus } from "./KernelStatusBadge";
 import { NoticeBar } from "./NoticeBar";
 import { NotebookToolbar } from "./NotebookToolbar";
@@ -23,9 +24,11 @@ export function NotebookLayout() {
       <NotebookToolbar />
       <FindBar />
       <NoticeBar />
-      <main className="notebook-main">
-        <CellList />
-      </main>
+      <WorkspaceArea>
+        <main className="notebook-main">
+          <CellList />
+        </main>
+      </WorkspaceArea>
       <NotebookConfirmation />
     </div>
   );
