@@ -6,15 +6,23 @@ import { useAutosave } from "../hooks/use-autosave";
 import { useNotebookKeys } from "../hooks/use-notebook-keys";
 import { api } from "../lib/api";
 import { KernelConnection } from "../lib/kernel-socket";
+import { decideDraft, readDraft } from "../lib/local-drafts";
 import { createNotebookCommands } from "../lib/notebook-commands";
 import { createNotebookStore } from "../stores/notebook-store";
 import { NotebookLayout } from "./NotebookLayout";
 
-/** One open notebook: its store, its kernel connection and its autosave live as long as this does. */
+/** One open notebook: its store, its kernel connection and its autosave live as long as this does.
+ * Edits this browser made that never reached the gateway (local-drafts.ts) are put back first. */
 export function NotebookEditor({ notebook }: { notebook: Notebook }) {
-  const [store] = useState(() => createNotebookStore(notebook));
+  const [draft] = useState(() => decideDraft(notebook, readDraft(notebook.id)));
+  const [store] = useState(() => {
+    const created = createNotebookStore(draft.kind === "restore" ? draft.notebook : notebook);
+    if (draft.kind === "restore") created.getState().setNotice("Restored edits made in this browser that had not reached the gateway; saving them now.");
+    if (draft.kind === "conflict") created.getState().offerDraft(draft.draft);
+    return created;
+  });
   const [kernel] = useState(() => new KernelConnection(notebook.id, store, { fetchNotebook: api.getNotebook }));
-  const saveNow = useAutosave(store);
+  const saveNow = useAutosave(store, { restored: draft.kind === "restore" });
   const commands = useMemo(() => createNotebookCommands(store, kernel, saveNow), [store, kernel, saveNow]);
 
   useEffect(() => {

@@ -1,6 +1,7 @@
 "use client";
 import { AppHeader } from "./AppHeader";
 import { CellList } from "./CellList";
+import { DraftOffer } from "./DraftOffer";
 import { NotebookConfirmation } from "./NotebookConfirmation";
 import { FindBar } from "./FindBar";
 import { WorkspaceArea } from "./files/WorkspaceArea";
@@ -24,6 +25,7 @@ export function NotebookLayout() {
       <NotebookToolbar />
       <FindBar />
       <NoticeBar />
+      <DraftOffer />
       <WorkspaceArea>
         <main className="notebook-main">
           <CellList />

@@ -6,7 +6,11 @@ afterEach(() => vi.useRealTimers());
 
 function setup(save: () => Promise<void>) {
   const states: string[] = [];
-  const saver = new Autosaver({ delayMs: 500, retryMs: 1000, save, onState: (s, e) => states.push(e ? `${s}:${e}` : s) });
+  const saver = new Autosaver({
+    delayMs: 500, retryMs: 1000, save,
+    onState: (s, e) => states.push(e ? `${s}:${e}` : s),
+    isOffline: (e) => e instanceof Error && e.message === "no network",
+  });
   return { saver, states };
 }
 
@@ -60,5 +64,30 @@ describe("Autosaver", () => {
     await saver.flush();
     expect(save).toHaveBeenCalledOnce();
     expect(saver.hasUnsavedChanges).toBe(false);
+  });
+
+  it("a save that cannot reach the gateway reports offline, and goes out as soon as the network is back", async () => {
+    const save = vi.fn().mockRejectedValueOnce(new Error("no network")).mockResolvedValue(undefined);
+    const { saver, states } = setup(save);
+    saver.changed();
+    await vi.advanceTimersByTimeAsync(500);
+    expect(states.at(-1)).toBe("offline:no network");
+    saver.changed(); // more edits while offline stay marked offline, not merely unsaved
+    expect(states.at(-1)).toBe("offline");
+    saver.setOffline(false);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(save).toHaveBeenCalledTimes(2);
+    expect(states.at(-1)).toBe("saved");
+    expect(saver.hasUnsavedChanges).toBe(false);
+  });
+
+  it("going offline with nothing pending shows offline; coming back shows saved", async () => {
+    const save = vi.fn(async () => {});
+    const { saver, states } = setup(save);
+    saver.setOffline(true);
+    expect(states).toEqual(["offline"]);
+    saver.setOffline(false);
+    expect(states).toEqual(["offline", "saved"]);
+    expect(save).not.toHaveBeenCalled();
   });
 });

@@ -1,6 +1,8 @@
 // Debounced saving of the notebook document. Every edit marks it dirty; a save starts once edits
 // pause for `delayMs`; an edit during a save leads to one more save after it; a failed save is
-// retried. At most one save is in flight, so saves reach the gateway in order.
+// retried. At most one save is in flight, so saves reach the gateway in order. A save that fails
+// because the gateway cannot be reached reports "offline" and is retried when the page is told the
+// network is back (`retryNow`) or after `retryMs`, whichever comes first.
 import type { SaveState } from "../stores/notebook-store";
 
 export interface AutosaverOptions {
@@ -8,6 +10,8 @@ export interface AutosaverOptions {
   retryMs?: number;
   save: () => Promise<void>;
   onState: (state: SaveState, error?: string) => void;
+  /** Whether a failed save means "no network" rather than "the gateway refused it". */
+  isOffline?: (error: unknown) => boolean;
 }
 
 export class Autosaver {
@@ -15,6 +19,7 @@ export class Autosaver {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private inFlight: Promise<void> | null = null;
   private disposed = false;
+  private offline = false;
 
   constructor(private readonly options: AutosaverOptions) {}
 
@@ -24,8 +29,22 @@ export class Autosaver {
 
   changed(): void {
     this.dirty = true;
-    if (!this.inFlight) this.options.onState("unsaved");
+    if (!this.inFlight) this.options.onState(this.offline ? "offline" : "unsaved");
     this.schedule(this.options.delayMs);
+  }
+
+  /** The browser says the network went away (true) or came back (false, and saves now). */
+  setOffline(offline: boolean): void {
+    this.offline = offline;
+    if (offline) {
+      if (!this.inFlight) this.options.onState("offline");
+    } else if (this.dirty) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      void this.saveNow();
+    } else if (!this.inFlight) {
+      this.options.onState("saved");
+    }
   }
 
   /** Saves now if anything is unsaved and waits for it (Ctrl+S, leaving the page). */
@@ -57,6 +76,7 @@ export class Autosaver {
     try {
       await this.inFlight;
       this.inFlight = null;
+      this.offline = false;
       if (this.disposed) return;
       if (this.dirty) {
         this.options.onState("unsaved");
@@ -68,7 +88,8 @@ export class Autosaver {
       this.inFlight = null;
       if (this.disposed) return;
       this.dirty = true;
-      this.options.onState("unsaved", e instanceof Error ? e.message : String(e));
+      this.offline = this.options.isOffline?.(e) ?? false;
+      this.options.onState(this.offline ? "offline" : "unsaved", e instanceof Error ? e.message : String(e));
       this.schedule(this.options.retryMs ?? 3_000);
     }
   }

@@ -13,6 +13,7 @@ import {
   type Notebook,
   type NotebookUpdate,
 } from "@cellar/protocol";
+import type { Draft } from "../lib/local-drafts";
 
 export interface CellDoc {
   id: string;
@@ -57,7 +58,8 @@ export interface Confirmation {
 
 /** `connecting`: the page has not heard from the gateway yet. */
 export type KernelDisplayStatus = KernelStatus | "connecting";
-export type SaveState = "saved" | "saving" | "unsaved";
+/** `offline`: the gateway cannot be reached; edits are kept in this browser until it can. */
+export type SaveState = "saved" | "saving" | "unsaved" | "offline";
 
 export interface NotebookState {
   notebookId: string;
@@ -87,6 +89,8 @@ export interface NotebookState {
   docVersion: number;
   save: { state: SaveState; error?: string };
   notice: string | null;
+  /** Edits from this browser that a newer save elsewhere overtook, offered back to the user. */
+  draftOffer: Draft | null;
 
   setTitle(title: string): void;
   setSource(cellId: string, source: string): void;
@@ -135,6 +139,9 @@ export interface NotebookState {
   setWorkers(connected: number): void;
   setSaveState(state: SaveState, error?: string): void;
   setNotice(notice: string | null): void;
+  offerDraft(draft: Draft | null): void;
+  /** Takes the offered draft's title, cells and order (an edit, saved as usual). */
+  acceptDraft(): void;
 }
 
 export type NotebookStore = ReturnType<typeof createNotebookStore>;
@@ -165,6 +172,7 @@ export function createNotebookStore(notebook: Notebook) {
       docVersion: 0,
       save: { state: "saved" },
       notice: null,
+      draftOffer: null,
 
       setTitle: (title) => edit({ title }),
       setSource: (cellId, source) => {
@@ -371,6 +379,20 @@ export function createNotebookStore(notebook: Notebook) {
       setWorkers: (connected) => set({ workers: connected }),
       setSaveState: (state, error) => set({ save: { state, error } }),
       setNotice: (notice) => set({ notice }),
+      offerDraft: (draftOffer) => set({ draftOffer }),
+      acceptDraft: () => {
+        const { draftOffer, outputs } = get();
+        if (!draftOffer) return;
+        const cells = draftOffer.cells.map(({ id, cell_type, source, metadata }) => ({ id, cell_type, source, metadata: metadata ?? {} }));
+        edit({
+          title: draftOffer.title,
+          cells,
+          outputs: { ...Object.fromEntries(cells.map((c) => [c.id, emptyCellOutput()])), ...outputs },
+          activeCellId: cells[0]?.id ?? null,
+          anchorCellId: null,
+          draftOffer: null,
+        });
+      },
     };
   });
 }

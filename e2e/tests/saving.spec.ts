@@ -1,0 +1,121 @@
+// Issue 5, item 8: every edit reaches the gateway within a second or two, a closed tab or a lost
+// network loses nothing, the page says whether it is saved, and offline edits sync when the network
+// returns, through the real stack (browser, gateway, SQLite). The gateway's copy is read with the
+// HTTP API, outside the browser, so "saved" means saved where another browser would see it.
+import { test, expect, type APIRequestContext, type Page } from "@playwright/test";
+import { cells, login, setSource, token } from "./helpers";
+
+const auth = () => ({ authorization: `Bearer ${token()}` });
+
+async function createNotebook(request: APIRequestContext, title: string): Promise<string> {
+  const res = await request.post("/api/notebooks", { headers: auth(), data: { title } });
+  expect(res.status()).toBe(201);
+  return (await res.json()).id;
+}
+
+async function savedSources(request: APIRequestContext, id: string): Promise<string[]> {
+  const res = await request.get(`/api/notebooks/${id}`, { headers: auth() });
+  return (await res.json()).cells.map((c: { source: string }) => c.source);
+}
+
+async function open(page: Page, id: string): Promise<void> {
+  await page.goto(`/notebook/?id=${id}`);
+  await expect(cells(page).first()).toBeVisible();
+}
+
+const status = (page: Page) => page.getByTestId("save-status");
+
+/** Closes the tab as a user would (unload handlers run) and waits until it is gone. */
+async function closeTab(page: Page): Promise<void> {
+  await Promise.all([page.waitForEvent("close"), page.close({ runBeforeUnload: true })]);
+}
+
+test("an edit reaches the gateway within two seconds, and the page says when it is saved", async ({ page, request }) => {
+  await login(page);
+  const id = await createNotebook(request, "Saving quickly");
+  await open(page, id);
+  await expect(status(page)).toHaveText("Saved");
+  await setSource(cells(page).first(), "total = 41 + 1");
+  await expect(status(page)).toHaveText(/Unsaved changes|Saving…/);
+  const typedAt = Date.now();
+  await expect.poll(() => savedSources(request, id), { timeout: 2_000, intervals: [100] }).toEqual(["total = 41 + 1"]);
+  expect(Date.now() - typedAt).toBeLessThan(2_000);
+  await expect(status(page)).toHaveText("Saved");
+});
+
+test("closing the tab right after typing loses nothing", async ({ page, context, request }) => {
+  await login(page);
+  const id = await createNotebook(request, "Closed in a hurry");
+  await open(page, id);
+  await setSource(cells(page).first(), "typed_just_before_closing = True");
+  await closeTab(page); // well inside the half-second save delay
+  await expect.poll(() => savedSources(request, id), { timeout: 5_000 }).toEqual(["typed_just_before_closing = True"]);
+  const again = await context.newPage();
+  await open(again, id);
+  await expect(cells(again).first().locator(".cm-content")).toHaveText("typed_just_before_closing = True");
+  await expect(status(again)).toHaveText("Saved");
+});
+
+test("edits made offline are shown as offline, kept, and synced when the network returns", async ({ page, context, request }) => {
+  await login(page);
+  const id = await createNotebook(request, "Offline then online");
+  await open(page, id);
+  await context.setOffline(true);
+  await expect(status(page)).toHaveText("Offline");
+  await setSource(cells(page).first(), "written_offline = 1");
+  await page.getByTestId("add-code-cell").click();
+  await page.keyboard.insertText("second_offline_cell = 2");
+  // Several save attempts' worth of time: nothing reaches the gateway, nothing is lost.
+  await page.waitForTimeout(2_500);
+  await expect(status(page)).toHaveText("Offline");
+  expect(await savedSources(request, id)).toEqual([""]);
+  await context.setOffline(false);
+  await expect(status(page)).toHaveText("Saved", { timeout: 10_000 });
+  expect(await savedSources(request, id)).toEqual(["written_offline = 1", "second_offline_cell = 2"]);
+});
+
+test("offline edits survive closing the tab and are restored and synced on the next visit", async ({ page, context, request }) => {
+  await login(page);
+  const id = await createNotebook(request, "Offline and closed");
+  await open(page, id);
+  await context.setOffline(true);
+  await expect(status(page)).toHaveText("Offline");
+  await setSource(cells(page).first(), "kept_in_this_browser = 'yes'");
+  await expect(status(page)).toHaveText("Offline");
+  const again = await context.newPage(); // blank for now; the context lives on without the tab
+  await closeTab(page);
+  expect(await savedSources(request, id)).toEqual([""]);
+
+  await context.setOffline(false);
+  await open(again, id);
+  await expect(cells(again).first().locator(".cm-content")).toHaveText("kept_in_this_browser = 'yes'");
+  await expect(again.getByTestId("notice")).toContainText("Restored edits made in this browser");
+  await expect(status(again)).toHaveText("Saved", { timeout: 10_000 });
+  expect(await savedSources(request, id)).toEqual(["kept_in_this_browser = 'yes'"]);
+});
+
+test("a save from elsewhere after offline edits wins, but the offline edits are offered back", async ({ page, context, request }) => {
+  await login(page);
+  const id = await createNotebook(request, "Two writers");
+  const cellId = (await (await request.get(`/api/notebooks/${id}`, { headers: auth() })).json()).cells[0].id;
+  await open(page, id);
+  await context.setOffline(true);
+  await expect(status(page)).toHaveText("Offline");
+  await setSource(cells(page).first(), "mine = 'offline'");
+  await expect(status(page)).toHaveText("Offline");
+  const again = await context.newPage();
+  await closeTab(page);
+  // Another browser saves later (its clock and ours are the same machine's here).
+  await new Promise((r) => setTimeout(r, 50));
+  const put = await request.put(`/api/notebooks/${id}`, { headers: auth(), data: { cells: [{ id: cellId, cell_type: "code", source: "theirs = 'later'" }] } });
+  expect(put.ok()).toBe(true);
+
+  await context.setOffline(false);
+  await open(again, id);
+  await expect(cells(again).first().locator(".cm-content")).toHaveText("theirs = 'later'");
+  await expect(again.getByTestId("draft-offer")).toContainText("saved elsewhere after edits made in this browser");
+  await again.getByTestId("draft-use").click();
+  await expect(cells(again).first().locator(".cm-content")).toHaveText("mine = 'offline'");
+  await expect(again.getByTestId("draft-offer")).toHaveCount(0);
+  await expect.poll(() => savedSources(request, id), { timeout: 5_000 }).toEqual(["mine = 'offline'"]);
+});
