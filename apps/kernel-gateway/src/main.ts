@@ -1,6 +1,6 @@
 // Entry point: open the database (migrating it), start the gateway, print the URL.
 import { openDatabase } from "@cellar/db";
-import { LocalDirStore } from "@cellar/fs-client";
+import { openBlobStore, storeSettingsFromEnv } from "@cellar/fs-client";
 import { loadImageCatalog } from "./images/image-catalog";
 import { loadConfig } from "./config";
 import { createGateway } from "./gateway";
@@ -9,7 +9,7 @@ import { loadSecrets } from "./secrets";
 const config = loadConfig();
 const secrets = loadSecrets(config.home, { token: config.token, workerSecret: config.workerSecret });
 const db = await openDatabase();
-const blobStore = new LocalDirStore(config.casDir);
+const blobStore = openBlobStore(storeSettingsFromEnv(process.env, config.casDir));
 const images = await loadImageCatalog({ cacheDir: config.cacheDir, store: blobStore, specsDir: config.imagesDir });
 const gateway = createGateway({
   config, store: db.notebooks, userId: db.localUserId, token: secrets.token, workerSecret: secrets.workerSecret,
