@@ -63,7 +63,7 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
         const spec = { imageId: p.imageId, limits: p.limits, warmup: p.warmup ?? DEFAULT_WARMUP };
         const started = await snapshots.start(spec, imageRootfs, { sessionId: p.sessionId, workspaceDir });
         const ms = (performance.now() - t0).toFixed(0);
-        console.log(`worker: session ${p.sessionId} ${started.source === "snapshot" ? "restored from a warm snapshot" : `booted cold (${started.reason})`} in ${ms} ms`);
+        console.log(`worker: session ${p.sessionId} ${started.source === "snapshot" ? `restored from a warm snapshot (lookup ${started.timings?.lookupMs} ms, restore ${started.timings?.restoreMs} ms)` : `booted cold (${started.reason})`} in ${ms} ms`);
         return started.sandbox;
       });
       ack({ ok: true });

@@ -32,6 +32,9 @@ export interface StartedKernel {
   /** "snapshot" when restored; "cold" when booted, with the reason a restore was not used. */
   source: "snapshot" | "cold";
   reason?: string;
+  /** Where a restore's time went: finding/fetching the snapshot, then `runsc restore` until the
+   * bridge has become this session. */
+  timings?: { lookupMs: number; restoreMs: number };
 }
 
 const WARMUP_TIMEOUT_MS = 180_000;
@@ -64,8 +67,9 @@ export class WarmSnapshots {
   async start(spec: WarmSnapshotSpec, imageRootfs: string, session: SessionSandboxOptions, createAfterCold = true): Promise<StartedKernel> {
     let reason: string;
     try {
-      const sandbox = await this.restore(spec, imageRootfs, session);
-      if (sandbox) return { sandbox, source: "snapshot" };
+      const timings = { lookupMs: 0, restoreMs: 0 };
+      const sandbox = await this.restore(spec, imageRootfs, session, timings);
+      if (sandbox) return { sandbox, source: "snapshot", timings };
       reason = "no warm snapshot yet";
     } catch (err) {
       reason = (err as Error).message;
@@ -79,7 +83,11 @@ export class WarmSnapshots {
    * Restores the snapshot for `spec`, or resolves null when there is none. A snapshot that is
    * there but fails to restore is discarded, the reason logged, and the error rethrown.
    */
-  async restore(spec: WarmSnapshotSpec, imageRootfs: string, session: SessionSandboxOptions): Promise<KernelSandbox | null> {
+  async restore(
+    spec: WarmSnapshotSpec, imageRootfs: string, session: SessionSandboxOptions,
+    timings: { lookupMs: number; restoreMs: number } = { lookupMs: 0, restoreMs: 0 },
+  ): Promise<KernelSandbox | null> {
+    const t0 = performance.now();
     const key = await this.key(spec);
     let snap: LocalSnapshot | null;
     try {
@@ -89,8 +97,12 @@ export class WarmSnapshots {
       throw new Error(`the warm snapshot could not be fetched: ${(err as Error).message}`);
     }
     if (!snap) return null;
+    const t1 = performance.now();
+    timings.lookupMs = Math.round(t1 - t0);
     try {
-      return await restoreKernelSandbox({ ...this.sandboxOptions(spec, imageRootfs), ...session, snapshotDir: snap.dir });
+      const sandbox = await restoreKernelSandbox({ ...this.sandboxOptions(spec, imageRootfs), ...session, snapshotDir: snap.dir });
+      timings.restoreMs = Math.round(performance.now() - t1);
+      return sandbox;
     } catch (err) {
       const why = (err as Error).message;
       this.log(`[snapshots] warm snapshot ${snap.id.slice(0, 12)} of image ${spec.imageId.slice(0, 12)} failed to restore; discarding it and booting cold: ${why}`);
