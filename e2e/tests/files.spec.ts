@@ -1,6 +1,6 @@
 // The notebook's workspace through the real stack: the files panel lists what the kernel writes in
 // its working directory (/workspace, on the worker), Monaco edits and saves files the kernel then
-// reads, uploads (picker and drag-and-drop) land where the kernel sees them, folders, downloads,
+// reads, uploads (picker and drag-and-drop) land where the kernel sees them, folders, renames, downloads,
 // and the workspace outlives a kernel restart.
 import fs from "node:fs";
 import { expect, test, type Locator, type Page } from "@playwright/test";
@@ -52,7 +52,7 @@ test("a file a cell writes is listed, edited in Monaco, saved, read back by the 
   await expect(entry(page, "data.csv")).toBeVisible();
 });
 
-test("uploads by picker and by drop, folders, downloads, binary files and symlinks out of the workspace", async ({ page }) => {
+test("uploads by picker and by drop, folders, renames, downloads, deletes, binary files and symlinks out of the workspace", async ({ page }) => {
   await newNotebook(page, "Uploads");
   await expect(page.getByTestId("files-panel")).toContainText("No files yet");
 
@@ -80,6 +80,14 @@ test("uploads by picker and by drop, folders, downloads, binary files and symlin
   await runInCell(second, "import os\nprint(os.path.isdir('results'), open('results/dropped.csv').read().strip())");
   await expect(output(second)).toContainText("True dropped,1");
 
+  // Rename the folder; the kernel sees the file under its new path.
+  await entry(page, "results").hover();
+  await entry(page, "results").getByTestId("file-rename").click();
+  await page.getByTestId("file-rename-name").fill("outputs");
+  await page.getByTestId("file-rename-name").press("Enter");
+  await expect(entry(page, "outputs")).toHaveAttribute("data-kind", "directory");
+  await expect(entry(page, "results")).toHaveCount(0);
+
   // Download: the exact bytes a cell wrote.
   const third = cells(page).nth(2);
   await runInCell(third, "open('blob.bin', 'wb').write(bytes(range(256)))\nimport os; os.symlink('/etc/passwd', 'passwd-link')");
@@ -105,6 +113,6 @@ test("uploads by picker and by drop, folders, downloads, binary files and symlin
   await expect(entry(page, "notes.txt")).toHaveCount(0);
   await page.getByTestId("tab-notebook").click();
   const fourth = cells(page).nth(3);
-  await runInCell(fourth, "print(os.path.exists('notes.txt'))");
-  await expect(output(fourth)).toContainText("False");
+  await runInCell(fourth, "print(os.path.exists('notes.txt'), open('outputs/dropped.csv').read().strip())");
+  await expect(output(fourth)).toContainText("False dropped,1");
 });

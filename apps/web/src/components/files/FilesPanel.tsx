@@ -4,8 +4,8 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { WorkspaceEntry } from "@cellar/protocol";
 import { useNotebookContext } from "../../hooks/notebook-context";
 import { ApiError } from "../../lib/api";
-import { joinPath, workspaceFiles } from "../../lib/workspace-files";
-import { DownloadIcon, PlusIcon, RestartIcon, TrashIcon, UploadIcon } from "../icons";
+import { joinPath, parentOf, workspaceFiles } from "../../lib/workspace-files";
+import { DownloadIcon, PencilIcon, PlusIcon, RestartIcon, TrashIcon, UploadIcon } from "../icons";
 import "./files.css";
 
 const filesKey = (notebookId: string, dir?: string) => (dir === undefined ? ["workspace-files", notebookId] : ["workspace-files", notebookId, dir]);
@@ -13,7 +13,14 @@ const filesKey = (notebookId: string, dir?: string) => (dir === undefined ? ["wo
 /** The notebook's workspace (the kernel's working directory, /workspace) as a tree: folders
  * expand, files open in an editor tab, and files dropped or picked are uploaded into the selected
  * folder. Refreshes whenever a cell finishes and when the kernel becomes idle. */
-export function FilesPanel({ onOpen, onHide }: { onOpen(path: string): void; onHide(): void }) {
+export function FilesPanel({ onOpen, onHide, onRenamed, renameBlocked }: {
+  onOpen(path: string): void;
+  onHide(): void;
+  /** A file or folder was renamed: open tabs follow it. */
+  onRenamed(from: string, to: string): void;
+  /** Why `path` cannot be renamed now (unsaved edits in a tab), or null. */
+  renameBlocked(path: string): string | null;
+}) {
   const { store } = useNotebookContext();
   const notebookId = store.getState().notebookId;
   const queryClient = useQueryClient();
@@ -21,6 +28,7 @@ export function FilesPanel({ onOpen, onHide }: { onOpen(path: string): void; onH
   const [folder, setFolder] = useState(""); // where uploads and new folders go
   const [creating, setCreating] = useState(false);
   const [dropFolder, setDropFolder] = useState<string | null>(null);
+  const [renaming, setRenaming] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const picker = useRef<HTMLInputElement>(null);
@@ -113,9 +121,10 @@ export function FilesPanel({ onOpen, onHide }: { onOpen(path: string): void; onH
         In <code>/workspace{folder ? `/${folder}` : ""}</code>{folder && <button className="link-button" onClick={() => setFolder("")}>top</button>}
       </div>
       {creating && (
-        <NewFolderInput
+        <NameInput
+          label="New folder name" testId="files-new-folder-name"
           onCancel={() => setCreating(false)}
-          onCreate={(name) => { setCreating(false); void act(async () => { await workspaceFiles.mkdir(notebookId, joinPath(folder, name)); setExpanded((s) => new Set(s).add(folder)); }); }}
+          onDone={(name) => { setCreating(false); void act(async () => { await workspaceFiles.mkdir(notebookId, joinPath(folder, name)); setExpanded((s) => new Set(s).add(folder)); }); }}
         />
       )}
       {problem && <div className="files-problem error-text" role="alert" data-testid="files-problem">{problem}</div>}
@@ -128,6 +137,14 @@ export function FilesPanel({ onOpen, onHide }: { onOpen(path: string): void; onH
             if (window.confirm(`Delete ${what}?`)) void act(() => workspaceFiles.remove(notebookId, entry.path));
           }}
           onDragOver={onDragOver} onDrop={onDrop}
+          renaming={renaming} onStartRename={setRenaming}
+          onRename={(entry, name) => {
+            setRenaming(null);
+            const to = joinPath(parentOf(entry.path), name);
+            const blocked = renameBlocked(entry.path);
+            if (blocked) return setProblem(blocked);
+            if (to !== entry.path) void act(async () => { await workspaceFiles.rename(notebookId, entry.path, to); onRenamed(entry.path, to); });
+          }}
         />
       </div>
     </aside>
@@ -146,6 +163,9 @@ interface ListingProps {
   onDelete(entry: WorkspaceEntry): void;
   onDragOver(e: DragEvent, dir: string): void;
   onDrop(e: DragEvent, dir: string): void;
+  renaming: string | null;
+  onStartRename(path: string | null): void;
+  onRename(entry: WorkspaceEntry, name: string): void;
 }
 
 function Listing(props: ListingProps) {
@@ -169,18 +189,28 @@ function Listing(props: ListingProps) {
               onDragOver={isDir ? (e) => props.onDragOver(e, entry.path) : undefined}
               onDrop={isDir ? (e) => props.onDrop(e, entry.path) : undefined}
             >
-              <button
-                className="file-name" title={entry.path}
-                onClick={() => (isDir ? props.onToggle(entry.path) : props.onOpen(entry.path))}
-              >
-                <span className="file-icon" aria-hidden="true">{isDir ? (open ? "▾" : "▸") : entry.kind === "symlink" ? "↪" : "·"}</span>
-                {entry.name}
-              </button>
+              {props.renaming === entry.path ? (
+                <NameInput
+                  initial={entry.name} label={`New name for ${entry.name}`} testId="file-rename-name"
+                  onDone={(name) => props.onRename(entry, name)} onCancel={() => props.onStartRename(null)}
+                />
+              ) : (
+                <button
+                  className="file-name" title={entry.path}
+                  onClick={() => (isDir ? props.onToggle(entry.path) : props.onOpen(entry.path))}
+                >
+                  <span className="file-icon" aria-hidden="true">{isDir ? (open ? "▾" : "▸") : entry.kind === "symlink" ? "↪" : "·"}</span>
+                  {entry.name}
+                </button>
+              )}
               {!isDir && (
                 <a className="icon-button file-action" title={`Download ${entry.name}`} href={workspaceFiles.downloadUrl(notebookId, entry.path)} download data-testid="file-download">
                   <DownloadIcon />
                 </a>
               )}
+              <button className="icon-button file-action" title={`Rename ${entry.name}`} data-testid="file-rename" onClick={() => props.onStartRename(entry.path)}>
+                <PencilIcon />
+              </button>
               <button className="icon-button file-action" title={`Delete ${entry.name}`} data-testid="file-delete" onClick={() => props.onDelete(entry)}>
                 <TrashIcon />
               </button>
@@ -193,20 +223,24 @@ function Listing(props: ListingProps) {
   );
 }
 
-function NewFolderInput({ onCreate, onCancel }: { onCreate(name: string): void; onCancel(): void }) {
-  const [name, setName] = useState("");
-  const valid = name.trim() !== "" && !/[/\\]/.test(name) && name.trim() !== "." && name.trim() !== "..";
+/** A one-line name editor: Enter accepts, Escape or leaving it cancels. */
+function NameInput({ initial = "", label, testId, onDone, onCancel }: {
+  initial?: string; label: string; testId: string; onDone(name: string): void; onCancel(): void;
+}) {
+  const [name, setName] = useState(initial);
+  const trimmed = name.trim();
+  const valid = trimmed !== "" && !/[/\\]/.test(trimmed) && trimmed !== "." && trimmed !== "..";
   const onKey = (e: KeyboardEvent) => {
-    if (e.key === "Enter" && valid) onCreate(name.trim());
+    if (e.key === "Enter" && valid) onDone(trimmed);
     if (e.key === "Escape") onCancel();
   };
   return (
-    <div className="files-new-folder">
+    <div className="files-name-input">
       <input
-        autoFocus className="files-input" placeholder="Folder name" aria-label="New folder name" data-testid="files-new-folder-name"
+        autoFocus className="files-input" placeholder="Name" aria-label={label} data-testid={testId}
         value={name} onChange={(e) => setName(e.target.value)} onKeyDown={onKey} onBlur={onCancel}
       />
-      {name && !valid && <div className="error-text files-note">A folder name cannot contain / or \ or be . or ..</div>}
+      {name && !valid && <div className="error-text files-note">{"A name cannot contain / or \\ or be . or .."}</div>}
     </div>
   );
 }

@@ -27,12 +27,22 @@ export function WorkspaceArea({ children }: { children: ReactNode }) {
     setDirty(({ [path]: _, ...rest }) => rest);
     if (active === path) setActive(null);
   };
+  // Tabs of a renamed file, or of files in a renamed folder, reopen under the new path.
+  const renamed = useCallback((from: string, to: string) => {
+    const moved = (p: string) => (p === from ? to : p.startsWith(`${from}/`) ? to + p.slice(from.length) : p);
+    setTabs((t) => t.map(moved));
+    setActive((a) => (a === null ? a : moved(a)));
+  }, []);
+  const renameBlocked = (path: string) => {
+    const unsaved = tabs.find((p) => dirty[p] && (p === path || p.startsWith(`${path}/`)));
+    return unsaved ? `${unsaved} has unsaved changes; save or close it before renaming.` : null;
+  };
   const markDirty = useCallback((path: string, d: boolean) => setDirty((s) => (Boolean(s[path]) === d ? s : { ...s, [path]: d })), []);
   const onSaved = useCallback(() => void queryClient.invalidateQueries({ queryKey: ["workspace-files", notebookId] }), [queryClient, notebookId]);
 
   return (
     <div className="workspace-layout">
-      {panelOpen && <FilesPanel onOpen={open} onHide={() => setPanelOpen(false)} />}
+      {panelOpen && <FilesPanel onOpen={open} onHide={() => setPanelOpen(false)} onRenamed={renamed} renameBlocked={renameBlocked} />}
       <div className="workspace-main">
         {(tabs.length > 0 || !panelOpen) && (
           <div className="workspace-tabs" role="tablist" data-testid="workspace-tabs">
