@@ -183,4 +183,16 @@ describe("warm snapshots", { timeout: 120_000 }, () => {
     live.push(next.sandbox);
     expect(next).toMatchObject({ source: "cold", reason: "no warm snapshot yet" });
   });
+
+  it("says why a warm-up failed, and does not retry it on every cold boot", async () => {
+    const lines: string[] = [];
+    const worker = new WarmSnapshots({ dir: path.join(work, "worker-d"), remote: fetcher, stateRoot, log: (l) => lines.push(l) });
+    const bad = { ...SPEC, warmup: ["numpy", "no_such_module_here"] };
+    expect(await worker.createInBackground(bad, IMAGE)).toBe(false);
+    expect(lines.join("\n")).toMatch(/could not make the warm snapshot[\s\S]*the warm-up failed: ModuleNotFoundError: No module named 'no_such_module_here'/);
+    expect(await worker.createInBackground(bad, IMAGE)).toBe(false);
+    expect(lines.filter((l) => l.includes("could not make"))).toHaveLength(1);
+    expect(await worker.store.get(await worker.key(bad))).toBeNull();
+    await expect(worker.create({ ...SPEC, warmup: ["os; import shutil"] }, IMAGE)).rejects.toThrow(/not a Python module name/);
+  });
 });

@@ -22,6 +22,9 @@ export interface WarmSnapshotsOptions {
   bridgeDir?: string;
   /** Where warnings and fallbacks are told. Default: console. */
   log?: (line: string) => void;
+  /** After a failed attempt to make a key's snapshot, cold boots wait this long before another
+   * background attempt (each costs a whole boot). Default 10 minutes. */
+  retryAfterMs?: number;
 }
 
 /** One session's sandbox settings, less what the snapshot decides. */
@@ -43,6 +46,7 @@ export class WarmSnapshots {
   readonly store: SnapshotStore;
   private runtime: Promise<KernelRuntime> | null = null;
   private readonly creating = new Map<string, Promise<LocalSnapshot>>();
+  private readonly failedAt = new Map<string, number>();
   private readonly log: (line: string) => void;
 
   constructor(private readonly opts: WarmSnapshotsOptions) {
@@ -75,7 +79,7 @@ export class WarmSnapshots {
       reason = (err as Error).message;
     }
     const sandbox = await startKernelSandbox({ ...this.sandboxOptions(spec, imageRootfs), ...session });
-    if (createAfterCold) this.createInBackground(spec, imageRootfs);
+    if (createAfterCold) void this.createInBackground(spec, imageRootfs);
     return { sandbox, source: "cold", reason };
   }
 
@@ -111,11 +115,23 @@ export class WarmSnapshots {
     }
   }
 
-  /** Makes the snapshot for `spec` unless one is on its way; failures are logged. */
-  createInBackground(spec: WarmSnapshotSpec, imageRootfs: string): void {
-    this.create(spec, imageRootfs).catch((err) =>
-      this.log(`[snapshots] could not make the warm snapshot of image ${spec.imageId.slice(0, 12)}: ${(err as Error).message}`),
-    );
+  /**
+   * Makes the snapshot for `spec` unless one is on its way or the last attempt failed recently;
+   * failures are logged. Resolves when done (false: skipped or failed); callers need not wait.
+   */
+  async createInBackground(spec: WarmSnapshotSpec, imageRootfs: string): Promise<boolean> {
+    const key = await this.key(spec);
+    const failed = this.failedAt.get(key);
+    if (failed !== undefined && Date.now() - failed < (this.opts.retryAfterMs ?? 10 * 60_000)) return false;
+    try {
+      await this.create(spec, imageRootfs);
+      this.failedAt.delete(key);
+      return true;
+    } catch (err) {
+      this.failedAt.set(key, Date.now());
+      this.log(`[snapshots] could not make the warm snapshot of image ${spec.imageId.slice(0, 12)}: ${(err as Error).message}`);
+      return false;
+    }
   }
 
   /** Boots the image, runs its warm-up, checkpoints and stores the snapshot. One at a time per key. */
