@@ -135,7 +135,22 @@ export class BlobFetcher implements ChunkSource {
     if (res.statusCode !== 204) throw new Error(`setting ref ${name}: HTTP ${res.statusCode}: ${body}`);
   }
 
-  private request(method: string, url: string, body?: Buffer): Promise<IncomingMessage> {
+  /**
+   * Ref reads and uploads are idempotent, so a network error (typically ECONNRESET on a kept-alive
+   * socket the server had just closed) is retried like a blob download is.
+   */
+  private async request(method: string, url: string, body?: Buffer): Promise<IncomingMessage> {
+    const attempts = 1 + (this.options.retries ?? 1);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.requestOnce(method, url, body);
+      } catch (err) {
+        if (attempt >= attempts) throw err;
+      }
+    }
+  }
+
+  private requestOnce(method: string, url: string, body?: Buffer): Promise<IncomingMessage> {
     const https = url.startsWith("https:");
     return new Promise((resolve, reject) => {
       const headers: Record<string, string | number> = this.options.authorization ? { authorization: this.options.authorization } : {};
