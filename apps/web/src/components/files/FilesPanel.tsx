@@ -1,7 +1,7 @@
 "use client";
 import { useEffect, useRef, useState, type DragEvent, type KeyboardEvent } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import type { WorkspaceEntry } from "@cellar/protocol";
+import { MAX_WORKSPACE_FILE_BYTES, type WorkspaceEntry } from "@cellar/protocol";
 import { useNotebookContext } from "../../hooks/notebook-context";
 import { ApiError } from "../../lib/api";
 import { joinPath, parentOf, workspaceFiles } from "../../lib/workspace-files";
@@ -59,6 +59,9 @@ export function FilesPanel({ onOpen, onHide, onRenamed, renameBlocked }: {
 
   const upload = (files: File[], dir: string) =>
     act(async () => {
+      // Checked here too: a body the gateway refuses part-way can surface as a dropped connection.
+      const tooBig = files.find((f) => f.size > MAX_WORKSPACE_FILE_BYTES);
+      if (tooBig) throw new Error(`${tooBig.name} is over the ${MAX_WORKSPACE_FILE_BYTES / 1024 / 1024} MiB upload limit; nothing was uploaded.`);
       for (const file of files) {
         const path = joinPath(dir, file.name);
         try {

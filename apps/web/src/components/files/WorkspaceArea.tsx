@@ -1,5 +1,5 @@
 "use client";
-import { useCallback, useState, type ReactNode } from "react";
+import { useCallback, useEffect, useState, type ReactNode } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { useNotebookContext } from "../../hooks/notebook-context";
 import { FileEditor } from "./FileEditor";
@@ -37,6 +37,14 @@ export function WorkspaceArea({ children }: { children: ReactNode }) {
     const unsaved = tabs.find((p) => dirty[p] && (p === path || p.startsWith(`${path}/`)));
     return unsaved ? `${unsaved} has unsaved changes; save or close it before renaming.` : null;
   };
+  // Unsaved file edits live only in this tab: the browser asks before it is closed.
+  const anyDirty = Object.values(dirty).some(Boolean);
+  useEffect(() => {
+    if (!anyDirty) return;
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [anyDirty]);
   const markDirty = useCallback((path: string, d: boolean) => setDirty((s) => (Boolean(s[path]) === d ? s : { ...s, [path]: d })), []);
   const onSaved = useCallback(() => void queryClient.invalidateQueries({ queryKey: ["workspace-files", notebookId] }), [queryClient, notebookId]);
 
