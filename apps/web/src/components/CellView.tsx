@@ -1,10 +1,14 @@
 "use client";
-import { memo, useEffect, useRef } from "react";
+import { memo, useDeferredValue, useEffect, useRef } from "react";
 import { CellEditor, MarkdownView, OutputArea, type RunMode } from "@cellar/ui";
 import { useNotebookContext, useNotebookState } from "../hooks/notebook-context";
+import { useThrottledValue } from "../hooks/use-throttled-value";
 import { isCellSelected } from "../lib/cell-selection";
 import { CellActions } from "./CellActions";
 import { CellGutter, type DragHandleProps } from "./CellGutter";
+
+/** The newest focus request a cell has carried out, per notebook store. */
+const handledFocus = new WeakMap<object, number>();
 
 export interface CellViewProps {
   cellId: string;
@@ -22,16 +26,20 @@ export const CellView = memo(function CellView({ cellId, index, count, dragHandl
   const selected = useNotebookState((s) => isCellSelected(s, cellId));
   const focus = useNotebookState((s) => (s.focusRequest?.cellId === cellId ? s.focusRequest : null));
   const ref = useRef<HTMLDivElement>(null);
+  // The cell list mounts and unmounts cells as the page scrolls: a request this cell already
+  // carried out must not pull focus and scroll back to it when it is mounted again.
+  const fresh = focus !== null && focus.token > (handledFocus.get(store) ?? 0);
 
   useEffect(() => {
-    if (!focus) return;
+    if (!focus || !fresh) return;
+    handledFocus.set(store, focus.token);
     // Optional call: not every DOM (jsdom) has scrollIntoView.
     ref.current?.scrollIntoView?.({ block: "nearest" });
     if (focus.target === "cell") ref.current?.focus({ preventScroll: true });
-  }, [focus]);
+  }, [focus, fresh, store]);
 
   if (!cell) return null;
-  const editorToken = focus?.target === "editor" ? focus.token : 0;
+  const editorToken = fresh && focus?.target === "editor" ? focus.token : 0;
   const onMouseDown = (e: React.MouseEvent) => {
     const target = e.target as HTMLElement;
     // The editor takes focus itself (edit mode); buttons do their own thing.
@@ -86,7 +94,10 @@ function useEditorHandlers(cellId: string) {
 function CodeCellBody({ cellId, source, focusToken }: { cellId: string; source: string; focusToken: number }) {
   const { store } = useNotebookContext();
   const handlers = useEditorHandlers(cellId);
-  const outputs = useNotebookState((s) => s.outputs[cellId]?.outputs);
+  // A cell printing fast would re-render its outputs every frame. Throttled, and deferred so that
+  // the render yields to keystrokes, it no longer makes typing in any editor wait.
+  const outputs = useDeferredValue(useThrottledValue(useNotebookState((s) => s.outputs[cellId]?.outputs), OUTPUT_RENDER_MS));
+  const streaming = useNotebookState((s) => Boolean(s.started[cellId]));
   return (
     <>
       <CellEditor
@@ -97,12 +108,14 @@ function CodeCellBody({ cellId, source, focusToken }: { cellId: string; source: 
         onEscape={() => store.getState().commandModeAt(cellId)}
         {...handlers}
       />
-      <OutputArea outputs={outputs ?? NO_OUTPUTS} />
+      <OutputArea outputs={outputs ?? NO_OUTPUTS} streaming={streaming} />
     </>
   );
 }
 
 const NO_OUTPUTS: never[] = [];
+/** At most this often a cell's outputs are re-rendered while they stream. */
+const OUTPUT_RENDER_MS = 100;
 
 function MarkdownCellBody({ cellId, source, focusToken }: { cellId: string; source: string; focusToken: number }) {
   const { store } = useNotebookContext();

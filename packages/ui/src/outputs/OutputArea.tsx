@@ -1,31 +1,36 @@
 import { memo } from "react";
 import { TRUNCATION_NOTE_KEY, type Output } from "@cellar/protocol";
-import { AnsiText } from "./AnsiText";
+import { AnsiText, type TextLimits } from "./AnsiText";
 import { MimeBundleOutput } from "./MimeBundleOutput";
 import { bundleText } from "./mime";
 
 export interface OutputAreaProps {
   outputs: Output[];
+  /** The cell is still running: streams show a shorter tail (STREAMING_LIMITS), since their
+   * scroll box shows only the last few lines anyway and each new chunk re-renders it. */
+  streaming?: boolean;
 }
+
+export const STREAMING_LIMITS: TextLimits = { maxLines: 500, maxChars: 50_000 };
 
 /** Everything one code cell printed or displayed, in order. Always rendered (empty when there is
  * nothing) so a page can wait on it. */
-export const OutputArea = memo(function OutputArea({ outputs }: OutputAreaProps) {
+export const OutputArea = memo(function OutputArea({ outputs, streaming = false }: OutputAreaProps) {
   return (
     <div className="cellar-outputs" data-testid="cell-output">
       {outputs.map((output, i) => (
-        <OutputView key={i} output={output} />
+        <OutputView key={i} output={output} streaming={streaming} />
       ))}
     </div>
   );
 });
 
-export const OutputView = memo(function OutputView({ output }: { output: Output }) {
+export const OutputView = memo(function OutputView({ output, streaming = false }: { output: Output; streaming?: boolean }) {
   switch (output.output_type) {
     case "stream":
       return (
         <div className={`cellar-output cellar-output-stream cellar-output-${output.name}`}>
-          <AnsiText text={output.text} testId="output-stream" followTail />
+          <AnsiText text={output.text} testId="output-stream" followTail limits={streaming ? STREAMING_LIMITS : undefined} />
         </div>
       );
     case "error":

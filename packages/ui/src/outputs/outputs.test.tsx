@@ -41,6 +41,17 @@ describe("stream output", () => {
     expect(screen.getByTestId("output-tail-note").textContent).toBe("Showing the last 5,000 of 100,000 lines");
   });
 
+  it("while the cell is still running, a stream shows a shorter tail, and the full one once it is done", () => {
+    const output: Output = { output_type: "stream", name: "stdout", text: Array.from({ length: 20_000 }, (_, i) => `line ${i}`).join("\n") + "\n" };
+    const { rerender } = render(<OutputArea outputs={[output]} streaming />);
+    const lines = () => screen.getByTestId("output-stream").textContent!.split("\n").filter(Boolean).length;
+    expect(lines()).toBe(500);
+    expect(screen.getByTestId("output-stream").textContent).toContain("line 19999");
+    expect(screen.getByTestId("output-tail-note").textContent).toBe("Showing the last 500 of 20,000 lines");
+    rerender(<OutputArea outputs={[output]} />);
+    expect(lines()).toBe(5_000);
+  });
+
   it("brings earlier lines back a page at a time, or all at once", () => {
     const text = Array.from({ length: 12_000 }, (_, i) => `line ${i}`).join("\n") + "\n";
     show({ output_type: "stream", name: "stdout", text });
