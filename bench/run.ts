@@ -4,6 +4,7 @@ export {};
 const suites: Record<string, () => Promise<void>> = {
   "kernel-latency": async () => (await import("./kernel-latency")).run(),
   "lazyfs": async () => (await import("./lazyfs")).run(),
+  "editor": async () => (await import("./editor")).run(),
   "snapshots": async () => (await import("./snapshots")).run(),
 };
 

@@ -1,0 +1,167 @@
+// Issue 5's editor figures, in headless Chromium through the real stack: time to interactive of
+// notebooks of 10, 100 and 1,000 cells with outputs (imported as .ipynb), the tab's JS heap and
+// DOM size once open, and keypress → paint while another cell prints 100,000 lines. Baseline in
+// the same run: the same notebooks rendered by a plain list of the same components (`?virtual=0`).
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { chromium, type Browser, type Page } from "@playwright/test";
+import { typeAndTimePaints } from "../e2e/tests/input-latency";
+import { syntheticIpynb } from "../e2e/tests/synthetic-notebook";
+import { startStack, repoRoot } from "./stack";
+import { summarize, table, type Summary } from "./stats";
+
+// BENCH_EDITOR_SIZES=10,100 for a quicker run; the typing figures use the largest size.
+const SIZES = (process.env.BENCH_EDITOR_SIZES ?? "10,100,1000").split(",").map(Number);
+const OPENS = 3; // per size and mode; the median is reported
+const MODES = { virtual: "", plain: "&virtual=0" } as const;
+type Mode = keyof typeof MODES;
+const PRINT_100K = "import time\nfor i in range(100_000):\n    print('line', i)\n    if i % 2000 == 0: time.sleep(0.25)";
+
+/** How long an open may take before it counts as "never became interactive". */
+const OPEN_LIMIT_MS = 180_000;
+
+/** `tti` null: the page did not take a keystroke within OPEN_LIMIT_MS. */
+interface OpenFigures { tti: Summary | null; heap_mb: number; dom_nodes: number; editors: number }
+
+export async function run(): Promise<void> {
+  const stack = await startStack(8896);
+  let browser = await launch();
+  const opens: Record<string, Record<Mode, OpenFigures>> = {};
+  const typing: Record<Mode, Summary> = {} as Record<Mode, Summary>;
+  const idleTyping: Record<Mode, Summary> = {} as Record<Mode, Summary>;
+  const typingSize = {} as Record<Mode, number>;
+  try {
+    const api = async (p: string, init: RequestInit = {}) => {
+      const res = await fetch(stack.base + p, { ...init, headers: { authorization: `Bearer ${stack.token}`, "content-type": "application/json" } });
+      if (!res.ok) throw new Error(`${p}: ${res.status} ${await res.text()}`);
+      return res.json();
+    };
+    const ids: Record<number, string> = {};
+    for (const n of SIZES) {
+      ids[n] = (await api(`/api/notebooks/import?title=bench-${n}`, { method: "POST", body: syntheticIpynb(n) })).id;
+      opens[n] = {} as Record<Mode, OpenFigures>;
+      for (const mode of Object.keys(MODES) as Mode[]) opens[n][mode] = await measureOpen(browser, stack.base, stack.token, ids[n], mode);
+    }
+    // A fresh browser: a plain list that never became interactive may still be burning CPU.
+    await browser.close();
+    browser = await launch();
+    for (const mode of Object.keys(MODES) as Mode[]) {
+      // The largest notebook this list could open at all.
+      typingSize[mode] = Math.max(...SIZES.filter((n) => opens[n][mode].tti !== null));
+      const figures = await measureTypingWhilePrinting(browser, stack.base, stack.token, ids[typingSize[mode]], mode);
+      typing[mode] = figures.printing;
+      idleTyping[mode] = figures.idle;
+    }
+  } finally {
+    await browser.close();
+    await stack.stop();
+  }
+
+  const result = {
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30) },
+    open: opens,
+    typing_cells: typingSize,
+    typing_idle: idleTyping,
+    typing_while_printing_100k_lines: typing,
+  };
+  const outDir = path.join(repoRoot, "bench/results");
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, "editor.json"), JSON.stringify(result, null, 2));
+
+  const rows: Array<[string, Summary | string]> = [];
+  for (const n of SIZES) {
+    for (const mode of Object.keys(MODES) as Mode[]) {
+      const o = opens[n][mode];
+      rows.push([`${n} cells, ${mode} list: open → first keystroke painted`, o.tti ?? `not within ${OPEN_LIMIT_MS / 1000} s`]);
+      rows.push([`${n} cells, ${mode} list: JS heap / DOM nodes / editors`, o.tti ? `${o.heap_mb.toFixed(1)} MB / ${o.dom_nodes} / ${o.editors}` : "n/a"]);
+    }
+  }
+  for (const mode of Object.keys(MODES) as Mode[]) {
+    const n = typingSize[mode];
+    rows.push([`${n} cells, ${mode} list: keypress → paint, kernel idle`, idleTyping[mode]]);
+    rows.push([`${n} cells, ${mode} list: keypress → paint while a cell prints 100k lines`, typing[mode]]);
+  }
+  console.log(table(rows));
+  console.log(`wrote bench/results/editor.json`);
+}
+
+function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+  });
+}
+
+async function newPage(browser: Browser, base: string, token: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${base}/?token=${token}`);
+  return page;
+}
+
+/** Navigation start → the frame in which a key typed into the first cell shows, in page time. */
+async function timeToInteractive(page: Page, url: string): Promise<number> {
+  await page.goto(url, { waitUntil: "commit" });
+  const editor = page.locator('[data-testid="cell"][data-cell-id="code-0"] .cm-content');
+  await editor.click({ timeout: OPEN_LIMIT_MS });
+  await page.keyboard.press("End");
+  await typeAndTimePaints(page, "x");
+  return (await page.evaluate("performance.now()")) as number;
+}
+
+async function measureOpen(browser: Browser, base: string, token: string, id: string, mode: Mode): Promise<OpenFigures> {
+  const page = await newPage(browser, base, token);
+  const url = `${base}/notebook/?id=${id}${MODES[mode]}`;
+  const tti: number[] = [];
+  for (let i = 0; i < OPENS; i++) {
+    // Each open types one "x"; undo it so every open sees the same notebook.
+    try {
+      tti.push((await timeToInteractive(page, url)) / 1000);
+    } catch {
+      console.warn(`${url}: no keystroke painted within ${OPEN_LIMIT_MS / 1000} s`);
+      await page.context().close();
+      return { tti: null, heap_mb: NaN, dom_nodes: NaN, editors: NaN };
+    }
+    await page.keyboard.press("Backspace");
+    await page.getByTestId("save-status").filter({ hasText: "Saved" }).waitFor({ timeout: 30_000 });
+  }
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Performance.enable");
+  await cdp.send("HeapProfiler.collectGarbage");
+  const { metrics } = await cdp.send("Performance.getMetrics");
+  const metric = (name: string) => metrics.find((m) => m.name === name)?.value ?? 0;
+  const editors = await page.locator(".cm-editor").count();
+  await page.context().close();
+  return { tti: summarize(tti), heap_mb: metric("JSHeapUsedSize") / 2 ** 20, dom_nodes: metric("Nodes"), editors };
+}
+
+async function measureTypingWhilePrinting(browser: Browser, base: string, token: string, id: string, mode: Mode): Promise<{ idle: Summary; printing: Summary }> {
+  const page = await newPage(browser, base, token);
+  await page.goto(`${base}/notebook/?id=${id}${MODES[mode]}`);
+  await page.locator('[data-testid="kernel-status"][data-status="idle"]').waitFor({ timeout: 120_000 });
+  const printer = page.locator('[data-testid="cell"][data-cell-id="code-0"]');
+  const typist = page.locator('[data-testid="cell"][data-cell-id="code-1"]');
+
+  await typist.locator(".cm-content").click();
+  await page.keyboard.press("Control+End");
+  const idle = await typeAndTimePaints(page, "idle_typing = 1");
+
+  await printer.locator(".cm-content").click();
+  await page.keyboard.press("Control+a");
+  await page.keyboard.press("Delete");
+  await page.keyboard.insertText(PRINT_100K);
+  await printer.locator(".cm-content").press("Control+Enter");
+  await printer.getByTestId("cell-running").waitFor({ timeout: 120_000 });
+  await printer.getByTestId("output-stream").filter({ hasText: /line \d+/ }).waitFor({ timeout: 60_000 });
+  await typist.locator(".cm-content").click();
+  await page.keyboard.press("Control+End");
+  await page.keyboard.press("Enter");
+  const printing = await typeAndTimePaints(page, "typed_while_printing = 42");
+  const stillRunning = await printer.getByTestId("cell-running").count();
+  if (!stillRunning) console.warn(`(${mode}) the print finished before the typing did; figures include quiet time`);
+  await printer.getByTestId("output-stream").filter({ hasText: "line 99999" }).waitFor({ timeout: 300_000 });
+  await page.locator('[data-testid="kernel-status"][data-status="idle"]').waitFor({ timeout: 120_000 });
+  await page.context().close();
+  return { idle: summarize(idle.map((ms) => ms / 1000)), printing: summarize(printing.map((ms) => ms / 1000)) };
+}
