@@ -3,7 +3,7 @@
 // connection talking socket.io to a gateway double.
 import { afterEach, describe, expect, it } from "vitest";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { act, cleanup, fireEvent, render, screen, within } from "@testing-library/react";
+import { act, cleanup, fireEvent, render, screen, waitFor as waitForElement, within } from "@testing-library/react";
 import type { Notebook } from "@cellar/protocol";
 import { NotebookContext } from "../hooks/notebook-context";
 import { KernelConnection } from "../lib/kernel-socket";
@@ -85,7 +85,9 @@ describe("notebook page", () => {
     gw.reply("nb", request, "stream", { name: "stdout", text: "\u001b[32mhi\u001b[0m\n" });
     gw.reply("nb", request, "execute_reply", { status: "ok", execution_count: 5 });
     await waitFor(() => within(cell).getByTestId("execution-count").textContent === "[5]", "[5]");
-    const stream = within(cell).getByTestId("output-stream");
+    // Outputs repaint at most every 100 ms (so a flood cannot starve typing), on a timer that
+    // only fires outside act(): testing-library's waitFor polls that way.
+    const stream = await waitForElement(() => within(cell).getByTestId("output-stream"));
     expect(stream.textContent).toBe("hi\n");
     expect(stream.querySelector("span.ansi-green-fg")).not.toBeNull();
   });
