@@ -11,17 +11,14 @@ export class ApiError extends Error {
   }
 }
 
-async function request<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
+/**
+ * A request to the gateway, same origin with the session cookie: the response when it is OK, else
+ * an ApiError with the gateway's message (and problems). A 401 marks the session as needing the token.
+ */
+export async function send(method: string, path: string, init: RequestInit = {}): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(path, {
-      method,
-      credentials: "same-origin",
-      headers: body === undefined ? undefined : { "content-type": "application/json" },
-      // A string is sent as is: an .ipynb file's text.
-      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-      ...init,
-    });
+    res = await fetch(path, { method, credentials: "same-origin", ...init });
   } catch {
     throw new ApiError(0, "Cannot reach the Cellar gateway.");
   }
@@ -41,6 +38,16 @@ async function request<T>(method: string, path: string, body?: unknown, init: Re
     error.problems = problems;
     throw error;
   }
+  return res;
+}
+
+async function request<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
+  const res = await send(method, path, {
+    headers: body === undefined ? undefined : { "content-type": "application/json" },
+    // A string is sent as is: an .ipynb file's text.
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    ...init,
+  });
   if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
 }

@@ -1,31 +1,11 @@
 // The notebook's workspace files through the gateway (which relays to the worker holding them).
 import type { WorkspaceEntry } from "@cellar/protocol";
-import { markAuthRequired } from "../stores/auth-store";
-import { ApiError } from "./api";
+import { send } from "./api";
 
 const base = (notebookId: string) => `/api/notebooks/${encodeURIComponent(notebookId)}/files`;
 const q = (path: string) => `?path=${encodeURIComponent(path)}`;
 
-async function call(method: string, url: string, body?: BodyInit): Promise<Response> {
-  let res: Response;
-  try {
-    res = await fetch(url, { method, credentials: "same-origin", body });
-  } catch {
-    throw new ApiError(0, "Cannot reach the Cellar gateway.");
-  }
-  if (res.status === 401) markAuthRequired();
-  if (!res.ok) {
-    const text = await res.text().catch(() => "");
-    let message = text || res.statusText;
-    try {
-      message = (JSON.parse(text) as { error?: string }).error ?? message;
-    } catch {
-      /* not JSON: keep the text */
-    }
-    throw new ApiError(res.status, message);
-  }
-  return res;
-}
+const call = (method: string, url: string, body?: BodyInit) => send(method, url, { body });
 
 export const workspaceFiles = {
   list: async (notebookId: string, path: string) =>
