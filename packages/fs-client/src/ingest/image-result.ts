@@ -30,17 +30,29 @@ export async function finishImage(
   warnings: string[],
 ): Promise<IngestResult> {
   await writer.flush();
-  const manifest = buildManifest(entries, writer.chunkSize);
+  const { manifest, imageId } = await storeManifest(entries, writer.chunkSize, store);
+  return { manifest, imageId, stats: { ...writer.stats, ...fileTotals(manifest), skipped: warnings.length }, warnings };
+}
+
+/** Builds the manifest from `entries` and stores it under its image id (once). */
+export async function storeManifest(entries: ManifestEntry[], chunkSize: number, store: BlobStore): Promise<{ manifest: Manifest; imageId: string }> {
+  const manifest = buildManifest(entries, chunkSize);
   const encoded = encodeManifest(manifest);
   const imageId = imageIdOf(encoded);
   if (!(await store.has(imageId))) await store.put(imageId, await compressChunk(encoded));
-  const stats = { ...writer.stats, files: 0, logicalBytes: 0, skipped: warnings.length };
+  return { manifest, imageId };
+}
+
+/** Regular files in the manifest and the sum of their sizes. */
+export function fileTotals(manifest: Manifest): { files: number; logicalBytes: number } {
+  let files = 0;
+  let logicalBytes = 0;
   for (const e of manifest.entries) {
     if (e.type !== "file") continue;
-    stats.files++;
-    stats.logicalBytes += e.size;
+    files++;
+    logicalBytes += e.size;
   }
-  return { manifest, imageId, stats, warnings };
+  return { files, logicalBytes };
 }
 
 export function warner(options: IngestOptions): { warnings: string[]; warn: (message: string) => void } {

@@ -1,9 +1,8 @@
 import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { buildManifest, encodeManifest, imageIdOf, type Manifest } from "../manifest/manifest";
+import type { Manifest } from "../manifest/manifest";
 import type { BlobStore } from "../store/blob-store";
-import { compressChunk } from "../store/codec";
-import type { IngestOptions, IngestResult } from "./image-result";
+import { fileTotals, storeManifest, type IngestOptions, type IngestResult } from "./image-result";
 import { ingestDirectory } from "./ingest-directory";
 
 /**
@@ -31,14 +30,10 @@ export async function ingestLayer(upperDir: string, parent: Manifest, store: Blo
   ];
   const root = parent.entries.find((e) => e.path === "/");
   if (root) entries.push(root);
-  const manifest = buildManifest(entries, parent.chunkSize);
-  const encoded = encodeManifest(manifest);
-  const imageId = imageIdOf(encoded);
-  if (!(await store.has(imageId))) await store.put(imageId, await compressChunk(encoded));
-  const files = manifest.entries.filter((e) => e.type === "file");
+  const { manifest, imageId } = await storeManifest(entries, parent.chunkSize, store);
   return {
     manifest, imageId, whiteouts,
-    stats: { ...layer.stats, files: files.length, logicalBytes: files.reduce((n, e) => n + e.size, 0) },
+    stats: { ...layer.stats, ...fileTotals(manifest) },
     warnings: layer.warnings.filter((w) => !isWhiteout.has(w)),
   };
 }
