@@ -104,6 +104,46 @@ describe("KernelManager", () => {
     expect(t.saved.at(-1)).toEqual({ cellId: "c", outputs: [], count: null });
   });
 
+  it("relays an input() prompt without recording it, and records the answer as the prompt and value", async () => {
+    const t = setup();
+    t.kernels.ensureKernel("nb1");
+    const req = executeRequest("name = input('Your name: ')", { cellId: "cell-a" });
+    t.kernels.send("nb1", req);
+    const ask = makeMessage("input_request", { prompt: "Your name: ", password: false }, { channel: "stdin", parent: req });
+    t.kernels.onWorkerMessage(t.sessionId(), ask);
+    expect(t.events.at(-1)?.payload.message.header.msg_type).toBe("input_request");
+    const answer = makeMessage("input_reply", { status: "ok", value: "Ada" }, { channel: "stdin", parent: ask });
+    expect(t.kernels.send("nb1", answer)).toEqual({ ok: true });
+    expect(t.worker.sent.at(-1)).toMatchObject({ event: "session:send", payload: { message: { header: { msg_type: "input_reply" } } } });
+    // A second tab answering the same prompt is passed on but not echoed twice.
+    t.kernels.send("nb1", makeMessage("input_reply", { status: "ok", value: "Bob" }, { channel: "stdin", parent: ask }));
+    t.kernels.onWorkerMessage(t.sessionId(), makeMessage("execute_reply", { status: "ok", execution_count: 1 }, { parent: req }));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(t.saved.at(-1)?.outputs).toEqual([{ output_type: "stream", name: "stdout", text: "Your name: Ada\n" }]);
+  });
+
+  it("hides a password answer in the echo", async () => {
+    const t = setup();
+    t.kernels.ensureKernel("nb1");
+    const req = executeRequest("getpass()", { cellId: "cell-a" });
+    t.kernels.send("nb1", req);
+    const ask = makeMessage("input_request", { prompt: "Password: ", password: true }, { channel: "stdin", parent: req });
+    t.kernels.onWorkerMessage(t.sessionId(), ask);
+    t.kernels.send("nb1", makeMessage("input_reply", { status: "ok", value: "hunter2" }, { channel: "stdin", parent: ask }));
+    const echo = t.events.filter((e) => e.event === "kernel:message").at(-1)!.payload.message;
+    expect(echo.content.text).toBe("Password: ········\n");
+    expect(echo.parent_header.msg_id).toBe(req.header.msg_id);
+  });
+
+  it("relays replies to completion requests to the notebook's browsers", () => {
+    const t = setup();
+    t.kernels.ensureKernel("nb1");
+    const req = makeMessage("complete_request", { code: "math.fl", cursor_pos: 7 });
+    expect(t.kernels.send("nb1", req)).toEqual({ ok: true });
+    t.kernels.onWorkerMessage(t.sessionId(), makeMessage("complete_reply", { status: "ok", matches: ["floor"], cursor_start: 5, cursor_end: 7 }, { parent: req }));
+    expect(t.events.at(-1)).toMatchObject({ event: "kernel:message", payload: { notebookId: "nb1", message: { parent_header: { msg_id: req.header.msg_id } } } });
+  });
+
   it("stops relaying a cell's flood once its output is truncated", () => {
     const t = setup();
     t.kernels.ensureKernel("nb1");
