@@ -9,3 +9,4 @@ export { ansiToHtml } from "./outputs/ansi";
 export { sanitizeHtml, sanitizeSvg, renderMarkdown, renderLatex } from "./outputs/sanitize";
 export { chooseMimeType, bundleText, MIME_PREFERENCE, type RenderableMime } from "./outputs/mime";
 export { streamTail, applyCarriageReturns, countLines, type StreamTail } from "./outputs/stream-tail";
+export type { EditorAssist, EditorCompletions, EditorHint } from "./editor/kernel-assist";

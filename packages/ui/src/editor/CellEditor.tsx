@@ -2,6 +2,7 @@ import { useEffect, useRef } from "react";
 import { Annotation, Compartment, EditorState, Prec, Transaction, type Extension } from "@codemirror/state";
 import { EditorView, keymap, placeholder as placeholderExt } from "@codemirror/view";
 import { searchHighlight, type SearchMatch } from "./search-highlight";
+import { kernelAssist, type EditorAssist } from "./kernel-assist";
 import { indentWithTab } from "@codemirror/commands";
 import { bracketMatching, defaultHighlightStyle, indentOnInput, indentUnit, syntaxHighlighting } from "@codemirror/language";
 import { minimalSetup } from "codemirror";
@@ -11,7 +12,8 @@ import { markdown } from "@codemirror/lang-markdown";
 /** Marks a document replacement that came from the `value` prop, not from typing. */
 const external = Annotation.define<boolean>();
 
-export type CellLanguage = "python" | "markdown";
+/** `raw`: a raw cell, plain text with no highlighting (it is never run or rendered). */
+export type CellLanguage = "python" | "markdown" | "raw";
 
 /** How a run key was pressed: Shift+Enter moves on, Ctrl/Cmd+Enter stays, Alt+Enter inserts a
  * cell below (as in Jupyter). */
@@ -33,10 +35,14 @@ export interface CellEditorProps {
   /** Find in the notebook: every match of `searchPattern` is marked, `currentMatch` more so. */
   searchPattern?: RegExp | null;
   currentMatch?: SearchMatch | null;
+  /** Tab completion and Shift+Tab inspection; without it Tab and Shift+Tab only indent. */
+  assist?: EditorAssist;
 }
 
 function languageExtension(language: CellLanguage): Extension {
-  return language === "python" ? python() : [markdown(), EditorView.lineWrapping];
+  if (language === "python") return python();
+  if (language === "markdown") return [markdown(), EditorView.lineWrapping];
+  return [];
 }
 
 /** A CodeMirror 6 editor for one cell. The view is created once; later `value` changes are
@@ -58,6 +64,8 @@ export function CellEditor(props: CellEditorProps) {
     const state = EditorState.create({
       doc: handlers.current.value,
       extensions: [
+        // Before the run keys: Escape closes a popup or tooltip before it leaves the editor.
+        kernelAssist(() => handlers.current.assist),
         Prec.highest(
           keymap.of([
             { key: "Shift-Enter", run: run("advance") },
