@@ -6,6 +6,7 @@ import { useThrottledValue } from "../hooks/use-throttled-value";
 import { isCellSelected } from "../lib/cell-selection";
 import { CellActions } from "./CellActions";
 import { CellGutter, type DragHandleProps } from "./CellGutter";
+import { InputPrompt } from "./InputPrompt";
 
 /** The newest focus request a cell has carried out, per notebook store. */
 const handledFocus = new WeakMap<object, number>();
@@ -64,6 +65,8 @@ export const CellView = memo(function CellView({ cellId, index, count, dragHandl
       <div className="cell-body">
         {cell.cell_type === "code" ? (
           <CodeCellBody cellId={cellId} source={cell.source} focusToken={editorToken} />
+        ) : cell.cell_type === "raw" ? (
+          <RawCellBody cellId={cellId} source={cell.source} focusToken={editorToken} />
         ) : (
           <MarkdownCellBody cellId={cellId} source={cell.source} focusToken={editorToken} />
         )}
@@ -92,12 +95,13 @@ function useEditorHandlers(cellId: string) {
 }
 
 function CodeCellBody({ cellId, source, focusToken }: { cellId: string; source: string; focusToken: number }) {
-  const { store } = useNotebookContext();
+  const { store, kernel } = useNotebookContext();
   const handlers = useEditorHandlers(cellId);
   // A cell printing fast would re-render its outputs every frame. Throttled, and deferred so that
   // the render yields to keystrokes, it no longer makes typing in any editor wait.
   const outputs = useDeferredValue(useThrottledValue(useNotebookState((s) => s.outputs[cellId]?.outputs), OUTPUT_RENDER_MS));
   const streaming = useNotebookState((s) => Boolean(s.started[cellId]));
+  const inputPrompt = useNotebookState((s) => s.inputPrompts[cellId]);
   return (
     <>
       <CellEditor
@@ -106,9 +110,11 @@ function CodeCellBody({ cellId, source, focusToken }: { cellId: string; source: 
         focusToken={focusToken}
         ariaLabel="Code cell"
         onEscape={() => store.getState().commandModeAt(cellId)}
+        assist={kernel?.assist}
         {...handlers}
       />
       <OutputArea outputs={outputs ?? NO_OUTPUTS} streaming={streaming} />
+      {inputPrompt && kernel && <InputPrompt prompt={inputPrompt} onAnswer={(value) => kernel.answerInput(cellId, value)} />}
     </>
   );
 }
@@ -116,6 +122,23 @@ function CodeCellBody({ cellId, source, focusToken }: { cellId: string; source: 
 const NO_OUTPUTS: never[] = [];
 /** At most this often a cell's outputs are re-rendered while they stream. */
 const OUTPUT_RENDER_MS = 100;
+
+/** A raw cell (nbformat's `raw`): plain text kept exactly as written, never run or rendered. */
+function RawCellBody({ cellId, source, focusToken }: { cellId: string; source: string; focusToken: number }) {
+  const { store } = useNotebookContext();
+  const handlers = useEditorHandlers(cellId);
+  return (
+    <CellEditor
+      value={source}
+      language="raw"
+      focusToken={focusToken}
+      ariaLabel="Raw cell"
+      placeholder="Raw text, kept as written"
+      onEscape={() => store.getState().commandModeAt(cellId)}
+      {...handlers}
+    />
+  );
+}
 
 function MarkdownCellBody({ cellId, source, focusToken }: { cellId: string; source: string; focusToken: number }) {
   const { store } = useNotebookContext();

@@ -43,7 +43,7 @@ export function NotebookEditor({ notebook }: { notebook: Notebook }) {
     document.title = `${store.getState().title || "Untitled"} · Cellar`;
   }, [store]);
 
-  const context = useMemo(() => ({ store, commands, saveNow }), [store, commands, saveNow]);
+  const context = useMemo(() => ({ store, commands, saveNow, kernel }), [store, commands, saveNow, kernel]);
   return (
     <NotebookContext.Provider value={context}>
       <NotebookLayout />

@@ -1,5 +1,6 @@
 "use client";
 import { useNotebookContext, useNotebookState } from "../hooks/notebook-context";
+import { CellTypeSelect } from "./CellTypeSelect";
 import { ExportNotebookButton } from "./ExportNotebookButton";
 import { ImagePicker } from "./ImagePicker";
 import { EraserIcon, PlayIcon, PlusIcon, RestartIcon, RunAllIcon, SearchIcon, StopIcon } from "./icons";
@@ -36,6 +37,8 @@ export function NotebookToolbar() {
       <span className="toolbar-sep" />
       <Tool id="clear-outputs" title="Clear the outputs of the selected cells" onClick={() => commands.clearOutputs()}><EraserIcon /> Clear</Tool>
       <Tool id="clear-all-outputs" title="Clear the outputs of all cells" onClick={() => commands.clearAllOutputs()}><EraserIcon /> Clear all</Tool>
+      <span className="toolbar-sep" />
+      <CellTypeSelect />
       <span className="toolbar-sep" />
       <Tool id="find-open" title="Find and replace in all cells (Ctrl+F)" onClick={() => store.getState().setFindOpen(true)}><SearchIcon /> Find</Tool>
       <span className="toolbar-sep" />

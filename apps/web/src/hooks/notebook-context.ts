@@ -3,11 +3,14 @@ import { createContext, useContext } from "react";
 import { useStore } from "zustand";
 import type { NotebookState, NotebookStore } from "../stores/notebook-store";
 import type { NotebookCommands } from "../lib/notebook-commands";
+import type { KernelConnection } from "../lib/kernel-socket";
 
 export interface NotebookContextValue {
   store: NotebookStore;
   commands: NotebookCommands;
   saveNow: () => Promise<void>;
+  /** Completion, inspection and input() answers; absent where no kernel is connected (tests). */
+  kernel?: Pick<KernelConnection, "assist" | "answerInput">;
 }
 
 export const NotebookContext = createContext<NotebookContextValue | null>(null);

@@ -16,6 +16,7 @@ describe("command-mode keys", () => {
     expect(single("b")).toBe("insert-below");
     expect(single("z")).toBe("undo-delete");
     expect(single("m")).toBe("to-markdown");
+    expect(single("r")).toBe("to-raw");
     expect(single("y")).toBe("to-code");
     expect(single("c")).toBe("copy");
     expect(single("x")).toBe("cut");

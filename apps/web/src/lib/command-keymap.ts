@@ -7,7 +7,7 @@ export type NotebookCommandName =
   | "select-previous" | "select-next" | "extend-previous" | "extend-next"
   | "insert-above" | "insert-below"
   | "delete" | "undo-delete"
-  | "to-markdown" | "to-code"
+  | "to-markdown" | "to-code" | "to-raw"
   | "copy" | "cut" | "paste-below" | "paste-above"
   | "interrupt" | "find" | "save";
 
@@ -58,7 +58,7 @@ export class CommandKeymap {
       return null;
     }
     const single: Record<string, NotebookCommandName> = {
-      a: "insert-above", b: "insert-below", z: "undo-delete", m: "to-markdown", y: "to-code",
+      a: "insert-above", b: "insert-below", z: "undo-delete", m: "to-markdown", y: "to-code", r: "to-raw",
       c: "copy", x: "cut", v: "paste-below",
     };
     return this.done(single[key] ?? null);

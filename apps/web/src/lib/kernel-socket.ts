@@ -4,6 +4,7 @@
 import { io, type Socket } from "socket.io-client";
 import {
   executeRequest,
+  makeMessage,
   type BrowserToGateway,
   type GatewayToBrowser,
   type JupyterMessage,
@@ -12,6 +13,9 @@ import {
 } from "@cellar/protocol";
 import type { NotebookStore } from "../stores/notebook-store";
 import { markAuthRequired } from "../stores/auth-store";
+import type { EditorAssist } from "@cellar/ui";
+import { KernelRequests } from "./kernel-requests";
+import { kernelAssist } from "./kernel-assist";
 
 export type GatewaySocket = Socket<GatewayToBrowser, BrowserToGateway>;
 
@@ -26,6 +30,8 @@ export interface KernelConnectionOptions {
 const ACK_TIMEOUT_MS = 15_000;
 const READY: ReadonlySet<string> = new Set<KernelStatus>(["idle", "busy"]);
 const MAX_TRACKED_REQUESTS = 2_000;
+/** A suspended kernel is resumed by the next request, so it can still answer one. */
+const ANSWERING: ReadonlySet<string> = new Set(["idle", "busy", "suspended", "resuming"]);
 
 export class KernelConnection {
   private socket: GatewaySocket | null = null;
@@ -45,6 +51,18 @@ export class KernelConnection {
   private inbox: Array<{ cellId: string; message: JupyterMessage }> = [];
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private opened = false;
+  /** Completion and inspection requests, answered between runs. */
+  private readonly asks = new KernelRequests({
+    session: this.session,
+    send: (message) => this.sendForAck(message),
+    availability: () => {
+      if (!this.socket?.connected || !ANSWERING.has(this.store.getState().kernel.status)) return "not-running";
+      // The in-process kernel answers only between cells; a request now would wait for the run.
+      return this.inFlight ? "busy" : "ready";
+    },
+  });
+  /** Tab completion and Shift+Tab inspection for the cell editors. */
+  readonly assist: EditorAssist = kernelAssist(this.asks);
 
   constructor(
     private readonly notebookId: string,
@@ -79,6 +97,8 @@ export class KernelConnection {
   /** Runs code for a cell: its outputs are cleared now and refilled as the kernel answers. */
   run(cellId: string, code: string): void {
     const message = executeRequest(code, { session: this.session, cellId });
+    // This page answers input() prompts (without it ipykernel raises StdinNotImplementedError).
+    message.content.allow_stdin = true;
     const store = this.store.getState();
     // Late output of an earlier run of this cell must not mix with the new run's.
     const previous = store.running[cellId];
@@ -90,6 +110,19 @@ export class KernelConnection {
     this.track(message.header.msg_id, cellId);
     this.waiting.push(message);
     this.sendWaiting();
+  }
+
+  /** The user's answer to a cell's `input()`; the gateway echoes it into the cell's output. */
+  answerInput(cellId: string, value: string): void {
+    const store = this.store.getState();
+    const prompt = store.inputPrompts[cellId];
+    if (!prompt) return;
+    store.setInputPrompt(cellId, null);
+    const reply = makeMessage("input_reply", { status: "ok", value }, { channel: "stdin", session: this.session });
+    reply.parent_header = prompt.request;
+    void this.sendForAck(reply).then((ack) => {
+      if (!ack.ok) this.store.getState().setNotice(`Could not answer the prompt: ${ack.error}`);
+    });
   }
 
   async interrupt(): Promise<void> {
@@ -151,6 +184,7 @@ export class KernelConnection {
       // Requests already sent will never be answered by the kernel that took them.
       store.clearRunning();
       this.inFlight = null;
+      this.asks.abandonAll();
     }
     if (status === "dead") this.dropWaiting("The kernel is dead; restart it to run cells.");
     this.sendWaiting();
@@ -193,6 +227,15 @@ export class KernelConnection {
     });
   }
 
+  private sendForAck(message: JupyterMessage): Promise<{ ok: true } | { ok: false; error: string }> {
+    const socket = this.socket;
+    if (!socket?.connected) return Promise.resolve({ ok: false, error: "not connected to the gateway" });
+    return new Promise((resolve) => {
+      socket.timeout(ACK_TIMEOUT_MS).emit("kernel:send", { notebookId: this.notebookId, message }, (err, ack) =>
+        resolve(err ? { ok: false, error: "the gateway did not answer" } : ack));
+    });
+  }
+
   private async command(event: "kernel:interrupt" | "kernel:restart" | "outputs:clear", what: string, extra: { cellIds?: string[] } = {}) {
     const socket = this.socket;
     if (!socket?.connected) {
@@ -231,6 +274,7 @@ export class KernelConnection {
   }
 
   private receive(message: JupyterMessage) {
+    if (this.asks.receive(message)) return;
     const type = message.header?.msg_type;
     const parentId = message.parent_header?.msg_id ?? "";
     const cellId = this.requests.get(parentId);
@@ -255,6 +299,13 @@ export class KernelConnection {
     }
     if (type === "error" && parentId === this.inFlight) this.raised = true;
     if (!cellId) return; // another tab's run: reload shows what the gateway recorded
+    if (type === "input_request") {
+      // Outputs printed before the prompt show above it.
+      this.flush();
+      const content = message.content as { prompt?: unknown; password?: unknown };
+      this.store.getState().setInputPrompt(cellId, { prompt: String(content.prompt ?? ""), password: content.password === true, request: message.header });
+      return;
+    }
     if (type === "execute_input") {
       this.startedAt.set(parentId, message.header.date || new Date().toISOString());
       this.store.getState().markStarted(cellId, parentId);

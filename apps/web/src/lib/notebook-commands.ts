@@ -24,6 +24,8 @@ export interface NotebookCommands {
   restartAndRunAll(): Promise<void>;
   clearOutputs(): void;
   clearAllOutputs(): void;
+  /** The selected cells become `type` (M, Y, R and the toolbar's cell type menu). */
+  changeCellType(type: CellType): void;
   /** A command-mode key; returns false when the name is not one this acts on. */
   execute(name: NotebookCommandName): boolean;
 }
@@ -36,7 +38,8 @@ export function createNotebookCommands(store: NotebookStore, kernel: KernelContr
     const s = state();
     const cell = s.cells.find((c) => c.id === cellId);
     if (!cell) return;
-    // Running a markdown cell means showing it rendered.
+    // Running a markdown cell means showing it rendered; a raw cell is never run or rendered.
+    if (cell.cell_type === "raw") return;
     if (cell.cell_type === "markdown") s.setEditingMarkdown(cellId, false);
     else {
       if (s.save.state !== "saved") void saveNow();
@@ -142,6 +145,7 @@ export function createNotebookCommands(store: NotebookStore, kernel: KernelContr
     },
     clearOutputs: () => clear(selected().filter((id) => codeCellIds().includes(id))),
     clearAllOutputs: () => clear(codeCellIds()),
+    changeCellType: (type) => changeType(type),
     execute(name) {
       const s = state();
       switch (name) {
@@ -160,6 +164,7 @@ export function createNotebookCommands(store: NotebookStore, kernel: KernelContr
         case "undo-delete": s.undoDelete(); break;
         case "to-markdown": changeType("markdown"); break;
         case "to-code": changeType("code"); break;
+        case "to-raw": changeType("raw"); break;
         case "copy": copyCells(s.cells.filter((c) => selected().includes(c.id))); break;
         case "cut": {
           const ids = selected();

@@ -56,6 +56,14 @@ export interface Confirmation {
   onConfirm: () => void;
 }
 
+/** A running cell waits for the user to answer `input()` (or `getpass()`: `password`). */
+export interface InputPrompt {
+  prompt: string;
+  password: boolean;
+  /** The kernel's input_request header: the answer's parent. */
+  request: JupyterMessage["header"];
+}
+
 /** `connecting`: the page has not heard from the gateway yet. */
 export type KernelDisplayStatus = KernelStatus | "connecting";
 /** `offline`: the gateway cannot be reached; edits are kept in this browser until it can. */
@@ -71,6 +79,8 @@ export interface NotebookState {
   running: Record<string, string>;
   /** Running cells the kernel has started (execute_input seen); the others are queued. */
   started: Record<string, true>;
+  /** Running cells waiting for the user's answer to `input()`. */
+  inputPrompts: Record<string, InputPrompt>;
   editingMarkdown: Record<string, true>;
   mode: NotebookMode;
   activeCellId: string | null;
@@ -132,6 +142,8 @@ export interface NotebookState {
   /** With `msgId`, only if that request is still the cell's latest. */
   finishRun(cellId: string, msgId?: string): void;
   clearRunning(): void;
+  /** `null`: the prompt was answered, or the run it belonged to ended. */
+  setInputPrompt(cellId: string, prompt: InputPrompt | null): void;
   applyKernelMessages(batch: Array<{ cellId: string; message: JupyterMessage }>): void;
   /** Outputs as the gateway recorded them, after a reconnect in which live messages were missed. */
   takeServerOutputs(notebook: Notebook, stillRunning: boolean): void;
@@ -158,6 +170,7 @@ export function createNotebookStore(notebook: Notebook) {
       outputs: Object.fromEntries(notebook.cells.map((c) => [c.id, cellOutputFrom(c.outputs ?? [], c.execution_count ?? null)])),
       running: {},
       started: {},
+      inputPrompts: {},
       editingMarkdown: {},
       mode: "command",
       activeCellId: notebook.cells[0]?.id ?? null,
@@ -334,7 +347,7 @@ export function createNotebookStore(notebook: Notebook) {
       finishRun: (cellId, msgId) =>
         set((s) => {
           if (!s.running[cellId] || (msgId && s.running[cellId] !== msgId)) return s;
-          return { running: withoutKey(s.running, cellId), started: withoutKey(s.started, cellId) };
+          return { running: withoutKey(s.running, cellId), started: withoutKey(s.started, cellId), inputPrompts: withoutKey(s.inputPrompts, cellId) };
         }),
       markStarted: (cellId, msgId) =>
         set((s) => (s.running[cellId] === msgId && !s.started[cellId] ? { started: { ...s.started, [cellId]: true } } : s)),
@@ -351,7 +364,12 @@ export function createNotebookStore(notebook: Notebook) {
       setSearch: (search) => set({ search }),
       revealCell: (cellId) =>
         set((s) => ({ activeCellId: cellId, anchorCellId: null, focusRequest: { cellId, token: (s.focusRequest?.token ?? 0) + 1, target: "reveal" } })),
-      clearRunning: () => set((s) => (Object.keys(s.running).length ? { running: {}, started: {} } : s)),
+      clearRunning: () => set((s) => (Object.keys(s.running).length ? { running: {}, started: {}, inputPrompts: {} } : s)),
+      setInputPrompt: (cellId, prompt) =>
+        set((s) => {
+          if (prompt) return s.running[cellId] ? { inputPrompts: { ...s.inputPrompts, [cellId]: prompt } } : s;
+          return s.inputPrompts[cellId] ? { inputPrompts: withoutKey(s.inputPrompts, cellId) } : s;
+        }),
       applyKernelMessages: (batch) =>
         set((s) => {
           let outputs = s.outputs;
