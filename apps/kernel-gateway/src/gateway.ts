@@ -41,6 +41,7 @@ export function createGateway(opts: {
     images: () => opts.images.list().map(({ name, description }) => ({ name, description })),
     onNotebookDeleted: (id) => void kernels.stop(id),
     blobs: { store: opts.blobStore, workerSecret: opts.workerSecret },
+    kernels: { suspendKernel: (id) => kernels.suspend(id) },
     workspaceFiles: {
       notebookExists: async (id) => (await store.get(id)) !== null,
       // A notebook that never had a kernel has an empty workspace on any worker.

@@ -17,6 +17,10 @@ export interface WorkerConfig {
   chunkCacheBytes: number;
   /** Start kernels from warm snapshots (kept under cacheDir/snapshots and in the CAS). */
   warmSnapshots: boolean;
+  /** Suspend a kernel after this long without activity (CELLAR_SUSPEND_AFTER_S); 0 never. */
+  suspendAfterMs: number;
+  /** On SIGTERM, how long busy kernels may finish before they are stopped (CELLAR_SHUTDOWN_GRACE_S). */
+  shutdownGraceMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -35,5 +39,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     platform: env.CELLAR_RUNSC_PLATFORM ?? "ptrace",
     chunkCacheBytes: Number(env.CELLAR_CHUNK_CACHE_GB ?? 20) * 2 ** 30,
     warmSnapshots: env.CELLAR_WARM_SNAPSHOTS !== "0",
+    suspendAfterMs: seconds(env, "CELLAR_SUSPEND_AFTER_S", 15 * 60) * 1000,
+    shutdownGraceMs: seconds(env, "CELLAR_SHUTDOWN_GRACE_S", 5) * 1000,
   };
+}
+
+function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number of seconds (0 or more), not "${raw}"`);
+  return n;
 }

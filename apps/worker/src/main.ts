@@ -11,7 +11,7 @@ let stopping = false;
 async function stop(signal: string) {
   if (stopping) return;
   stopping = true;
-  console.log(`worker: ${signal}, stopping kernels`);
+  console.log(`worker: ${signal}, suspending idle kernels and stopping`);
   await conn.close().catch((e) => console.error(e));
   process.exit(0);
 }

@@ -60,6 +60,22 @@ export interface StartSession {
   limits: SessionLimits;
   /** Modules the image's warm-up imports before its warm snapshot is taken. */
   warmup?: string[];
+  /** Resume this suspended kernel instead of starting a fresh one (same session id). */
+  resume?: SuspendedKernelRef;
+}
+
+/** Where a suspended kernel's checkpoint is: the manifest hash of the checkpoint directory in the
+ * content store. Any worker can resume the kernel from it. */
+export interface SuspendedKernelRef {
+  checkpoint: string;
+}
+
+export interface SessionStatusEvent {
+  sessionId: string;
+  status: KernelStatus;
+  reason?: string;
+  /** With status "suspended": what resuming needs. */
+  suspended?: SuspendedKernelRef;
 }
 
 export interface GatewayToWorker extends WorkspaceFilesEvents {
@@ -67,11 +83,16 @@ export interface GatewayToWorker extends WorkspaceFilesEvents {
   "session:send": (p: { sessionId: string; message: JupyterMessage }) => void;
   "session:interrupt": (p: { sessionId: string }) => void;
   "session:stop": (p: { sessionId: string }, ack: Ack) => void;
+  /** Suspend the kernel now (if it is idle) rather than after the idle timeout. */
+  "session:suspend": (p: { sessionId: string }, ack: Ack) => void;
   /** Drop every cached image chunk; mounted images and running kernels carry on, fetching again. */
   "cache:drop": (p: Record<string, never>, ack: Ack<{ droppedBytes: number }>) => void;
 }
 
 export interface WorkerToGateway {
   "session:message": (p: { sessionId: string; message: JupyterMessage }) => void;
-  "session:status": (p: { sessionId: string; status: KernelStatus; reason?: string }) => void;
+  "session:status": (p: SessionStatusEvent) => void;
+  /** The worker is shutting down; sent after its kernels were suspended, and acknowledged, so
+   * every status before it has reached the gateway. */
+  "worker:leaving": (p: Record<string, never>, ack: Ack) => void;
 }

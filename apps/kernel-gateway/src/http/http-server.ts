@@ -9,6 +9,7 @@ import { isAuthorized, sessionCookie } from "./auth";
 import { handleNotebooksApi, HttpError, sendJson, type NotebookApiStore } from "./notebooks-api";
 import { handleNotebookFilesApi, type NotebookFileStore } from "./notebook-files-api";
 import { handleWorkspaceFilesApi, type WorkspaceFilesDeps } from "./workspace-files-api";
+import { handleKernelApi, type KernelApiDeps } from "./kernel-api";
 
 export interface HttpDeps {
   token: string;
@@ -27,6 +28,8 @@ export interface HttpDeps {
   blobs: { store: BlobStore; workerSecret: string };
   /** Notebooks' workspace files, relayed to the worker that holds them. */
   workspaceFiles?: WorkspaceFilesDeps;
+  /** Kernel actions (suspend now). */
+  kernels?: KernelApiDeps;
 }
 
 export function createHttpServer(deps: HttpDeps): http.Server {
@@ -62,6 +65,7 @@ export function createHttpServer(deps: HttpDeps): http.Server {
       }
       if (deps.workspaceFiles && (await handleWorkspaceFilesApi(req, res, deps.workspaceFiles))) return;
       if (await handleNotebookFilesApi(req, res, deps.store, deps.userId)) return;
+      if (deps.kernels && (await handleKernelApi(req, res, deps.kernels))) return;
       if (url.pathname === "/api/images") return void sendJson(res, 200, deps.images?.() ?? []);
       const imageExists = (name: string) => !deps.images || deps.images().some((i) => i.name === name);
       if (await handleNotebooksApi(req, res, deps.store, deps.userId, deps.onNotebookSaved, deps.onNotebookDeleted, imageExists)) return;

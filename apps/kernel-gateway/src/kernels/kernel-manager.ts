@@ -1,7 +1,7 @@
 // One kernel per open notebook: places it on a worker, relays messages both ways, tracks its
 // status, and records outputs. The only place that knows which worker holds which notebook.
 import { randomUUID } from "node:crypto";
-import type { GatewayToBrowser, JupyterMessage, KernelStatus, SessionLimits } from "@cellar/protocol";
+import type { GatewayToBrowser, JupyterMessage, KernelStatus, SessionLimits, SuspendedKernelRef } from "@cellar/protocol";
 import type { ConnectedWorker, WorkerPool } from "../workers/worker-pool";
 import { CellOutputRecorder, type OutputSink } from "./cell-output-recorder";
 import { InputEcho } from "./input-echo";
@@ -21,6 +21,10 @@ interface KernelSession {
   /** execute_request msg_id -> cell id, to attribute outputs. */
   requests: Map<string, string>;
   recorder: CellOutputRecorder;
+  /** The image it was started on: a suspended kernel resumes on the same one. */
+  image?: { name: string; id: string };
+  /** While suspended: its checkpoint, from which any worker can resume it. */
+  suspended?: SuspendedKernelRef;
   inputEcho: InputEcho;
   startTimer?: NodeJS.Timeout;
 }
@@ -70,6 +74,10 @@ export class KernelManager {
 
   send(notebookId: string, msg: JupyterMessage): SendResult {
     const k = this.byNotebook.get(notebookId);
+    if (k && k.status === "suspended" && !k.workerId) {
+      const resumed = this.resumeOnAnyWorker(k);
+      if (!resumed.ok) return resumed;
+    }
     if (!k || !k.workerId) return { ok: false, error: "The notebook has no kernel; restart it." };
     if (k.status === "dead") return { ok: false, error: "The kernel is dead; restart it to run code." };
     const worker = this.opts.pool.get(k.workerId);
@@ -148,20 +156,24 @@ export class KernelManager {
     if (relay) this.opts.emit(k.notebookId, "kernel:message", { notebookId: k.notebookId, message: msg });
   }
 
-  onWorkerStatus(sessionId: string, status: KernelStatus, reason?: string): void {
+  onWorkerStatus(sessionId: string, status: KernelStatus, reason?: string, suspended?: SuspendedKernelRef): void {
     const k = this.bySession.get(sessionId);
     if (!k) return;
+    if (status === "suspended") k.suspended = suspended;
+    else if (status !== "resuming") k.suspended = undefined;
     if (status !== "starting") clearTimeout(k.startTimer);
     this.setStatus(k, status, reason);
     if (status === "dead") void k.recorder.flush();
   }
 
-  /** A worker disconnected: its kernels are gone with it. */
+  /** A worker disconnected: its kernels are gone with it, except suspended ones, which any
+   * worker resumes from their checkpoint when the notebook next sends a request. */
   onWorkerLost(sessionIds: string[]): void {
     for (const id of sessionIds) {
       const k = this.bySession.get(id);
       if (!k) continue;
       k.workerId = null;
+      if (k.status === "suspended" && k.suspended) continue;
       this.setStatus(k, "dead", "The worker running this kernel disconnected. Restart to get a new kernel.");
     }
   }
@@ -169,6 +181,20 @@ export class KernelManager {
   /** A worker joined: kernels that were waiting for one start now. */
   onWorkerAdded(): void {
     for (const k of this.byNotebook.values()) if (k.status === "disconnected") this.start(k.notebookId);
+  }
+
+  /** Suspends the notebook's kernel now, if it is idle (the idle timeout does it by itself). */
+  async suspend(notebookId: string, timeoutMs = 600_000): Promise<SendResult> {
+    const k = this.byNotebook.get(notebookId);
+    if (!k) return { ok: false, error: "The notebook has no kernel." };
+    if (k.status === "suspended") return { ok: true };
+    const worker = k.workerId ? this.opts.pool.get(k.workerId) : undefined;
+    if (!worker) return { ok: false, error: "The kernel is not running on any worker." };
+    try {
+      return await worker.socket.timeout(timeoutMs).emitWithAck("session:suspend", { sessionId: k.sessionId });
+    } catch {
+      return { ok: false, error: `The worker did not finish suspending the kernel within ${Math.round(timeoutMs / 1000)} s.` };
+    }
   }
 
   async shutdown(): Promise<void> {
@@ -191,6 +217,7 @@ export class KernelManager {
       this.setStatus(k, "dead", `The image ${image} is not available on this gateway.`);
       return k;
     }
+    k.image = { name: image, id: imageId };
     const worker = this.opts.pool.pick();
     if (!worker) {
       this.setStatus(k, "disconnected", "No worker is connected; the kernel starts when one connects.");
@@ -215,6 +242,23 @@ export class KernelManager {
         }
       });
     return k;
+  }
+
+  /** The suspended kernel's worker is gone: another one takes the session and resumes it from the
+   * checkpoint when the request that follows arrives. */
+  private resumeOnAnyWorker(k: KernelSession): SendResult {
+    const worker = this.opts.pool.pick();
+    if (!worker) return { ok: false, error: "No worker is connected; the suspended kernel resumes once one is." };
+    if (!k.image || !k.suspended) return { ok: false, error: "The kernel cannot be resumed; restart it." };
+    k.workerId = worker.id;
+    this.lastWorker.set(k.notebookId, worker.id);
+    worker.sessions.add(k.sessionId);
+    worker.socket.emit("session:start",
+      { sessionId: k.sessionId, notebookId: k.notebookId, image: k.image.name, imageId: k.image.id, limits: this.opts.limits, resume: k.suspended },
+      (res) => {
+        if (!res.ok && this.bySession.get(k.sessionId) === k) this.setStatus(k, "dead", `The suspended kernel could not be resumed: ${res.error}`);
+      });
+    return { ok: true };
   }
 
   private async stopSession(k: KernelSession): Promise<void> {

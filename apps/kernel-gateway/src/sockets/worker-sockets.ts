@@ -1,12 +1,10 @@
 // Worker connections on their own namespace, authenticated by the worker secret. Workers dial
 // out to the gateway, so they can sit behind NAT; they never see browser traffic directly.
 import type { Namespace } from "socket.io";
-import { validateJupyterMessage, type GatewayToWorker, type WorkerAuth, type WorkerToGateway } from "@cellar/protocol";
+import { validateJupyterMessage, validateSessionStatus, type GatewayToWorker, type WorkerAuth, type WorkerToGateway } from "@cellar/protocol";
 import { secretMatches } from "../secrets";
 import type { KernelManager } from "../kernels/kernel-manager";
 import type { WorkerPool, WorkerSocket } from "../workers/worker-pool";
-
-const STATUSES = new Set(["starting", "idle", "busy", "dead"]);
 
 export function attachWorkerSockets(
   nsp: Namespace<WorkerToGateway, GatewayToWorker>,
@@ -34,8 +32,17 @@ export function attachWorkerSockets(
     });
 
     socket.on("session:status", (p) => {
-      if (!worker.sessions.has(p?.sessionId) || !STATUSES.has(p.status)) return;
-      deps.kernels.onWorkerStatus(p.sessionId, p.status, typeof p.reason === "string" ? p.reason : undefined);
+      const status = validateSessionStatus(p);
+      if (!status.ok) return console.warn(`gateway: dropped status from worker ${worker.id}: ${status.error}`);
+      const { sessionId, reason, suspended } = status.value;
+      if (!worker.sessions.has(sessionId)) return;
+      deps.kernels.onWorkerStatus(sessionId, status.value.status, reason, suspended);
+    });
+
+    // Everything the worker sent before this (its kernels' "suspended") has arrived.
+    socket.on("worker:leaving", (_p, ack) => {
+      console.log(`gateway: worker ${worker.id} is shutting down`);
+      if (typeof ack === "function") ack({ ok: true });
     });
 
     socket.on("disconnect", (why) => {

@@ -9,6 +9,13 @@ const LABEL: Record<string, string> = {
   dead: "dead",
   restarting: "restarting",
   disconnected: "disconnected",
+  suspended: "suspended",
+  resuming: "resuming…",
+};
+
+const TITLE: Record<string, string> = {
+  suspended: "The idle kernel was saved and stopped to free memory; running a cell resumes it with its variables.",
+  resuming: "Restoring the suspended kernel with its variables; your cell runs as soon as it is back.",
 };
 
 export function KernelStatusBadge() {
@@ -16,7 +23,7 @@ export function KernelStatusBadge() {
   const kernel = useNotebookState((s) => s.kernel);
   const showReason = (kernel.status === "dead" || kernel.status === "disconnected") && kernel.reason;
   return (
-    <div className={`kernel-status kernel-status-${kernel.status}`} data-testid="kernel-status" data-status={kernel.status} role="status" title={kernel.reason}>
+    <div className={`kernel-status kernel-status-${kernel.status}`} data-testid="kernel-status" data-status={kernel.status} role="status" title={kernel.reason ?? TITLE[kernel.status]}>
       <span className="kernel-dot" aria-hidden="true" />
       <span className="kernel-label">
         Kernel <strong>{LABEL[kernel.status] ?? kernel.status}</strong>

@@ -28,7 +28,8 @@ export interface KernelConnectionOptions {
 }
 
 const ACK_TIMEOUT_MS = 15_000;
-const READY: ReadonlySet<string> = new Set<KernelStatus>(["idle", "busy"]);
+// A suspended kernel takes requests too: the first one resumes it.
+const READY: ReadonlySet<string> = new Set<KernelStatus>(["idle", "busy", "suspended"]);
 const MAX_TRACKED_REQUESTS = 2_000;
 /** A suspended kernel is resumed by the next request, so it can still answer one. */
 const ANSWERING: ReadonlySet<string> = new Set(["idle", "busy", "suspended", "resuming"]);

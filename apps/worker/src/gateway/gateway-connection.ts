@@ -1,6 +1,7 @@
 // The worker's only link to the world: it dials the gateway's /worker namespace with its secret
-// and serves session requests. Losing the gateway stops this worker's kernels, because the
-// gateway has already told their notebooks that they are gone.
+// and serves session requests. Losing the gateway stops this worker's running kernels, because
+// the gateway has already told their notebooks that they are gone; suspended ones are only
+// forgotten here (the gateway keeps their checkpoint, and any worker may resume them).
 import path from "node:path";
 import fs from "node:fs";
 import { io, type Socket } from "socket.io-client";
@@ -9,6 +10,8 @@ import type { WorkerConfig } from "../config";
 import { detectResources } from "../resources";
 import { ImageAttacher } from "../images/image-attacher";
 import { KernelSession } from "../kernel/kernel-session";
+import { SuspendedKernels } from "../kernel/suspended-kernels";
+import { suspendForShutdown } from "../kernel/shutdown";
 import { startKernelSandbox } from "../sandbox/kernel-sandbox";
 import { serveWorkspaceFiles } from "../files/files-handler";
 import { BlobFetcher } from "@cellar/fs-client";
@@ -26,6 +29,7 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
   const snapshots = new WarmSnapshots({
     dir: path.join(config.cacheDir, "snapshots"), remote: snapshotCas, stateRoot: config.stateRoot, platform: config.platform,
   });
+  const suspendedKernels = new SuspendedKernels({ dir: path.join(config.home, "suspended-kernels"), remote: snapshotCas });
   const socket: GatewaySocket = io(new URL(WORKER_NAMESPACE, config.gatewayUrl).toString(), {
     auth: { secret: config.secret, workerId: config.workerId, resources: detectResources() },
     reconnectionDelay: 500,
@@ -36,20 +40,30 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
   socket.on("connect_error", (err) => console.warn(`worker ${config.workerId}: cannot reach gateway: ${err.message}`));
   socket.on("disconnect", async (why) => {
     console.warn(`worker ${config.workerId}: disconnected from gateway (${why}); stopping ${sessions.size} kernel(s)`);
-    await Promise.all([...sessions.values()].map((s) => s.stop()));
+    await Promise.all([...sessions.values()].map((s) => (s.state === "suspended" ? s.release() : s.stop())));
     sessions.clear();
   });
 
   socket.on("session:start", async (p: StartSession, ack) => {
     if (sessions.has(p.sessionId)) return ack({ ok: false, error: "session already exists" });
+    const workspaceDir = path.join(config.home, "workspaces", p.notebookId);
+    const resumeOptions = async () => ({
+      sessionId: p.sessionId, imageRootfs: await images.attach(p.imageId), workspaceDir,
+      stateRoot: config.stateRoot, limits: p.limits, platform: config.platform,
+    });
     const session = new KernelSession(p.sessionId, {
       onMessage: (message) => socket.emit("session:message", { sessionId: p.sessionId, message }),
-      onStatus: (status, reason) => socket.emit("session:status", { sessionId: p.sessionId, status, reason }),
-    });
+      onStatus: (status, reason, suspended) => socket.emit("session:status", { sessionId: p.sessionId, status, reason, suspended }),
+    }, { suspendAfterMs: config.suspendAfterMs, suspender: suspendedKernels.for(p.sessionId, resumeOptions) });
     sessions.set(p.sessionId, session);
+    if (p.resume) {
+      // A kernel suspended by another worker (or this one before a restart): it resumes on its
+      // first request, which the gateway sends right behind this.
+      session.adoptSuspended(p.resume);
+      return ack({ ok: true });
+    }
     try {
       const imageRootfs = await images.attach(p.imageId);
-      const workspaceDir = path.join(config.home, "workspaces", p.notebookId);
       fs.mkdirSync(workspaceDir, { recursive: true });
       await session.start(async () => {
         if (!config.warmSnapshots) {
@@ -76,6 +90,11 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
 
   socket.on("session:send", (p) => sessions.get(p.sessionId)?.send(p.message));
   socket.on("session:interrupt", (p) => sessions.get(p.sessionId)?.interrupt());
+  socket.on("session:suspend", async (p, ack) => {
+    const s = sessions.get(p?.sessionId);
+    if (!s) return ack({ ok: false, error: "No such kernel on this worker." });
+    ack(await s.suspend() ? { ok: true } : { ok: false, error: `The kernel is ${s.status}; only an idle kernel can be suspended (see the worker log if it was idle).` });
+  });
   socket.on("session:stop", async (p, ack) => {
     const s = sessions.get(p.sessionId);
     sessions.delete(p.sessionId);
@@ -99,8 +118,13 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
   return {
     socket,
     close: async () => {
+      // Idle kernels are suspended, so their notebooks carry on with another worker process.
+      if (socket.connected) {
+        await suspendForShutdown([...sessions.values()], config.shutdownGraceMs);
+        await socket.timeout(5_000).emitWithAck("worker:leaving", {}).catch(() => {});
+      }
       socket.close();
-      await Promise.all([...sessions.values()].map((s) => s.stop()));
+      await Promise.all([...sessions.values()].map((s) => (s.state === "suspended" ? s.release() : s.stop())));
       sessions.clear();
       await images.detachAll();
       snapshotCas.close();

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import { executeRequest, makeMessage, type JupyterMessage } from "@cellar/protocol";
-import { KernelSession } from "./kernel-session";
+import { KernelSession, type KernelSuspender } from "./kernel-session";
 import type { KernelSandbox } from "../sandbox/kernel-sandbox";
 
 /** Stands in for a sandbox: records what is sent, lets the test make it talk or exit. */
@@ -9,6 +9,8 @@ class FakeSandbox extends EventEmitter {
   sent: JupyterMessage[] = [];
   interrupted = 0;
   stopped = false;
+  hasExited = false;
+  terminals = Object.assign(new EventEmitter(), { request() {} });
   send(m: JupyterMessage) { this.sent.push(m); }
   interrupt() { this.interrupted++; }
   async stop() { this.stopped = true; }
@@ -75,5 +77,83 @@ describe("KernelSession", () => {
     expect(sandbox.sent).toHaveLength(0);
     s.interrupt();
     expect(sandbox.interrupted).toBe(1);
+  });
+
+  describe("suspend and resume (the checkpointing itself is tested with runsc in suspend-resume.test.ts)", () => {
+    /** A suspender whose checkpoint and restore the test completes by hand. */
+    function manualSuspender() {
+      const calls: string[] = [];
+      let finishSuspend!: (err?: Error) => void;
+      let finishResume!: (sb: FakeSandbox | Error) => void;
+      const suspender: KernelSuspender = {
+        suspend: () => { calls.push("suspend"); return new Promise((res, rej) => { finishSuspend = (err) => (err ? rej(err) : res({ checkpoint: "f".repeat(64) })); }); },
+        resume: () => { calls.push("resume"); return new Promise((res, rej) => { finishResume = (sb) => (sb instanceof Error ? rej(sb) : res(sb as unknown as KernelSandbox)); }); },
+        discard: async () => { calls.push("discard"); },
+      };
+      return { suspender, calls, finishSuspend: (err?: Error) => finishSuspend(err), finishResume: (sb: FakeSandbox | Error) => finishResume(sb) };
+    }
+
+    function suspendable() {
+      const m = manualSuspender();
+      const statuses: Array<[string, string | undefined]> = [];
+      const s = new KernelSession("s1", { onMessage: () => {}, onStatus: (st, r) => statuses.push([st, r]) }, { suspender: m.suspender });
+      return { ...m, s, statuses };
+    }
+    const tick = () => new Promise((r) => setTimeout(r, 0));
+
+    it("queues requests that arrive while suspending and resumes to deliver them in order", async () => {
+      const t = suspendable();
+      await t.s.start(async () => new FakeSandbox() as unknown as KernelSandbox);
+      const suspended = t.s.suspend();
+      await tick();
+      t.s.send(executeRequest("a"));
+      t.s.send(executeRequest("b"));
+      t.finishSuspend();
+      expect(await suspended).toBe(true);
+      await tick();
+      expect(t.calls).toEqual(["suspend", "resume"]);
+      const back = new FakeSandbox();
+      t.finishResume(back);
+      await tick();
+      expect(back.sent.map((m) => m.content.code)).toEqual(["a", "b"]);
+      expect(t.statuses.map(([st]) => st)).toEqual(["starting", "idle", "suspended", "resuming", "idle"]);
+    });
+
+    it("does not suspend while a request awaits its reply", async () => {
+      const t = suspendable();
+      const sandbox = new FakeSandbox();
+      await t.s.start(async () => sandbox as unknown as KernelSandbox);
+      const req = makeMessage("complete_request", { code: "x", cursor_pos: 1 });
+      t.s.send(req);
+      expect(await t.s.suspend()).toBe(false);
+      sandbox.emit("message", makeMessage("complete_reply", { status: "ok", matches: [] }, { parent: req }));
+      const suspended = t.s.suspend();
+      await tick();
+      t.finishSuspend();
+      expect(await suspended).toBe(true);
+    });
+
+    it("keeps running when the checkpoint fails, and delivers what was queued meanwhile", async () => {
+      const t = suspendable();
+      const sandbox = new FakeSandbox();
+      await t.s.start(async () => sandbox as unknown as KernelSandbox);
+      const suspended = t.s.suspend();
+      await tick();
+      t.s.send(executeRequest("a"));
+      t.finishSuspend(new Error("endpoint still has waiters"));
+      expect(await suspended).toBe(false);
+      expect(t.s.status).toBe("idle");
+      expect(sandbox.sent.map((m) => m.content.code)).toEqual(["a"]);
+    });
+
+    it("a failed resume reports dead with a reason the user can act on", async () => {
+      const t = suspendable();
+      t.s.adoptSuspended({ checkpoint: "f".repeat(64) });
+      t.s.send(executeRequest("a"));
+      await tick();
+      t.finishResume(new Error("runsc could not restore its checkpoint: exit 128"));
+      await tick();
+      expect(t.statuses.at(-1)).toEqual(["dead", expect.stringMatching(/could not be resumed, so its variables are lost; restart the kernel\. \(runsc could not restore its checkpoint: exit 128\)/)]);
+    });
   });
 });

@@ -297,13 +297,6 @@ export interface RestoreKernelSandboxOptions extends Omit<KernelSandboxOptions, 
  * session (fresh random state, sandbox user); rejects with runsc's stderr if the restore fails.
  */
 export async function restoreKernelSandbox(opts: RestoreKernelSandboxOptions): Promise<KernelSandbox> {
-  const containerId = containerIdFor(opts.sessionId);
-  const runsc: RunscConfig = { stateRoot: opts.stateRoot, platform: opts.platform, runscPath: opts.runscPath };
-  const bundleDir = bundleDirFor(opts.stateRoot, opts.sessionId);
-  if (await runscHasState(runsc, containerId)) await runscRemove(runsc, containerId).catch(() => {});
-  await writeBundle(bundleDir, opts);
-  const child = await runscRestore(runsc, containerId, bundleDir, opts.snapshotDir);
-  const sandbox = new KernelSandbox(opts, child, bundleDir);
   // Queued in the pipe until the restored bridge reads its new stdin.
   const request = makeMessage("cellar_restore_request", { hostname: hostnameFor(opts.sessionId), entropy: randomBytes(32).toString("hex") }, { channel: "control" });
   const ready: ReadySignal = (msg) => {
@@ -311,7 +304,31 @@ export async function restoreKernelSandbox(opts: RestoreKernelSandboxOptions): P
     if (msg.content.status === "ok") return true;
     return new Error(`the restored kernel could not take on its session: ${String(msg.content.evalue)}`);
   };
-  const waiting = sandbox.waitUntilReady(opts.startTimeoutMs ?? 30_000, ready);
+  return restoreWith(opts, request, ready, 30_000);
+}
+
+/**
+ * Resumes a suspended kernel from its own checkpoint: it already is its session (user, seeds,
+ * hostname), so unlike `restoreKernelSandbox` nothing is re-done; resolves once the restored
+ * kernel answers a `kernel_info_request`.
+ */
+export async function resumeKernelSandbox(opts: RestoreKernelSandboxOptions): Promise<KernelSandbox> {
+  const probe = makeMessage("kernel_info_request", {}, { channel: "shell" });
+  const ready: ReadySignal = (msg) =>
+    msg.parent_header.msg_id === probe.header.msg_id && msg.header.msg_type === "kernel_info_reply" ? true : undefined;
+  // A checkpoint of a kernel holding gigabytes takes a while to load back.
+  return restoreWith(opts, probe, ready, 300_000);
+}
+
+async function restoreWith(opts: RestoreKernelSandboxOptions, request: JupyterMessage, ready: ReadySignal, defaultTimeoutMs: number): Promise<KernelSandbox> {
+  const containerId = containerIdFor(opts.sessionId);
+  const runsc: RunscConfig = { stateRoot: opts.stateRoot, platform: opts.platform, runscPath: opts.runscPath };
+  const bundleDir = bundleDirFor(opts.stateRoot, opts.sessionId);
+  if (await runscHasState(runsc, containerId)) await runscRemove(runsc, containerId).catch(() => {});
+  await writeBundle(bundleDir, opts);
+  const child = await runscRestore(runsc, containerId, bundleDir, opts.snapshotDir);
+  const sandbox = new KernelSandbox(opts, child, bundleDir);
+  const waiting = sandbox.waitUntilReady(opts.startTimeoutMs ?? defaultTimeoutMs, ready);
   sandbox.send(request);
   try {
     await waiting;

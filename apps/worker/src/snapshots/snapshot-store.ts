@@ -23,8 +23,6 @@ export interface LocalSnapshot {
   dir: string;
 }
 
-const refName = (key: string) => `warm-snapshot/${key}`;
-
 export class SnapshotStore {
   private distrusted: Record<string, string[]> | null = null;
 
@@ -32,6 +30,8 @@ export class SnapshotStore {
     /** e.g. `$CELLAR_CACHE/snapshots`. */
     readonly root: string,
     private readonly remote: SnapshotRemote | null,
+    /** Names the CAS ref of a key's newest snapshot: `<refPrefix><key>`. */
+    private readonly refPrefix = "warm-snapshot/",
   ) {}
 
   /** The snapshot for `key` on this disk, fetching it from the CAS if only the CAS has it;
@@ -39,6 +39,11 @@ export class SnapshotStore {
   async get(key: string): Promise<LocalSnapshot | null> {
     const id = await this.remoteId(key);
     if (!id || (await this.isDistrusted(key, id))) return null;
+    return this.getById(key, id);
+  }
+
+  /** Snapshot `id` of `key`: this disk's copy, else fetched from the CAS; null without a CAS. */
+  async getById(key: string, id: string): Promise<LocalSnapshot | null> {
     const dir = this.dirFor(key, id);
     if (existsSync(path.join(dir, ".complete"))) return { key, id, dir };
     if (!this.remote) return null;
@@ -57,7 +62,7 @@ export class SnapshotStore {
     await rename(checkpointDir, dir);
     await writeFile(path.join(dir, ".complete"), "");
     await writeFile(path.join(this.root, key, "current"), id);
-    if (this.remote) await this.remote.putRef(refName(key), id);
+    if (this.remote) await this.remote.putRef(this.refPrefix + key, id);
     return { key, id, dir };
   }
 
@@ -71,6 +76,11 @@ export class SnapshotStore {
     await rm(this.dirFor(snap.key, snap.id), { recursive: true, force: true });
   }
 
+  /** Deletes this disk's copies of `key` (the CAS keeps its own). */
+  async removeLocal(key: string): Promise<void> {
+    await rm(path.join(this.root, key), { recursive: true, force: true });
+  }
+
   async isDistrusted(key: string, id: string): Promise<boolean> {
     return (await this.loadDistrusted())[key]?.includes(id) ?? false;
   }
@@ -81,7 +91,7 @@ export class SnapshotStore {
 
   /** The CAS's ref, or this disk's record of the last one put when there is no CAS. */
   private async remoteId(key: string): Promise<string | null> {
-    if (this.remote) return this.remote.fetchRef(refName(key));
+    if (this.remote) return this.remote.fetchRef(this.refPrefix + key);
     try {
       return (await readFile(path.join(this.root, key, "current"), "utf8")).trim() || null;
     } catch {
