@@ -17,6 +17,8 @@ export interface WorkerConfig {
   chunkCacheBytes: number;
   /** Start kernels from warm snapshots (kept under cacheDir/snapshots and in the CAS). */
   warmSnapshots: boolean;
+  /** Kernels kept restored ahead of time per recently started image (CELLAR_KERNEL_POOL_SIZE); 0 none. */
+  kernelPoolSize: number;
   /** Suspend a kernel after this long without activity (CELLAR_SUSPEND_AFTER_S); 0 never. */
   suspendAfterMs: number;
   /** On SIGTERM, how long busy kernels may finish before they are stopped (CELLAR_SHUTDOWN_GRACE_S). */
@@ -39,6 +41,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     platform: env.CELLAR_RUNSC_PLATFORM ?? "ptrace",
     chunkCacheBytes: Number(env.CELLAR_CHUNK_CACHE_GB ?? 20) * 2 ** 30,
     warmSnapshots: env.CELLAR_WARM_SNAPSHOTS !== "0",
+    // One waiting kernel (about 180 MB while idle) per image covers a user opening notebooks one
+    // after another on the embedded single machine; the pool refills in the background.
+    kernelPoolSize: count(env, "CELLAR_KERNEL_POOL_SIZE", 1),
     suspendAfterMs: seconds(env, "CELLAR_SUSPEND_AFTER_S", 15 * 60) * 1000,
     shutdownGraceMs: seconds(env, "CELLAR_SHUTDOWN_GRACE_S", 5) * 1000,
   };
@@ -49,5 +54,13 @@ function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number of seconds (0 or more), not "${raw}"`);
+  return n;
+}
+
+function count(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number (0 or more), not "${raw}"`);
   return n;
 }

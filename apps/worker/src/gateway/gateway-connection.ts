@@ -15,7 +15,7 @@ import { suspendForShutdown } from "../kernel/shutdown";
 import { startKernelSandbox } from "../sandbox/kernel-sandbox";
 import { serveWorkspaceFiles } from "../files/files-handler";
 import { BlobFetcher } from "@cellar/fs-client";
-import { DEFAULT_WARMUP, WarmSnapshots } from "../snapshots";
+import { DEFAULT_WARMUP, KernelPool, WarmSnapshots } from "../snapshots";
 
 type GatewaySocket = Socket<GatewayToWorker, WorkerToGateway>;
 
@@ -30,6 +30,18 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
     dir: path.join(config.cacheDir, "snapshots"), remote: snapshotCas, stateRoot: config.stateRoot, platform: config.platform,
   });
   const suspendedKernels = new SuspendedKernels({ dir: path.join(config.home, "suspended-kernels"), remote: snapshotCas });
+  // What each session asked for: the pool's memory budget and workspace checks read it. Entries
+  // of sessions that have ended are dropped whenever it is read.
+  const requested = new Map<string, StartSession>();
+  const liveRequests = () => {
+    for (const id of requested.keys()) if (!sessions.has(id)) requested.delete(id);
+    return [...requested.values()];
+  };
+  const pool = new KernelPool({
+    snapshots, size: config.warmSnapshots ? config.kernelPoolSize : 0,
+    workspacesDir: path.join(config.home, "workspaces"), memoryBytes: detectResources().memoryBytes,
+    liveSessionsMemory: () => liveRequests().reduce((n, p) => n + p.limits.memoryBytes, 0),
+  });
   const socket: GatewaySocket = io(new URL(WORKER_NAMESPACE, config.gatewayUrl).toString(), {
     auth: { secret: config.secret, workerId: config.workerId, resources: detectResources() },
     reconnectionDelay: 500,
@@ -56,6 +68,7 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
       onStatus: (status, reason, suspended) => socket.emit("session:status", { sessionId: p.sessionId, status, reason, suspended }),
     }, { suspendAfterMs: config.suspendAfterMs, suspender: suspendedKernels.for(p.sessionId, resumeOptions) });
     sessions.set(p.sessionId, session);
+    requested.set(p.sessionId, p);
     if (p.resume) {
       // A kernel suspended by another worker (or this one before a restart): it resumes on its
       // first request, which the gateway sends right behind this.
@@ -71,13 +84,18 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
             sessionId: p.sessionId, imageRootfs, workspaceDir, stateRoot: config.stateRoot, limits: p.limits, platform: config.platform,
           });
         }
-        // Restores the image's warm snapshot, or boots cold (and makes the snapshot afterwards,
-        // in the background, so this user is not slowed).
+        // Claims a kernel the pool restored ahead of time, else restores the image's warm
+        // snapshot, or boots cold (and makes the snapshot afterwards, in the background, so
+        // this user is not slowed).
         const t0 = performance.now();
         const spec = { imageId: p.imageId, limits: p.limits, warmup: p.warmup ?? DEFAULT_WARMUP };
-        const started = await snapshots.start(spec, imageRootfs, { sessionId: p.sessionId, workspaceDir });
+        const workspaceInUse = liveRequests().some((o) => o.notebookId === p.notebookId && o.sessionId !== p.sessionId);
+        const started = await pool.start(spec, imageRootfs, { sessionId: p.sessionId, workspaceDir }, { claim: !workspaceInUse });
         const ms = (performance.now() - t0).toFixed(0);
-        console.log(`worker: session ${p.sessionId} ${started.source === "snapshot" ? `restored from a warm snapshot (lookup ${started.timings?.lookupMs} ms, restore ${started.timings?.restoreMs} ms)` : `booted cold (${started.reason})`} in ${ms} ms`);
+        const how = started.source === "pool" ? `claimed a pool kernel (${started.claimMs} ms)`
+          : started.source === "snapshot" ? `restored from a warm snapshot (lookup ${started.timings?.lookupMs} ms, restore ${started.timings?.restoreMs} ms)`
+          : `booted cold (${started.reason})`;
+        console.log(`worker: session ${p.sessionId} ${how} in ${ms} ms`);
         return started.sandbox;
       });
       ack({ ok: true });
@@ -126,6 +144,7 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
       socket.close();
       await Promise.all([...sessions.values()].map((s) => (s.state === "suspended" ? s.release() : s.stop())));
       sessions.clear();
+      await pool.stop();
       await images.detachAll();
       snapshotCas.close();
     },

@@ -77,8 +77,11 @@ export function runscVersion(runscPath = "runsc"): Promise<string> {
   return versionCache;
 }
 
+/** Signals the container's init, the kernel bridge: when it dies the whole sandbox ends. Not
+ * `--all`: on a restored container (runsc 20221219) that reports success and signals nothing,
+ * so a stop waited out its 5 s grace and then SIGKILLed `runsc restore`. */
 export async function runscKill(cfg: RunscConfig, containerId: string, signal = "KILL"): Promise<void> {
-  await runscCommand(cfg, ["kill", "--all", containerId, signal]);
+  await runscCommand(cfg, ["kill", containerId, signal]);
 }
 
 /** `runsc delete --force`; a container that is already gone is not an error. */

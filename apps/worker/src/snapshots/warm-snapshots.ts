@@ -134,6 +134,11 @@ export class WarmSnapshots {
     }
   }
 
+  /** The snapshot of `key` being made now, if one is. */
+  creation(key: string): Promise<LocalSnapshot> | null {
+    return this.creating.get(key) ?? null;
+  }
+
   /** Boots the image, runs its warm-up, checkpoints and stores the snapshot. One at a time per key. */
   async create(spec: WarmSnapshotSpec, imageRootfs: string): Promise<LocalSnapshot> {
     const key = await this.key(spec);
