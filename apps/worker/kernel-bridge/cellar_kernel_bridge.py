@@ -30,6 +30,8 @@ import struct  # noqa: E402
 import threading  # noqa: E402
 import traceback  # noqa: E402
 
+from cellar_terminals import CHANNEL as TERMINAL_CHANNEL, Terminals  # noqa: E402
+
 # matplotlib_inline registers its end-of-cell figure display when it is the active backend, so
 # naming it here gives inline plots without importing matplotlib at boot.
 os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
@@ -203,6 +205,7 @@ class KernelBridge:
             iopub_channel_class = Type(FrameChannel)
 
         self.writer = writer
+        self.terminals = Terminals(writer.write, log_exception)
         self.requests = queue.Queue()
         self.input_replies = queue.Queue()
         self.main_ident = threading.main_thread().ident
@@ -276,6 +279,8 @@ class KernelBridge:
         """Runs on the stdin reader thread: control messages act at once, the rest queue up."""
         try:
             msg = json.loads(body)
+            if msg.get("channel") == TERMINAL_CHANNEL:
+                return self.terminals.handle(msg)
             msg_type = msg["header"]["msg_type"]
         except Exception:
             log_exception("decoding a frame")

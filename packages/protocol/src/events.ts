@@ -2,6 +2,7 @@
 // WORKER_NAMESPACE. Every payload crossing a trust boundary is checked with validate.ts.
 import type { JupyterMessage, KernelStatus } from "./jupyter";
 import type { WorkspaceFilesEvents } from "./workspace-files";
+import type { TerminalBrowserEvents, TerminalFromWorker, TerminalGatewayEvents, TerminalToWorker } from "./terminals";
 
 export const WORKER_NAMESPACE = "/worker";
 
@@ -14,7 +15,7 @@ export interface KernelStatusEvent {
   reason?: string;
 }
 
-export interface BrowserToGateway {
+export interface BrowserToGateway extends TerminalBrowserEvents {
   "notebook:open": (p: { notebookId: string }, ack: Ack<{ status: KernelStatus }>) => void;
   "kernel:send": (p: { notebookId: string; message: JupyterMessage }, ack: Ack) => void;
   "kernel:interrupt": (p: { notebookId: string }, ack: Ack) => void;
@@ -28,7 +29,7 @@ export interface ClearOutputsRequest {
   cellIds: string[];
 }
 
-export interface GatewayToBrowser {
+export interface GatewayToBrowser extends TerminalGatewayEvents {
   "kernel:message": (p: { notebookId: string; message: JupyterMessage }) => void;
   "kernel:status": (p: KernelStatusEvent) => void;
   "workers:count": (p: { connected: number }) => void;
@@ -78,7 +79,7 @@ export interface SessionStatusEvent {
   suspended?: SuspendedKernelRef;
 }
 
-export interface GatewayToWorker extends WorkspaceFilesEvents {
+export interface GatewayToWorker extends WorkspaceFilesEvents, TerminalToWorker {
   "session:start": (p: StartSession, ack: Ack) => void;
   "session:send": (p: { sessionId: string; message: JupyterMessage }) => void;
   "session:interrupt": (p: { sessionId: string }) => void;
@@ -89,7 +90,7 @@ export interface GatewayToWorker extends WorkspaceFilesEvents {
   "cache:drop": (p: Record<string, never>, ack: Ack<{ droppedBytes: number }>) => void;
 }
 
-export interface WorkerToGateway {
+export interface WorkerToGateway extends TerminalFromWorker {
   "session:message": (p: { sessionId: string; message: JupyterMessage }) => void;
   "session:status": (p: SessionStatusEvent) => void;
   /** The worker is shutting down; sent after its kernels were suspended, and acknowledged, so

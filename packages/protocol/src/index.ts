@@ -5,3 +5,4 @@ export * from "./outputs";
 export * from "./validate";
 export * from "./framing";
 export * from "./workspace-files";
+export * from "./terminals";

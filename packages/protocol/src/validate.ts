@@ -31,7 +31,7 @@ export const BROWSER_MSG_TYPES = new Set([
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
 
-function check<T>(schema: z.ZodType, value: unknown): Result<T> {
+export function check<T>(schema: z.ZodType, value: unknown): Result<T> {
   const r = schema.safeParse(value);
   if (r.success) return { ok: true, value: r.data as T };
   const issue = r.error.issues[0];

@@ -5,7 +5,7 @@
 import path from "node:path";
 import fs from "node:fs";
 import { io, type Socket } from "socket.io-client";
-import { WORKER_NAMESPACE, type GatewayToWorker, type StartSession, type WorkerToGateway } from "@cellar/protocol";
+import { validateTerminalRequest, WORKER_NAMESPACE, type GatewayToWorker, type StartSession, type WorkerToGateway } from "@cellar/protocol";
 import type { WorkerConfig } from "../config";
 import { detectResources } from "../resources";
 import { ImageAttacher } from "../images/image-attacher";
@@ -65,6 +65,7 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
     });
     const session = new KernelSession(p.sessionId, {
       onMessage: (message) => socket.emit("session:message", { sessionId: p.sessionId, message }),
+      onTerminal: (event) => socket.emit("session:terminal", { sessionId: p.sessionId, event }),
       onStatus: (status, reason, suspended) => socket.emit("session:status", { sessionId: p.sessionId, status, reason, suspended }),
     }, { suspendAfterMs: config.suspendAfterMs, suspender: suspendedKernels.for(p.sessionId, resumeOptions) });
     sessions.set(p.sessionId, session);
@@ -108,6 +109,11 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
 
   socket.on("session:send", (p) => sessions.get(p.sessionId)?.send(p.message));
   socket.on("session:interrupt", (p) => sessions.get(p.sessionId)?.interrupt());
+  socket.on("session:terminal", (p) => {
+    const req = validateTerminalRequest(p?.request);
+    if (!req.ok) return console.warn(`worker: dropped terminal request: ${req.error}`);
+    sessions.get(p.sessionId)?.terminal(req.value);
+  });
   socket.on("session:suspend", async (p, ack) => {
     const s = sessions.get(p?.sessionId);
     if (!s) return ack({ ok: false, error: "No such kernel on this worker." });

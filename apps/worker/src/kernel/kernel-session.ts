@@ -9,7 +9,7 @@
 // Requests that arrive while the sandbox boots, is being suspended or resumes are queued and
 // delivered in order once it runs, so a user may run a cell at any moment. "suspending" is the
 // worker's own: the gateway and the user see "idle" until the checkpoint is stored.
-import type { JupyterMessage, KernelStatus, SuspendedKernelRef } from "@cellar/protocol";
+import type { JupyterMessage, KernelStatus, SuspendedKernelRef, TerminalEvent, TerminalRequest } from "@cellar/protocol";
 import type { KernelSandbox } from "../sandbox/kernel-sandbox";
 
 export type WorkerKernelStatus = Extract<KernelStatus, "starting" | "idle" | "busy" | "dead" | "suspended" | "resuming">;
@@ -19,6 +19,7 @@ export interface KernelSessionEvents {
   onMessage(msg: JupyterMessage): void;
   /** `suspended` comes with the status "suspended": what resuming the kernel needs. */
   onStatus(status: WorkerKernelStatus, reason?: string, suspended?: SuspendedKernelRef): void;
+  onTerminal?(event: TerminalEvent): void;
 }
 
 /** How this session's sandbox is saved and brought back (checkpoint + content store). */
@@ -41,6 +42,7 @@ export interface KernelSessionOptions {
 export class KernelSession {
   private sandbox: KernelSandbox | null = null;
   private queue: JupyterMessage[] = [];
+  private terminalQueue: TerminalRequest[] = [];
   private _state: KernelState = "starting";
   private stopped = false;
   /** Requests sent to the kernel whose reply has not come: the kernel is not idle while any is. */
@@ -91,6 +93,22 @@ export class KernelSession {
     this.deliver(msg);
   }
 
+  /** A request for one of the sandbox's terminals, delivered like a kernel request (queued while
+   * the sandbox is not running; it wakes a suspended kernel). Terminal use counts as activity. */
+  terminal(req: TerminalRequest): void {
+    if (this._state === "dead") {
+      if (req.type === "open") this.events.onTerminal?.({ type: "exit", id: req.id, reason: "kernel is dead" });
+      return;
+    }
+    if (!this.sandbox || this._state === "suspending") {
+      this.terminalQueue.push(req);
+      if (this._state === "suspended") void this.resume();
+      return;
+    }
+    this.sandbox.terminals.request(req);
+    this.touch();
+  }
+
   interrupt(): void {
     if (this.queue.length) this.queue = this.queue.filter((m) => m.header.msg_type !== "execute_request");
     if (this._state !== "suspending") this.sandbox?.interrupt();
@@ -111,6 +129,7 @@ export class KernelSession {
   async stop(reason = "The kernel was shut down."): Promise<void> {
     this.stopped = true;
     this.queue = [];
+    this.terminalQueue = [];
     this.clearIdleTimer();
     const sandbox = this.sandbox;
     this.sandbox = null;
@@ -134,6 +153,10 @@ export class KernelSession {
     this.sandbox = sandbox;
     this.awaitingReply.clear();
     sandbox.on("message", (msg: JupyterMessage) => this.onKernelMessage(msg));
+    sandbox.terminals.on("event", (event) => {
+      this.touch();
+      this.events.onTerminal?.(event);
+    });
     sandbox.on("exit", (info: { reason: string }) => {
       // A checkpoint ends the sandbox on purpose.
       if (this.sandbox !== sandbox || this._state === "suspending") return;
@@ -142,6 +165,7 @@ export class KernelSession {
     });
     this.setState("idle");
     for (const msg of this.queue.splice(0)) this.deliver(msg);
+    for (const req of this.terminalQueue.splice(0)) sandbox.terminals.request(req);
     this.touch();
   }
 
@@ -180,6 +204,7 @@ export class KernelSession {
       this.log(`[kernel ${this.sessionId}] could not be suspended, it keeps running: ${why}`);
       this._state = "idle";
       for (const msg of this.queue.splice(0)) this.deliver(msg);
+      for (const req of this.terminalQueue.splice(0)) sandbox.terminals.request(req);
       this.touch();
       return false;
     }

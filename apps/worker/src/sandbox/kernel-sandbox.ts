@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import { hostnameFor } from "./bundle";
 import { runscCheckpoint, runscDelete, runscHasState, runscKill, runscList, runscRemove, runscRestore, runscRun, type RunscConfig } from "./runsc";
 import { describeExit } from "./exit-reason";
+import { isTerminalFrame, SandboxTerminals } from "./sandbox-terminals";
 
 export interface KernelSandboxOptions {
   sessionId: string;
@@ -63,6 +64,8 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
   private ready = false;
   private readySignal: ReadySignal = bootReady;
   private readyWaiter: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  /** Shells on ptys inside this sandbox, run by the kernel bridge. */
+  readonly terminals: SandboxTerminals;
 
   /** @internal use startKernelSandbox */
   constructor(
@@ -74,6 +77,11 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
     this.sessionId = opts.sessionId;
     this.containerId = containerIdFor(opts.sessionId);
     this.runsc = { stateRoot: opts.stateRoot, platform: opts.platform, runscPath: opts.runscPath };
+    this.terminals = new SandboxTerminals((frame) => {
+      if (this.exited || this.stopping) return false;
+      this.child.stdin.write(encodeFrame(frame));
+      return true;
+    }, this.sessionId);
 
     child.stdout.on("data", (chunk: Buffer) => this.onStdout(chunk));
     child.stderr.on("data", (chunk: Buffer) => {
@@ -152,6 +160,10 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
       return;
     }
     for (const frame of frames) {
+      if (isTerminalFrame(frame)) {
+        this.terminals.onFrame(frame);
+        continue;
+      }
       const checked = validateJupyterMessage(frame);
       if (!checked.ok) {
         console.error(`[sandbox ${this.sessionId}] dropped invalid message: ${checked.error}`);
@@ -222,6 +234,7 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
    */
   async checkpoint(imagePath: string): Promise<void> {
     if (this.exited || this.stopping) throw new Error(`kernel sandbox ${this.sessionId} is not running`);
+    await this.terminals.closeAll("kernel suspended");
     this.overrideReason = "The kernel was checkpointed";
     try {
       await runscCheckpoint(this.runsc, this.containerId, imagePath);
