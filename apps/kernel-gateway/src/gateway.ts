@@ -1,7 +1,7 @@
 // Composes the gateway: HTTP (login, API, web app), browser sockets, worker sockets, kernels.
 import type http from "node:http";
 import { Server } from "socket.io";
-import { WORKER_NAMESPACE, type GatewayToWorker, type WorkerToGateway } from "@cellar/protocol";
+import { WORKER_NAMESPACE, type GatewayToWorker, type KernelStatus, type WorkerToGateway } from "@cellar/protocol";
 import type { BlobStore } from "@cellar/fs-client";
 import type { ImageCatalog } from "./images/image-catalog";
 import type { GatewayConfig } from "./config";
@@ -13,6 +13,7 @@ import { KernelManager, type RunRecorder } from "./kernels/kernel-manager";
 import { attachBrowserSockets, notebookRoom, type BrowserServer } from "./sockets/browser-sockets";
 import { attachWorkerSockets } from "./sockets/worker-sockets";
 import { WorkerPool } from "./workers/worker-pool";
+import { TerminalRelay } from "./terminals/terminal-relay";
 
 export interface GatewayStore extends NotebookApiStore, NotebookFileStore, RunRecorder {}
 
@@ -57,20 +58,24 @@ export function createGateway(opts: {
 
   const kernels = new KernelManager({
     pool, store,
-    emit: (notebookId, event, payload) => (io.to(notebookRoom(notebookId)).emit as any)(event, payload),
+    emit: (notebookId, event, payload) => {
+      if (event === "kernel:status") terminals.onKernelStatus(notebookId, (payload as { status: KernelStatus }).status);
+      (io.to(notebookRoom(notebookId)).emit as any)(event, payload);
+    },
     limits: { memoryBytes: config.sessionMemoryBytes, pids: config.sessionPids },
     resolveImage: (name) => opts.images.imageId(name),
     imageOf: (id) => notebookImages.get(id) ?? "base",
     warmupOf: (name) => opts.images.get(name)?.warmup,
     startTimeoutMs: config.kernelStartTimeoutMs,
   });
-  attachBrowserSockets(io, { kernels, pool, notebookExists: async (id) => {
+  const terminals = new TerminalRelay((notebookId, req) => kernels.sendTerminal(notebookId, req));
+  attachBrowserSockets(io, { kernels, pool, terminals, notebookExists: async (id) => {
     const nb = await store.get(id);
     if (nb) notebookImages.set(id, nb.image ?? "base");
     return nb !== null;
   } });
   attachWorkerSockets(io.of(WORKER_NAMESPACE) as any as import("socket.io").Namespace<WorkerToGateway, GatewayToWorker>, {
-    pool, kernels, workerSecret: opts.workerSecret,
+    pool, kernels, terminals, workerSecret: opts.workerSecret,
     onCountChange: () => io.emit("workers:count", { connected: pool.count }),
   });
 

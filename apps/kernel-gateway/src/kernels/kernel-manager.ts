@@ -1,7 +1,7 @@
 // One kernel per open notebook: places it on a worker, relays messages both ways, tracks its
 // status, and records outputs. The only place that knows which worker holds which notebook.
 import { randomUUID } from "node:crypto";
-import type { GatewayToBrowser, JupyterMessage, KernelStatus, SessionLimits, SuspendedKernelRef } from "@cellar/protocol";
+import type { GatewayToBrowser, JupyterMessage, KernelStatus, SessionLimits, SuspendedKernelRef, TerminalRequest } from "@cellar/protocol";
 import type { ConnectedWorker, WorkerPool } from "../workers/worker-pool";
 import { CellOutputRecorder, type OutputSink } from "./cell-output-recorder";
 import { InputEcho } from "./input-echo";
@@ -94,6 +94,24 @@ export class KernelManager {
     worker.socket.emit("session:send", { sessionId: k.sessionId, message: msg });
     if (echo) this.onWorkerMessage(k.sessionId, echo);
     return { ok: true };
+  }
+
+  /** Relays a terminal request to the worker holding the notebook's kernel, as `send` does (so it
+   * wakes a suspended kernel); opening a terminal starts the kernel if the notebook has none.
+   * Answers which kernel session got it. */
+  sendTerminal(notebookId: string, req: TerminalRequest): { ok: true; sessionId: string } | { ok: false; error: string } {
+    if (req.type === "open") this.ensureKernel(notebookId);
+    const k = this.byNotebook.get(notebookId);
+    if (k && k.status === "suspended" && !k.workerId) {
+      const resumed = this.resumeOnAnyWorker(k);
+      if (!resumed.ok) return resumed;
+    }
+    if (!k || !k.workerId) return { ok: false, error: k?.reason ?? "The notebook has no kernel; restart it." };
+    if (k.status === "dead") return { ok: false, error: "The kernel is dead; restart it to open a terminal." };
+    const worker = this.opts.pool.get(k.workerId);
+    if (!worker) return { ok: false, error: "The kernel's worker is gone; restart the kernel." };
+    worker.socket.emit("session:terminal", { sessionId: k.sessionId, request: req });
+    return { ok: true, sessionId: k.sessionId };
   }
 
   /** The browser saved the notebook; outputs of cells that were not saved yet can land now. */

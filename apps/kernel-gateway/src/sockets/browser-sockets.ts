@@ -5,6 +5,8 @@ import {
   type BrowserToGateway, type GatewayToBrowser,
 } from "@cellar/protocol";
 import type { KernelManager } from "../kernels/kernel-manager";
+import type { TerminalRelay } from "../terminals/terminal-relay";
+import { attachTerminalSockets } from "./terminal-sockets";
 import type { WorkerPool } from "../workers/worker-pool";
 
 export type BrowserServer = Server<BrowserToGateway, GatewayToBrowser>;
@@ -15,12 +17,14 @@ export const notebookRoom = (notebookId: string) => `notebook:${notebookId}`;
 export interface BrowserSocketDeps {
   kernels: KernelManager;
   pool: WorkerPool;
+  terminals: TerminalRelay;
   notebookExists(id: string): Promise<boolean>;
 }
 
 export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps): void {
   io.on("connection", (socket: BrowserSocket) => {
     socket.emit("workers:count", { connected: deps.pool.count });
+    attachTerminalSockets(socket, deps.terminals, (notebookId) => socket.rooms.has(notebookRoom(notebookId)));
 
     socket.on("notebook:open", async (p, ack) => {
       const id = validateNotebookId(p?.notebookId);

@@ -1,14 +1,15 @@
 // Worker connections on their own namespace, authenticated by the worker secret. Workers dial
 // out to the gateway, so they can sit behind NAT; they never see browser traffic directly.
 import type { Namespace } from "socket.io";
-import { validateJupyterMessage, validateSessionStatus, type GatewayToWorker, type WorkerAuth, type WorkerToGateway } from "@cellar/protocol";
+import { validateJupyterMessage, validateSessionStatus, validateTerminalEvent, type GatewayToWorker, type WorkerAuth, type WorkerToGateway } from "@cellar/protocol";
 import { secretMatches } from "../secrets";
 import type { KernelManager } from "../kernels/kernel-manager";
+import type { TerminalRelay } from "../terminals/terminal-relay";
 import type { WorkerPool, WorkerSocket } from "../workers/worker-pool";
 
 export function attachWorkerSockets(
   nsp: Namespace<WorkerToGateway, GatewayToWorker>,
-  deps: { pool: WorkerPool; kernels: KernelManager; workerSecret: string; onCountChange(): void },
+  deps: { pool: WorkerPool; kernels: KernelManager; terminals: TerminalRelay; workerSecret: string; onCountChange(): void },
 ): void {
   nsp.use((socket, next) => {
     const auth = socket.handshake.auth as Partial<WorkerAuth>;
@@ -29,6 +30,13 @@ export function attachWorkerSockets(
       const msg = validateJupyterMessage(p.message);
       if (!msg.ok) return console.warn(`gateway: dropped message from worker ${worker.id}: ${msg.error}`);
       deps.kernels.onWorkerMessage(p.sessionId, msg.value);
+    });
+
+    socket.on("session:terminal", (p) => {
+      if (!worker.sessions.has(p?.sessionId)) return;
+      const event = validateTerminalEvent(p.event);
+      if (!event.ok) return console.warn(`gateway: dropped terminal event from worker ${worker.id}: ${event.error}`);
+      deps.terminals.onWorkerEvent(p.sessionId, event.value);
     });
 
     socket.on("session:status", (p) => {

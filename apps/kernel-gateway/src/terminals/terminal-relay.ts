@@ -1,0 +1,81 @@
+// Terminals between browsers and kernel sandboxes. Each terminal belongs to the browser
+// connection that opened it (its output goes there only) and to one kernel session: when that
+// kernel restarts, dies or is suspended, the terminal ends and its browser is told why.
+import { randomUUID } from "node:crypto";
+import type { KernelStatus, TerminalEvent, TerminalRequest } from "@cellar/protocol";
+
+/** Where a terminal's events go: the browser connection that opened it. */
+export interface TerminalOwner {
+  readonly id: string;
+  send(notebookId: string, event: TerminalEvent): void;
+}
+
+export type TerminalSend = (notebookId: string, req: TerminalRequest) => { ok: true; sessionId: string } | { ok: false; error: string };
+
+interface OpenTerminal {
+  notebookId: string;
+  sessionId: string;
+  owner: TerminalOwner;
+}
+
+/** Kernel statuses that end the terminals of the kernel, with the words the terminal shows. */
+const ENDED_BY: Partial<Record<KernelStatus, string>> = {
+  restarting: "kernel restarted",
+  dead: "kernel died",
+  suspended: "kernel suspended",
+  disconnected: "kernel disconnected",
+};
+
+export class TerminalRelay {
+  private readonly open = new Map<string, OpenTerminal>();
+
+  /** `send` relays a request to the worker holding the notebook's kernel (KernelManager). */
+  constructor(private readonly send: TerminalSend) {}
+
+  openTerminal(owner: TerminalOwner, notebookId: string, cols: number, rows: number): { ok: true; terminalId: string } | { ok: false; error: string } {
+    const terminalId = randomUUID();
+    const sent = this.send(notebookId, { type: "open", id: terminalId, cols, rows });
+    if (!sent.ok) return sent;
+    this.open.set(terminalId, { notebookId, sessionId: sent.sessionId, owner });
+    return { ok: true, terminalId };
+  }
+
+  /** Input, resize or close from the terminal's own browser connection; others are ignored. */
+  forward(owner: TerminalOwner, notebookId: string, req: Exclude<TerminalRequest, { type: "open" }>): void {
+    const t = this.open.get(req.id);
+    if (!t || t.owner.id !== owner.id || t.notebookId !== notebookId) return;
+    const sent = this.send(notebookId, req);
+    // The notebook's kernel is another one by now: this terminal's shell is gone with the old one.
+    if (!sent.ok || sent.sessionId !== t.sessionId) this.end(req.id, sent.ok ? "kernel restarted" : sent.error);
+  }
+
+  /** An event from the worker holding `sessionId`. */
+  onWorkerEvent(sessionId: string, event: TerminalEvent): void {
+    const t = this.open.get(event.id);
+    if (!t || t.sessionId !== sessionId) return;
+    if (event.type === "exit") this.open.delete(event.id);
+    t.owner.send(t.notebookId, event);
+  }
+
+  onKernelStatus(notebookId: string, status: KernelStatus): void {
+    const reason = ENDED_BY[status];
+    if (!reason) return;
+    for (const [id, t] of this.open) if (t.notebookId === notebookId) this.end(id, reason);
+  }
+
+  /** The browser connection went away: nobody can see its shells any more, so they are hung up. */
+  onOwnerGone(owner: TerminalOwner): void {
+    for (const [id, t] of this.open) {
+      if (t.owner.id !== owner.id) continue;
+      this.open.delete(id);
+      this.send(t.notebookId, { type: "close", id });
+    }
+  }
+
+  private end(id: string, reason: string): void {
+    const t = this.open.get(id);
+    if (!t) return;
+    this.open.delete(id);
+    t.owner.send(t.notebookId, { type: "exit", id, reason });
+  }
+}
