@@ -10,7 +10,7 @@ export interface NotebookContextValue {
   commands: NotebookCommands;
   saveNow: () => Promise<void>;
   /** Completion, inspection and input() answers; absent where no kernel is connected (tests). */
-  kernel?: Pick<KernelConnection, "assist" | "answerInput">;
+  kernel?: Pick<KernelConnection, "assist" | "answerInput" | "openTerminal">;
 }
 
 export const NotebookContext = createContext<NotebookContextValue | null>(null);

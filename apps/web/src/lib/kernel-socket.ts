@@ -16,6 +16,7 @@ import { markAuthRequired } from "../stores/auth-store";
 import type { EditorAssist } from "@cellar/ui";
 import { KernelRequests } from "./kernel-requests";
 import { kernelAssist } from "./kernel-assist";
+import { TerminalSession, type TerminalHandlers } from "./terminal-socket";
 
 export type GatewaySocket = Socket<GatewayToBrowser, BrowserToGateway>;
 
@@ -111,6 +112,14 @@ export class KernelConnection {
     this.track(message.header.msg_id, cellId);
     this.waiting.push(message);
     this.sendWaiting();
+  }
+
+  /** A shell in this notebook's kernel sandbox, over this page's socket; starts the kernel if
+   * it is not running. */
+  openTerminal(handlers: TerminalHandlers, cols: number, rows: number): TerminalSession {
+    const terminal = new TerminalSession(this.socket, this.notebookId, handlers);
+    terminal.open(cols, rows);
+    return terminal;
   }
 
   /** The user's answer to a cell's `input()`; the gateway echoes it into the cell's output. */
