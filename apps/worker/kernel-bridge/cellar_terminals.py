@@ -1,4 +1,4 @@
-"""Terminals for the kernel bridge: a login shell on a pty, in the kernel's own sandbox.
+"""Terminals for the kernel bridge: an interactive shell on a pty, in the kernel's own sandbox.
 
 Requests arrive on the bridge's stdin reader thread and act at once (never queued behind a running
 cell); each terminal has a reader thread that sends the pty's output as frames. There are no

@@ -92,7 +92,7 @@ describe("a terminal in the kernel's sandbox", { timeout: 30_000 }, () => {
     sb.terminals.request({ type: "open", id: "t1", cols: 80, rows: 24 });
   });
 
-  it("runs a login shell as the sandbox user in /workspace", async () => {
+  it("runs a shell as the sandbox user in /workspace", async () => {
     const mark = screen.text.length;
     sb.terminals.request({ type: "input", id: "t1", data: "echo $((6*7)) $(id -u) $PWD $TERM\n" });
     expect(await screen.waitFor(/42 1000 \/workspace xterm-256color/, mark)).toMatch(/42 1000 \/workspace xterm-256color/);
