@@ -1,6 +1,6 @@
 // A terminal's socket side against a real socket.io server playing the gateway.
 import { afterEach, describe, expect, it } from "vitest";
-import type { Notebook } from "@cellar/protocol";
+import { TERMINAL_INPUT_MAX, type Notebook } from "@cellar/protocol";
 import { createNotebookStore } from "../stores/notebook-store";
 import { startGatewayDouble, until } from "../test-support/gateway-double";
 import { KernelConnection } from "./kernel-socket";
@@ -40,6 +40,13 @@ describe("TerminalSession", () => {
     session.input("ls\r");
     await until(() => t.seen.length === 3, "input");
     expect(t.seen).toEqual(["open nb-1 80x24", "resize term-1 100x30", 'input term-1 "ls\\r"']);
+    // A paste larger than one input event may carry arrives whole, in order.
+    const pasted: string[] = [];
+    t.gw.socket().on("terminal:input", (p) => pasted.push(p.data));
+    session.input("a".repeat(TERMINAL_INPUT_MAX) + "bc");
+    await until(() => pasted.join("").length === TERMINAL_INPUT_MAX + 2, "the paste");
+    expect(pasted.map((p) => p.length)).toEqual([TERMINAL_INPUT_MAX, 2]);
+    t.seen.length = 3;
 
     t.gw.socket().emit("terminal:event", { notebookId: NB, event: { type: "output", id: "other", data: btoa("not mine") } });
     t.gw.socket().emit("terminal:event", { notebookId: NB, event: { type: "output", id: "term-1", data: btoa("héllo".replace("é", "\xc3\xa9")) } });

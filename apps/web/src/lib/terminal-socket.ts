@@ -2,7 +2,7 @@
 // socket (the gateway only serves terminals of notebooks this socket has opened). Output arrives
 // as the pty's bytes; the terminal ends when its shell exits, its kernel restarts, dies or is
 // suspended, or the socket drops (the gateway then hangs the shell up).
-import type { TerminalEvent } from "@cellar/protocol";
+import { TERMINAL_INPUT_MAX, type TerminalEvent } from "@cellar/protocol";
 import type { GatewaySocket } from "./kernel-socket";
 
 const OPEN_TIMEOUT_MS = 60_000;
@@ -48,7 +48,14 @@ export class TerminalSession {
   }
 
   input(data: string): void {
-    if (this.terminalId && !this.over) this.socket?.emit("terminal:input", { notebookId: this.notebookId, terminalId: this.terminalId, data });
+    if (!this.terminalId || this.over) return;
+    // A large paste goes in pieces the gateway accepts, in order on the one socket.
+    for (let at = 0; at < data.length;) {
+      let end = Math.min(at + TERMINAL_INPUT_MAX, data.length);
+      if (end < data.length && /[\uD800-\uDBFF]/.test(data[end - 1])) end--; // never split a surrogate pair
+      this.socket?.emit("terminal:input", { notebookId: this.notebookId, terminalId: this.terminalId, data: data.slice(at, end) });
+      at = end;
+    }
   }
 
   resize(cols: number, rows: number): void {
