@@ -189,7 +189,7 @@ export class KernelSession {
     if (this._state === "suspended") return true;
     const sandbox = this.sandbox;
     const suspender = this.opts.suspender;
-    if (!suspender || !sandbox || this._state !== "idle" || this.queue.length || this.awaitingReply.size || this.stopped) return false;
+    if (!suspender || !sandbox || this._state !== "idle" || this.queue.length || this.terminalQueue.length || this.awaitingReply.size || this.stopped) return false;
     this.clearIdleTimer();
     this._state = "suspending";
     try {
@@ -215,7 +215,8 @@ export class KernelSession {
     }
     this._state = "idle"; // so that setState announces the change
     this.setState("suspended", undefined, this.suspended);
-    if (this.queue.length) void this.resume();
+    // A terminal request that came while the checkpoint was taken wakes the kernel too.
+    if (this.queue.length || this.terminalQueue.length) void this.resume();
     return true;
   }
 
