@@ -1,16 +1,18 @@
 // Issue 4's figures: "start session" → first output of `print(1)` for a cold boot, a restore of
 // the warm snapshot (numpy, pandas, matplotlib, scipy imported), and a plain ipykernel on the
-// host; plus an idle kernel's memory, the snapshot's size, and checkpoint/restore of a kernel
-// holding 1 GiB of numpy arrays. All through the worker's own modules on the base image.
+// host; plus an idle kernel's memory, the snapshot's size, and suspend/resume of a kernel
+// holding 1 GiB of numpy arrays (bench/suspend-resume.ts). All through the worker's own modules
+// on the base image.
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { executeRequest, type JupyterMessage } from "@cellar/protocol";
-import { restoreKernelSandbox, startKernelSandbox, type KernelSandbox } from "../apps/worker/src/sandbox";
+import { startKernelSandbox, type KernelSandbox } from "../apps/worker/src/sandbox";
 import { DEFAULT_WARMUP, KernelPool, WarmSnapshots } from "../apps/worker/src/snapshots";
 import { repoRoot } from "./stack";
+import { suspendResume1GiB } from "./suspend-resume";
 import { summarize, table } from "./stats";
 
 const N = Number(process.env.CELLAR_BENCH_N ?? 20);
@@ -73,7 +75,8 @@ export async function run(): Promise<void> {
     await pool.stop();
 
     const host = hostIpykernel(N);
-    const { suspendS, resumeS } = await suspendResume1GiB(sandboxOpts, stateRoot, work);
+    const suspended = await suspendResume1GiB({ work, imageRootfs: IMAGE, stateRoot, limits: LIMITS });
+    const { suspend_s: suspendS, resume_s: resumeS } = suspended;
 
     const result = {
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30) },
@@ -88,9 +91,8 @@ export async function run(): Promise<void> {
       idle_kernel_rss_mb: idleRssMb,
       idle_kernel_rss_note: "PSS (so shared pages count once) of every host process of one idle restored sandbox: runsc CLI, sentry, gofer and ptrace stubs",
       snapshot_bytes: snapshotBytes,
-      suspend_s: suspendS,
-      resume_s: resumeS,
-      suspend_resume_note: "runsc checkpoint / restore (to the first reply) of a kernel holding 1 GiB of numpy arrays (np.random.rand), n=1; the mechanism only: idle-timer suspend and the UI states are not built",
+      ...suspended,
+      suspend_resume_note: "a kernel holding 1 GiB of numpy arrays (np.random.rand), n=1, through the worker's path (KernelSession + SuspendedKernels, CAS over HTTP): suspend_s = KernelSession.suspend() (runsc checkpoint + ingest/upload of the checkpoint + local copy); resume_s = the next cell's request on the suspended session → its first output (runsc restore from the local copy + the cell); resume_from_cas_s = the same on a second worker whose disk never had the checkpoint (fetch from the CAS + restore + the cell)",
     };
     const outDir = path.join(repoRoot, "bench/results");
     fs.mkdirSync(outDir, { recursive: true });
@@ -102,7 +104,7 @@ export async function run(): Promise<void> {
       ["host ipykernel (no sandbox) → first output of print(1)", result.host_ipykernel],
     ]));
     console.log(`\nrestore is ${(result.cold.median_s / result.restore.median_s).toFixed(1)}× faster than a cold boot and ${(result.host_ipykernel.median_s / result.restore.median_s).toFixed(1)}× faster than a host ipykernel (medians)`);
-    console.log(`idle restored kernel: ${idleRssMb} MB PSS; snapshot: ${(snapshotBytes / 2 ** 20).toFixed(1)} MiB; 1 GiB kernel: checkpoint ${suspendS} s, restore ${resumeS} s`);
+    console.log(`idle restored kernel: ${idleRssMb} MB PSS; snapshot: ${(snapshotBytes / 2 ** 20).toFixed(1)} MiB; 1 GiB kernel: suspend ${suspendS} s, resume ${resumeS} s (from the CAS on another worker ${suspended.resume_from_cas_s} s)`);
     console.log("wrote bench/results/snapshots.json");
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
@@ -181,21 +183,4 @@ function hostIpykernel(n: number): number[] {
     times.push((JSON.parse(out.trim().split("\n")[0]) as { s: number }).s);
   }
   return times;
-}
-
-async function suspendResume1GiB(sandboxOpts: () => Parameters<typeof startKernelSandbox>[0], stateRoot: string, work: string) {
-  const sb = await startKernelSandbox(sandboxOpts());
-  await firstOutput(sb, "import numpy as np\nheld = np.random.rand(128 * 1024 * 1024)\nprint(held.nbytes)", 120_000);
-  const imagePath = path.join(work, "suspended");
-  let t0 = performance.now();
-  await sb.checkpoint(imagePath);
-  const suspendS = Math.round((performance.now() - t0) / 10) / 100;
-  t0 = performance.now();
-  const restored = await restoreKernelSandbox({ ...sandboxOpts(), snapshotDir: imagePath, startTimeoutMs: 300_000 });
-  const out = await firstOutput(restored, "print(held.nbytes)");
-  const resumeS = Math.round((performance.now() - t0) / 10) / 100;
-  if (out.trim() !== String(2 ** 30)) throw new Error(`the resumed kernel lost its array: ${out}`);
-  await restored.stop();
-  void stateRoot;
-  return { suspendS, resumeS };
 }

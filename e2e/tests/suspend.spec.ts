@@ -1,0 +1,82 @@
+// Issue 4, suspend and resume through the product: an idle kernel is checkpointed and its sandbox
+// stopped; the badge says so; the next cell resumes it with its variables; and a kernel survives
+// its worker being restarted (SIGTERM suspends it; the launcher starts a new worker process,
+// which resumes it on the next cell).
+import fs from "node:fs";
+import { test, expect, type Page } from "@playwright/test";
+import { cells, newNotebook, runInCell, token, waitIdle } from "./helpers";
+
+const auth = () => ({ authorization: `Bearer ${token()}` });
+
+/** Records every status the kernel badge shows from now on (a resume may be quick). */
+async function recordStatuses(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const badge = document.querySelector('[data-testid="kernel-status"]')!;
+    const seen: string[] = [];
+    (window as unknown as { kernelStatuses: string[] }).kernelStatuses = seen;
+    new MutationObserver(() => {
+      const status = badge.getAttribute("data-status")!;
+      if (seen.at(-1) !== status) seen.push(status);
+    }).observe(badge, { attributes: true, attributeFilter: ["data-status"] });
+  });
+  return () => page.evaluate(() => (window as unknown as { kernelStatuses: string[] }).kernelStatuses);
+}
+
+/** The e2e stack's worker process (started by scripts/cellar-local.ts with this CELLAR_HOME). */
+function workerPid(): number {
+  const home = process.env.CELLAR_E2E_HOME!;
+  for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (!cmd.includes("apps/worker/src/main.ts")) continue;
+      const env = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+      if (env.includes(`CELLAR_HOME=${home}`)) return Number(pid);
+    } catch { /* exited meanwhile */ }
+  }
+  throw new Error(`no worker process with CELLAR_HOME=${home}`);
+}
+
+test("an idle kernel is suspended, shown as such, and the next cell resumes it with its variables", async ({ page, request }) => {
+  const id = await newNotebook(page, "suspend and resume");
+  const badge = page.getByTestId("kernel-status");
+  await runInCell(cells(page).first(), "x = 42");
+  await waitIdle(page);
+
+  const res = await request.post(`/api/notebooks/${id}/kernel/suspend`, { headers: auth() });
+  expect(res.status(), await res.text()).toBe(200);
+  await expect(badge).toHaveAttribute("data-status", "suspended");
+  await expect(badge).toContainText("suspended");
+  const statuses = await recordStatuses(page);
+
+  await runInCell(cells(page).first(), "print(x)");
+  await expect(cells(page).first().getByTestId("cell-output")).toHaveText("42", { timeout: 120_000 });
+  await waitIdle(page);
+  expect(await statuses()).toEqual(expect.arrayContaining(["resuming", "idle"]));
+  expect((await statuses())[0]).toBe("resuming");
+
+  // Suspending a kernel that is not there is refused with a reason, not ignored.
+  const missing = await request.post(`/api/notebooks/no-such-notebook/kernel/suspend`, { headers: auth() });
+  expect(missing.status()).toBe(409);
+  expect((await missing.json()).error).toMatch(/no kernel/);
+});
+
+test("a kernel survives a restart of its worker: suspended on the way down, resumed by the new worker", async ({ page }) => {
+  await newNotebook(page, "worker restart");
+  const badge = page.getByTestId("kernel-status");
+  await runInCell(cells(page).first(), "import numpy as np\nkept = np.arange(10).sum()");
+  await waitIdle(page);
+
+  const before = workerPid();
+  process.kill(before, "SIGTERM");
+  await expect(badge).toHaveAttribute("data-status", "suspended", { timeout: 60_000 });
+  // The launcher starts a new worker process; the notebook stays suspended, not dead.
+  await expect.poll(() => { try { return workerPid() !== before; } catch { return false; } }, { timeout: 60_000 }).toBe(true);
+  await expect(page.getByTestId("worker-status")).toHaveAttribute("data-count", "1", { timeout: 60_000 });
+  await expect(badge).toHaveAttribute("data-status", "suspended");
+  const statuses = await recordStatuses(page);
+
+  await runInCell(cells(page).first(), "print(kept)");
+  await expect(cells(page).first().getByTestId("cell-output")).toHaveText("45", { timeout: 120_000 });
+  await waitIdle(page);
+  expect((await statuses())[0]).toBe("resuming");
+});
