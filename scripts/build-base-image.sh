@@ -102,6 +102,9 @@ log "creating user cellar (uid 1000), /home/cellar and /workspace"
 chroot "$WORK" useradd --uid 1000 --user-group --create-home --home-dir /home/cellar --shell /bin/bash cellar
 mkdir -p "$WORK/workspace"
 chown 1000:1000 "$WORK/workspace"
+# Mount point of the kernel bridge: a lazily mounted image is read-only, so runsc cannot make it
+# ("mkdir /proc/root/opt/cellar: read-only file system" and the sandbox never starts).
+mkdir -p "$WORK/opt/cellar/bridge"
 
 # matplotlib builds its font list on first import (seconds). /home/cellar is a fresh tmpfs in
 # every sandbox, so build the cache once here; the kernel bridge copies it into $HOME at start.
