@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import { hostnameFor } from "./bundle";
 import { runscCheckpoint, runscDelete, runscHasState, runscKill, runscList, runscRemove, runscRestore, runscRun, type RunscConfig } from "./runsc";
 import { describeExit } from "./exit-reason";
+import { SANDBOX_OVERHEAD_BYTES, createSandboxCgroup, hitMemoryCap, reapSandboxCgroups, removeSandboxCgroup, type SandboxCgroup } from "./sandbox-cgroup";
 import { isTerminalFrame, SandboxTerminals } from "./sandbox-terminals";
 
 export interface KernelSandboxOptions {
@@ -72,6 +73,7 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
     opts: KernelSandboxOptions,
     private readonly child: ChildProcessWithoutNullStreams,
     private readonly bundleDir: string,
+    private readonly cgroup: SandboxCgroup | null = null,
   ) {
     super();
     this.sessionId = opts.sessionId;
@@ -198,9 +200,17 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
     this.readyWaiter?.reject(new Error(`kernel sandbox ${this.sessionId} exited before it was ready: ${exit.reason}${this.tailForError()}`));
     this.readyWaiter = null;
     // The container may outlive `runsc run` (e.g. runsc itself was killed): always clean up.
-    void this.stop()
+    void this.blameMemoryCap(exit)
+      .then(() => this.stop())
       .catch((err) => console.error(`[sandbox ${this.sessionId}] cleanup failed: ${(err as Error).message}`))
       .finally(() => this.emit("exit", exit));
+  }
+
+  /** A sandbox the host's OOM killer ended for passing its cap says so, whatever runsc printed. */
+  private async blameMemoryCap(exit: KernelSandboxExit): Promise<void> {
+    if (this.stopping || !(await hitMemoryCap(this.cgroup))) return;
+    const gib = ((this.cgroup!.limitBytes - SANDBOX_OVERHEAD_BYTES) / 2 ** 30).toFixed(1);
+    exit.reason = `The kernel's processes together used more than the ${gib} GiB memory limit, so the sandbox was stopped`;
   }
 
   /**
@@ -266,6 +276,7 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
       console.error(`[sandbox ${this.sessionId}] ${(err as Error).message}`);
     }
     await rm(this.bundleDir, { recursive: true, force: true });
+    await removeSandboxCgroup(this.cgroup);
   }
 }
 
@@ -288,8 +299,9 @@ export async function startKernelSandbox(opts: KernelSandboxOptions): Promise<Ke
     limits: opts.limits,
     snapshotBoot: opts.snapshotBoot,
   });
-  const child = await runscRun(runsc, containerId, bundleDir);
-  const sandbox = new KernelSandbox(opts, child, bundleDir);
+  const cgroup = await createSandboxCgroup(containerId, opts.limits.memoryBytes);
+  const child = await runscRun(runsc, containerId, bundleDir, cgroup);
+  const sandbox = new KernelSandbox(opts, child, bundleDir, cgroup);
   try {
     await sandbox.waitUntilReady(opts.startTimeoutMs ?? 60_000);
   } catch (err) {
@@ -339,8 +351,9 @@ async function restoreWith(opts: RestoreKernelSandboxOptions, request: JupyterMe
   const bundleDir = bundleDirFor(opts.stateRoot, opts.sessionId);
   if (await runscHasState(runsc, containerId)) await runscRemove(runsc, containerId).catch(() => {});
   await writeBundle(bundleDir, opts);
-  const child = await runscRestore(runsc, containerId, bundleDir, opts.snapshotDir);
-  const sandbox = new KernelSandbox(opts, child, bundleDir);
+  const cgroup = await createSandboxCgroup(containerId, opts.limits.memoryBytes);
+  const child = await runscRestore(runsc, containerId, bundleDir, opts.snapshotDir, cgroup);
+  const sandbox = new KernelSandbox(opts, child, bundleDir, cgroup);
   const waiting = sandbox.waitUntilReady(opts.startTimeoutMs ?? defaultTimeoutMs, ready);
   sandbox.send(request);
   try {
@@ -362,5 +375,6 @@ export async function reapOrphanSandboxes(stateRoot: string, opts: { platform?: 
     removed.push(c.id);
   }
   await rm(path.join(stateRoot, "bundles"), { recursive: true, force: true });
+  await reapSandboxCgroups(removed);
   return removed;
 }

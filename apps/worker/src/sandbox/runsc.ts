@@ -3,6 +3,7 @@
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
+import { inCgroup, type SandboxCgroup } from "./sandbox-cgroup";
 
 export interface RunscConfig {
   /** Directory holding Cellar's sandbox state; runsc's own state goes in `<stateRoot>/runsc`. */
@@ -28,7 +29,8 @@ function globalFlags(cfg: RunscConfig): string[] {
     `--root=${runscRoot(cfg.stateRoot)}`,
     `--platform=${cfg.platform ?? "ptrace"}`,
     "--network=none",
-    // cgroups are not usable on these hosts; limits come from rlimits in the bundle instead.
+    // runsc's cgroup handling needs a layout these hosts lack; the worker caps each sandbox's
+    // memory with a cgroup of its own (sandbox-cgroup.ts) and each process with rlimits.
     "--ignore-cgroups",
   ];
 }
@@ -43,9 +45,10 @@ function runscCommand(cfg: RunscConfig, args: string[], timeoutMs = 30_000): Pro
 }
 
 /** Starts `runsc run`; the container's stdin/stdout/stderr are the child's pipes. */
-export async function runscRun(cfg: RunscConfig, containerId: string, bundleDir: string): Promise<ChildProcessWithoutNullStreams> {
+export async function runscRun(cfg: RunscConfig, containerId: string, bundleDir: string, cgroup: SandboxCgroup | null = null): Promise<ChildProcessWithoutNullStreams> {
   await mkdir(runscRoot(cfg.stateRoot), { recursive: true, mode: 0o700 });
-  return spawn(cfg.runscPath ?? "runsc", [...globalFlags(cfg), "run", `--bundle=${bundleDir}`, containerId], {
+  const [command, args] = inCgroup(cgroup, cfg.runscPath ?? "runsc", [...globalFlags(cfg), "run", `--bundle=${bundleDir}`, containerId]);
+  return spawn(command, args, {
     cwd: bundleDir,
     stdio: ["pipe", "pipe", "pipe"],
   });
@@ -53,9 +56,12 @@ export async function runscRun(cfg: RunscConfig, containerId: string, bundleDir:
 
 /** Starts `runsc restore` of a checkpoint into a new container; like `runscRun`, the restored
  * process gets this child's pipes as its stdin/stdout/stderr. */
-export async function runscRestore(cfg: RunscConfig, containerId: string, bundleDir: string, imagePath: string): Promise<ChildProcessWithoutNullStreams> {
+export async function runscRestore(
+  cfg: RunscConfig, containerId: string, bundleDir: string, imagePath: string, cgroup: SandboxCgroup | null = null,
+): Promise<ChildProcessWithoutNullStreams> {
   await mkdir(runscRoot(cfg.stateRoot), { recursive: true, mode: 0o700 });
-  return spawn(cfg.runscPath ?? "runsc", [...globalFlags(cfg), "restore", `--image-path=${imagePath}`, `--bundle=${bundleDir}`, containerId], {
+  const [command, args] = inCgroup(cgroup, cfg.runscPath ?? "runsc", [...globalFlags(cfg), "restore", `--image-path=${imagePath}`, `--bundle=${bundleDir}`, containerId]);
+  return spawn(command, args, {
     cwd: bundleDir,
     stdio: ["pipe", "pipe", "pipe"],
   });

@@ -13,6 +13,7 @@ import { executeRequest, type JupyterMessage } from "@cellar/protocol";
 import { containerIdFor } from "./bundle";
 import { reapOrphanSandboxes, startKernelSandbox, type KernelSandbox } from "./kernel-sandbox";
 import { runscList } from "./runsc";
+import { sandboxCgroupDir } from "./sandbox-cgroup";
 
 const IMAGE = process.env.CELLAR_BASE_IMAGE ?? path.join(process.env.CELLAR_CACHE ?? "/var/cache/cellar", "images/base/rootfs");
 const RUN_ID = randomBytes(3).toString("hex");
@@ -124,6 +125,30 @@ describe("sandbox limits", { timeout: 120_000 }, () => {
   });
 });
 
+describe("the sandbox's memory cap", { timeout: 180_000 }, () => {
+  it("stops a sandbox whose processes together pass the session's memory limit, and says so", async () => {
+    const sessionId = sid("memcap");
+    const sb = await startKernelSandbox({
+      sessionId, imageRootfs: IMAGE, workspaceDir: path.join(workRoot, "memcap"), stateRoot,
+      limits: { memoryBytes: 1024 ** 3, pids: 256 },
+    });
+    started.push(sb);
+    const cgroup = await sandboxCgroupDir(containerIdFor(sessionId));
+    expect(cgroup && existsSync(cgroup), "this host has a writable memory cgroup controller").toBe(true);
+    const exited = new Promise<string>((resolve) => sb.once("exit", (e) => resolve(e.reason)));
+    // Each child stays under the per-process limit (1 GiB); together they pass the sandbox's.
+    sb.send(executeRequest([
+      "import subprocess, sys",
+      "hog = \"x = b'a' * (600 << 20); import time; time.sleep(60)\"",
+      "procs = [subprocess.Popen([sys.executable, '-c', hog]) for _ in range(3)]",
+      "[p.wait() for p in procs]",
+    ].join("\n")));
+    expect(await exited).toMatch(/together used more than the 1\.0 GiB memory limit/);
+    await sb.stop();
+    expect(existsSync(cgroup!)).toBe(false);
+  });
+});
+
 describe("after a worker crash", { timeout: 180_000 }, () => {
   it("a restarted worker leaves no container, bundle, process or mount of the crashed one's sandboxes", async () => {
     const crashRoot = await mkdtemp(path.join(tmpdir(), "cellar-crash-state-"));
@@ -162,6 +187,7 @@ describe("after a worker crash", { timeout: 180_000 }, () => {
       expect(leftProcesses).toEqual([]);
       const mounts = readFileSync("/proc/mounts", "utf8").split("\n").filter((l) => l.includes(crashRoot));
       expect(mounts).toEqual([]);
+      for (const id of ids) expect(existsSync((await sandboxCgroupDir(containerIdFor(id)))!), `cgroup of ${id}`).toBe(false);
     } finally {
       worker.kill("SIGKILL");
       await reapOrphanSandboxes(crashRoot).catch(() => {});
