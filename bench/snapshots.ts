@@ -92,7 +92,7 @@ export async function run(): Promise<void> {
       idle_kernel_rss_note: "PSS (so shared pages count once) of every host process of one idle restored sandbox: runsc CLI, sentry, gofer and ptrace stubs",
       snapshot_bytes: snapshotBytes,
       ...suspended,
-      suspend_resume_note: "a kernel holding 1 GiB of numpy arrays (np.random.rand), n=1, through the worker's path (KernelSession + SuspendedKernels, CAS over HTTP): suspend_s = KernelSession.suspend() (runsc checkpoint + ingest/upload of the checkpoint + local copy); resume_s = the next cell's request on the suspended session → its first output (runsc restore from the local copy + the cell); resume_from_cas_s = the same on a second worker whose disk never had the checkpoint (fetch from the CAS + restore + the cell)",
+      suspend_resume_note: "a kernel holding 1 GiB of numpy arrays (np.random.rand), n=1, through the worker's path (KernelSession + SuspendedKernels, CAS over HTTP): suspend_s = KernelSession.suspend() until the kernel is reported suspended (runsc checkpoint + hashing the local copy; the upload to the CAS follows in the background and is suspend_breakdown_ms.uploadMs); resume_s = the next cell's request on the suspended session → its first output (runsc restore from the local copy + the cell); resume_from_cas_s = the same on a second worker whose disk never had the checkpoint (fetch from the CAS + restore + the cell)",
     };
     const outDir = path.join(repoRoot, "bench/results");
     fs.mkdirSync(outDir, { recursive: true });

@@ -60,7 +60,7 @@ export async function suspendResume1GiB(opts: { work: string; imageRootfs: strin
       listeners.add(on);
       session.send(req);
     });
-    return { session, firstOutput };
+    return { session, firstOutput, kernels };
   };
   try {
     const suspendTimings: SuspendTimings = {};
@@ -73,6 +73,8 @@ export async function suspendResume1GiB(opts: { work: string; imageRootfs: strin
     if (!(await a.session.suspend())) throw new Error("the kernel did not suspend");
     const suspendMs = performance.now() - t0;
     const checkpointBytes = dirBytes(path.join(opts.work, "worker-a"));
+    // The upload to the CAS runs after the kernel is reported suspended; measured apart.
+    await a.kernels.settle();
     const suspendBreakdown = { ...suspendTimings };
 
     const resumed = await a.firstOutput("print(held.nbytes)");
@@ -83,6 +85,7 @@ export async function suspendResume1GiB(opts: { work: string; imageRootfs: strin
     // Suspend again, then "move" it: this worker forgets it and its disk is wiped; another
     // worker with an empty disk resumes it from the CAS.
     if (!(await a.session.suspend())) throw new Error("the kernel did not suspend a second time");
+    await a.kernels.settle();
     a.session.release();
     const ref = (await cas.fetchRef(`suspended-kernel/${keyOf(sessionId)}`))!;
     fs.rmSync(path.join(opts.work, "worker-a"), { recursive: true, force: true });

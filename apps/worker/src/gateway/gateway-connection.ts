@@ -145,6 +145,8 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
       // Idle kernels are suspended, so their notebooks carry on with another worker process.
       if (socket.connected) {
         await suspendForShutdown([...sessions.values()], config.shutdownGraceMs);
+        // Another worker can only resume them once their checkpoints are in the CAS.
+        await suspendedKernels.settle();
         await socket.timeout(5_000).emitWithAck("worker:leaving", {}).catch(() => {});
       }
       socket.close();

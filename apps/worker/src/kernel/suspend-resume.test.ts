@@ -50,7 +50,7 @@ function newSession(sessionId: string, workerDir: string, suspendAfterMs = 0) {
   }, { suspendAfterMs, suspender: store.for(sessionId, resumeOptions) });
   sessions.push(session);
   return {
-    session, statuses, workspaceDir, resumeOptions,
+    session, statuses, workspaceDir, resumeOptions, store,
     get suspended() { return suspended; },
     get reason() { return reason; },
     /** Resolves once the session has reported `status`. */
@@ -124,7 +124,9 @@ describe("suspend and resume of an idle kernel (real runsc)", () => {
     await s.until("suspended");
     expect(s.suspended?.checkpoint).toMatch(/^[0-9a-f]{64}$/);
     expect(await listed(sessionId)).toBe(false);
-    // The checkpoint is in the CAS under the session's ref, so any worker can resume it.
+    // The checkpoint goes to the CAS under the session's ref after the status, so that any
+    // worker can resume it.
+    await s.store.settle();
     expect(await fetcher.fetchRef(`suspended-kernel/${keyOf(sessionId)}`)).toBe(s.suspended?.checkpoint);
 
     const out = await s.run("print(x, open('/workspace/note.txt').read())");
@@ -151,6 +153,7 @@ describe("suspend and resume of an idle kernel (real runsc)", () => {
     expect(await a.session.suspend()).toBe(true);
     expect(await listed(`t${RUN_ID}-move`)).toBe(false);
     const ref = a.suspended!;
+    await a.store.settle();
     // worker-b's process goes away (its kernel stays suspended) and its disk is lost.
     a.session.release();
     await rm(path.join(work, "worker-b"), { recursive: true, force: true });

@@ -1,10 +1,9 @@
-// Where suspended kernels go: the checkpoint directory is stored like a warm snapshot (ingested
-// into the CAS through the gateway, ref `suspended-kernel/<sha256 of the session id>`, plus a
-// local copy under the same name), so
-// the worker that suspended it resumes from its own disk and any other worker from the CAS.
+// Where suspended kernels go: the checkpoint directory is kept on this worker's disk at once, and
+// stored like a warm snapshot in the CAS through the gateway in the background (ref
+// `suspended-kernel/<sha256 of the session id>`), so the worker that suspended it resumes from
+// its own disk and any other worker from the CAS.
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { chmod, link, mkdir, readdir, rm, stat, utimes } from "node:fs/promises";
 import path from "node:path";
 import type { SuspendedKernelRef } from "@cellar/protocol";
 import { resumeKernelSandbox, type KernelSandbox, type RestoreKernelSandboxOptions } from "../sandbox/kernel-sandbox";
@@ -26,7 +25,10 @@ export type ResumeSandboxOptions = Omit<RestoreKernelSandboxOptions, "snapshotDi
 /** Where the time of the last suspend or resume went, for the log and the benchmark. */
 export interface SuspendTimings {
   checkpointMs?: number;
+  /** Hashing the checkpoint and keeping it on this disk. */
   storeMs?: number;
+  /** Storing it in the CAS, after the kernel was reported suspended. */
+  uploadMs?: number;
   fetchMs?: number;
   restoreMs?: number;
 }
@@ -35,6 +37,7 @@ export class SuspendedKernels {
   private readonly store: SnapshotStore;
   private readonly localStore: SnapshotStore;
   private readonly log: (line: string) => void;
+  private readonly uploads = new Map<string, Promise<void>>();
 
   constructor(private readonly opts: SuspendedKernelsOptions) {
     this.store = new SnapshotStore(opts.dir, opts.remote, "suspended-kernel/");
@@ -51,29 +54,55 @@ export class SuspendedKernels {
     };
   }
 
+  /**
+   * Checkpoints the kernel and keeps the checkpoint on this disk; resolves with its id as soon as
+   * that is done. Storing it in the CAS (compressing and uploading: tens of seconds for a kernel
+   * holding a gigabyte) goes on in the background from a hard-linked copy, so the memory is
+   * freed and the status told without waiting for it; `settle()` waits for those uploads.
+   */
   async suspend(sessionId: string, sandbox: KernelSandbox, timings: SuspendTimings = {}): Promise<SuspendedKernelRef> {
     await mkdir(this.opts.dir, { recursive: true });
     const imagePath = path.join(this.opts.dir, `.checkpoint-${sessionId}-${randomBytes(3).toString("hex")}`);
+    const uploadPath = `${imagePath}-upload`;
     try {
       let t = performance.now();
       await sandbox.checkpoint(imagePath);
       timings.checkpointMs = Math.round(performance.now() - t);
       t = performance.now();
-      let id: string;
-      try {
-        id = (await this.store.put(keyOf(sessionId), imagePath)).id;
-      } catch (err) {
-        // The kernel is already checkpointed: keep it here rather than lose it; only this worker
-        // can resume it then.
-        if (!existsSync(imagePath)) throw err;
-        this.log(`[suspend] kernel ${sessionId}: the checkpoint could not be stored in the content store, keeping it on this worker only: ${(err as Error).message}`);
-        id = (await this.localStore.put(keyOf(sessionId), imagePath)).id;
-      }
+      if (this.opts.remote) await linkCopy(imagePath, uploadPath);
+      const { id } = await this.localStore.put(keyOf(sessionId), imagePath);
       timings.storeMs = Math.round(performance.now() - t);
+      if (this.opts.remote) this.uploadLater(sessionId, uploadPath, id, timings);
       return { checkpoint: id };
+    } catch (err) {
+      await rm(uploadPath, { recursive: true, force: true });
+      throw err;
     } finally {
       await rm(imagePath, { recursive: true, force: true });
     }
+  }
+
+  /** Resolves once every checkpoint this worker kept is in the CAS (or failed to get there). */
+  async settle(): Promise<void> {
+    await Promise.all(this.uploads.values());
+  }
+
+  private uploadLater(sessionId: string, uploadPath: string, id: string, timings: SuspendTimings): void {
+    // One upload per session at a time, in order, so an older checkpoint never lands last.
+    const previous = this.uploads.get(sessionId) ?? Promise.resolve();
+    const upload = previous.then(async () => {
+      const t = performance.now();
+      try {
+        await this.store.upload(keyOf(sessionId), uploadPath, id);
+        timings.uploadMs = Math.round(performance.now() - t);
+      } catch (err) {
+        this.log(`[suspend] kernel ${sessionId}: the checkpoint could not be stored in the content store, so only this worker can resume it: ${(err as Error).message}`);
+      } finally {
+        await rm(uploadPath, { recursive: true, force: true });
+        if (this.uploads.get(sessionId) === upload) this.uploads.delete(sessionId);
+      }
+    });
+    this.uploads.set(sessionId, upload);
   }
 
   async resume(sessionId: string, ref: SuspendedKernelRef, sandboxOptions: ResumeSandboxOptions, timings: SuspendTimings = {}): Promise<KernelSandbox> {
@@ -95,6 +124,19 @@ export class SuspendedKernels {
       throw new Error(`runsc could not restore its checkpoint: ${(err as Error).message}`);
     }
   }
+}
+
+/** A copy of a checkpoint directory made of hard links (so it costs no bytes), with the same
+ * modes and times, so that ingesting it gives the same id as the original. */
+async function linkCopy(from: string, to: string): Promise<void> {
+  const st = await stat(from);
+  await mkdir(to, { mode: st.mode & 0o7777 });
+  for (const e of await readdir(from, { withFileTypes: true })) {
+    if (e.isDirectory()) await linkCopy(path.join(from, e.name), path.join(to, e.name));
+    else await link(path.join(from, e.name), path.join(to, e.name));
+  }
+  await chmod(to, st.mode & 0o7777);
+  await utimes(to, st.atime, st.mtime);
 }
 
 /** CAS ref names are `<kind>/<sha256 hex>`; session ids are not hashes. */

@@ -66,6 +66,16 @@ export class SnapshotStore {
     return { key, id, dir };
   }
 
+  /** Stores a checkpoint directory in the CAS as snapshot `expectedId` of `key` and points the
+   * key's ref at it, leaving the directory where it is. Used when the local copy was kept first
+   * and the upload runs afterwards, from a copy that matches the local one byte for byte. */
+  async upload(key: string, checkpointDir: string, expectedId: string): Promise<void> {
+    if (!this.remote) throw new Error("there is no content store to upload to");
+    const { imageId: id } = await ingestDirectory(checkpointDir, new UploadStore(this.remote), { onWarning: () => {} });
+    if (id !== expectedId) throw new Error(`the uploaded checkpoint is ${id}, not the local copy's ${expectedId}`);
+    await this.remote.putRef(this.refPrefix + key, id);
+  }
+
   /** A snapshot that failed to restore: its local copy goes, and this worker never uses that
    * snapshot for this key again (a newer one under the same key is trusted afresh). */
   async discard(snap: LocalSnapshot): Promise<void> {
