@@ -72,9 +72,10 @@ export async function suspendResume1GiB(opts: { work: string; imageRootfs: strin
     let t0 = performance.now();
     if (!(await a.session.suspend())) throw new Error("the kernel did not suspend");
     const suspendMs = performance.now() - t0;
-    const checkpointBytes = dirBytes(path.join(opts.work, "worker-a"));
-    // The upload to the CAS runs after the kernel is reported suspended; measured apart.
+    // The upload to the CAS runs after the kernel is reported suspended; measured apart. Until
+    // it ends a hard-linked copy of the checkpoint sits next to it, which dirBytes would count.
     await a.kernels.settle();
+    const checkpointBytes = dirBytes(path.join(opts.work, "worker-a"));
     const suspendBreakdown = { ...suspendTimings };
 
     const resumed = await a.firstOutput("print(held.nbytes)");
