@@ -22,8 +22,11 @@ export function NotebookLayout() {
         <WorkerStatus />
         <KernelStatusBadge />
       </AppHeader>
-      <NotebookToolbar />
-      <FindBar />
+      {/* One sticky block, so the find bar sits under the toolbar however many rows it wraps to. */}
+      <div className="notebook-controls">
+        <NotebookToolbar />
+        <FindBar />
+      </div>
       <NoticeBar />
       <DraftOffer />
       <WorkspaceArea>
