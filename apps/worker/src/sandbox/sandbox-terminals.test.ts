@@ -123,6 +123,14 @@ describe("a terminal in the kernel's sandbox", { timeout: 30_000 }, () => {
     sb.terminals.request({ type: "input", id: "t1", data: "echo from-the-terminal > /workspace/x && echo written-$((1+1))\n" });
     await screen.waitFor(/written-2/, mark);
     expect(await execute(sb, "print(open('/workspace/x').read())")).toBe("from-the-terminal\n\n");
+    // coreutils' statx flags are refused by this gVisor unless the bridge's compat library is
+    // preloaded (kernel-bridge/compat): ls would say "Invalid argument".
+    const listed = screen.text.length;
+    sb.terminals.request({ type: "input", id: "t1", data: "ls -l /workspace && echo listed-$((2+2))\n" });
+    const out = await screen.waitFor(/listed-4|Invalid argument/, listed);
+    expect(out).toMatch(/-rw-r--r-- 1 cellar cellar\s+\d+ .* x\r?\n/);
+    expect(out).not.toMatch(/Invalid argument/);
+    expect(await execute(sb, "import subprocess\nprint(subprocess.run(['stat', '-c', '%U %s', '/workspace/x'], capture_output=True, text=True).stdout)")).toBe("cellar 18\n\n");
   });
 
   it("runs top and vim-tiny from the image", async () => {
