@@ -59,10 +59,10 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
   socket.on("session:start", async (p: StartSession, ack) => {
     if (sessions.has(p.sessionId)) return ack({ ok: false, error: "session already exists" });
     const workspaceDir = path.join(config.home, "workspaces", p.notebookId);
-    const resumeOptions = async () => ({
-      sessionId: p.sessionId, imageRootfs: await images.attach(p.imageId), workspaceDir,
-      stateRoot: config.stateRoot, limits: p.limits, platform: config.platform,
+    const sandboxOptions = (imageRootfs: string) => ({
+      sessionId: p.sessionId, imageRootfs, workspaceDir, stateRoot: config.stateRoot, limits: p.limits, platform: config.platform,
     });
+    const resumeOptions = async () => sandboxOptions(await images.attach(p.imageId));
     const session = new KernelSession(p.sessionId, {
       onMessage: (message) => socket.emit("session:message", { sessionId: p.sessionId, message }),
       onTerminal: (event) => socket.emit("session:terminal", { sessionId: p.sessionId, event }),
@@ -81,9 +81,7 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
       fs.mkdirSync(workspaceDir, { recursive: true });
       await session.start(async () => {
         if (!config.warmSnapshots) {
-          return startKernelSandbox({
-            sessionId: p.sessionId, imageRootfs, workspaceDir, stateRoot: config.stateRoot, limits: p.limits, platform: config.platform,
-          });
+          return startKernelSandbox(sandboxOptions(imageRootfs));
         }
         // Claims a kernel the pool restored ahead of time, else restores the image's warm
         // snapshot, or boots cold (and makes the snapshot afterwards, in the background, so

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { hostnameFor } from "./bundle";
 import { runscCheckpoint, runscDelete, runscHasState, runscKill, runscList, runscRemove, runscRestore, runscRun, type RunscConfig } from "./runsc";
 import { describeExit } from "./exit-reason";
-import { SANDBOX_OVERHEAD_BYTES, createSandboxCgroup, hitMemoryCap, reapSandboxCgroups, removeSandboxCgroup, type SandboxCgroup } from "./sandbox-cgroup";
+import { createSandboxCgroup, hitMemoryCap, reapSandboxCgroups, removeSandboxCgroup, type SandboxCgroup } from "./sandbox-cgroup";
 import { isTerminalFrame, SandboxTerminals } from "./sandbox-terminals";
 
 export interface KernelSandboxOptions {
@@ -209,7 +209,7 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
   /** A sandbox the host's OOM killer ended for passing its cap says so, whatever runsc printed. */
   private async blameMemoryCap(exit: KernelSandboxExit): Promise<void> {
     if (this.stopping || !(await hitMemoryCap(this.cgroup))) return;
-    const gib = ((this.cgroup!.limitBytes - SANDBOX_OVERHEAD_BYTES) / 2 ** 30).toFixed(1);
+    const gib = (this.cgroup!.memoryBytes / 2 ** 30).toFixed(1);
     exit.reason = `The kernel's processes together used more than the ${gib} GiB memory limit, so the sandbox was stopped`;
   }
 

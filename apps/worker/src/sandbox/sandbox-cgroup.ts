@@ -9,18 +9,27 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 
 /** gVisor's own memory (sentry, gofer, page tables) on top of what the kernel may use. */
-export const SANDBOX_OVERHEAD_BYTES = 256 * 2 ** 20;
+const SANDBOX_OVERHEAD_BYTES = 256 * 2 ** 20;
 const GROUP_PARENT = "cellar-sandboxes";
 
 export interface SandboxCgroup {
   dir: string;
   version: 1 | 2;
-  limitBytes: number;
+  /** The session's memory limit; the cgroup's cap adds SANDBOX_OVERHEAD_BYTES to it. */
+  memoryBytes: number;
 }
 
+let parentOnce: Promise<{ dir: string; version: 1 | 2 } | null> | null = null;
+
 /** Where this host's memory controller is, relative to this process's own cgroup (so the
- * worker's own limits still bound its sandboxes); null if there is none we can write. */
-async function memoryParent(): Promise<{ dir: string; version: 1 | 2 } | null> {
+ * worker's own limits still bound its sandboxes); null if there is none we can write. Found once
+ * per process rather than on every sandbox start. */
+function memoryParent(): Promise<{ dir: string; version: 1 | 2 } | null> {
+  parentOnce ??= findMemoryParent();
+  return parentOnce;
+}
+
+async function findMemoryParent(): Promise<{ dir: string; version: 1 | 2 } | null> {
   const own = await readFile("/proc/self/cgroup", "utf8").catch(() => "");
   const v1 = own.split("\n").map((l) => l.split(":")).find((f) => f[1]?.split(",").includes("memory"));
   if (v1 && existsSync("/sys/fs/cgroup/memory/memory.limit_in_bytes")) {
@@ -65,7 +74,7 @@ export async function createSandboxCgroup(containerId: string, memoryBytes: numb
       // Without this, a capped sandbox would swap instead of stopping, where the host has swap.
       await writeFile(path.join(dir, "memory.memsw.limit_in_bytes"), String(limitBytes)).catch(() => {});
     }
-    return { dir, version: parent.version, limitBytes };
+    return { dir, version: parent.version, memoryBytes };
   } catch (err) {
     if (!warned) console.warn(`worker: sandboxes get per-process memory limits only: ${(err as Error).message}`);
     warned = true;
@@ -90,17 +99,21 @@ export async function hitMemoryCap(cgroup: SandboxCgroup | null): Promise<boolea
 
 /** Removes the cgroup once nothing runs in it; a cgroup with processes left cannot be removed. */
 export async function removeSandboxCgroup(cgroup: SandboxCgroup | null): Promise<void> {
-  if (!cgroup) return;
+  if (cgroup) await removeCgroupDir(cgroup.dir);
+}
+
+/** rmdir, retried for up to 2 s while the sandbox's last processes exit. */
+async function removeCgroupDir(dir: string): Promise<void> {
   for (let i = 0; i < 20; i++) {
     try {
-      await rmdir(cgroup.dir);
+      await rmdir(dir);
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  console.warn(`worker: could not remove ${cgroup.dir}: processes are still in it`);
+  console.warn(`worker: could not remove ${dir}: processes are still in it`);
 }
 
 /** Removes the cgroups a crashed worker left: those of the sandboxes just reaped (waiting for
@@ -108,7 +121,7 @@ export async function removeSandboxCgroup(cgroup: SandboxCgroup | null): Promise
 export async function reapSandboxCgroups(reapedContainerIds: string[]): Promise<void> {
   const parent = await memoryParent();
   if (!parent) return;
-  for (const id of reapedContainerIds) await removeSandboxCgroup({ dir: path.join(parent.dir, id), version: parent.version, limitBytes: 0 });
+  for (const id of reapedContainerIds) await removeCgroupDir(path.join(parent.dir, id));
   const names = await readdir(parent.dir, { withFileTypes: true }).catch(() => []);
   for (const e of names) if (e.isDirectory() && e.name.startsWith("cellar-")) await rmdir(path.join(parent.dir, e.name)).catch(() => {});
 }
