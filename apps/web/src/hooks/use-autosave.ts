@@ -62,6 +62,10 @@ export function useAutosave(store: NotebookStore, options: { restored?: boolean 
     const onLeave = () => {
       if (!saver.hasUnsavedChanges) return;
       keepDraft();
+      // Offline, the draft is all there is. Chromium may still deliver a keepalive request sent
+      // now once the network returns, after the page is gone, racing the next visit's restore of
+      // the draft: that visit would open the gateway's copy with no word that edits were restored.
+      if (typeof navigator !== "undefined" && navigator.onLine === false) return;
       const body = toNotebookUpdate(store.getState());
       if (JSON.stringify(body).length > KEEPALIVE_LIMIT) return;
       void api.updateNotebook(notebookId, body, { keepalive: true }).catch(() => {});

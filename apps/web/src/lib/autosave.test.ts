@@ -90,4 +90,20 @@ describe("Autosaver", () => {
     expect(states).toEqual(["offline", "saved"]);
     expect(save).not.toHaveBeenCalled();
   });
+
+  it("while the browser says it is offline, edits are kept but no save is attempted until it is back", async () => {
+    const save = vi.fn(async () => {});
+    const { saver, states } = setup(save);
+    saver.changed();
+    saver.setOffline(true); // before the debounce ran out: the pending save is dropped, not sent
+    saver.changed();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(save).not.toHaveBeenCalled();
+    expect(states.at(-1)).toBe("offline");
+    expect(saver.hasUnsavedChanges).toBe(true);
+    saver.setOffline(false);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(save).toHaveBeenCalledOnce();
+    expect(states.at(-1)).toBe("saved");
+  });
 });

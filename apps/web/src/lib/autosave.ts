@@ -2,7 +2,9 @@
 // pause for `delayMs`; an edit during a save leads to one more save after it; a failed save is
 // retried. At most one save is in flight, so saves reach the gateway in order. A save that fails
 // because the gateway cannot be reached reports "offline" and is retried when the page is told the
-// network is back (`retryNow`) or after `retryMs`, whichever comes first.
+// network is back (`setOffline(false)`) or after `retryMs`, whichever comes first. While the browser
+// itself says it is offline nothing is attempted until it says the network is back: such a request
+// can only fail, and one still in flight when the tab closes may outlive the page.
 import type { SaveState } from "../stores/notebook-store";
 
 export interface AutosaverOptions {
@@ -20,6 +22,8 @@ export class Autosaver {
   private inFlight: Promise<void> | null = null;
   private disposed = false;
   private offline = false;
+  /** The browser said it has no network (its `offline` event), as opposed to a save having failed. */
+  private browserOffline = false;
 
   constructor(private readonly options: AutosaverOptions) {}
 
@@ -29,14 +33,17 @@ export class Autosaver {
 
   changed(): void {
     this.dirty = true;
-    if (!this.inFlight) this.options.onState(this.offline ? "offline" : "unsaved");
-    this.schedule(this.options.delayMs);
+    if (!this.inFlight) this.options.onState(this.offline || this.browserOffline ? "offline" : "unsaved");
+    if (!this.browserOffline) this.schedule(this.options.delayMs);
   }
 
   /** The browser says the network went away (true) or came back (false, and saves now). */
   setOffline(offline: boolean): void {
     this.offline = offline;
+    this.browserOffline = offline;
     if (offline) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
       if (!this.inFlight) this.options.onState("offline");
     } else if (this.dirty) {
       if (this.timer) clearTimeout(this.timer);
@@ -90,7 +97,7 @@ export class Autosaver {
       this.dirty = true;
       this.offline = this.options.isOffline?.(e) ?? false;
       this.options.onState(this.offline ? "offline" : "unsaved", e instanceof Error ? e.message : String(e));
-      this.schedule(this.options.retryMs ?? 3_000);
+      if (!this.browserOffline) this.schedule(this.options.retryMs ?? 3_000);
     }
   }
 }
