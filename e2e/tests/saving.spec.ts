@@ -25,6 +25,16 @@ async function open(page: Page, id: string): Promise<void> {
 
 const status = (page: Page) => page.getByTestId("save-status");
 
+/** Keeps every text the save status shows from now on in `window.savedStatuses`. */
+async function recordStatuses(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const shown: string[] = [];
+    (window as unknown as { savedStatuses: string[] }).savedStatuses = shown;
+    const el = document.querySelector('[data-testid="save-status"]')!;
+    new MutationObserver(() => shown.push(el.textContent ?? "")).observe(el, { childList: true, characterData: true, subtree: true });
+  });
+}
+
 /** Closes the tab as a user would (unload handlers run) and waits until it is gone. */
 async function closeTab(page: Page): Promise<void> {
   await Promise.all([page.waitForEvent("close"), page.close({ runBeforeUnload: true })]);
@@ -35,12 +45,16 @@ test("an edit reaches the gateway within two seconds, and the page says when it 
   const id = await createNotebook(request, "Saving quickly");
   await open(page, id);
   await expect(status(page)).toHaveText("Saved");
+  await recordStatuses(page);
   await setSource(cells(page).first(), "total = 41 + 1");
-  await expect(status(page)).toHaveText(/Unsaved changes|Saving…/);
   const typedAt = Date.now();
   await expect.poll(() => savedSources(request, id), { timeout: 2_000, intervals: [100] }).toEqual(["total = 41 + 1"]);
   expect(Date.now() - typedAt).toBeLessThan(2_000);
   await expect(status(page)).toHaveText("Saved");
+  // On a loaded machine the save can finish between two polls, so the page records what it showed.
+  expect(await page.evaluate(() => (window as unknown as { savedStatuses: string[] }).savedStatuses)).toEqual(
+    expect.arrayContaining([expect.stringMatching(/Unsaved changes|Saving…/)]),
+  );
 });
 
 test("closing the tab right after typing loses nothing", async ({ page, context, request }) => {
@@ -74,7 +88,7 @@ test("edits made offline are shown as offline, kept, and synced when the network
   expect(await savedSources(request, id)).toEqual(["written_offline = 1", "second_offline_cell = 2"]);
 });
 
-test("offline edits survive closing the tab and are restored and synced on the next visit", async ({ page, context, request }) => {
+test("offline edits survive closing the tab, and are on the next visit and saved", async ({ page, context, request }) => {
   await login(page);
   const id = await createNotebook(request, "Offline and closed");
   await open(page, id);
@@ -84,6 +98,33 @@ test("offline edits survive closing the tab and are restored and synced on the n
   await expect(status(page)).toHaveText("Offline");
   const again = await context.newPage(); // blank for now; the context lives on without the tab
   await closeTab(page);
+  expect(await savedSources(request, id)).toEqual([""]);
+
+  // Which copy brings the edits back is not asserted here: Chromium's emulated offline ends with the
+  // tab, and a request of the closing tab now and then reaches the gateway once the network is back.
+  // The crash test below, where no unload code runs, pins down the restore from this browser.
+  await context.setOffline(false);
+  await open(again, id);
+  await expect(cells(again).first().locator(".cm-content")).toHaveText("kept_in_this_browser = 'yes'");
+  await expect(status(again)).toHaveText("Saved", { timeout: 10_000 });
+  expect(await savedSources(request, id)).toEqual(["kept_in_this_browser = 'yes'"]);
+});
+
+test("offline edits survive a crashed tab: the next visit restores them from this browser, says so, and saves them", async ({ page, context, request }) => {
+  await login(page);
+  const id = await createNotebook(request, "Offline and crashed");
+  await open(page, id);
+  await context.setOffline(true);
+  await expect(status(page)).toHaveText("Offline");
+  await setSource(cells(page).first(), "kept_in_this_browser = 'yes'");
+  await expect(status(page)).toHaveText("Offline");
+  await expect.poll(() => page.evaluate((key) => localStorage.getItem(key), `cellar:draft:${id}`)).toContain("kept_in_this_browser");
+  const again = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  const crashed = page.waitForEvent("crash");
+  void cdp.send("Page.crash").catch(() => {}); // answered only when the tab is closed
+  await crashed;
+  await page.close(); // a dead tab; the context cannot change its network while it is there
   expect(await savedSources(request, id)).toEqual([""]);
 
   await context.setOffline(false);
