@@ -13,6 +13,7 @@ import { KernelSession } from "../kernel/kernel-session";
 import { SuspendedKernels } from "../kernel/suspended-kernels";
 import { suspendForShutdown } from "../kernel/shutdown";
 import { startKernelSandbox } from "../sandbox/kernel-sandbox";
+import { sandboxMemoryCap } from "../sandbox/sandbox-cgroup";
 import { serveWorkspaceFiles } from "../files/files-handler";
 import { BlobFetcher } from "@cellar/fs-client";
 import { DEFAULT_WARMUP, KernelPool, WarmSnapshots } from "../snapshots";
@@ -40,7 +41,7 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
   const pool = new KernelPool({
     snapshots, size: config.warmSnapshots ? config.kernelPoolSize : 0,
     workspacesDir: path.join(config.home, "workspaces"), memoryBytes: detectResources().memoryBytes,
-    liveSessionsMemory: () => liveRequests().reduce((n, p) => n + p.limits.memoryBytes, 0),
+    liveSessionsMemory: () => liveRequests().reduce((n, p) => n + sandboxMemoryCap(p.limits.memoryBytes), 0),
   });
   const socket: GatewaySocket = io(new URL(WORKER_NAMESPACE, config.gatewayUrl).toString(), {
     auth: { secret: config.secret, workerId: config.workerId, resources: detectResources() },

@@ -10,6 +10,12 @@ import path from "node:path";
 
 /** gVisor's own memory (sentry, gofer, page tables) on top of what the kernel may use. */
 const SANDBOX_OVERHEAD_BYTES = 256 * 2 ** 20;
+
+/** What a sandbox whose session may use `memoryBytes` is allowed in all: the cap of its cgroup,
+ * and what the worker's memory budget counts for it. */
+export function sandboxMemoryCap(memoryBytes: number): number {
+  return memoryBytes + SANDBOX_OVERHEAD_BYTES;
+}
 const GROUP_PARENT = "cellar-sandboxes";
 
 export interface SandboxCgroup {
@@ -60,7 +66,7 @@ export async function createSandboxCgroup(containerId: string, memoryBytes: numb
   try {
     if (!parent) throw new Error("no memory cgroup controller is mounted");
     const dir = path.join(parent.dir, containerId);
-    const limitBytes = memoryBytes + SANDBOX_OVERHEAD_BYTES;
+    const limitBytes = sandboxMemoryCap(memoryBytes);
     if (parent.version === 2) {
       await mkdir(parent.dir, { recursive: true });
       // A v2 child only gets the memory controller if its parent hands it down.

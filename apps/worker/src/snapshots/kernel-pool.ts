@@ -8,6 +8,7 @@ import { mkdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { KernelSandbox } from "../sandbox/kernel-sandbox";
+import { sandboxMemoryCap } from "../sandbox/sandbox-cgroup";
 import type { WarmSnapshotSpec } from "./snapshot-key";
 import { adoptWorkspace, sameFilesystem } from "./pool-workspace";
 import type { SessionSandboxOptions, StartedKernel, WarmSnapshots } from "./warm-snapshots";
@@ -21,9 +22,10 @@ export interface KernelPoolOptions {
   /** Where notebook workspaces live. Pool kernels get empty slot folders in `<dir>/.pool`, on the
    * same filesystem, so that a claim can rename the notebook's files into the slot. */
   workspacesDir: string;
-  /** What the worker offers; pool kernels' memory limits plus live sessions' stay within it. */
+  /** What the worker offers; pool kernels' sandboxes plus live sessions' stay within it. */
   memoryBytes: number;
-  /** Sum of the memory limits of the sessions running now (pool kernels are not sessions). */
+  /** What the sandboxes of the sessions running now may use in all, gVisor's overhead included
+   * (sandboxMemoryCap of each session's limit); pool kernels are not sessions. */
   liveSessionsMemory: () => number;
   /** Memory the host actually has available (default os.freemem, i.e. MemAvailable). */
   availableMemory?: () => number;
@@ -75,7 +77,7 @@ export class KernelPool {
     return n;
   }
 
-  /** Sum of the memory limits of the kernels waiting now. */
+  /** What the sandboxes of the kernels waiting now may use in all, gVisor's overhead included. */
   get memoryBytes(): number {
     let n = 0;
     for (const list of this.ready.values()) for (const k of list) n += k.memoryBytes;
@@ -208,7 +210,7 @@ export class KernelPool {
 
   /** Why one more pool kernel of this limit may not be made now, or null when it may. */
   private memoryRefusal(limitBytes: number): string | null {
-    const committed = this.memoryBytes + this.opts.liveSessionsMemory() + limitBytes;
+    const committed = this.memoryBytes + this.opts.liveSessionsMemory() + sandboxMemoryCap(limitBytes);
     if (committed > this.opts.memoryBytes) {
       return `live sessions and pool kernels would be allowed ${gib(committed)} GiB, more than the worker's ${gib(this.opts.memoryBytes)} GiB`;
     }
@@ -231,7 +233,7 @@ export class KernelPool {
         if (made) void made.then(() => this.scheduleRefill(), () => {});
         return null;
       }
-      const kernel: PoolKernel = { sandbox, slotDir, memoryBytes: w.spec.limits.memoryBytes, forget: () => {} };
+      const kernel: PoolKernel = { sandbox, slotDir, memoryBytes: sandboxMemoryCap(w.spec.limits.memoryBytes), forget: () => {} };
       // A pool kernel that dies while it waits leaves the pool (and is refilled later).
       const onExit = () => {
         const list = this.ready.get(w.key);
