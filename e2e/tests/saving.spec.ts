@@ -88,14 +88,31 @@ test("edits made offline are shown as offline, kept, and synced when the network
   expect(await savedSources(request, id)).toEqual(["written_offline = 1", "second_offline_cell = 2"]);
 });
 
-test("offline edits survive closing the tab, and are on the next visit and saved", async ({ page, context, request }) => {
+/** Opens a new notebook, goes offline and types `code` into its first cell; returns its id. */
+async function editOffline(page: Page, request: APIRequestContext, title: string, code: string): Promise<string> {
   await login(page);
-  const id = await createNotebook(request, "Offline and closed");
+  const id = await createNotebook(request, title);
   await open(page, id);
-  await context.setOffline(true);
+  await page.context().setOffline(true);
   await expect(status(page)).toHaveText("Offline");
-  await setSource(cells(page).first(), "kept_in_this_browser = 'yes'");
+  await setSource(cells(page).first(), code);
   await expect(status(page)).toHaveText("Offline");
+  return id;
+}
+
+/** Kills the tab's renderer once its draft of notebook `id` holds `text`: no unload code runs, so
+ * the draft in this browser is the only copy of the offline edits. */
+async function crashTab(page: Page, id: string, text: string): Promise<void> {
+  await expect.poll(() => page.evaluate((key) => localStorage.getItem(key), `cellar:draft:${id}`)).toContain(text);
+  const cdp = await page.context().newCDPSession(page);
+  const crashed = page.waitForEvent("crash");
+  void cdp.send("Page.crash").catch(() => {}); // answered only when the tab is closed
+  await crashed;
+  await page.close(); // a dead tab; the context cannot change its network while it is there
+}
+
+test("offline edits survive closing the tab, and are on the next visit and saved", async ({ page, context, request }) => {
+  const id = await editOffline(page, request, "Offline and closed", "kept_in_this_browser = 'yes'");
   const again = await context.newPage(); // blank for now; the context lives on without the tab
   await closeTab(page);
   expect(await savedSources(request, id)).toEqual([""]);
@@ -111,20 +128,9 @@ test("offline edits survive closing the tab, and are on the next visit and saved
 });
 
 test("offline edits survive a crashed tab: the next visit restores them from this browser, says so, and saves them", async ({ page, context, request }) => {
-  await login(page);
-  const id = await createNotebook(request, "Offline and crashed");
-  await open(page, id);
-  await context.setOffline(true);
-  await expect(status(page)).toHaveText("Offline");
-  await setSource(cells(page).first(), "kept_in_this_browser = 'yes'");
-  await expect(status(page)).toHaveText("Offline");
-  await expect.poll(() => page.evaluate((key) => localStorage.getItem(key), `cellar:draft:${id}`)).toContain("kept_in_this_browser");
+  const id = await editOffline(page, request, "Offline and crashed", "kept_in_this_browser = 'yes'");
   const again = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  const crashed = page.waitForEvent("crash");
-  void cdp.send("Page.crash").catch(() => {}); // answered only when the tab is closed
-  await crashed;
-  await page.close(); // a dead tab; the context cannot change its network while it is there
+  await crashTab(page, id, "kept_in_this_browser");
   expect(await savedSources(request, id)).toEqual([""]);
 
   await context.setOffline(false);
@@ -136,16 +142,10 @@ test("offline edits survive a crashed tab: the next visit restores them from thi
 });
 
 test("a save from elsewhere after offline edits wins, but the offline edits are offered back", async ({ page, context, request }) => {
-  await login(page);
-  const id = await createNotebook(request, "Two writers");
+  const id = await editOffline(page, request, "Two writers", "mine = 'offline'");
   const cellId = (await (await request.get(`/api/notebooks/${id}`, { headers: auth() })).json()).cells[0].id;
-  await open(page, id);
-  await context.setOffline(true);
-  await expect(status(page)).toHaveText("Offline");
-  await setSource(cells(page).first(), "mine = 'offline'");
-  await expect(status(page)).toHaveText("Offline");
   const again = await context.newPage();
-  await closeTab(page);
+  await crashTab(page, id, "mine = 'offline'"); // see the crash test above for why not closeTab
   // Another browser saves later (its clock and ours are the same machine's here).
   await new Promise((r) => setTimeout(r, 50));
   const put = await request.put(`/api/notebooks/${id}`, { headers: auth(), data: { cells: [{ id: cellId, cell_type: "code", source: "theirs = 'later'" }] } });
