@@ -51,7 +51,10 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
 
   socket.on("connect", () => console.log(`worker ${config.workerId}: connected to ${config.gatewayUrl}`));
   socket.on("connect_error", (err) => console.warn(`worker ${config.workerId}: cannot reach gateway: ${err.message}`));
+  let closing = false;
   socket.on("disconnect", async (why) => {
+    // While closing, close() is suspending these kernels: stopping them here would lose them.
+    if (closing) return console.warn(`worker ${config.workerId}: disconnected from gateway (${why}) while closing`);
     console.warn(`worker ${config.workerId}: disconnected from gateway (${why}); stopping ${sessions.size} kernel(s)`);
     await Promise.all([...sessions.values()].map((s) => (s.state === "suspended" ? s.release() : s.stop())));
     sessions.clear();
@@ -142,8 +145,9 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
     socket,
     close: async () => {
       // Idle kernels are suspended, so their notebooks carry on with another worker process.
+      closing = true;
       if (socket.connected) {
-        await suspendForShutdown([...sessions.values()], config.shutdownGraceMs);
+        await suspendForShutdown([...sessions.values()].reverse(), config.shutdownGraceMs);
         // Another worker can only resume them once their checkpoints are in the CAS.
         await suspendedKernels.settle();
         await socket.timeout(5_000).emitWithAck("worker:leaving", {}).catch(() => {});
