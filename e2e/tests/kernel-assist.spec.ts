@@ -47,9 +47,11 @@ test("Tab completes from the kernel and Shift+Tab shows the docstring", async ({
   await expect(popup.getByRole("option", { name: /isfinite/ })).toContainText("function");
   const chosen = (await popup.locator("li[aria-selected]").locator(".cm-completionLabel").textContent())!;
   expect(chosen).toMatch(/^is/);
-  // CodeMirror ignores Enter for 75 ms after the popup opens or its list changes (interactionDelay),
-  // and Enter then inserts a newline: in a CI run on a loaded machine it did. A user's hands are slower.
-  await page.waitForTimeout(300);
+  // Enter goes to the editor (a newline) while CodeMirror holds the popup disabled, waiting for the
+  // kernel to answer a re-query, and in the first 75 ms after it opened (interactionDelay). In a CI
+  // run on a loaded machine it did ('math.is' and a new line). A user's hands wait for the list.
+  await expect(page.locator(".cm-tooltip-autocomplete-disabled")).toHaveCount(0);
+  await page.waitForTimeout(100);
   await page.keyboard.press("Enter");
   await expect(popup).toHaveCount(0);
   await expect(source(cell)).toHaveText(`math.${chosen}`);
