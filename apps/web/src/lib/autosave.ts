@@ -42,12 +42,10 @@ export class Autosaver {
     this.offline = offline;
     this.browserOffline = offline;
     if (offline) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
+      this.cancelTimer();
       if (!this.inFlight) this.options.onState("offline");
     } else if (this.dirty) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
+      this.cancelTimer();
       void this.saveNow();
     } else if (!this.inFlight) {
       this.options.onState("saved");
@@ -56,19 +54,23 @@ export class Autosaver {
 
   /** Saves now if anything is unsaved and waits for it (Ctrl+S, leaving the page). */
   async flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.cancelTimer();
     if (this.inFlight) await this.inFlight;
     if (this.dirty) await this.saveNow();
   }
 
   dispose(): void {
     this.disposed = true;
+    this.cancelTimer();
+  }
+
+  private cancelTimer() {
     if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   private schedule(ms: number) {
-    if (this.timer) clearTimeout(this.timer);
+    this.cancelTimer();
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.saveNow();

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { KernelSession } from "./kernel-session";
 import { suspendForShutdown } from "./shutdown";
 
-/** Stands in for a KernelSession: suspending takes `ms`, and refuses while busy. */
+/** Stands in for a KernelSession: suspending takes 20 ms, is refused while busy, and is logged. */
 function fakeSession(name: string, state: "idle" | "busy", log: string[], live: { now: number; max: number }) {
   const s = {
     state: state as string,
