@@ -8,9 +8,9 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { BlobFetcher, createBlobHandler, LocalDirStore } from "@cellar/fs-client";
-import { executeRequest, type JupyterMessage } from "@cellar/protocol";
+import { executeRequest, type JupyterMessage, type SuspendedKernelRef } from "@cellar/protocol";
 import { KernelSession } from "../apps/worker/src/kernel/kernel-session";
-import { keyOf, SuspendedKernels, type SuspendTimings } from "../apps/worker/src/kernel/suspended-kernels";
+import { SuspendedKernels, type SuspendTimings } from "../apps/worker/src/kernel/suspended-kernels";
 import { startKernelSandbox, type SandboxLimits } from "../apps/worker/src/sandbox";
 
 export interface SuspendResumeFigures {
@@ -37,7 +37,9 @@ export async function suspendResume1GiB(opts: { work: string; imageRootfs: strin
   const worker = (name: string, timings: SuspendTimings) => {
     const listeners = new Set<(m: JupyterMessage) => void>();
     const kernels = new SuspendedKernels({ dir: path.join(opts.work, name), remote: cas, log: () => {} });
-    const session = new KernelSession(sessionId, { onMessage: (m) => { for (const l of listeners) l(m); }, onStatus: () => {} },
+    // What the gateway would keep: the ref reported with the status "suspended".
+    const held: { ref: SuspendedKernelRef | null } = { ref: null };
+    const session = new KernelSession(sessionId, { onMessage: (m) => { for (const l of listeners) l(m); }, onStatus: (_s, _r, ref) => { if (ref) held.ref = ref; } },
       { suspender: kernels.for(sessionId, sandboxOptions, timings) });
     /** Sends a cell; resolves with its first output, and once the kernel is idle after it. */
     const firstOutput = (code: string) => new Promise<{ text: string; ms: number; idle: Promise<void> }>((resolve, reject) => {
@@ -60,7 +62,7 @@ export async function suspendResume1GiB(opts: { work: string; imageRootfs: strin
       listeners.add(on);
       session.send(req);
     });
-    return { session, firstOutput, kernels };
+    return { session, firstOutput, kernels, held };
   };
   try {
     const suspendTimings: SuspendTimings = {};
@@ -87,12 +89,12 @@ export async function suspendResume1GiB(opts: { work: string; imageRootfs: strin
     // worker with an empty disk resumes it from the CAS.
     if (!(await a.session.suspend())) throw new Error("the kernel did not suspend a second time");
     await a.kernels.settle();
+    const ref = a.held.ref!;
     a.session.release();
-    const ref = (await cas.fetchRef(`suspended-kernel/${keyOf(sessionId)}`))!;
     fs.rmSync(path.join(opts.work, "worker-a"), { recursive: true, force: true });
     const casTimings: SuspendTimings = {};
     const b = worker("worker-b", casTimings);
-    b.session.adoptSuspended({ checkpoint: ref });
+    b.session.adoptSuspended(ref);
     const moved = await b.firstOutput("print(held.nbytes)");
     if (moved.text.trim() !== String(2 ** 30)) throw new Error(`the kernel resumed from the CAS lost its array: ${moved.text}`);
     await moved.idle;

@@ -1,22 +1,64 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Cellar needs, only those missing, so a second run costs nothing.
 # Usage: scripts/install-system.sh [--test]   (--test adds what only the test suite needs)
+#
+# runsc comes from bookworm-backports (20240729: uncompressed checkpoints, systrap, nvproxy);
+# the suite is pinned below the default so nothing else is upgraded from it.
 set -euo pipefail
+
+RUNSC_SUITE=bookworm-backports
+BACKPORTS_LIST=/etc/apt/sources.list.d/cellar-bookworm-backports.sources
+BACKPORTS_PIN=/etc/apt/preferences.d/cellar-bookworm-backports
 
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for p in runsc fuse3 libfuse3-dev pkg-config make gcc debootstrap ca-certificates procps; do have "$p" || need+=("$p"); done
+# The backports runsc's version string starts 0.0~2024…; the bookworm one 0.0~2022….
+runsc_current() {
+  have runsc && dpkg --compare-versions "$(dpkg-query -W -f='${Version}' runsc)" ge "0.0~20240729"
+}
+for p in fuse3 libfuse3-dev pkg-config make gcc debootstrap ca-certificates procps; do have "$p" || need+=("$p"); done
 if [[ "${1:-}" == "--test" ]]; then
   for p in chromium postgresql; do have "$p" || need+=("$p"); done
 fi
+need_runsc=0
+runsc_current || need_runsc=1
 
-if ((${#need[@]})); then
+if ((${#need[@]} + need_runsc)); then
   if [[ $(id -u) -ne 0 ]]; then
-    echo "cellar: missing Debian packages: ${need[*]} — run this script as root" >&2
+    echo "cellar: missing Debian packages: ${need[*]} $( ((need_runsc)) && echo "runsc (from $RUNSC_SUITE)") — run this script as root" >&2
     exit 1
   fi
-  echo "cellar: installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  if ((need_runsc)) && [[ ! -f $BACKPORTS_LIST ]]; then
+    # Same mirror as the machine's own Debian source, so it works wherever bookworm does.
+    mirror=$(grep -rhoE '^(URIs:|deb) +[a-z]+://[^ ]+/debian/?( |$)' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null \
+      | grep -v security | head -1 | awk '{print $2}' || true)
+    mirror=${mirror:-http://deb.debian.org/debian}
+    echo "cellar: adding $RUNSC_SUITE from $mirror (pinned: only runsc comes from it)"
+    cat >"$BACKPORTS_LIST" <<SRC
+Types: deb
+URIs: $mirror
+Suites: $RUNSC_SUITE
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+    cat >"$BACKPORTS_PIN" <<PIN
+Package: *
+Pin: release n=$RUNSC_SUITE
+Pin-Priority: 100
+
+Package: runsc
+Pin: release n=$RUNSC_SUITE
+Pin-Priority: 990
+PIN
+  fi
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  if ((${#need[@]})); then
+    echo "cellar: installing Debian packages: ${need[*]}"
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+  if ((need_runsc)); then
+    echo "cellar: installing runsc from $RUNSC_SUITE"
+    apt-get install -y -qq --no-install-recommends -t "$RUNSC_SUITE" runsc >/dev/null
+  fi
 fi

@@ -36,11 +36,6 @@ from cellar_terminals import CHANNEL as TERMINAL_CHANNEL, Terminals  # noqa: E40
 # naming it here gives inline plots without importing matplotlib at boot.
 os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 PREBUILT_MPL_CACHE = "/etc/cellar/matplotlib"
-# Built by the worker's `npm run build` (compat/statx-compat.c): preloaded into every process the
-# kernel starts (shells, `!ls`, subprocesses) so that the image's coreutils work on this gVisor.
-COMPAT_LIB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compat", "libcellar-compat.so")
-if os.path.exists(COMPAT_LIB):
-    os.environ["LD_PRELOAD"] = " ".join(filter(None, [os.environ.get("LD_PRELOAD"), COMPAT_LIB]))
 # Set by the worker for a boot that will become a warm snapshot (see "Warm snapshots" in README).
 SNAPSHOT_BOOT = os.environ.get("CELLAR_SNAPSHOT_BOOT") == "1"
 SANDBOX_UID = SANDBOX_GID = 1000

@@ -16,7 +16,7 @@ import { containerIdFor } from "../sandbox/bundle";
 import { reapOrphanSandboxes, startKernelSandbox } from "../sandbox/kernel-sandbox";
 import { runscList } from "../sandbox/runsc";
 import { KernelSession, type WorkerKernelStatus } from "./kernel-session";
-import { keyOf, SuspendedKernels } from "./suspended-kernels";
+import { refKeyOf, SuspendedKernels } from "./suspended-kernels";
 
 const IMAGE = process.env.CELLAR_BASE_IMAGE ?? path.join(process.env.CELLAR_CACHE ?? "/var/cache/cellar", "images/base/rootfs");
 const LIMITS = { memoryBytes: 2 * 1024 ** 3, pids: 256 };
@@ -124,10 +124,10 @@ describe("suspend and resume of an idle kernel (real runsc)", () => {
     await s.until("suspended");
     expect(s.suspended?.checkpoint).toMatch(/^[0-9a-f]{64}$/);
     expect(await listed(sessionId)).toBe(false);
-    // The checkpoint goes to the CAS under the session's ref after the status, so that any
-    // worker can resume it.
+    // The checkpoint goes to the CAS under its own ref after the status, so that any worker can
+    // resume it.
     await s.store.settle();
-    expect(await fetcher.fetchRef(`suspended-kernel/${keyOf(sessionId)}`)).toBe(s.suspended?.checkpoint);
+    expect(await fetcher.fetchRef(`suspended-kernel/${refKeyOf(sessionId, s.suspended!.checkpoint)}`)).toMatch(/^[0-9a-f]{64}$/);
 
     const out = await s.run("print(x, open('/workspace/note.txt').read())");
     expect(out).toBe("42 kept\n");

@@ -1,9 +1,12 @@
-// Where suspended kernels go: the checkpoint directory is kept on this worker's disk at once, and
-// stored like a warm snapshot in the CAS through the gateway in the background (ref
-// `suspended-kernel/<sha256 of the session id>`), so the worker that suspended it resumes from
-// its own disk and any other worker from the CAS.
+// Where suspended kernels go: the checkpoint directory is kept on this worker's disk at once, as
+// runsc wrote it (uncompressed), and stored like a warm snapshot in the CAS through the gateway in
+// the background, so the worker that suspended it resumes from its own disk and any other worker
+// from the CAS. A checkpoint is named by a random id when it is taken, not by its content hash:
+// hashing a gigabyte would hold up the suspend. The CAS ref
+// `suspended-kernel/<sha256(session id, checkpoint id)>` names its manifest once uploaded.
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, link, mkdir, readdir, rm, stat, utimes } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { chmod, link, mkdir, readdir, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { SuspendedKernelRef } from "@cellar/protocol";
 import { resumeKernelSandbox, type KernelSandbox, type RestoreKernelSandboxOptions } from "../sandbox/kernel-sandbox";
@@ -25,7 +28,7 @@ export type ResumeSandboxOptions = Omit<RestoreKernelSandboxOptions, "snapshotDi
 /** Where the time of the last suspend or resume went, for the log and the benchmark. */
 export interface SuspendTimings {
   checkpointMs?: number;
-  /** Hashing the checkpoint and keeping it on this disk. */
+  /** Keeping the checkpoint on this disk (a rename). */
   storeMs?: number;
   /** Storing it in the CAS, after the kernel was reported suspended. */
   uploadMs?: number;
@@ -35,13 +38,11 @@ export interface SuspendTimings {
 
 export class SuspendedKernels {
   private readonly store: SnapshotStore;
-  private readonly localStore: SnapshotStore;
   private readonly log: (line: string) => void;
   private readonly uploads = new Map<string, Promise<void>>();
 
   constructor(private readonly opts: SuspendedKernelsOptions) {
-    this.store = new SnapshotStore(opts.dir, opts.remote, "suspended-kernel/");
-    this.localStore = new SnapshotStore(opts.dir, null, "suspended-kernel/");
+    this.store = new SnapshotStore(path.join(opts.dir, "fetched"), opts.remote, "suspended-kernel/");
     this.log = opts.log ?? ((line) => console.log(line));
   }
 
@@ -50,19 +51,20 @@ export class SuspendedKernels {
     return {
       suspend: (sandbox) => this.suspend(sessionId, sandbox, timings),
       resume: async (ref) => this.resume(sessionId, ref, await sandboxOptions(), timings),
-      discard: () => this.store.removeLocal(keyOf(sessionId)),
+      discard: () => rm(this.sessionDir(sessionId), { recursive: true, force: true }),
     };
   }
 
   /**
    * Checkpoints the kernel and keeps the checkpoint on this disk; resolves with its id as soon as
-   * that is done. Storing it in the CAS (compressing and uploading: tens of seconds for a kernel
-   * holding a gigabyte) goes on in the background from a hard-linked copy, so the memory is
-   * freed and the status told without waiting for it; `settle()` waits for those uploads.
+   * that is done. Storing it in the CAS (hashing, compressing and uploading) goes on in the
+   * background from a hard-linked copy, so the memory is freed and the status told without
+   * waiting for it; `settle()` waits for those uploads.
    */
   async suspend(sessionId: string, sandbox: KernelSandbox, timings: SuspendTimings = {}): Promise<SuspendedKernelRef> {
     await mkdir(this.opts.dir, { recursive: true });
-    const imagePath = path.join(this.opts.dir, `.checkpoint-${sessionId}-${randomBytes(3).toString("hex")}`);
+    const id = randomBytes(32).toString("hex");
+    const imagePath = path.join(this.opts.dir, `.checkpoint-${id}`);
     const uploadPath = `${imagePath}-upload`;
     try {
       let t = performance.now();
@@ -70,7 +72,11 @@ export class SuspendedKernels {
       timings.checkpointMs = Math.round(performance.now() - t);
       t = performance.now();
       if (this.opts.remote) await linkCopy(imagePath, uploadPath);
-      const { id } = await this.localStore.put(keyOf(sessionId), imagePath);
+      // Only the newest checkpoint of a session is ever resumed.
+      await rm(this.sessionDir(sessionId), { recursive: true, force: true });
+      await mkdir(this.sessionDir(sessionId), { recursive: true });
+      await writeFile(path.join(imagePath, ".complete"), "");
+      await rename(imagePath, this.localDir(sessionId, id));
       timings.storeMs = Math.round(performance.now() - t);
       if (this.opts.remote) this.uploadLater(sessionId, uploadPath, id, timings);
       return { checkpoint: id };
@@ -93,7 +99,7 @@ export class SuspendedKernels {
     const upload = previous.then(async () => {
       const t = performance.now();
       try {
-        await this.store.upload(keyOf(sessionId), uploadPath, id);
+        await this.store.upload(refKeyOf(sessionId, id), uploadPath);
         timings.uploadMs = Math.round(performance.now() - t);
       } catch (err) {
         this.log(`[suspend] kernel ${sessionId}: the checkpoint could not be stored in the content store, so only this worker can resume it: ${(err as Error).message}`);
@@ -107,27 +113,43 @@ export class SuspendedKernels {
 
   async resume(sessionId: string, ref: SuspendedKernelRef, sandboxOptions: ResumeSandboxOptions, timings: SuspendTimings = {}): Promise<KernelSandbox> {
     let t = performance.now();
-    let snap;
-    try {
-      snap = await this.store.getById(keyOf(sessionId), ref.checkpoint);
-    } catch (err) {
-      throw new Error(`its checkpoint could not be fetched from the content store: ${(err as Error).message}`);
+    let dir = this.localDir(sessionId, ref.checkpoint);
+    if (!existsSync(path.join(dir, ".complete"))) {
+      let snap;
+      try {
+        snap = await this.store.get(refKeyOf(sessionId, ref.checkpoint));
+      } catch (err) {
+        throw new Error(`its checkpoint could not be fetched from the content store: ${(err as Error).message}`);
+      }
+      if (!snap) {
+        throw new Error(this.opts.remote ? "its checkpoint is neither on this worker nor in the content store"
+          : "its checkpoint is not on this worker and there is no content store to fetch it from");
+      }
+      dir = snap.dir;
     }
-    if (!snap) throw new Error("its checkpoint is not on this worker and there is no content store to fetch it from");
     timings.fetchMs = Math.round(performance.now() - t);
     t = performance.now();
     try {
-      const sandbox = await resumeKernelSandbox({ ...sandboxOptions, sessionId, snapshotDir: snap.dir });
+      const sandbox = await resumeKernelSandbox({ ...sandboxOptions, sessionId, snapshotDir: dir });
       timings.restoreMs = Math.round(performance.now() - t);
       return sandbox;
     } catch (err) {
       throw new Error(`runsc could not restore its checkpoint: ${(err as Error).message}`);
     }
   }
+
+  private sessionDir(sessionId: string): string {
+    return path.join(this.opts.dir, "local", keyOf(sessionId));
+  }
+
+  private localDir(sessionId: string, checkpointId: string): string {
+    if (!/^[0-9a-f]{64}$/.test(checkpointId)) throw new Error(`not a checkpoint id: ${JSON.stringify(checkpointId)}`);
+    return path.join(this.sessionDir(sessionId), checkpointId);
+  }
 }
 
-/** A copy of a checkpoint directory made of hard links (so it costs no bytes), with the same
- * modes and times, so that ingesting it gives the same id as the original. */
+/** A copy of a checkpoint directory made of hard links (so it costs no bytes and survives the
+ * original's removal by a later suspend). */
 async function linkCopy(from: string, to: string): Promise<void> {
   const st = await stat(from);
   await mkdir(to, { mode: st.mode & 0o7777 });
@@ -142,4 +164,9 @@ async function linkCopy(from: string, to: string): Promise<void> {
 /** CAS ref names are `<kind>/<sha256 hex>`; session ids are not hashes. */
 export function keyOf(sessionId: string): string {
   return createHash("sha256").update(sessionId).digest("hex");
+}
+
+/** The CAS ref key of one checkpoint of one session. */
+export function refKeyOf(sessionId: string, checkpointId: string): string {
+  return createHash("sha256").update(`${sessionId}\0${checkpointId}`).digest("hex");
 }

@@ -11,6 +11,8 @@ export interface RunscConfig {
   /** gVisor platform. ptrace works everywhere; kvm hangs on the development machines. */
   platform?: string;
   runscPath?: string;
+  /** Leave zero-filled pages out of checkpoints (CELLAR_RUNSC_EXCLUDE_ZERO_PAGES). */
+  excludeZeroPages?: boolean;
 }
 
 export interface RunscContainer {
@@ -70,17 +72,57 @@ export async function runscRestore(
 /** Saves the whole sandbox into `imagePath` (created if missing); the container ends with it. */
 export async function runscCheckpoint(cfg: RunscConfig, containerId: string, imagePath: string): Promise<void> {
   await mkdir(imagePath, { recursive: true, mode: 0o700 });
-  await runscCommand(cfg, ["checkpoint", `--image-path=${imagePath}`, containerId], 120_000);
+  const flags = checkpointFlags(await runscFeatures(cfg.runscPath), cfg.excludeZeroPages ?? false);
+  await runscCommand(cfg, ["checkpoint", ...flags, `--image-path=${imagePath}`, containerId], 120_000);
 }
 
-let versionCache: Promise<string> | null = null;
-/** `runsc --version`, e.g. "runsc version 0.0~20221219.0 spec: 1.0.2-dev"; a checkpoint only
- * restores under the runsc that wrote it. */
+/** What a runsc binary can do that Cellar uses, read from its version string. */
+export interface RunscFeatures {
+  version: string;
+  /** `checkpoint --compression=none` (20240729 and later). Without it a checkpoint is deflated,
+   * and a restore spends most of its time inflating it again. */
+  uncompressedCheckpoints: boolean;
+  /** `checkpoint --exclude-committed-zero-pages`. */
+  excludeZeroPages: boolean;
+}
+
+/** The release date in a runsc version string, e.g. 20240729 from "runsc version 0.0~20240729.0 …". */
+export function runscReleaseDate(version: string): number | null {
+  const m = /(?:^|[~\s-])(20\d{6})(?:\.|\b)/.exec(version);
+  return m ? Number(m[1]) : null;
+}
+
+export function featuresOf(version: string): RunscFeatures {
+  const date = runscReleaseDate(version) ?? 0;
+  return { version, uncompressedCheckpoints: date >= 20240729, excludeZeroPages: date >= 20240729 };
+}
+
+export function checkpointFlags(features: RunscFeatures, excludeZeroPages: boolean): string[] {
+  const flags: string[] = [];
+  // Kept uncompressed on the worker's disk: the CAS compresses with a codec that inflates faster
+  // than the disk reads (snapshot-store.ts).
+  if (features.uncompressedCheckpoints) flags.push("--compression=none");
+  if (excludeZeroPages && features.excludeZeroPages) flags.push("--exclude-committed-zero-pages");
+  return flags;
+}
+
+const versions = new Map<string, Promise<string>>();
+/** `runsc --version`, e.g. "runsc version 0.0~20240729.0 spec: 1.0.2-dev"; a checkpoint only
+ * restores under the runsc that wrote it. Asked once per binary. */
 export function runscVersion(runscPath = "runsc"): Promise<string> {
-  versionCache ??= new Promise((resolve, reject) => {
-    execFile(runscPath, ["--version"], { timeout: 10_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout.trim().replace(/\s+/g, " "))));
-  });
-  return versionCache;
+  let version = versions.get(runscPath);
+  if (!version) {
+    version = new Promise((resolve, reject) => {
+      execFile(runscPath, ["--version"], { timeout: 10_000 }, (err, stdout) => (err ? reject(new Error(`runsc --version (${runscPath}) failed: ${err.message}`)) : resolve(stdout.trim().replace(/\s+/g, " "))));
+    });
+    version.catch(() => versions.delete(runscPath));
+    versions.set(runscPath, version);
+  }
+  return version;
+}
+
+export async function runscFeatures(runscPath = "runsc"): Promise<RunscFeatures> {
+  return featuresOf(await runscVersion(runscPath));
 }
 
 /** Signals the container's init, the kernel bridge: when it dies the whole sandbox ends. Not
