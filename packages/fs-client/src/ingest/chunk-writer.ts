@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { BlobStore } from "../store/blob-store";
-import { compressChunk } from "../store/codec";
+import { BLOB_CODEC, compressChunk, type BlobCodec } from "../store/codec";
 
 export interface IngestStats {
   /** Regular files in the manifest (hard links count once per path). */
@@ -44,6 +44,8 @@ export class ChunkWriter {
     private readonly store: BlobStore,
     readonly chunkSize: number,
     private readonly parallelism = 2,
+    /** How new chunks are compressed; their hash (the name) is of the uncompressed bytes either way. */
+    readonly codec: BlobCodec = BLOB_CODEC,
   ) {}
 
   /** Reads a file's bytes to the end; resolves to its chunk hashes and size. */
@@ -111,7 +113,7 @@ export class ChunkWriter {
       this.stats.dedupedBlobs++;
       return;
     }
-    const blob = await compressChunk(data);
+    const blob = await compressChunk(data, this.codec);
     await this.store.put(hash, blob);
     this.stats.newBlobs++;
     this.stats.newBytes += data.length;

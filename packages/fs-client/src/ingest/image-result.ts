@@ -1,6 +1,6 @@
 import { buildManifest, encodeManifest, imageIdOf, type Manifest, type ManifestEntry } from "../manifest/manifest";
 import type { BlobStore } from "../store/blob-store";
-import { compressChunk } from "../store/codec";
+import { compressChunk, type BlobCodec } from "../store/codec";
 import type { ChunkWriter, IngestStats } from "./chunk-writer";
 
 export interface IngestOptions {
@@ -8,6 +8,10 @@ export interface IngestOptions {
   chunkSize?: number;
   /** Chunks compressed and written at once. Default 2. */
   parallelism?: number;
+  /** How chunk blobs are compressed: "br" (default; images) or "lz4" (checkpoints, which must
+   * inflate faster than a disk reads). The manifest blob is Brotli either way, and neither the
+   * chunk hashes nor the image id depend on it. */
+  codec?: BlobCodec;
   /** Told about each entry left out of the image. Default: console.warn. */
   onWarning?: (message: string) => void;
 }

@@ -12,7 +12,7 @@ import { finishImage, warner, type IngestOptions, type IngestResult } from "./im
  * with a warning, since a sandbox gets its own /dev.
  */
 export async function ingestDirectory(root: string, store: BlobStore, options: IngestOptions = {}): Promise<IngestResult> {
-  const writer = new ChunkWriter(store, options.chunkSize ?? DEFAULT_CHUNK_SIZE, options.parallelism);
+  const writer = new ChunkWriter(store, options.chunkSize ?? DEFAULT_CHUNK_SIZE, options.parallelism, options.codec);
   const { warnings, warn } = warner(options);
   const entries: ManifestEntry[] = [];
 

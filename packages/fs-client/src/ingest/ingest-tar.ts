@@ -11,7 +11,7 @@ import { finishImage, warner, type IngestOptions, type IngestResult } from "./im
  * replaces the earlier one, as extraction would. Hard links copy their target's entry.
  */
 export async function ingestTar(stream: Readable, store: BlobStore, options: IngestOptions = {}): Promise<IngestResult> {
-  const writer = new ChunkWriter(store, options.chunkSize ?? DEFAULT_CHUNK_SIZE, options.parallelism);
+  const writer = new ChunkWriter(store, options.chunkSize ?? DEFAULT_CHUNK_SIZE, options.parallelism, options.codec);
   const { warnings, warn } = warner(options);
   const entries = new Map<string, ManifestEntry>();
   const tar = extract();
