@@ -119,7 +119,8 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
   socket.on("session:suspend", async (p, ack) => {
     const s = sessions.get(p?.sessionId);
     if (!s) return ack({ ok: false, error: "No such kernel on this worker." });
-    ack(await s.suspend() ? { ok: true } : { ok: false, error: `The kernel is ${s.status}; only an idle kernel can be suspended (see the worker log if it was idle).` });
+    if (await s.suspend()) return ack({ ok: true });
+    ack({ ok: false, error: s.suspendFailure ? `The kernel could not be suspended and keeps running: ${s.suspendFailure}` : `The kernel is ${s.status}; only an idle kernel can be suspended.` });
   });
   socket.on("session:stop", async (p, ack) => {
     const s = sessions.get(p.sessionId);

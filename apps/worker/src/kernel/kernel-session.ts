@@ -49,6 +49,7 @@ export class KernelSession {
   private awaitingReply = new Set<string>();
   private idleTimer: NodeJS.Timeout | null = null;
   private suspended: SuspendedKernelRef | null = null;
+  private _suspendFailure: string | null = null;
   private transition: Promise<unknown> = Promise.resolve();
   private readonly log: (line: string) => void;
 
@@ -120,9 +121,16 @@ export class KernelSession {
    * idle, or the checkpoint failed (the kernel then carries on, and the reason is logged).
    */
   suspend(): Promise<boolean> {
+    this._suspendFailure = null;
     const next = this.transition.then(() => this.suspendNow());
     this.transition = next.catch(() => {});
     return next;
+  }
+
+  /** Why the last `suspend()` that resolved false failed while checkpointing; null when it was
+   * only refused (not idle) or succeeded. */
+  get suspendFailure(): string | null {
+    return this._suspendFailure;
   }
 
   /** Ends the kernel, and with it any checkpoint it was suspended to. */
@@ -202,6 +210,7 @@ export class KernelSession {
         return false;
       }
       this.log(`[kernel ${this.sessionId}] could not be suspended, it keeps running: ${why}`);
+      this._suspendFailure = why;
       this._state = "idle";
       for (const msg of this.queue.splice(0)) this.deliver(msg);
       for (const req of this.terminalQueue.splice(0)) sandbox.terminals.request(req);

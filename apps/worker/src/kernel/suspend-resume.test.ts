@@ -3,6 +3,7 @@
 // the worker runs them. Needs root and the base image (scripts/build-base-image.sh); fails, not
 // skips, without them.
 import { randomBytes } from "node:crypto";
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -30,14 +31,14 @@ let fetcher: BlobFetcher;
 const sessions: KernelSession[] = [];
 
 /** A worker's view of one session: its statuses, and each request's stdout once replied. */
-function newSession(sessionId: string, workerDir: string, suspendAfterMs = 0) {
+function newSession(sessionId: string, workerDir: string, suspendAfterMs = 0, dir = path.join(work, workerDir)) {
   const statuses: WorkerKernelStatus[] = [];
   let suspended: SuspendedKernelRef | undefined;
   let reason: string | undefined;
   const listeners = new Set<(m: JupyterMessage) => void>();
   const statusWaiters = new Set<() => void>();
   const workspaceDir = path.join(work, "ws", sessionId);
-  const store = new SuspendedKernels({ dir: path.join(work, workerDir), remote: fetcher, log: (l) => console.log(l) });
+  const store = new SuspendedKernels({ dir, remote: fetcher, log: (l) => console.log(l) });
   const resumeOptions = async () => ({ sessionId, imageRootfs: IMAGE, workspaceDir, stateRoot, limits: LIMITS });
   const session = new KernelSession(sessionId, {
     onMessage: (m) => { for (const l of listeners) l(m); },
@@ -172,4 +173,24 @@ describe("suspend and resume of an idle kernel (real runsc)", () => {
     await s.until("dead");
     expect(s.reason).toMatch(/could not be resumed.*restart the kernel/);
   }, 60_000);
+
+  it("a suspend that runs out of disk fails with the reason, and the kernel runs on with its variables", async () => {
+    // A 16 MiB tmpfs: an idle kernel's uncompressed checkpoint is about 80 MB.
+    const small = await mkdtemp(path.join(tmpdir(), "cellar-full-disk-"));
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=16m", "tmpfs", small]);
+    try {
+      const s = newSession(`t${RUN_ID}-full`, "worker-e", 0, small);
+      await s.session.start(async () => startKernelSandbox({ ...(await s.resumeOptions()) }));
+      expect(await s.run("x = 41\nprint('set')")).toBe("set\n");
+      expect(await s.session.suspend()).toBe(false);
+      expect(s.session.suspendFailure).toMatch(/no space left on device/);
+      expect(s.statuses).not.toContain("suspended");
+      expect(await s.run("print(x + 1)")).toBe("42\n");
+      expect(s.statuses.at(-1)).toBe("idle");
+      await s.session.stop();
+    } finally {
+      execFileSync("umount", ["-l", small]);
+      await rm(small, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

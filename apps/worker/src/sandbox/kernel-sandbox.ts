@@ -239,22 +239,19 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
   }
 
   /**
-   * Saves the whole sandbox into `imagePath` with `runsc checkpoint`; the container ends with it
-   * and is removed. The kernel must have no TCP sockets (gVisor refuses to save those).
+   * Saves the whole sandbox into `imagePath` with `runsc checkpoint`, then stops and removes the
+   * container. If the checkpoint fails (a full disk, say) the kernel runs on untouched and the
+   * error says why. The kernel must have no TCP sockets (gVisor refuses to save those).
    */
   async checkpoint(imagePath: string): Promise<void> {
     if (this.exited || this.stopping) throw new Error(`kernel sandbox ${this.sessionId} is not running`);
     await this.terminals.closeAll("kernel suspended");
-    this.overrideReason = "The kernel was checkpointed";
     try {
       await runscCheckpoint(this.runsc, this.containerId, imagePath);
     } catch (err) {
-      this.overrideReason = null;
-      throw err;
+      throw new Error(`checkpointing kernel sandbox ${this.sessionId}: ${(err as Error).message}`, { cause: err });
     }
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), STOP_GRACE_MS);
-    await this.exitPromise;
-    clearTimeout(timer);
+    this.overrideReason = "The kernel was checkpointed";
     await this.stop();
   }
 
