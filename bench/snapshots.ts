@@ -1,21 +1,25 @@
-// Issue 4's figures: "start session" → first output of `print(1)` for a cold boot, a restore of
-// the warm snapshot (numpy, pandas, matplotlib, scipy imported), and a plain ipykernel on the
-// host; plus an idle kernel's memory, the snapshot's size, and suspend/resume of a kernel
+// Issues 4 and 10's figures: "start session" → first output of `print(1)` for a cold boot, a
+// restore of the warm snapshot (numpy, pandas, matplotlib, scipy imported), and a plain ipykernel
+// on the host; plus an idle kernel's memory, the snapshot's size, and suspend/resume of a kernel
 // holding 1 GiB of numpy arrays (bench/suspend-resume.ts). All through the worker's own modules
-// on the base image.
+// on the base image, with the installed runsc; cold and restore again with Debian bookworm's own
+// runsc 20221219 as the baseline column (bench/old-runsc.ts), interleaved with the new one.
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { executeRequest, type JupyterMessage } from "@cellar/protocol";
-import { startKernelSandbox, type KernelSandbox } from "../apps/worker/src/sandbox";
+import { runscVersion, startKernelSandbox, type KernelSandbox } from "../apps/worker/src/sandbox";
 import { DEFAULT_WARMUP, KernelPool, WarmSnapshots } from "../apps/worker/src/snapshots";
 import { repoRoot } from "./stack";
+import { oldRunsc } from "./old-runsc";
 import { suspendResume1GiB } from "./suspend-resume";
 import { summarize, table } from "./stats";
 
 const N = Number(process.env.CELLAR_BENCH_N ?? 20);
+/** Runs of the old runsc's cold boot and restore (each start costs it about 3 s more). */
+const N_OLD = Number(process.env.CELLAR_BENCH_N_OLD ?? 10);
 const IMAGE = path.join(process.env.CELLAR_CACHE ?? "/var/cache/cellar", "images/base/rootfs");
 const LIMITS = { memoryBytes: 4 * 2 ** 30, pids: 512 };
 
@@ -32,6 +36,10 @@ export async function run(): Promise<void> {
     const spec = { imageId: "bench-base-image".padEnd(64, "0").replace(/[^0-9a-f]/g, "0"), limits: LIMITS, warmup: DEFAULT_WARMUP };
     const snap = await snapshots.create(spec, IMAGE);
     const snapshotBytes = dirBytes(snap.dir);
+    const oldPath = oldRunsc();
+    const oldSnapshots = new WarmSnapshots({ dir: path.join(work, "snapshots-old"), remote: null, stateRoot, runscPath: oldPath, log: () => {} });
+    const oldSnap = await oldSnapshots.create(spec, IMAGE);
+    const oldSnapshotBytes = dirBytes(oldSnap.dir);
 
     // A pool kept by hand (no background refill): filled before each timed start, as the worker's
     // refill would have done between two users.
@@ -44,8 +52,23 @@ export async function run(): Promise<void> {
     const cold: number[] = [];
     const restore: number[] = [];
     const pooled: number[] = [];
+    const oldCold: number[] = [];
+    const oldRestore: number[] = [];
     let idleRssMb = 0;
     for (let i = 0; i < N; i++) {
+      if (i < N_OLD) {
+        let t = performance.now();
+        const c = await startKernelSandbox({ ...sandboxOpts(), runscPath: oldPath });
+        await firstOutput(c, "print(1)");
+        oldCold.push((performance.now() - t) / 1000);
+        await c.stop();
+        t = performance.now();
+        const r = await oldSnapshots.restore(spec, IMAGE, session());
+        if (!r) throw new Error("the old runsc's warm snapshot did not restore");
+        await firstOutput(r, "print(1)");
+        oldRestore.push((performance.now() - t) / 1000);
+        await r.stop();
+      }
       // Interleaved, so both see the same machine state.
       let t0 = performance.now();
       const c = await startKernelSandbox(sandboxOpts());
@@ -79,7 +102,9 @@ export async function run(): Promise<void> {
     const { suspend_s: suspendS, resume_s: resumeS } = suspended;
 
     const result = {
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30) },
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30), loadavg_at_end: os.loadavg() },
+      runsc_version: await runscVersion(),
+      platform: "ptrace",
       image: "base (python3, ipykernel, numpy, pandas, matplotlib, scipy), extracted rootfs at " + IMAGE,
       cold: summarize(cold),
       restore: summarize(restore),
@@ -91,19 +116,30 @@ export async function run(): Promise<void> {
       idle_kernel_rss_mb: idleRssMb,
       idle_kernel_rss_note: "PSS (so shared pages count once) of every host process of one idle restored sandbox: runsc CLI, sentry, gofer and ptrace stubs",
       snapshot_bytes: snapshotBytes,
+      old_runsc: {
+        version: await runscVersion(oldPath),
+        cold: summarize(oldCold),
+        restore: summarize(oldRestore),
+        snapshot_bytes: oldSnapshotBytes,
+        note: "Debian bookworm's runsc, unpacked from its package; same image, bridge, limits and code path, interleaved with the runs above (its checkpoints are deflated: it has no --compression=none)",
+      },
       ...suspended,
-      suspend_resume_note: "a kernel holding 1 GiB of numpy arrays (np.random.rand), n=1, through the worker's path (KernelSession + SuspendedKernels, CAS over HTTP): suspend_s = KernelSession.suspend() until the kernel is reported suspended (runsc checkpoint + hashing the local copy; the upload to the CAS follows in the background and is suspend_breakdown_ms.uploadMs); resume_s = the next cell's request on the suspended session → its first output (runsc restore from the local copy + the cell); resume_from_cas_s = the same on a second worker whose disk never had the checkpoint (fetch from the CAS + restore + the cell)",
+      suspend_resume_note: "a kernel holding 1 GiB of numpy arrays (np.random.rand), n=1, through the worker's path (KernelSession + SuspendedKernels, CAS over HTTP): suspend_s = KernelSession.suspend() until the kernel is reported suspended (runsc checkpoint, uncompressed, + a rename onto the worker's disk; hashing, compressing and the upload to the CAS follows in the background and is suspend_breakdown_ms.uploadMs); resume_s = the next cell's request on the suspended session → its first output (runsc restore from the local copy + the cell); resume_from_cas_s = the same on a second worker whose disk never had the checkpoint (fetch from the CAS + restore + the cell)",
     };
     const outDir = path.join(repoRoot, "bench/results");
     fs.mkdirSync(outDir, { recursive: true });
     fs.writeFileSync(path.join(outDir, "snapshots.json"), JSON.stringify(result, null, 2));
+    console.log(`runsc ${result.runsc_version}; baseline column: ${result.old_runsc.version}; load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
     console.log(table([
       ["cold boot → first output of print(1)", result.cold],
       ["restore of warm snapshot → first output of print(1)", result.restore],
       ["pre-restored pool kernel → first output of print(1)", result.pool],
       ["host ipykernel (no sandbox) → first output of print(1)", result.host_ipykernel],
+      ["old runsc: cold boot → first output", result.old_runsc.cold],
+      ["old runsc: restore → first output", result.old_runsc.restore],
     ]));
     console.log(`\nrestore is ${(result.cold.median_s / result.restore.median_s).toFixed(1)}× faster than a cold boot and ${(result.host_ipykernel.median_s / result.restore.median_s).toFixed(1)}× faster than a host ipykernel (medians)`);
+    console.log(`old runsc: restore ${(result.old_runsc.restore.median_s / result.restore.median_s).toFixed(2)}× slower than the new one, cold boot ${(result.old_runsc.cold.median_s / result.cold.median_s).toFixed(2)}×; its snapshot ${(oldSnapshotBytes / 2 ** 20).toFixed(1)} MiB`);
     console.log(`idle restored kernel: ${idleRssMb} MB PSS; snapshot: ${(snapshotBytes / 2 ** 20).toFixed(1)} MiB; 1 GiB kernel: suspend ${suspendS} s, resume ${resumeS} s (from the CAS on another worker ${suspended.resume_from_cas_s} s)`);
     console.log("wrote bench/results/snapshots.json");
   } finally {
