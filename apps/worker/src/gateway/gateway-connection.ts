@@ -81,6 +81,9 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
       return ack({ ok: true });
     }
     try {
+      const spec = { imageId: p.imageId, limits: p.limits, warmup: p.warmup ?? DEFAULT_WARMUP };
+      // On a worker that has never seen the image, its snapshot comes while the image mounts.
+      if (config.warmSnapshots) snapshots.prefetch(spec);
       const imageRootfs = await images.attach(p.imageId);
       fs.mkdirSync(workspaceDir, { recursive: true });
       await session.start(async () => {
@@ -91,7 +94,6 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
         // snapshot, or boots cold (and makes the snapshot afterwards, in the background, so
         // this user is not slowed).
         const t0 = performance.now();
-        const spec = { imageId: p.imageId, limits: p.limits, warmup: p.warmup ?? DEFAULT_WARMUP };
         const workspaceInUse = liveRequests().some((o) => o.notebookId === p.notebookId && o.sessionId !== p.sessionId);
         const started = await pool.start(spec, imageRootfs, { sessionId: p.sessionId, workspaceDir }, { claim: !workspaceInUse });
         const ms = (performance.now() - t0).toFixed(0);

@@ -84,6 +84,17 @@ export class WarmSnapshots {
   }
 
   /**
+   * Starts fetching the snapshot for `spec` into this worker's disk, if the CAS has one and this
+   * disk does not, without waiting: a fresh worker calls it before it attaches the image, so the
+   * snapshot and the image's manifest and boot packs arrive together. A restore that follows
+   * joins the same fetch (SnapshotStore shares one per snapshot). Failures are the restore's to
+   * report.
+   */
+  prefetch(spec: WarmSnapshotSpec): void {
+    void this.key(spec).then((key) => this.store.get(key)).catch(() => {});
+  }
+
+  /**
    * Restores the snapshot for `spec`, or resolves null when there is none. A snapshot that is
    * there but fails to restore is discarded, the reason logged, and the error rethrown.
    */
