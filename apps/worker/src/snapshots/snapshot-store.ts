@@ -1,11 +1,14 @@
 // Where warm snapshots live: in the CAS, so any worker can restore one, and materialised on this
 // worker's disk, so a restore never refetches. A checkpoint directory is ingested like an image
-// (manifest + chunk blobs); the ref `warm-snapshot/<key>` names its manifest.
+// (manifest + chunk blobs); the ref `warm-snapshot/<key>` names its manifest. runsc writes the
+// checkpoint uncompressed and it stays so on disk; its chunks go to the CAS as LZ4 frames, which
+// inflate about as fast as the disk reads (Brotli, the image codec, is 5-10x slower: see
+// fs-client's codec.ts), so a worker fetching a 1 GiB checkpoint is not held up by the CPU.
 import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import { fetchManifest, ingestDirectory, type BlobStore } from "@cellar/fs-client";
+import { fetchManifest, ingestDirectory, type BlobStore, type IngestOptions, type Manifest } from "@cellar/fs-client";
 
 /** The CAS as a worker sees it over HTTP (`BlobFetcher` from @cellar/fs-client). */
 export interface SnapshotRemote {
@@ -23,8 +26,18 @@ export interface LocalSnapshot {
   dir: string;
 }
 
+export interface SnapshotStoreOptions {
+  /** Bytes per chunk when a checkpoint is ingested. Default: fs-client's (4 MiB). */
+  chunkSize?: number;
+  /** Chunks fetched at once when materialising a snapshot. Default 8: with 4 MiB chunks at most
+   * ~64 MiB of chunk buffers are held, whatever the checkpoint's size. */
+  fetchParallelism?: number;
+}
+
 export class SnapshotStore {
   private distrusted: Record<string, string[]> | null = null;
+  /** Materialisations under way, by local directory: concurrent callers share one. */
+  private readonly materialising = new Map<string, Promise<void>>();
 
   constructor(
     /** e.g. `$CELLAR_CACHE/snapshots`. */
@@ -32,6 +45,7 @@ export class SnapshotStore {
     private readonly remote: SnapshotRemote | null,
     /** Names the CAS ref of a key's newest snapshot: `<refPrefix><key>`. */
     private readonly refPrefix = "warm-snapshot/",
+    private readonly options: SnapshotStoreOptions = {},
   ) {}
 
   /** The snapshot for `key` on this disk, fetching it from the CAS if only the CAS has it;
@@ -42,19 +56,26 @@ export class SnapshotStore {
     return this.getById(key, id);
   }
 
-  /** Snapshot `id` of `key`: this disk's copy, else fetched from the CAS; null without a CAS. */
+  /** Snapshot `id` of `key`: this disk's copy, else fetched from the CAS; null without a CAS.
+   * Callers asking for the same snapshot while it is being fetched wait for that one fetch (and
+   * all reject if it fails; the next call tries again). */
   async getById(key: string, id: string): Promise<LocalSnapshot | null> {
     const dir = this.dirFor(key, id);
     if (existsSync(path.join(dir, ".complete"))) return { key, id, dir };
     if (!this.remote) return null;
-    await this.materialise(id, dir);
+    let pending = this.materialising.get(dir);
+    if (!pending) {
+      pending = this.materialise(id, dir).finally(() => this.materialising.delete(dir));
+      this.materialising.set(dir, pending);
+    }
+    await pending;
     return { key, id, dir };
   }
 
   /** Stores a checkpoint directory under `key`: into the CAS (if there is one) and, by moving
    * it, as this worker's local copy. */
   async put(key: string, checkpointDir: string): Promise<LocalSnapshot> {
-    const { imageId: id } = await ingestDirectory(checkpointDir, this.remote ? new UploadStore(this.remote) : new NullStore(), { onWarning: () => {} });
+    const { imageId: id } = await ingestDirectory(checkpointDir, this.remote ? new UploadStore(this.remote) : new NullStore(), this.ingestOptions());
     const dir = this.dirFor(key, id);
     // Older snapshots of this key are superseded: only the newest is kept on disk.
     await rm(path.join(this.root, key), { recursive: true, force: true });
@@ -66,13 +87,13 @@ export class SnapshotStore {
     return { key, id, dir };
   }
 
-  /** Stores a checkpoint directory in the CAS as snapshot `expectedId` of `key` and points the
-   * key's ref at it, leaving the directory where it is. Used when the local copy was kept first
-   * and the upload runs afterwards, from a copy that matches the local one byte for byte. */
-  async upload(key: string, checkpointDir: string, expectedId: string): Promise<void> {
+  /** Stores a checkpoint directory in the CAS and points `key`'s ref at it, leaving the directory
+   * where it is. Used when the local copy was kept first and the upload runs afterwards; with
+   * `expectedId`, the upload must have that id. */
+  async upload(key: string, checkpointDir: string, expectedId?: string): Promise<void> {
     if (!this.remote) throw new Error("there is no content store to upload to");
-    const { imageId: id } = await ingestDirectory(checkpointDir, new UploadStore(this.remote), { onWarning: () => {} });
-    if (id !== expectedId) throw new Error(`the uploaded checkpoint is ${id}, not the local copy's ${expectedId}`);
+    const { imageId: id } = await ingestDirectory(checkpointDir, new UploadStore(this.remote), this.ingestOptions());
+    if (expectedId !== undefined && id !== expectedId) throw new Error(`the uploaded checkpoint is ${id}, not the local copy's ${expectedId}`);
     await this.remote.putRef(this.refPrefix + key, id);
   }
 
@@ -99,6 +120,12 @@ export class SnapshotStore {
     return path.join(this.root, key, id);
   }
 
+  /** Chunks as LZ4; the id (the manifest hash) is of the uncompressed bytes, so it is the same
+   * whatever the codec, and matches a local copy ingested with none. */
+  private ingestOptions(): IngestOptions {
+    return { codec: "lz4", chunkSize: this.options.chunkSize, onWarning: () => {} };
+  }
+
   /** The CAS's ref, or this disk's record of the last one put when there is no CAS. */
   private async remoteId(key: string): Promise<string | null> {
     if (this.remote) return this.remote.fetchRef(this.refPrefix + key);
@@ -109,24 +136,20 @@ export class SnapshotStore {
     }
   }
 
+  /**
+   * Fetches snapshot `id` into `dir`: the manifest, then its chunks, `fetchParallelism` at a time,
+   * each written at its offset, so memory stays bounded whatever the file sizes. A chunk that
+   * occurs more than once (zero pages) is fetched once. Everything goes to a temporary directory
+   * renamed into place when complete; on any failure (a missing, truncated or corrupt blob: the
+   * fetcher verifies each against its hash) that directory is removed and the error rethrown.
+   */
   private async materialise(id: string, dir: string): Promise<void> {
     const remote = this.remote!;
     const manifest = await fetchManifest(remote, id);
     const tmp = `${dir}.part-${process.pid}-${Date.now()}`;
     await mkdir(tmp, { recursive: true, mode: 0o700 });
     try {
-      for (const entry of manifest.entries) {
-        const target = path.join(tmp, entry.path);
-        if (!target.startsWith(tmp + path.sep) && target !== tmp) throw new Error(`snapshot manifest ${id} escapes its directory: ${entry.path}`);
-        if (entry.type === "dir") await mkdir(target, { recursive: true });
-        if (entry.type !== "file") continue;
-        const fh = await open(target, "w", 0o600);
-        try {
-          for (const hash of entry.chunks ?? []) await fh.write(await remote.fetchChunk(hash));
-        } finally {
-          await fh.close();
-        }
-      }
+      await fetchAll(await layOut(manifest, id, tmp), this.options.fetchParallelism ?? 8, remote);
       await writeFile(path.join(tmp, ".complete"), "");
       await rm(dir, { recursive: true, force: true });
       await rename(tmp, dir);
@@ -145,6 +168,77 @@ export class SnapshotStore {
       }
     }
     return this.distrusted;
+  }
+}
+
+/** Where one chunk's bytes go: each place it occurs, and the length it must have there. */
+interface ChunkJob {
+  hash: string;
+  length: number;
+  places: { file: string; offset: number }[];
+}
+
+/** Makes the directories and (empty) files of `manifest` under `tmp`; returns the chunks to
+ * fetch, one job per distinct chunk. */
+async function layOut(manifest: Manifest, id: string, tmp: string): Promise<ChunkJob[]> {
+  const jobs = new Map<string, ChunkJob>();
+  for (const entry of manifest.entries) {
+    const target = path.join(tmp, entry.path);
+    if (!target.startsWith(tmp + path.sep) && target !== tmp) throw new Error(`snapshot manifest ${id} escapes its directory: ${entry.path}`);
+    if (entry.type === "dir") await mkdir(target, { recursive: true });
+    if (entry.type !== "file") continue;
+    await (await open(target, "w", 0o600)).close();
+    const chunks = entry.chunks ?? [];
+    if (chunks.length !== Math.ceil(entry.size / manifest.chunkSize)) {
+      throw new Error(`snapshot manifest ${id}: ${entry.path} has ${chunks.length} chunks for ${entry.size} bytes`);
+    }
+    chunks.forEach((hash, i) => {
+      const offset = i * manifest.chunkSize;
+      const length = Math.min(manifest.chunkSize, entry.size - offset);
+      let job = jobs.get(hash);
+      if (!job) {
+        job = { hash, length, places: [] };
+        jobs.set(hash, job);
+      }
+      if (job.length !== length) throw new Error(`snapshot manifest ${id}: chunk ${hash} has two lengths`);
+      job.places.push({ file: target, offset });
+    });
+  }
+  return [...jobs.values()];
+}
+
+/** Runs the jobs with at most `parallelism` chunks fetched or being written at once. After the
+ * first failure no job starts, the running ones finish, and that failure is thrown. */
+async function fetchAll(jobs: ChunkJob[], parallelism: number, remote: SnapshotRemote): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | null = null;
+  const worker = async () => {
+    while (!failure && next < jobs.length) {
+      const job = jobs[next++]!;
+      try {
+        const data = await remote.fetchChunk(job.hash);
+        if (data.length !== job.length) throw new Error(`chunk ${job.hash} is ${data.length} bytes, not ${job.length}`);
+        for (const { file, offset } of job.places) await writeAt(file, data, offset);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallelism, jobs.length)) }, worker));
+  if (failure) throw (failure as { err: unknown }).err;
+}
+
+/** Opened per chunk rather than held per file: a 4 MiB write dwarfs an open, and a manifest of
+ * many files never holds many descriptors. */
+async function writeAt(file: string, data: Buffer, offset: number): Promise<void> {
+  const fh = await open(file, "r+");
+  try {
+    for (let done = 0; done < data.length; ) {
+      const { bytesWritten } = await fh.write(data, done, data.length - done, offset + done);
+      done += bytesWritten;
+    }
+  } finally {
+    await fh.close();
   }
 }
 

@@ -1,0 +1,187 @@
+// SnapshotStore against a real content store in this process: fs-client's LocalDirStore behind
+// StoreChunkSource, which verifies every blob against its hash as BlobFetcher does over HTTP.
+// The only addition is a counter (and a delay, so fetches overlap) around fetchChunk.
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { blobCodecOf, compressChunk, decodeManifest, LocalDirStore, StoreChunkSource } from "@cellar/fs-client";
+import { SnapshotStore, type SnapshotRemote } from "./snapshot-store";
+
+const CHUNK = 64 * 1024;
+const OTHER = "cd".repeat(32);
+
+/** The real store, with fetchChunk counted per hash and slowed a little (random order). */
+class CountingRemote implements SnapshotRemote {
+  readonly fetches = new Map<string, number>();
+  inFlight = 0;
+  maxInFlight = 0;
+  private readonly source: StoreChunkSource;
+  constructor(readonly store: LocalDirStore) {
+    this.source = new StoreChunkSource(store);
+  }
+  async fetchChunk(hash: string): Promise<Buffer> {
+    this.fetches.set(hash, (this.fetches.get(hash) ?? 0) + 1);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await new Promise((r) => setTimeout(r, Math.random() * 5));
+      return await this.source.fetchChunk(hash);
+    } finally {
+      this.inFlight--;
+    }
+  }
+  fetchRef(name: string) { return this.source.fetchRef(name); }
+  putBlob(hash: string, compressed: Buffer) { return this.source.putBlob(hash, compressed); }
+  putRef(name: string, hash: string) { return this.source.putRef(name, hash); }
+  get total(): number {
+    return [...this.fetches.values()].reduce((a, b) => a + b, 0);
+  }
+}
+
+/** A checkpoint-like directory: a multi-chunk image file with repeated (zero) chunks and a tail,
+ * a small metadata file, an empty file, a subdirectory. */
+async function makeCheckpoint(dir: string): Promise<Record<string, Buffer>> {
+  const img = Buffer.concat([
+    randomBytes(3 * CHUNK),
+    Buffer.alloc(4 * CHUNK), // four identical zero chunks
+    Buffer.from("import numpy\n".repeat(20_000)), // compressible, not chunk-aligned
+    randomBytes(CHUNK + 123),
+  ]);
+  const files: Record<string, Buffer> = {
+    "checkpoint.img": img,
+    "pages_meta.img": Buffer.from("meta"),
+    "empty.img": Buffer.alloc(0),
+    "sub/pages.img": Buffer.concat([Buffer.alloc(2 * CHUNK), randomBytes(CHUNK >> 1)]),
+  };
+  await mkdir(path.join(dir, "sub"), { recursive: true });
+  for (const [name, data] of Object.entries(files)) await writeFile(path.join(dir, name), data);
+  return files;
+}
+
+describe("SnapshotStore", () => {
+  let work: string;
+  let cas: LocalDirStore;
+  let files: Record<string, Buffer>;
+  let id: string;
+  const KEY = "ab".repeat(32);
+
+  beforeEach(async () => {
+    work = await mkdtemp(path.join(tmpdir(), "cellar-snapstore-"));
+    cas = new LocalDirStore(path.join(work, "cas"));
+    const src = path.join(work, "checkpoint");
+    files = await makeCheckpoint(src);
+    // Worker A makes the snapshot: into the CAS, and moved into its own local copy.
+    const a = new SnapshotStore(path.join(work, "worker-a"), new CountingRemote(cas), "warm-snapshot/", { chunkSize: CHUNK });
+    ({ id } = await a.put(KEY, src));
+  });
+  afterEach(async () => rm(work, { recursive: true, force: true }));
+
+  /** Worker B: an empty disk, the same CAS. */
+  function workerB(): { store: SnapshotStore; remote: CountingRemote; root: string } {
+    const remote = new CountingRemote(cas);
+    const root = path.join(work, "worker-b");
+    return { store: new SnapshotStore(root, remote, "warm-snapshot/", { chunkSize: CHUNK }), remote, root };
+  }
+
+  async function chunkHashesOf(): Promise<string[]> {
+    const manifest = decodeManifest(await new StoreChunkSource(cas).fetchChunk(id));
+    return [...new Set(manifest.entries.flatMap((e) => e.chunks ?? []))];
+  }
+
+  it("stores checkpoint chunks in the CAS as LZ4, under the same id a Brotli ingest would give", async () => {
+    const chunks = await chunkHashesOf();
+    expect(chunks.length).toBeGreaterThan(8);
+    for (const hash of chunks) expect(blobCodecOf(await cas.get(hash))).toBe("lz4");
+    // upload() (LZ4 into the CAS) and a put with no CAS (nothing compressed) agree on the id.
+    const copy = path.join(work, "copy");
+    await makeCheckpointCopy(copy, files);
+    const { store, remote } = workerB();
+    await store.upload(OTHER, copy);
+    const uploaded = (await remote.fetchRef(`warm-snapshot/${OTHER}`))!;
+    await expect(store.upload(OTHER, copy, uploaded)).resolves.toBeUndefined();
+    await expect(store.upload(OTHER, copy, "0".repeat(64))).rejects.toThrow(/not the local copy's/);
+    const local = await new SnapshotStore(path.join(work, "worker-alone"), null, "warm-snapshot/", { chunkSize: CHUNK }).put(OTHER, copy);
+    expect(local.id).toBe(uploaded);
+  });
+
+  it("materialises a multi-chunk snapshot in parallel, byte for byte", async () => {
+    const { store, remote } = workerB();
+    const snap = await store.get(KEY);
+    expect(snap).not.toBeNull();
+    expect(snap!.id).toBe(id);
+    for (const [name, data] of Object.entries(files)) {
+      expect((await readFile(path.join(snap!.dir, name))).equals(data), name).toBe(true);
+    }
+    expect(existsSync(path.join(snap!.dir, ".complete"))).toBe(true);
+    expect(remote.maxInFlight).toBeGreaterThan(1);
+    expect(remote.maxInFlight).toBeLessThanOrEqual(8);
+    // Each distinct chunk once (the zero chunk occurs six times), plus the manifest.
+    const chunks = await chunkHashesOf();
+    expect(remote.total).toBe(chunks.length + 1);
+    // A second get is the local copy: nothing fetched.
+    await store.get(KEY);
+    expect(remote.total).toBe(chunks.length + 1);
+  });
+
+  it("keeps to the parallelism it is given", async () => {
+    const remote = new CountingRemote(cas);
+    const store = new SnapshotStore(path.join(work, "worker-c"), remote, "warm-snapshot/", { fetchParallelism: 2 });
+    await store.get(KEY);
+    expect(remote.maxInFlight).toBe(2);
+  });
+
+  it("fetches a snapshot once for twenty sessions asking at the same time", async () => {
+    const { store, remote } = workerB();
+    const results = await Promise.all([
+      ...Array.from({ length: 10 }, () => store.get(KEY)),
+      ...Array.from({ length: 10 }, () => store.getById(KEY, id)),
+    ]);
+    expect(new Set(results.map((r) => r!.dir)).size).toBe(1);
+    const chunks = await chunkHashesOf();
+    expect([...remote.fetches.values()].every((n) => n === 1)).toBe(true);
+    expect(remote.total).toBe(chunks.length + 1);
+    expect((await readFile(path.join(results[0]!.dir, "checkpoint.img"))).equals(files["checkpoint.img"]!)).toBe(true);
+  });
+
+  it("rejects every waiter when a chunk is corrupt, leaves no directory behind, and retries on the next call", async () => {
+    const chunks = await chunkHashesOf();
+    const victim = chunks[chunks.length >> 1]!;
+    const good = await cas.get(victim);
+    // Valid LZ4 of other bytes: only the hash check can tell.
+    await writeFile(cas.pathOf(victim), await compressChunk(randomBytes(CHUNK), "lz4"));
+    const { store, remote, root } = workerB();
+    const all = await Promise.allSettled(Array.from({ length: 5 }, () => store.get(KEY)));
+    for (const r of all) {
+      expect(r.status).toBe("rejected");
+      expect(String((r as PromiseRejectedResult).reason)).toMatch(new RegExp(`blob ${victim} failed verification`));
+    }
+    expect(remote.fetches.get(victim)).toBe(1);
+    expect(await readdir(path.join(root, KEY))).toEqual([]);
+
+    // A truncated blob is refused too.
+    await writeFile(cas.pathOf(victim), good.subarray(0, good.length >> 1));
+    await expect(store.getById(KEY, id)).rejects.toThrow(/failed verification/);
+    expect(await readdir(path.join(root, KEY))).toEqual([]);
+
+    // Once the CAS has the right blob again, the next call fetches afresh and succeeds.
+    await writeFile(cas.pathOf(victim), good);
+    const snap = await store.get(KEY);
+    expect((await readFile(path.join(snap!.dir, "checkpoint.img"))).equals(files["checkpoint.img"]!)).toBe(true);
+    expect(await readdir(path.join(root, KEY))).toEqual([id]);
+  });
+
+  it("refuses a snapshot whose manifest is missing from the CAS", async () => {
+    await rm(cas.pathOf(id));
+    const { store, root } = workerB();
+    await expect(store.get(KEY)).rejects.toThrow();
+    expect(existsSync(path.join(root, KEY)) ? await readdir(path.join(root, KEY)) : []).toEqual([]);
+  });
+});
+
+async function makeCheckpointCopy(dir: string, files: Record<string, Buffer>): Promise<void> {
+  await mkdir(path.join(dir, "sub"), { recursive: true });
+  for (const [name, data] of Object.entries(files)) await writeFile(path.join(dir, name), data);
+}
