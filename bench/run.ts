@@ -6,6 +6,7 @@ const suites: Record<string, () => Promise<void>> = {
   "lazyfs": async () => (await import("./lazyfs")).run(),
   "editor": async () => (await import("./editor")).run(),
   "snapshots": async () => (await import("./snapshots")).run(),
+  "fanout": async () => (await import("./fanout")).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));
