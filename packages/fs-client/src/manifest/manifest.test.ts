@@ -8,6 +8,7 @@ import {
   encodeManifest,
   formatDaemonIndex,
   manifestImageId,
+  isNormalPath,
   normalizePath,
   readDaemonIndex,
   writeDaemonIndex,
@@ -101,5 +102,20 @@ describe("comparePaths", () => {
     const byBytes = [...paths].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
     expect([...paths].sort(comparePaths)).toEqual(byBytes);
     expect(comparePaths("/a/\uE000", "/a/\u{1F600}")).toBeLessThan(0); // UTF-16 alone would say the opposite
+  });
+});
+
+describe("isNormalPath", () => {
+  it("accepts exactly the paths normalizePath leaves as they are", () => {
+    const cases = ["/", "/a", "/a/b", "//a", "/a/", "/a/./b", "/a/../b", "/.", "/..", "/a/.", "/a/..", "a", "", "/.hidden", "/..x", "/a/...", "/a//b", "/ä/ö", "/a b/c"];
+    for (const c of cases) {
+      let same: boolean;
+      try {
+        same = normalizePath(c) === c;
+      } catch {
+        same = false;
+      }
+      expect([c, isNormalPath(c)]).toEqual([c, same]);
+    }
   });
 });

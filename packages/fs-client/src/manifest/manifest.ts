@@ -131,6 +131,15 @@ export function decodeManifest(bytes: Buffer | string): Manifest {
   return value;
 }
 
+/** A normalized absolute path: "/" or "/a/b", no empty, "." or ".." segment. The same answer as
+ * `normalizePath(p) === p`, without building the path again for each of ~50k entries per attach
+ * (measured: validating the base image's manifest 116–162 ms with normalizePath). */
+const NORMAL_PATH = /^(?:\/|(?:\/(?!\.\.?(?:\/|$))[^/]+)+)$/;
+
+export function isNormalPath(p: string): boolean {
+  return NORMAL_PATH.test(p);
+}
+
 export function validateManifest(m: Manifest): void {
   const fail = (why: string): never => {
     throw new Error(`invalid manifest: ${why}`);
@@ -141,7 +150,7 @@ export function validateManifest(m: Manifest): void {
   if (!Array.isArray(m.entries)) fail("entries is not a list");
   let prev: string | null = null;
   for (const e of m.entries) {
-    if (typeof e.path !== "string" || normalizePath(e.path) !== e.path) fail(`bad path ${JSON.stringify(e.path)}`);
+    if (typeof e.path !== "string" || !isNormalPath(e.path)) fail(`bad path ${JSON.stringify(e.path)}`);
     if (prev !== null && comparePaths(prev, e.path) >= 0) fail(`entries not sorted or duplicated at ${e.path}`);
     prev = e.path;
     if (e.type !== "file" && e.type !== "dir" && e.type !== "symlink") fail(`bad type at ${e.path}`);
