@@ -119,8 +119,10 @@ async function fanout(work: string, server: BenchServer, image: BuiltImage, snap
     const t0 = performance.now();
     const ms = () => Math.round(performance.now() - t0);
     const settled = await Promise.allSettled(Array.from({ length: n }, async (): Promise<SessionFigures> => {
-      // gateway-connection.ts's session:start: attach (one mount per image, shared), the
-      // notebook's workspace, then the pool (size 0: restore the warm snapshot, else boot cold).
+      // gateway-connection.ts's session:start: prefetch the warm snapshot, attach (one mount
+      // per image, shared), the notebook's workspace, then the pool (size 0: restore the warm
+      // snapshot, else boot cold).
+      worker.snapshots.prefetch(spec);
       const rootfs = await worker.attacher.attach(image.imageId);
       const attach_ms = ms();
       const session = worker.session();
@@ -172,6 +174,7 @@ async function fanout(work: string, server: BenchServer, image: BuiltImage, snap
       peak_rss_bytes: cpu.peak_rss_bytes,
       peak_rss_at_s: cpu.peak_rss_at_s,
       peak_rss_processes: cpu.peak_processes,
+      peak_rss_bytes_by_kind: cpu.peak_rss_bytes_by_kind,
       pss_at_last_first_output_bytes: pss.bytes,
       pss_processes: pss.processes,
       pss_read_ms: pss.ms,
@@ -198,9 +201,9 @@ async function fanout(work: string, server: BenchServer, image: BuiltImage, snap
 const NOTES = {
   setup: "the 100 GB image of the lazyfs bench (built by the same helpers, bench/lazy-images.ts); before the runs its first boot ever published its boot profile and a second worker made its warm snapshot (numpy, pandas, matplotlib, scipy) through WarmSnapshots.create into the bench's HTTP CAS",
   fresh_worker: "each N gets a new worker: new home, chunk cache, snapshot dir and runsc state; a new ImageAttacher, BlobFetcher (snapshotCas), WarmSnapshots and KernelPool (size 0), as gateway-connection.ts builds them",
-  sessions: "N sessions started at once, each: ImageAttacher.attach (one shared mount), workspace dir, KernelPool.start(spec, rootfs, {sessionId, workspaceDir}), then execute_request print(1); last_first_output_s = start → the last session's first stream output; null if any session failed",
+  sessions: "N sessions started at once, each: WarmSnapshots.prefetch, ImageAttacher.attach (one shared mount), workspace dir, KernelPool.start(spec, rootfs, {sessionId, workspaceDir}), then execute_request print(1); last_first_output_s = start → the last session's first stream output; null if any session failed",
   bytes_fetched: "compressed bytes of every blob the bench's HTTP server sent to this worker (manifest, boot profile, boot packs, chunks read on demand, the snapshot's manifest and chunks), counted at the server, including boot packs still arriving after the last first output; snapshot_blob_downloads counts GETs of the snapshot's blobs (more than its blob count means sessions fetched it more than once)",
   peak_rss_bytes: "peak over the run (start → last first output) of the summed RSS of the bench process and every process it started or that names the worker's directory (runsc CLI, sandbox/sentry, gofer, ptrace stubs, FUSE daemon), sampled every 100 ms from /proc/PID/stat on a worker thread; RSS counts pages shared between processes once per process, so pss_at_last_first_output_bytes (PSS from /proc/PID/smaps_rollup, once, when the last session had its output) is the fairer memory figure",
   cpu: "CPU seconds per kind of process from the same samples (a process's last <100 ms before exit is lost), and the machine's busy CPU seconds from /proc/stat; the bench process also serves the CAS",
-  phases_ms: "per session, ms after the common start: attach (manifest + mount), lookup (WarmSnapshots: ref + fetch + materialise of the snapshot), restore (runsc restore until the bridge is the session), started, first output",
+  phases_ms: "per session, ms after the common start: attach (manifest + mount), lookup (WarmSnapshots: ref + what is left of the snapshot's fetch and materialise, which the prefetch began with the attach), restore (runsc restore until the bridge is the session), started, first output",
 };

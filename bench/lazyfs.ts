@@ -88,9 +88,9 @@ export async function run(): Promise<void> {
         full_copy: "reads every chunk from the local CAS, decompresses and writes the tree (no network): a lower bound for a pull",
         first_output_s: "attach on a cold worker cache of an image whose boot profile is published (every attach after the image's first boot on any worker): the worker pulls the boot packs while it mounts",
         first_boot_ever_s: "not an issue figure: the image's very first boot, nothing cached or published, every file fetched on demand; it records and publishes the boot packs",
-        first_output_restore_s: "issue 10: attach → first output of the same cell on a fresh worker (empty chunk cache, no local snapshots, new ImageAttacher and WarmSnapshots whose remote is a BlobFetcher on the bench's HTTP CAS) when the image's warm snapshot (numpy, pandas, matplotlib, scipy imported) is already in the CAS: WarmSnapshots.start fetches and materialises the snapshot and runsc restores it (checked: source 'snapshot'); the image's boot packs are pulled during the attach as on any attach. The snapshot was made by another worker through WarmSnapshots.create on the lazily mounted image after the image's first boot had published its boot profile",
+        first_output_restore_s: "issue 10: attach → first output of the same cell on a fresh worker (empty chunk cache, no local snapshots, new ImageAttacher and WarmSnapshots whose remote is a BlobFetcher on the bench's HTTP CAS) when the image's warm snapshot (numpy, pandas, matplotlib, scipy imported) is already in the CAS: as the worker's session:start does, WarmSnapshots.prefetch starts fetching the snapshot before the attach, then WarmSnapshots.start joins that fetch and runsc restores it (checked: source 'snapshot'); the image's boot packs are pulled during the attach as on any attach. The snapshot was made by another worker through WarmSnapshots.create on the lazily mounted image after the image's first boot had published its boot profile",
         restore_bytes_fetched: "compressed bytes the HTTP blob server sent to that fresh worker from attach to first output: restore_snapshot_bytes_fetched (the snapshot's manifest and chunks) + restore_image_bytes_fetched (image manifest — restore_image_manifest_bytes —, boot profile, boot packs, chunks read on demand); boot packs still arriving after the first output are not counted",
-        restore_timings_ms: "WarmSnapshots' own split: lookupMs = ref lookup + fetch and materialise of the snapshot, restoreMs = runsc restore until the bridge has become the session",
+        restore_timings_ms: "WarmSnapshots' own split: lookupMs = ref lookup + what is left of the snapshot's fetch and materialise once the image is mounted (the prefetch began with the attach), restoreMs = runsc restore until the bridge has become the session",
         restore_100gb_without_boot_packs: "not an issue figure: the 100 GB image's fresh-worker restore again, through a second HTTP server on the same CAS that hides the image's boot profile, so the attach pulls no boot packs and restore_image_* counts only what the restored kernel read on demand (what a restore needs from the image)",
         throughput: "1 GiB file, 1 MiB reads; page cache dropped before each run; warm = chunks already in the worker's chunk cache",
       },
@@ -184,6 +184,8 @@ export async function measureRestore(work: string, server: BenchServer, imageId:
   try {
     const mark = servedMark(server);
     const t0 = performance.now();
+    // gateway-connection.ts's session:start: the snapshot's fetch starts before the attach.
+    worker.snapshots.prefetch(spec);
     const rootfs = await worker.attacher.attach(imageId);
     const attach_s = (performance.now() - t0) / 1000;
     const started = await worker.snapshots.start(spec, rootfs, worker.session(), false);

@@ -13,6 +13,8 @@ export interface SamplerResult {
   peak_rss_at_s: number;
   /** How many processes were summed at the peak. */
   peak_processes: number;
+  /** The peak's RSS split by kind of process. */
+  peak_rss_bytes_by_kind: Record<string, number>;
   samples: number;
   /** Mean wall time one sample took on the sampler's thread. */
   sample_ms_mean: number;
@@ -32,7 +34,7 @@ const known = new Map(); // pid -> { start, cmd, kind }
 const lastTicks = new Map(); // "pid:start" -> { kind, ticks }
 const baseTicks = new Map(); // CPU a process had already used when the first sample saw it
 let first = true;
-let peak = 0, peakAt = 0, peakProcs = 0, samples = 0, sampleMs = 0;
+let peak = 0, peakAt = 0, peakProcs = 0, samples = 0, sampleMs = 0, peakByKind = {};
 const t0 = Date.now();
 function kindOf(pid, cmd) {
   if (pid === rootPid) return "bench node (bench, blob server, worker code)";
@@ -90,15 +92,18 @@ function sample() {
   const procs = scan();
   const set = chosen(procs);
   let rss = 0, n = 0;
+  const byKind = {};
   for (const p of procs) {
     if (!set.has(p.pid)) continue;
     rss += p.rss; n++;
+    const kind = known.get(p.pid).kind;
+    byKind[kind] = (byKind[kind] || 0) + p.rss;
     const id = p.pid + ":" + p.start;
     if (first) baseTicks.set(id, p.ticks);
     lastTicks.set(id, { kind: known.get(p.pid).kind, ticks: p.ticks - (baseTicks.get(id) || 0) });
   }
   first = false;
-  if (rss > peak) { peak = rss; peakAt = Date.now() - t0; peakProcs = n; }
+  if (rss > peak) { peak = rss; peakAt = Date.now() - t0; peakProcs = n; peakByKind = byKind; }
   samples++;
   sampleMs += performance.now() - s0;
   return set;
@@ -117,7 +122,7 @@ parentPort.on("message", (msg) => {
   sample();
   const cpu = {};
   for (const { kind, ticks } of lastTicks.values()) cpu[kind] = (cpu[kind] || 0) + ticks / HZ;
-  parentPort.postMessage({ type: "done", peak, peakAt, peakProcs, samples, sampleMs, cpu });
+  parentPort.postMessage({ type: "done", peak, peakAt, peakProcs, peakByKind, samples, sampleMs, cpu });
 });
 `;
 
@@ -142,14 +147,14 @@ export class ProcSampler {
   }
 
   async stop(): Promise<SamplerResult> {
-    const r = (await this.request("stop")) as { peak: number; peakAt: number; peakProcs: number; samples: number; sampleMs: number; cpu: Record<string, number> };
+    const r = (await this.request("stop")) as { peak: number; peakAt: number; peakProcs: number; peakByKind: Record<string, number>; samples: number; sampleMs: number; cpu: Record<string, number> };
     const wall = (performance.now() - this.t0) / 1000;
     const busy = (machineBusyTicks() - this.busy0) / 100;
     await this.worker.terminate();
     const cpu: Record<string, number> = {};
     for (const [k, v] of Object.entries(r.cpu)) cpu[k] = Math.round(v * 100) / 100;
     return {
-      peak_rss_bytes: r.peak, peak_rss_at_s: Math.round(r.peakAt) / 1000, peak_processes: r.peakProcs, samples: r.samples,
+      peak_rss_bytes: r.peak, peak_rss_at_s: Math.round(r.peakAt) / 1000, peak_processes: r.peakProcs, peak_rss_bytes_by_kind: r.peakByKind, samples: r.samples,
       sample_ms_mean: Math.round((r.sampleMs / Math.max(1, r.samples)) * 100) / 100, cpu_s_by_kind: cpu,
       machine_cpu_s: Math.round(busy * 100) / 100, wall_s: Math.round(wall * 1000) / 1000,
     };
