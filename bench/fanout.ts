@@ -122,8 +122,8 @@ async function fanout(work: string, server: BenchServer, image: BuiltImage, snap
       // gateway-connection.ts's session:start: prefetch the warm snapshot, attach (one mount
       // per image, shared), the notebook's workspace, then the pool (size 0: restore the warm
       // snapshot, else boot cold).
-      worker.snapshots.prefetch(spec);
-      const rootfs = await worker.attacher.attach(image.imageId);
+      const forRestore = await worker.snapshots.prefetch(spec);
+      const rootfs = await worker.attacher.attach(image.imageId, { forRestore });
       const attach_ms = ms();
       const session = worker.session();
       const started = await worker.pool.start(spec, rootfs, session);

@@ -44,19 +44,6 @@ export async function run(): Promise<void> {
       images.push({ label: b.spec.label, logical_bytes: logicalBytes(b.manifest), ...cold, ...rs, snapshot_bytes: snap.bytes, snapshot_compressed_bytes: snap.compressedBytes, snapshot_create_s: snap.create_s });
     }
 
-    // Not an issue figure: what a restore itself reads from the image. The same fresh-worker
-    // restore of the 100 GB image through a server that hides the image's boot profile, so the
-    // attach pulls no boot packs and every image chunk is one the restored kernel asked for.
-    const hundred = built[2];
-    const noPacks = await startServer(work, { store: server.store, hideRef: (name) => name === bootProfileRef(hundred.imageId) });
-    let restoreWithoutPacks;
-    try {
-      restoreWithoutPacks = await measureRestore(work, noPacks, hundred.imageId, hundred.manifest, snaps[2], { version: 3, imageId: hundred.imageId, chunks: [], packs: [], recordedAt: "" });
-    } finally {
-      await noPacks.close();
-    }
-    console.log(`100 GB, fresh worker, snapshot in the CAS, boot profile hidden: first output ${restoreWithoutPacks.first_output_restore_s.toFixed(2)} s, fetched ${fmtBytes(restoreWithoutPacks.restore_bytes_fetched)} (snapshot ${fmtBytes(restoreWithoutPacks.restore_snapshot_bytes_fetched)}, image ${fmtBytes(restoreWithoutPacks.restore_image_bytes_fetched)}: ${restoreWithoutPacks.restore_image_chunks_on_demand} chunks on demand in ${restoreWithoutPacks.restore_image_files_fetched} files)`);
-
     // Baseline: the same cell on the base image's local, fully extracted rootfs (no lazy mount).
     const localFirst = await measureLocalBoot(work);
     console.log(`baseline: local extracted rootfs, first output ${localFirst.toFixed(2)} s`);
@@ -77,7 +64,6 @@ export async function run(): Promise<void> {
       full_copy: full_copy.map(({ label, ...r }) => r),
       throughput,
       local_rootfs_first_output_s: localFirst,
-      restore_100gb_without_boot_packs: restoreWithoutPacks,
       notes: {
         labels: images.map((r) => r.label),
         base_image_bytes: baseBytes,
@@ -88,10 +74,9 @@ export async function run(): Promise<void> {
         full_copy: "reads every chunk from the local CAS, decompresses and writes the tree (no network): a lower bound for a pull",
         first_output_s: "attach on a cold worker cache of an image whose boot profile is published (every attach after the image's first boot on any worker): the worker pulls the boot packs while it mounts",
         first_boot_ever_s: "not an issue figure: the image's very first boot, nothing cached or published, every file fetched on demand; it records and publishes the boot packs",
-        first_output_restore_s: "issue 10: attach → first output of the same cell on a fresh worker (empty chunk cache, no local snapshots, new ImageAttacher and WarmSnapshots whose remote is a BlobFetcher on the bench's HTTP CAS) when the image's warm snapshot (numpy, pandas, matplotlib, scipy imported) is already in the CAS: as the worker's session:start does, WarmSnapshots.prefetch starts fetching the snapshot before the attach, then WarmSnapshots.start joins that fetch and runsc restores it (checked: source 'snapshot'); the image's boot packs are pulled during the attach as on any attach. The snapshot was made by another worker through WarmSnapshots.create on the lazily mounted image after the image's first boot had published its boot profile",
+        first_output_restore_s: "issue 10: attach → first output of the same cell on a fresh worker (empty chunk cache, no local snapshots, new ImageAttacher and WarmSnapshots whose remote is a BlobFetcher on the bench's HTTP CAS) when the image's warm snapshot (numpy, pandas, matplotlib, scipy imported) is already in the CAS: as the worker's session:start does, WarmSnapshots.prefetch starts fetching the snapshot before the attach, then WarmSnapshots.start joins that fetch and runsc restores it (checked: source 'snapshot'); an attach for a restore pulls no boot packs (ImageAttacher's forRestore), only what the restore reads. The snapshot was made by another worker through WarmSnapshots.create on the lazily mounted image after the image's first boot had published its boot profile",
         restore_bytes_fetched: "compressed bytes the HTTP blob server sent to that fresh worker from attach to first output: restore_snapshot_bytes_fetched (the snapshot's manifest and chunks) + restore_image_bytes_fetched (image manifest — restore_image_manifest_bytes —, boot profile, boot packs, chunks read on demand); boot packs still arriving after the first output are not counted",
         restore_timings_ms: "WarmSnapshots' own split: lookupMs = ref lookup + what is left of the snapshot's fetch and materialise once the image is mounted (the prefetch began with the attach), restoreMs = runsc restore until the bridge has become the session",
-        restore_100gb_without_boot_packs: "not an issue figure: the 100 GB image's fresh-worker restore again, through a second HTTP server on the same CAS that hides the image's boot profile, so the attach pulls no boot packs and restore_image_* counts only what the restored kernel read on demand (what a restore needs from the image)",
         throughput: "1 GiB file, 1 MiB reads; page cache dropped before each run; warm = chunks already in the worker's chunk cache",
       },
     };
@@ -179,17 +164,14 @@ export async function measureAttach(work: string, server: BenchServer, imageId: 
  * WarmSnapshots.start must restore it. A cold fallback would be a wrong figure, so it throws.
  */
 export async function measureRestore(work: string, server: BenchServer, imageId: string, manifest: Manifest, snap: PublishedSnapshot, profile: BootProfile) {
-  // A worker that finds no boot profile records one; with the profile hidden on purpose, a 1 ms
-  // window records nothing, so it publishes nothing after the bench has gone.
-  const hidden = profile.packs.length === 0;
-  const worker = new BenchWorker(work, server, { log: (l) => console.log(`  ${l}`), profileWindowMs: hidden ? 1 : undefined });
+  const worker = new BenchWorker(work, server, { log: (l) => console.log(`  ${l}`) });
   const spec = specFor(imageId);
   try {
     const mark = servedMark(server);
     const t0 = performance.now();
     // gateway-connection.ts's session:start: the snapshot's fetch starts before the attach.
-    worker.snapshots.prefetch(spec);
-    const rootfs = await worker.attacher.attach(imageId);
+    const forRestore = await worker.snapshots.prefetch(spec);
+    const rootfs = await worker.attacher.attach(imageId, { forRestore });
     const attach_s = (performance.now() - t0) / 1000;
     const started = await worker.snapshots.start(spec, rootfs, worker.session(), false);
     worker.track(started.sandbox);

@@ -82,9 +82,10 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
     }
     try {
       const spec = { imageId: p.imageId, limits: p.limits, warmup: p.warmup ?? DEFAULT_WARMUP };
-      // On a worker that has never seen the image, its snapshot comes while the image mounts.
-      if (config.warmSnapshots) snapshots.prefetch(spec);
-      const imageRootfs = await images.attach(p.imageId);
+      // On a worker that has never seen the image, its snapshot comes while the image mounts,
+      // and the mount skips the boot packs that only a boot would read.
+      const forRestore = config.warmSnapshots && (await snapshots.prefetch(spec));
+      const imageRootfs = await images.attach(p.imageId, { forRestore });
       fs.mkdirSync(workspaceDir, { recursive: true });
       await session.start(async () => {
         if (!config.warmSnapshots) {

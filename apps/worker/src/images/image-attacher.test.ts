@@ -83,6 +83,19 @@ describe("ImageAttacher", () => {
     expect(fs.readdirSync(path.join(second.cacheDir, "packs")).length).toBe(1);
   });
 
+  it("an attach for a restore pulls no boot packs and records nothing; reads are fetched as asked", async () => {
+    expect(await store.getRef(bootProfileRef(imageId))).not.toBeNull(); // published by the test above
+    const restoring = worker("restoring", 300);
+    blobGets.length = 0;
+    const root = await restoring.attach(imageId, { forRestore: true });
+    expect(restoring.lastAttach.get(imageId)).toMatchObject({ recording: false, packs: 0 });
+    // only the manifest: neither the boot profile nor its pack
+    expect(blobGets.length).toBe(1);
+    expect(await fs.promises.readFile(path.join(root, "usr/lib/py/mod14.py"), "utf8")).toBe("x = 14\n".repeat(50));
+    expect(blobGets.length).toBe(2);
+    expect(fs.existsSync(path.join(restoring.cacheDir, "packs"))).toBe(false);
+  });
+
   it("drops its whole cache; mounted images keep reading, and a new attach fetches again", async () => {
     const a = worker("dropper");
     const root = await a.attach(imageId);

@@ -50,12 +50,17 @@ export class ImageAttacher {
     this.cache = new ChunkCache(path.join(opts.cacheDir, "chunks"), { maxBytes: opts.cacheMaxBytes, source: this.fetcher });
   }
 
-  /** The read-only root filesystem of `imageId`, mounted on first use. */
-  attach(imageId: string): Promise<string> {
+  /**
+   * The read-only root filesystem of `imageId`, mounted on first use. `forRestore`: the first
+   * session on it will restore a warm snapshot rather than boot, so the image's boot packs (tens
+   * of MB a boot reads) are not pulled and nothing is recorded as its boot profile; a restore
+   * reads a few dozen chunks, fetched as it asks. Decided by the attach that mounts the image.
+   */
+  attach(imageId: string, { forRestore = false } = {}): Promise<string> {
     if (!/^[0-9a-f]{64}$/.test(imageId)) return Promise.reject(new Error(`invalid image id ${JSON.stringify(imageId)}`));
     let mounted = this.mounts.get(imageId);
     if (!mounted) {
-      mounted = this.mount(imageId);
+      mounted = this.mount(imageId, forRestore);
       mounted.catch(() => this.mounts.delete(imageId));
       this.mounts.set(imageId, mounted);
     }
@@ -84,14 +89,14 @@ export class ImageAttacher {
     return this.cache.dir;
   }
 
-  private async mount(imageId: string): Promise<MountedImage> {
+  private async mount(imageId: string, forRestore: boolean): Promise<MountedImage> {
     const dir = path.join(this.opts.home, "images", imageId.slice(0, 16));
     const mountpoint = path.join(dir, "root");
     const stats: AttachStats = { packs: 0, chunksPrefetched: 0, recording: false };
     this.lastAttach.set(imageId, stats);
     // The packs start as soon as the profile is known, while the manifest is read and mounted;
     // not awaited: the kernel boots while they arrive, and waits only for chunks still on their way.
-    const bootProfile = fetchBootProfile(this.fetcher, imageId).then(
+    const bootProfile = forRestore ? Promise.resolve(null) : fetchBootProfile(this.fetcher, imageId).then(
       (profile) => {
         if (profile) {
           stats.packs = profile.packs.length;
@@ -120,7 +125,7 @@ export class ImageAttacher {
       fetchChunk: (hash) => readahead.locate(hash),
       onFetch: (hash) => recorder?.record(hash),
     });
-    if (!(await bootProfile)) {
+    if (!forRestore && !(await bootProfile)) {
       // Nobody has booted this image yet: what the daemon asks for now is its boot set.
       // The kernel has not started, so the recording covers its whole boot.
       stats.recording = true;

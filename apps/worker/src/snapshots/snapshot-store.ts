@@ -51,9 +51,14 @@ export class SnapshotStore {
   /** The snapshot for `key` on this disk, fetching it from the CAS if only the CAS has it;
    * null if there is none, or only one this worker saw fail. */
   async get(key: string): Promise<LocalSnapshot | null> {
+    const id = await this.lookup(key);
+    return id ? this.getById(key, id) : null;
+  }
+
+  /** The id of the snapshot `get(key)` would return, without fetching it; null if none. */
+  async lookup(key: string): Promise<string | null> {
     const id = await this.remoteId(key);
-    if (!id || (await this.isDistrusted(key, id))) return null;
-    return this.getById(key, id);
+    return id && !(await this.isDistrusted(key, id)) ? id : null;
   }
 
   /** Snapshot `id` of `key`: this disk's copy, else fetched from the CAS; null without a CAS.

@@ -84,14 +84,22 @@ export class WarmSnapshots {
   }
 
   /**
-   * Starts fetching the snapshot for `spec` into this worker's disk, if the CAS has one and this
-   * disk does not, without waiting: a fresh worker calls it before it attaches the image, so the
-   * snapshot and the image's manifest and boot packs arrive together. A restore that follows
-   * joins the same fetch (SnapshotStore shares one per snapshot). Failures are the restore's to
-   * report.
+   * Whether there is a snapshot for `spec` to restore, and if so starts fetching it into this
+   * worker's disk (when only the CAS has it) without waiting for the fetch: a fresh worker calls
+   * it before it attaches the image, so the snapshot and the image's manifest arrive together. A
+   * restore that follows joins the same fetch (SnapshotStore shares one per snapshot). A lookup
+   * that fails answers false; failures of the fetch are the restore's to report.
    */
-  prefetch(spec: WarmSnapshotSpec): void {
-    void this.key(spec).then((key) => this.store.get(key)).catch(() => {});
+  async prefetch(spec: WarmSnapshotSpec): Promise<boolean> {
+    try {
+      const key = await this.key(spec);
+      const id = await this.store.lookup(key);
+      if (!id) return false;
+      void this.store.getById(key, id).catch(() => {});
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**
