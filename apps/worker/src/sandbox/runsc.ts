@@ -3,7 +3,8 @@
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
-import { inCgroup, type SandboxCgroup } from "./sandbox-cgroup";
+import type { SandboxCgroup } from "./sandbox-cgroup";
+import { launchCommand } from "./sandbox-launcher";
 
 export interface RunscConfig {
   /** Directory holding Cellar's sandbox state; runsc's own state goes in `<stateRoot>/runsc`. */
@@ -47,7 +48,7 @@ function runscCommand(cfg: RunscConfig, args: string[], timeoutMs = 30_000): Pro
 /** Starts `runsc run`; the container's stdin/stdout/stderr are the child's pipes. */
 export async function runscRun(cfg: RunscConfig, containerId: string, bundleDir: string, cgroup: SandboxCgroup | null = null): Promise<ChildProcessWithoutNullStreams> {
   await mkdir(runscRoot(cfg.stateRoot), { recursive: true, mode: 0o700 });
-  const [command, args] = inCgroup(cgroup, cfg.runscPath ?? "runsc", [...globalFlags(cfg), "run", `--bundle=${bundleDir}`, containerId]);
+  const [command, args] = launchCommand(cgroup, cfg.runscPath ?? "runsc", [...globalFlags(cfg), "run", `--bundle=${bundleDir}`, containerId]);
   return spawn(command, args, {
     cwd: bundleDir,
     stdio: ["pipe", "pipe", "pipe"],
@@ -60,7 +61,7 @@ export async function runscRestore(
   cfg: RunscConfig, containerId: string, bundleDir: string, imagePath: string, cgroup: SandboxCgroup | null = null,
 ): Promise<ChildProcessWithoutNullStreams> {
   await mkdir(runscRoot(cfg.stateRoot), { recursive: true, mode: 0o700 });
-  const [command, args] = inCgroup(cgroup, cfg.runscPath ?? "runsc", [...globalFlags(cfg), "restore", `--image-path=${imagePath}`, `--bundle=${bundleDir}`, containerId]);
+  const [command, args] = launchCommand(cgroup, cfg.runscPath ?? "runsc", [...globalFlags(cfg), "restore", `--image-path=${imagePath}`, `--bundle=${bundleDir}`, containerId]);
   return spawn(command, args, {
     cwd: bundleDir,
     stdio: ["pipe", "pipe", "pipe"],

@@ -88,12 +88,6 @@ export async function createSandboxCgroup(containerId: string, memoryBytes: numb
   }
 }
 
-/** The command line that joins the cgroup, then execs `command`: everything it starts stays in. */
-export function inCgroup(cgroup: SandboxCgroup | null, command: string, args: string[]): [string, string[]] {
-  if (!cgroup) return [command, args];
-  return ["/bin/sh", ["-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup.dir, command, ...args]];
-}
-
 /** Whether the host's OOM killer ended something in this sandbox because of the cap. */
 export async function hitMemoryCap(cgroup: SandboxCgroup | null): Promise<boolean> {
   if (!cgroup) return false;
