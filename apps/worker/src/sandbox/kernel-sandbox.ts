@@ -51,6 +51,7 @@ export interface KernelSandboxEvents {
 
 const STDERR_TAIL_BYTES = 8192;
 const STOP_GRACE_MS = 5000;
+const REAP_PARALLELISM = 4;
 
 export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
   readonly sessionId: string;
@@ -367,10 +368,15 @@ async function restoreWith(opts: RestoreKernelSandboxOptions, request: JupyterMe
 export async function reapOrphanSandboxes(stateRoot: string, opts: { platform?: string; runscPath?: string } = {}): Promise<string[]> {
   const runsc: RunscConfig = { stateRoot, ...opts };
   const removed: string[] = [];
-  for (const c of await runscList(runsc)) {
-    await runscRemove(runsc, c.id);
-    removed.push(c.id);
-  }
+  // A few at a time: a worker killed with a dozen kernels must not keep the gateway waiting for
+  // a dozen removals in a row before it reconnects.
+  const left = await runscList(runsc);
+  await Promise.all(Array.from({ length: Math.min(REAP_PARALLELISM, left.length) }, async () => {
+    for (let c = left.shift(); c; c = left.shift()) {
+      await runscRemove(runsc, c.id);
+      removed.push(c.id);
+    }
+  }));
   await rm(path.join(stateRoot, "bundles"), { recursive: true, force: true });
   await reapSandboxCgroups(removed);
   return removed;

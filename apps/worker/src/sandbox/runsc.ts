@@ -148,9 +148,11 @@ export async function runscDelete(cfg: RunscConfig, containerId: string): Promis
  * than delete --force on a running container. */
 export async function runscRemove(cfg: RunscConfig, containerId: string): Promise<void> {
   await runscKill(cfg, containerId).catch(() => {});
-  const listed = async () => (await runscList(cfg)).some((c) => c.id === containerId);
-  for (let i = 0; i < 20 && (await listed()); i++) await new Promise((r) => setTimeout(r, 100));
-  if (await listed()) await runscDelete(cfg, containerId);
+  const status = async () => (await runscList(cfg)).find((c) => c.id === containerId)?.status ?? null;
+  // Only a running container's `runsc run` may still remove it by itself; a stopped one (its
+  // runsc gone, e.g. a killed worker's) waits for delete, so waiting on it only wasted 2 s each.
+  for (let i = 0; i < 20 && (await status()) === "running"; i++) await new Promise((r) => setTimeout(r, 100));
+  if ((await status()) !== null) await runscDelete(cfg, containerId);
 }
 
 /** Whether runsc keeps any state for this container id under this root: a cheap directory read,
