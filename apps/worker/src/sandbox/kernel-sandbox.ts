@@ -247,12 +247,15 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
   async checkpoint(imagePath: string): Promise<void> {
     if (this.exited || this.stopping) throw new Error(`kernel sandbox ${this.sessionId} is not running`);
     await this.terminals.closeAll("kernel suspended");
+    // Set first: under a runsc without a working --leave-running the container ends with the
+    // checkpoint, and its exit must not read as a crash.
+    this.overrideReason = "The kernel was checkpointed";
     try {
       await runscCheckpoint(this.runsc, this.containerId, imagePath);
     } catch (err) {
+      if (!this.exited) this.overrideReason = null;
       throw new Error(`checkpointing kernel sandbox ${this.sessionId}: ${(err as Error).message}`, { cause: err });
     }
-    this.overrideReason = "The kernel was checkpointed";
     await this.stop();
   }
 

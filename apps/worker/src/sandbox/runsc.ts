@@ -70,9 +70,9 @@ export async function runscRestore(
 
 /**
  * Saves the whole sandbox into `imagePath` (created if missing). The container keeps running
- * (`--leave-running`): without it a checkpoint that fails part-way, e.g. on a full disk, leaves
- * the container neither saved nor running, and the kernel is lost. The caller stops it after a
- * checkpoint that succeeded.
+ * (`--leave-running`, where the runsc supports it): without it a checkpoint that fails part-way,
+ * e.g. on a full disk, leaves the container neither saved nor running, and the kernel is lost.
+ * The caller stops it after a checkpoint that succeeded (and it may have ended by itself).
  */
 export async function runscCheckpoint(cfg: RunscConfig, containerId: string, imagePath: string): Promise<void> {
   await mkdir(imagePath, { recursive: true, mode: 0o700 });
@@ -86,6 +86,9 @@ export interface RunscFeatures {
   /** `checkpoint --compression=none` (20240729 and later). Without it a checkpoint is deflated,
    * and a restore spends most of its time inflating it again. */
   uncompressedCheckpoints: boolean;
+  /** `checkpoint --leave-running` that works: 20221219 has the flag, but its checkpoint then
+   * fails with "destroying container: stopping container: context deadline exceeded". */
+  leaveRunning: boolean;
 }
 
 /** The release date in a runsc version string, e.g. 20240729 from "runsc version 0.0~20240729.0 …". */
@@ -95,14 +98,15 @@ export function runscReleaseDate(version: string): number | null {
 }
 
 export function featuresOf(version: string): RunscFeatures {
-  return { version, uncompressedCheckpoints: (runscReleaseDate(version) ?? 0) >= 20240729 };
+  const current = (runscReleaseDate(version) ?? 0) >= 20240729;
+  return { version, uncompressedCheckpoints: current, leaveRunning: current };
 }
 
 export function checkpointFlags(features: RunscFeatures): string[] {
   // Kept uncompressed on the worker's disk; the CAS stores it LZ4-compressed (snapshot-store.ts).
   // `--exclude-committed-zero-pages` was measured and left out: an idle kernel's checkpoint
   // shrank by nothing (83.47 MB either way) and its restores were no faster.
-  return ["--leave-running", ...(features.uncompressedCheckpoints ? ["--compression=none"] : [])];
+  return [...(features.leaveRunning ? ["--leave-running"] : []), ...(features.uncompressedCheckpoints ? ["--compression=none"] : [])];
 }
 
 const versions = new Map<string, Promise<string>>();

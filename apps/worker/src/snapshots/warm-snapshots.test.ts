@@ -3,13 +3,13 @@
 // with scripts/build-base-image.sh; these tests fail (not skip) when it is missing. As root.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BlobFetcher, createBlobHandler, LocalDirStore } from "@cellar/fs-client";
+import { BlobFetcher, createBlobHandler, fetchManifest, LocalDirStore } from "@cellar/fs-client";
 import { executeRequest, type JupyterMessage } from "@cellar/protocol";
 import { reapOrphanSandboxes, type KernelSandbox } from "../sandbox/kernel-sandbox";
 import { DEFAULT_WARMUP, WarmSnapshots, type LocalSnapshot, type WarmSnapshotSpec } from "./index";
@@ -184,6 +184,21 @@ describe("warm snapshots", { timeout: 120_000 }, () => {
     expect(next).toMatchObject({ source: "cold", reason: "no warm snapshot yet" });
   });
 
+  it("discards a truncated snapshot and boots cold instead of hanging", async () => {
+    const worker = newWorker("worker-t");
+    const local = (await worker.store.get(await worker.key(SPEC)))!;
+    // The memory pages: the largest file of an uncompressed checkpoint.
+    const files = await Promise.all((await readdir(local.dir)).filter((f) => !f.startsWith(".")).map(async (f) => ({ f, size: (await stat(path.join(local.dir, f))).size })));
+    const pages = files.sort((a, b) => b.size - a.size)[0];
+    await truncate(path.join(local.dir, pages.f), pages.size >> 1);
+    const started = await worker.start(SPEC, IMAGE, session("after-truncate"), false);
+    live.push(started.sandbox);
+    expect(started.source).toBe("cold");
+    expect(started.reason).toMatch(/failed to restore/);
+    expect((await run(started.sandbox, "print(2)")).stdout).toBe("2\n");
+    expect(existsSync(local.dir)).toBe(false);
+  });
+
   it("says why a warm-up failed, and does not retry it on every cold boot", async () => {
     const lines: string[] = [];
     const worker = new WarmSnapshots({ dir: path.join(work, "worker-d"), remote: fetcher, stateRoot, log: (l) => lines.push(l) });
@@ -194,5 +209,25 @@ describe("warm snapshots", { timeout: 120_000 }, () => {
     expect(lines.filter((l) => l.includes("could not make"))).toHaveLength(1);
     expect(await worker.store.get(await worker.key(bad))).toBeNull();
     await expect(worker.create({ ...SPEC, warmup: ["os; import shutil"] }, IMAGE)).rejects.toThrow(/not a Python module name/);
+  });
+
+  // Last: it damages the shared CAS's copy of the snapshot.
+  it("a snapshot blob that fails its hash in the CAS means a cold boot with the reason, and is not discarded", async () => {
+    const manifest = await fetchManifest(fetcher, snap.id);
+    const pagesEntry = manifest.entries.filter((e) => e.type === "file").sort((a, b) => b.size - a.size)[0];
+    const blob = new LocalDirStore(casDir).pathOf(pagesEntry.chunks![0]);
+    const bytes = await readFile(blob);
+    bytes[bytes.length >> 1] ^= 0xff;
+    await writeFile(blob, bytes);
+    const lines: string[] = [];
+    const fresh = new WarmSnapshots({ dir: path.join(work, "worker-h"), remote: fetcher, stateRoot, log: (l) => lines.push(l) });
+    const started = await fresh.start(SPEC, IMAGE, session("after-bad-blob"), false);
+    live.push(started.sandbox);
+    expect(started.source).toBe("cold");
+    expect(started.reason).toMatch(/could not be fetched/);
+    expect(lines.join("\n")).toMatch(/cannot fetch the warm snapshot/);
+    expect((await run(started.sandbox, "print(3)")).stdout).toBe("3\n");
+    // A fetch fault may be the network's: the snapshot is not marked as bad.
+    expect(await fresh.store.isDistrusted(await fresh.key(SPEC), snap.id)).toBe(false);
   });
 });
