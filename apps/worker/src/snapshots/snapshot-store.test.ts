@@ -33,8 +33,13 @@ class CountingRemote implements SnapshotRemote {
       this.inFlight--;
     }
   }
+  readonly puts: string[] = [];
   fetchRef(name: string) { return this.source.fetchRef(name); }
-  putBlob(hash: string, compressed: Buffer) { return this.source.putBlob(hash, compressed); }
+  putBlob(hash: string, compressed: Buffer) {
+    this.puts.push(hash);
+    return this.source.putBlob(hash, compressed);
+  }
+  hasBlob(hash: string) { return this.store.has(hash); }
   putRef(name: string, hash: string) { return this.source.putRef(name, hash); }
   get total(): number {
     return [...this.fetches.values()].reduce((a, b) => a + b, 0);
@@ -105,6 +110,19 @@ describe("SnapshotStore", () => {
     await expect(store.upload(OTHER, copy, "0".repeat(64))).rejects.toThrow(/not the local copy's/);
     const local = await new SnapshotStore(path.join(work, "worker-alone"), null, "warm-snapshot/", { chunkSize: CHUNK }).put(OTHER, copy);
     expect(local.id).toBe(uploaded);
+  });
+
+  it("uploads only the chunks the CAS does not hold yet", async () => {
+    // A second kernel's checkpoint: the same files but one, as kernels restored from one warm
+    // snapshot mostly are.
+    const copy = path.join(work, "copy");
+    await makeCheckpointCopy(copy, { ...files, "pages_meta.img": Buffer.from("other meta") });
+    const { store, remote } = workerB();
+    await store.upload(OTHER, copy);
+    // The changed file's one chunk and the new manifest; every other chunk was already there.
+    expect(remote.puts).toHaveLength(2);
+    const snap = await workerB().store.get(OTHER);
+    expect((await readFile(path.join(snap!.dir, "pages_meta.img"))).toString()).toBe("other meta");
   });
 
   it("materialises a multi-chunk snapshot in parallel, byte for byte", async () => {

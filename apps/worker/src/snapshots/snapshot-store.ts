@@ -15,6 +15,8 @@ export interface SnapshotRemote {
   fetchChunk(hash: string): Promise<Buffer>;
   fetchRef(name: string): Promise<string | null>;
   putBlob(hash: string, compressed: Buffer): Promise<void>;
+  /** Absent: every chunk is uploaded (uploads are idempotent, and the server verifies each one). */
+  hasBlob?(hash: string): Promise<boolean>;
   putRef(name: string, hash: string): Promise<void>;
 }
 
@@ -251,8 +253,10 @@ async function writeAt(file: string, data: Buffer, offset: number): Promise<void
  * not needed by ingest and not offered. */
 class UploadStore implements BlobStore {
   constructor(private readonly remote: SnapshotRemote) {}
-  async has(): Promise<boolean> {
-    return false; // uploads are idempotent, and the server verifies each one
+  // Checkpoints of kernels restored from one warm snapshot share most of their chunks: asking
+  // first saves compressing and sending them (a worker's shutdown uploads every idle kernel's).
+  async has(hash: string): Promise<boolean> {
+    return (await this.remote.hasBlob?.(hash)) ?? false;
   }
   async put(hash: string, compressed: Buffer | Readable): Promise<void> {
     await this.remote.putBlob(hash, Buffer.isBuffer(compressed) ? compressed : await collect(compressed));

@@ -75,6 +75,16 @@ describe("BlobFetcher against a real blob server", () => {
     expect(limited.stats.blobs).toBe(12);
   });
 
+  it("says whether the server holds a blob, without downloading it", async () => {
+    const hash = await srv.add("held");
+    expect(await fetcher.hasBlob(hash)).toBe(true);
+    expect(await fetcher.hasBlob("0".repeat(64))).toBe(false);
+    expect(fetcher.stats.blobs).toBe(0);
+    const refused = new BlobFetcher({ baseUrl: srv.baseUrl, authorization: "Bearer wrong", retries: 0 });
+    await expect(refused.hasBlob(hash)).rejects.toThrow(/HTTP 401/);
+    refused.close();
+  });
+
   it("fetches and verifies a manifest by image id, over HTTP or from the store", async () => {
     const root = await mkdtemp(join(tmpdir(), "cellar-fetch-root-"));
     await writeFile(join(root, "a.txt"), "a");

@@ -119,6 +119,16 @@ export class BlobFetcher implements ChunkSource {
     return body;
   }
 
+  /** Whether the server already holds `hash`, so an upload can skip compressing and sending it. */
+  async hasBlob(hash: string): Promise<boolean> {
+    assertHash(hash);
+    const res = await this.request("HEAD", `${this.base}${BLOB_ROUTE_PREFIX}${hash}`);
+    res.resume();
+    if (res.statusCode === 200) return true;
+    if (res.statusCode === 404) return false;
+    throw new Error(`blob ${hash}: HTTP ${res.statusCode}`);
+  }
+
   /** Uploads a compressed blob; the server checks it against `hash` before keeping it. */
   async putBlob(hash: string, compressed: Buffer): Promise<void> {
     assertHash(hash);
