@@ -63,12 +63,17 @@ test("a terminal tab runs a shell on a real pty in the kernel's sandbox: command
   await expectOnScreen(page, /load average/);
   await expectOnScreen(page, /top-left-0/);
 
-  // vim: insert, escape, write to the workspace.
+  // vim: insert, escape, write to the workspace. Each key waits for the screen to answer the
+  // one before, as a user's eyes do: on a loaded machine an Escape and a ':' that reach vim
+  // together read as one Alt key, and the rest of the line then went to the shell.
   await typeLine(page, "vim");
   await expectOnScreen(page, /~\s*\n~/);
   await page.keyboard.type("ihello from vim");
+  await expectOnScreen(page, /hello from vim[\s\S]*-- INSERT --/);
   await page.keyboard.press("Escape");
+  await expect.poll(() => screenText(page)).not.toMatch(/-- INSERT --/);
   await typeLine(page, ":wq /workspace/t.txt");
+  await expectOnScreen(page, /:\/workspace\$ *$/m);
   await page.keyboard.press("Control+l");
   await typeLine(page, "cat /workspace/t.txt");
   await expectOnScreen(page, /\nhello from vim\n/);
