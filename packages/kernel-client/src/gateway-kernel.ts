@@ -54,7 +54,9 @@ export class GatewayKernel {
   private readonly futures: KernelFutures;
   private readonly ackTimeoutMs: number;
   private readonly listeners: Listeners = { status: new Set(), open: new Set(), message: new Set(), "connect-error": new Set(), workers: new Set() };
-  private openedOnce = false;
+  /** The notebook is open on the gateway over the current connection. */
+  private isOpen = false;
+  private openedBefore = false;
   private disposed = false;
   private openWaiters: Array<{ resolve: (s: KernelStatus) => void; reject: (e: Error) => void }> = [];
 
@@ -65,6 +67,7 @@ export class GatewayKernel {
 
     socket.on("connect", () => this.openNotebook());
     socket.on("disconnect", (reason) => {
+      this.isOpen = false;
       if (reason === "io client disconnect") return;
       const reconnects = socket.io.opts.reconnection !== false;
       this.setStatus("disconnected", reconnects ? "Lost the connection to the gateway; reconnecting…" : `lost the connection to the gateway (${reason})`);
@@ -101,7 +104,7 @@ export class GatewayKernel {
   /** Resolves with the kernel status once the notebook is next opened (at once if it already
    * is); rejects if the socket cannot connect or the gateway refuses the notebook. */
   opened(): Promise<KernelStatus> {
-    if (this.openedOnce && this.socket.connected) return Promise.resolve(this.status);
+    if (this.isOpen && this.socket.connected) return Promise.resolve(this.status);
     return new Promise((resolve, reject) => this.openWaiters.push({ resolve, reject }));
   }
 
@@ -157,8 +160,8 @@ export class GatewayKernel {
   }
 
   private openNotebook() {
-    const reconnected = this.openedOnce;
-    this.openedOnce = true;
+    const reconnected = this.openedBefore;
+    this.openedBefore = true;
     this.socket.timeout(this.ackTimeoutMs).emit("notebook:open", { notebookId: this.notebookId }, (err, ack) => {
       if (err) {
         this.rejectOpen(new KernelFutureError("unanswered", NO_ANSWER));
@@ -168,6 +171,7 @@ export class GatewayKernel {
         this.rejectOpen(new KernelFutureError("refused", ack.error));
         return this.setStatus("dead", ack.error);
       }
+      this.isOpen = true;
       this.setStatus(ack.status);
       for (const w of this.openWaiters.splice(0)) w.resolve(ack.status);
       this.emit("open", { status: ack.status, reconnected });
