@@ -1,5 +1,5 @@
 export { KernelFuture, KernelFutureError, type KernelFutureCallbacks, type KernelFutureFailure, type KernelFutureOptions } from "./kernel-future";
-export { KernelFutures, parentIdOf, type SendMessage } from "./kernel-futures";
+export { futuresFor, KernelFutures, parentIdOf, type MessageLink, type SendMessage } from "./kernel-futures";
 export { createGatewaySocket, isAuthRefusal, type AckResult, type GatewaySocket, type GatewaySocketOptions } from "./gateway-socket";
 export { GatewayKernel, type ExecuteOptions, type GatewayKernelEvents, type GatewayKernelOptions } from "./gateway-kernel";
 export {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { executeRequest, makeMessage, type JupyterMessage } from "@cellar/protocol";
 import { KernelFuture, KernelFutureError } from "./kernel-future";
-import { KernelFutures, parentIdOf } from "./kernel-futures";
+import { EventEmitter } from "node:events";
+import { futuresFor, KernelFutures, parentIdOf } from "./kernel-futures";
 
 const reply = (req: JupyterMessage, content: Record<string, unknown> = { status: "ok", execution_count: 1 }) =>
   makeMessage(req.header.msg_type.replace(/_request$/, "_reply"), content, { parent: req, channel: req.channel });
@@ -202,5 +203,18 @@ describe("parentIdOf", () => {
     const req = executeRequest("1");
     expect(parentIdOf(idle(req))).toBe(req.header.msg_id);
     expect(parentIdOf(makeMessage("status", { execution_state: "idle" }))).toBeUndefined();
+  });
+});
+
+describe("futuresFor", () => {
+  it("gives an emitter-like link one registry, fed by its messages and failed when it exits", async () => {
+    const link = Object.assign(new EventEmitter(), { sent: [] as JupyterMessage[], send(m: JupyterMessage) { this.sent.push(m); } });
+    expect(futuresFor(link)).toBe(futuresFor(link));
+    const call = futuresFor(link).request(makeMessage("cellar_warmup_request", {}, { channel: "control" }), { awaitIdle: false });
+    link.emit("message", reply(link.sent[0]!, { status: "ok" }));
+    await expect(call.done).resolves.toMatchObject({ content: { status: "ok" } });
+    const run = futuresFor(link).request(executeRequest("1"));
+    link.emit("exit", { reason: "The kernel was killed" });
+    await expect(run.done).rejects.toMatchObject({ kind: "kernel-lost", message: "The kernel was killed" });
   });
 });

@@ -69,3 +69,26 @@ function failWith(future: KernelFuture<any>, error: unknown) {
   if (error instanceof KernelFutureError) future.fail(error.kind, error.message);
   else future.fail("refused", error instanceof Error ? error.message : String(error));
 }
+
+/** Something that carries one kernel's messages both ways, as an event emitter does (a worker's
+ * KernelSandbox, or an adapter over a KernelSession's callbacks). */
+export interface MessageLink {
+  send(msg: JupyterMessage): void;
+  on(event: "message", listener: (msg: JupyterMessage) => void): unknown;
+  /** A link that can end (a sandbox exiting) fails the requests still open on it. */
+  once?(event: "exit", listener: (exit: { reason: string }) => void): unknown;
+}
+
+const linked = new WeakMap<MessageLink, KernelFutures>();
+
+/** The registry of a link, made on first use and fed by its "message" events from then on. */
+export function futuresFor(link: MessageLink): KernelFutures {
+  let futures = linked.get(link);
+  if (!futures) {
+    const created = new KernelFutures((msg) => link.send(msg));
+    link.on("message", (msg) => created.route(msg));
+    link.once?.("exit", (exit) => created.failAll("kernel-lost", exit.reason));
+    linked.set(link, (futures = created));
+  }
+  return futures;
+}

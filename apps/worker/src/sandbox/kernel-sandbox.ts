@@ -5,7 +5,7 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { FrameDecoder, encodeFrame, makeMessage, validateJupyterMessage, type JupyterMessage } from "@cellar/protocol";
-import { KernelFutureError, KernelFutures, parentIdOf } from "@cellar/kernel-client";
+import { futuresFor, KernelFutureError, parentIdOf } from "@cellar/kernel-client";
 import { containerIdFor, writeBundle, type SandboxLimits } from "./bundle";
 import { randomBytes } from "node:crypto";
 import { hostnameFor } from "./bundle";
@@ -69,8 +69,6 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
   private readyWaiter: { resolve: () => void; reject: (err: Error) => void } | null = null;
   /** Shells on ptys inside this sandbox, run by the kernel bridge. */
   readonly terminals: SandboxTerminals;
-  /** The bridge control requests sent by `call` that have not been answered. */
-  private readonly calls = new KernelFutures((msg) => this.send(msg));
 
   /** @internal use startKernelSandbox */
   constructor(
@@ -188,7 +186,6 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
         }
         continue;
       }
-      this.calls.route(msg);
       this.emit("message", msg);
     }
   }
@@ -208,10 +205,7 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
     void this.blameMemoryCap(exit)
       .then(() => this.stop())
       .catch((err) => console.error(`[sandbox ${this.sessionId}] cleanup failed: ${(err as Error).message}`))
-      .finally(() => {
-        this.calls.failAll("kernel-lost", exit.reason);
-        this.emit("exit", exit);
-      });
+      .finally(() => this.emit("exit", exit));
   }
 
   /** A sandbox the host's OOM killer ended for passing its cap says so, whatever runsc printed. */
@@ -227,7 +221,7 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
    */
   call(msgType: string, content: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
     // The bridge answers its own control requests with a reply and publishes no status for them.
-    const call = this.calls.request(makeMessage(msgType, content, { channel: "control" }), { awaitIdle: false, timeoutMs });
+    const call = futuresFor(this).request(makeMessage(msgType, content, { channel: "control" }), { awaitIdle: false, timeoutMs });
     return call.done.then(
       (reply) => reply.content as Record<string, unknown>,
       (error: Error) => {

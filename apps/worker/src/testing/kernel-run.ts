@@ -1,14 +1,8 @@
 // For the worker's integration tests: sends a request to a kernel (a sandbox, or a session) and
 // collects everything it caused until it is over, which @cellar/kernel-client's KernelFuture
 // decides (its reply and its idle status both in).
-import { KernelFutures } from "@cellar/kernel-client";
+import { futuresFor, type MessageLink } from "@cellar/kernel-client";
 import { executeRequest, type JupyterMessage } from "@cellar/protocol";
-
-/** What the tests talk to: a KernelSandbox, or an adapter over a KernelSession's callbacks. */
-export interface KernelLink {
-  send(msg: JupyterMessage): void;
-  on(event: "message", listener: (msg: JupyterMessage) => void): unknown;
-}
 
 export interface Run {
   /** Everything parented to the request, in arrival order, the reply included. */
@@ -31,19 +25,7 @@ export interface RunOptions {
   onMessage?: (msg: JupyterMessage) => void;
 }
 
-const linked = new WeakMap<KernelLink, KernelFutures>();
-
-function futuresOf(link: KernelLink): KernelFutures {
-  let futures = linked.get(link);
-  if (!futures) {
-    const created = new KernelFutures((msg) => link.send(msg));
-    link.on("message", (msg) => created.route(msg));
-    linked.set(link, (futures = created));
-  }
-  return futures;
-}
-
-export async function request(link: KernelLink, msg: JupyterMessage, opts: RunOptions = {}): Promise<Run> {
+export async function request(link: MessageLink, msg: JupyterMessage, opts: RunOptions = {}): Promise<Run> {
   const messages: JupyterMessage[] = [];
   const at: number[] = [];
   const started = performance.now();
@@ -53,7 +35,7 @@ export async function request(link: KernelLink, msg: JupyterMessage, opts: RunOp
     opts.onMessage?.(m);
   };
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const future = futuresOf(link).request(msg, { timeoutMs, onIOPub: take, onStdin: take, onReply: take });
+  const future = futuresFor(link).request(msg, { timeoutMs, onIOPub: take, onStdin: take, onReply: take });
   let reply: JupyterMessage;
   try {
     reply = await future.done;
@@ -71,4 +53,4 @@ export async function request(link: KernelLink, msg: JupyterMessage, opts: RunOp
   };
 }
 
-export const execute = (link: KernelLink, code: string, opts?: RunOptions) => request(link, executeRequest(code), opts);
+export const execute = (link: MessageLink, code: string, opts?: RunOptions) => request(link, executeRequest(code), opts);
