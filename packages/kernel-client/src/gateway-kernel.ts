@@ -69,7 +69,7 @@ export class GatewayKernel {
     socket.on("disconnect", (reason) => {
       this.isOpen = false;
       if (reason === "io client disconnect") return;
-      const reconnects = socket.io.opts.reconnection !== false;
+      const reconnects = socket.io?.opts?.reconnection !== false;
       this.setStatus("disconnected", reconnects ? "Lost the connection to the gateway; reconnecting…" : `lost the connection to the gateway (${reason})`);
       // socket.io retries by itself except when the server hung up on purpose (e.g. a restart).
       if (reconnects && reason === "io server disconnect") setTimeout(() => { if (!this.disposed) socket.connect(); }, 1_000);

@@ -81,6 +81,17 @@ describe("KernelFuture", () => {
     expect(await f.done).toBe(r);
   });
 
+  it("tells replies, prompts and outputs apart by type when a relay mislabels the channel", async () => {
+    const req = makeMessage("complete_request", { code: "x", cursor_pos: 1 });
+    const prompts: JupyterMessage[] = [];
+    const f = new KernelFuture(req, { onStdin: (m) => prompts.push(m) });
+    f.handle(makeMessage("input_request", { prompt: "" }, { parent: req, channel: "iopub" }));
+    f.handle(makeMessage("complete_reply", { status: "ok", matches: [] }, { parent: req, channel: "iopub" }));
+    f.handle(idle(req));
+    expect(prompts).toHaveLength(1);
+    await expect(f.done).resolves.toMatchObject({ header: { msg_type: "complete_reply" } });
+  });
+
   it("is done without the idle status once the grace after the reply has passed", async () => {
     vi.useFakeTimers();
     const req = executeRequest("1");

@@ -109,9 +109,11 @@ export class KernelFuture<Reply extends JupyterMessage = JupyterMessage> {
   handle(msg: JupyterMessage): void {
     if (this.settled) return;
     try {
-      if (msg.channel === "iopub") this.takeIOPub(msg);
-      else if (msg.channel === "stdin") this.onStdin?.(msg);
-      else this.takeReply(msg as Reply);
+      // By type first: a relay that mislabels a channel must not turn a reply into an output.
+      const type = msg.header.msg_type;
+      if (type === "input_request" || msg.channel === "stdin") this.onStdin?.(msg);
+      else if (type.endsWith("_reply")) this.takeReply(msg as Reply);
+      else this.takeIOPub(msg);
     } catch (error) {
       // A callback that throws ends the request: whoever awaits it hears why.
       this.settle(error instanceof Error ? error : new Error(String(error)));
