@@ -31,7 +31,7 @@ export interface GatewayClientOptions {
   fetch?: typeof fetch;
 }
 
-type Body = string | Uint8Array | Blob | ArrayBuffer | ReadableStream<Uint8Array>;
+type Body = string | Uint8Array | Blob | ArrayBuffer;
 
 const enc = encodeURIComponent;
 const notebookPath = (id: string) => `/api/notebooks/${enc(id)}`;
@@ -131,9 +131,11 @@ export class GatewayClient {
 
   /** A JSON body (an object) or a raw one (.ipynb text, file bytes) in; the JSON reply out. */
   private async json<T>(method: string, path: string, body?: unknown, init: RequestInit = {}, asJson = body !== undefined && typeof body !== "string"): Promise<T> {
+    const headers = new Headers(init.headers);
+    if (asJson) headers.set("content-type", "application/json");
     const res = await this.send(method, path, {
       ...init,
-      headers: asJson ? { "content-type": "application/json", ...init.headers } : init.headers,
+      headers,
       body: body === undefined ? undefined : asJson ? JSON.stringify(body) : (body as BodyInit),
     });
     return (await res.json()) as T;
