@@ -6,6 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "@playwright/test";
+import { GatewayClient } from "@cellar/kernel-client";
 import { typeAndTimePaints } from "../e2e/tests/input-latency";
 import { syntheticIpynb } from "../e2e/tests/synthetic-notebook";
 import { startStack, repoRoot } from "./stack";
@@ -49,14 +50,10 @@ export async function run(): Promise<void> {
     typing_notes: typingNotes,
   });
   try {
-    const api = async (p: string, init: RequestInit = {}) => {
-      const res = await fetch(stack.base + p, { ...init, headers: { authorization: `Bearer ${stack.token}`, "content-type": "application/json" } });
-      if (!res.ok) throw new Error(`${p}: ${res.status} ${await res.text()}`);
-      return res.json();
-    };
+    const gateway = new GatewayClient({ baseUrl: stack.base, token: stack.token });
     const ids: Record<number, string> = {};
     for (const n of SIZES) {
-      ids[n] = (await api(`/api/notebooks/import?title=bench-${n}`, { method: "POST", body: syntheticIpynb(n) })).id;
+      ids[n] = (await gateway.notebooks.import(syntheticIpynb(n), `bench-${n}`)).id;
       opens[n] = {} as Record<Mode, OpenFigures>;
       for (const mode of Object.keys(MODES) as Mode[]) {
         opens[n][mode] = await measureOpen(browser, stack.base, stack.token, ids[n], mode);

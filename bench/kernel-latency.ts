@@ -7,9 +7,9 @@ import os from "node:os";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { chromium, type Page } from "@playwright/test";
-import { io } from "socket.io-client";
-import { executeRequest, type JupyterMessage } from "@cellar/protocol";
+import { createGatewaySocket, GatewayClient, GatewayKernel } from "@cellar/kernel-client";
 import { startKernelSandbox, type KernelSandbox } from "../apps/worker/src/sandbox";
+import { awaitFirstOutput } from "./first-output";
 import { startStack, repoRoot } from "./stack";
 import { summarize, table } from "./stats";
 
@@ -58,14 +58,12 @@ async function measureBrowser(base: string, token: string): Promise<{ warm: numb
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(`${base}/?token=${token}`);
-  const api = async (p: string, init: RequestInit = {}) => (await fetch(base + p, {
-    ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-  })).json();
+  const gateway = new GatewayClient({ baseUrl: base, token });
 
   const cold: number[] = [];
   for (let i = 0; i < COLD_RUNS; i++) {
-    const nb = await api("/api/notebooks", { method: "POST", body: JSON.stringify({ title: `cold ${i}` }) });
-    await api(`/api/notebooks/${nb.id}`, { method: "PUT", body: JSON.stringify({ cells: [{ id: nb.cells[0].id, cell_type: "code", source: "print(1)" }] }) });
+    const nb = await gateway.notebooks.create(`cold ${i}`);
+    await gateway.notebooks.update(nb.id, { cells: [{ id: nb.cells[0]!.id, cell_type: "code", source: "print(1)" }] });
     const t0 = Date.now();
     await page.goto(`${base}/notebook/?id=${nb.id}`);
     const editor = page.getByTestId("cell").first().locator(".cm-content");
@@ -76,7 +74,7 @@ async function measureBrowser(base: string, token: string): Promise<{ warm: numb
   }
 
   // Warm: one notebook, its kernel already idle; each Shift+Enter runs `1+1` in a new cell.
-  const nb = await api("/api/notebooks", { method: "POST", body: JSON.stringify({ title: "warm" }) });
+  const nb = await gateway.notebooks.create("warm");
   await page.goto(`${base}/notebook/?id=${nb.id}`);
   await page.locator('[data-testid="kernel-status"][data-status="idle"]').waitFor({ timeout: 120_000 });
   await page.getByTestId("cell").first().locator(".cm-content").click();
@@ -126,26 +124,19 @@ async function timeShiftEnterToOutput(page: Page, cellIndex: number, want: strin
 /** The same `1+1` through gateway and worker from a Node socket.io client: the stack without
  * the browser, to split the browser's share from the servers'. */
 async function measureSocket(base: string, token: string): Promise<number[]> {
-  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-  const nb = await (await fetch(`${base}/api/notebooks`, { method: "POST", headers, body: "{}" })).json();
-  const socket = io(base, { extraHeaders: { authorization: `Bearer ${token}` }, transports: ["websocket"] });
-  let onMessage: (m: JupyterMessage) => void = () => {};
-  socket.on("kernel:message", (p: { message: JupyterMessage }) => onMessage(p.message));
-  const idle = new Promise<void>((r) => socket.on("kernel:status", (p: { status: string }) => p.status === "idle" && r()));
-  socket.emit("notebook:open", { notebookId: nb.id }, () => {});
+  const nb = await new GatewayClient({ baseUrl: base, token }).notebooks.create();
+  const kernel = new GatewayKernel(createGatewaySocket({ url: base, token }), nb.id);
+  const idle = new Promise<void>((r) => kernel.on("status", (status) => status === "idle" && r()));
   await idle;
   const times: number[] = [];
   for (let i = 0; i < WARM_RUNS + 1; i++) {
-    const req = executeRequest("1+1", { cellId: nb.cells[0].id });
     const t0 = performance.now();
-    const done = new Promise<void>((r) => (onMessage = (m) => {
-      if (m.parent_header.msg_id === req.header.msg_id && m.header.msg_type === "status" && m.content.execution_state === "idle") r();
-      if (m.parent_header.msg_id === req.header.msg_id && m.header.msg_type === "execute_result" && i > 0) times.push((performance.now() - t0) / 1000);
-    }));
-    socket.emit("kernel:send", { notebookId: nb.id, message: req }, () => {});
-    await done;
+    await kernel.execute("1+1", {
+      cellId: nb.cells[0]!.id,
+      onIOPub: (m) => { if (m.header.msg_type === "execute_result" && i > 0) times.push((performance.now() - t0) / 1000); },
+    }).done;
   }
-  socket.close();
+  kernel.dispose();
   return times;
 }
 
@@ -176,18 +167,9 @@ async function measureDirect(): Promise<{ warm: number[]; cold: number[] }> {
   return { warm, cold };
 }
 
+const STREAM_OR_RESULT: ReadonlySet<string> = new Set(["stream", "execute_result"]);
+
 /** Resolves when the first output (stream or execute_result) of `code` arrives. */
-function roundTrip(sb: KernelSandbox, code: string): Promise<void> {
-  const req = executeRequest(code);
-  return new Promise((resolve) => {
-    const onMessage = (m: JupyterMessage) => {
-      const t = m.header.msg_type;
-      if (m.parent_header.msg_id === req.header.msg_id && (t === "stream" || t === "execute_result")) {
-        sb.off("message", onMessage);
-        resolve();
-      }
-    };
-    sb.on("message", onMessage);
-    sb.send(req);
-  });
+async function roundTrip(sb: KernelSandbox, code: string): Promise<void> {
+  await awaitFirstOutput(sb, code, { types: STREAM_OR_RESULT });
 }

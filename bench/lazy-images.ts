@@ -7,13 +7,13 @@ import path from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Readable } from "node:stream";
 import { createCipheriv, createHash, randomUUID } from "node:crypto";
-import { executeRequest, type JupyterMessage } from "@cellar/protocol";
 import {
   BLOB_ROUTE_PREFIX, LocalDirStore, REF_ROUTE_PREFIX, StoreChunkSource, bootProfileRef, buildManifest, fetchBootProfile, compressChunk, createBlobHandler, encodeManifest, fetchManifest,
   manifestImageId, type BlobStore, type BootProfile, type Manifest, type ManifestEntry,
 } from "@cellar/fs-client";
 import { ImageAttacher } from "../apps/worker/src/images/image-attacher";
 import { startKernelSandbox, type KernelSandbox } from "../apps/worker/src/sandbox";
+import { awaitFirstOutput } from "./first-output";
 
 export const CACHE = process.env.CELLAR_CACHE ?? "/var/cache/cellar";
 export const CHUNK = 4 * 2 ** 20;
@@ -229,29 +229,9 @@ export async function firstBootEver(work: string, server: BenchServer, imageId: 
 
 /** Resolves with the first stream or execute_result of `code`; rejects if the cell errors, the
  * sandbox exits, or nothing comes within `timeoutMs`. */
-export function firstOutput(sb: KernelSandbox, code: string, timeoutMs = 120_000): Promise<void> {
-  const req = executeRequest(code);
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      clearTimeout(timer);
-      sb.off("message", onMessage);
-      sb.off("exit", onExit);
-    };
-    const timer = setTimeout(() => { done(); reject(new Error(`no output of ${code} within ${timeoutMs} ms`)); }, timeoutMs);
-    const onExit = (e: { reason: string }) => { done(); reject(new Error(`the sandbox exited before the output of ${code}: ${e.reason}`)); };
-    const onMessage = (m: JupyterMessage) => {
-      if (m.parent_header.msg_id !== req.header.msg_id) return;
-      const t = m.header.msg_type;
-      if (t === "stream" || t === "execute_result" || t === "error") {
-        done();
-        if (t === "error") reject(new Error(`cell failed: ${JSON.stringify(m.content)}`));
-        else resolve();
-      }
-    };
-    sb.on("message", onMessage);
-    sb.on("exit", onExit);
-    sb.send(req);
-  });
+export async function firstOutput(sb: KernelSandbox, code: string, timeoutMs = 120_000): Promise<void> {
+  const { output } = await awaitFirstOutput(sb, code, { timeoutMs });
+  if (output.header.msg_type === "error") throw new Error(`cell failed: ${JSON.stringify(output.content)}`);
 }
 
 export const round = (x: number) => Math.round(x * 1000) / 1000;

@@ -9,9 +9,9 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { executeRequest, type JupyterMessage } from "@cellar/protocol";
 import { runscVersion, startKernelSandbox, type KernelSandbox } from "../apps/worker/src/sandbox";
 import { DEFAULT_WARMUP, KernelPool, WarmSnapshots } from "../apps/worker/src/snapshots";
+import { awaitFirstOutput } from "./first-output";
 import { repoRoot } from "./stack";
 import { oldRunsc } from "./old-runsc";
 import { suspendResume1GiB } from "./suspend-resume";
@@ -147,23 +147,10 @@ export async function run(): Promise<void> {
   }
 }
 
-/** Resolves when the first output (stream or execute_result) of `code` arrives. */
-function firstOutput(sb: KernelSandbox, code: string, timeoutMs = 60_000): Promise<string> {
-  const req = executeRequest(code);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no output of ${code} within ${timeoutMs} ms`)), timeoutMs);
-    const on = (m: JupyterMessage) => {
-      if (m.parent_header.msg_id !== req.header.msg_id) return;
-      const t = m.header.msg_type;
-      if (t === "stream" || t === "execute_result" || t === "error") {
-        clearTimeout(timer);
-        sb.off("message", on);
-        resolve(t === "stream" ? String(m.content.text) : JSON.stringify(m.content));
-      }
-    };
-    sb.on("message", on);
-    sb.send(req);
-  });
+/** Resolves when the first output (stream, execute_result or error) of `code` arrives. */
+async function firstOutput(sb: KernelSandbox, code: string, timeoutMs = 60_000): Promise<string> {
+  const { output } = await awaitFirstOutput(sb, code, { timeoutMs });
+  return output.header.msg_type === "stream" ? String(output.content.text) : JSON.stringify(output.content);
 }
 
 function dirBytes(dir: string): number {

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { GatewayClient } from "@cellar/kernel-client";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -17,12 +18,12 @@ export async function startStack(port: number): Promise<Stack> {
     stdio: ["ignore", "ignore", "inherit"],
   });
   const base = `http://127.0.0.1:${port}`;
+  const gateway = new GatewayClient({ baseUrl: base, token });
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (Date.now() > deadline) throw new Error("stack did not start");
     try {
-      const res = await fetch(`${base}/api/workers`, { headers: { authorization: `Bearer ${token}` } });
-      if (res.ok && (await res.json()).length > 0) break;
+      if ((await gateway.workers.list()).length > 0) break;
     } catch { /* not up yet */ }
     await new Promise((r) => setTimeout(r, 250));
   }

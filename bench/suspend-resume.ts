@@ -8,10 +8,11 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { BlobFetcher, createBlobHandler, LocalDirStore } from "@cellar/fs-client";
-import { executeRequest, type JupyterMessage, type SuspendedKernelRef } from "@cellar/protocol";
+import type { JupyterMessage, SuspendedKernelRef } from "@cellar/protocol";
 import { KernelSession } from "../apps/worker/src/kernel/kernel-session";
 import { SuspendedKernels, type SuspendTimings } from "../apps/worker/src/kernel/suspended-kernels";
 import { startKernelSandbox, type SandboxLimits } from "../apps/worker/src/sandbox";
+import { awaitFirstOutput } from "./first-output";
 
 export interface SuspendResumeFigures {
   suspend_s: number;
@@ -24,6 +25,7 @@ export interface SuspendResumeFigures {
 }
 
 const TOKEN = "Bearer bench-suspend";
+const STREAM_OR_ERROR: ReadonlySet<string> = new Set(["stream", "error"]);
 const seconds = (ms: number) => Math.round(ms / 10) / 100;
 
 export async function suspendResume1GiB(opts: { work: string; imageRootfs: string; stateRoot: string; limits: SandboxLimits }): Promise<SuspendResumeFigures> {
@@ -41,27 +43,12 @@ export async function suspendResume1GiB(opts: { work: string; imageRootfs: strin
     const held: { ref: SuspendedKernelRef | null } = { ref: null };
     const session = new KernelSession(sessionId, { onMessage: (m) => { for (const l of listeners) l(m); }, onStatus: (_s, _r, ref) => { if (ref) held.ref = ref; } },
       { suspender: kernels.for(sessionId, sandboxOptions, timings) });
-    /** Sends a cell; resolves with its first output, and once the kernel is idle after it. */
-    const firstOutput = (code: string) => new Promise<{ text: string; ms: number; idle: Promise<void> }>((resolve, reject) => {
-      const req = executeRequest(code);
-      const t0 = performance.now();
-      let idle!: () => void;
-      const idlePromise = new Promise<void>((r) => { idle = r; });
-      const timer = setTimeout(() => reject(new Error(`no output of ${code} within 600 s`)), 600_000);
-      const on = (m: JupyterMessage) => {
-        if (m.parent_header.msg_id !== req.header.msg_id) return;
-        if (m.header.msg_type === "stream" || m.header.msg_type === "error") {
-          clearTimeout(timer);
-          resolve({ text: String(m.content.text ?? m.content.evalue), ms: performance.now() - t0, idle: idlePromise });
-        }
-        if (m.header.msg_type === "status" && m.content.execution_state === "idle") {
-          listeners.delete(on);
-          idle();
-        }
-      };
-      listeners.add(on);
-      session.send(req);
-    });
+    const link = { send: (m: JupyterMessage) => session.send(m), on: (_: "message", l: (m: JupyterMessage) => void) => listeners.add(l) };
+    /** Sends a cell; resolves with its first output, and `idle` once the run is over. */
+    const firstOutput = async (code: string) => {
+      const first = await awaitFirstOutput(link, code, { timeoutMs: 600_000, types: STREAM_OR_ERROR });
+      return { text: String(first.output.content.text ?? first.output.content.evalue), ms: first.ms, idle: first.done };
+    };
     return { session, firstOutput, kernels, held };
   };
   try {

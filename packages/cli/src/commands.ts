@@ -1,10 +1,10 @@
 // What each `cellar` subcommand does, apart from argument parsing (main.ts).
 import fs from "node:fs/promises";
 import path from "node:path";
+import { GatewayClient } from "@cellar/kernel-client";
 import { fromIpynb, injectParameters, parameterLiteral, parseIpynb, serializeIpynb, toIpynb } from "@cellar/notebook-format";
 import type { Connection } from "./connection";
 import { UsageError } from "./connection";
-import { createGatewayApi } from "./gateway-api";
 import { runNotebookCells, type CellFailure } from "./kernel-runner";
 
 export interface Io {
@@ -15,6 +15,7 @@ export interface Io {
 }
 
 const titleOf = (file: string) => path.basename(file).replace(/\.ipynb$/i, "");
+const gatewayClient = (connection: Connection) => new GatewayClient({ baseUrl: connection.baseUrl, token: connection.token });
 
 async function readNotebookFile(file: string): Promise<string> {
   try {
@@ -26,14 +27,14 @@ async function readNotebookFile(file: string): Promise<string> {
 
 export async function importCommand(connection: Connection, file: string, opts: { title?: string }, io: Io): Promise<number> {
   const text = await readNotebookFile(file);
-  const api = createGatewayApi(connection);
-  const notebook = await api.importNotebook(text, opts.title ?? titleOf(file));
-  io.out(api.pageUrl(notebook.url));
+  const gateway = gatewayClient(connection);
+  const notebook = await gateway.notebooks.import(text, opts.title ?? titleOf(file));
+  io.out(gateway.url(notebook.url));
   return 0;
 }
 
 export async function exportCommand(connection: Connection, id: string, opts: { output?: string }, io: Io): Promise<number> {
-  const text = await createGatewayApi(connection).exportNotebook(id);
+  const text = await gatewayClient(connection).notebooks.export(id);
   if (opts.output) {
     await fs.writeFile(opts.output, text);
     io.err(`Wrote ${opts.output}`);
@@ -65,8 +66,8 @@ export async function runCommand(connection: Connection, file: string, opts: Run
   const doc = fromIpynb(nb, { title: titleOf(file) });
   const cells = injectParameters(doc.cells, parameters);
 
-  const api = createGatewayApi(connection);
-  const stored = await api.importNotebook(serializeIpynb(toIpynb({ ...doc, cells })), `${doc.title} (cellar run)`);
+  const gateway = gatewayClient(connection);
+  const stored = await gateway.notebooks.import(serializeIpynb(toIpynb({ ...doc, cells })), `${doc.title} (cellar run)`);
   let failure: CellFailure | undefined;
   try {
     const codeCells = stored.cells.filter((c) => c.cell_type === "code").length;
@@ -80,8 +81,8 @@ export async function runCommand(connection: Connection, file: string, opts: Run
     await fs.writeFile(opts.output, serializeIpynb(toIpynb({ metadata: doc.metadata, nbformatMinor: doc.nbformatMinor, cells: result.cells })));
     io.err(`Wrote ${opts.output}`);
   } finally {
-    if (opts.keep) io.err(`The run's notebook: ${api.pageUrl(stored.url)}`);
-    else await api.deleteNotebook(stored.id).catch((e) => io.err(`Could not delete the run's notebook ${stored.id}: ${(e as Error).message}`));
+    if (opts.keep) io.err(`The run's notebook: ${gateway.url(stored.url)}`);
+    else await gateway.notebooks.remove(stored.id).catch((e) => io.err(`Could not delete the run's notebook ${stored.id}: ${(e as Error).message}`));
   }
   if (failure) {
     io.err(`\nCell ${failure.index + 1} raised ${failure.ename}: ${failure.evalue}`);

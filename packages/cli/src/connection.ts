@@ -30,7 +30,5 @@ export function resolveConnection(flags: { url?: string; token?: string }, env: 
   return { baseUrl: url.toString().replace(/\/?(\?)?$/, ""), token };
 }
 
-/** An absolute URL on the gateway for a path such as "/api/notebooks". */
-export function gatewayUrl(connection: Connection, path: string): string {
-  return connection.baseUrl + path;
-}
+/** What the CLI says when the gateway refuses the token, over HTTP or its socket. */
+export const TOKEN_REFUSED = "The gateway refused the token (check --token or CELLAR_TOKEN).";

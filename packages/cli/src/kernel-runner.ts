@@ -1,15 +1,9 @@
 // Runs a stored notebook's code cells on its kernel through the gateway's socket.io, with the
-// same events as the browser (notebook:open, kernel:send, kernel:message, kernel:status) and the
-// same outputs reducer, so a CLI run records exactly what a run in the browser would.
-import { randomUUID } from "node:crypto";
-import { io, type Socket } from "socket.io-client";
-import {
-  applyOutputMessage, emptyCellOutput, executeRequest,
-  type BrowserToGateway, type Cell, type ExecuteReplyContent, type GatewayToBrowser, type JupyterMessage, type KernelStatus,
-} from "@cellar/protocol";
-import type { Connection } from "./connection";
-
-type GatewaySocket = Socket<GatewayToBrowser, BrowserToGateway>;
+// same client core as the browser (@cellar/kernel-client) and the same outputs reducer, so a CLI
+// run records exactly what a run in the browser would.
+import { createGatewaySocket, GatewayKernel, isAuthRefusal, KernelFutureError } from "@cellar/kernel-client";
+import { applyOutputMessage, emptyCellOutput, type Cell, type ExecuteReplyContent, type KernelStatus } from "@cellar/protocol";
+import { TOKEN_REFUSED, type Connection } from "./connection";
 
 export interface CellFailure {
   /** Index of the cell in the notebook (0-based). */
@@ -43,26 +37,16 @@ const READY: ReadonlySet<KernelStatus> = new Set(["idle", "busy"]);
 const IDLE_GRACE_MS = 2_000;
 
 export async function runNotebookCells(connection: Connection, notebookId: string, cells: Cell[], options: RunOptions = {}): Promise<RunResult> {
-  const socket: GatewaySocket = io(connection.baseUrl, {
-    path: "/socket.io",
-    transports: ["websocket"],
-    extraHeaders: { authorization: `Bearer ${connection.token}` },
-    reconnection: false,
-  });
-  const session = randomUUID();
-  const kernel = new KernelWatch(socket, notebookId);
+  const kernel = new GatewayKernel(createGatewaySocket({ url: connection.baseUrl, token: connection.token, reconnection: false }), notebookId);
   try {
-    await connect(socket, connection);
-    const ack = await socket.timeout(15_000).emitWithAck("notebook:open", { notebookId });
-    if (!ack.ok) throw new RunError(`The gateway would not open the notebook: ${ack.error}`);
-    kernel.set(ack.status);
-    await kernel.ready(options.startTimeoutMs ?? 180_000);
+    await open(kernel, connection);
+    await ready(kernel, options.startTimeoutMs ?? 180_000);
 
     const result: Cell[] = cells.map((c) => (c.cell_type === "code" ? { ...c, outputs: [], execution_count: null } : c));
     for (const [index, cell] of result.entries()) {
       if (cell.cell_type !== "code") continue;
       options.onCell?.(index, cell);
-      const ran = await runCell(socket, kernel, notebookId, session, cell, options.cellTimeoutMs);
+      const ran = await runCell(kernel, cell, options.cellTimeoutMs);
       result[index] = { ...cell, outputs: ran.outputs, execution_count: ran.executionCount };
       if (ran.reply.status !== "ok") {
         const error = ran.outputs.find((o) => o.output_type === "error");
@@ -79,67 +63,41 @@ export async function runNotebookCells(connection: Connection, notebookId: strin
     }
     return { cells: result };
   } finally {
-    socket.disconnect();
+    kernel.dispose();
   }
 }
 
-function connect(socket: GatewaySocket, connection: Connection): Promise<void> {
+async function open(kernel: GatewayKernel, connection: Connection): Promise<void> {
+  try {
+    await kernel.opened();
+  } catch (error) {
+    if (error instanceof KernelFutureError) {
+      throw new RunError(error.kind === "refused" ? `The gateway would not open the notebook: ${error.message}` : "The gateway did not answer when asked to open the notebook.");
+    }
+    throw new RunError(isAuthRefusal(error as Error)
+      ? TOKEN_REFUSED
+      : `Cannot connect to the gateway's socket at ${connection.baseUrl}: ${(error as Error).message}`);
+  }
+}
+
+/** Resolves once the kernel has started; rejects if it dies, the link breaks or it takes too long. */
+function ready(kernel: GatewayKernel, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    socket.once("connect", () => resolve());
-    socket.once("connect_error", (err) => {
-      const refused = /unauthori[sz]ed/i.test(err.message);
-      reject(new RunError(refused
-        ? "The gateway refused the token (check --token or CELLAR_TOKEN)."
-        : `Cannot connect to the gateway's socket at ${connection.baseUrl}: ${err.message}`));
-    });
+    const timer = setTimeout(() => done(new RunError(`The kernel did not start within ${Math.round(timeoutMs / 1000)} s.`)), timeoutMs);
+    const check = () => {
+      if (READY.has(kernel.status)) done();
+      else if (kernel.status === "dead") done(new RunError(`The kernel died: ${kernel.reason ?? "no reason given"}`));
+      else if (!kernel.connected) done(new RunError(`Cannot run: ${kernel.reason}`));
+    };
+    const stop = kernel.on("status", check);
+    const done = (error?: Error) => {
+      clearTimeout(timer);
+      stop();
+      if (error) reject(error);
+      else resolve();
+    };
+    check();
   });
-}
-
-/** The notebook's kernel status as the gateway reports it. */
-class KernelWatch {
-  status: KernelStatus = "starting";
-  reason?: string;
-  private listeners = new Set<() => void>();
-
-  constructor(socket: GatewaySocket, notebookId: string) {
-    socket.on("kernel:status", (p) => {
-      if (p.notebookId === notebookId) this.set(p.status, p.reason);
-    });
-    socket.on("disconnect", (reason) => {
-      if (reason !== "io client disconnect") this.set("disconnected", `lost the connection to the gateway (${reason})`);
-    });
-  }
-
-  set(status: KernelStatus, reason?: string) {
-    this.status = status;
-    this.reason = reason;
-    for (const l of [...this.listeners]) l();
-  }
-
-  /** Calls back on every change until the returned function is called. */
-  watch(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  ready(timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => done(new RunError(`The kernel did not start within ${Math.round(timeoutMs / 1000)} s.`)), timeoutMs);
-      const check = () => {
-        if (READY.has(this.status)) done();
-        else if (this.status === "dead") done(new RunError(`The kernel died: ${this.reason ?? "no reason given"}`));
-        else if (this.reason?.startsWith("lost the connection")) done(new RunError(`Cannot run: ${this.reason}`));
-      };
-      const stop = this.watch(check);
-      const done = (error?: Error) => {
-        clearTimeout(timer);
-        stop();
-        if (error) reject(error);
-        else resolve();
-      };
-      check();
-    });
-  }
 }
 
 interface CellRun {
@@ -148,49 +106,31 @@ interface CellRun {
   reply: ExecuteReplyContent;
 }
 
-function runCell(socket: GatewaySocket, kernel: KernelWatch, notebookId: string, session: string, cell: Cell, timeoutMs?: number): Promise<CellRun> {
-  const request = executeRequest(cell.source, { session, cellId: cell.id });
-  const msgId = request.header.msg_id;
+async function runCell(kernel: GatewayKernel, cell: Cell, timeoutMs?: number): Promise<CellRun> {
   let state = emptyCellOutput();
-  let reply: ExecuteReplyContent | null = null;
-  let idle = false;
-
-  return new Promise<CellRun>((resolve, reject) => {
-    const timers: NodeJS.Timeout[] = [];
-    const finish = (error?: Error) => {
-      timers.forEach(clearTimeout);
-      socket.off("kernel:message", onMessage);
-      stopWatching();
-      if (error) return reject(error);
-      resolve({ outputs: state.outputs, executionCount: state.executionCount ?? reply!.execution_count ?? null, reply: reply! });
-    };
-    const onMessage = (p: { notebookId: string; message: JupyterMessage }) => {
-      if (p.notebookId !== notebookId || p.message.parent_header?.msg_id !== msgId) return;
-      const type = p.message.header.msg_type;
-      if (type === "execute_reply") {
-        reply = p.message.content as ExecuteReplyContent;
-        if (idle) return finish();
-        timers.push(setTimeout(() => finish(), IDLE_GRACE_MS));
-        return;
-      }
-      if (type === "status") {
-        if ((p.message.content as { execution_state?: string }).execution_state !== "idle") return;
-        idle = true;
-        if (reply) finish();
-        return;
-      }
-      state = applyOutputMessage(state, p.message);
-    };
-    const stopWatching = kernel.watch(() => {
-      if (kernel.status === "dead" || kernel.status === "restarting" || kernel.status === "disconnected") {
-        finish(new RunError(`The kernel stopped while running a cell: ${kernel.reason ?? kernel.status}`));
-      }
-    });
-    socket.on("kernel:message", onMessage);
-    if (timeoutMs) timers.push(setTimeout(() => finish(new RunError(`A cell ran longer than ${Math.round(timeoutMs / 1000)} s.`)), timeoutMs));
-    socket.timeout(15_000).emit("kernel:send", { notebookId, message: request }, (err, ack) => {
-      if (err) finish(new RunError("The gateway did not accept the cell in time."));
-      else if (!ack.ok) finish(new RunError(`The gateway would not run the cell: ${ack.error}`));
-    });
+  const run = kernel.execute(cell.source, {
+    cellId: cell.id,
+    idleGraceMs: IDLE_GRACE_MS,
+    timeoutMs,
+    onIOPub: (msg) => {
+      if (msg.header.msg_type !== "status") state = applyOutputMessage(state, msg);
+    },
   });
+  let reply: ExecuteReplyContent;
+  try {
+    reply = (await run.done).content;
+  } catch (error) {
+    throw runFailure(error, timeoutMs);
+  }
+  return { outputs: state.outputs, executionCount: state.executionCount ?? reply.execution_count ?? null, reply };
+}
+
+function runFailure(error: unknown, timeoutMs?: number): Error {
+  if (!(error instanceof KernelFutureError)) return error as Error;
+  switch (error.kind) {
+    case "timeout": return new RunError(`A cell ran longer than ${Math.round(timeoutMs! / 1000)} s.`);
+    case "unanswered": return new RunError("The gateway did not accept the cell in time.");
+    case "refused": return new RunError(`The gateway would not run the cell: ${error.message}`);
+    default: return new RunError(`The kernel stopped while running a cell: ${error.message}`);
+  }
 }

@@ -1,10 +1,10 @@
 // `cellar`: import, export and run notebooks on a Cellar gateway. Argument parsing only; the
 // work is in commands.ts.
 import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { GatewayError } from "@cellar/kernel-client";
 import { NotebookFormatError, ParameterError } from "@cellar/notebook-format";
-import { DEFAULT_URL, resolveConnection, UsageError } from "./connection";
+import { DEFAULT_URL, resolveConnection, TOKEN_REFUSED, UsageError } from "./connection";
 import { exportCommand, importCommand, runCommand, type Io } from "./commands";
-import { GatewayError } from "./gateway-api";
 import { RunError } from "./kernel-runner";
 
 const defaultIo: Io = {
@@ -71,7 +71,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       return 2;
     }
     if (error instanceof GatewayError) {
-      io.err(`cellar: ${error.message}`);
+      io.err(`cellar: ${error.status === 401 ? TOKEN_REFUSED : error.message}`);
       for (const p of error.problems) io.err(`  - ${p}`);
       return 2;
     }

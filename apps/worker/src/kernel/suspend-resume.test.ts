@@ -18,6 +18,7 @@ import { reapOrphanSandboxes, startKernelSandbox } from "../sandbox/kernel-sandb
 import { runscList } from "../sandbox/runsc";
 import { KernelSession, type WorkerKernelStatus } from "./kernel-session";
 import { refKeyOf, SuspendedKernels } from "./suspended-kernels";
+import { execute } from "../testing/kernel-run";
 
 const IMAGE = process.env.CELLAR_BASE_IMAGE ?? path.join(process.env.CELLAR_CACHE ?? "/var/cache/cellar", "images/base/rootfs");
 const LIMITS = { memoryBytes: 2 * 1024 ** 3, pids: 256 };
@@ -50,6 +51,7 @@ function newSession(sessionId: string, workerDir: string, suspendAfterMs = 0, di
     },
   }, { suspendAfterMs, suspender: store.for(sessionId, resumeOptions) });
   sessions.push(session);
+  const link = { send: (m: JupyterMessage) => session.send(m), on: (_: "message", l: (m: JupyterMessage) => void) => listeners.add(l) };
   return {
     session, statuses, workspaceDir, resumeOptions, store,
     get suspended() { return suspended; },
@@ -68,25 +70,13 @@ function newSession(sessionId: string, workerDir: string, suspendAfterMs = 0, di
         statusWaiters.add(check);
       });
     },
-    /** Sends a cell; resolves with its stdout (and error text) once the kernel is idle after it. */
-    run(code: string): Promise<string> {
-      const msg = executeRequest(code);
-      return new Promise((resolve, reject) => {
-        let out = "";
-        const timer = setTimeout(() => reject(new Error(`no reply to ${code}; statuses ${statuses.join(", ")}; ${reason ?? ""}`)), 180_000);
-        const on = (m: JupyterMessage) => {
-          if (m.parent_header.msg_id !== msg.header.msg_id) return;
-          if (m.header.msg_type === "stream") out += String(m.content.text);
-          if (m.header.msg_type === "error") out += `${String(m.content.ename)}: ${String(m.content.evalue)}`;
-          if (m.header.msg_type === "status" && m.content.execution_state === "idle") {
-            clearTimeout(timer);
-            listeners.delete(on);
-            setTimeout(() => resolve(out), out ? 0 : 300);
-          }
-        };
-        listeners.add(on);
-        session.send(msg);
-      });
+    /** Sends a cell; resolves with its stdout (and error text) once it is done. */
+    async run(code: string): Promise<string> {
+      try {
+        return (await execute(link, code, { timeoutMs: 180_000 })).text();
+      } catch (error) {
+        throw new Error(`${(error as Error).message}; statuses ${statuses.join(", ")}; ${reason ?? ""}`);
+      }
     },
   };
 }

@@ -6,7 +6,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { executeRequest, makeMessage, type JupyterMessage } from "@cellar/protocol";
+import { executeRequest, makeMessage } from "@cellar/protocol";
+import { execute, request } from "../testing/kernel-run";
 import { containerIdFor, writeBundle } from "./bundle";
 import { bundleDirFor, reapOrphanSandboxes, startKernelSandbox, type KernelSandbox, type KernelSandboxExit, type KernelSandboxOptions } from "./kernel-sandbox";
 import { runscList, runscRun } from "./runsc";
@@ -18,49 +19,6 @@ const BOOT_TIMEOUT = 90_000;
 // says, so ids must not collide with other test runs on the same machine.
 const RUN_ID = randomBytes(3).toString("hex");
 const sid = (name: string) => `t${RUN_ID}-${name}`;
-
-interface Run {
-  messages: JupyterMessage[];
-  /** Milliseconds after the request was sent, per message. */
-  at: number[];
-  reply: JupyterMessage;
-  of: (type: string) => JupyterMessage[];
-  stdout: () => string;
-}
-
-/** Sends a request and collects everything the kernel sends for it, until its reply and the
- * final idle status have both arrived. */
-function request(sb: KernelSandbox, msg: JupyterMessage, opts: { timeoutMs?: number; onMessage?: (m: JupyterMessage) => void } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const messages: JupyterMessage[] = [];
-    const at: number[] = [];
-    const started = performance.now();
-    let reply: JupyterMessage | undefined;
-    let idle = false;
-    const timer = setTimeout(() => {
-      sb.off("message", onMessage);
-      reject(new Error(`no reply to ${msg.header.msg_type} within ${opts.timeoutMs ?? 30_000} ms; got ${messages.map((m) => m.header.msg_type).join(", ")}`));
-    }, opts.timeoutMs ?? 30_000);
-    const onMessage = (m: JupyterMessage) => {
-      if (m.parent_header.msg_id !== msg.header.msg_id) return;
-      messages.push(m);
-      at.push(performance.now() - started);
-      opts.onMessage?.(m);
-      if (m.channel === "shell") reply = m;
-      if (m.header.msg_type === "status" && m.content.execution_state === "idle") idle = true;
-      if (reply && idle) {
-        clearTimeout(timer);
-        sb.off("message", onMessage);
-        const of = (type: string) => messages.filter((x) => x.header.msg_type === type);
-        resolve({ messages, at, reply, of, stdout: () => of("stream").map((s) => s.content.text).join("") });
-      }
-    };
-    sb.on("message", onMessage);
-    sb.send(msg);
-  });
-}
-
-const execute = (sb: KernelSandbox, code: string, opts?: Parameters<typeof request>[2]) => request(sb, executeRequest(code), opts);
 
 function nextExit(sb: KernelSandbox): Promise<KernelSandboxExit> {
   return new Promise((resolve) => sb.once("exit", resolve));

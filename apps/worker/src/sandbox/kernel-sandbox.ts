@@ -5,6 +5,7 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { FrameDecoder, encodeFrame, makeMessage, validateJupyterMessage, type JupyterMessage } from "@cellar/protocol";
+import { futuresFor, KernelFutureError, parentIdOf } from "@cellar/kernel-client";
 import { containerIdFor, writeBundle, type SandboxLimits } from "./bundle";
 import { randomBytes } from "node:crypto";
 import { hostnameFor } from "./bundle";
@@ -35,7 +36,7 @@ type ReadySignal = (msg: JupyterMessage) => true | Error | undefined;
 
 /** The bridge's first idle status after a boot, with no request as parent. */
 const bootReady: ReadySignal = (msg) =>
-  msg.header.msg_type === "status" && msg.content.execution_state === "idle" && !msg.parent_header.msg_id ? true : undefined;
+  msg.header.msg_type === "status" && msg.content.execution_state === "idle" && parentIdOf(msg) === undefined ? true : undefined;
 
 export interface KernelSandboxExit {
   code: number | null;
@@ -219,24 +220,15 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
    * boots). Rejects if the sandbox exits first or no reply comes within `timeoutMs`.
    */
   call(msgType: string, content: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
-    const msg = makeMessage(msgType, content, { channel: "control" });
-    return new Promise((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.off("message", onMessage);
-        this.off("exit", onExit);
-      };
-      const timer = setTimeout(() => { done(); reject(new Error(`no ${msgType} reply within ${timeoutMs} ms${this.tailForError()}`)); }, timeoutMs);
-      const onMessage = (m: JupyterMessage) => {
-        if (m.parent_header.msg_id !== msg.header.msg_id) return;
-        done();
-        resolve(m.content as Record<string, unknown>);
-      };
-      const onExit = (e: KernelSandboxExit) => { done(); reject(new Error(`the sandbox exited during ${msgType}: ${e.reason}${this.tailForError()}`)); };
-      this.on("message", onMessage);
-      this.on("exit", onExit);
-      this.send(msg);
-    });
+    // The bridge answers its own control requests with a reply and publishes no status for them.
+    const call = futuresFor(this).request(makeMessage(msgType, content, { channel: "control" }), { awaitIdle: false, timeoutMs });
+    return call.done.then(
+      (reply) => reply.content as Record<string, unknown>,
+      (error: Error) => {
+        const lost = error instanceof KernelFutureError && error.kind === "kernel-lost";
+        throw new Error(`${lost ? `the sandbox exited during ${msgType}: ` : ""}${error.message}${this.tailForError()}`);
+      },
+    );
   }
 
   /**
@@ -326,7 +318,7 @@ export async function restoreKernelSandbox(opts: RestoreKernelSandboxOptions): P
   // Queued in the pipe until the restored bridge reads its new stdin.
   const request = makeMessage("cellar_restore_request", { hostname: hostnameFor(opts.sessionId), entropy: randomBytes(32).toString("hex") }, { channel: "control" });
   const ready: ReadySignal = (msg) => {
-    if (msg.parent_header.msg_id !== request.header.msg_id) return undefined;
+    if (parentIdOf(msg) !== request.header.msg_id) return undefined;
     if (msg.content.status === "ok") return true;
     return new Error(`the restored kernel could not take on its session: ${String(msg.content.evalue)}`);
   };
@@ -341,7 +333,7 @@ export async function restoreKernelSandbox(opts: RestoreKernelSandboxOptions): P
 export async function resumeKernelSandbox(opts: RestoreKernelSandboxOptions): Promise<KernelSandbox> {
   const probe = makeMessage("kernel_info_request", {}, { channel: "shell" });
   const ready: ReadySignal = (msg) =>
-    msg.parent_header.msg_id === probe.header.msg_id && msg.header.msg_type === "kernel_info_reply" ? true : undefined;
+    parentIdOf(msg) === probe.header.msg_id && msg.header.msg_type === "kernel_info_reply" ? true : undefined;
   // A checkpoint of a kernel holding gigabytes takes a while to load back.
   return restoreWith(opts, probe, ready, 300_000);
 }

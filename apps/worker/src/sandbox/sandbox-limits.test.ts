@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { executeRequest, type JupyterMessage } from "@cellar/protocol";
+import { executeRequest } from "@cellar/protocol";
+import { execute } from "../testing/kernel-run";
 import { containerIdFor } from "./bundle";
 import { reapOrphanSandboxes, startKernelSandbox, type KernelSandbox } from "./kernel-sandbox";
 import { runscList } from "./runsc";
@@ -19,26 +20,8 @@ const IMAGE = process.env.CELLAR_BASE_IMAGE ?? path.join(process.env.CELLAR_CACH
 const RUN_ID = randomBytes(3).toString("hex");
 const sid = (name: string) => `t${RUN_ID}-${name}`;
 
-/** Runs a cell; resolves with its stdout plus any error as "Name: value", once it has replied. */
-function run(sb: KernelSandbox, code: string, timeoutMs = 60_000): Promise<string> {
-  const msg = executeRequest(code);
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`no reply to ${code} within ${timeoutMs} ms; so far: ${out}`)), timeoutMs);
-    const onMessage = (m: JupyterMessage) => {
-      if (m.parent_header.msg_id !== msg.header.msg_id) return;
-      if (m.header.msg_type === "stream") out += String(m.content.text);
-      if (m.header.msg_type === "error") out += `${String(m.content.ename)}: ${String(m.content.evalue)}`;
-      if (m.header.msg_type === "execute_reply") {
-        clearTimeout(timer);
-        sb.off("message", onMessage);
-        setTimeout(() => resolve(out), 300);
-      }
-    };
-    sb.on("message", onMessage);
-    sb.send(msg);
-  });
-}
+/** Runs a cell; resolves with its stdout plus any error as "Name: value", once it is done. */
+const run = async (sb: KernelSandbox, code: string, timeoutMs = 60_000) => (await execute(sb, code, { timeoutMs })).text();
 
 let stateRoot: string;
 let workRoot: string;

@@ -6,7 +6,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { executeRequest, type JupyterMessage, type TerminalEvent } from "@cellar/protocol";
+import type { TerminalEvent } from "@cellar/protocol";
+import { execute } from "../testing/kernel-run";
 import { startKernelSandbox, type KernelSandbox } from "./kernel-sandbox";
 
 const IMAGE = process.env.CELLAR_BASE_IMAGE ?? path.join(process.env.CELLAR_CACHE ?? "/var/cache/cellar", "images/base/rootfs");
@@ -47,19 +48,8 @@ class Screen {
   }
 }
 
-function execute(sb: KernelSandbox, code: string): Promise<string> {
-  const msg = executeRequest(code);
-  return new Promise((resolve) => {
-    let out = "";
-    const onMessage = (m: JupyterMessage) => {
-      if (m.parent_header.msg_id !== msg.header.msg_id) return;
-      if (m.header.msg_type === "stream") out += String(m.content.text);
-      if (m.header.msg_type === "execute_reply") { sb.off("message", onMessage); resolve(out); }
-    };
-    sb.on("message", onMessage);
-    sb.send(msg);
-  });
-}
+/** Runs a cell; resolves with its stdout once it is done. */
+const run = async (sb: KernelSandbox, code: string) => (await execute(sb, code)).stdout();
 
 let stateRoot: string;
 let workRoot: string;
@@ -122,14 +112,14 @@ describe("a terminal in the kernel's sandbox", { timeout: 30_000 }, () => {
     const mark = screen.text.length;
     sb.terminals.request({ type: "input", id: "t1", data: "echo from-the-terminal > /workspace/x && echo written-$((1+1))\n" });
     await screen.waitFor(/written-2/, mark);
-    expect(await execute(sb, "print(open('/workspace/x').read())")).toBe("from-the-terminal\n\n");
+    expect(await run(sb, "print(open('/workspace/x').read())")).toBe("from-the-terminal\n\n");
     // runsc 20221219 refused coreutils' statx flags (AT_NO_AUTOMOUNT): ls said "Invalid argument".
     const listed = screen.text.length;
     sb.terminals.request({ type: "input", id: "t1", data: "ls -l /workspace && echo listed-$((2+2))\n" });
     const out = await screen.waitFor(/listed-4|Invalid argument/, listed);
     expect(out).toMatch(/-rw-r--r-- 1 cellar cellar\s+\d+ .* x\r?\n/);
     expect(out).not.toMatch(/Invalid argument/);
-    expect(await execute(sb, "import subprocess\nprint(subprocess.run(['stat', '-c', '%U %s', '/workspace/x'], capture_output=True, text=True).stdout)")).toBe("cellar 18\n\n");
+    expect(await run(sb, "import subprocess\nprint(subprocess.run(['stat', '-c', '%U %s', '/workspace/x'], capture_output=True, text=True).stdout)")).toBe("cellar 18\n\n");
   });
 
   it("runs top and vim-tiny from the image", async () => {

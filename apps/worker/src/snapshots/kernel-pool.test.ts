@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { executeRequest, type JupyterMessage } from "@cellar/protocol";
+import { execute } from "../testing/kernel-run";
 import { reapOrphanSandboxes, type KernelSandbox } from "../sandbox/kernel-sandbox";
 import { runscKill, runscList } from "../sandbox/runsc";
 import { DEFAULT_WARMUP, KernelPool, WarmSnapshots, type KernelPoolOptions, type WarmSnapshotSpec } from "./index";
@@ -19,24 +19,9 @@ const RUN_ID = randomBytes(3).toString("hex");
 const sid = (name: string) => `t${RUN_ID}-${name}`;
 
 /** Runs a cell; resolves with its stdout (and error, if any) and the execute_reply content. */
-function run(sb: KernelSandbox, code: string): Promise<{ stdout: string; reply: Record<string, unknown> }> {
-  const msg = executeRequest(code);
-  return new Promise((resolve, reject) => {
-    let stdout = "";
-    const timer = setTimeout(() => reject(new Error(`no reply to ${code}`)), 30_000);
-    const onMessage = (m: JupyterMessage) => {
-      if (m.parent_header.msg_id !== msg.header.msg_id) return;
-      if (m.header.msg_type === "stream") stdout += String(m.content.text);
-      if (m.header.msg_type === "error") stdout += `${String(m.content.ename)}: ${String(m.content.evalue)}`;
-      if (m.header.msg_type === "execute_reply") {
-        clearTimeout(timer);
-        sb.off("message", onMessage);
-        setTimeout(() => resolve({ stdout, reply: m.content }), stdout ? 0 : 300);
-      }
-    };
-    sb.on("message", onMessage);
-    sb.send(msg);
-  });
+async function run(sb: KernelSandbox, code: string): Promise<{ stdout: string; reply: Record<string, unknown> }> {
+  const ran = await execute(sb, code);
+  return { stdout: ran.text(), reply: ran.reply.content };
 }
 
 async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BlobFetcher, createBlobHandler, fetchManifest, LocalDirStore } from "@cellar/fs-client";
-import { executeRequest, type JupyterMessage } from "@cellar/protocol";
+import { execute } from "../testing/kernel-run";
 import { reapOrphanSandboxes, type KernelSandbox } from "../sandbox/kernel-sandbox";
 import { DEFAULT_WARMUP, WarmSnapshots, type LocalSnapshot, type WarmSnapshotSpec } from "./index";
 
@@ -21,30 +21,9 @@ const RUN_ID = randomBytes(3).toString("hex");
 const sid = (name: string) => `t${RUN_ID}-${name}`;
 
 /** Runs a cell; resolves with its stdout, the execute_reply content and ms to the first output. */
-function run(sb: KernelSandbox, code: string): Promise<{ stdout: string; reply: Record<string, unknown>; firstOutputMs: number }> {
-  const msg = executeRequest(code);
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    let stdout = "";
-    let firstOutputMs = -1;
-    const timer = setTimeout(() => reject(new Error(`no reply to ${code}`)), 30_000);
-    const onMessage = (m: JupyterMessage) => {
-      if (m.parent_header.msg_id !== msg.header.msg_id) return;
-      if (m.header.msg_type === "stream") {
-        if (firstOutputMs < 0) firstOutputMs = performance.now() - t0;
-        stdout += String(m.content.text);
-      }
-      if (m.header.msg_type === "error") stdout += `${String(m.content.ename)}: ${String(m.content.evalue)}`;
-      if (m.header.msg_type === "execute_reply") {
-        clearTimeout(timer);
-        sb.off("message", onMessage);
-        // The reply follows the cell's outputs; give the stream's 0.2 s flush a chance anyway.
-        setTimeout(() => resolve({ stdout, reply: m.content, firstOutputMs }), stdout ? 0 : 300);
-      }
-    };
-    sb.on("message", onMessage);
-    sb.send(msg);
-  });
+async function run(sb: KernelSandbox, code: string): Promise<{ stdout: string; reply: Record<string, unknown>; firstOutputMs: number }> {
+  const ran = await execute(sb, code);
+  return { stdout: ran.text(), reply: ran.reply.content, firstOutputMs: ran.firstOutputMs };
 }
 
 let work: string;
