@@ -24,10 +24,6 @@ export interface JupyterMessage<T extends string = string, C = any> {
   buffers?: string[]; // base64: binary buffers survive JSON framing
 }
 
-/** "suspended": the idle kernel was checkpointed and its sandbox stopped; the next request
- * resumes it ("resuming") with its variables intact. */
-export type KernelStatus = "starting" | "idle" | "busy" | "dead" | "restarting" | "disconnected" | "suspended" | "resuming";
-
 export interface ExecuteRequestContent {
   code: string;
   silent: boolean;

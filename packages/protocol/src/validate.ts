@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { JupyterMessage } from "./jupyter";
 import type { NotebookUpdate } from "./notebook";
 import type { ClearOutputsRequest, SessionStatusEvent } from "./events";
+import { WORKER_STATUSES, type WorkerStatus } from "./kernel-states";
 
 const header = z.object({
   msg_id: z.string().min(1),
@@ -81,12 +82,9 @@ export function validateClearOutputs(value: unknown): Result<ClearOutputsRequest
   return check<ClearOutputsRequest>(clearOutputsSchema, value);
 }
 
-/** Statuses a worker may report for a session; the rest are the gateway's own. */
-export const WORKER_SESSION_STATUSES = ["starting", "idle", "busy", "dead", "suspended", "resuming"] as const;
-
 const sessionStatusSchema = z.object({
   sessionId: z.string().min(1).max(128),
-  status: z.enum(WORKER_SESSION_STATUSES),
+  status: z.enum(WORKER_STATUSES as [WorkerStatus, ...WorkerStatus[]]),
   reason: z.string().max(10_000).optional(),
   suspended: z.object({ checkpoint: z.string().regex(/^[0-9a-f]{64}$/, "not a content hash") }).optional(),
 }).refine((p) => (p.status === "suspended") === (p.suspended !== undefined), { message: "a suspended status needs its checkpoint, and only it" });
