@@ -2,6 +2,7 @@
 // A payload that fails is rejected with a reason; it never crashes the receiver.
 import { z } from "zod";
 import type { JupyterMessage } from "./jupyter";
+import { isKnownMsgType, MESSAGE_CONTENT_SCHEMAS } from "./message-contents";
 import type { NotebookUpdate } from "./notebook";
 import type { ClearOutputsRequest, SessionStatusEvent } from "./events";
 import { WORKER_STATUSES, type WorkerStatus } from "./kernel-states";
@@ -15,6 +16,7 @@ const header = z.object({
   version: z.string(),
 });
 
+/** The envelope, and the content as its msg_type requires when Cellar knows that type. */
 export const jupyterMessageSchema = z.object({
   header,
   parent_header: z.union([header.partial(), z.object({}).passthrough()]),
@@ -22,6 +24,12 @@ export const jupyterMessageSchema = z.object({
   content: z.record(z.string(), z.unknown()),
   channel: z.enum(["shell", "iopub", "stdin", "control"]),
   buffers: z.array(z.string()).optional(),
+}).superRefine((m, ctx) => {
+  const type = m.header.msg_type;
+  if (!isKnownMsgType(type)) return;
+  const r = MESSAGE_CONTENT_SCHEMAS[type].safeParse(m.content);
+  if (r.success) return;
+  for (const issue of r.error.issues) ctx.addIssue({ code: "custom", message: `${issue.message} (in a ${type})`, path: ["content", ...issue.path] });
 });
 
 /** Messages a browser may send to a kernel. Anything else (e.g. forged iopub) is refused. */

@@ -12,7 +12,7 @@
 // delivered in order once it runs, so a user may run a cell at any moment. "suspending" is the
 // worker's own: the gateway and the user see "idle" until the checkpoint is stored.
 import {
-  assertTransition, shownStatus,
+  assertTransition, isStatus, shownStatus,
   type JupyterMessage, type KernelState, type SuspendedKernelRef, type TerminalEvent, type TerminalRequest, type WorkerStatus,
 } from "@cellar/protocol";
 import type { KernelSandbox } from "../sandbox/kernel-sandbox";
@@ -197,10 +197,10 @@ export class KernelSession {
   }
 
   private onKernelMessage(msg: JupyterMessage): void {
-    if (msg.header.msg_type === "status") {
+    if (isStatus(msg)) {
       // The kernel's own busy/idle, followed only while it runs (not while it is checkpointed
       // or after it was stopped).
-      const state = msg.content?.execution_state;
+      const state = msg.content.execution_state;
       if ((state === "busy" || state === "idle") && (this._state === "idle" || this._state === "busy")) this.moveTo(state);
     }
     if (msg.header.msg_type.endsWith("_reply") && msg.parent_header.msg_id) this.awaitingReply.delete(msg.parent_header.msg_id);

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { executeRequest, makeMessage, type JupyterMessage } from "@cellar/protocol";
+import { executeRequest, hasMsgType, makeMessage, type JupyterMessage } from "@cellar/protocol";
 import { containerIdFor, writeBundle } from "./bundle";
 import { bundleDirFor, reapOrphanSandboxes, startKernelSandbox, type KernelSandbox, type KernelSandboxExit, type KernelSandboxOptions } from "./kernel-sandbox";
 import { runscList, runscRun } from "./runsc";
@@ -24,7 +24,7 @@ interface Run {
   /** Milliseconds after the request was sent, per message. */
   at: number[];
   reply: JupyterMessage;
-  of: (type: string) => JupyterMessage[];
+  of: <T extends string>(type: T) => JupyterMessage<T>[];
   stdout: () => string;
 }
 
@@ -51,7 +51,7 @@ function request(sb: KernelSandbox, msg: JupyterMessage, opts: { timeoutMs?: num
       if (reply && idle) {
         clearTimeout(timer);
         sb.off("message", onMessage);
-        const of = (type: string) => messages.filter((x) => x.header.msg_type === type);
+        const of = <T extends string>(type: T) => messages.filter((x) => hasMsgType(x, type));
         resolve({ messages, at, reply, of, stdout: () => of("stream").map((s) => s.content.text).join("") });
       }
     };

@@ -4,7 +4,9 @@ import { EventEmitter } from "node:events";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
-import { FrameDecoder, encodeFrame, makeMessage, validateJupyterMessage, type JupyterMessage } from "@cellar/protocol";
+import {
+  FrameDecoder, encodeFrame, hasMsgType, isStatus, makeMessage, validateJupyterMessage, type ContentOf, type JupyterMessage, type ReplyType,
+} from "@cellar/protocol";
 import { containerIdFor, writeBundle, type SandboxLimits } from "./bundle";
 import { randomBytes } from "node:crypto";
 import { hostnameFor } from "./bundle";
@@ -35,7 +37,7 @@ type ReadySignal = (msg: JupyterMessage) => true | Error | undefined;
 
 /** The bridge's first idle status after a boot, with no request as parent. */
 const bootReady: ReadySignal = (msg) =>
-  msg.header.msg_type === "status" && msg.content.execution_state === "idle" && !msg.parent_header.msg_id ? true : undefined;
+  isStatus(msg) && msg.content.execution_state === "idle" && !msg.parent_header.msg_id ? true : undefined;
 
 export interface KernelSandboxExit {
   code: number | null;
@@ -218,7 +220,7 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
    * Sends a bridge control request and resolves with its reply's content (used by warm-snapshot
    * boots). Rejects if the sandbox exits first or no reply comes within `timeoutMs`.
    */
-  call(msgType: string, content: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
+  call<T extends `cellar_${string}_request`>(msgType: T, content: ContentOf<T>, timeoutMs: number): Promise<ContentOf<ReplyType<T>>> {
     const msg = makeMessage(msgType, content, { channel: "control" });
     return new Promise((resolve, reject) => {
       const done = () => {
@@ -230,7 +232,8 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
       const onMessage = (m: JupyterMessage) => {
         if (m.parent_header.msg_id !== msg.header.msg_id) return;
         done();
-        resolve(m.content as Record<string, unknown>);
+        // Any message with this parent is the reply: the bridge answers its own requests once.
+        resolve(m.content as ContentOf<ReplyType<T>>);
       };
       const onExit = (e: KernelSandboxExit) => { done(); reject(new Error(`the sandbox exited during ${msgType}: ${e.reason}${this.tailForError()}`)); };
       this.on("message", onMessage);
@@ -326,7 +329,7 @@ export async function restoreKernelSandbox(opts: RestoreKernelSandboxOptions): P
   // Queued in the pipe until the restored bridge reads its new stdin.
   const request = makeMessage("cellar_restore_request", { hostname: hostnameFor(opts.sessionId), entropy: randomBytes(32).toString("hex") }, { channel: "control" });
   const ready: ReadySignal = (msg) => {
-    if (msg.parent_header.msg_id !== request.header.msg_id) return undefined;
+    if (msg.parent_header.msg_id !== request.header.msg_id || !hasMsgType(msg, "cellar_restore_reply")) return undefined;
     if (msg.content.status === "ok") return true;
     return new Error(`the restored kernel could not take on its session: ${String(msg.content.evalue)}`);
   };
