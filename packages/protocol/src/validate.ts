@@ -40,11 +40,14 @@ export const BROWSER_MSG_TYPES = new Set([
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
 
-export function check<T>(schema: z.ZodType, value: unknown): Result<T> {
+/** Checks `value` with `schema`; the error names the field and the rule (`what` when the value
+ * as a whole is wrong). Typing the schema as a ZodType<T> makes the compiler hold each schema to
+ * the type it validates, so the two cannot drift. */
+export function check<T>(schema: z.ZodType<T>, value: unknown, what = "message"): Result<T> {
   const r = schema.safeParse(value);
-  if (r.success) return { ok: true, value: r.data as T };
+  if (r.success) return { ok: true, value: r.data };
   const issue = r.error.issues[0];
-  return { ok: false, error: `${issue?.path.join(".") || "message"}: ${issue?.message ?? "invalid"}` };
+  return { ok: false, error: `${issue?.path.join(".") || what}: ${issue?.message ?? "invalid"}` };
 }
 
 export function validateJupyterMessage(value: unknown): Result<JupyterMessage> {
