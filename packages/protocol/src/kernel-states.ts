@@ -28,8 +28,11 @@ export const KERNEL_STATUSES = KERNEL_STATES.filter((s): s is KernelStatus => !(
 /** The gateway's own states, which a worker never reports. */
 const GATEWAY_ONLY = ["disconnected", "restarting"] as const satisfies readonly KernelStatus[];
 
+/** The states a kernel session on a worker passes through. */
+export type WorkerState = Exclude<KernelState, (typeof GATEWAY_ONLY)[number]>;
+
 /** What a worker may report for a session (`session:status`). */
-export type WorkerStatus = Exclude<KernelStatus, (typeof GATEWAY_ONLY)[number]>;
+export type WorkerStatus = ShownStatus<WorkerState>;
 
 export const WORKER_STATUSES = KERNEL_STATUSES.filter((s): s is WorkerStatus => !(GATEWAY_ONLY as readonly string[]).includes(s));
 
@@ -50,9 +53,11 @@ export const KERNEL_TRANSITIONS = {
   dead: ["restarting"],
 } as const satisfies Record<KernelState, readonly KernelState[]>;
 
+export type ShownStatus<S extends KernelState> = S extends keyof typeof SHOWN_AS ? (typeof SHOWN_AS)[S] : S;
+
 /** What a state reads as outside the worker. */
-export function shownStatus(state: KernelState): KernelStatus {
-  return state in SHOWN_AS ? SHOWN_AS[state as keyof typeof SHOWN_AS] : (state as KernelStatus);
+export function shownStatus<S extends KernelState>(state: S): ShownStatus<S> {
+  return (state in SHOWN_AS ? SHOWN_AS[state as keyof typeof SHOWN_AS] : state) as ShownStatus<S>;
 }
 
 export function isKernelState(value: unknown): value is KernelState {

@@ -13,12 +13,9 @@
 // worker's own: the gateway and the user see "idle" until the checkpoint is stored.
 import {
   assertTransition, isStatus, shownStatus,
-  type JupyterMessage, type KernelState, type SuspendedKernelRef, type TerminalEvent, type TerminalRequest, type WorkerStatus,
+  type JupyterMessage, type SuspendedKernelRef, type TerminalEvent, type TerminalRequest, type WorkerState, type WorkerStatus,
 } from "@cellar/protocol";
 import type { KernelSandbox } from "../sandbox/kernel-sandbox";
-
-/** The states a session on this worker passes through. */
-export type SessionState = Exclude<KernelState, "disconnected" | "restarting">;
 
 export interface KernelSessionEvents {
   onMessage(msg: JupyterMessage): void;
@@ -50,7 +47,7 @@ export class KernelSession {
   private terminalQueue: TerminalRequest[] = [];
   // A session is born starting (or, adopting a suspended kernel, suspended); after that only
   // moveTo changes it. "dead" is final: a stopped session never runs again.
-  private _state: SessionState = "starting";
+  private _state: WorkerState = "starting";
   /** Requests sent to the kernel whose reply has not come: the kernel is not idle while any is. */
   private awaitingReply = new Set<string>();
   private idleTimer: NodeJS.Timeout | null = null;
@@ -64,10 +61,10 @@ export class KernelSession {
   }
 
   get status(): WorkerStatus {
-    return shownStatus(this._state) as WorkerStatus;
+    return shownStatus(this._state);
   }
 
-  get state(): SessionState {
+  get state(): WorkerState {
     return this._state;
   }
 
@@ -296,13 +293,13 @@ export class KernelSession {
 
   /** The one way the state changes. Throws on a move KERNEL_TRANSITIONS lacks (a bug here, never
    * the kernel's doing); staying put is nothing. A change of what the gateway sees is announced. */
-  private moveTo(next: SessionState, reason?: string, suspended?: SuspendedKernelRef): void {
+  private moveTo(next: WorkerState, reason?: string, suspended?: SuspendedKernelRef): void {
     const from = this._state;
     if (from === next) return;
     assertTransition(from, next);
     this._state = next;
     if (next === "dead") this.clearIdleTimer();
-    const status = shownStatus(next) as WorkerStatus;
+    const status = shownStatus(next);
     if (status !== shownStatus(from) || reason) this.events.onStatus(status, reason, suspended);
   }
 }
