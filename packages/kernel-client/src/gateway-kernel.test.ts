@@ -4,7 +4,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server } from "socket.io";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeMessage, type BrowserToGateway, type GatewayToBrowser, type JupyterMessage } from "@cellar/protocol";
+import { executeRequest, makeMessage, type BrowserToGateway, type GatewayToBrowser, type JupyterMessage } from "@cellar/protocol";
 import { GatewayKernel } from "./gateway-kernel";
 import { createGatewaySocket } from "./gateway-socket";
 
@@ -75,7 +75,7 @@ describe("GatewayKernel", () => {
     await k.opened();
     const seen: Array<[string, boolean]> = [];
     k.on("message", (m, future) => seen.push([m.header.msg_type, future !== undefined]));
-    const stranger = makeMessage("execute_request", {}, {});
+    const stranger = executeRequest("");
     io.to(NB).emit("kernel:message", { notebookId: NB, message: to(stranger, "status", { execution_state: "busy" }) });
     await k.execute("1").done;
     expect(seen[0]).toEqual(["status", false]);

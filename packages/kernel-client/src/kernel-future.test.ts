@@ -221,7 +221,7 @@ describe("futuresFor", () => {
   it("gives an emitter-like link one registry, fed by its messages and failed when it exits", async () => {
     const link = Object.assign(new EventEmitter(), { sent: [] as JupyterMessage[], send(m: JupyterMessage) { this.sent.push(m); } });
     expect(futuresFor(link)).toBe(futuresFor(link));
-    const call = futuresFor(link).request(makeMessage("cellar_warmup_request", {}, { channel: "control" }), { awaitIdle: false });
+    const call = futuresFor(link).request(makeMessage("cellar_warmup_request", { code: "" }, { channel: "control" }), { awaitIdle: false });
     link.emit("message", reply(link.sent[0]!, { status: "ok" }));
     await expect(call.done).resolves.toMatchObject({ content: { status: "ok" } });
     const run = futuresFor(link).request(executeRequest("1"));

@@ -1,6 +1,7 @@
 // socket.io event maps. Browser <-> gateway on the default namespace, worker <-> gateway on
 // WORKER_NAMESPACE. Every payload crossing a trust boundary is checked with validate.ts.
-import type { JupyterMessage, KernelStatus } from "./jupyter";
+import type { JupyterMessage } from "./jupyter";
+import type { KernelStatus, WorkerStatus } from "./kernel-states";
 import type { WorkspaceFilesEvents } from "./workspace-files";
 import type { TerminalBrowserEvents, TerminalFromWorker, TerminalGatewayEvents, TerminalToWorker } from "./terminals";
 
@@ -73,7 +74,7 @@ export interface SuspendedKernelRef {
 
 export interface SessionStatusEvent {
   sessionId: string;
-  status: KernelStatus;
+  status: WorkerStatus;
   reason?: string;
   /** With status "suspended": what resuming needs. */
   suspended?: SuspendedKernelRef;

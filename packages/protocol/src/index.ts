@@ -1,4 +1,6 @@
 export * from "./jupyter";
+export * from "./message-contents";
+export * from "./kernel-states";
 export * from "./notebook";
 export * from "./events";
 export * from "./outputs";

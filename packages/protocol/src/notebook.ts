@@ -1,6 +1,6 @@
 // The notebook as the HTTP API serves it. Cells and outputs follow nbformat 4 so import/export
 // is a mapping, not a translation.
-import type { MimeBundle } from "./jupyter";
+import type { MimeBundle } from "./message-contents";
 
 export type Output =
   | { output_type: "stream"; name: "stdout" | "stderr"; text: string }

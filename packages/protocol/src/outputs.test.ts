@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { makeMessage } from "./jupyter";
 import { applyDisplayUpdate, applyOutputMessage, emptyCellOutput, type CellOutputState } from "./outputs";
 
-const msg = (type: string, content: object) => makeMessage(type, content, { channel: "iopub" });
+const msg = (type: string, content: Record<string, unknown>) => makeMessage(type, content, { channel: "iopub" });
 const apply = (msgs: ReturnType<typeof msg>[], maxChars = 1_000_000) =>
   msgs.reduce<CellOutputState>((s, m) => applyOutputMessage(s, m, { maxChars }), emptyCellOutput());
 

@@ -1,6 +1,7 @@
 // One reducer turns kernel iopub messages into a cell's nbformat outputs. The gateway uses it to
 // persist outputs and the browser to render them, so both always agree on what a cell shows.
-import type { JupyterMessage, MimeBundle } from "./jupyter";
+import { hasMsgType, isClearOutput, isError, isExecuteInput, isExecuteResult, isStream, type JupyterMessage } from "./jupyter";
+import type { DisplayDataContent, MimeBundle } from "./message-contents";
 import type { Output } from "./notebook";
 
 export interface OutputLimits {
@@ -56,14 +57,13 @@ function truncationNote(limits: OutputLimits): Output {
 /** Apply one iopub message to a cell's outputs. Returns a new state (the input is not mutated);
  * messages that do not change outputs return the same object. */
 export function applyOutputMessage(state: CellOutputState, msg: JupyterMessage, limits: OutputLimits = DEFAULT_OUTPUT_LIMITS): CellOutputState {
-  const type = msg.header.msg_type;
-  const c = msg.content as Record<string, any>;
-  if (type === "execute_input") return { ...state, executionCount: c.execution_count ?? state.executionCount };
-  if (type === "clear_output") {
-    if (c.wait) return { ...state, clearPending: true };
+  if (isExecuteInput(msg)) return { ...state, executionCount: msg.content.execution_count ?? state.executionCount };
+  if (isClearOutput(msg)) {
+    if (msg.content.wait) return { ...state, clearPending: true };
     return { ...emptyCellOutput(), executionCount: state.executionCount };
   }
-  if (type === "update_display_data") {
+  if (hasMsgType(msg, "update_display_data")) {
+    const c = msg.content;
     const id = c.transient?.display_id;
     if (!id) return state;
     let changed = false;
@@ -76,12 +76,12 @@ export function applyOutputMessage(state: CellOutputState, msg: JupyterMessage, 
     });
     return changed ? { ...state, outputs, chars: outputs.reduce((n, o) => n + outputSize(o), 0) } : state;
   }
-  const output = toOutput(type, c);
+  const output = toOutput(msg);
   if (!output) return state;
 
   let base = state;
   if (state.clearPending) base = { ...emptyCellOutput(), executionCount: state.executionCount };
-  if (type === "execute_result") base = { ...base, executionCount: c.execution_count ?? base.executionCount };
+  if (isExecuteResult(msg)) base = { ...base, executionCount: msg.content.execution_count ?? base.executionCount };
   if (base.truncated) return base === state ? state : base;
 
   const size = outputSize(output);
@@ -119,22 +119,24 @@ function appendStream(outputs: Output[], out: Extract<Output, { output_type: "st
   }
 }
 
-function toOutput(type: string, c: Record<string, any>): Output | null {
-  switch (type) {
-    case "stream":
-      return { output_type: "stream", name: c.name === "stderr" ? "stderr" : "stdout", text: String(c.text ?? "") };
-    case "display_data":
-      return withDisplayId({ output_type: "display_data", data: c.data ?? {}, metadata: c.metadata ?? {} }, c);
-    case "execute_result":
-      return withDisplayId({ output_type: "execute_result", data: c.data ?? {}, metadata: c.metadata ?? {}, execution_count: c.execution_count ?? null }, c);
-    case "error":
-      return { output_type: "error", ename: String(c.ename ?? ""), evalue: String(c.evalue ?? ""), traceback: Array.isArray(c.traceback) ? c.traceback.map(String) : [] };
-    default:
-      return null;
+function toOutput(msg: JupyterMessage): Output | null {
+  if (isStream(msg)) return { output_type: "stream", name: msg.content.name === "stderr" ? "stderr" : "stdout", text: String(msg.content.text ?? "") };
+  if (hasMsgType(msg, "display_data")) {
+    const c = msg.content;
+    return withDisplayId({ output_type: "display_data", data: c.data ?? {}, metadata: c.metadata ?? {} }, c);
   }
+  if (isExecuteResult(msg)) {
+    const c = msg.content;
+    return withDisplayId({ output_type: "execute_result", data: c.data ?? {}, metadata: c.metadata ?? {}, execution_count: c.execution_count ?? null }, c);
+  }
+  if (isError(msg)) {
+    const c = msg.content;
+    return { output_type: "error", ename: String(c.ename ?? ""), evalue: String(c.evalue ?? ""), traceback: Array.isArray(c.traceback) ? c.traceback.map(String) : [] };
+  }
+  return null;
 }
 
-function withDisplayId<T extends Output>(o: T, c: Record<string, any>): T {
+function withDisplayId<T extends Output>(o: T, c: DisplayDataContent): T {
   const id = c.transient?.display_id;
   return id ? { ...o, display_id: String(id) } : o;
 }

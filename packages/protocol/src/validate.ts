@@ -2,8 +2,10 @@
 // A payload that fails is rejected with a reason; it never crashes the receiver.
 import { z } from "zod";
 import type { JupyterMessage } from "./jupyter";
+import { isKnownMsgType, MESSAGE_CONTENT_SCHEMAS } from "./message-contents";
 import type { NotebookUpdate } from "./notebook";
 import type { ClearOutputsRequest, SessionStatusEvent } from "./events";
+import { WORKER_STATUSES, type WorkerStatus } from "./kernel-states";
 
 const header = z.object({
   msg_id: z.string().min(1),
@@ -14,6 +16,7 @@ const header = z.object({
   version: z.string(),
 });
 
+/** The envelope, and the content as its msg_type requires when Cellar knows that type. */
 export const jupyterMessageSchema = z.object({
   header,
   parent_header: z.union([header.partial(), z.object({}).passthrough()]),
@@ -21,6 +24,12 @@ export const jupyterMessageSchema = z.object({
   content: z.record(z.string(), z.unknown()),
   channel: z.enum(["shell", "iopub", "stdin", "control"]),
   buffers: z.array(z.string()).optional(),
+}).superRefine((m, ctx) => {
+  const type = m.header.msg_type;
+  if (!isKnownMsgType(type)) return;
+  const r = MESSAGE_CONTENT_SCHEMAS[type].safeParse(m.content);
+  if (r.success) return;
+  for (const issue of r.error.issues) ctx.addIssue({ code: "custom", message: `${issue.message} (in a ${type})`, path: ["content", ...issue.path] });
 });
 
 /** Messages a browser may send to a kernel. Anything else (e.g. forged iopub) is refused. */
@@ -31,11 +40,14 @@ export const BROWSER_MSG_TYPES = new Set([
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
 
-export function check<T>(schema: z.ZodType, value: unknown): Result<T> {
+/** Checks `value` with `schema`; the error names the field and the rule (`what` when the value
+ * as a whole is wrong). Typing the schema as a ZodType<T> makes the compiler hold each schema to
+ * the type it validates, so the two cannot drift. */
+export function check<T>(schema: z.ZodType<T>, value: unknown, what = "message"): Result<T> {
   const r = schema.safeParse(value);
-  if (r.success) return { ok: true, value: r.data as T };
+  if (r.success) return { ok: true, value: r.data };
   const issue = r.error.issues[0];
-  return { ok: false, error: `${issue?.path.join(".") || "message"}: ${issue?.message ?? "invalid"}` };
+  return { ok: false, error: `${issue?.path.join(".") || what}: ${issue?.message ?? "invalid"}` };
 }
 
 export function validateJupyterMessage(value: unknown): Result<JupyterMessage> {
@@ -81,12 +93,9 @@ export function validateClearOutputs(value: unknown): Result<ClearOutputsRequest
   return check<ClearOutputsRequest>(clearOutputsSchema, value);
 }
 
-/** Statuses a worker may report for a session; the rest are the gateway's own. */
-export const WORKER_SESSION_STATUSES = ["starting", "idle", "busy", "dead", "suspended", "resuming"] as const;
-
 const sessionStatusSchema = z.object({
   sessionId: z.string().min(1).max(128),
-  status: z.enum(WORKER_SESSION_STATUSES),
+  status: z.enum(WORKER_STATUSES as [WorkerStatus, ...WorkerStatus[]]),
   reason: z.string().max(10_000).optional(),
   suspended: z.object({ checkpoint: z.string().regex(/^[0-9a-f]{64}$/, "not a content hash") }).optional(),
 }).refine((p) => (p.status === "suspended") === (p.suspended !== undefined), { message: "a suspended status needs its checkpoint, and only it" });

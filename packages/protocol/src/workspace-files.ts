@@ -3,7 +3,7 @@
 // Paths are checked here so that every side refuses the same things; the worker still resolves
 // each path inside the workspace on disk, since a symlink made by the kernel can point anywhere.
 import { z } from "zod";
-import { notebookIdSchema, type Result } from "./validate";
+import { check, notebookIdSchema, type Result } from "./validate";
 
 /** Upload, save and download limit of one file. socket.io carries it in one message. */
 export const MAX_WORKSPACE_FILE_BYTES = 50 * 1024 * 1024;
@@ -95,9 +95,6 @@ export function validateWorkspacePath(value: unknown): Result<string> {
 }
 
 /** Checks a request with one of the schemas above; the error names the field and the rule. */
-export function validateFilesRequest<S extends z.ZodType>(schema: S, value: unknown): Result<z.output<S>> {
-  const r = schema.safeParse(value);
-  if (r.success) return { ok: true, value: r.data };
-  const issue = r.error.issues[0];
-  return { ok: false, error: `${issue?.path.join(".") || "request"}: ${issue?.message ?? "invalid"}` };
+export function validateFilesRequest<T>(schema: z.ZodType<T>, value: unknown): Result<T> {
+  return check(schema, value, "request");
 }

@@ -40,7 +40,7 @@ function setup({ withWorker = true } = {}) {
   return { pool, worker, kernels, events, saved, sessionId, cellsInDb };
 }
 
-const iopub = (type: string, content: object, parent: JupyterMessage) => makeMessage(type, content, { channel: "iopub", parent });
+const iopub = (type: string, content: Record<string, unknown>, parent: JupyterMessage) => makeMessage(type, content, { channel: "iopub", parent });
 
 describe("KernelManager", () => {
   it("starts a kernel on a worker when a notebook opens and reports its status", () => {

@@ -23,7 +23,7 @@ describe("KernelRequests", () => {
     const [request] = sent;
     expect(request).toMatchObject({ channel: "shell", header: { msg_type: "complete_request", session: "s1" }, content: { code: "math.fl", cursor_pos: 7 } });
     // Another request's reply and this request's status messages are not the answer.
-    expect(helper.receive(makeMessage("complete_reply", { status: "ok", matches: ["x"] }, { parent: makeMessage("complete_request", {}) }))).toBe(false);
+    expect(helper.receive(makeMessage("complete_reply", { status: "ok", matches: ["x"] }, { parent: makeMessage("complete_request", { code: "", cursor_pos: 0 }) }))).toBe(false);
     expect(helper.receive(makeMessage("status", { execution_state: "busy" }, { parent: request }))).toBe(false);
     expect(helper.receive(makeMessage("complete_reply", { status: "ok", matches: ["floor"] }, { parent: request }))).toBe(true);
     await expect(pending).resolves.toEqual({ ok: true, content: { status: "ok", matches: ["floor"] } });

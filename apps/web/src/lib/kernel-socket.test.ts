@@ -1,6 +1,6 @@
 // The kernel connection against a real socket.io server playing the gateway's side.
 import { afterEach, describe, expect, it } from "vitest";
-import { makeMessage, type KernelStatus, type Notebook } from "@cellar/protocol";
+import { executeRequest, makeMessage, type KernelStatus, type Notebook } from "@cellar/protocol";
 import { createNotebookStore, type NotebookStore } from "../stores/notebook-store";
 import { startGatewayDouble, until, type GatewayDouble } from "../test-support/gateway-double";
 import { KernelConnection } from "./kernel-socket";
@@ -108,7 +108,7 @@ describe("KernelConnection", () => {
     const gw = await startGateway("idle");
     const { store } = connect(gw);
     await until(() => store.getState().kernel.status === "idle", "idle");
-    gw.reply(NB, makeMessage("execute_request", { code: "" }), "stream", { name: "stdout", text: "not mine\n" });
+    gw.reply(NB, executeRequest(""), "stream", { name: "stdout", text: "not mine\n" });
     gw.socket().emit("kernel:status", { notebookId: "other", status: "dead" });
     await new Promise((r) => setTimeout(r, 50));
     expect(store.getState().outputs.c1.outputs).toEqual([]);

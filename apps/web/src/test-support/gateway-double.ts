@@ -15,7 +15,7 @@ export interface GatewayDouble {
   /** A socket factory for KernelConnection's `createSocket`. */
   connectSocket(): GatewaySocket;
   /** Answer a request as the kernel would (iopub messages, or execute_reply on shell). */
-  reply(notebookId: string, request: JupyterMessage, type: string, content: unknown): void;
+  reply(notebookId: string, request: JupyterMessage, type: string, content: Record<string, unknown>): void;
   close(): void;
 }
 

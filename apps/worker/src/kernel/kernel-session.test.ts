@@ -79,6 +79,35 @@ describe("KernelSession", () => {
     expect(sandbox.interrupted).toBe(1);
   });
 
+  it("a session stopped while it boots ends the sandbox the boot brings, and reports nothing after dead", async () => {
+    const { s, statuses } = session();
+    const sandbox = new FakeSandbox();
+    let ready!: (v: KernelSandbox) => void;
+    const started = s.start(() => new Promise((r) => { ready = r; }));
+    await s.stop();
+    ready(sandbox as unknown as KernelSandbox);
+    await started;
+    expect(sandbox.stopped).toBe(true);
+    sandbox.emit("message", makeMessage("status", { execution_state: "busy" }, { channel: "iopub" }));
+    expect(statuses.map(([st]) => st)).toEqual(["starting", "dead"]);
+    expect(s.state).toBe("dead");
+  });
+
+  it("a session stopped before its start boots nothing", async () => {
+    const { s, statuses } = session();
+    await s.stop();
+    let booted = false;
+    await s.start(async () => { booted = true; return new FakeSandbox() as unknown as KernelSandbox; });
+    expect(booted).toBe(false);
+    expect(statuses).toEqual([["dead", "The kernel was shut down."]]);
+  });
+
+  it("only a new session can adopt a suspended kernel", async () => {
+    const { s } = session();
+    await s.start(async () => new FakeSandbox() as unknown as KernelSandbox);
+    expect(() => s.adoptSuspended({ checkpoint: "f".repeat(64) })).toThrow(/idle session cannot adopt/);
+  });
+
   describe("suspend and resume (the checkpointing itself is tested with runsc in suspend-resume.test.ts)", () => {
     /** A suspender whose checkpoint and restore the test completes by hand. */
     function manualSuspender() {
@@ -144,6 +173,43 @@ describe("KernelSession", () => {
       expect(await suspended).toBe(false);
       expect(t.s.status).toBe("idle");
       expect(sandbox.sent.map((m) => m.content.code)).toEqual(["a"]);
+    });
+
+    it("ignores the kernel's own busy/idle while it is being checkpointed", async () => {
+      const t = suspendable();
+      const sandbox = new FakeSandbox();
+      await t.s.start(async () => sandbox as unknown as KernelSandbox);
+      const suspended = t.s.suspend();
+      await tick();
+      expect(t.s.state).toBe("suspending");
+      expect(t.s.status).toBe("idle");
+      sandbox.emit("message", makeMessage("status", { execution_state: "busy" }, { channel: "iopub" }));
+      expect(t.s.state).toBe("suspending");
+      t.finishSuspend();
+      expect(await suspended).toBe(true);
+      expect(t.statuses.map(([st]) => st)).toEqual(["starting", "idle", "suspended"]);
+    });
+
+    it("a stop while the checkpoint is taken ends the kernel and discards the checkpoint", async () => {
+      const t = suspendable();
+      await t.s.start(async () => new FakeSandbox() as unknown as KernelSandbox);
+      const suspended = t.s.suspend();
+      await tick();
+      await t.s.stop();
+      t.finishSuspend();
+      expect(await suspended).toBe(true);
+      expect(t.calls).toEqual(["suspend", "discard"]);
+      expect(t.statuses.map(([st]) => st)).toEqual(["starting", "idle", "dead"]);
+    });
+
+    it("a released session resumes nothing", async () => {
+      const t = suspendable();
+      t.s.adoptSuspended({ checkpoint: "f".repeat(64) });
+      t.s.release();
+      t.s.send(executeRequest("a"));
+      await tick();
+      expect(t.calls).toEqual([]);
+      expect(t.statuses).toEqual([]);
     });
 
     it("a failed resume reports dead with a reason the user can act on", async () => {

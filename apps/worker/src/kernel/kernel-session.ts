@@ -6,19 +6,21 @@
 //                 v  |
 //            suspending -> suspended
 //
-// Requests that arrive while the sandbox boots, is being suspended or resumes are queued and
+// The moves are @cellar/protocol's KERNEL_TRANSITIONS, and `moveTo` is the only way the state
+// changes: it refuses a move the table lacks and announces each change of the status the gateway
+// sees. Requests that arrive while the sandbox boots, is being suspended or resumes are queued and
 // delivered in order once it runs, so a user may run a cell at any moment. "suspending" is the
 // worker's own: the gateway and the user see "idle" until the checkpoint is stored.
-import type { JupyterMessage, KernelStatus, SuspendedKernelRef, TerminalEvent, TerminalRequest } from "@cellar/protocol";
+import {
+  assertTransition, isStatus, shownStatus,
+  type JupyterMessage, type SuspendedKernelRef, type TerminalEvent, type TerminalRequest, type WorkerState, type WorkerStatus,
+} from "@cellar/protocol";
 import type { KernelSandbox } from "../sandbox/kernel-sandbox";
-
-export type WorkerKernelStatus = Extract<KernelStatus, "starting" | "idle" | "busy" | "dead" | "suspended" | "resuming">;
-export type KernelState = WorkerKernelStatus | "suspending";
 
 export interface KernelSessionEvents {
   onMessage(msg: JupyterMessage): void;
   /** `suspended` comes with the status "suspended": what resuming the kernel needs. */
-  onStatus(status: WorkerKernelStatus, reason?: string, suspended?: SuspendedKernelRef): void;
+  onStatus(status: WorkerStatus, reason?: string, suspended?: SuspendedKernelRef): void;
   onTerminal?(event: TerminalEvent): void;
 }
 
@@ -43,8 +45,9 @@ export class KernelSession {
   private sandbox: KernelSandbox | null = null;
   private queue: JupyterMessage[] = [];
   private terminalQueue: TerminalRequest[] = [];
-  private _state: KernelState = "starting";
-  private stopped = false;
+  // A session is born starting (or, adopting a suspended kernel, suspended); after that only
+  // moveTo changes it. "dead" is final: a stopped session never runs again.
+  private _state: WorkerState = "starting";
   /** Requests sent to the kernel whose reply has not come: the kernel is not idle while any is. */
   private awaitingReply = new Set<string>();
   private idleTimer: NodeJS.Timeout | null = null;
@@ -57,29 +60,36 @@ export class KernelSession {
     this.log = opts.log ?? ((line) => console.log(line));
   }
 
-  get status(): WorkerKernelStatus {
-    return this._state === "suspending" ? "idle" : this._state;
+  get status(): WorkerStatus {
+    return shownStatus(this._state);
   }
 
-  get state(): KernelState {
+  get state(): WorkerState {
     return this._state;
   }
 
-  /** Boots the sandbox with `boot`; resolves when the kernel is ready, rejects if it cannot start. */
+  /** Boots the sandbox with `boot`; resolves when the kernel is ready, rejects if it cannot start.
+   * A session stopped before it started boots nothing. */
   async start(boot: () => Promise<KernelSandbox>): Promise<void> {
+    if (this._state === "dead") return;
+    if (this._state !== "starting") throw new Error(`a ${this._state} kernel cannot be started`);
+    // The gateway learns here that the boot itself has begun (the image is attached).
     this.events.onStatus("starting");
     let sandbox: KernelSandbox;
     try {
       sandbox = await boot();
     } catch (err) {
-      this.setState("dead", `The kernel failed to start: ${(err as Error).message}`);
+      if (!this.isDead()) this.moveTo("dead", `The kernel failed to start: ${(err as Error).message}`);
       throw err;
     }
     this.run(sandbox);
   }
 
-  /** Takes on a kernel that another worker process suspended; it resumes on the first request. */
+  /** Takes on a kernel that another worker process suspended; it resumes on the first request.
+   * Only a new session can: it is then born suspended rather than starting. That is no move, and
+   * the gateway, which holds the kernel as suspended, is told nothing. */
   adoptSuspended(ref: SuspendedKernelRef): void {
+    if (this._state !== "starting" || this.sandbox) throw new Error(`a ${this._state} session cannot adopt a suspended kernel`);
     this.suspended = ref;
     this._state = "suspended";
   }
@@ -135,26 +145,26 @@ export class KernelSession {
 
   /** Ends the kernel, and with it any checkpoint it was suspended to. */
   async stop(reason = "The kernel was shut down."): Promise<void> {
-    this.stopped = true;
     this.queue = [];
     this.terminalQueue = [];
-    this.clearIdleTimer();
+    // Dead at once, so that a boot, checkpoint or restore still under way ends the sandbox it
+    // brings instead of running it.
+    if (this._state !== "dead") this.moveTo("dead", reason);
     const sandbox = this.sandbox;
     this.sandbox = null;
     if (sandbox) await sandbox.stop();
     if (this.suspended) await this.opts.suspender?.discard().catch((err) => this.log(`[kernel ${this.sessionId}] could not delete its checkpoint: ${(err as Error).message}`));
-    this.setState("dead", reason);
   }
 
   /** Forgets a suspended kernel without discarding its checkpoint (the gateway keeps it, and
-   * any worker may resume it). */
+   * any worker may resume it): a request that still reaches this session resumes nothing. */
   release(): void {
-    this.stopped = true;
+    this.suspended = null;
     this.clearIdleTimer();
   }
 
   private run(sandbox: KernelSandbox): void {
-    if (this.stopped) {
+    if (this._state === "dead") {
       void sandbox.stop();
       return;
     }
@@ -169,9 +179,9 @@ export class KernelSession {
       // A checkpoint ends the sandbox on purpose.
       if (this.sandbox !== sandbox || this._state === "suspending") return;
       this.sandbox = null;
-      if (!this.stopped) this.setState("dead", info.reason);
+      this.moveTo("dead", info.reason);
     });
-    this.setState("idle");
+    this.moveTo("idle");
     for (const msg of this.queue.splice(0)) this.deliver(msg);
     for (const req of this.terminalQueue.splice(0)) sandbox.terminals.request(req);
     this.touch();
@@ -184,9 +194,11 @@ export class KernelSession {
   }
 
   private onKernelMessage(msg: JupyterMessage): void {
-    if (msg.header.msg_type === "status") {
-      const state = msg.content?.execution_state;
-      if (state === "busy" || state === "idle") this.setState(state);
+    if (isStatus(msg)) {
+      // The kernel's own busy/idle, followed only while it runs (not while it is checkpointed
+      // or after it was stopped).
+      const state = msg.content.execution_state;
+      if ((state === "busy" || state === "idle") && (this._state === "idle" || this._state === "busy")) this.moveTo(state);
     }
     if (msg.header.msg_type.endsWith("_reply") && msg.parent_header.msg_id) this.awaitingReply.delete(msg.parent_header.msg_id);
     this.touch();
@@ -197,33 +209,36 @@ export class KernelSession {
     if (this._state === "suspended") return true;
     const sandbox = this.sandbox;
     const suspender = this.opts.suspender;
-    if (!suspender || !sandbox || this._state !== "idle" || this.queue.length || this.terminalQueue.length || this.awaitingReply.size || this.stopped) return false;
+    if (!suspender || !sandbox || this._state !== "idle" || this.queue.length || this.terminalQueue.length || this.awaitingReply.size) return false;
     this.clearIdleTimer();
-    this._state = "suspending";
+    this.moveTo("suspending");
+    let ref: SuspendedKernelRef;
     try {
-      this.suspended = await suspender.suspend(sandbox);
+      ref = await suspender.suspend(sandbox);
     } catch (err) {
       const why = (err as Error).message;
+      // Stopped meanwhile: stop() has said why.
+      if (this.isDead()) return false;
       if (sandbox.hasExited) {
         this.sandbox = null;
-        this.setState("dead", `The kernel was lost while being suspended: ${why}`);
+        this.moveTo("dead", `The kernel was lost while being suspended: ${why}`);
         return false;
       }
       this.log(`[kernel ${this.sessionId}] could not be suspended, it keeps running: ${why}`);
       this._suspendFailure = why;
-      this._state = "idle";
+      this.moveTo("idle");
       for (const msg of this.queue.splice(0)) this.deliver(msg);
       for (const req of this.terminalQueue.splice(0)) sandbox.terminals.request(req);
       this.touch();
       return false;
     }
     this.sandbox = null;
-    if (this.stopped) {
+    if (this.isDead()) {
       await suspender.discard().catch(() => {});
       return true;
     }
-    this._state = "idle"; // so that setState announces the change
-    this.setState("suspended", undefined, this.suspended);
+    this.suspended = ref;
+    this.moveTo("suspended", undefined, ref);
     // A terminal request that came while the checkpoint was taken wakes the kernel too.
     if (this.queue.length || this.terminalQueue.length) void this.resume();
     return true;
@@ -237,15 +252,15 @@ export class KernelSession {
 
   private async resumeNow(): Promise<void> {
     const ref = this.suspended;
-    if (this._state !== "suspended" || !ref || this.stopped) return;
-    this.setState("resuming");
+    if (this._state !== "suspended" || !ref) return;
+    this.moveTo("resuming");
     let sandbox: KernelSandbox;
     try {
       if (!this.opts.suspender) throw new Error("this worker cannot resume kernels");
       sandbox = await this.opts.suspender.resume(ref);
     } catch (err) {
       this.queue = [];
-      this.setState("dead", `The suspended kernel could not be resumed, so its variables are lost; restart the kernel. (${(err as Error).message})`);
+      if (!this.isDead()) this.moveTo("dead", `The suspended kernel could not be resumed, so its variables are lost; restart the kernel. (${(err as Error).message})`);
       return;
     }
     this.suspended = null;
@@ -256,7 +271,7 @@ export class KernelSession {
   /** Activity: the idle countdown starts again. */
   private touch(): void {
     const after = this.opts.suspendAfterMs ?? 0;
-    if (!after || !this.opts.suspender || this.stopped) return;
+    if (!after || !this.opts.suspender || this._state === "dead") return;
     this.clearIdleTimer();
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
@@ -271,11 +286,20 @@ export class KernelSession {
     this.idleTimer = null;
   }
 
-  private setState(status: WorkerKernelStatus, reason?: string, suspended?: SuspendedKernelRef): void {
-    if (this._state === status && !reason) return;
-    if (this._state === "dead") return;
-    if (status === "dead") this.clearIdleTimer();
-    this._state = status;
-    this.events.onStatus(status, reason, suspended);
+  /** Read after an await: a stop() may have come meanwhile. */
+  private isDead(): boolean {
+    return this._state === "dead";
+  }
+
+  /** The one way the state changes. Throws on a move KERNEL_TRANSITIONS lacks (a bug here, never
+   * the kernel's doing); staying put is nothing. A change of what the gateway sees is announced. */
+  private moveTo(next: WorkerState, reason?: string, suspended?: SuspendedKernelRef): void {
+    const from = this._state;
+    if (from === next) return;
+    assertTransition(from, next);
+    this._state = next;
+    if (next === "dead") this.clearIdleTimer();
+    const status = shownStatus(next);
+    if (status !== shownStatus(from) || reason) this.events.onStatus(status, reason, suspended);
   }
 }

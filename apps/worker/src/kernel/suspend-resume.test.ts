@@ -16,7 +16,8 @@ import { executeRequest, type JupyterMessage, type SuspendedKernelRef } from "@c
 import { containerIdFor } from "../sandbox/bundle";
 import { reapOrphanSandboxes, startKernelSandbox } from "../sandbox/kernel-sandbox";
 import { runscList } from "../sandbox/runsc";
-import { KernelSession, type WorkerKernelStatus } from "./kernel-session";
+import type { WorkerStatus } from "@cellar/protocol";
+import { KernelSession } from "./kernel-session";
 import { refKeyOf, SuspendedKernels } from "./suspended-kernels";
 import { execute } from "../testing/kernel-run";
 
@@ -33,7 +34,7 @@ const sessions: KernelSession[] = [];
 
 /** A worker's view of one session: its statuses, and each request's stdout once replied. */
 function newSession(sessionId: string, workerDir: string, suspendAfterMs = 0, dir = path.join(work, workerDir)) {
-  const statuses: WorkerKernelStatus[] = [];
+  const statuses: WorkerStatus[] = [];
   let suspended: SuspendedKernelRef | undefined;
   let reason: string | undefined;
   const listeners = new Set<(m: JupyterMessage) => void>();
@@ -57,7 +58,7 @@ function newSession(sessionId: string, workerDir: string, suspendAfterMs = 0, di
     get suspended() { return suspended; },
     get reason() { return reason; },
     /** Resolves once the session has reported `status`. */
-    until(status: WorkerKernelStatus, timeoutMs = 120_000): Promise<void> {
+    until(status: WorkerStatus, timeoutMs = 120_000): Promise<void> {
       if (statuses.includes(status)) return Promise.resolve();
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no ${status} status; saw ${statuses.join(", ")}`)), timeoutMs);

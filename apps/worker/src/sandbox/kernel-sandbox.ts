@@ -4,7 +4,9 @@ import { EventEmitter } from "node:events";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
-import { FrameDecoder, encodeFrame, makeMessage, validateJupyterMessage, type JupyterMessage } from "@cellar/protocol";
+import {
+  FrameDecoder, encodeFrame, hasMsgType, isStatus, makeMessage, validateJupyterMessage, type ContentOf, type JupyterMessage, type ReplyType,
+} from "@cellar/protocol";
 import { futuresFor, KernelFutureError, parentIdOf } from "@cellar/kernel-client";
 import { containerIdFor, writeBundle, type SandboxLimits } from "./bundle";
 import { randomBytes } from "node:crypto";
@@ -36,7 +38,7 @@ type ReadySignal = (msg: JupyterMessage) => true | Error | undefined;
 
 /** The bridge's first idle status after a boot, with no request as parent. */
 const bootReady: ReadySignal = (msg) =>
-  msg.header.msg_type === "status" && msg.content.execution_state === "idle" && parentIdOf(msg) === undefined ? true : undefined;
+  isStatus(msg) && msg.content.execution_state === "idle" && parentIdOf(msg) === undefined ? true : undefined;
 
 export interface KernelSandboxExit {
   code: number | null;
@@ -219,11 +221,11 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
    * Sends a bridge control request and resolves with its reply's content (used by warm-snapshot
    * boots). Rejects if the sandbox exits first or no reply comes within `timeoutMs`.
    */
-  call(msgType: string, content: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
+  call<T extends `cellar_${string}_request`>(msgType: T, content: ContentOf<T>, timeoutMs: number): Promise<ContentOf<ReplyType<T>>> {
     // The bridge answers its own control requests with a reply and publishes no status for them.
     const call = futuresFor(this).request(makeMessage(msgType, content, { channel: "control" }), { awaitIdle: false, timeoutMs });
     return call.done.then(
-      (reply) => reply.content as Record<string, unknown>,
+      (reply) => reply.content as ContentOf<ReplyType<T>>,
       (error: Error) => {
         const lost = error instanceof KernelFutureError && error.kind === "kernel-lost";
         throw new Error(`${lost ? `the sandbox exited during ${msgType}: ` : ""}${error.message}${this.tailForError()}`);
@@ -318,7 +320,7 @@ export async function restoreKernelSandbox(opts: RestoreKernelSandboxOptions): P
   // Queued in the pipe until the restored bridge reads its new stdin.
   const request = makeMessage("cellar_restore_request", { hostname: hostnameFor(opts.sessionId), entropy: randomBytes(32).toString("hex") }, { channel: "control" });
   const ready: ReadySignal = (msg) => {
-    if (parentIdOf(msg) !== request.header.msg_id) return undefined;
+    if (parentIdOf(msg) !== request.header.msg_id || !hasMsgType(msg, "cellar_restore_reply")) return undefined;
     if (msg.content.status === "ok") return true;
     return new Error(`the restored kernel could not take on its session: ${String(msg.content.evalue)}`);
   };

@@ -2,7 +2,7 @@
 // collects everything it caused until it is over, which @cellar/kernel-client's KernelFuture
 // decides (its reply and its idle status both in).
 import { futuresFor, type MessageLink } from "@cellar/kernel-client";
-import { executeRequest, type JupyterMessage } from "@cellar/protocol";
+import { executeRequest, hasMsgType, type JupyterMessage } from "@cellar/protocol";
 
 export interface Run {
   /** Everything parented to the request, in arrival order, the reply included. */
@@ -10,7 +10,7 @@ export interface Run {
   /** Milliseconds after the request was sent, per message. */
   at: number[];
   reply: JupyterMessage;
-  of: (type: string) => JupyterMessage[];
+  of: <T extends string>(type: T) => JupyterMessage<T>[];
   /** The stream text. */
   stdout: () => string;
   /** The stream text with each error as "Name: value", in order. */
@@ -42,7 +42,7 @@ export async function request(link: MessageLink, msg: JupyterMessage, opts: RunO
   } catch (error) {
     throw new Error(`${(error as Error).message} for ${msg.header.msg_type}; got ${messages.map((m) => m.header.msg_type).join(", ")}`);
   }
-  const of = (type: string) => messages.filter((m) => m.header.msg_type === type);
+  const of = <T extends string>(type: T) => messages.filter((m): m is JupyterMessage<T> => hasMsgType(m, type));
   const stream = of("stream");
   return {
     messages, at, reply, of,
