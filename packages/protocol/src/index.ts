@@ -6,3 +6,4 @@ export * from "./validate";
 export * from "./framing";
 export * from "./workspace-files";
 export * from "./terminals";
+export * from "./http";

@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "@cellar/db";
 import { LocalDirStore } from "@cellar/fs-client";
 import { normalizeIpynb } from "@cellar/notebook-format";
-import { createHttpServer } from "./http-server";
+import { createHttpApp } from "./http-app";
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../e2e/fixtures");
 let db: Database;
 let base: string;
-let server: ReturnType<typeof createHttpServer>;
+let app: ReturnType<typeof createHttpApp>;
 const token = "t0ken";
 const deleted: string[] = [];
 
@@ -19,14 +19,13 @@ beforeAll(async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellar-gw-files-"));
   fs.mkdirSync(path.join(dir, "web"));
   db = await openDatabase(`file:${path.join(dir, "db.sqlite")}`, { log: () => {} });
-  server = createHttpServer({ token, webDir: path.join(dir, "web"), store: db.notebooks, userId: db.localUserId, workers: () => [], onNotebookSaved: () => {},
+  app = createHttpApp({ token, webDir: path.join(dir, "web"), store: db.notebooks, userId: db.localUserId, workers: () => [], onNotebookSaved: () => {},
     onNotebookDeleted: (id) => deleted.push(id),
     blobs: { store: new LocalDirStore(path.join(dir, "cas")), workerSecret: "worker-secret" } });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  base = `http://127.0.0.1:${(server.address() as any).port}`;
+  base = await app.listen({ port: 0, host: "127.0.0.1" });
 });
 afterAll(async () => {
-  server.close();
+  await app.close();
   await db.close();
 });
 

@@ -7,12 +7,12 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "@cellar/db";
 import { LocalDirStore } from "@cellar/fs-client";
-import { createHttpServer } from "./http-server";
+import { createHttpApp } from "./http-app";
 import type { FilesWorker } from "./workspace-files-api";
 
 let db: Database;
 let base: string;
-let server: ReturnType<typeof createHttpServer>;
+let app: ReturnType<typeof createHttpApp>;
 let notebookId: string;
 const token = "t0ken";
 
@@ -36,7 +36,7 @@ beforeAll(async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellar-gw-ws-"));
   fs.mkdirSync(path.join(dir, "web"));
   db = await openDatabase(`file:${path.join(dir, "db.sqlite")}`, { log: () => {} });
-  server = createHttpServer({
+  app = createHttpApp({
     token, webDir: path.join(dir, "web"), store: db.notebooks, userId: db.localUserId, workers: () => [], onNotebookSaved: () => {},
     blobs: { store: new LocalDirStore(path.join(dir, "cas")), workerSecret: "worker-secret" },
     workspaceFiles: {
@@ -46,12 +46,11 @@ beforeAll(async () => {
       maxFileBytes: 1024,
     },
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  base = `http://127.0.0.1:${(server.address() as any).port}`;
+  base = await app.listen({ port: 0, host: "127.0.0.1" });
   notebookId = (await db.notebooks.create(db.localUserId, "files")).id;
 });
 afterAll(async () => {
-  server.close();
+  await app.close();
   await db.close();
 });
 beforeEach(() => {
