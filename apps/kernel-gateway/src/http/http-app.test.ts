@@ -1,30 +1,14 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type Database } from "@cellar/db";
-import { LocalDirStore } from "@cellar/fs-client";
-import { createHttpApp } from "./http-app";
+import { startTestApp, TEST_TOKEN as token, type TestApp } from "./test-app";
 
-let db: Database;
+let gateway: TestApp;
 let base: string;
-let app: ReturnType<typeof createHttpApp>;
-const token = "t0ken";
 
 beforeAll(async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellar-gw-"));
-  fs.mkdirSync(path.join(dir, "web"));
-  fs.writeFileSync(path.join(dir, "web/index.html"), "<h1>web app</h1>");
-  fs.writeFileSync(path.join(dir, "web/notebook.html"), "<h1>notebook page</h1>");
-  db = await openDatabase(`file:${path.join(dir, "db.sqlite")}`, { log: () => {} });
-  app = createHttpApp({ token, webDir: path.join(dir, "web"), store: db.notebooks, userId: db.localUserId, workers: () => [], onNotebookSaved: () => {},
-    blobs: { store: new LocalDirStore(path.join(dir, "cas")), workerSecret: "worker-secret" } });
-  base = await app.listen({ port: 0, host: "127.0.0.1" });
+  gateway = await startTestApp({ webFiles: { "index.html": "<h1>web app</h1>", "notebook.html": "<h1>notebook page</h1>" } });
+  base = gateway.base;
 });
-afterAll(async () => {
-  await app.close();
-  await db.close();
-});
+afterAll(() => gateway.close());
 
 const api = (p: string, init: RequestInit = {}) =>
   fetch(base + p, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...init.headers } });
