@@ -1,13 +1,15 @@
 // The gateway-wide routes: health, the images a notebook can choose, the connected workers.
+import type { z } from "zod";
+import type { dropCacheReplySchema, imageReplySchema, workerReplySchema } from "@cellar/protocol";
 import type { ApiHandlers } from "./api-handlers";
 import { HttpError } from "./http-errors";
 
 export interface GatewayApiDeps {
-  workers(): Array<{ id: string; resources: { cpus: number; memoryBytes: number; gpus: string[] }; sessions: number }>;
+  workers(): Array<z.output<typeof workerReplySchema>>;
   /** Every worker drops its image cache (operators: to reclaim disk, or to measure a cold attach). */
-  dropWorkerCaches?(): Promise<Array<{ id: string; ok: boolean; droppedBytes?: number; error?: string }>>;
+  dropWorkerCaches?(): Promise<Array<z.output<typeof dropCacheReplySchema>>>;
   /** The images notebooks can choose (GET /api/images). */
-  images?(): Array<{ name: string; description: string }>;
+  images?(): Array<z.output<typeof imageReplySchema>>;
 }
 
 export function gatewayApi(deps: GatewayApiDeps): ApiHandlers<"health" | "listImages" | "listWorkers" | "dropWorkerCaches"> {

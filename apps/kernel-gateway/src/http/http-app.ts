@@ -3,6 +3,7 @@
 // secret), then login by token (everything except the health check needs the token or its cookie).
 // Requests no route takes go to the static web app. socket.io shares `app.server` and answers
 // /socket.io/ itself, before Fastify sees it.
+import type { IncomingMessage } from "node:http";
 import fastify, { type FastifyInstance, type RouteOptions } from "fastify";
 import swagger from "@fastify/swagger";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
@@ -13,7 +14,7 @@ import { secretMatches } from "../secrets";
 import type { ApiHandlers } from "./api-handlers";
 import { loginHook } from "./auth";
 import { gatewayApi, type GatewayApiDeps } from "./gateway-api";
-import { installErrorHandling } from "./http-errors";
+import { HttpError, installErrorHandling } from "./http-errors";
 import { kernelApi, type KernelApiDeps } from "./kernel-api";
 import { notebookFilesApi, type NotebookFileStore } from "./notebook-files-api";
 import { notebooksApi, type NotebookApiStore } from "./notebooks-api";
@@ -56,7 +57,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
 
   // Workers read and write the content store (boot profiles, snapshots) with the worker secret;
   // the handler streams the bodies itself, so it runs before Fastify reads them.
-  const isWorker = (req: { headers: { authorization?: string } }) =>
+  const isWorker = (req: IncomingMessage) =>
     secretMatches(req.headers.authorization?.replace(/^Bearer /, ""), deps.blobs.workerSecret);
   const serveBlobs = createBlobHandler(deps.blobs.store, { authorize: isWorker, authorizeWrite: isWorker });
   app.addHook("onRequest", async (request, reply) => {
@@ -66,8 +67,8 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   });
   app.addHook("onRequest", loginHook(deps.token, [apiRoutes.health.url]));
 
-  // Bodies: raw bytes for an upload, text for an .ipynb import, JSON (of any declared type, as
-  // before) where the route has a body schema; other bodies are ignored.
+  // Bodies: raw bytes for an upload, text for an .ipynb import, JSON (whatever the content type
+  // says, as the API always read them) where the route has a body schema; others are ignored.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (request, body: Buffer, done) => {
     const { raw } = request.routeOptions.config;
@@ -77,7 +78,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
     try {
       done(null, JSON.parse(body.toString("utf8")));
     } catch {
-      done(Object.assign(new Error("Request body is not valid JSON"), { code: "FST_ERR_CTP_INVALID_JSON_BODY", statusCode: 400 }), undefined);
+      done(new HttpError(400, "Request body is not valid JSON"), undefined);
     }
   });
   // Every JSON answer is fresh: notebooks and listings change under the page.

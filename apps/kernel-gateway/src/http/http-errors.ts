@@ -1,5 +1,5 @@
-// The one home of HTTP errors: handlers throw HttpError; this turns it, a failed zod check, a body
-// that is not JSON or too large, and an unknown route into the API's one error body,
+// The one home of HTTP errors: handlers (and the body parser) throw HttpError; this turns it, a
+// failed zod check, a body over its limit and an unknown route into the API's one error body,
 // `{ error, problems? }`. Anything else is a 500 that is logged and not explained to the client.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
@@ -36,11 +36,8 @@ function validationMessage(error: FastifyError): string {
 function errorReply(error: FastifyError, request: FastifyRequest): { status: number; body: ErrorReply } {
   if (error instanceof HttpError) return { status: error.status, body: { error: error.message, ...(error.problems && { problems: error.problems }) } };
   if (hasZodFastifySchemaValidationErrors(error)) return { status: 400, body: { error: validationMessage(error) } };
-  switch (error.code) {
-    case "FST_ERR_CTP_INVALID_JSON_BODY":
-      return { status: 400, body: { error: "Request body is not valid JSON" } };
-    case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return { status: 413, body: { error: request.routeOptions.config.tooLarge ?? "Request body is too large" } };
+  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+    return { status: 413, body: { error: request.routeOptions.config.tooLarge ?? "Request body is too large" } };
   }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return { status: error.statusCode, body: { error: error.message } };
   console.error("gateway: request failed:", error);
