@@ -14,7 +14,7 @@ import { secretMatches } from "../secrets";
 import type { ApiHandlers } from "./api-handlers";
 import { loginHook } from "./auth";
 import { gatewayApi, type GatewayApiDeps } from "./gateway-api";
-import { HttpError, installErrorHandling } from "./http-errors";
+import { API_METHODS, HttpError, installErrorHandling, methodNotAllowed } from "./http-errors";
 import { kernelApi, type KernelApiDeps } from "./kernel-api";
 import { notebookFilesApi, type NotebookFileStore } from "./notebook-files-api";
 import { notebooksApi, type NotebookApiStore } from "./notebooks-api";
@@ -104,8 +104,10 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   };
   // Registered once swagger is loaded, so that it sees every route.
   app.register(async (api) => {
+    const methodsOf = new Map<string, Set<string>>();
     for (const name of Object.keys(apiRoutes) as ApiRouteName[]) {
       const { method, url, summary, raw, schema }: ApiRoute = apiRoutes[name];
+      methodsOf.set(url, new Set([...(methodsOf.get(url) ?? []), method]));
       const upload = raw === "bytes-in";
       const tooLarge = upload ? uploadTooLarge(maxFileBytes) : `Request body over ${MAX_BODY_BYTES} bytes`;
       api.route({
@@ -114,6 +116,9 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
         // The table and the handler map are keyed alike; TypeScript cannot correlate the two unions.
         handler: handlers[name] as RouteOptions["handler"],
       });
+    }
+    for (const [url, methods] of methodsOf) {
+      api.route({ method: API_METHODS.filter((m) => !methods.has(m)), url, schema: { hide: true }, handler: methodNotAllowed });
     }
     api.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
   });

@@ -3,7 +3,6 @@
 // `{ error, problems? }`. Anything else is a 500 that is logged and not explained to the client.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
-import FindMyWay, { type HTTPMethod, type HTTPVersion } from "find-my-way";
 import type { ApiRawBody, ErrorReply } from "@cellar/protocol";
 
 export class HttpError extends Error {
@@ -44,18 +43,20 @@ function errorReply(error: FastifyError, request: FastifyRequest): { status: num
   return { status: 500, body: { error: "Internal error" } };
 }
 
+/** The methods the API answers; a route's URL answers the others with 405. */
+export const API_METHODS = ["GET", "PUT", "POST", "DELETE", "PATCH"] as const;
+
+/** The handler of a route's URL for the methods it does not have: Fastify would say 404, the
+ * API has always said 405. */
+export function methodNotAllowed(request: FastifyRequest): never {
+  throw new HttpError(405, `${request.method} is not allowed here`);
+}
+
 /**
- * Installs the error handler, and the handler for requests no route takes: under /api/ a 405
- * when the path has routes for other methods, else a 404; any other path goes to `fallback`
- * (the web app).
+ * Installs the error handler, and the handler for requests no route takes: a 404 under /api/,
+ * `fallback` (the web app) for any other path.
  */
 export function installErrorHandling(app: FastifyInstance, fallback: (request: FastifyRequest, reply: FastifyReply) => void): void {
-  // Fastify answers a known path with the wrong method as a 404; the API has always said 405.
-  const known = FindMyWay<HTTPVersion.V1>();
-  app.addHook("onRoute", (route) => {
-    for (const method of [route.method].flat()) if (method !== "HEAD") known.on(method.toUpperCase() as HTTPMethod, route.url, () => {});
-  });
-
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, body } = errorReply(error, request);
     return reply.code(status).send(body);
@@ -64,8 +65,6 @@ export function installErrorHandling(app: FastifyInstance, fallback: (request: F
   app.setNotFoundHandler((request, reply) => {
     const { pathname } = new URL(request.url, "http://x");
     if (!pathname.startsWith("/api/")) return fallback(request, reply);
-    const allowed = (["GET", "PUT", "POST", "DELETE"] as const).some((m) => m !== request.method && known.find(m, pathname));
-    if (allowed) throw new HttpError(405, `${request.method} is not allowed here`);
     throw new HttpError(404, "Not found");
   });
 }
