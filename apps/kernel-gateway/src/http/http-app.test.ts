@@ -91,6 +91,9 @@ describe("gateway HTTP", () => {
       "GET /api/notebooks/{id}/files/content", "PUT /api/notebooks/{id}/files/content", "POST /api/notebooks/{id}/kernel/suspend",
     ]));
     expect(routes).not.toContain("GET /api/openapi.json");
+    // The URLs' 405 answers for their other methods are not API routes.
+    expect(routes).not.toContain("GET /api/notebooks/import");
+    expect((await api("/api/notebooks/import")).status).toBe(405);
     expect(doc.paths["/api/notebooks/{id}"].put.requestBody.content["application/json"].schema.properties.cells).toBeTruthy();
   });
 });
