@@ -1,16 +1,17 @@
-// Composes the gateway: HTTP (login, API, web app), browser sockets, worker sockets, kernels.
+// Composes the gateway: HTTP (login, API, web app), socket.io beside it, kernels, terminals and
+// workers. Only wiring: each part keeps its own state.
 import type http from "node:http";
-import { Server } from "socket.io";
-import { WORKER_NAMESPACE, type GatewayToWorker, type KernelStatus, type WorkerToGateway } from "@cellar/protocol";
 import type { BlobStore } from "@cellar/fs-client";
 import type { ImageCatalog } from "./images/image-catalog";
 import type { GatewayConfig } from "./config";
-import { createHttpServer } from "./http/http-server";
+import { createHttpApp } from "./http/http-app";
 import type { NotebookApiStore } from "./http/notebooks-api";
 import type { NotebookFileStore } from "./http/notebook-files-api";
-import { isAuthorized } from "./http/auth";
+import { socketFilesWorker } from "./http/workspace-files-api";
 import { KernelManager, type RunRecorder } from "./kernels/kernel-manager";
-import { attachBrowserSockets, notebookRoom, type BrowserServer } from "./sockets/browser-sockets";
+import { NotebookImages } from "./notebooks/notebook-images";
+import { attachBrowserSockets, notebookEmitter } from "./sockets/browser-sockets";
+import { createSocketServer } from "./sockets/socket-server";
 import { attachWorkerSockets } from "./sockets/worker-sockets";
 import { WorkerPool } from "./workers/worker-pool";
 import { TerminalRelay } from "./terminals/terminal-relay";
@@ -30,13 +31,13 @@ export function createGateway(opts: {
 }): Gateway {
   const { config, store } = opts;
   const pool = new WorkerPool();
-  // Each open notebook's chosen image, learnt when it is opened or saved, so a kernel start needs no query.
-  const notebookImages = new Map<string, string>();
-  const server = createHttpServer({
+  const images = new NotebookImages(store);
+
+  const app = createHttpApp({
     token: opts.token, webDir: config.webDir, store, userId: opts.userId, workers: () => pool.list(),
     dropWorkerCaches: () => pool.dropCaches(),
     onNotebookSaved: (id, nb) => {
-      if (nb?.image) notebookImages.set(id, nb.image);
+      images.saved(id, nb);
       kernels.onNotebookSaved(id);
     },
     images: () => opts.images.list().map(({ name, description }) => ({ name, description })),
@@ -48,49 +49,41 @@ export function createGateway(opts: {
       // A notebook that never had a kernel has an empty workspace on any worker.
       workerFor: (id) => {
         const worker = kernels.workerOf(id) ?? pool.pick();
-        return worker && { ask: (event, payload, ms) => (worker.socket.timeout(ms).emitWithAck as any)(event, payload) };
+        return worker && socketFilesWorker(worker.socket);
       },
     },
   });
-  // Short ping so a vanished worker is noticed within seconds, not the default ~45 s.
-  const io: BrowserServer = new Server(server, { pingInterval: 2000, pingTimeout: 3000, maxHttpBufferSize: 64 * 1024 * 1024 });
-  io.use((socket, next) => (isAuthorized(socket.request, opts.token) ? next() : next(new Error("unauthorized"))));
+  const { io, workers } = createSocketServer(app.server, opts.token);
 
   const kernels = new KernelManager({
     pool, store,
-    emit: (notebookId, event, payload) => {
-      if (event === "kernel:status") terminals.onKernelStatus(notebookId, (payload as { status: KernelStatus }).status);
-      (io.to(notebookRoom(notebookId)).emit as any)(event, payload);
-    },
+    emit: notebookEmitter(io),
     limits: { memoryBytes: config.sessionMemoryBytes, pids: config.sessionPids },
     resolveImage: (name) => opts.images.imageId(name),
-    imageOf: (id) => notebookImages.get(id) ?? "base",
+    imageOf: (id) => images.of(id),
     warmupOf: (name) => opts.images.get(name)?.warmup,
     startTimeoutMs: config.kernelStartTimeoutMs,
   });
   const terminals = new TerminalRelay((notebookId, req) => kernels.sendTerminal(notebookId, req));
-  attachBrowserSockets(io, { kernels, pool, terminals, notebookExists: async (id) => {
-    const nb = await store.get(id);
-    if (nb) notebookImages.set(id, nb.image ?? "base");
-    return nb !== null;
-  } });
-  attachWorkerSockets(io.of(WORKER_NAMESPACE) as any as import("socket.io").Namespace<WorkerToGateway, GatewayToWorker>, {
+  kernels.onStatusChange(({ notebookId, status }) => terminals.onKernelStatus(notebookId, status));
+
+  attachBrowserSockets(io, { kernels, pool, terminals, notebookExists: (id) => images.open(id) });
+  attachWorkerSockets(workers, {
     pool, kernels, terminals, workerSecret: opts.workerSecret,
     onCountChange: () => io.emit("workers:count", { connected: pool.count }),
   });
 
   return {
-    server,
+    server: app.server,
     kernels,
-    listen: () => new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(config.port, config.host, () => {
-        const addr = server.address();
-        resolve({ port: typeof addr === "object" && addr ? addr.port : config.port });
-      });
-    }),
+    listen: async () => {
+      await app.listen({ port: config.port, host: config.host });
+      const addr = app.server.address();
+      return { port: typeof addr === "object" && addr ? addr.port : config.port };
+    },
     close: async () => {
       await kernels.shutdown();
+      // Closes the HTTP server too.
       await new Promise<void>((resolve) => io.close(() => resolve()));
     },
   };

@@ -8,3 +8,4 @@ export * from "./validate";
 export * from "./framing";
 export * from "./workspace-files";
 export * from "./terminals";
+export * from "./http";

@@ -1,34 +1,20 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type Database } from "@cellar/db";
-import { LocalDirStore } from "@cellar/fs-client";
 import { normalizeIpynb } from "@cellar/notebook-format";
-import { createHttpServer } from "./http-server";
+import { startTestApp, TEST_TOKEN as token, type TestApp } from "./test-app";
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../e2e/fixtures");
-let db: Database;
+let gateway: TestApp;
 let base: string;
-let server: ReturnType<typeof createHttpServer>;
-const token = "t0ken";
 const deleted: string[] = [];
 
 beforeAll(async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellar-gw-files-"));
-  fs.mkdirSync(path.join(dir, "web"));
-  db = await openDatabase(`file:${path.join(dir, "db.sqlite")}`, { log: () => {} });
-  server = createHttpServer({ token, webDir: path.join(dir, "web"), store: db.notebooks, userId: db.localUserId, workers: () => [], onNotebookSaved: () => {},
-    onNotebookDeleted: (id) => deleted.push(id),
-    blobs: { store: new LocalDirStore(path.join(dir, "cas")), workerSecret: "worker-secret" } });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  base = `http://127.0.0.1:${(server.address() as any).port}`;
+  gateway = await startTestApp({ deps: () => ({ onNotebookDeleted: (id) => deleted.push(id) }) });
+  base = gateway.base;
 });
-afterAll(async () => {
-  server.close();
-  await db.close();
-});
+afterAll(() => gateway.close());
 
 const api = (p: string, init: RequestInit = {}) =>
   fetch(base + p, { ...init, headers: { authorization: `Bearer ${token}`, ...init.headers } });

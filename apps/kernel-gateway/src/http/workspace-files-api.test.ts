@@ -1,20 +1,14 @@
 // The workspace files endpoints: what reaches the worker, and how its answers (and its absence)
 // come back as HTTP. The worker's side is apps/worker/src/files (tested on real directories);
 // e2e/tests/files.spec.ts runs both through real sockets.
-import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase, type Database } from "@cellar/db";
-import { LocalDirStore } from "@cellar/fs-client";
-import { createHttpServer } from "./http-server";
+import { startTestApp, TEST_TOKEN as token, type TestApp } from "./test-app";
 import type { FilesWorker } from "./workspace-files-api";
 
-let db: Database;
+let gateway: TestApp;
 let base: string;
-let server: ReturnType<typeof createHttpServer>;
 let notebookId: string;
-const token = "t0ken";
 
 /** A worker double: records what it was asked and answers with `reply`. */
 let asked: Array<{ event: string; payload: any }> = [];
@@ -33,27 +27,21 @@ const worker: FilesWorker = {
 };
 
 beforeAll(async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellar-gw-ws-"));
-  fs.mkdirSync(path.join(dir, "web"));
-  db = await openDatabase(`file:${path.join(dir, "db.sqlite")}`, { log: () => {} });
-  server = createHttpServer({
-    token, webDir: path.join(dir, "web"), store: db.notebooks, userId: db.localUserId, workers: () => [], onNotebookSaved: () => {},
-    blobs: { store: new LocalDirStore(path.join(dir, "cas")), workerSecret: "worker-secret" },
-    workspaceFiles: {
-      notebookExists: async (id) => (await db.notebooks.get(id)) !== null,
-      workerFor: () => (connected ? worker : undefined),
-      timeoutMs: 200,
-      maxFileBytes: 1024,
-    },
+  gateway = await startTestApp({
+    deps: (db) => ({
+      workspaceFiles: {
+        notebookExists: async (id) => (await db.notebooks.get(id)) !== null,
+        workerFor: () => (connected ? worker : undefined),
+        timeoutMs: 200,
+        maxFileBytes: 1024,
+      },
+    }),
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  base = `http://127.0.0.1:${(server.address() as any).port}`;
+  base = gateway.base;
+  const { db } = gateway;
   notebookId = (await db.notebooks.create(db.localUserId, "files")).id;
 });
-afterAll(async () => {
-  server.close();
-  await db.close();
-});
+afterAll(() => gateway.close());
 beforeEach(() => {
   asked = [];
   reply = () => ({ ok: true });

@@ -10,7 +10,8 @@ export interface RunRecorder extends OutputSink {
   markRun(notebookId: string): Promise<void>;
 }
 
-type Emit = <E extends keyof GatewayToBrowser>(notebookId: string, event: E, payload: Parameters<GatewayToBrowser[E]>[0]) => void;
+/** Sends an event to every browser that has the notebook open. */
+export type KernelEmit = <E extends keyof GatewayToBrowser>(notebookId: string, event: E, payload: Parameters<GatewayToBrowser[E]>[0]) => void;
 
 interface KernelSession {
   sessionId: string;
@@ -32,7 +33,7 @@ interface KernelSession {
 export interface KernelManagerOptions {
   pool: WorkerPool;
   store: RunRecorder;
-  emit: Emit;
+  emit: KernelEmit;
   limits: SessionLimits;
   /** Image name -> id in the content store; undefined if the gateway does not have it. */
   resolveImage(name: string): string | undefined;
@@ -45,13 +46,27 @@ export interface KernelManagerOptions {
 
 export type SendResult = { ok: true } | { ok: false; error: string };
 
+export interface KernelStatusChange {
+  notebookId: string;
+  status: KernelStatus;
+  reason?: string;
+}
+
 export class KernelManager {
   private byNotebook = new Map<string, KernelSession>();
   private bySession = new Map<string, KernelSession>();
   /** The worker each notebook's kernel last ran on: its workspace lives there. */
   private lastWorker = new Map<string, string>();
+  private readonly statusListeners = new Set<(change: KernelStatusChange) => void>();
 
   constructor(private readonly opts: KernelManagerOptions) {}
+
+  /** Calls `listener` with every status change of every notebook's kernel, before the browsers
+   * hear of it (the terminal relay ends the kernel's terminals). Returns the unsubscribe. */
+  onStatusChange(listener: (change: KernelStatusChange) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
 
   status(notebookId: string): { status: KernelStatus; reason?: string } | undefined {
     const k = this.byNotebook.get(notebookId);
@@ -303,6 +318,8 @@ export class KernelManager {
     if (k.status === status && k.reason === reason) return;
     k.status = status;
     k.reason = reason;
-    this.opts.emit(k.notebookId, "kernel:status", { notebookId: k.notebookId, status, reason });
+    const change: KernelStatusChange = { notebookId: k.notebookId, status, reason };
+    for (const listener of this.statusListeners) listener(change);
+    this.opts.emit(k.notebookId, "kernel:status", change);
   }
 }

@@ -4,7 +4,7 @@ import {
   validateBrowserMessage, validateClearOutputs, validateNotebookId,
   type BrowserToGateway, type GatewayToBrowser,
 } from "@cellar/protocol";
-import type { KernelManager } from "../kernels/kernel-manager";
+import type { KernelEmit, KernelManager } from "../kernels/kernel-manager";
 import type { TerminalRelay } from "../terminals/terminal-relay";
 import { attachTerminalSockets } from "./terminal-sockets";
 import type { WorkerPool } from "../workers/worker-pool";
@@ -13,6 +13,13 @@ export type BrowserServer = Server<BrowserToGateway, GatewayToBrowser>;
 type BrowserSocket = Socket<BrowserToGateway, GatewayToBrowser>;
 
 export const notebookRoom = (notebookId: string) => `notebook:${notebookId}`;
+
+/** The KernelManager's way out: an event to the notebook's room. */
+export function notebookEmitter(io: BrowserServer): KernelEmit {
+  // socket.io's typed emit cannot follow a generic event name; the event map is the same one.
+  return (notebookId, event, payload) =>
+    (io.to(notebookRoom(notebookId)).emit as (e: typeof event, p: typeof payload) => boolean)(event, payload);
+}
 
 export interface BrowserSocketDeps {
   kernels: KernelManager;

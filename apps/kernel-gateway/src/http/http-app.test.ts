@@ -1,30 +1,14 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type Database } from "@cellar/db";
-import { LocalDirStore } from "@cellar/fs-client";
-import { createHttpServer } from "./http-server";
+import { startTestApp, TEST_TOKEN as token, type TestApp } from "./test-app";
 
-let db: Database;
+let gateway: TestApp;
 let base: string;
-let server: ReturnType<typeof createHttpServer>;
-const token = "t0ken";
 
 beforeAll(async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellar-gw-"));
-  fs.mkdirSync(path.join(dir, "web"));
-  fs.writeFileSync(path.join(dir, "web/index.html"), "<h1>web app</h1>");
-  db = await openDatabase(`file:${path.join(dir, "db.sqlite")}`, { log: () => {} });
-  server = createHttpServer({ token, webDir: path.join(dir, "web"), store: db.notebooks, userId: db.localUserId, workers: () => [], onNotebookSaved: () => {},
-    blobs: { store: new LocalDirStore(path.join(dir, "cas")), workerSecret: "worker-secret" } });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  base = `http://127.0.0.1:${(server.address() as any).port}`;
+  gateway = await startTestApp({ webFiles: { "index.html": "<h1>web app</h1>", "notebook.html": "<h1>notebook page</h1>" } });
+  base = gateway.base;
 });
-afterAll(async () => {
-  server.close();
-  await db.close();
-});
+afterAll(() => gateway.close());
 
 const api = (p: string, init: RequestInit = {}) =>
   fetch(base + p, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...init.headers } });
@@ -77,5 +61,39 @@ describe("gateway HTTP", () => {
     const nb = await (await api("/api/notebooks", { method: "POST", body: "{}" })).json();
     expect((await api(`/api/notebooks/${nb.id}`, { method: "DELETE" })).status).toBe(204);
     expect((await api(`/api/notebooks/${nb.id}`)).status).toBe(404);
+  });
+
+  it("serves the health check without the token, and the web app's pages without their .html", async () => {
+    const health = await fetch(base + "/api/health");
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ ok: true });
+    const page = await fetch(base + "/notebook", { headers: { authorization: `Bearer ${token}` } });
+    expect(await page.text()).toContain("notebook page");
+    expect(page.headers.get("etag")).toBeTruthy();
+    const unknown = await api("/api/nothing-here");
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ error: "Not found" });
+  });
+
+  it("answers the content store to workers only, with the worker secret", async () => {
+    const hash = "0".repeat(64);
+    expect((await fetch(`${base}/cas/blobs/${hash}`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    expect((await fetch(`${base}/cas/blobs/${hash}`, { headers: { authorization: "Bearer worker-secret" } })).status).toBe(404);
+  });
+
+  it("serves an OpenAPI document listing every route", async () => {
+    expect((await fetch(base + "/api/openapi.json")).status).toBe(401);
+    const doc = await (await api("/api/openapi.json")).json();
+    expect(doc.openapi).toMatch(/^3\./);
+    const routes = Object.entries(doc.paths as Record<string, object>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
+    expect(routes).toEqual(expect.arrayContaining([
+      "GET /api/notebooks", "POST /api/notebooks", "PUT /api/notebooks/{id}", "POST /api/notebooks/import",
+      "GET /api/notebooks/{id}/files/content", "PUT /api/notebooks/{id}/files/content", "POST /api/notebooks/{id}/kernel/suspend",
+    ]));
+    expect(routes).not.toContain("GET /api/openapi.json");
+    // The URLs' 405 answers for their other methods are not API routes.
+    expect(routes).not.toContain("GET /api/notebooks/import");
+    expect((await api("/api/notebooks/import")).status).toBe(405);
+    expect(doc.paths["/api/notebooks/{id}"].put.requestBody.content["application/json"].schema.properties.cells).toBeTruthy();
   });
 });

@@ -1,0 +1,126 @@
+// The one HTTP entry point: one Fastify app whose API routes are exactly @cellar/protocol's route
+// table (apiRoutes), each with its handler. Before any route: the workers' blob store (worker
+// secret), then login by token (everything except the health check needs the token or its cookie).
+// Requests no route takes go to the static web app. socket.io shares `app.server` and answers
+// /socket.io/ itself, before Fastify sees it.
+import type { IncomingMessage } from "node:http";
+import fastify, { type FastifyInstance, type RouteOptions } from "fastify";
+import swagger from "@fastify/swagger";
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import sirv from "sirv";
+import { BLOB_ROUTE_PREFIX, REF_ROUTE_PREFIX, createBlobHandler, type BlobStore } from "@cellar/fs-client";
+import { apiRoutes, errorReplySchema, MAX_WORKSPACE_FILE_BYTES, type ApiRoute, type ApiRouteName, type Notebook } from "@cellar/protocol";
+import { secretMatches } from "../secrets";
+import type { ApiHandlers } from "./api-handlers";
+import { loginHook } from "./auth";
+import { gatewayApi, type GatewayApiDeps } from "./gateway-api";
+import { API_METHODS, HttpError, installErrorHandling, methodNotAllowed } from "./http-errors";
+import { kernelApi, type KernelApiDeps } from "./kernel-api";
+import { notebookFilesApi, type NotebookFileStore } from "./notebook-files-api";
+import { notebooksApi, type NotebookApiStore } from "./notebooks-api";
+import { uploadTooLarge, workspaceFilesApi, type WorkspaceFilesDeps } from "./workspace-files-api";
+
+/** Limit of every body but a file upload's. */
+export const MAX_BODY_BYTES = 20 * 1024 * 1024;
+
+export const OPENAPI_PATH = "/api/openapi.json";
+
+export interface HttpDeps extends GatewayApiDeps {
+  token: string;
+  webDir: string;
+  store: NotebookApiStore & NotebookFileStore;
+  userId: string;
+  onNotebookSaved(notebookId: string, notebook?: Notebook): void;
+  /** Optional so test setups need not care; the gateway stops the notebook's kernel. */
+  onNotebookDeleted?(notebookId: string): void;
+  /** Image blobs for workers, authenticated with the worker secret (not the browser token). */
+  blobs: { store: BlobStore; workerSecret: string };
+  /** Notebooks' workspace files, relayed to the worker that holds them. */
+  workspaceFiles?: WorkspaceFilesDeps;
+  /** Kernel actions (suspend now). */
+  kernels?: KernelApiDeps;
+}
+
+export function createHttpApp(deps: HttpDeps): FastifyInstance {
+  const app = fastify({ bodyLimit: MAX_BODY_BYTES, routerOptions: { ignoreTrailingSlash: true } }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  const serveWeb = sirv(deps.webDir, { dev: false, etag: true, extensions: ["html"] });
+  installErrorHandling(app, (request, reply) => {
+    reply.hijack();
+    serveWeb(request.raw, reply.raw, () => {
+      reply.raw.writeHead(404, { "content-type": "text/plain" });
+      reply.raw.end("Not found");
+    });
+  });
+
+  // Workers read and write the content store (boot profiles, snapshots) with the worker secret;
+  // the handler streams the bodies itself, so it runs before Fastify reads them.
+  const isWorker = (req: IncomingMessage) =>
+    secretMatches(req.headers.authorization?.replace(/^Bearer /, ""), deps.blobs.workerSecret);
+  const serveBlobs = createBlobHandler(deps.blobs.store, { authorize: isWorker, authorizeWrite: isWorker });
+  app.addHook("onRequest", async (request, reply) => {
+    if (!request.url.startsWith(BLOB_ROUTE_PREFIX) && !request.url.startsWith(REF_ROUTE_PREFIX)) return;
+    reply.hijack();
+    await serveBlobs(request.raw, reply.raw);
+  });
+  app.addHook("onRequest", loginHook(deps.token, [apiRoutes.health.url]));
+
+  // Bodies: raw bytes for an upload, text for an .ipynb import, JSON (whatever the content type
+  // says, as the API always read them) where the route has a body schema; others are ignored.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (request, body: Buffer, done) => {
+    const { raw } = request.routeOptions.config;
+    if (raw === "bytes-in") return done(null, body);
+    if (raw === "text-in") return done(null, body.toString("utf8"));
+    if (!request.routeOptions.schema?.body || body.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(body.toString("utf8")));
+    } catch {
+      done(new HttpError(400, "Request body is not valid JSON"), undefined);
+    }
+  });
+  // Every JSON answer is fresh: notebooks and listings change under the page.
+  app.addHook("onSend", async (_request, reply, payload) => {
+    if (!reply.hasHeader("cache-control") && String(reply.getHeader("content-type") ?? "").includes("json")) reply.header("cache-control", "no-store");
+    return payload;
+  });
+
+  app.register(swagger, {
+    openapi: { info: { title: "Cellar gateway", version: "0.0.0" } },
+    transform: jsonSchemaTransform,
+  });
+  const maxFileBytes = deps.workspaceFiles?.maxFileBytes ?? MAX_WORKSPACE_FILE_BYTES;
+  const handlers: ApiHandlers = {
+    ...gatewayApi(deps),
+    ...notebooksApi({
+      store: deps.store, userId: deps.userId, onSaved: deps.onNotebookSaved, onDeleted: deps.onNotebookDeleted,
+      imageExists: (name) => !deps.images || deps.images().some((i) => i.name === name),
+    }),
+    ...notebookFilesApi(deps.store, deps.userId),
+    ...kernelApi(deps.kernels),
+    ...workspaceFilesApi(deps.workspaceFiles),
+  };
+  // Registered once swagger is loaded, so that it sees every route.
+  app.register(async (api) => {
+    const methodsOf = new Map<string, Set<string>>();
+    for (const name of Object.keys(apiRoutes) as ApiRouteName[]) {
+      const { method, url, summary, raw, schema }: ApiRoute = apiRoutes[name];
+      methodsOf.set(url, new Set([...(methodsOf.get(url) ?? []), method]));
+      const upload = raw === "bytes-in";
+      const tooLarge = upload ? uploadTooLarge(maxFileBytes) : `Request body over ${MAX_BODY_BYTES} bytes`;
+      api.route({
+        method, url, config: { raw, tooLarge }, bodyLimit: upload ? maxFileBytes : MAX_BODY_BYTES,
+        schema: { ...schema, summary, operationId: name, response: { ...schema.response, "4xx": errorReplySchema, "5xx": errorReplySchema } },
+        // The table and the handler map are keyed alike; TypeScript cannot correlate the two unions.
+        handler: handlers[name] as RouteOptions["handler"],
+      });
+    }
+    for (const [url, methods] of methodsOf) {
+      api.route({ method: API_METHODS.filter((m) => !methods.has(m)), url, schema: { hide: true }, handler: methodNotAllowed });
+    }
+    api.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+  });
+  return app;
+}

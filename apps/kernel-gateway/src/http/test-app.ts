@@ -1,0 +1,32 @@
+// Tests' gateway HTTP app: a fresh SQLite database, web folder and content store in a temporary
+// directory, listening on a free port.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { openDatabase, type Database } from "@cellar/db";
+import { LocalDirStore } from "@cellar/fs-client";
+import { createHttpApp, type HttpDeps } from "./http-app";
+
+export const TEST_TOKEN = "t0ken";
+export const TEST_WORKER_SECRET = "worker-secret";
+
+export interface TestApp {
+  base: string;
+  db: Database;
+  close(): Promise<void>;
+}
+
+/** `webFiles`: the web app's files by name; `deps`: what the test adds or replaces. */
+export async function startTestApp(opts: { webFiles?: Record<string, string>; deps?: (db: Database) => Partial<HttpDeps> } = {}): Promise<TestApp> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellar-gw-"));
+  fs.mkdirSync(path.join(dir, "web"));
+  for (const [name, text] of Object.entries(opts.webFiles ?? {})) fs.writeFileSync(path.join(dir, "web", name), text);
+  const db = await openDatabase(`file:${path.join(dir, "db.sqlite")}`, { log: () => {} });
+  const app = createHttpApp({
+    token: TEST_TOKEN, webDir: path.join(dir, "web"), store: db.notebooks, userId: db.localUserId, workers: () => [], onNotebookSaved: () => {},
+    blobs: { store: new LocalDirStore(path.join(dir, "cas")), workerSecret: TEST_WORKER_SECRET },
+    ...opts.deps?.(db),
+  });
+  const base = await app.listen({ port: 0, host: "127.0.0.1" });
+  return { base, db, close: async () => { await app.close(); await db.close(); } };
+}

@@ -1,0 +1,20 @@
+// socket.io on the HTTP server: browsers on the default namespace (the session cookie or token),
+// workers on their own (checked in worker-sockets). engine.io answers /socket.io/ before the HTTP
+// app sees the request.
+import type http from "node:http";
+import { Server, type Namespace } from "socket.io";
+import { WORKER_NAMESPACE, type GatewayToWorker, type WorkerToGateway } from "@cellar/protocol";
+import { isAuthorized } from "../http/auth";
+import type { BrowserServer } from "./browser-sockets";
+
+export type WorkerNamespace = Namespace<WorkerToGateway, GatewayToWorker>;
+
+export function createSocketServer(server: http.Server, token: string): { io: BrowserServer; workers: WorkerNamespace } {
+  // Short ping so a vanished worker is noticed within seconds, not the default ~45 s.
+  const io: BrowserServer = new Server(server, { pingInterval: 2000, pingTimeout: 3000, maxHttpBufferSize: 64 * 1024 * 1024 });
+  // Only the default namespace's middleware: workers authenticate with their secret instead.
+  io.use((socket, next) => (isAuthorized(socket.request, token) ? next() : next(new Error("unauthorized"))));
+  // One server types one pair of event maps; the worker namespace speaks the worker protocol.
+  const workers = io.of(WORKER_NAMESPACE) as unknown as WorkerNamespace;
+  return { io, workers };
+}

@@ -1,0 +1,4 @@
+export * from "./errors";
+export * from "./notebooks";
+export * from "./workspace-files";
+export * from "./routes";

@@ -1,0 +1,81 @@
+// Request and reply shapes of the notebook routes (list, create, read, save, delete, import,
+// export, duplicate) and of the small gateway-wide ones (images, workers).
+import { z } from "zod";
+import { notebookIdSchema } from "../validate";
+
+export const notebookParamsSchema = z.object({ id: notebookIdSchema });
+
+export const createNotebookBodySchema = z
+  .looseObject({ title: z.unknown().optional() })
+  .nullish()
+  // A title that is not a string is ignored, as it always was; a long one is cut to 500 characters.
+  .transform((b) => ({ title: typeof b?.title === "string" ? b.title.slice(0, 500) : undefined }));
+
+const cellUpdateSchema = z.object({
+  id: z.string().min(1).max(64),
+  cell_type: z.enum(["code", "markdown", "raw"]),
+  source: z.string().max(5_000_000),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** What the browser saves: structure and sources, never outputs (see NotebookUpdate). */
+export const notebookUpdateBodySchema = z.object({
+  title: z.string().max(500).optional(),
+  image: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, "not an image name").optional(),
+  cells: z
+    .array(cellUpdateSchema)
+    .max(20_000)
+    .refine((cells) => new Set(cells.map((c) => c.id)).size === cells.length, "duplicate cell ids")
+    .optional(),
+});
+
+// Replies list every field (the serializer drops what a schema does not name). Outputs and
+// metadata are nbformat's, passed through as stored.
+const cellReplySchema = z.object({
+  id: z.string(),
+  cell_type: z.enum(["code", "markdown", "raw"]),
+  source: z.string(),
+  outputs: z.array(z.unknown().describe("an nbformat 4 output")),
+  execution_count: z.number().nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  attachments: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+});
+
+export const notebookSummaryReplySchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  updatedAt: z.string(),
+  lastRunAt: z.string().nullable(),
+});
+
+export const notebookReplySchema = notebookSummaryReplySchema.extend({
+  userId: z.string(),
+  image: z.string().optional(),
+  createdAt: z.string(),
+  cells: z.array(cellReplySchema),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  nbformatMinor: z.number().optional(),
+});
+
+/** An imported or duplicated notebook, with the web app page that shows it. */
+export const importedNotebookReplySchema = notebookReplySchema.extend({ url: z.string() });
+
+/** `title` is the file's name; ".ipynb" is dropped. */
+export const importNotebookQuerySchema = z.object({ title: z.string().optional() });
+
+export const imageReplySchema = z.object({ name: z.string(), description: z.string() });
+
+export const workerReplySchema = z.object({
+  id: z.string(),
+  resources: z.object({ cpus: z.number(), memoryBytes: z.number(), gpus: z.array(z.string()) }),
+  sessions: z.number(),
+});
+
+export const dropCacheReplySchema = z.object({
+  id: z.string(),
+  ok: z.boolean(),
+  droppedBytes: z.number().optional(),
+  error: z.string().optional(),
+});
+
+export const okReplySchema = z.object({ ok: z.literal(true) });

@@ -1,0 +1,123 @@
+// The gateway's HTTP API, one entry per route: method, URL (Fastify syntax) and the zod schemas
+// of its params, query, body and replies. The gateway registers exactly these (with a handler
+// each), its OpenAPI document is generated from them, and a typed client can be built from them.
+// Routes whose body or reply is not JSON say so in `raw`.
+import { z } from "zod";
+import {
+  createNotebookBodySchema, dropCacheReplySchema, imageReplySchema, importedNotebookReplySchema,
+  importNotebookQuerySchema, notebookParamsSchema, notebookReplySchema, notebookSummaryReplySchema,
+  notebookUpdateBodySchema, okReplySchema, workerReplySchema,
+} from "./notebooks";
+import {
+  filesItemQuerySchema, filesListingReplySchema, filesListQuerySchema, filesRenameBodySchema,
+  filesUploadQuerySchema, workspaceEntryReplySchema,
+} from "./workspace-files";
+
+export interface ApiRouteSchema {
+  params?: z.ZodType;
+  querystring?: z.ZodType;
+  body?: z.ZodType;
+  response: Record<number, z.ZodType>;
+}
+
+/** "bytes-in": the body is the raw bytes (an upload); "text-in": raw text (an .ipynb file);
+ * "bytes-out": the 200 reply is a file, not JSON. */
+export type ApiRawBody = "bytes-in" | "text-in" | "bytes-out";
+
+export interface ApiRoute {
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  url: string;
+  summary: string;
+  raw?: ApiRawBody;
+  schema: ApiRouteSchema;
+}
+
+const noContent = z.null().describe("no content");
+const fileReply = z.unknown().describe("the file's bytes");
+
+function route<const R extends ApiRoute>(r: R): R {
+  return r;
+}
+
+export const apiRoutes = {
+  health: route({
+    method: "GET", url: "/api/health", summary: "Liveness; needs no token",
+    schema: { response: { 200: okReplySchema } },
+  }),
+  listImages: route({
+    method: "GET", url: "/api/images", summary: "The images a notebook can choose",
+    schema: { response: { 200: z.array(imageReplySchema) } },
+  }),
+  listWorkers: route({
+    method: "GET", url: "/api/workers", summary: "The connected workers",
+    schema: { response: { 200: z.array(workerReplySchema) } },
+  }),
+  dropWorkerCaches: route({
+    method: "POST", url: "/api/workers/drop-cache", summary: "Every worker drops its image chunk cache",
+    schema: { response: { 200: z.array(dropCacheReplySchema) } },
+  }),
+  listNotebooks: route({
+    method: "GET", url: "/api/notebooks", summary: "The user's notebooks",
+    schema: { response: { 200: z.array(notebookSummaryReplySchema) } },
+  }),
+  createNotebook: route({
+    method: "POST", url: "/api/notebooks", summary: "A new, empty notebook",
+    schema: { body: createNotebookBodySchema, response: { 201: notebookReplySchema } },
+  }),
+  importNotebook: route({
+    method: "POST", url: "/api/notebooks/import", summary: "A new notebook from an .ipynb file (the body)", raw: "text-in",
+    schema: { querystring: importNotebookQuerySchema, response: { 201: importedNotebookReplySchema } },
+  }),
+  getNotebook: route({
+    method: "GET", url: "/api/notebooks/:id", summary: "A notebook with its cells and outputs",
+    schema: { params: notebookParamsSchema, response: { 200: notebookReplySchema } },
+  }),
+  updateNotebook: route({
+    method: "PUT", url: "/api/notebooks/:id", summary: "Saves title, image, cell order and sources",
+    schema: { params: notebookParamsSchema, body: notebookUpdateBodySchema, response: { 200: notebookReplySchema } },
+  }),
+  deleteNotebook: route({
+    method: "DELETE", url: "/api/notebooks/:id", summary: "Deletes the notebook and stops its kernel",
+    schema: { params: notebookParamsSchema, response: { 204: noContent } },
+  }),
+  exportNotebook: route({
+    method: "GET", url: "/api/notebooks/:id/export", summary: "The notebook as an .ipynb attachment", raw: "bytes-out",
+    schema: { params: notebookParamsSchema, response: { 200: fileReply } },
+  }),
+  duplicateNotebook: route({
+    method: "POST", url: "/api/notebooks/:id/duplicate", summary: "A copy with outputs, titled \"<title> (copy)\"",
+    schema: { params: notebookParamsSchema, response: { 201: importedNotebookReplySchema } },
+  }),
+  suspendKernel: route({
+    method: "POST", url: "/api/notebooks/:id/kernel/suspend", summary: "Checkpoints the idle kernel now and frees its memory",
+    schema: { params: notebookParamsSchema, response: { 200: okReplySchema } },
+  }),
+  listFiles: route({
+    method: "GET", url: "/api/notebooks/:id/files", summary: "Lists a folder of the notebook's workspace",
+    schema: { params: notebookParamsSchema, querystring: filesListQuerySchema, response: { 200: filesListingReplySchema } },
+  }),
+  deleteFile: route({
+    method: "DELETE", url: "/api/notebooks/:id/files", summary: "Deletes a file, or a folder with its contents",
+    schema: { params: notebookParamsSchema, querystring: filesItemQuerySchema, response: { 204: noContent } },
+  }),
+  downloadFile: route({
+    method: "GET", url: "/api/notebooks/:id/files/content", summary: "A file's bytes, always as an attachment", raw: "bytes-out",
+    schema: { params: notebookParamsSchema, querystring: filesItemQuerySchema, response: { 200: fileReply } },
+  }),
+  uploadFile: route({
+    method: "PUT", url: "/api/notebooks/:id/files/content", summary: "Uploads or saves a file (the raw body)", raw: "bytes-in",
+    schema: { params: notebookParamsSchema, querystring: filesUploadQuerySchema, response: { 200: workspaceEntryReplySchema } },
+  }),
+  createFolder: route({
+    method: "POST", url: "/api/notebooks/:id/files/dirs", summary: "Creates a folder",
+    schema: { params: notebookParamsSchema, querystring: filesItemQuerySchema, response: { 201: workspaceEntryReplySchema } },
+  }),
+  renameFile: route({
+    method: "POST", url: "/api/notebooks/:id/files/rename", summary: "Renames or moves a file or folder",
+    schema: { params: notebookParamsSchema, body: filesRenameBodySchema, response: { 200: workspaceEntryReplySchema } },
+  }),
+} as const satisfies Record<string, ApiRoute>;
+
+export type ApiRoutes = typeof apiRoutes;
+export type ApiRouteName = keyof ApiRoutes;
+
