@@ -1,6 +1,6 @@
 "use client";
 import { useEffect, useRef, useState } from "react";
-import type { InputPrompt as Prompt } from "../notebook/notebook-store";
+import type { InputPrompt as Prompt } from "./run-slice";
 
 export interface InputPromptProps {
   prompt: Prompt;

@@ -1,6 +1,6 @@
 "use client";
 import { useNotebookContext } from "./notebook-context";
-import type { CellPlace } from "./notebook-store";
+import type { CellPlace } from "./document-slice";
 import { PlusIcon } from "../../shared/icons";
 
 /** The slim "+ Code / + Markdown" row above the first cell and below every cell. */

@@ -3,7 +3,7 @@ import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "re
 import { defaultRangeExtractor, useWindowVirtualizer, type Range } from "@tanstack/react-virtual";
 import type { CellOutputState } from "@cellar/protocol";
 import { useNotebookContext, useNotebookState } from "./notebook-context";
-import type { CellDoc } from "./notebook-store";
+import type { CellDoc } from "./document-slice";
 
 /** Renders only the cells near the viewport (the page itself scrolls), so a 1,000-cell notebook
  * mounts a screenful of editors instead of a thousand. Heights are measured as cells render and

@@ -1,6 +1,6 @@
 // Copied cells, as Jupyter keeps them: inside the app (not the system clipboard, which holds text
 // from editors), shared by every notebook open in this tab so cells can move between notebooks.
-import type { CellDoc } from "./notebook-store";
+import type { CellDoc } from "./document-slice";
 
 let copied: CellDoc[] = [];
 

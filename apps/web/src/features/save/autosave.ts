@@ -5,7 +5,7 @@
 // network is back (`setOffline(false)`) or after `retryMs`, whichever comes first. While the browser
 // itself says it is offline nothing is attempted until it says the network is back: such a request
 // can only fail, and one still in flight when the tab closes may outlive the page.
-import type { SaveState } from "../notebook/notebook-store";
+import type { SaveState } from "./save-slice";
 
 export interface AutosaverOptions {
   delayMs: number;

@@ -4,7 +4,8 @@ import { useQueryClient } from "@tanstack/react-query";
 import { api, ApiError } from "../../shared/api";
 import { Autosaver } from "./autosave";
 import { clearDraft, writeDraft } from "./local-drafts";
-import { toNotebookUpdate, type NotebookStore } from "../notebook/notebook-store";
+import { toNotebookUpdate } from "../notebook/document-slice";
+import type { NotebookStore } from "../notebook/notebook-store";
 import { notebookKeys } from "../../shared/notebook-queries";
 
 export const AUTOSAVE_DELAY_MS = 500;
