@@ -5,13 +5,13 @@ import { useNotebookContext } from "../notebook/notebook-context";
 import { FileEditor } from "./FileEditor";
 import { FilesPanel } from "./FilesPanel";
 import { TerminalTab } from "../terminal/TerminalTab";
-import type { OpenTerminal } from "../terminal/XtermScreen";
+import { useOpenTerminal } from "../terminal/use-open-terminal";
 
 /** The notebook with its workspace beside it: the files panel on the left, and tabs — the
  * notebook itself, every file opened from the panel, and terminals. Editors and terminals stay
  * mounted while another tab is shown, so unsaved edits and running shells survive switching tabs. */
 export function WorkspaceArea({ children }: { children: ReactNode }) {
-  const { store, kernel } = useNotebookContext();
+  const { store } = useNotebookContext();
   const notebookId = store.getState().notebookId;
   const queryClient = useQueryClient();
   const [panelOpen, setPanelOpen] = useState(true);
@@ -20,7 +20,7 @@ export function WorkspaceArea({ children }: { children: ReactNode }) {
   const [dirty, setDirty] = useState<Record<string, boolean>>({});
   const [terminals, setTerminals] = useState<number[]>([]);
   const [activeTerminal, setActiveTerminal] = useState<number | null>(null); // shown over `active`
-  const openTerminal = useCallback<OpenTerminal>((handlers, cols, rows) => kernel!.openTerminal(handlers, cols, rows), [kernel]);
+  const openTerminal = useOpenTerminal();
   const show = (path: string | null) => { setActiveTerminal(null); setActive(path); };
   const newTerminal = () => {
     const id = Math.max(0, ...terminals) + 1;
@@ -68,7 +68,7 @@ export function WorkspaceArea({ children }: { children: ReactNode }) {
     <div className="workspace-layout">
       {panelOpen && <FilesPanel onOpen={open} onHide={() => setPanelOpen(false)} onRenamed={renamed} renameBlocked={renameBlocked} />}
       <div className="workspace-main">
-        {(tabs.length > 0 || !panelOpen || kernel) && (
+        {(tabs.length > 0 || !panelOpen || openTerminal) && (
           <div className="workspace-tabs" role="tablist" data-testid="workspace-tabs">
             {!panelOpen && (
               <button className="workspace-tab" data-testid="files-show" onClick={() => setPanelOpen(true)} title="Show the workspace files">» Files</button>
@@ -90,7 +90,7 @@ export function WorkspaceArea({ children }: { children: ReactNode }) {
                 <button className="workspace-tab-close" aria-label={`Close terminal ${id}`} data-testid="terminal-tab-close" onClick={() => closeTerminal(id)}>×</button>
               </span>
             ))}
-            {kernel && (
+            {openTerminal && (
               <button className="workspace-tab" data-testid="terminal-new" onClick={newTerminal} title="Open a shell in the kernel's sandbox">+ Terminal</button>
             )}
           </div>
@@ -98,7 +98,7 @@ export function WorkspaceArea({ children }: { children: ReactNode }) {
         <div hidden={active !== null || activeTerminal !== null}>{children}</div>
         {terminals.map((id) => (
           <div key={id} hidden={activeTerminal !== id} className="workspace-terminal">
-            <TerminalTab open={openTerminal} />
+            {openTerminal && <TerminalTab open={openTerminal} />}
           </div>
         ))}
         {tabs.map((path) => (

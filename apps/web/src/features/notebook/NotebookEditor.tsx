@@ -4,8 +4,7 @@ import type { Notebook } from "@cellar/protocol";
 import { NotebookContext } from "./notebook-context";
 import { useAutosave } from "../save/use-autosave";
 import { useNotebookKeys } from "./use-notebook-keys";
-import { api } from "../../shared/api";
-import { KernelConnection } from "../kernel/kernel-socket";
+import { useKernelConnection } from "../kernel/use-kernel-connection";
 import { decideDraft, readDraft } from "../save/local-drafts";
 import { createNotebookCommands } from "./notebook-commands";
 import { createNotebookStore } from "./notebook-store";
@@ -21,14 +20,9 @@ export function NotebookEditor({ notebook }: { notebook: Notebook }) {
     if (draft.kind === "conflict") created.getState().offerDraft(draft.draft);
     return created;
   });
-  const [kernel] = useState(() => new KernelConnection(notebook.id, store, { fetchNotebook: api.getNotebook }));
   const saveNow = useAutosave(store, { restored: draft.kind === "restore" });
+  const kernel = useKernelConnection(notebook.id, store);
   const commands = useMemo(() => createNotebookCommands(store, kernel, saveNow), [store, kernel, saveNow]);
-
-  useEffect(() => {
-    kernel.connect();
-    return () => kernel.dispose();
-  }, [kernel]);
 
   useNotebookKeys(store, commands, saveNow);
 
