@@ -1,7 +1,9 @@
 "use client";
 import { useNotebookContext, useNotebookState } from "../notebook/notebook-context";
+import type { KernelDisplayStatus } from "./kernel-slice";
 
-const LABEL: Record<string, string> = {
+// Keyed by the protocol's statuses (plus "connecting"), so a new status cannot go unlabelled.
+const LABEL: Record<KernelDisplayStatus, string> = {
   connecting: "connecting",
   starting: "starting",
   idle: "idle",
@@ -13,7 +15,7 @@ const LABEL: Record<string, string> = {
   resuming: "resuming…",
 };
 
-const TITLE: Record<string, string> = {
+const TITLE: Partial<Record<KernelDisplayStatus, string>> = {
   suspended: "The idle kernel was saved and stopped to free memory; running a cell resumes it with its variables.",
   resuming: "Restoring the suspended kernel with its variables; your cell runs as soon as it is back.",
 };
@@ -26,7 +28,7 @@ export function KernelStatusBadge() {
     <div className={`kernel-status kernel-status-${kernel.status}`} data-testid="kernel-status" data-status={kernel.status} role="status" title={kernel.reason ?? TITLE[kernel.status]}>
       <span className="kernel-dot" aria-hidden="true" />
       <span className="kernel-label">
-        Kernel <strong>{LABEL[kernel.status] ?? kernel.status}</strong>
+        Kernel <strong>{LABEL[kernel.status]}</strong>
       </span>
       {showReason && <span className="kernel-reason">— {kernel.reason}</span>}
       {kernel.status === "dead" && (

@@ -1,5 +1,6 @@
-// The kernel's status for the badge and for whether runs can be sent, and how many workers are
-// connected. Set by the kernel connection (kernel-socket.ts).
+// The kernel's status exactly as the gateway announces it (kernel:status, notebook:open's answer),
+// or the page's own word when it cannot reach the gateway (connecting, disconnected), and how many
+// workers are connected. Set only by the kernel connection (kernel-socket.ts).
 import type { StateCreator } from "zustand/vanilla";
 import type { KernelStatus } from "@cellar/protocol";
 import type { NotebookState } from "../notebook/notebook-store";

@@ -12,6 +12,7 @@ import {
   type Notebook,
 } from "@cellar/protocol";
 import type { NotebookStore } from "../notebook/notebook-store";
+import type { KernelDisplayStatus } from "./kernel-slice";
 import { markAuthRequired } from "../../shared/auth-store";
 import type { EditorAssist } from "@cellar/ui";
 import { KernelRequests } from "./kernel-requests";
@@ -30,10 +31,10 @@ export interface KernelConnectionOptions {
 
 const ACK_TIMEOUT_MS = 15_000;
 // A suspended kernel takes requests too: the first one resumes it.
-const READY: ReadonlySet<string> = new Set<KernelStatus>(["idle", "busy", "suspended"]);
+const READY: ReadonlySet<KernelDisplayStatus> = new Set<KernelStatus>(["idle", "busy", "suspended"]);
 const MAX_TRACKED_REQUESTS = 2_000;
 /** A suspended kernel is resumed by the next request, so it can still answer one. */
-const ANSWERING: ReadonlySet<string> = new Set(["idle", "busy", "suspended", "resuming"]);
+const ANSWERING: ReadonlySet<KernelDisplayStatus> = new Set<KernelStatus>(["idle", "busy", "suspended", "resuming"]);
 
 export class KernelConnection {
   private socket: GatewaySocket | null = null;
@@ -289,11 +290,11 @@ export class KernelConnection {
     const parentId = message.parent_header?.msg_id ?? "";
     const cellId = this.requests.get(parentId);
     if (type === "status") {
-      const state = (message.content as { execution_state?: string }).execution_state;
-      const current = this.store.getState().kernel.status;
-      if ((state === "busy" || state === "idle") && (current === "idle" || current === "busy")) this.store.getState().setKernelStatus(state);
-      if (state === "idle" && cellId) this.finishAfterFlush(cellId, parentId);
-      if (state === "idle") this.settle(parentId, false);
+      // Only the run's end is read here; the badge shows the gateway's kernel:status, which it
+      // announces for every busy/idle the kernel reports.
+      if ((message.content as { execution_state?: string }).execution_state !== "idle") return;
+      if (cellId) this.finishAfterFlush(cellId, parentId);
+      this.settle(parentId, false);
       return;
     }
     if (type === "execute_reply") {
