@@ -1,5 +1,6 @@
-// The kernel's status exactly as the gateway announces it (kernel:status, notebook:open's answer),
-// or the page's own word when it cannot reach the gateway (connecting, disconnected), and how many
+// The kernel's status as the gateway announces it (kernel:status, notebook:open's answer), moved
+// between busy and idle by the kernel's own iopub status too (see kernel-socket.ts for why), or the
+// page's own word when it cannot reach the gateway (connecting, disconnected); and how many
 // workers are connected. Set only by the kernel connection (kernel-socket.ts).
 import type { StateCreator } from "zustand/vanilla";
 import type { KernelStatus } from "@cellar/protocol";

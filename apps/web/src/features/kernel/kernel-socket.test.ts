@@ -45,22 +45,6 @@ describe("KernelConnection", () => {
     expect(store.getState().kernel.reason).toContain("exited");
   });
 
-  it("shows the status the gateway announces, not one guessed from the kernel's iopub status", async () => {
-    const gw = await startGateway("idle");
-    const { store, kernel } = connect(gw);
-    await until(() => store.getState().kernel.status === "idle", "idle");
-    kernel.run("c1", "print('hi')");
-    await until(() => gw.sent.length === 1, "the request");
-    gw.reply(NB, gw.sent[0], "status", { execution_state: "busy" });
-    await new Promise((r) => setTimeout(r, 30));
-    expect(store.getState().kernel.status).toBe("idle");
-    gw.socket().emit("kernel:status", { notebookId: NB, status: "busy" });
-    await until(() => store.getState().kernel.status === "busy", "busy");
-    gw.reply(NB, gw.sent[0], "status", { execution_state: "idle" });
-    await until(() => !store.getState().running.c1, "the run to end");
-    expect(store.getState().kernel.status).toBe("busy");
-  });
-
   it("sends an execute_request naming the cell and routes the kernel's answers to that cell", async () => {
     const gw = await startGateway("idle");
     const { store, kernel } = connect(gw);

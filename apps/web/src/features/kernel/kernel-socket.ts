@@ -290,11 +290,14 @@ export class KernelConnection {
     const parentId = message.parent_header?.msg_id ?? "";
     const cellId = this.requests.get(parentId);
     if (type === "status") {
-      // Only the run's end is read here; the badge shows the gateway's kernel:status, which it
-      // announces for every busy/idle the kernel reports.
-      if ((message.content as { execution_state?: string }).execution_state !== "idle") return;
-      if (cellId) this.finishAfterFlush(cellId, parentId);
-      this.settle(parentId, false);
+      const state = (message.content as { execution_state?: string }).execution_state;
+      const current = this.store.getState().kernel.status;
+      // Still needed: after an output flood the gateway's kernel:status stays "busy" long after
+      // the kernel's idle reaches the page (e2e "a flood of output…" waits for idle and fails
+      // without this). Remove once the gateway's status keeps up.
+      if ((state === "busy" || state === "idle") && (current === "idle" || current === "busy")) this.store.getState().setKernelStatus(state);
+      if (state === "idle" && cellId) this.finishAfterFlush(cellId, parentId);
+      if (state === "idle") this.settle(parentId, false);
       return;
     }
     if (type === "execute_reply") {
