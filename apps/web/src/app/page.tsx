@@ -1,4 +1,4 @@
-import { NotebookList } from "../components/NotebookList";
+import { NotebookList } from "../features/notebook-list/NotebookList";
 
 export default function HomePage() {
   return <NotebookList />;

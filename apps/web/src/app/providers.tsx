@@ -1,8 +1,8 @@
 "use client";
 import { useState, type ReactNode } from "react";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { ApiError } from "../lib/api";
-import { AuthNotice } from "../components/AuthNotice";
+import { ApiError } from "../shared/api";
+import { AuthNotice } from "../shared/AuthNotice";
 
 function makeQueryClient() {
   return new QueryClient({

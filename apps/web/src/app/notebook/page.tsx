@@ -1,7 +1,7 @@
 "use client";
 import { Suspense } from "react";
 import { useSearchParams } from "next/navigation";
-import { NotebookScreen } from "../../components/NotebookScreen";
+import { NotebookScreen } from "../../features/notebook/NotebookScreen";
 
 // The id travels as ?id=: a static export cannot pre-render a page per notebook.
 function NotebookRoute() {

@@ -1,0 +1,17 @@
+"use client";
+import { useEffect, useState } from "react";
+import { api } from "../../shared/api";
+import type { NotebookStore } from "../notebook/notebook-store";
+import { KernelConnection } from "./kernel-socket";
+
+/** The open notebook's link to its kernel: the page's one gateway socket, connected while the
+ * calling component is mounted. Components get the kernel from here (or the notebook context),
+ * never by opening a socket themselves. */
+export function useKernelConnection(notebookId: string, store: NotebookStore): KernelConnection {
+  const [kernel] = useState(() => new KernelConnection(notebookId, store, { fetchNotebook: api.getNotebook }));
+  useEffect(() => {
+    kernel.connect();
+    return () => kernel.dispose();
+  }, [kernel]);
+  return kernel;
+}

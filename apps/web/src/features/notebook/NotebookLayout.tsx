@@ -1,0 +1,40 @@
+"use client";
+import { AppHeader } from "../../shared/AppHeader";
+import { CellList } from "./CellList";
+import { DraftOffer } from "../save/DraftOffer";
+import { NotebookConfirmation } from "./NotebookConfirmation";
+import { FindBar } from "../find/FindBar";
+import { WorkspaceArea } from "../files/WorkspaceArea";
+import { KernelStatusBadge, WorkerStatus } from "../kernel/KernelStatusBadge";
+import { NoticeBar } from "./NoticeBar";
+import { NotebookToolbar } from "./NotebookToolbar";
+import { SaveStatus } from "../save/SaveStatus";
+import { TitleInput } from "./TitleInput";
+
+/** The notebook page's layout; everything it shows comes from the NotebookContext. */
+export function NotebookLayout() {
+  return (
+    <div className="page notebook-page">
+      <AppHeader>
+        <TitleInput />
+        <SaveStatus />
+        <div className="header-spacer" />
+        <WorkerStatus />
+        <KernelStatusBadge />
+      </AppHeader>
+      {/* One sticky block, so the find bar sits under the toolbar however many rows it wraps to. */}
+      <div className="notebook-controls">
+        <NotebookToolbar />
+        <FindBar />
+      </div>
+      <NoticeBar />
+      <DraftOffer />
+      <WorkspaceArea>
+        <main className="notebook-main">
+          <CellList />
+        </main>
+      </WorkspaceArea>
+      <NotebookConfirmation />
+    </div>
+  );
+}
