@@ -10,5 +10,6 @@ bash scripts/build-base-image.sh
 node --import tsx apps/kernel-gateway/src/images/ingest-images.ts
 npx turbo run build --output-logs=errors-only
 npx turbo run typecheck --output-logs=errors-only
+npx turbo run lint --output-logs=errors-only
 npx turbo run test --concurrency=1 --output-logs=full --filter='!@cellar/e2e'
 npm run test -w @cellar/e2e

@@ -123,7 +123,9 @@ function cellProblems(cell: unknown, index: number, schema: Validators): string[
     problems.push(describe(e, where));
   }
   if (Array.isArray(c.outputs)) {
-    c.outputs.forEach((output, j) => problems.push(...outputProblems(output, `${where}, output ${j + 1}`, schema)));
+    c.outputs.forEach((output, j) => {
+      problems.push(...outputProblems(output, `${where}, output ${j + 1}`, schema));
+    });
   }
   return problems;
 }

@@ -33,10 +33,10 @@ export function ConfirmDialog({ title, children, confirmLabel, busy, onConfirm, 
       <h2 id="confirm-dialog-title">{title}</h2>
       <div className="confirm-dialog-body">{children}</div>
       <div className="confirm-dialog-actions">
-        <button className="button" data-testid="confirm-cancel" onClick={onCancel} autoFocus>
+        <button type="button" className="button" data-testid="confirm-cancel" onClick={onCancel} autoFocus>
           Cancel
         </button>
-        <button className="button button-danger-solid" data-testid="confirm-ok" onClick={onConfirm} disabled={busy}>
+        <button type="button" className="button button-danger-solid" data-testid="confirm-ok" onClick={onConfirm} disabled={busy}>
           {busy ? "Working…" : confirmLabel}
         </button>
       </div>

@@ -130,7 +130,7 @@ export function kernelAssist(assist: () => EditorAssist | undefined): Extension 
       if (answer) view.dispatch({ effects: setTip.of({ pos, ...answer }) });
     });
 
-  const escape = (view: EditorView) => {
+  const dismissTip = (view: EditorView) => {
     if (view.state.field(tipField)) {
       view.dispatch({ effects: setTip.of(null) });
       return true;
@@ -146,7 +146,7 @@ export function kernelAssist(assist: () => EditorAssist | undefined): Extension 
     Prec.highest(keymap.of([
       { key: "Tab", run: complete },
       { key: "Shift-Tab", run: inspect },
-      { key: "Escape", run: escape },
+      { key: "Escape", run: dismissTip },
     ])),
   ];
 }

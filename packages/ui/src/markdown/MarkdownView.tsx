@@ -13,7 +13,10 @@ export const MarkdownView = memo(function MarkdownView({ source, onDoubleClick, 
   const empty = source.trim() === "";
   return (
     <div className="cellar-markdown cellar-markdown-rendered" data-testid="markdown-rendered" onDoubleClick={onDoubleClick}>
-      {empty ? <p className="cellar-placeholder">{placeholder}</p> : <div dangerouslySetInnerHTML={{ __html: html }} />}
+      {empty ? <p className="cellar-placeholder">{placeholder}</p> : (
+        // biome-ignore lint/security/noDangerouslySetInnerHtml: renderMarkdown's output is sanitised with DOMPurify
+        <div dangerouslySetInnerHTML={{ __html: html }} />
+      )}
     </div>
   );
 });

@@ -30,6 +30,7 @@ export const AnsiText = memo(function AnsiText({ text, className, testId, limits
     const tail = pages === Infinity ? streamTail(text, Infinity, Infinity) : streamTail(text, limits.maxLines * pages, limits.maxChars * pages);
     return { html: ansiToHtml(applyCarriageReturns(tail.text)), cut: tail.cut, shownLines: tail.shownLines, totalLines: tail.totalLines };
   }, [text, limits.maxLines, limits.maxChars, pages]);
+  // biome-ignore lint/security/noDangerouslySetInnerHtml: ansi_up escapes the text before it adds its colour spans
   const pre = <pre className={className} data-testid={testId} dangerouslySetInnerHTML={{ __html: html }} />;
   const more = Math.min(limits.maxLines, totalLines - shownLines);
   return (

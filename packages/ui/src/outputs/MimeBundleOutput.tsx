@@ -66,5 +66,6 @@ function ImageOutput({ mime, base64, metadata, alt }: { mime: string; base64: st
 
 function SanitizedHtml({ html, sanitize, className, testId }: { html: string; sanitize: (s: string) => string; className: string; testId: string }) {
   const clean = useMemo(() => sanitize(html), [html, sanitize]);
+  // biome-ignore lint/security/noDangerouslySetInnerHtml: the HTML has just been through the caller's sanitiser
   return <div className={className} data-testid={testId} dangerouslySetInnerHTML={{ __html: clean }} />;
 }

@@ -19,6 +19,7 @@ export const OutputArea = memo(function OutputArea({ outputs, streaming = false 
   return (
     <div className="cellar-outputs" data-testid="cell-output">
       {outputs.map((output, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: outputs have no ids and are only appended or cleared, so an index names one output
         <OutputView key={i} output={output} streaming={streaming} />
       ))}
     </div>

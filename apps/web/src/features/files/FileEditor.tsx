@@ -72,7 +72,7 @@ export function FileEditor({ notebookId, path, onDirtyChange, onSaved }: {
         </span>
         <div className="header-spacer" />
         {loaded.state === "text" && (
-          <button className="button button-small" data-testid="file-save" onClick={() => void save()} disabled={!dirty}>Save</button>
+          <button type="button" className="button button-small" data-testid="file-save" onClick={() => void save()} disabled={!dirty}>Save</button>
         )}
         <a className="button button-small" href={workspaceFiles.downloadUrl(notebookId, path)} download data-testid="file-editor-download">
           <DownloadIcon /> Download

@@ -111,17 +111,17 @@ export function FilesPanel({ onOpen, onHide, onRenamed, renameBlocked }: {
       <div className="files-panel-bar">
         <strong>Files</strong>
         <div className="header-spacer" />
-        <button className="icon-button" title="Upload files" data-testid="files-upload" onClick={() => picker.current?.click()} disabled={busy}><UploadIcon /></button>
-        <button className="icon-button" title="New folder" data-testid="files-new-folder" onClick={() => setCreating(true)}><PlusIcon /></button>
-        <button className="icon-button" title="Refresh" data-testid="files-refresh" onClick={() => void refresh()}><RestartIcon /></button>
-        <button className="icon-button" title="Hide files" onClick={onHide}>«</button>
+        <button type="button" className="icon-button" title="Upload files" data-testid="files-upload" onClick={() => picker.current?.click()} disabled={busy}><UploadIcon /></button>
+        <button type="button" className="icon-button" title="New folder" data-testid="files-new-folder" onClick={() => setCreating(true)}><PlusIcon /></button>
+        <button type="button" className="icon-button" title="Refresh" data-testid="files-refresh" onClick={() => void refresh()}><RestartIcon /></button>
+        <button type="button" className="icon-button" title="Hide files" onClick={onHide}>«</button>
         <input
           ref={picker} type="file" multiple hidden data-testid="files-upload-input"
           onChange={(e) => { const files = [...(e.target.files ?? [])]; e.target.value = ""; if (files.length) void upload(files, folder); }}
         />
       </div>
       <div className="files-panel-target muted" data-testid="files-target">
-        In <code>/workspace{folder ? `/${folder}` : ""}</code>{folder && <button className="link-button" onClick={() => setFolder("")}>top</button>}
+        In <code>/workspace{folder ? `/${folder}` : ""}</code>{folder && <button type="button" className="link-button" onClick={() => setFolder("")}>top</button>}
       </div>
       {creating && (
         <NameInput
@@ -198,7 +198,7 @@ function Listing(props: ListingProps) {
                   onDone={(name) => props.onRename(entry, name)} onCancel={() => props.onStartRename(null)}
                 />
               ) : (
-                <button
+                <button type="button"
                   className="file-name" title={entry.path}
                   onClick={() => (isDir ? props.onToggle(entry.path) : props.onOpen(entry.path))}
                 >
@@ -211,10 +211,10 @@ function Listing(props: ListingProps) {
                   <DownloadIcon />
                 </a>
               )}
-              <button className="icon-button file-action" title={`Rename ${entry.name}`} data-testid="file-rename" onClick={() => props.onStartRename(entry.path)}>
+              <button type="button" className="icon-button file-action" title={`Rename ${entry.name}`} data-testid="file-rename" onClick={() => props.onStartRename(entry.path)}>
                 <PencilIcon />
               </button>
-              <button className="icon-button file-action" title={`Delete ${entry.name}`} data-testid="file-delete" onClick={() => props.onDelete(entry)}>
+              <button type="button" className="icon-button file-action" title={`Delete ${entry.name}`} data-testid="file-delete" onClick={() => props.onDelete(entry)}>
                 <TrashIcon />
               </button>
             </div>

@@ -71,27 +71,27 @@ export function WorkspaceArea({ children }: { children: ReactNode }) {
         {(tabs.length > 0 || !panelOpen || openTerminal) && (
           <div className="workspace-tabs" role="tablist" data-testid="workspace-tabs">
             {!panelOpen && (
-              <button className="workspace-tab" data-testid="files-show" onClick={() => setPanelOpen(true)} title="Show the workspace files">» Files</button>
+              <button type="button" className="workspace-tab" data-testid="files-show" onClick={() => setPanelOpen(true)} title="Show the workspace files">» Files</button>
             )}
-            <button role="tab" aria-selected={active === null && activeTerminal === null} className="workspace-tab" data-testid="tab-notebook" onClick={() => show(null)}>
+            <button type="button" role="tab" aria-selected={active === null && activeTerminal === null} className="workspace-tab" data-testid="tab-notebook" onClick={() => show(null)}>
               Notebook
             </button>
             {tabs.map((path) => (
               <span key={path} role="tab" aria-selected={active === path && activeTerminal === null} className="workspace-tab" data-testid="file-tab" data-path={path}>
-                <button className="workspace-tab-name" onClick={() => show(path)} title={path}>
+                <button type="button" className="workspace-tab-name" onClick={() => show(path)} title={path}>
                   {dirty[path] ? "● " : ""}{path.split("/").pop()}
                 </button>
-                <button className="workspace-tab-close" aria-label={`Close ${path}`} data-testid="file-tab-close" onClick={() => close(path)}>×</button>
+                <button type="button" className="workspace-tab-close" aria-label={`Close ${path}`} data-testid="file-tab-close" onClick={() => close(path)}>×</button>
               </span>
             ))}
             {terminals.map((id) => (
               <span key={id} role="tab" aria-selected={activeTerminal === id} className="workspace-tab" data-testid="terminal-tab">
-                <button className="workspace-tab-name" onClick={() => setActiveTerminal(id)}>Terminal {id}</button>
-                <button className="workspace-tab-close" aria-label={`Close terminal ${id}`} data-testid="terminal-tab-close" onClick={() => closeTerminal(id)}>×</button>
+                <button type="button" className="workspace-tab-name" onClick={() => setActiveTerminal(id)}>Terminal {id}</button>
+                <button type="button" className="workspace-tab-close" aria-label={`Close terminal ${id}`} data-testid="terminal-tab-close" onClick={() => closeTerminal(id)}>×</button>
               </span>
             ))}
             {openTerminal && (
-              <button className="workspace-tab" data-testid="terminal-new" onClick={newTerminal} title="Open a shell in the kernel's sandbox">+ Terminal</button>
+              <button type="button" className="workspace-tab" data-testid="terminal-new" onClick={newTerminal} title="Open a shell in the kernel's sandbox">+ Terminal</button>
             )}
           </div>
         )}

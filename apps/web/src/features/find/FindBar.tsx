@@ -95,8 +95,8 @@ function FindBarOpen() {
       <span className={`find-count${compiled && !compiled.ok ? " error-text" : ""}`} data-testid="find-count" title={compiled && !compiled.ok ? compiled.error : undefined}>
         {count}
       </span>
-      <button className="tool" data-testid="find-previous" onClick={() => step(-1)} disabled={!matches.length} title="Previous match (Shift+Enter)">↑</button>
-      <button className="tool" data-testid="find-next" onClick={() => step(1)} disabled={!matches.length} title="Next match (Enter)">↓</button>
+      <button type="button" className="tool" data-testid="find-previous" onClick={() => step(-1)} disabled={!matches.length} title="Previous match (Shift+Enter)">↑</button>
+      <button type="button" className="tool" data-testid="find-next" onClick={() => step(1)} disabled={!matches.length} title="Next match (Enter)">↓</button>
       <input
         className="find-input"
         data-testid="replace-input"
@@ -106,9 +106,9 @@ function FindBarOpen() {
         onChange={(e) => setReplacement(e.target.value)}
         onKeyDown={(e) => keys(e, replaceCurrent)}
       />
-      <button className="tool" data-testid="replace-one" onClick={replaceCurrent} disabled={!current}>Replace</button>
-      <button className="tool" data-testid="replace-all" onClick={replaceEverywhere} disabled={!matches.length}>Replace all</button>
-      <button className="icon-button" data-testid="find-close" aria-label="Close find" onClick={close}>×</button>
+      <button type="button" className="tool" data-testid="replace-one" onClick={replaceCurrent} disabled={!current}>Replace</button>
+      <button type="button" className="tool" data-testid="replace-all" onClick={replaceEverywhere} disabled={!matches.length}>Replace all</button>
+      <button type="button" className="icon-button" data-testid="find-close" aria-label="Close find" onClick={close}>×</button>
     </div>
   );
 }

@@ -32,7 +32,7 @@ export function KernelStatusBadge() {
       </span>
       {showReason && <span className="kernel-reason">— {kernel.reason}</span>}
       {kernel.status === "dead" && (
-        <button className="button button-small button-danger" data-testid="kernel-status-restart" onClick={() => void commands.restart()}>
+        <button type="button" className="button button-small button-danger" data-testid="kernel-status-restart" onClick={() => void commands.restart()}>
           Restart
         </button>
       )}

@@ -31,7 +31,7 @@ export function ImportNotebookButton() {
         data-testid="import-file"
         onChange={(e) => void onFile(e.target.files?.[0])}
       />
-      <button className="button" data-testid="import-notebook" onClick={() => input.current?.click()} disabled={importNotebook.isPending}>
+      <button type="button" className="button" data-testid="import-notebook" onClick={() => input.current?.click()} disabled={importNotebook.isPending}>
         <UploadIcon /> {importNotebook.isPending ? "Importing…" : "Import .ipynb"}
       </button>
       {error && !isUnauthorized(error) && (

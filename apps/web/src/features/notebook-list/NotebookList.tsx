@@ -32,7 +32,7 @@ export function NotebookList() {
           <h1>Notebooks</h1>
           <div className="list-heading-actions">
             <ImportNotebookButton />
-            <button className="button button-primary" data-testid="new-notebook" onClick={onCreate} disabled={create.isPending}>
+            <button type="button" className="button button-primary" data-testid="new-notebook" onClick={onCreate} disabled={create.isPending}>
               {create.isPending ? "Creating…" : "+ New notebook"}
             </button>
           </div>

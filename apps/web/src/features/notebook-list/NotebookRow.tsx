@@ -42,16 +42,16 @@ export function NotebookRow({ notebook }: { notebook: NotebookSummary }) {
         {notebook.lastRunAt ? timeAgo(notebook.lastRunAt) : <span className="muted">never</span>}
       </td>
       <td className="row-actions">
-        <button className="icon-button" onClick={() => setRenaming(true)} data-testid="rename-notebook" title="Rename" aria-label={`Rename ${title}`}>
+        <button type="button" className="icon-button" onClick={() => setRenaming(true)} data-testid="rename-notebook" title="Rename" aria-label={`Rename ${title}`}>
           <PencilIcon />
         </button>
-        <button className="icon-button" onClick={() => duplicate.mutate(notebook.id)} disabled={duplicate.isPending} data-testid="duplicate-notebook" title="Duplicate" aria-label={`Duplicate ${title}`}>
+        <button type="button" className="icon-button" onClick={() => duplicate.mutate(notebook.id)} disabled={duplicate.isPending} data-testid="duplicate-notebook" title="Duplicate" aria-label={`Duplicate ${title}`}>
           <CopyIcon />
         </button>
         <a className="icon-button" href={api.exportUrl(notebook.id)} download data-testid="download-notebook" title="Download .ipynb" aria-label={`Download ${title} as .ipynb`}>
           <DownloadIcon />
         </a>
-        <button className="icon-button icon-button-danger" onClick={() => setConfirmingDelete(true)} data-testid="delete-notebook" title="Delete" aria-label={`Delete ${title}`}>
+        <button type="button" className="icon-button icon-button-danger" onClick={() => setConfirmingDelete(true)} data-testid="delete-notebook" title="Delete" aria-label={`Delete ${title}`}>
           <TrashIcon />
         </button>
         {confirmingDelete && (

@@ -34,7 +34,7 @@ function CodeGutter({ cellId }: { cellId: string }) {
   return (
     <div className="cell-gutter-code">
       <div className="cell-gutter-row">
-        <button className="cell-run" data-testid="run-this-cell" title="Run this cell (Ctrl+Enter)" aria-label="Run this cell" onClick={() => commands.runCell(cellId, "in-place")}>
+        <button type="button" className="cell-run" data-testid="run-this-cell" title="Run this cell (Ctrl+Enter)" aria-label="Run this cell" onClick={() => commands.runCell(cellId, "in-place")}>
           <PlayIcon />
         </button>
         <span className={`execution-count execution-count-${state}${running ? " execution-count-running" : ""}`} data-testid="execution-count" data-state={state}>

@@ -15,7 +15,7 @@ export function ExportNotebookButton() {
     link.click();
   };
   return (
-    <button
+    <button type="button"
       className="tool"
       data-testid="export-notebook"
       onMouseDown={(e) => e.preventDefault()}

@@ -57,7 +57,7 @@ const keepFocus = (e: React.MouseEvent) => e.preventDefault();
 
 function Tool({ id, title, onClick, disabled, children }: { id: string; title: string; onClick: () => void; disabled?: boolean; children: React.ReactNode }) {
   return (
-    <button className="tool" data-testid={id} onMouseDown={keepFocus} onClick={onClick} title={title} disabled={disabled}>
+    <button type="button" className="tool" data-testid={id} onMouseDown={keepFocus} onClick={onClick} title={title} disabled={disabled}>
       {children}
     </button>
   );

@@ -9,7 +9,7 @@ export function NoticeBar() {
   return (
     <div className="notice-bar" role="alert" data-testid="notice">
       <span>{notice}</span>
-      <button className="icon-button" aria-label="Dismiss" onClick={() => store.getState().setNotice(null)}>
+      <button type="button" className="icon-button" aria-label="Dismiss" onClick={() => store.getState().setNotice(null)}>
         ×
       </button>
     </div>

@@ -16,10 +16,10 @@ export function DraftOffer() {
         newer version.
       </span>
       <span className="notice-actions">
-        <button className="button" data-testid="draft-use" onClick={() => store.getState().acceptDraft()}>
+        <button type="button" className="button" data-testid="draft-use" onClick={() => store.getState().acceptDraft()}>
           Use this browser&apos;s edits
         </button>
-        <button
+        <button type="button"
           className="button"
           data-testid="draft-discard"
           onClick={() => {
