@@ -4,7 +4,7 @@
 // directory is apps/worker's (tested there).
 import type { FilesWorker } from "../../../apps/kernel-gateway/src/http/workspace-files-api";
 import { startTestApp, TEST_TOKEN as token, type TestApp } from "../../../apps/kernel-gateway/src/http/test-app";
-import type { WorkspaceEntry } from "@cellar/protocol";
+import type { Notebook, NotebookSummary, WorkspaceEntry } from "@cellar/protocol";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { GatewayClient, GatewayError, isNotFound, isUnauthorized } from "./gateway-client";
 
@@ -48,8 +48,11 @@ describe("GatewayClient against the gateway", () => {
     const saved = await client.notebooks.update(nb.id, { cells: [{ id: "c1", cell_type: "code", source: "1+1" }] });
     expect(saved.cells.map((c) => [c.id, c.source])).toEqual([["c1", "1+1"]]);
     await client.notebooks.rename(nb.id, "Renamed");
-    expect((await client.notebooks.get(nb.id)).title).toBe("Renamed");
-    expect((await client.notebooks.list()).map((s) => s.id)).toContain(nb.id);
+    // Typed as the protocol's Notebook: the web app hands these to code that expects one.
+    const back: Notebook = await client.notebooks.get(nb.id);
+    expect(back.title).toBe("Renamed");
+    const list: NotebookSummary[] = await client.notebooks.list();
+    expect(list.map((s) => s.id)).toContain(nb.id);
     const copy = await client.notebooks.duplicate(nb.id);
     expect(copy.url).toContain(copy.id);
     expect(JSON.parse(await client.notebooks.export(nb.id)).cells[0].source).toEqual(["1+1"]);
