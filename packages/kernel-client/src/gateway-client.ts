@@ -2,7 +2,7 @@
 // authenticates), the CLI and tests (a base URL and the token). Every call is built from
 // @cellar/protocol's route table (method, URL template, what it takes and answers; see
 // api-types.ts), so a route's shape is stated once, in the gateway's schemas.
-import { apiRoutes, errorReplySchema, type ApiRouteName, type NotebookUpdate } from "@cellar/protocol";
+import { apiRoutes, errorReplySchema, type ApiRouteName, type ApiRouteSchema, type NotebookUpdate } from "@cellar/protocol";
 import type { ApiReply, ApiRequest, RawBody } from "./api-types";
 
 export type ImageInfo = ApiReply<"listImages">[number];
@@ -128,7 +128,7 @@ export class GatewayClient {
     if (res.status === 204) return undefined as ApiReply<N>;
     const reply: unknown = await res.json();
     if (this.options.checkReplies) {
-      const schema = (route.schema.response as Record<number, { safeParse(v: unknown): { success: boolean; error?: unknown } }>)[res.status];
+      const schema = (route.schema as ApiRouteSchema).response[res.status];
       const checked = schema?.safeParse(reply);
       if (!checked?.success) throw new GatewayError(502, `The gateway's ${res.status} reply to ${route.method} ${route.url} is not what the route declares: ${String(checked?.error ?? "no schema for this status")}`);
     }
