@@ -1,14 +1,16 @@
 // The gateway's HTTP API, typed, for the web app (same origin, the session cookie
-// authenticates), the CLI and tests (a base URL and the token). The reply shapes below are the
-// routes' as they are today; this file is the one to point at the gateway's route schemas.
-import type { Notebook, NotebookSummary, NotebookUpdate, WorkerResources, WorkspaceEntry } from "@cellar/protocol";
+// authenticates), the CLI and tests (a base URL and the token). Every call is built from
+// @cellar/protocol's route table (method, URL template, what it takes and answers; see
+// api-types.ts), so a route's shape is stated once, in the gateway's schemas.
+import { apiRoutes, errorReplySchema, type ApiRouteName, type ApiRouteSchema, type NotebookUpdate } from "@cellar/protocol";
+import type { ApiReply, ApiRequest, RawBody } from "./api-types";
 
-export interface ImageInfo { name: string; description: string }
-export interface WorkerInfo { id: string; resources: WorkerResources; sessions: number }
-export interface DroppedCache { id: string; ok: boolean; droppedBytes?: number; error?: string }
+export type ImageInfo = ApiReply<"listImages">[number];
+export type WorkerInfo = ApiReply<"listWorkers">[number];
+export type DroppedCache = ApiReply<"dropWorkerCaches">[number];
 /** An imported or duplicated notebook, with the path of its page. */
-export type StoredNotebook = Notebook & { url: string };
-export interface FolderListing { path: string; entries: WorkspaceEntry[] }
+export type StoredNotebook = ApiReply<"importNotebook">;
+export type FolderListing = ApiReply<"listFiles">;
 
 export class GatewayError extends Error {
   override name = "GatewayError";
@@ -29,14 +31,25 @@ export interface GatewayClientOptions {
   /** Called on every 401, before the GatewayError is thrown (a page asks for the token). */
   onUnauthorized?: () => void;
   fetch?: typeof fetch;
+  /** Checks every JSON reply against its route's schema (a GatewayError 502 when it does not
+   * match). Off by default: the gateway already serializes through the same schemas; tests
+   * turn it on to catch a route that answers what it does not declare. */
+  checkReplies?: boolean;
 }
 
-type Body = string | Uint8Array | Blob | ArrayBuffer;
+/** A route's path with its `:params` filled in and its query appended. */
+export function apiPath<N extends ApiRouteName>(name: N, request: Pick<ApiRequest<N>, "params" | "query">): string {
+  return fillPath(apiRoutes[name].url, request);
+}
 
-const enc = encodeURIComponent;
-const notebookPath = (id: string) => `/api/notebooks/${enc(id)}`;
-const filesPath = (notebookId: string, sub = "") => `${notebookPath(notebookId)}/files${sub}`;
-const pathQuery = (path: string) => `?path=${enc(path)}`;
+function fillPath(url: string, request: { params?: unknown; query?: unknown }): string {
+  const params = (request.params ?? {}) as Record<string, string>;
+  const path = url.replace(/:(\w+)/g, (_, key: string) => encodeURIComponent(params[key] ?? ""));
+  const query = Object.entries((request.query ?? {}) as Record<string, unknown>)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`);
+  return query.length ? `${path}?${query.join("&")}` : path;
+}
 
 export class GatewayClient {
   private readonly baseUrl: string;
@@ -51,52 +64,76 @@ export class GatewayClient {
   }
 
   readonly notebooks = {
-    list: () => this.json<NotebookSummary[]>("GET", "/api/notebooks"),
-    create: (title?: string) => this.json<Notebook>("POST", "/api/notebooks", title === undefined ? {} : { title }),
-    get: (id: string) => this.json<Notebook>("GET", notebookPath(id)),
-    update: (id: string, update: NotebookUpdate, init?: RequestInit) => this.json<Notebook>("PUT", notebookPath(id), update, init),
-    rename: (id: string, title: string) => this.json<Notebook>("PUT", notebookPath(id), { title }),
-    remove: (id: string) => this.none("DELETE", notebookPath(id)),
-    duplicate: (id: string) => this.json<StoredNotebook>("POST", `${notebookPath(id)}/duplicate`),
+    list: () => this.call("listNotebooks", {}),
+    create: (title?: string) => this.call("createNotebook", { body: title === undefined ? {} : { title } }),
+    get: (id: string) => this.call("getNotebook", { params: { id } }),
+    update: (id: string, update: NotebookUpdate, init?: RequestInit) => this.call("updateNotebook", { params: { id }, body: update }, init),
+    rename: (id: string, title: string) => this.call("updateNotebook", { params: { id }, body: { title } }),
+    remove: (id: string) => this.call("deleteNotebook", { params: { id } }),
+    duplicate: (id: string) => this.call("duplicateNotebook", { params: { id } }),
     /** Uploads .ipynb text; the gateway validates it (a 400 lists every problem) and stores it.
      * `title` may be the file name: ".ipynb" is dropped. */
-    import: (ipynb: string, title: string) => this.json<StoredNotebook>("POST", `/api/notebooks/import?title=${enc(title)}`, ipynb),
+    import: (ipynb: string, title: string) => this.call("importNotebook", { query: { title }, body: ipynb }),
     /** The notebook as .ipynb text. */
-    export: async (id: string) => (await this.send("GET", this.exportPath(id))).text(),
-    exportPath: (id: string) => this.exportPath(id),
+    export: async (id: string) => (await this.call("exportNotebook", { params: { id } })).text(),
+    exportPath: (id: string) => apiPath("exportNotebook", { params: { id } }),
   };
 
   readonly kernels = {
     /** Checkpoints the notebook's idle kernel now; the next cell resumes it. */
-    suspend: (notebookId: string) => this.json<{ ok: true }>("POST", `${notebookPath(notebookId)}/kernel/suspend`),
+    suspend: (notebookId: string) => this.call("suspendKernel", { params: { id: notebookId } }),
   };
 
   readonly images = {
-    list: () => this.json<ImageInfo[]>("GET", "/api/images"),
+    list: () => this.call("listImages", {}),
   };
 
   readonly workers = {
-    list: () => this.json<WorkerInfo[]>("GET", "/api/workers"),
+    list: () => this.call("listWorkers", {}),
     /** Every worker drops its image chunk cache. */
-    dropCaches: () => this.json<DroppedCache[]>("POST", "/api/workers/drop-cache"),
+    dropCaches: () => this.call("dropWorkerCaches", {}),
   };
 
   /** A notebook's workspace files (relayed by the gateway to the worker holding them). */
   readonly files = {
-    list: (notebookId: string, path: string) => this.json<FolderListing>("GET", filesPath(notebookId) + pathQuery(path)),
+    list: (notebookId: string, path: string) => this.call("listFiles", { params: { id: notebookId }, query: { path } }),
     read: async (notebookId: string, path: string) =>
-      new Uint8Array(await (await this.send("GET", filesPath(notebookId, "/content") + pathQuery(path))).arrayBuffer()),
+      new Uint8Array(await (await this.call("downloadFile", { params: { id: notebookId }, query: { path } })).arrayBuffer()),
     /** Saves or uploads; `createOnly` fails with 409 instead of replacing an existing file. */
-    write: (notebookId: string, path: string, content: Body, opts: { createOnly?: boolean } = {}) =>
-      this.json<WorkspaceEntry>("PUT", filesPath(notebookId, "/content") + pathQuery(path) + (opts.createOnly ? "&createOnly=1" : ""), content, undefined, false),
-    mkdir: (notebookId: string, path: string) => this.json<WorkspaceEntry>("POST", filesPath(notebookId, "/dirs") + pathQuery(path)),
-    remove: (notebookId: string, path: string) => this.none("DELETE", filesPath(notebookId) + pathQuery(path)),
-    rename: (notebookId: string, from: string, to: string) => this.json<WorkspaceEntry>("POST", filesPath(notebookId, "/rename"), { from, to }),
+    write: (notebookId: string, path: string, content: RawBody, opts: { createOnly?: boolean } = {}) =>
+      this.call("uploadFile", { params: { id: notebookId }, query: { path, createOnly: opts.createOnly ? "1" : undefined }, body: content }),
+    mkdir: (notebookId: string, path: string) => this.call("createFolder", { params: { id: notebookId }, query: { path } }),
+    remove: (notebookId: string, path: string) => this.call("deleteFile", { params: { id: notebookId }, query: { path } }),
+    rename: (notebookId: string, from: string, to: string) => this.call("renameFile", { params: { id: notebookId }, body: { from, to } }),
     /** Where the browser downloads the file (always as an attachment). */
-    downloadPath: (notebookId: string, path: string) => filesPath(notebookId, "/content") + pathQuery(path),
+    downloadPath: (notebookId: string, path: string) => apiPath("downloadFile", { params: { id: notebookId }, query: { path } }),
   };
 
-  health = () => this.json<{ ok: true }>("GET", "/api/health");
+  health = () => this.call("health", {});
+
+  /** One route of the table: its URL built from `params` and `query`, a JSON body as JSON and a
+   * raw one as is; the parsed JSON reply, nothing for a 204, the Response for a file. */
+  async call<N extends ApiRouteName>(name: N, request: ApiRequest<N>, init: RequestInit = {}): Promise<ApiReply<N>> {
+    const route = apiRoutes[name];
+    const raw: string | undefined = "raw" in route ? route.raw : undefined;
+    const headers = new Headers(init.headers);
+    const json = request.body !== undefined && raw !== "bytes-in" && raw !== "text-in";
+    if (json) headers.set("content-type", "application/json");
+    const res = await this.send(route.method, fillPath(route.url, request), {
+      ...init,
+      headers,
+      body: request.body === undefined ? undefined : json ? JSON.stringify(request.body) : (request.body as BodyInit),
+    });
+    if (raw === "bytes-out") return res as ApiReply<N>;
+    if (res.status === 204) return undefined as ApiReply<N>;
+    const reply: unknown = await res.json();
+    if (this.options.checkReplies) {
+      const schema = (route.schema as ApiRouteSchema).response[res.status];
+      const checked = schema?.safeParse(reply);
+      if (!checked?.success) throw new GatewayError(502, `The gateway's ${res.status} reply to ${route.method} ${route.url} is not what the route declares: ${String(checked?.error ?? "no schema for this status")}`);
+    }
+    return reply as ApiReply<N>;
+  }
 
   /** A request to the gateway: the response when it is OK, else a GatewayError with the
    * gateway's message and problems. */
@@ -113,35 +150,17 @@ export class GatewayClient {
     if (res.status === 401) this.options.onUnauthorized?.();
     if (res.ok) return res;
     const text = await res.text().catch(() => "");
-    let message = text || `The gateway answered ${res.status} ${res.statusText}`;
-    let problems: string[] = [];
-    try {
-      const parsed = JSON.parse(text) as { error?: string; problems?: string[] };
-      message = parsed.error ?? message;
-      problems = parsed.problems ?? [];
-    } catch {
-      /* not JSON: keep the text */
-    }
-    throw new GatewayError(res.status, message, problems);
+    const reply = errorReplySchema.safeParse(parseJson(text));
+    if (reply.success) throw new GatewayError(res.status, reply.data.error, reply.data.problems);
+    // Not the gateway's error body (a proxy's page, a crash): keep the text.
+    throw new GatewayError(res.status, text || `The gateway answered ${res.status} ${res.statusText}`);
   }
+}
 
-  private exportPath(id: string) {
-    return `${notebookPath(id)}/export`;
-  }
-
-  /** A JSON body (an object) or a raw one (.ipynb text, file bytes) in; the JSON reply out. */
-  private async json<T>(method: string, path: string, body?: unknown, init: RequestInit = {}, asJson = body !== undefined && typeof body !== "string"): Promise<T> {
-    const headers = new Headers(init.headers);
-    if (asJson) headers.set("content-type", "application/json");
-    const res = await this.send(method, path, {
-      ...init,
-      headers,
-      body: body === undefined ? undefined : asJson ? JSON.stringify(body) : (body as BodyInit),
-    });
-    return (await res.json()) as T;
-  }
-
-  private async none(method: string, path: string): Promise<void> {
-    await this.send(method, path);
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }

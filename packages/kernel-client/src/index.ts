@@ -3,6 +3,7 @@ export { futuresFor, KernelFutures, parentIdOf, type MessageLink, type SendMessa
 export { createGatewaySocket, isAuthRefusal, type AckResult, type GatewaySocket, type GatewaySocketOptions } from "./gateway-socket";
 export { GatewayKernel, type ExecuteOptions, type GatewayKernelEvents, type GatewayKernelOptions } from "./gateway-kernel";
 export {
-  GatewayClient, GatewayError, isNotFound, isUnauthorized,
+  apiPath, GatewayClient, GatewayError, isNotFound, isUnauthorized,
   type DroppedCache, type FolderListing, type GatewayClientOptions, type ImageInfo, type StoredNotebook, type WorkerInfo,
 } from "./gateway-client";
+export type { ApiBody, ApiParams, ApiQuery, ApiReply, ApiRequest, RawBody } from "./api-types";

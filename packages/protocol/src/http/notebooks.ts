@@ -1,6 +1,7 @@
 // Request and reply shapes of the notebook routes (list, create, read, save, delete, import,
 // export, duplicate) and of the small gateway-wide ones (images, workers).
 import { z } from "zod";
+import type { Output } from "../notebook";
 import { notebookIdSchema } from "../validate";
 
 export const notebookParamsSchema = z.object({ id: notebookIdSchema });
@@ -30,12 +31,13 @@ export const notebookUpdateBodySchema = z.object({
 });
 
 // Replies list every field (the serializer drops what a schema does not name). Outputs and
-// metadata are nbformat's, passed through as stored.
+// metadata are nbformat's, passed through as stored: an output is not checked, but typed as the
+// Output it is, so a reply read off this schema is a Notebook.
 const cellReplySchema = z.object({
   id: z.string(),
   cell_type: z.enum(["code", "markdown", "raw"]),
   source: z.string(),
-  outputs: z.array(z.unknown().describe("an nbformat 4 output")),
+  outputs: z.array(z.unknown().describe("an nbformat 4 output") as z.ZodType<Output>),
   execution_count: z.number().nullable(),
   metadata: z.record(z.string(), z.unknown()),
   attachments: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
