@@ -2,11 +2,11 @@
 // handling), with every reply checked against its route's schema. Only the worker behind the
 // files routes is a double: the files relay is the gateway's, what a worker does with a
 // directory is apps/worker's (tested there).
-import type { FilesWorker } from "../../../apps/kernel-gateway/src/http/workspace-files-api";
-import { startTestApp, TEST_TOKEN as token, type TestApp } from "../../../apps/kernel-gateway/src/http/test-app";
+import type { FilesWorker } from "./workspace-files-api";
+import { startTestApp, TEST_TOKEN as token, type TestApp } from "./test-app";
 import type { Notebook, NotebookSummary, WorkspaceEntry } from "@cellar/protocol";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { GatewayClient, GatewayError, isNotFound, isUnauthorized } from "./gateway-client";
+import { GatewayClient, GatewayError, isNotFound, isUnauthorized } from "@cellar/kernel-client";
 
 let gateway: TestApp;
 let client: GatewayClient;
