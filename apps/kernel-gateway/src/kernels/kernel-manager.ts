@@ -1,7 +1,7 @@
 // One kernel per open notebook: places it on a worker, relays messages both ways, tracks its
 // status, and records outputs. The only place that knows which worker holds which notebook.
 import { randomUUID } from "node:crypto";
-import type { GatewayToBrowser, JupyterMessage, KernelStatus, SessionLimits, SuspendedKernelRef, TerminalRequest } from "@cellar/protocol";
+import { canChangeStatus, type GatewayToBrowser, type JupyterMessage, type KernelStatus, type SessionLimits, type SuspendedKernelRef, type TerminalRequest } from "@cellar/protocol";
 import type { ConnectedWorker, WorkerPool } from "../workers/worker-pool";
 import { CellOutputRecorder, type OutputSink } from "./cell-output-recorder";
 import { InputEcho } from "./input-echo";
@@ -28,6 +28,9 @@ interface KernelSession {
   suspended?: SuspendedKernelRef;
   inputEcho: InputEcho;
   startTimer?: NodeJS.Timeout;
+  /** Illegal moves its worker reported ("from>to"), each logged once so a confused worker cannot
+   * flood the log. */
+  illegalReports?: Set<string>;
 }
 
 export interface KernelManagerOptions {
@@ -192,6 +195,17 @@ export class KernelManager {
   onWorkerStatus(sessionId: string, status: KernelStatus, reason?: string, suspended?: SuspendedKernelRef): void {
     const k = this.bySession.get(sessionId);
     if (!k) return;
+    // Restarting: the old session is being stopped and whatever it still says is moot.
+    if (k.status === "restarting") return;
+    if (!canChangeStatus(k.status, status)) {
+      const move = `${k.status}>${status}`;
+      k.illegalReports ??= new Set();
+      if (!k.illegalReports.has(move)) {
+        k.illegalReports.add(move);
+        console.warn(`gateway: ignored status ${status} for notebook ${k.notebookId}: a kernel cannot move from ${k.status} to ${status}`);
+      }
+      return;
+    }
     if (status === "suspended") k.suspended = suspended;
     else if (status !== "resuming") k.suspended = undefined;
     if (status !== "starting") clearTimeout(k.startTimer);
