@@ -1,6 +1,7 @@
 // One kernel per open notebook: places it on a worker, relays messages both ways, tracks its
 // status, and records outputs. The only place that knows which worker holds which notebook.
 import { randomUUID } from "node:crypto";
+import { parentIdOf } from "@cellar/kernel-client";
 import { canChangeStatus, type GatewayToBrowser, type JupyterMessage, type KernelStatus, type SessionLimits, type SuspendedKernelRef, type TerminalRequest } from "@cellar/protocol";
 import type { ConnectedWorker, WorkerPool } from "../workers/worker-pool";
 import { CellOutputRecorder, type OutputSink } from "./cell-output-recorder";
@@ -179,7 +180,7 @@ export class KernelManager {
     const k = this.bySession.get(sessionId);
     if (!k) return;
     k.inputEcho.fromKernel(msg);
-    const parentId = msg.parent_header?.msg_id;
+    const parentId = parentIdOf(msg);
     const cellId = parentId ? k.requests.get(parentId) : undefined;
     let relay = true;
     if (cellId) {

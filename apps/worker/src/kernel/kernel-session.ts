@@ -11,6 +11,7 @@
 // sees. Requests that arrive while the sandbox boots, is being suspended or resumes are queued and
 // delivered in order once it runs, so a user may run a cell at any moment. "suspending" is the
 // worker's own: the gateway and the user see "idle" until the checkpoint is stored.
+import { parentIdOf } from "@cellar/kernel-client";
 import {
   assertTransition, isStatus, shownStatus,
   type JupyterMessage, type SuspendedKernelRef, type TerminalEvent, type TerminalRequest, type WorkerState, type WorkerStatus,
@@ -200,7 +201,8 @@ export class KernelSession {
       const state = msg.content.execution_state;
       if ((state === "busy" || state === "idle") && (this._state === "idle" || this._state === "busy")) this.moveTo(state);
     }
-    if (msg.header.msg_type.endsWith("_reply") && msg.parent_header.msg_id) this.awaitingReply.delete(msg.parent_header.msg_id);
+    const parentId = parentIdOf(msg);
+    if (msg.header.msg_type.endsWith("_reply") && parentId) this.awaitingReply.delete(parentId);
     this.touch();
     this.events.onMessage(msg);
   }
