@@ -13,7 +13,7 @@
 // worker's own: the gateway and the user see "idle" until the checkpoint is stored.
 import { parentIdOf } from "@cellar/kernel-client";
 import {
-  assertTransition, isStatus, shownStatus,
+  assertTransition, isRunning, isStatus, shownStatus,
   type JupyterMessage, type SuspendedKernelRef, type TerminalEvent, type TerminalRequest, type WorkerState, type WorkerStatus,
 } from "@cellar/protocol";
 import type { KernelSandbox } from "../sandbox/kernel-sandbox";
@@ -199,7 +199,7 @@ export class KernelSession {
       // The kernel's own busy/idle, followed only while it runs (not while it is checkpointed
       // or after it was stopped).
       const state = msg.content.execution_state;
-      if ((state === "busy" || state === "idle") && (this._state === "idle" || this._state === "busy")) this.moveTo(state);
+      if ((state === "busy" || state === "idle") && isRunning(this._state)) this.moveTo(state);
     }
     const parentId = parentIdOf(msg);
     if (msg.header.msg_type.endsWith("_reply") && parentId) this.awaitingReply.delete(parentId);
@@ -278,7 +278,7 @@ export class KernelSession {
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
       // Not idle yet (running, or waiting for replies): count again from now.
-      void this.suspend().then((done) => { if (!done && (this._state === "idle" || this._state === "busy")) this.touch(); });
+      void this.suspend().then((done) => { if (!done && isRunning(this._state)) this.touch(); });
     }, after);
     this.idleTimer.unref?.();
   }
