@@ -92,15 +92,9 @@ export class KernelManager {
   }
 
   send(notebookId: string, msg: JupyterMessage): SendResult {
-    const k = this.byNotebook.get(notebookId);
-    if (k && k.status === "suspended" && !k.workerId) {
-      const resumed = this.resumeOnAnyWorker(k);
-      if (!resumed.ok) return resumed;
-    }
-    if (!k || !k.workerId) return { ok: false, error: "The notebook has no kernel; restart it." };
-    if (k.status === "dead") return { ok: false, error: "The kernel is dead; restart it to run code." };
-    const worker = this.opts.pool.get(k.workerId);
-    if (!worker) return { ok: false, error: "The kernel's worker is gone; restart the kernel." };
+    const target = this.relayTarget(notebookId, "run code");
+    if (!target.ok) return target;
+    const { k, worker } = target;
     if (msg.header.msg_type === "execute_request") {
       const cellId = msg.metadata.cellId;
       if (typeof cellId === "string") {
@@ -120,15 +114,9 @@ export class KernelManager {
    * Answers which kernel session got it. */
   sendTerminal(notebookId: string, req: TerminalRequest): { ok: true; sessionId: string } | { ok: false; error: string } {
     if (req.type === "open") this.ensureKernel(notebookId);
-    const k = this.byNotebook.get(notebookId);
-    if (k && k.status === "suspended" && !k.workerId) {
-      const resumed = this.resumeOnAnyWorker(k);
-      if (!resumed.ok) return resumed;
-    }
-    if (!k || !k.workerId) return { ok: false, error: k?.reason ?? "The notebook has no kernel; restart it." };
-    if (k.status === "dead") return { ok: false, error: "The kernel is dead; restart it to open a terminal." };
-    const worker = this.opts.pool.get(k.workerId);
-    if (!worker) return { ok: false, error: "The kernel's worker is gone; restart the kernel." };
+    const target = this.relayTarget(notebookId, "open a terminal", { explainMissing: true });
+    if (!target.ok) return target;
+    const { k, worker } = target;
     worker.socket.emit("session:terminal", { sessionId: k.sessionId, request: req });
     return { ok: true, sessionId: k.sessionId };
   }
@@ -290,6 +278,25 @@ export class KernelManager {
         }
       });
     return k;
+  }
+
+  /** The notebook's kernel and the worker to relay a request to, resuming a suspended kernel
+   * whose worker left on any worker; or why there is none (`purpose` ends the sentence for a dead
+   * kernel; `explainMissing` gives a kernel's own reason, "no worker is connected", when it has
+   * no worker). */
+  private relayTarget(notebookId: string, purpose: string, { explainMissing = false } = {}):
+    { ok: true; k: KernelSession; worker: ConnectedWorker } | { ok: false; error: string } {
+    const k = this.byNotebook.get(notebookId);
+    if (k && k.status === "suspended" && !k.workerId) {
+      const resumed = this.resumeOnAnyWorker(k);
+      if (!resumed.ok) return resumed;
+    }
+    const noKernel = "The notebook has no kernel; restart it.";
+    if (!k || !k.workerId) return { ok: false, error: (explainMissing ? k?.reason : undefined) ?? noKernel };
+    if (k.status === "dead") return { ok: false, error: `The kernel is dead; restart it to ${purpose}.` };
+    const worker = this.opts.pool.get(k.workerId);
+    if (!worker) return { ok: false, error: "The kernel's worker is gone; restart the kernel." };
+    return { ok: true, k, worker };
   }
 
   /** The suspended kernel's worker is gone: another one takes the session and resumes it from the
