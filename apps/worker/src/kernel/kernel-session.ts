@@ -96,12 +96,7 @@ export class KernelSession {
   }
 
   send(msg: JupyterMessage): void {
-    if (this._state === "dead") return;
-    if (!this.sandbox || this._state === "suspending") {
-      this.queue.push(msg);
-      if (this._state === "suspended") void this.resume();
-      return;
-    }
+    if (this._state === "dead" || this.holdBack(this.queue, msg)) return;
     this.deliver(msg);
   }
 
@@ -112,13 +107,18 @@ export class KernelSession {
       if (req.type === "open") this.events.onTerminal?.({ type: "exit", id: req.id, reason: "kernel is dead" });
       return;
     }
-    if (!this.sandbox || this._state === "suspending") {
-      this.terminalQueue.push(req);
-      if (this._state === "suspended") void this.resume();
-      return;
-    }
-    this.sandbox.terminals.request(req);
+    if (this.holdBack(this.terminalQueue, req)) return;
+    this.sandbox!.terminals.request(req);
     this.touch();
+  }
+
+  /** Queues a request while the sandbox does not run (booting, being checkpointed, suspended,
+   * resuming), waking a suspended kernel; false when it can go now. */
+  private holdBack<T>(queue: T[], item: T): boolean {
+    if (this.sandbox && this._state !== "suspending") return false;
+    queue.push(item);
+    if (this._state === "suspended") void this.resume();
+    return true;
   }
 
   interrupt(): void {
