@@ -2,7 +2,7 @@
 // status, and records outputs. The only place that knows which worker holds which notebook.
 import { randomUUID } from "node:crypto";
 import { parentIdOf } from "@cellar/kernel-client";
-import { canChangeStatus, type GatewayToBrowser, type JupyterMessage, type KernelStatus, type SessionLimits, type SuspendedKernelRef, type TerminalRequest } from "@cellar/protocol";
+import { canChangeStatus, type GatewayToBrowser, type JupyterMessage, type KernelStatus, type SessionLimits, type SuspendedKernelRef, type TerminalRequest, type WorkerStatus } from "@cellar/protocol";
 import type { ConnectedWorker, WorkerPool } from "../workers/worker-pool";
 import { CellOutputRecorder, type OutputSink } from "./cell-output-recorder";
 import { InputEcho } from "./input-echo";
@@ -181,7 +181,7 @@ export class KernelManager {
     if (relay) this.opts.emit(k.notebookId, "kernel:message", { notebookId: k.notebookId, message: msg });
   }
 
-  onWorkerStatus(sessionId: string, status: KernelStatus, reason?: string, suspended?: SuspendedKernelRef): void {
+  onWorkerStatus(sessionId: string, status: WorkerStatus, reason?: string, suspended?: SuspendedKernelRef): void {
     const k = this.bySession.get(sessionId);
     if (!k) return;
     // Restarting: the old session is being stopped and whatever it still says is moot.
