@@ -2,7 +2,7 @@
 // same client core as the browser (@cellar/kernel-client) and the same outputs reducer, so a CLI
 // run records exactly what a run in the browser would.
 import { createGatewaySocket, GatewayKernel, isAuthRefusal, KernelFutureError } from "@cellar/kernel-client";
-import { applyOutputMessage, emptyCellOutput, type Cell, type ExecuteReplyContent, type KernelStatus } from "@cellar/protocol";
+import { applyOutputMessage, emptyCellOutput, isRunning, type Cell, type ExecuteReplyContent } from "@cellar/protocol";
 import { TOKEN_REFUSED, type Connection } from "./connection";
 
 export interface CellFailure {
@@ -32,7 +32,6 @@ export class RunError extends Error {
   override name = "RunError";
 }
 
-const READY: ReadonlySet<KernelStatus> = new Set(["idle", "busy"]);
 /** iopub "idle" for a request can trail its execute_reply; do not wait for it forever. */
 const IDLE_GRACE_MS = 2_000;
 
@@ -85,7 +84,7 @@ function ready(kernel: GatewayKernel, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => done(new RunError(`The kernel did not start within ${Math.round(timeoutMs / 1000)} s.`)), timeoutMs);
     const check = () => {
-      if (READY.has(kernel.status)) done();
+      if (isRunning(kernel.status)) done();
       else if (kernel.status === "dead") done(new RunError(`The kernel died: ${kernel.reason ?? "no reason given"}`));
       else if (!kernel.connected) done(new RunError(`Cannot run: ${kernel.reason}`));
     };

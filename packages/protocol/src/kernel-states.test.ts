@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  assertTransition, canChangeStatus, canTransition, IllegalKernelTransition, isKernelState,
+  assertTransition, canChangeStatus, canTransition, IllegalKernelTransition, isKernelState, isRunning,
   KERNEL_STATES, KERNEL_STATUSES, KERNEL_TRANSITIONS, shownStatus, WORKER_STATUSES,
 } from "./kernel-states";
 
@@ -56,6 +56,10 @@ describe("kernel states", () => {
     expect(canChangeStatus("suspended", "idle")).toBe(false);
     expect(canChangeStatus("dead", "busy")).toBe(false);
     expect(canChangeStatus("busy", "suspended")).toBe(false);
+  });
+
+  it("a kernel runs only once started and until suspended or dead", () => {
+    expect(KERNEL_STATES.filter(isRunning)).toEqual(["idle", "busy"]);
   });
 
   it("a worker reports every status but the gateway's own", () => {

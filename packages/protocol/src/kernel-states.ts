@@ -60,6 +60,16 @@ export function shownStatus<S extends KernelState>(state: S): ShownStatus<S> {
   return (state in SHOWN_AS ? SHOWN_AS[state as keyof typeof SHOWN_AS] : state) as ShownStatus<S>;
 }
 
+/** The states of a kernel that has started and takes requests at once. */
+const RUNNING = ["idle", "busy"] as const satisfies readonly KernelStatus[];
+
+export type RunningState = (typeof RUNNING)[number];
+
+/** Whether a kernel in `state` runs: started, not suspended, not dead (idle or busy). */
+export function isRunning(state: KernelState): state is RunningState {
+  return (RUNNING as readonly KernelState[]).includes(state);
+}
+
 export function isKernelState(value: unknown): value is KernelState {
   return typeof value === "string" && (KERNEL_STATES as readonly string[]).includes(value);
 }

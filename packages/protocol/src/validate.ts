@@ -3,7 +3,6 @@
 import { z } from "zod";
 import type { JupyterMessage } from "./jupyter";
 import { isKnownMsgType, MESSAGE_CONTENT_SCHEMAS } from "./message-contents";
-import type { NotebookUpdate } from "./notebook";
 import type { ClearOutputsRequest, SessionStatusEvent } from "./events";
 import { WORKER_STATUSES, type WorkerStatus } from "./kernel-states";
 
@@ -64,21 +63,6 @@ export function validateBrowserMessage(value: unknown): Result<JupyterMessage> {
 }
 
 export const notebookIdSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
-
-const notebookUpdateSchema = z.object({
-  title: z.string().max(500).optional(),
-  image: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, "not an image name").optional(),
-  cells: z.array(z.object({
-    id: z.string().min(1).max(64),
-    cell_type: z.enum(["code", "markdown", "raw"]),
-    source: z.string().max(5_000_000),
-    metadata: z.record(z.string(), z.unknown()).optional(),
-  })).max(20_000).optional(),
-});
-
-export function validateNotebookUpdate(value: unknown): Result<NotebookUpdate> {
-  return check<NotebookUpdate>(notebookUpdateSchema, value);
-}
 
 export function validateNotebookId(value: unknown): Result<string> {
   return check<string>(notebookIdSchema, value);

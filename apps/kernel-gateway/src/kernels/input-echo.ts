@@ -1,6 +1,7 @@
 // What the user typed at an input() prompt, shown in the cell's output as Jupyter does (prompt
 // and answer, a password hidden). Made here rather than in a browser so it is recorded with the
 // cell's other outputs and every tab showing the notebook sees it.
+import { parentIdOf } from "@cellar/kernel-client";
 import { hasMsgType, makeMessage, type JupyterMessage } from "@cellar/protocol";
 
 const HIDDEN = "········";
@@ -17,7 +18,7 @@ export class InputEcho {
    * tab answering the same prompt, an answer to a prompt an interrupt already ended). */
   answer(msg: JupyterMessage): JupyterMessage | null {
     const request = this.waiting;
-    if (!hasMsgType(msg, "input_reply") || !request || msg.parent_header?.msg_id !== request.header.msg_id) return null;
+    if (!hasMsgType(msg, "input_reply") || !request || parentIdOf(msg) !== request.header.msg_id) return null;
     this.waiting = null;
     const { prompt, password } = request.content;
     const value = String(msg.content.value ?? "");

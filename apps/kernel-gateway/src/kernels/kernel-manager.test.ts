@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { executeRequest, makeMessage, type JupyterMessage, type Output } from "@cellar/protocol";
 import { KernelManager } from "./kernel-manager";
 import { WorkerPool, type WorkerSocket } from "../workers/worker-pool";
@@ -161,6 +161,39 @@ describe("KernelManager", () => {
     t.kernels.onWorkerLost(t.pool.remove("w1", t.worker.socket));
     expect(t.kernels.status("nb1")).toMatchObject({ status: "dead", reason: expect.stringMatching(/worker .* disconnected/) });
     expect(t.kernels.send("nb1", executeRequest("1"))).toMatchObject({ ok: false });
+  });
+
+  it("applies a worker's status only along the kernel state table", () => {
+    const t = setup();
+    t.kernels.ensureKernel("nb1");
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      t.kernels.onWorkerStatus(t.sessionId(), "suspended"); // starting -> suspended: not a move
+      t.kernels.onWorkerStatus(t.sessionId(), "suspended"); // the same report is logged once
+      expect(t.kernels.status("nb1")?.status).toBe("starting");
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0][0]).toMatch(/nb1.*starting.*suspended/);
+      t.kernels.onWorkerStatus(t.sessionId(), "idle"); // starting -> idle: a move
+      expect(t.kernels.status("nb1")?.status).toBe("idle");
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it("ignores, without a word, what the old session says while the kernel restarts", async () => {
+    const t = setup();
+    t.kernels.ensureKernel("nb1");
+    const first = t.sessionId();
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      const restarted = t.kernels.restart("nb1");
+      t.kernels.onWorkerStatus(first, "idle");
+      expect(t.kernels.status("nb1")?.status).toBe("restarting");
+      await restarted;
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it("knows the worker holding a notebook's workspace, even after its kernel died there", () => {

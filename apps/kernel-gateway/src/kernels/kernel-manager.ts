@@ -1,7 +1,8 @@
 // One kernel per open notebook: places it on a worker, relays messages both ways, tracks its
 // status, and records outputs. The only place that knows which worker holds which notebook.
 import { randomUUID } from "node:crypto";
-import type { GatewayToBrowser, JupyterMessage, KernelStatus, SessionLimits, SuspendedKernelRef, TerminalRequest } from "@cellar/protocol";
+import { parentIdOf } from "@cellar/kernel-client";
+import { canChangeStatus, type GatewayToBrowser, type JupyterMessage, type KernelStatus, type SessionLimits, type SuspendedKernelRef, type TerminalRequest, type WorkerStatus } from "@cellar/protocol";
 import type { ConnectedWorker, WorkerPool } from "../workers/worker-pool";
 import { CellOutputRecorder, type OutputSink } from "./cell-output-recorder";
 import { InputEcho } from "./input-echo";
@@ -28,6 +29,9 @@ interface KernelSession {
   suspended?: SuspendedKernelRef;
   inputEcho: InputEcho;
   startTimer?: NodeJS.Timeout;
+  /** Illegal moves its worker reported ("from>to"), each logged once so a confused worker cannot
+   * flood the log. */
+  illegalReports?: Set<string>;
 }
 
 export interface KernelManagerOptions {
@@ -88,15 +92,9 @@ export class KernelManager {
   }
 
   send(notebookId: string, msg: JupyterMessage): SendResult {
-    const k = this.byNotebook.get(notebookId);
-    if (k && k.status === "suspended" && !k.workerId) {
-      const resumed = this.resumeOnAnyWorker(k);
-      if (!resumed.ok) return resumed;
-    }
-    if (!k || !k.workerId) return { ok: false, error: "The notebook has no kernel; restart it." };
-    if (k.status === "dead") return { ok: false, error: "The kernel is dead; restart it to run code." };
-    const worker = this.opts.pool.get(k.workerId);
-    if (!worker) return { ok: false, error: "The kernel's worker is gone; restart the kernel." };
+    const target = this.relayTarget(notebookId, "run code");
+    if (!target.ok) return target;
+    const { k, worker } = target;
     if (msg.header.msg_type === "execute_request") {
       const cellId = msg.metadata.cellId;
       if (typeof cellId === "string") {
@@ -116,15 +114,9 @@ export class KernelManager {
    * Answers which kernel session got it. */
   sendTerminal(notebookId: string, req: TerminalRequest): { ok: true; sessionId: string } | { ok: false; error: string } {
     if (req.type === "open") this.ensureKernel(notebookId);
-    const k = this.byNotebook.get(notebookId);
-    if (k && k.status === "suspended" && !k.workerId) {
-      const resumed = this.resumeOnAnyWorker(k);
-      if (!resumed.ok) return resumed;
-    }
-    if (!k || !k.workerId) return { ok: false, error: k?.reason ?? "The notebook has no kernel; restart it." };
-    if (k.status === "dead") return { ok: false, error: "The kernel is dead; restart it to open a terminal." };
-    const worker = this.opts.pool.get(k.workerId);
-    if (!worker) return { ok: false, error: "The kernel's worker is gone; restart the kernel." };
+    const target = this.relayTarget(notebookId, "open a terminal", { explainMissing: true });
+    if (!target.ok) return target;
+    const { k, worker } = target;
     worker.socket.emit("session:terminal", { sessionId: k.sessionId, request: req });
     return { ok: true, sessionId: k.sessionId };
   }
@@ -176,7 +168,7 @@ export class KernelManager {
     const k = this.bySession.get(sessionId);
     if (!k) return;
     k.inputEcho.fromKernel(msg);
-    const parentId = msg.parent_header?.msg_id;
+    const parentId = parentIdOf(msg);
     const cellId = parentId ? k.requests.get(parentId) : undefined;
     let relay = true;
     if (cellId) {
@@ -189,9 +181,20 @@ export class KernelManager {
     if (relay) this.opts.emit(k.notebookId, "kernel:message", { notebookId: k.notebookId, message: msg });
   }
 
-  onWorkerStatus(sessionId: string, status: KernelStatus, reason?: string, suspended?: SuspendedKernelRef): void {
+  onWorkerStatus(sessionId: string, status: WorkerStatus, reason?: string, suspended?: SuspendedKernelRef): void {
     const k = this.bySession.get(sessionId);
     if (!k) return;
+    // Restarting: the old session is being stopped and whatever it still says is moot.
+    if (k.status === "restarting") return;
+    if (!canChangeStatus(k.status, status)) {
+      const move = `${k.status}>${status}`;
+      k.illegalReports ??= new Set();
+      if (!k.illegalReports.has(move)) {
+        k.illegalReports.add(move);
+        console.warn(`gateway: ignored status ${status} for notebook ${k.notebookId}: a kernel cannot move from ${k.status} to ${status}`);
+      }
+      return;
+    }
     if (status === "suspended") k.suspended = suspended;
     else if (status !== "resuming") k.suspended = undefined;
     if (status !== "starting") clearTimeout(k.startTimer);
@@ -275,6 +278,25 @@ export class KernelManager {
         }
       });
     return k;
+  }
+
+  /** The notebook's kernel and the worker to relay a request to, resuming a suspended kernel
+   * whose worker left on any worker; or why there is none (`purpose` ends the sentence for a dead
+   * kernel; `explainMissing` gives a kernel's own reason, "no worker is connected", when it has
+   * no worker). */
+  private relayTarget(notebookId: string, purpose: string, { explainMissing = false } = {}):
+    { ok: true; k: KernelSession; worker: ConnectedWorker } | { ok: false; error: string } {
+    const k = this.byNotebook.get(notebookId);
+    if (k && k.status === "suspended" && !k.workerId) {
+      const resumed = this.resumeOnAnyWorker(k);
+      if (!resumed.ok) return resumed;
+    }
+    const noKernel = "The notebook has no kernel; restart it.";
+    if (!k || !k.workerId) return { ok: false, error: (explainMissing ? k?.reason : undefined) ?? noKernel };
+    if (k.status === "dead") return { ok: false, error: `The kernel is dead; restart it to ${purpose}.` };
+    const worker = this.opts.pool.get(k.workerId);
+    if (!worker) return { ok: false, error: "The kernel's worker is gone; restart the kernel." };
+    return { ok: true, k, worker };
   }
 
   /** The suspended kernel's worker is gone: another one takes the session and resumes it from the

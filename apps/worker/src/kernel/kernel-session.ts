@@ -11,8 +11,9 @@
 // sees. Requests that arrive while the sandbox boots, is being suspended or resumes are queued and
 // delivered in order once it runs, so a user may run a cell at any moment. "suspending" is the
 // worker's own: the gateway and the user see "idle" until the checkpoint is stored.
+import { parentIdOf } from "@cellar/kernel-client";
 import {
-  assertTransition, isStatus, shownStatus,
+  assertTransition, isRunning, isStatus, shownStatus,
   type JupyterMessage, type SuspendedKernelRef, type TerminalEvent, type TerminalRequest, type WorkerState, type WorkerStatus,
 } from "@cellar/protocol";
 import type { KernelSandbox } from "../sandbox/kernel-sandbox";
@@ -95,12 +96,7 @@ export class KernelSession {
   }
 
   send(msg: JupyterMessage): void {
-    if (this._state === "dead") return;
-    if (!this.sandbox || this._state === "suspending") {
-      this.queue.push(msg);
-      if (this._state === "suspended") void this.resume();
-      return;
-    }
+    if (this._state === "dead" || this.holdBack(this.queue, msg)) return;
     this.deliver(msg);
   }
 
@@ -111,13 +107,18 @@ export class KernelSession {
       if (req.type === "open") this.events.onTerminal?.({ type: "exit", id: req.id, reason: "kernel is dead" });
       return;
     }
-    if (!this.sandbox || this._state === "suspending") {
-      this.terminalQueue.push(req);
-      if (this._state === "suspended") void this.resume();
-      return;
-    }
-    this.sandbox.terminals.request(req);
+    if (this.holdBack(this.terminalQueue, req)) return;
+    this.sandbox!.terminals.request(req);
     this.touch();
+  }
+
+  /** Queues a request while the sandbox does not run (booting, being checkpointed, suspended,
+   * resuming), waking a suspended kernel; false when it can go now. */
+  private holdBack<T>(queue: T[], item: T): boolean {
+    if (this.sandbox && this._state !== "suspending") return false;
+    queue.push(item);
+    if (this._state === "suspended") void this.resume();
+    return true;
   }
 
   interrupt(): void {
@@ -198,9 +199,10 @@ export class KernelSession {
       // The kernel's own busy/idle, followed only while it runs (not while it is checkpointed
       // or after it was stopped).
       const state = msg.content.execution_state;
-      if ((state === "busy" || state === "idle") && (this._state === "idle" || this._state === "busy")) this.moveTo(state);
+      if ((state === "busy" || state === "idle") && isRunning(this._state)) this.moveTo(state);
     }
-    if (msg.header.msg_type.endsWith("_reply") && msg.parent_header.msg_id) this.awaitingReply.delete(msg.parent_header.msg_id);
+    const parentId = parentIdOf(msg);
+    if (msg.header.msg_type.endsWith("_reply") && parentId) this.awaitingReply.delete(parentId);
     this.touch();
     this.events.onMessage(msg);
   }
@@ -276,7 +278,7 @@ export class KernelSession {
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
       // Not idle yet (running, or waiting for replies): count again from now.
-      void this.suspend().then((done) => { if (!done && (this._state === "idle" || this._state === "busy")) this.touch(); });
+      void this.suspend().then((done) => { if (!done && isRunning(this._state)) this.touch(); });
     }, after);
     this.idleTimer.unref?.();
   }

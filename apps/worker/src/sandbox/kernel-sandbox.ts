@@ -8,7 +8,7 @@ import {
   FrameDecoder, encodeFrame, hasMsgType, isStatus, makeMessage, validateJupyterMessage, type ContentOf, type JupyterMessage, type ReplyType,
 } from "@cellar/protocol";
 import { futuresFor, KernelFutureError, parentIdOf } from "@cellar/kernel-client";
-import { containerIdFor, writeBundle, type SandboxLimits } from "./bundle";
+import { containerIdFor, writeBundle, type BundleOptions, type SandboxLimits } from "./bundle";
 import { randomBytes } from "node:crypto";
 import { hostnameFor } from "./bundle";
 import { runscCheckpoint, runscDelete, runscHasState, runscKill, runscList, runscRemove, runscRestore, runscRun, type RunscConfig } from "./runsc";
@@ -281,12 +281,7 @@ export function bundleDirFor(stateRoot: string, sessionId: string): string {
 
 /** Boots a kernel sandbox; resolves once the kernel bridge reports it is ready. */
 export async function startKernelSandbox(opts: KernelSandboxOptions): Promise<KernelSandbox> {
-  const containerId = containerIdFor(opts.sessionId);
-  const runsc: RunscConfig = { stateRoot: opts.stateRoot, platform: opts.platform, runscPath: opts.runscPath };
-  const bundleDir = bundleDirFor(opts.stateRoot, opts.sessionId);
-  // A container with this id left over from a crashed worker would make `runsc run` fail.
-  if (await runscHasState(runsc, containerId)) await runscRemove(runsc, containerId).catch(() => {});
-  await writeBundle(bundleDir, {
+  const { containerId, runsc, bundleDir, cgroup } = await prepareContainer(opts, {
     sessionId: opts.sessionId,
     imageRootfs: opts.imageRootfs,
     workspaceDir: opts.workspaceDir,
@@ -294,11 +289,27 @@ export async function startKernelSandbox(opts: KernelSandboxOptions): Promise<Ke
     limits: opts.limits,
     snapshotBoot: opts.snapshotBoot,
   });
-  const cgroup = await createSandboxCgroup(containerId, opts.limits.memoryBytes);
   const child = await runscRun(runsc, containerId, bundleDir, cgroup);
   const sandbox = new KernelSandbox(opts, child, bundleDir, cgroup);
+  return readyOrStopped(sandbox, sandbox.waitUntilReady(opts.startTimeoutMs ?? 60_000));
+}
+
+/** The session's container id, bundle and cgroup, for a boot or a restore. */
+async function prepareContainer(opts: Omit<KernelSandboxOptions, "snapshotBoot">, bundle: BundleOptions) {
+  const containerId = containerIdFor(opts.sessionId);
+  const runsc: RunscConfig = { stateRoot: opts.stateRoot, platform: opts.platform, runscPath: opts.runscPath };
+  const bundleDir = bundleDirFor(opts.stateRoot, opts.sessionId);
+  // A container with this id left over from a crashed worker would make `runsc run` fail.
+  if (await runscHasState(runsc, containerId)) await runscRemove(runsc, containerId).catch(() => {});
+  await writeBundle(bundleDir, bundle);
+  const cgroup = await createSandboxCgroup(containerId, opts.limits.memoryBytes);
+  return { containerId, runsc, bundleDir, cgroup };
+}
+
+/** The sandbox once `ready` resolves; stopped if it does not. */
+async function readyOrStopped(sandbox: KernelSandbox, ready: Promise<void>): Promise<KernelSandbox> {
   try {
-    await sandbox.waitUntilReady(opts.startTimeoutMs ?? 60_000);
+    await ready;
   } catch (err) {
     await sandbox.stop();
     throw err;
@@ -341,23 +352,12 @@ export async function resumeKernelSandbox(opts: RestoreKernelSandboxOptions): Pr
 }
 
 async function restoreWith(opts: RestoreKernelSandboxOptions, request: JupyterMessage, ready: ReadySignal, defaultTimeoutMs: number): Promise<KernelSandbox> {
-  const containerId = containerIdFor(opts.sessionId);
-  const runsc: RunscConfig = { stateRoot: opts.stateRoot, platform: opts.platform, runscPath: opts.runscPath };
-  const bundleDir = bundleDirFor(opts.stateRoot, opts.sessionId);
-  if (await runscHasState(runsc, containerId)) await runscRemove(runsc, containerId).catch(() => {});
-  await writeBundle(bundleDir, opts);
-  const cgroup = await createSandboxCgroup(containerId, opts.limits.memoryBytes);
+  const { containerId, runsc, bundleDir, cgroup } = await prepareContainer(opts, opts);
   const child = await runscRestore(runsc, containerId, bundleDir, opts.snapshotDir, cgroup);
   const sandbox = new KernelSandbox(opts, child, bundleDir, cgroup);
   const waiting = sandbox.waitUntilReady(opts.startTimeoutMs ?? defaultTimeoutMs, ready);
   sandbox.send(request);
-  try {
-    await waiting;
-  } catch (err) {
-    await sandbox.stop();
-    throw err;
-  }
-  return sandbox;
+  return readyOrStopped(sandbox, waiting);
 }
 
 /** Deletes every container under this state root: after a worker restart none of them has an

@@ -1,7 +1,7 @@
 // Request and reply shapes of the notebook routes (list, create, read, save, delete, import,
 // export, duplicate) and of the small gateway-wide ones (images, workers).
 import { z } from "zod";
-import type { Output } from "../notebook";
+import type { NotebookUpdate, Output } from "../notebook";
 import { notebookIdSchema } from "../validate";
 
 export const notebookParamsSchema = z.object({ id: notebookIdSchema });
@@ -28,7 +28,7 @@ export const notebookUpdateBodySchema = z.object({
     .max(20_000)
     .refine((cells) => new Set(cells.map((c) => c.id)).size === cells.length, "duplicate cell ids")
     .optional(),
-});
+}) satisfies z.ZodType<NotebookUpdate>;
 
 // Replies list every field (the serializer drops what a schema does not name). Outputs and
 // metadata are nbformat's, passed through as stored: an output is not checked, but typed as the
