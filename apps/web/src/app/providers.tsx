@@ -1,7 +1,7 @@
 "use client";
 import { useState, type ReactNode } from "react";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { ApiError } from "../shared/api";
+import { GatewayError } from "@cellar/kernel-client";
 import { AuthNotice } from "../shared/AuthNotice";
 
 function makeQueryClient() {
@@ -9,7 +9,7 @@ function makeQueryClient() {
     defaultOptions: {
       queries: {
         // A 401 or 404 will not change by asking again.
-        retry: (count, error) => !(error instanceof ApiError && (error.status === 401 || error.status === 404)) && count < 2,
+        retry: (count, error) => !(error instanceof GatewayError && (error.status === 401 || error.status === 404)) && count < 2,
         refetchOnWindowFocus: false,
       },
     },

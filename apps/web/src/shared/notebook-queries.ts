@@ -2,7 +2,7 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Notebook } from "@cellar/protocol";
-import { api } from "./api";
+import { gateway } from "./gateway";
 
 export const notebookKeys = {
   all: ["notebooks"] as const,
@@ -10,7 +10,7 @@ export const notebookKeys = {
 };
 
 export function useNotebooks() {
-  return useQuery({ queryKey: notebookKeys.all, queryFn: api.listNotebooks });
+  return useQuery({ queryKey: notebookKeys.all, queryFn: gateway.notebooks.list });
 }
 
 /** Read once per visit: after that the page's store owns the document, and a background refetch
@@ -18,7 +18,7 @@ export function useNotebooks() {
 export function useNotebook(id: string | null) {
   return useQuery({
     queryKey: notebookKeys.one(id ?? ""),
-    queryFn: () => api.getNotebook(id!),
+    queryFn: () => gateway.notebooks.get(id!),
     enabled: !!id,
     staleTime: Infinity,
     gcTime: 0,
@@ -30,7 +30,7 @@ export function useNotebook(id: string | null) {
 export function useCreateNotebook() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (title?: string) => api.createNotebook(title),
+    mutationFn: (title?: string) => gateway.notebooks.create(title),
     onSuccess: (notebook: Notebook) => {
       client.setQueryData(notebookKeys.one(notebook.id), notebook);
       void client.invalidateQueries({ queryKey: notebookKeys.all, exact: true });
@@ -41,7 +41,7 @@ export function useCreateNotebook() {
 export function useDeleteNotebook() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (id: string) => api.deleteNotebook(id),
+    mutationFn: (id: string) => gateway.notebooks.remove(id),
     onSuccess: () => client.invalidateQueries({ queryKey: notebookKeys.all, exact: true }),
   });
 }
@@ -55,7 +55,7 @@ function useListMutation<A, R>(mutationFn: (arg: A) => Promise<R>) {
   });
 }
 
-export const useRenameNotebook = () => useListMutation(({ id, title }: { id: string; title: string }) => api.renameNotebook(id, title));
-export const useDuplicateNotebook = () => useListMutation((id: string) => api.duplicateNotebook(id));
+export const useRenameNotebook = () => useListMutation(({ id, title }: { id: string; title: string }) => gateway.notebooks.rename(id, title));
+export const useDuplicateNotebook = () => useListMutation((id: string) => gateway.notebooks.duplicate(id));
 export const useImportNotebook = () =>
-  useListMutation(({ text, fileName }: { text: string; fileName: string }) => api.importNotebook(text, fileName));
+  useListMutation(({ text, fileName }: { text: string; fileName: string }) => gateway.notebooks.import(text, fileName));

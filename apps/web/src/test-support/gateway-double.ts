@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { Server, type Socket as ServerSocket } from "socket.io";
 import { io } from "socket.io-client";
 import { makeMessage, type BrowserToGateway, type GatewayToBrowser, type JupyterMessage, type KernelStatus } from "@cellar/protocol";
-import type { GatewaySocket } from "../features/kernel/kernel-socket";
+import type { GatewaySocket } from "@cellar/kernel-client";
 
 export interface GatewayDouble {
   port: number;

@@ -1,7 +1,8 @@
 "use client";
 import dynamic from "next/dynamic";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { textOf, workspaceFiles } from "./workspace-files";
+import { textOf } from "./workspace-files";
+import { gateway } from "../../shared/gateway";
 import { DownloadIcon } from "../../shared/icons";
 
 const MonacoEditor = dynamic(() => import("./MonacoEditor"), {
@@ -28,7 +29,7 @@ export function FileEditor({ notebookId, path, onDirtyChange, onSaved }: {
 
   useEffect(() => {
     let live = true;
-    workspaceFiles.read(notebookId, path).then(
+    gateway.files.read(notebookId, path).then(
       (bytes) => {
         if (!live) return;
         const text = textOf(bytes);
@@ -47,7 +48,7 @@ export function FileEditor({ notebookId, path, onDirtyChange, onSaved }: {
     const text = current.current;
     setSaveState({ kind: "saving" });
     try {
-      await workspaceFiles.write(notebookId, path, text);
+      await gateway.files.write(notebookId, path, text);
       saved.current = text;
       setDirty(current.current !== saved.current);
       setSaveState({ kind: "saved" });
@@ -74,7 +75,7 @@ export function FileEditor({ notebookId, path, onDirtyChange, onSaved }: {
         {loaded.state === "text" && (
           <button type="button" className="button button-small" data-testid="file-save" onClick={() => void save()} disabled={!dirty}>Save</button>
         )}
-        <a className="button button-small" href={workspaceFiles.downloadUrl(notebookId, path)} download data-testid="file-editor-download">
+        <a className="button button-small" href={gateway.files.downloadPath(notebookId, path)} download data-testid="file-editor-download">
           <DownloadIcon /> Download
         </a>
       </div>

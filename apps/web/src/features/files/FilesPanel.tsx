@@ -3,8 +3,9 @@ import { useEffect, useRef, useState, type DragEvent, type KeyboardEvent } from 
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { MAX_WORKSPACE_FILE_BYTES, type WorkspaceEntry } from "@cellar/protocol";
 import { useNotebookContext } from "../notebook/notebook-context";
-import { ApiError } from "../../shared/api";
-import { joinPath, parentOf, workspaceFiles } from "./workspace-files";
+import { GatewayError } from "@cellar/kernel-client";
+import { joinPath, parentOf } from "./workspace-files";
+import { gateway } from "../../shared/gateway";
 import { DownloadIcon, PencilIcon, PlusIcon, RestartIcon, TrashIcon, UploadIcon } from "../../shared/icons";
 import "./files.css";
 
@@ -65,10 +66,10 @@ export function FilesPanel({ onOpen, onHide, onRenamed, renameBlocked }: {
       for (const file of files) {
         const path = joinPath(dir, file.name);
         try {
-          await workspaceFiles.write(notebookId, path, file, { createOnly: true });
+          await gateway.files.write(notebookId, path, file, { createOnly: true });
         } catch (err) {
-          if (!(err instanceof ApiError && err.status === 409)) throw err;
-          if (window.confirm(`${path} already exists. Replace it?`)) await workspaceFiles.write(notebookId, path, file);
+          if (!(err instanceof GatewayError && err.status === 409)) throw err;
+          if (window.confirm(`${path} already exists. Replace it?`)) await gateway.files.write(notebookId, path, file);
         }
       }
       setExpanded((s) => new Set(s).add(dir));
@@ -127,7 +128,7 @@ export function FilesPanel({ onOpen, onHide, onRenamed, renameBlocked }: {
         <NameInput
           label="New folder name" testId="files-new-folder-name"
           onCancel={() => setCreating(false)}
-          onDone={(name) => { setCreating(false); void act(async () => { await workspaceFiles.mkdir(notebookId, joinPath(folder, name)); setExpanded((s) => new Set(s).add(folder)); }); }}
+          onDone={(name) => { setCreating(false); void act(async () => { await gateway.files.mkdir(notebookId, joinPath(folder, name)); setExpanded((s) => new Set(s).add(folder)); }); }}
         />
       )}
       {problem && <div className="files-problem error-text" role="alert" data-testid="files-problem">{problem}</div>}
@@ -137,7 +138,7 @@ export function FilesPanel({ onOpen, onHide, onRenamed, renameBlocked }: {
           onToggle={toggle} onOpen={(p) => onOpen(p)}
           onDelete={(entry) => {
             const what = entry.kind === "directory" ? `the folder ${entry.path} and everything in it` : entry.path;
-            if (window.confirm(`Delete ${what}?`)) void act(() => workspaceFiles.remove(notebookId, entry.path));
+            if (window.confirm(`Delete ${what}?`)) void act(() => gateway.files.remove(notebookId, entry.path));
           }}
           onDragOver={onDragOver} onDrop={onDrop}
           renaming={renaming} onStartRename={setRenaming}
@@ -146,7 +147,7 @@ export function FilesPanel({ onOpen, onHide, onRenamed, renameBlocked }: {
             const to = joinPath(parentOf(entry.path), name);
             const blocked = renameBlocked(entry.path);
             if (blocked) return setProblem(blocked);
-            if (to !== entry.path) void act(async () => { await workspaceFiles.rename(notebookId, entry.path, to); onRenamed(entry.path, to); });
+            if (to !== entry.path) void act(async () => { await gateway.files.rename(notebookId, entry.path, to); onRenamed(entry.path, to); });
           }}
         />
       </div>
@@ -173,7 +174,7 @@ interface ListingProps {
 
 function Listing(props: ListingProps) {
   const { dir, depth, notebookId } = props;
-  const query = useQuery({ queryKey: filesKey(notebookId, dir), queryFn: () => workspaceFiles.list(notebookId, dir), retry: false });
+  const query = useQuery({ queryKey: filesKey(notebookId, dir), queryFn: () => gateway.files.list(notebookId, dir), retry: false });
   const pad = { paddingLeft: 8 + depth * 14 };
   if (query.error) return <div className="files-note error-text" style={pad} data-testid="files-error">{query.error.message}</div>;
   if (!query.data) return <div className="files-note muted" style={pad}>Loading…</div>;
@@ -207,7 +208,7 @@ function Listing(props: ListingProps) {
                 </button>
               )}
               {!isDir && (
-                <a className="icon-button file-action" title={`Download ${entry.name}`} href={workspaceFiles.downloadUrl(notebookId, entry.path)} download data-testid="file-download">
+                <a className="icon-button file-action" title={`Download ${entry.name}`} href={gateway.files.downloadPath(notebookId, entry.path)} download data-testid="file-download">
                   <DownloadIcon />
                 </a>
               )}

@@ -1,17 +1,39 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { KernelFutures } from "@cellar/kernel-client";
 import { makeMessage, type JupyterMessage } from "@cellar/protocol";
 import { KernelRequests, type KernelRequestDeps } from "./kernel-requests";
 
 afterEach(() => vi.useRealTimers());
 
-function requests(overrides: Partial<KernelRequestDeps> = {}) {
+type Ack = { ok: true } | { ok: false; error: string };
+
+/** The requests over the kernel client core's registry, with `send` playing the gateway's ack;
+ * `receive` hands a kernel message to it and says whether it answered one of ours. */
+function requests(overrides: Partial<KernelRequestDeps> & { send?: (m: JupyterMessage) => Promise<Ack> } = {}) {
   const sent: JupyterMessage[] = [];
-  const helper = new KernelRequests({
-    session: "s1",
-    send: async (m) => (sent.push(m), { ok: true }),
-    availability: () => "ready",
-    ...overrides,
+  const { send = async (m: JupyterMessage): Promise<Ack> => (sent.push(m), { ok: true }), ...deps } = overrides;
+  const futures = new KernelFutures(async (m) => {
+    const ack = await send(m);
+    if (!ack.ok) throw new Error(ack.error);
   });
+  const replied = new Set<string>();
+  const core = new KernelRequests({
+    request: (msgType, content, options) => {
+      const future = futures.request(makeMessage(msgType, content, { channel: "shell", session: "s1" }), options);
+      void future.replied.then(() => replied.add(future.msgId), () => {});
+      return future;
+    },
+    availability: () => "ready",
+    ...deps,
+  });
+  const helper = {
+    request: core.request.bind(core),
+    receive: (m: JupyterMessage) => {
+      const future = futures.route(m);
+      return !!future && m.header.msg_type.endsWith("_reply") && !replied.has(future.msgId) && (replied.add(future.msgId), true);
+    },
+    abandonAll: () => futures.failAll("kernel-lost", "the kernel stopped"),
+  };
   return { helper, sent };
 }
 

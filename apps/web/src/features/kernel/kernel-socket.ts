@@ -1,16 +1,12 @@
-// The page's live link to its kernel through the gateway's socket.io. It owns message ids: it
-// remembers which cell each execute_request came from and routes replies and iopub messages back
-// to that cell in the notebook store.
-import { io, type Socket } from "socket.io-client";
+// The page's live link to its kernel, over the kernel client core's GatewayKernel (which opens
+// the notebook, follows the gateway's kernel status and owns every request's msg id). This adds
+// what the page needs: which cell each run came from, one run at a time, and the kernel's
+// answers applied to that cell in the notebook store.
 import {
-  executeRequest,
-  makeMessage,
-  type BrowserToGateway,
-  type GatewayToBrowser,
-  type JupyterMessage,
-  type KernelStatus,
-  type Notebook,
-} from "@cellar/protocol";
+  createGatewaySocket, GatewayKernel, isAuthRefusal, KernelFutureError, parentIdOf,
+  type GatewaySocket, type KernelFuture,
+} from "@cellar/kernel-client";
+import { executeRequest, type JupyterMessage, type KernelStatus, type Notebook } from "@cellar/protocol";
 import type { NotebookStore } from "../notebook/notebook-store";
 import type { KernelDisplayStatus } from "./kernel-slice";
 import { markAuthRequired } from "../../shared/auth-store";
@@ -19,7 +15,7 @@ import { KernelRequests } from "./kernel-requests";
 import { kernelAssist } from "./kernel-assist";
 import { TerminalSession, type TerminalHandlers } from "../terminal/terminal-socket";
 
-export type GatewaySocket = Socket<GatewayToBrowser, BrowserToGateway>;
+export type { GatewaySocket };
 
 export interface KernelConnectionOptions {
   /** Fetches the notebook as the gateway recorded it, to catch up after a reconnect. */
@@ -29,7 +25,6 @@ export interface KernelConnectionOptions {
   flushEveryMs?: number;
 }
 
-const ACK_TIMEOUT_MS = 15_000;
 // A suspended kernel takes requests too: the first one resumes it.
 const READY: ReadonlySet<KernelDisplayStatus> = new Set<KernelStatus>(["idle", "busy", "suspended"]);
 const MAX_TRACKED_REQUESTS = 2_000;
@@ -37,29 +32,28 @@ const MAX_TRACKED_REQUESTS = 2_000;
 const ANSWERING: ReadonlySet<KernelDisplayStatus> = new Set<KernelStatus>(["idle", "busy", "suspended", "resuming"]);
 
 export class KernelConnection {
-  private socket: GatewaySocket | null = null;
+  private kernel: GatewayKernel | null = null;
   private readonly session = globalThis.crypto.randomUUID();
-  /** execute_request msg_id → cell id. */
+  /** execute_request msg_id → cell id: a run's outputs keep going to its cell even after its
+   * future has ended (a reconnect fails it, while the kernel goes on running it). */
   private readonly requests = new Map<string, string>();
   /** Runs not sent yet: they go one at a time, each once the one before has its reply, so a
    * cell that raises can stop the rest (Jupyter's stop_on_error; the in-process kernel in our
    * sandbox does not abort its queue itself) and interrupt can drop what is still queued. */
-  private waiting: JupyterMessage[] = [];
-  /** The run sent to the kernel whose reply has not come yet. */
-  private inFlight: string | null = null;
+  private waiting: Array<{ cellId: string; message: JupyterMessage }> = [];
+  /** The run sent to the kernel whose reply (or idle) has not come yet. */
+  private inFlight: KernelFuture | null = null;
   /** The in-flight run produced an error output. */
   private raised = false;
   /** msg_id → the kernel's date for execute_input, for the cell's timing. */
   private startedAt = new Map<string, string>();
   private inbox: Array<{ cellId: string; message: JupyterMessage }> = [];
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
-  private opened = false;
   /** Completion and inspection requests, answered between runs. */
   private readonly asks = new KernelRequests({
-    session: this.session,
-    send: (message) => this.sendForAck(message),
+    request: (msgType, content, options) => this.kernel!.request(msgType, content, options),
     availability: () => {
-      if (!this.socket?.connected || !ANSWERING.has(this.store.getState().kernel.status)) return "not-running";
+      if (!this.kernel?.connected || !ANSWERING.has(this.store.getState().kernel.status)) return "not-running";
       // The in-process kernel answers only between cells; a request now would wait for the run.
       return this.inFlight ? "busy" : "ready";
     },
@@ -74,27 +68,15 @@ export class KernelConnection {
   ) {}
 
   connect(): void {
-    if (this.socket) return;
-    const socket = this.options.createSocket?.() ?? (io({ path: "/socket.io" }) as GatewaySocket);
-    this.socket = socket;
-    socket.on("connect", () => this.open());
-    socket.on("disconnect", (reason) => {
-      if (reason === "io client disconnect") return;
-      this.status("disconnected", "Lost the connection to the gateway; reconnecting…");
-      // socket.io retries by itself except when the server hung up on purpose (e.g. a restart).
-      if (reason === "io server disconnect") setTimeout(() => this.socket?.connect(), 1_000);
-    });
-    socket.on("connect_error", (err) => {
-      if (/unauthori[sz]ed|forbidden|401|token|auth/i.test(err.message)) markAuthRequired();
-      this.status("disconnected", `Cannot reach the gateway (${err.message}); retrying…`);
-    });
-    socket.on("kernel:status", (p) => {
-      if (p.notebookId === this.notebookId) this.status(p.status, p.reason);
-    });
-    socket.on("kernel:message", (p) => {
-      if (p.notebookId === this.notebookId) this.receive(p.message);
-    });
-    socket.on("workers:count", (p) => this.store.getState().setWorkers(p.connected));
+    if (this.kernel) return;
+    const kernel = new GatewayKernel(this.options.createSocket?.() ?? createGatewaySocket(), this.notebookId, { session: this.session });
+    this.kernel = kernel;
+    kernel.on("status", (status, reason) => this.status(status, reason));
+    // Live messages sent while we were away are lost; the gateway kept them, so read them back.
+    kernel.on("open", ({ status, reconnected }) => { if (reconnected) void this.catchUp(status); });
+    kernel.on("connect-error", (error) => { if (isAuthRefusal(error)) markAuthRequired(); });
+    kernel.on("workers", (connected) => this.store.getState().setWorkers(connected));
+    kernel.on("message", (message) => this.receive(message));
   }
 
   /** Runs code for a cell: its outputs are cleared now and refilled as the kernel answers. */
@@ -107,18 +89,18 @@ export class KernelConnection {
     const previous = store.running[cellId];
     if (previous) {
       this.requests.delete(previous);
-      this.waiting = this.waiting.filter((m) => m.header.msg_id !== previous);
+      this.waiting = this.waiting.filter((r) => r.message.header.msg_id !== previous);
     }
     store.startRun(cellId, message.header.msg_id);
     this.track(message.header.msg_id, cellId);
-    this.waiting.push(message);
+    this.waiting.push({ cellId, message });
     this.sendWaiting();
   }
 
   /** A shell in this notebook's kernel sandbox, over this page's socket; starts the kernel if
    * it is not running. */
   openTerminal(handlers: TerminalHandlers, cols: number, rows: number): TerminalSession {
-    const terminal = new TerminalSession(this.socket, this.notebookId, handlers);
+    const terminal = new TerminalSession(this.kernel?.socket ?? null, this.notebookId, handlers);
     terminal.open(cols, rows);
     return terminal;
   }
@@ -127,11 +109,9 @@ export class KernelConnection {
   answerInput(cellId: string, value: string): void {
     const store = this.store.getState();
     const prompt = store.inputPrompts[cellId];
-    if (!prompt) return;
+    if (!prompt || !this.kernel) return;
     store.setInputPrompt(cellId, null);
-    const reply = makeMessage("input_reply", { status: "ok", value }, { channel: "stdin", session: this.session });
-    reply.parent_header = prompt.request;
-    void this.sendForAck(reply).then((ack) => {
+    void this.kernel.answerInput(prompt.request, value).then((ack) => {
       if (!ack.ok) this.store.getState().setNotice(`Could not answer the prompt: ${ack.error}`);
     });
   }
@@ -139,43 +119,28 @@ export class KernelConnection {
   async interrupt(): Promise<void> {
     // Runs still waiting for the kernel are what the user wants stopped too.
     this.dropWaiting();
-    await this.command("kernel:interrupt", "interrupt the kernel");
+    await this.command((k) => k.interrupt(), "interrupt the kernel");
   }
 
   async restart(): Promise<void> {
     this.dropWaiting();
     this.inFlight = null;
     this.store.getState().clearRunning();
-    await this.command("kernel:restart", "restart the kernel");
+    await this.command((k) => k.restart(), "restart the kernel");
   }
 
   /** Forgets cells' outputs at the gateway too, so a reload does not bring them back. */
   async clearOutputs(cellIds: string[]): Promise<void> {
     if (!cellIds.length) return;
-    await this.command("outputs:clear", "clear the outputs", { cellIds });
+    await this.command((k) => k.clearOutputs(cellIds), "clear the outputs");
   }
 
   dispose(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flush();
-    this.socket?.removeAllListeners();
-    this.socket?.disconnect();
-    this.socket = null;
-    this.opened = false;
-  }
-
-  private open() {
-    const reconnect = this.opened;
-    this.opened = true;
-    // A reply sent while we were away is lost; do not wait for it before sending the next run.
     this.inFlight = null;
-    this.socket!.timeout(ACK_TIMEOUT_MS).emit("notebook:open", { notebookId: this.notebookId }, (err, ack) => {
-      if (err) return this.status("disconnected", "The gateway did not answer; retrying…");
-      if (!ack.ok) return this.status("dead", ack.error);
-      this.status(ack.status);
-      // Live messages sent while we were away are lost; the gateway kept them, so read them back.
-      if (reconnect) void this.catchUp(ack.status);
-    });
+    this.kernel?.dispose();
+    this.kernel = null;
   }
 
   private async catchUp(status: KernelStatus) {
@@ -191,32 +156,48 @@ export class KernelConnection {
   private status(status: KernelStatus, reason?: string) {
     const store = this.store.getState();
     store.setKernelStatus(status, reason);
-    if (status === "dead" || status === "restarting") {
-      // Requests already sent will never be answered by the kernel that took them.
-      store.clearRunning();
-      this.inFlight = null;
-      this.asks.abandonAll();
-    }
+    // GatewayKernel has failed the requests sent to a kernel that is gone (and those of a lost
+    // connection: their reply will not come to this page).
+    if (status === "dead" || status === "restarting" || status === "disconnected") this.inFlight = null;
+    if (status === "dead" || status === "restarting") store.clearRunning();
     if (status === "dead") this.dropWaiting("The kernel is dead; restart it to run cells.");
     this.sendWaiting();
   }
 
   private ready() {
-    return !!this.socket?.connected && READY.has(this.store.getState().kernel.status);
+    return !!this.kernel?.connected && READY.has(this.store.getState().kernel.status);
   }
 
   private sendWaiting() {
     if (this.inFlight || !this.waiting.length || !this.ready()) return;
     const next = this.waiting.shift()!;
-    this.inFlight = next.header.msg_id;
     this.raised = false;
-    this.send(next);
+    const future = this.kernel!.send(next.message, {
+      onIOPub: (msg) => {
+        if (msg.header.msg_type === "error") this.raised = true;
+        // Whichever of the reply and the idle status comes first moves the queue on.
+        if (msg.header.msg_type === "status" && (msg.content as { execution_state?: string }).execution_state === "idle") this.settle(future, false);
+      },
+    });
+    this.inFlight = future;
+    future.replied.then(
+      (reply) => this.settle(future, (reply.content as { status?: string }).status === "error"),
+      (error: unknown) => {
+        if (error instanceof KernelFutureError && (error.kind === "refused" || error.kind === "unanswered")) {
+          const store = this.store.getState();
+          store.finishRun(next.cellId, future.msgId);
+          store.setNotice(`Could not run the cell: ${error.message}`);
+          this.settle(future, true);
+        }
+        // kernel-lost and disposed: status() has already let the queue go on.
+      },
+    );
   }
 
   /** The in-flight run is over; an error stops the runs queued behind it, as in Jupyter. The
    * error output, the reply and the idle status may come in any order: any of them settles it. */
-  private settle(msgId: string, failed: boolean) {
-    if (this.inFlight !== msgId) return;
+  private settle(future: KernelFuture, failed: boolean) {
+    if (this.inFlight !== future) return;
     this.inFlight = null;
     const raised = failed || this.raised;
     this.raised = false;
@@ -224,54 +205,19 @@ export class KernelConnection {
     this.sendWaiting();
   }
 
-  private send(message: JupyterMessage) {
-    const cellId = this.requests.get(message.header.msg_id);
-    this.socket!.timeout(ACK_TIMEOUT_MS).emit("kernel:send", { notebookId: this.notebookId, message }, (err, ack) => {
-      const error = err ? "the gateway did not answer" : !ack.ok ? ack.error : null;
-      if (error === null) return;
-      if (cellId) {
-        const store = this.store.getState();
-        store.finishRun(cellId, message.header.msg_id);
-        store.setNotice(`Could not run the cell: ${error}`);
-      }
-      this.settle(message.header.msg_id, true);
-    });
-  }
-
-  private sendForAck(message: JupyterMessage): Promise<{ ok: true } | { ok: false; error: string }> {
-    const socket = this.socket;
-    if (!socket?.connected) return Promise.resolve({ ok: false, error: "not connected to the gateway" });
-    return new Promise((resolve) => {
-      socket.timeout(ACK_TIMEOUT_MS).emit("kernel:send", { notebookId: this.notebookId, message }, (err, ack) =>
-        resolve(err ? { ok: false, error: "the gateway did not answer" } : ack));
-    });
-  }
-
-  private async command(event: "kernel:interrupt" | "kernel:restart" | "outputs:clear", what: string, extra: { cellIds?: string[] } = {}) {
-    const socket = this.socket;
-    if (!socket?.connected) {
+  private async command(call: (kernel: GatewayKernel) => Promise<{ ok: true } | { ok: false; error: string }>, what: string) {
+    if (!this.kernel?.connected) {
       this.store.getState().setNotice(`Cannot ${what}: not connected to the gateway.`);
       return;
     }
-    try {
-      const timed = socket.timeout(ACK_TIMEOUT_MS);
-      const notebookId = this.notebookId;
-      const ack = event === "outputs:clear"
-        ? await timed.emitWithAck(event, { notebookId, cellIds: extra.cellIds ?? [] })
-        : await timed.emitWithAck(event, { notebookId });
-      if (!ack.ok) this.store.getState().setNotice(`Could not ${what}: ${ack.error}`);
-    } catch {
-      this.store.getState().setNotice(`Could not ${what}: the gateway did not answer.`);
-    }
+    const ack = await call(this.kernel);
+    if (!ack.ok) this.store.getState().setNotice(`Could not ${what}: ${ack.error}${ack.error === "the gateway did not answer" ? "." : ""}`);
   }
 
   private dropWaiting(notice?: string) {
     if (!this.waiting.length) return;
     const store = this.store.getState();
-    for (const m of this.waiting) {
-      const cellId = this.requests.get(m.header.msg_id);
-      if (cellId) store.finishRun(cellId, m.header.msg_id);
-    }
+    for (const r of this.waiting) store.finishRun(r.cellId, r.message.header.msg_id);
     this.waiting = [];
     if (notice) store.setNotice(notice);
   }
@@ -284,10 +230,10 @@ export class KernelConnection {
     }
   }
 
+  /** Every kernel message of the notebook, after GatewayKernel has given it to its future. */
   private receive(message: JupyterMessage) {
-    if (this.asks.receive(message)) return;
     const type = message.header?.msg_type;
-    const parentId = message.parent_header?.msg_id ?? "";
+    const parentId = parentIdOf(message) ?? "";
     const cellId = this.requests.get(parentId);
     if (type === "status") {
       const state = (message.content as { execution_state?: string }).execution_state;
@@ -297,21 +243,17 @@ export class KernelConnection {
       // without this). Remove once the gateway's status keeps up.
       if ((state === "busy" || state === "idle") && (current === "idle" || current === "busy")) this.store.getState().setKernelStatus(state);
       if (state === "idle" && cellId) this.finishAfterFlush(cellId, parentId);
-      if (state === "idle") this.settle(parentId, false);
       return;
     }
     if (type === "execute_reply") {
-      const reply = message.content as { status?: string };
       if (cellId) {
         this.finishAfterFlush(cellId, parentId);
         const started = this.startedAt.get(parentId);
         if (started) this.store.getState().recordTiming(cellId, started, message.header.date || new Date().toISOString());
       }
       this.startedAt.delete(parentId);
-      this.settle(parentId, reply.status === "error");
       return;
     }
-    if (type === "error" && parentId === this.inFlight) this.raised = true;
     if (!cellId) return; // another tab's run: reload shows what the gateway recorded
     if (type === "input_request") {
       // Outputs printed before the prompt show above it.

@@ -1,6 +1,6 @@
 "use client";
 import { useEffect, useState } from "react";
-import { api } from "../../shared/api";
+import { gateway } from "../../shared/gateway";
 import type { NotebookStore } from "../notebook/notebook-store";
 import { KernelConnection } from "./kernel-socket";
 
@@ -8,7 +8,7 @@ import { KernelConnection } from "./kernel-socket";
  * calling component is mounted. Components get the kernel from here (or the notebook context),
  * never by opening a socket themselves. */
 export function useKernelConnection(notebookId: string, store: NotebookStore): KernelConnection {
-  const [kernel] = useState(() => new KernelConnection(notebookId, store, { fetchNotebook: api.getNotebook }));
+  const [kernel] = useState(() => new KernelConnection(notebookId, store, { fetchNotebook: gateway.notebooks.get }));
   useEffect(() => {
     kernel.connect();
     return () => kernel.dispose();

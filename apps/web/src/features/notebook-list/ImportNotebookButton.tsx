@@ -2,7 +2,7 @@
 import { useRef } from "react";
 import { useRouter } from "next/navigation";
 import { useImportNotebook } from "../../shared/notebook-queries";
-import { ApiError, isUnauthorized } from "../../shared/api";
+import { GatewayError, isUnauthorized } from "@cellar/kernel-client";
 import { UploadIcon } from "../../shared/icons";
 import { notebookHref } from "./NotebookRow";
 
@@ -37,8 +37,8 @@ export function ImportNotebookButton() {
       {error && !isUnauthorized(error) && (
         <div className="import-error" role="alert" data-testid="import-error">
           <strong>Could not import {importNotebook.variables?.fileName}:</strong>{" "}
-          {error instanceof ApiError && error.problems.length ? "the file is not a valid Jupyter notebook." : error.message}
-          {error instanceof ApiError && error.problems.length > 0 && (
+          {error instanceof GatewayError && error.problems.length ? "the file is not a valid Jupyter notebook." : error.message}
+          {error instanceof GatewayError && error.problems.length > 0 && (
             <ul>
               {error.problems.map((p) => <li key={p}>{p}</li>)}
             </ul>

@@ -2,7 +2,7 @@
 import { useMemo, useState } from "react";
 import { useRouter } from "next/navigation";
 import { useCreateNotebook, useNotebooks } from "../../shared/notebook-queries";
-import { isUnauthorized } from "../../shared/api";
+import { isUnauthorized } from "@cellar/kernel-client";
 import { AppHeader } from "../../shared/AppHeader";
 import { SearchIcon } from "../../shared/icons";
 import { ImportNotebookButton } from "./ImportNotebookButton";

@@ -3,7 +3,7 @@ import Link from "next/link";
 import { useRef, useState } from "react";
 import type { NotebookSummary } from "@cellar/protocol";
 import { useDeleteNotebook, useDuplicateNotebook, useRenameNotebook } from "../../shared/notebook-queries";
-import { api } from "../../shared/api";
+import { gateway } from "../../shared/gateway";
 import { fullDate, timeAgo } from "./format-time";
 import { ConfirmDialog } from "../../shared/ConfirmDialog";
 import { CopyIcon, DownloadIcon, PencilIcon, TrashIcon } from "../../shared/icons";
@@ -48,7 +48,7 @@ export function NotebookRow({ notebook }: { notebook: NotebookSummary }) {
         <button type="button" className="icon-button" onClick={() => duplicate.mutate(notebook.id)} disabled={duplicate.isPending} data-testid="duplicate-notebook" title="Duplicate" aria-label={`Duplicate ${title}`}>
           <CopyIcon />
         </button>
-        <a className="icon-button" href={api.exportUrl(notebook.id)} download data-testid="download-notebook" title="Download .ipynb" aria-label={`Download ${title} as .ipynb`}>
+        <a className="icon-button" href={gateway.notebooks.exportPath(notebook.id)} download data-testid="download-notebook" title="Download .ipynb" aria-label={`Download ${title} as .ipynb`}>
           <DownloadIcon />
         </a>
         <button type="button" className="icon-button icon-button-danger" onClick={() => setConfirmingDelete(true)} data-testid="delete-notebook" title="Delete" aria-label={`Delete ${title}`}>

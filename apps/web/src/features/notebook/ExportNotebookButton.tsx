@@ -1,6 +1,6 @@
 "use client";
 import { useNotebookContext } from "./notebook-context";
-import { api } from "../../shared/api";
+import { gateway } from "../../shared/gateway";
 import { DownloadIcon } from "../../shared/icons";
 
 /** Downloads the notebook as .ipynb. The file must hold what is on screen, so pending edits are
@@ -10,7 +10,7 @@ export function ExportNotebookButton() {
   const exportNotebook = async () => {
     await saveNow().catch(() => {});
     const link = document.createElement("a");
-    link.href = api.exportUrl(store.getState().notebookId);
+    link.href = gateway.notebooks.exportPath(store.getState().notebookId);
     link.download = "";
     link.click();
   };

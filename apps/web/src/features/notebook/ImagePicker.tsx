@@ -2,21 +2,21 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useNotebookContext } from "./notebook-context";
-import { api } from "../../shared/api";
+import { gateway } from "../../shared/gateway";
 
 /** Which image the notebook's kernel runs on. Choosing another saves it and restarts the kernel on it. */
 export function ImagePicker() {
   const { store, commands } = useNotebookContext();
   const notebookId = store.getState().notebookId;
   const queryClient = useQueryClient();
-  const images = useQuery({ queryKey: ["images"], queryFn: api.listImages, staleTime: 60_000 });
-  const chosen = useQuery({ queryKey: ["notebook-image", notebookId], queryFn: async () => (await api.getNotebook(notebookId)).image ?? "base" });
+  const images = useQuery({ queryKey: ["images"], queryFn: gateway.images.list, staleTime: 60_000 });
+  const chosen = useQuery({ queryKey: ["notebook-image", notebookId], queryFn: async () => (await gateway.notebooks.get(notebookId)).image ?? "base" });
   const [error, setError] = useState<string | null>(null);
 
   const choose = async (image: string) => {
     setError(null);
     try {
-      await api.updateNotebook(notebookId, { image });
+      await gateway.notebooks.update(notebookId, { image });
       queryClient.setQueryData(["notebook-image", notebookId], image);
       await commands.restart();
     } catch (err) {

@@ -1,7 +1,7 @@
 "use client";
 import Link from "next/link";
 import { useNotebook } from "../../shared/notebook-queries";
-import { isNotFound, isUnauthorized } from "../../shared/api";
+import { isNotFound, isUnauthorized } from "@cellar/kernel-client";
 import { AppHeader } from "../../shared/AppHeader";
 import { NotebookEditor } from "./NotebookEditor";
 

@@ -1,7 +1,8 @@
 "use client";
 import { useCallback, useEffect, useRef } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import { api, ApiError } from "../../shared/api";
+import { GatewayError } from "@cellar/kernel-client";
+import { gateway } from "../../shared/gateway";
 import { Autosaver } from "./autosave";
 import { clearDraft, writeDraft } from "./local-drafts";
 import { toNotebookUpdate } from "../notebook/document-slice";
@@ -29,7 +30,7 @@ export function useAutosave(store: NotebookStore, options: { restored?: boolean 
       delayMs: AUTOSAVE_DELAY_MS,
       save: async () => {
         const s = store.getState();
-        await api.updateNotebook(s.notebookId, toNotebookUpdate(s));
+        await gateway.notebooks.update(s.notebookId, toNotebookUpdate(s));
         void client.invalidateQueries({ queryKey: notebookKeys.all, exact: true });
       },
       onState: (state, error) => {
@@ -37,7 +38,7 @@ export function useAutosave(store: NotebookStore, options: { restored?: boolean 
         if (state === "saved") clearDraft(notebookId);
         store.getState().setSaveState(state, error);
       },
-      isOffline: (e) => (e instanceof ApiError && e.status === 0) || (typeof navigator !== "undefined" && navigator.onLine === false),
+      isOffline: (e) => (e instanceof GatewayError && e.status === 0) || (typeof navigator !== "undefined" && navigator.onLine === false),
     });
     saverRef.current = saver;
 
@@ -69,7 +70,7 @@ export function useAutosave(store: NotebookStore, options: { restored?: boolean 
       if (typeof navigator !== "undefined" && navigator.onLine === false) return;
       const body = toNotebookUpdate(store.getState());
       if (JSON.stringify(body).length > KEEPALIVE_LIMIT) return;
-      void api.updateNotebook(notebookId, body, { keepalive: true }).catch(() => {});
+      void gateway.notebooks.update(notebookId, body, { keepalive: true }).catch(() => {});
     };
     const onVisibility = () => {
       if (document.visibilityState === "hidden") onLeave();

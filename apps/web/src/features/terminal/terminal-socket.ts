@@ -3,7 +3,7 @@
 // as the pty's bytes; the terminal ends when its shell exits, its kernel restarts, dies or is
 // suspended, or the socket drops (the gateway then hangs the shell up).
 import { TERMINAL_INPUT_MAX, type TerminalEvent } from "@cellar/protocol";
-import type { GatewaySocket } from "../kernel/kernel-socket";
+import type { GatewaySocket } from "@cellar/kernel-client";
 
 const OPEN_TIMEOUT_MS = 60_000;
 

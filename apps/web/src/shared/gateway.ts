@@ -1,0 +1,6 @@
+// The page's one HTTP client for the gateway (@cellar/kernel-client's GatewayClient): same
+// origin, relative URLs, the session cookie authenticates; a 401 asks the user for the token.
+import { GatewayClient } from "@cellar/kernel-client";
+import { markAuthRequired } from "./auth-store";
+
+export const gateway = new GatewayClient({ onUnauthorized: markAuthRequired });
