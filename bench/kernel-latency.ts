@@ -80,11 +80,14 @@ async function measureBrowser(base: string, token: string): Promise<{ warm: numb
   await page.getByTestId("cell").first().locator(".cm-content").click();
   const warm: number[] = [];
   for (let i = 0; i < WARM_RUNS + 1; i++) {
-    // Into cell i by a click: the focus Shift+Enter hands to the new cell can lag behind the
-    // idle status, and once (13th run) the text went nowhere and the run waited for ever.
-    await page.getByTestId("cell").nth(i).locator(".cm-content").click();
+    // Into the new last cell by a click (the focus Shift+Enter hands it can lag behind the idle
+    // status), found by id: the list is virtualised, so cells scrolled away leave the DOM and the
+    // i-th cell element is not the i-th cell (the bench hung at its 12th run).
+    const last = page.getByTestId("cell").last();
+    const cellId = (await last.getAttribute("data-cell-id"))!;
+    await last.locator(".cm-content").click();
     await page.keyboard.insertText("1+1");
-    const ms = await timeShiftEnterToOutput(page, i, "2");
+    const ms = await timeShiftEnterToOutput(page, cellId, "2");
     if (i > 0) warm.push(ms / 1000); // the first run warms the page's code paths
     await page.locator('[data-testid="kernel-status"][data-status="idle"]').waitFor();
   }
@@ -94,10 +97,10 @@ async function measureBrowser(base: string, token: string): Promise<{ warm: numb
 
 /** Milliseconds from the Shift+Enter keydown to the frame after the cell's output shows `want`,
  * measured inside the page so Playwright's polling does not add to it. */
-async function timeShiftEnterToOutput(page: Page, cellIndex: number, want: string): Promise<number> {
+async function timeShiftEnterToOutput(page: Page, cellId: string, want: string): Promise<number> {
   // A string, not a function: tsx's name-keeping helpers do not exist inside the page.
   await page.evaluate(`(() => {
-    const idx = ${JSON.stringify(cellIndex)}, text = ${JSON.stringify(want)};
+    const id = ${JSON.stringify(cellId)}, text = ${JSON.stringify(want)};
     window.__bench = new Promise((resolve) => {
       let t0 = 0;
       const onKey = (e) => {
@@ -107,7 +110,7 @@ async function timeShiftEnterToOutput(page: Page, cellIndex: number, want: strin
       };
       document.addEventListener("keydown", onKey, true);
       const obs = new MutationObserver(() => {
-        const cell = document.querySelectorAll('[data-testid="cell"]')[idx];
+        const cell = document.querySelector('[data-testid="cell"][data-cell-id="' + id + '"]');
         const out = cell && cell.querySelector('[data-testid="cell-output"]');
         if (t0 && out && out.textContent.trim() === text) {
           obs.disconnect();
@@ -118,7 +121,17 @@ async function timeShiftEnterToOutput(page: Page, cellIndex: number, want: strin
     });
   })()`);
   await page.keyboard.press("Shift+Enter");
-  return page.evaluate("window.__bench") as Promise<number>;
+  const stuck = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no output within 30 s")), 30_000).unref());
+  try {
+    return await Promise.race([page.evaluate("window.__bench") as Promise<number>, stuck]);
+  } catch (error) {
+    // A run that never shows its output must end the bench with what the page showed, not hang it.
+    const shot = path.join(repoRoot, "bench/results/kernel-latency-stuck.png");
+    fs.mkdirSync(path.dirname(shot), { recursive: true });
+    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+    const cells = await page.getByTestId("cell").allInnerTexts();
+    throw new Error(`cell ${cellId}: ${(error as Error).message}; screenshot ${shot}; cells: ${JSON.stringify(cells.slice(-3))}`);
+  }
 }
 
 /** The same `1+1` through gateway and worker from a Node socket.io client: the stack without
