@@ -99,7 +99,7 @@ function CodeCellBody({ cellId, source, focusToken }: { cellId: string; source: 
   const handlers = useEditorHandlers(cellId);
   // A cell printing fast would re-render its outputs every frame. Throttled, and deferred so that
   // the render yields to keystrokes, it no longer makes typing in any editor wait.
-  const outputs = useDeferredValue(useThrottledValue(useNotebookState((s) => s.outputs[cellId]?.outputs), OUTPUT_RENDER_MS));
+  const outputs = useDeferredValue(useThrottledValue(useNotebookState((s) => s.outputs[cellId]?.outputs), OUTPUT_RENDER_MS, nothingShown));
   const streaming = useNotebookState((s) => Boolean(s.started[cellId]));
   const inputPrompt = useNotebookState((s) => s.inputPrompts[cellId]);
   return (
@@ -122,6 +122,10 @@ function CodeCellBody({ cellId, source, focusToken }: { cellId: string; source: 
 const NO_OUTPUTS: never[] = [];
 /** At most this often a cell's outputs are re-rendered while they stream. */
 const OUTPUT_RENDER_MS = 100;
+// Re-running a cell clears its outputs at once; its first output, a few ms later, would then wait
+// out the rest of the interval (~85 ms for `1+1`, where the stack takes 15). Drawing the first
+// output into an empty cell is cheap, so it goes at once.
+const nothingShown = (shown: readonly unknown[] | undefined) => !shown || shown.length === 0;
 
 /** A raw cell (nbformat's `raw`): plain text kept exactly as written, never run or rendered. */
 function RawCellBody({ cellId, source, focusToken }: { cellId: string; source: string; focusToken: number }) {

@@ -22,4 +22,20 @@ describe("useThrottledValue", () => {
     await act(async () => vi.advanceTimersByTimeAsync(100));
     expect(result.current).toBe(3);
   });
+
+  it("lets a change through at once when showAtOnce says so of what is shown", async () => {
+    const empty = (shown: number[]) => shown.length === 0;
+    const { result, rerender } = renderHook(({ v }) => useThrottledValue(v, 100, empty), { initialProps: { v: [9] } });
+    await act(async () => vi.advanceTimersByTimeAsync(500));
+    const cleared: number[] = [];
+    rerender({ v: cleared });
+    expect(result.current).toBe(cleared);
+    const first = [1];
+    rerender({ v: first }); // within the interval, but nothing is shown: at once
+    expect(result.current).toBe(first);
+    rerender({ v: [1, 2] }); // something is shown now: throttled
+    expect(result.current).toBe(first);
+    await act(async () => vi.advanceTimersByTimeAsync(100));
+    expect(result.current).toEqual([1, 2]);
+  });
 });
