@@ -45,13 +45,27 @@ export class BenchWorker {
     this.cacheDir = path.join(this.dir, "cache");
     this.stateRoot = path.join(this.dir, "runsc");
     this.attacher = new ImageAttacher({
-      gatewayUrl: server.url, secret: SECRET, home: this.home, cacheDir: this.cacheDir, cacheMaxBytes: 20 * GIB, profileWindowMs: opts.profileWindowMs,
+      gatewayUrl: server.url,
+      secret: SECRET,
+      home: this.home,
+      cacheDir: this.cacheDir,
+      cacheMaxBytes: 20 * GIB,
+      profileWindowMs: opts.profileWindowMs,
     });
     this.snapshotCas = new BlobFetcher({ baseUrl: server.url, authorization: `Bearer ${SECRET}` });
-    this.snapshots = new WarmSnapshots({ dir: path.join(this.cacheDir, "snapshots"), remote: this.snapshotCas, stateRoot: this.stateRoot, log: opts.log ?? (() => {}) });
+    this.snapshots = new WarmSnapshots({
+      dir: path.join(this.cacheDir, "snapshots"),
+      remote: this.snapshotCas,
+      stateRoot: this.stateRoot,
+      log: opts.log ?? (() => {}),
+    });
     this.pool = new KernelPool({
-      snapshots: this.snapshots, size: 0, workspacesDir: path.join(this.home, "workspaces"), memoryBytes: os.totalmem(),
-      liveSessionsMemory: () => 0, log: opts.log ?? (() => {}),
+      snapshots: this.snapshots,
+      size: 0,
+      workspacesDir: path.join(this.home, "workspaces"),
+      memoryBytes: os.totalmem(),
+      liveSessionsMemory: () => 0,
+      log: opts.log ?? (() => {}),
     });
   }
 
@@ -121,7 +135,8 @@ export async function publishWarmSnapshot(work: string, server: BenchServer, ima
     const snap = await worker.snapshots.create(spec, rootfs);
     const create_s = (performance.now() - t0) / 1000;
     const ref = await worker.snapshotCas.fetchRef(`warm-snapshot/${snap.key}`);
-    if (ref !== snap.id) throw new Error(`the CAS's warm-snapshot ref of ${imageId.slice(0, 12)} is ${ref}, not the snapshot just made (${snap.id})`);
+    if (ref !== snap.id)
+      throw new Error(`the CAS's warm-snapshot ref of ${imageId.slice(0, 12)} is ${ref}, not the snapshot just made (${snap.id})`);
     return { ...(await describeSnapshot(server, snap.key, snap.id)), create_s: Math.round(create_s * 1000) / 1000 };
   } finally {
     await worker.close([spec]);

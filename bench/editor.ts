@@ -23,11 +23,22 @@ const PRINT_100K = "import time\nfor i in range(100_000):\n    print('line', i)\
 const OPEN_LIMIT_MS = 180_000;
 
 /** `tti` null: the page did not take a keystroke within OPEN_LIMIT_MS (`timed_out_after_s`). */
-interface OpenFigures { tti: Summary | null; heap_mb: number; dom_nodes: number; editors: number; timed_out_after_s?: number }
+interface OpenFigures {
+  tti: Summary | null;
+  heap_mb: number;
+  dom_nodes: number;
+  editors: number;
+  timed_out_after_s?: number;
+}
 
 /** `error`: why this list's typing could not be measured (it is reported, not thrown, so the
  * figures measured before it are still written). */
-interface TypingFigures { idle: Summary | null; printing: Summary | null; print_finished?: boolean; error?: string }
+interface TypingFigures {
+  idle: Summary | null;
+  printing: Summary | null;
+  print_finished?: boolean;
+  error?: string;
+}
 
 const log = (line: string) => console.log(`[editor ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
@@ -41,14 +52,21 @@ export async function run(): Promise<void> {
   const typingSize = {} as Record<Mode, number>;
   const loadAtStart = os.loadavg().map((l) => Math.round(l * 100) / 100);
   // Written after every step: a later step that fails must not lose what was measured before it.
-  const save = () => writeResults({
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30), loadavg_at_start: loadAtStart, loadavg_when_written: os.loadavg().map((l) => Math.round(l * 100) / 100) },
-    open: opens,
-    typing_cells: typingSize,
-    typing_idle: idleTyping,
-    typing_while_printing_100k_lines: typing,
-    typing_notes: typingNotes,
-  });
+  const save = () =>
+    writeResults({
+      machine: {
+        cpus: os.cpus().length,
+        model: os.cpus()[0]?.model,
+        memory_gb: Math.round(os.totalmem() / 2 ** 30),
+        loadavg_at_start: loadAtStart,
+        loadavg_when_written: os.loadavg().map((l) => Math.round(l * 100) / 100),
+      },
+      open: opens,
+      typing_cells: typingSize,
+      typing_idle: idleTyping,
+      typing_while_printing_100k_lines: typing,
+      typing_notes: typingNotes,
+    });
   try {
     const gateway = new GatewayClient({ baseUrl: stack.base, token: stack.token });
     const ids: Record<number, string> = {};
@@ -58,7 +76,9 @@ export async function run(): Promise<void> {
       for (const mode of Object.keys(MODES) as Mode[]) {
         opens[n][mode] = await measureOpen(browser, stack.base, stack.token, ids[n], mode);
         const o = opens[n][mode];
-        log(`${n} cells, ${mode}: ${o.tti ? `open → keystroke median ${o.tti.median_s} s, heap ${o.heap_mb.toFixed(1)} MB, ${o.dom_nodes} DOM nodes, ${o.editors} editors` : `no keystroke within ${OPEN_LIMIT_MS / 1000} s`}`);
+        log(
+          `${n} cells, ${mode}: ${o.tti ? `open → keystroke median ${o.tti.median_s} s, heap ${o.heap_mb.toFixed(1)} MB, ${o.dom_nodes} DOM nodes, ${o.editors} editors` : `no keystroke within ${OPEN_LIMIT_MS / 1000} s`}`,
+        );
         save();
       }
     }
@@ -72,7 +92,9 @@ export async function run(): Promise<void> {
       typing[mode] = figures.printing;
       idleTyping[mode] = figures.idle;
       typingNotes[mode] = { print_finished: figures.print_finished, error: figures.error };
-      log(`${typingSize[mode]} cells, ${mode}: typing ${figures.error ? `not measured: ${figures.error}` : `idle median ${figures.idle?.median_s} s, while printing median ${figures.printing?.median_s} s`}`);
+      log(
+        `${typingSize[mode]} cells, ${mode}: typing ${figures.error ? `not measured: ${figures.error}` : `idle median ${figures.idle?.median_s} s, while printing median ${figures.printing?.median_s} s`}`,
+      );
       save();
     }
   } finally {
@@ -86,7 +108,10 @@ export async function run(): Promise<void> {
     for (const mode of Object.keys(MODES) as Mode[]) {
       const o = opens[n][mode];
       rows.push([`${n} cells, ${mode} list: open → first keystroke painted`, o.tti ?? `> ${o.timed_out_after_s} s (timed out)`]);
-      rows.push([`${n} cells, ${mode} list: JS heap / DOM nodes / editors`, o.tti ? `${o.heap_mb.toFixed(1)} MB / ${o.dom_nodes} / ${o.editors}` : "n/a"]);
+      rows.push([
+        `${n} cells, ${mode} list: JS heap / DOM nodes / editors`,
+        o.tti ? `${o.heap_mb.toFixed(1)} MB / ${o.dom_nodes} / ${o.editors}` : "n/a",
+      ]);
     }
   }
   for (const mode of Object.keys(MODES) as Mode[]) {
@@ -95,7 +120,12 @@ export async function run(): Promise<void> {
     rows.push([`${n} cells, ${mode} list: keypress → paint, kernel idle`, idleTyping[mode] ?? why]);
     rows.push([`${n} cells, ${mode} list: keypress → paint while a cell prints 100k lines`, typing[mode] ?? why]);
   }
-  console.log(`load average (1/5/15 min) at start ${loadAtStart.join(" / ")}, at end ${os.loadavg().map((l) => l.toFixed(2)).join(" / ")}`);
+  console.log(
+    `load average (1/5/15 min) at start ${loadAtStart.join(" / ")}, at end ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" / ")}`,
+  );
   console.log(table(rows));
   console.log(`wrote bench/results/editor.json`);
 }
@@ -175,7 +205,10 @@ async function measureTypingWhilePrinting(browser: Browser, base: string, token:
     await page.keyboard.insertText(PRINT_100K);
     await printer.locator(".cm-content").press("Control+Enter");
     await printer.getByTestId("cell-running").waitFor({ timeout: 120_000 });
-    await printer.getByTestId("output-stream").filter({ hasText: /line \d+/ }).waitFor({ timeout: 60_000 });
+    await printer
+      .getByTestId("output-stream")
+      .filter({ hasText: /line \d+/ })
+      .waitFor({ timeout: 60_000 });
     await typist.locator(".cm-content").click();
     await page.keyboard.press("Control+End");
     await page.keyboard.press("Enter");
@@ -183,7 +216,14 @@ async function measureTypingWhilePrinting(browser: Browser, base: string, token:
     const stillRunning = await printer.getByTestId("cell-running").count();
     if (!stillRunning) log(`(${mode}) the print finished before the typing did; figures include quiet time`);
     // Only so the next list starts on a quiet kernel: the figures are already taken.
-    const finished = await printer.getByTestId("output-stream").filter({ hasText: "line 99999" }).waitFor({ timeout: 300_000 }).then(() => true, () => false);
+    const finished = await printer
+      .getByTestId("output-stream")
+      .filter({ hasText: "line 99999" })
+      .waitFor({ timeout: 300_000 })
+      .then(
+        () => true,
+        () => false,
+      );
     if (!finished) log(`(${mode}) the 100k-line print did not show its last line within 300 s`);
     return { idle, printing, print_finished: finished };
   } catch (e) {

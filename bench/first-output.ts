@@ -17,7 +17,11 @@ const ANY_OUTPUT: ReadonlySet<string> = new Set(["stream", "execute_result", "er
 
 /** Sends `code`; resolves at its first message of one of `types`; rejects if none comes before
  * the run ends, the link ends, or `timeoutMs` passes. */
-export function awaitFirstOutput(link: MessageLink, code: string, opts: { timeoutMs?: number; types?: ReadonlySet<string> } = {}): Promise<FirstOutput> {
+export function awaitFirstOutput(
+  link: MessageLink,
+  code: string,
+  opts: { timeoutMs?: number; types?: ReadonlySet<string> } = {},
+): Promise<FirstOutput> {
   const t0 = performance.now();
   const types = opts.types ?? ANY_OUTPUT;
   return new Promise((resolve, reject) => {

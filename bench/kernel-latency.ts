@@ -38,13 +38,15 @@ export async function run(): Promise<void> {
   const outDir = path.join(repoRoot, "bench/results");
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, "kernel-latency.json"), JSON.stringify(result, null, 2));
-  console.log(table([
-    ["browser: Shift+Enter → output of 1+1 (warm kernel)", result.browser_warm_1plus1],
-    ["socket.io client → gateway → worker → sandbox, 1+1 (no browser)", result.gateway_socket_warm_1plus1],
-    ["baseline: 1+1 round trip straight to the sandbox", result.direct_warm_1plus1],
-    ["browser: open notebook → first output (cold kernel)", result.browser_cold_open_to_output],
-    ["baseline: sandbox cold start → first output", result.direct_cold_start_to_output],
-  ]));
+  console.log(
+    table([
+      ["browser: Shift+Enter → output of 1+1 (warm kernel)", result.browser_warm_1plus1],
+      ["socket.io client → gateway → worker → sandbox, 1+1 (no browser)", result.gateway_socket_warm_1plus1],
+      ["baseline: 1+1 round trip straight to the sandbox", result.direct_warm_1plus1],
+      ["browser: open notebook → first output (cold kernel)", result.browser_cold_open_to_output],
+      ["baseline: sandbox cold start → first output", result.direct_cold_start_to_output],
+    ]),
+  );
   const overhead = result.browser_warm_1plus1.median_s / result.direct_warm_1plus1.median_s;
   console.log(`\nbrowser/gateway/worker layers: ${overhead.toFixed(2)}× the direct round trip (median)`);
   console.log(`wrote bench/results/kernel-latency.json`);
@@ -146,7 +148,9 @@ async function measureSocket(base: string, token: string): Promise<number[]> {
     const t0 = performance.now();
     await kernel.execute("1+1", {
       cellId: nb.cells[0]!.id,
-      onIOPub: (m) => { if (m.header.msg_type === "execute_result" && i > 0) times.push((performance.now() - t0) / 1000); },
+      onIOPub: (m) => {
+        if (m.header.msg_type === "execute_result" && i > 0) times.push((performance.now() - t0) / 1000);
+      },
     }).done;
   }
   kernel.dispose();

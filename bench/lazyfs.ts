@@ -14,8 +14,23 @@ import type { ImageAttacher } from "../apps/worker/src/images/image-attacher";
 import { startKernelSandbox } from "../apps/worker/src/sandbox";
 import { BenchWorker, publishWarmSnapshot, specFor, type PublishedSnapshot } from "./bench-worker";
 import {
-  CACHE, CODE, GIB, baseImage, bootOnce, buildImages, firstBootEver, firstOutput, fmtBytes, imageSpecs, logicalBytes, newAttacher, round,
-  servedMark, servedSince, startServer, type BenchServer,
+  CACHE,
+  CODE,
+  GIB,
+  baseImage,
+  bootOnce,
+  buildImages,
+  firstBootEver,
+  firstOutput,
+  fmtBytes,
+  imageSpecs,
+  logicalBytes,
+  newAttacher,
+  round,
+  servedMark,
+  servedSince,
+  startServer,
+  type BenchServer,
 } from "./lazy-images";
 import { repoRoot } from "./stack";
 
@@ -34,14 +49,28 @@ export async function run(): Promise<void> {
     const snaps: PublishedSnapshot[] = [];
     for (const b of built) {
       const r = await measureAttach(work, server, b.imageId, b.manifest, attachers);
-      console.log(`${b.spec.label}: first output ${r.first_output_s.toFixed(2)} s (mounted after ${r.attach_s.toFixed(2)} s; first boot ever ${r.first_boot_ever_s.toFixed(2)} s), fetched ${fmtBytes(r.bytes_fetched)} in ${r.blobs_requested} blobs (${r.packs_fetched} packs; ${r.chunks_fetched} chunks, ${r.files_fetched} files)`);
+      console.log(
+        `${b.spec.label}: first output ${r.first_output_s.toFixed(2)} s (mounted after ${r.attach_s.toFixed(2)} s; first boot ever ${r.first_boot_ever_s.toFixed(2)} s), fetched ${fmtBytes(r.bytes_fetched)} in ${r.blobs_requested} blobs (${r.packs_fetched} packs; ${r.chunks_fetched} chunks, ${r.files_fetched} files)`,
+      );
       const snap = await publishWarmSnapshot(work, server, b.imageId);
       snaps.push(snap);
-      console.log(`${b.spec.label}: warm snapshot ${snap.id.slice(0, 12)} made and stored in the CAS in ${snap.create_s.toFixed(1)} s (${fmtBytes(snap.bytes)}, ${fmtBytes(snap.compressedBytes)} compressed, ${snap.blobs.size} blobs)`);
+      console.log(
+        `${b.spec.label}: warm snapshot ${snap.id.slice(0, 12)} made and stored in the CAS in ${snap.create_s.toFixed(1)} s (${fmtBytes(snap.bytes)}, ${fmtBytes(snap.compressedBytes)} compressed, ${snap.blobs.size} blobs)`,
+      );
       const rs = await measureRestore(work, server, b.imageId, b.manifest, snap, r.profile);
-      console.log(`${b.spec.label}: fresh worker, warm snapshot in the CAS: first output ${rs.first_output_restore_s.toFixed(2)} s (mounted after ${rs.restore_attach_s.toFixed(2)} s; snapshot lookup+fetch ${rs.restore_timings_ms.lookupMs} ms, runsc restore ${rs.restore_timings_ms.restoreMs} ms), fetched ${fmtBytes(rs.restore_bytes_fetched)} (snapshot ${fmtBytes(rs.restore_snapshot_bytes_fetched)}, image ${fmtBytes(rs.restore_image_bytes_fetched)}) in ${rs.restore_blobs_requested} requests`);
+      console.log(
+        `${b.spec.label}: fresh worker, warm snapshot in the CAS: first output ${rs.first_output_restore_s.toFixed(2)} s (mounted after ${rs.restore_attach_s.toFixed(2)} s; snapshot lookup+fetch ${rs.restore_timings_ms.lookupMs} ms, runsc restore ${rs.restore_timings_ms.restoreMs} ms), fetched ${fmtBytes(rs.restore_bytes_fetched)} (snapshot ${fmtBytes(rs.restore_snapshot_bytes_fetched)}, image ${fmtBytes(rs.restore_image_bytes_fetched)}) in ${rs.restore_blobs_requested} requests`,
+      );
       const { profile: _profile, ...cold } = r;
-      images.push({ label: b.spec.label, logical_bytes: logicalBytes(b.manifest), ...cold, ...rs, snapshot_bytes: snap.bytes, snapshot_compressed_bytes: snap.compressedBytes, snapshot_create_s: snap.create_s });
+      images.push({
+        label: b.spec.label,
+        logical_bytes: logicalBytes(b.manifest),
+        ...cold,
+        ...rs,
+        snapshot_bytes: snap.bytes,
+        snapshot_compressed_bytes: snap.compressedBytes,
+        snapshot_create_s: snap.create_s,
+      });
     }
 
     // Baseline: the same cell on the base image's local, fully extracted rootfs (no lazy mount).
@@ -69,14 +98,21 @@ export async function run(): Promise<void> {
         base_image_bytes: baseBytes,
         one_gb_image: "the base image alone is about 1.3 GB, so the smallest image is the base plus one 128 MiB file",
         hundred_gb_image: `the 100 GB image holds the 10 GB image's ${specs[1].distinctFiles} distinct 1 GiB files plus ${specs[2].repeatedFiles} files of 1 GiB made of the same chunks: the disk cannot hold 100 GB of distinct bytes, so the CAS stores that content once`,
-        content: "added files are AES-256-CTR keystreams (incompressible, distinct per file), ingested as 4 MiB Brotli blobs into a bench-only CAS layered over the base image's CAS",
-        bytes_fetched: "compressed bytes the HTTP blob server sent, manifest included; files_fetched counts image files with at least one fetched chunk",
+        content:
+          "added files are AES-256-CTR keystreams (incompressible, distinct per file), ingested as 4 MiB Brotli blobs into a bench-only CAS layered over the base image's CAS",
+        bytes_fetched:
+          "compressed bytes the HTTP blob server sent, manifest included; files_fetched counts image files with at least one fetched chunk",
         full_copy: "reads every chunk from the local CAS, decompresses and writes the tree (no network): a lower bound for a pull",
-        first_output_s: "attach on a cold worker cache of an image whose boot profile is published (every attach after the image's first boot on any worker): the worker pulls the boot packs while it mounts",
-        first_boot_ever_s: "not an issue figure: the image's very first boot, nothing cached or published, every file fetched on demand; it records and publishes the boot packs",
-        first_output_restore_s: "issue 10: attach → first output of the same cell on a fresh worker (empty chunk cache, no local snapshots, new ImageAttacher and WarmSnapshots whose remote is a BlobFetcher on the bench's HTTP CAS) when the image's warm snapshot (numpy, pandas, matplotlib, scipy imported) is already in the CAS: as the worker's session:start does, WarmSnapshots.prefetch starts fetching the snapshot before the attach, then WarmSnapshots.start joins that fetch and runsc restores it (checked: source 'snapshot'); an attach for a restore pulls no boot packs (ImageAttacher's forRestore), only what the restore reads. The snapshot was made by another worker through WarmSnapshots.create on the lazily mounted image after the image's first boot had published its boot profile",
-        restore_bytes_fetched: "compressed bytes the HTTP blob server sent to that fresh worker from attach to first output: restore_snapshot_bytes_fetched (the snapshot's manifest and chunks) + restore_image_bytes_fetched (image manifest — restore_image_manifest_bytes —, boot profile, boot packs, chunks read on demand); boot packs still arriving after the first output are not counted",
-        restore_timings_ms: "WarmSnapshots' own split: lookupMs = ref lookup + what is left of the snapshot's fetch and materialise once the image is mounted (the prefetch began with the attach), restoreMs = runsc restore until the bridge has become the session",
+        first_output_s:
+          "attach on a cold worker cache of an image whose boot profile is published (every attach after the image's first boot on any worker): the worker pulls the boot packs while it mounts",
+        first_boot_ever_s:
+          "not an issue figure: the image's very first boot, nothing cached or published, every file fetched on demand; it records and publishes the boot packs",
+        first_output_restore_s:
+          "issue 10: attach → first output of the same cell on a fresh worker (empty chunk cache, no local snapshots, new ImageAttacher and WarmSnapshots whose remote is a BlobFetcher on the bench's HTTP CAS) when the image's warm snapshot (numpy, pandas, matplotlib, scipy imported) is already in the CAS: as the worker's session:start does, WarmSnapshots.prefetch starts fetching the snapshot before the attach, then WarmSnapshots.start joins that fetch and runsc restores it (checked: source 'snapshot'); an attach for a restore pulls no boot packs (ImageAttacher's forRestore), only what the restore reads. The snapshot was made by another worker through WarmSnapshots.create on the lazily mounted image after the image's first boot had published its boot profile",
+        restore_bytes_fetched:
+          "compressed bytes the HTTP blob server sent to that fresh worker from attach to first output: restore_snapshot_bytes_fetched (the snapshot's manifest and chunks) + restore_image_bytes_fetched (image manifest — restore_image_manifest_bytes —, boot profile, boot packs, chunks read on demand); boot packs still arriving after the first output are not counted",
+        restore_timings_ms:
+          "WarmSnapshots' own split: lookupMs = ref lookup + what is left of the snapshot's fetch and materialise once the image is mounted (the prefetch began with the attach), restoreMs = runsc restore until the bridge has become the session",
         throughput: "1 GiB file, 1 MiB reads; page cache dropped before each run; warm = chunks already in the worker's chunk cache",
       },
     };
@@ -90,12 +126,20 @@ export async function run(): Promise<void> {
     ];
     for (const [i, r] of images.entries()) {
       const fc = full_copy[i];
-      lines.push(`| ${r.label} | ${fmtBytes(r.logical_bytes)} | cold boot | ${r.first_output_s.toFixed(2)} s | ${r.first_boot_ever_s.toFixed(2)} s | ${fmtBytes(r.bytes_fetched)} | ${pct(r.bytes_fetched, r.logical_bytes)} | ${r.blobs_requested} | ${r.chunks_fetched} | ${r.files_fetched} | ${fc ? fc.seconds.toFixed(1) + " s" : "—"} | ${fc ? (fc.seconds / r.first_output_s).toFixed(1) + "×" : "—"} |`);
-      lines.push(`| ${r.label} | ${fmtBytes(r.logical_bytes)} | fresh worker, warm snapshot in the CAS | ${r.first_output_restore_s.toFixed(2)} s | — | ${fmtBytes(r.restore_bytes_fetched)} (snapshot ${fmtBytes(r.restore_snapshot_bytes_fetched)} + image ${fmtBytes(r.restore_image_bytes_fetched)}) | ${pct(r.restore_bytes_fetched, r.logical_bytes)} | ${r.restore_blobs_requested} | ${r.restore_image_chunks_fetched} | ${r.restore_image_files_fetched} | ${fc ? fc.seconds.toFixed(1) + " s" : "—"} | ${fc ? (fc.seconds / r.first_output_restore_s).toFixed(1) + "×" : "—"} |`);
+      lines.push(
+        `| ${r.label} | ${fmtBytes(r.logical_bytes)} | cold boot | ${r.first_output_s.toFixed(2)} s | ${r.first_boot_ever_s.toFixed(2)} s | ${fmtBytes(r.bytes_fetched)} | ${pct(r.bytes_fetched, r.logical_bytes)} | ${r.blobs_requested} | ${r.chunks_fetched} | ${r.files_fetched} | ${fc ? fc.seconds.toFixed(1) + " s" : "—"} | ${fc ? (fc.seconds / r.first_output_s).toFixed(1) + "×" : "—"} |`,
+      );
+      lines.push(
+        `| ${r.label} | ${fmtBytes(r.logical_bytes)} | fresh worker, warm snapshot in the CAS | ${r.first_output_restore_s.toFixed(2)} s | — | ${fmtBytes(r.restore_bytes_fetched)} (snapshot ${fmtBytes(r.restore_snapshot_bytes_fetched)} + image ${fmtBytes(r.restore_image_bytes_fetched)}) | ${pct(r.restore_bytes_fetched, r.logical_bytes)} | ${r.restore_blobs_requested} | ${r.restore_image_chunks_fetched} | ${r.restore_image_files_fetched} | ${fc ? fc.seconds.toFixed(1) + " s" : "—"} | ${fc ? (fc.seconds / r.first_output_restore_s).toFixed(1) + "×" : "—"} |`,
+      );
     }
     console.log(lines.join("\n"));
-    console.log(`\nbaseline: \`${CODE}\` on the local extracted rootfs: ${localFirst.toFixed(2)} s to first output (gVisor boot + import, no lazy fetch)`);
-    console.log(`throughput (1 GiB sequential): mount cold ${throughput.mount_cold_MBps} MB/s, mount warm ${throughput.mount_warm_MBps} MB/s, local disk ${throughput.local_disk_MBps} MB/s`);
+    console.log(
+      `\nbaseline: \`${CODE}\` on the local extracted rootfs: ${localFirst.toFixed(2)} s to first output (gVisor boot + import, no lazy fetch)`,
+    );
+    console.log(
+      `throughput (1 GiB sequential): mount cold ${throughput.mount_cold_MBps} MB/s, mount warm ${throughput.mount_warm_MBps} MB/s, local disk ${throughput.local_disk_MBps} MB/s`,
+    );
 
     const ok = (b: boolean) => (b ? "yes" : "NO");
     const worstPct = (f: (r: ImageRow) => number) => Math.max(...images.map((r) => (100 * f(r)) / r.logical_bytes));
@@ -117,8 +161,20 @@ export async function run(): Promise<void> {
       ["full copy / lazy start at 10 GB, snapshot in the CAS", "≥ 30×", `${speedRestore.toFixed(1)}×`, speedRestore >= 30],
       ["full copy / lazy start at 10 GB, cold boot", "≥ 30×", `${speedCold.toFixed(1)}×`, speedCold >= 30],
     ];
-    console.log(["", "| target | wanted | measured | met? |", "| --- | --- | --- | --- |", ...targets.map(([n, t, m, b]) => `| ${n} | ${t} | ${m} | ${ok(b)} |`)].join("\n"));
-    console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+    console.log(
+      [
+        "",
+        "| target | wanted | measured | met? |",
+        "| --- | --- | --- | --- |",
+        ...targets.map(([n, t, m, b]) => `| ${n} | ${t} | ${m} | ${ok(b)} |`),
+      ].join("\n"),
+    );
+    console.log(
+      `load average at the end: ${os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(" ")}`,
+    );
     console.log(`wrote bench/results/lazyfs.json`);
   } finally {
     for (const a of attachers) await a.detachAll().catch(() => {});
@@ -127,8 +183,14 @@ export async function run(): Promise<void> {
   }
 }
 
-type ImageRow = { label: string; logical_bytes: number; snapshot_bytes: number; snapshot_compressed_bytes: number; snapshot_create_s: number }
-  & Omit<Awaited<ReturnType<typeof measureAttach>>, "profile"> & Awaited<ReturnType<typeof measureRestore>>;
+type ImageRow = {
+  label: string;
+  logical_bytes: number;
+  snapshot_bytes: number;
+  snapshot_compressed_bytes: number;
+  snapshot_create_s: number;
+} & Omit<Awaited<ReturnType<typeof measureAttach>>, "profile"> &
+  Awaited<ReturnType<typeof measureRestore>>;
 
 const pct = (n: number, of: number) => `${((100 * n) / of).toFixed(2)}%`;
 
@@ -153,9 +215,15 @@ export async function measureAttach(work: string, server: BenchServer, imageId: 
   const chunks = new Set([...(packs.length ? profile.chunks : []), ...onDemand]);
   const files = manifest.entries.filter((e) => e.chunks?.some((h) => chunks.has(h))).length;
   return {
-    first_output_s: cold.first_output_s, attach_s: cold.attach_s, bytes_fetched: served.bytes, files_fetched: files,
-    chunks_fetched: chunks.size, packs_fetched: packs.length, blobs_requested: requested.size,
-    first_boot_ever_s: firstEver.first_output_s, profile,
+    first_output_s: cold.first_output_s,
+    attach_s: cold.attach_s,
+    bytes_fetched: served.bytes,
+    files_fetched: files,
+    chunks_fetched: chunks.size,
+    packs_fetched: packs.length,
+    blobs_requested: requested.size,
+    first_boot_ever_s: firstEver.first_output_s,
+    profile,
   };
 }
 
@@ -163,7 +231,14 @@ export async function measureAttach(work: string, server: BenchServer, imageId: 
  * Attach → first output on a fresh worker whose CAS already holds the image's warm snapshot:
  * WarmSnapshots.start must restore it. A cold fallback would be a wrong figure, so it throws.
  */
-export async function measureRestore(work: string, server: BenchServer, imageId: string, manifest: Manifest, snap: PublishedSnapshot, profile: BootProfile) {
+export async function measureRestore(
+  work: string,
+  server: BenchServer,
+  imageId: string,
+  manifest: Manifest,
+  snap: PublishedSnapshot,
+  profile: BootProfile,
+) {
   const worker = new BenchWorker(work, server, { log: (l) => console.log(`  ${l}`) });
   const spec = specFor(imageId);
   try {
@@ -175,7 +250,10 @@ export async function measureRestore(work: string, server: BenchServer, imageId:
     const attach_s = (performance.now() - t0) / 1000;
     const started = await worker.snapshots.start(spec, rootfs, worker.session(), false);
     worker.track(started.sandbox);
-    if (started.source !== "snapshot") throw new Error(`the fresh worker booted ${imageId.slice(0, 12)} cold instead of restoring its warm snapshot from the CAS: ${started.reason}`);
+    if (started.source !== "snapshot")
+      throw new Error(
+        `the fresh worker booted ${imageId.slice(0, 12)} cold instead of restoring its warm snapshot from the CAS: ${started.reason}`,
+      );
     await firstOutput(started.sandbox, CODE);
     const first_output_restore_s = (performance.now() - t0) / 1000;
     const served = servedSince(server, mark);
@@ -218,7 +296,13 @@ async function measureLocalBoot(work: string): Promise<number> {
   fs.mkdirSync(workspaceDir);
   const imageRootfs = path.join(CACHE, "images/base/rootfs");
   const t0 = performance.now();
-  const sb = await startKernelSandbox({ sessionId: randomUUID(), imageRootfs, workspaceDir, stateRoot, limits: { memoryBytes: 4 * GIB, pids: 512 } });
+  const sb = await startKernelSandbox({
+    sessionId: randomUUID(),
+    imageRootfs,
+    workspaceDir,
+    stateRoot,
+    limits: { memoryBytes: 4 * GIB, pids: 512 },
+  });
   try {
     await firstOutput(sb, CODE);
     return round((performance.now() - t0) / 1000);
@@ -239,7 +323,10 @@ async function measureFullCopy(work: string, store: BlobStore, manifest: Manifes
     while (next < files.length) {
       const e = files[next++];
       const dest = path.join(root, e.path);
-      if (e.type === "symlink") { fs.symlinkSync(e.target!, dest); continue; }
+      if (e.type === "symlink") {
+        fs.symlinkSync(e.target!, dest);
+        continue;
+      }
       const fh = await fs.promises.open(dest, "w", e.mode);
       try {
         for (const h of e.chunks ?? []) await fh.write(await decompressBlob(await store.get(h)));
@@ -289,10 +376,17 @@ async function readAll(file: string): Promise<{ mbps: number; bytes: number }> {
 
 function dropCaches(): void {
   execSyncQuiet("sync");
-  try { fs.writeFileSync("/proc/sys/vm/drop_caches", "3"); } catch { /* not root: figures include the page cache */ }
+  try {
+    fs.writeFileSync("/proc/sys/vm/drop_caches", "3");
+  } catch {
+    /* not root: figures include the page cache */
+  }
 }
 
 function execSyncQuiet(cmd: string): void {
-  try { execFileSync(cmd, { stdio: "ignore" }); } catch { /* best effort */ }
+  try {
+    execFileSync(cmd, { stdio: "ignore" });
+  } catch {
+    /* best effort */
+  }
 }
-

@@ -16,7 +16,8 @@ export function oldRunsc(cacheDir = process.env.CELLAR_CACHE ?? "/var/cache/cell
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "old-runsc-"));
   try {
     // `apt-get download` asks for the exact version from bookworm main; it needs fresh lists.
-    const download = () => execFileSync("apt-get", ["download", "-qq", `runsc=${OLD_RUNSC_VERSION}`], { cwd: tmp, stdio: ["ignore", "ignore", "pipe"] });
+    const download = () =>
+      execFileSync("apt-get", ["download", "-qq", `runsc=${OLD_RUNSC_VERSION}`], { cwd: tmp, stdio: ["ignore", "ignore", "pipe"] });
     try {
       download();
     } catch {

@@ -147,16 +147,30 @@ export class ProcSampler {
   }
 
   async stop(): Promise<SamplerResult> {
-    const r = (await this.request("stop")) as { peak: number; peakAt: number; peakProcs: number; peakByKind: Record<string, number>; samples: number; sampleMs: number; cpu: Record<string, number> };
+    const r = (await this.request("stop")) as {
+      peak: number;
+      peakAt: number;
+      peakProcs: number;
+      peakByKind: Record<string, number>;
+      samples: number;
+      sampleMs: number;
+      cpu: Record<string, number>;
+    };
     const wall = (performance.now() - this.t0) / 1000;
     const busy = (machineBusyTicks() - this.busy0) / 100;
     await this.worker.terminate();
     const cpu: Record<string, number> = {};
     for (const [k, v] of Object.entries(r.cpu)) cpu[k] = Math.round(v * 100) / 100;
     return {
-      peak_rss_bytes: r.peak, peak_rss_at_s: Math.round(r.peakAt) / 1000, peak_processes: r.peakProcs, peak_rss_bytes_by_kind: r.peakByKind, samples: r.samples,
-      sample_ms_mean: Math.round((r.sampleMs / Math.max(1, r.samples)) * 100) / 100, cpu_s_by_kind: cpu,
-      machine_cpu_s: Math.round(busy * 100) / 100, wall_s: Math.round(wall * 1000) / 1000,
+      peak_rss_bytes: r.peak,
+      peak_rss_at_s: Math.round(r.peakAt) / 1000,
+      peak_processes: r.peakProcs,
+      peak_rss_bytes_by_kind: r.peakByKind,
+      samples: r.samples,
+      sample_ms_mean: Math.round((r.sampleMs / Math.max(1, r.samples)) * 100) / 100,
+      cpu_s_by_kind: cpu,
+      machine_cpu_s: Math.round(busy * 100) / 100,
+      wall_s: Math.round(wall * 1000) / 1000,
     };
   }
 

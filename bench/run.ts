@@ -3,10 +3,10 @@ export {};
 // bench/results/NAME.json and prints a table.
 const suites: Record<string, () => Promise<void>> = {
   "kernel-latency": async () => (await import("./kernel-latency")).run(),
-  "lazyfs": async () => (await import("./lazyfs")).run(),
-  "editor": async () => (await import("./editor")).run(),
-  "snapshots": async () => (await import("./snapshots")).run(),
-  "fanout": async () => (await import("./fanout")).run(),
+  lazyfs: async () => (await import("./lazyfs")).run(),
+  editor: async () => (await import("./editor")).run(),
+  snapshots: async () => (await import("./snapshots")).run(),
+  fanout: async () => (await import("./fanout")).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));

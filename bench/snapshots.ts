@@ -37,15 +37,26 @@ export async function run(): Promise<void> {
     const snap = await snapshots.create(spec, IMAGE);
     const snapshotBytes = dirBytes(snap.dir);
     const oldPath = oldRunsc();
-    const oldSnapshots = new WarmSnapshots({ dir: path.join(work, "snapshots-old"), remote: null, stateRoot, runscPath: oldPath, log: () => {} });
+    const oldSnapshots = new WarmSnapshots({
+      dir: path.join(work, "snapshots-old"),
+      remote: null,
+      stateRoot,
+      runscPath: oldPath,
+      log: () => {},
+    });
     const oldSnap = await oldSnapshots.create(spec, IMAGE);
     const oldSnapshotBytes = dirBytes(oldSnap.dir);
 
     // A pool kept by hand (no background refill): filled before each timed start, as the worker's
     // refill would have done between two users.
     const pool = new KernelPool({
-      snapshots, size: 1, workspacesDir: path.join(work, "ws"), memoryBytes: os.totalmem(), liveSessionsMemory: () => 0,
-      refillDelayMs: 3_600_000, log: () => {},
+      snapshots,
+      size: 1,
+      workspacesDir: path.join(work, "ws"),
+      memoryBytes: os.totalmem(),
+      liveSessionsMemory: () => 0,
+      refillDelayMs: 3_600_000,
+      log: () => {},
     });
     await (await pool.start(spec, IMAGE, session())).sandbox.stop(); // the image is now a recent one
 
@@ -102,19 +113,28 @@ export async function run(): Promise<void> {
     const { suspend_s: suspendS, resume_s: resumeS } = suspended;
 
     const result = {
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30), loadavg_at_end: os.loadavg() },
+      machine: {
+        cpus: os.cpus().length,
+        model: os.cpus()[0]?.model,
+        memory_gb: Math.round(os.totalmem() / 2 ** 30),
+        loadavg_at_end: os.loadavg(),
+      },
       runsc_version: await runscVersion(),
       platform: "ptrace",
       image: "base (python3, ipykernel, numpy, pandas, matplotlib, scipy), extracted rootfs at " + IMAGE,
       cold: summarize(cold),
       restore: summarize(restore),
       pool: summarize(pooled),
-      pool_note: "KernelPool.start claiming a kernel restored ahead of time (workspace handed over by rename), then print(1); the pool is refilled before each start, untimed",
+      pool_note:
+        "KernelPool.start claiming a kernel restored ahead of time (workspace handed over by rename), then print(1); the pool is refilled before each start, untimed",
       host_ipykernel: summarize(host),
-      host_ipykernel_note: "python3 -m ipykernel_launcher started and driven by jupyter_client (start_new_kernel, then execute) outside any sandbox, with the base image's own Python and packages (chroot into the rootfs; the host has no ipykernel); includes kernel process start, ZMQ connect and kernel_info",
-      cold_note: "sandbox boot of the kernel bridge without the warm-up imports, then print(1); the restored kernel additionally has numpy, pandas, matplotlib and scipy imported",
+      host_ipykernel_note:
+        "python3 -m ipykernel_launcher started and driven by jupyter_client (start_new_kernel, then execute) outside any sandbox, with the base image's own Python and packages (chroot into the rootfs; the host has no ipykernel); includes kernel process start, ZMQ connect and kernel_info",
+      cold_note:
+        "sandbox boot of the kernel bridge without the warm-up imports, then print(1); the restored kernel additionally has numpy, pandas, matplotlib and scipy imported",
       idle_kernel_rss_mb: idleRssMb,
-      idle_kernel_rss_note: "PSS (so shared pages count once) of every host process of one idle restored sandbox: runsc CLI, sentry, gofer and ptrace stubs",
+      idle_kernel_rss_note:
+        "PSS (so shared pages count once) of every host process of one idle restored sandbox: runsc CLI, sentry, gofer and ptrace stubs",
       snapshot_bytes: snapshotBytes,
       old_runsc: {
         version: await runscVersion(oldPath),
@@ -124,23 +144,37 @@ export async function run(): Promise<void> {
         note: "Debian bookworm's runsc, unpacked from its package; same image, bridge, limits and code path, interleaved with the runs above (its checkpoints are deflated: it has no --compression=none)",
       },
       ...suspended,
-      suspend_resume_note: "a kernel holding 1 GiB of numpy arrays (np.random.rand), n=1, through the worker's path (KernelSession + SuspendedKernels, CAS over HTTP): suspend_s = KernelSession.suspend() until the kernel is reported suspended (runsc checkpoint, uncompressed, + a rename onto the worker's disk; hashing, compressing and the upload to the CAS follows in the background and is suspend_breakdown_ms.uploadMs); resume_s = the next cell's request on the suspended session → its first output (runsc restore from the local copy + the cell); resume_from_cas_s = the same on a second worker whose disk never had the checkpoint (fetch from the CAS + restore + the cell)",
+      suspend_resume_note:
+        "a kernel holding 1 GiB of numpy arrays (np.random.rand), n=1, through the worker's path (KernelSession + SuspendedKernels, CAS over HTTP): suspend_s = KernelSession.suspend() until the kernel is reported suspended (runsc checkpoint, uncompressed, + a rename onto the worker's disk; hashing, compressing and the upload to the CAS follows in the background and is suspend_breakdown_ms.uploadMs); resume_s = the next cell's request on the suspended session → its first output (runsc restore from the local copy + the cell); resume_from_cas_s = the same on a second worker whose disk never had the checkpoint (fetch from the CAS + restore + the cell)",
     };
     const outDir = path.join(repoRoot, "bench/results");
     fs.mkdirSync(outDir, { recursive: true });
     fs.writeFileSync(path.join(outDir, "snapshots.json"), JSON.stringify(result, null, 2));
-    console.log(`runsc ${result.runsc_version}; baseline column: ${result.old_runsc.version}; load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
-    console.log(table([
-      ["cold boot → first output of print(1)", result.cold],
-      ["restore of warm snapshot → first output of print(1)", result.restore],
-      ["pre-restored pool kernel → first output of print(1)", result.pool],
-      ["host ipykernel (no sandbox) → first output of print(1)", result.host_ipykernel],
-      ["old runsc: cold boot → first output", result.old_runsc.cold],
-      ["old runsc: restore → first output", result.old_runsc.restore],
-    ]));
-    console.log(`\nrestore is ${(result.cold.median_s / result.restore.median_s).toFixed(1)}× faster than a cold boot and ${(result.host_ipykernel.median_s / result.restore.median_s).toFixed(1)}× faster than a host ipykernel (medians)`);
-    console.log(`old runsc: restore ${(result.old_runsc.restore.median_s / result.restore.median_s).toFixed(2)}× slower than the new one, cold boot ${(result.old_runsc.cold.median_s / result.cold.median_s).toFixed(2)}×; its snapshot ${(oldSnapshotBytes / 2 ** 20).toFixed(1)} MiB`);
-    console.log(`idle restored kernel: ${idleRssMb} MB PSS; snapshot: ${(snapshotBytes / 2 ** 20).toFixed(1)} MiB; 1 GiB kernel: suspend ${suspendS} s, resume ${resumeS} s (from the CAS on another worker ${suspended.resume_from_cas_s} s)`);
+    console.log(
+      `runsc ${result.runsc_version}; baseline column: ${result.old_runsc.version}; load average at the end ${os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(" ")}`,
+    );
+    console.log(
+      table([
+        ["cold boot → first output of print(1)", result.cold],
+        ["restore of warm snapshot → first output of print(1)", result.restore],
+        ["pre-restored pool kernel → first output of print(1)", result.pool],
+        ["host ipykernel (no sandbox) → first output of print(1)", result.host_ipykernel],
+        ["old runsc: cold boot → first output", result.old_runsc.cold],
+        ["old runsc: restore → first output", result.old_runsc.restore],
+      ]),
+    );
+    console.log(
+      `\nrestore is ${(result.cold.median_s / result.restore.median_s).toFixed(1)}× faster than a cold boot and ${(result.host_ipykernel.median_s / result.restore.median_s).toFixed(1)}× faster than a host ipykernel (medians)`,
+    );
+    console.log(
+      `old runsc: restore ${(result.old_runsc.restore.median_s / result.restore.median_s).toFixed(2)}× slower than the new one, cold boot ${(result.old_runsc.cold.median_s / result.cold.median_s).toFixed(2)}×; its snapshot ${(oldSnapshotBytes / 2 ** 20).toFixed(1)} MiB`,
+    );
+    console.log(
+      `idle restored kernel: ${idleRssMb} MB PSS; snapshot: ${(snapshotBytes / 2 ** 20).toFixed(1)} MiB; 1 GiB kernel: suspend ${suspendS} s, resume ${resumeS} s (from the CAS on another worker ${suspended.resume_from_cas_s} s)`,
+    );
     console.log("wrote bench/results/snapshots.json");
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
@@ -154,31 +188,44 @@ async function firstOutput(sb: KernelSandbox, code: string, timeoutMs = 60_000):
 }
 
 function dirBytes(dir: string): number {
-  return fs.readdirSync(dir).filter((f) => !f.startsWith(".")).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+  return fs
+    .readdirSync(dir)
+    .filter((f) => !f.startsWith("."))
+    .reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
 }
 
 /** Sum of PSS over the sandbox's host processes (those naming the container, and their children). */
 function sandboxPssMb(containerId: string): number {
-  const procs = fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).map((pid) => {
-    try {
-      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      const ppid = Number(fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[1]);
-      return { pid: Number(pid), ppid, cmd };
-    } catch {
-      return null;
-    }
-  }).filter((p): p is { pid: number; ppid: number; cmd: string } => p !== null);
+  const procs = fs
+    .readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .map((pid) => {
+      try {
+        const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+        const ppid = Number(fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[1]);
+        return { pid: Number(pid), ppid, cmd };
+      } catch {
+        return null;
+      }
+    })
+    .filter((p): p is { pid: number; ppid: number; cmd: string } => p !== null);
   const chosen = new Set(procs.filter((p) => p.cmd.includes(containerId)).map((p) => p.pid));
-  for (let grew = true; grew;) {
+  for (let grew = true; grew; ) {
     grew = false;
-    for (const p of procs) if (chosen.has(p.ppid) && !chosen.has(p.pid)) { chosen.add(p.pid); grew = true; }
+    for (const p of procs)
+      if (chosen.has(p.ppid) && !chosen.has(p.pid)) {
+        chosen.add(p.pid);
+        grew = true;
+      }
   }
   let kb = 0;
   for (const pid of chosen) {
     try {
       const m = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
       kb += m ? Number(m[1]) : 0;
-    } catch { /* exited */ }
+    } catch {
+      /* exited */
+    }
   }
   return Math.round(kb / 1024);
 }
@@ -200,9 +247,20 @@ km.shutdown_kernel(now=True)
 function hostIpykernel(n: number): number[] {
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
-    const out = execFileSync("unshare", ["-m", "--propagation", "private", "sh", "-c",
-      `mount --bind /dev "$0/dev" && mount -t proc proc "$0/proc" && exec chroot "$0" env HOME=/tmp PYDEVD_DISABLE_FILE_VALIDATION=1 python3 -c "$1"`,
-      IMAGE, HOST_DRIVER], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    const out = execFileSync(
+      "unshare",
+      [
+        "-m",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        `mount --bind /dev "$0/dev" && mount -t proc proc "$0/proc" && exec chroot "$0" env HOME=/tmp PYDEVD_DISABLE_FILE_VALIDATION=1 python3 -c "$1"`,
+        IMAGE,
+        HOST_DRIVER,
+      ],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
+    );
     times.push((JSON.parse(out.trim().split("\n")[0]) as { s: number }).s);
   }
   return times;

@@ -8,7 +8,12 @@ import { GatewayClient } from "@cellar/kernel-client";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-export interface Stack { base: string; token: string; home: string; stop(): Promise<void> }
+export interface Stack {
+  base: string;
+  token: string;
+  home: string;
+  stop(): Promise<void>;
+}
 
 export async function startStack(port: number): Promise<Stack> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "cellar-bench-"));
@@ -24,14 +29,19 @@ export async function startStack(port: number): Promise<Stack> {
     if (Date.now() > deadline) throw new Error("stack did not start");
     try {
       if ((await gateway.workers.list()).length > 0) break;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
   return {
-    base, token, home,
-    stop: () => new Promise((resolve) => {
-      child.once("exit", () => resolve());
-      child.kill("SIGTERM");
-    }),
+    base,
+    token,
+    home,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
   };
 }

@@ -1,4 +1,10 @@
-export interface Summary { median_s: number; p95_s: number; min_s: number; max_s: number; n: number }
+export interface Summary {
+  median_s: number;
+  p95_s: number;
+  min_s: number;
+  max_s: number;
+  n: number;
+}
 
 export function summarize(seconds: number[]): Summary {
   const s = [...seconds].sort((a, b) => a - b);

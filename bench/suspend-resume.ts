@@ -28,21 +28,42 @@ const TOKEN = "Bearer bench-suspend";
 const STREAM_OR_ERROR: ReadonlySet<string> = new Set(["stream", "error"]);
 const seconds = (ms: number) => Math.round(ms / 10) / 100;
 
-export async function suspendResume1GiB(opts: { work: string; imageRootfs: string; stateRoot: string; limits: SandboxLimits }): Promise<SuspendResumeFigures> {
+export async function suspendResume1GiB(opts: {
+  work: string;
+  imageRootfs: string;
+  stateRoot: string;
+  limits: SandboxLimits;
+}): Promise<SuspendResumeFigures> {
   const authorize = (req: { headers: { authorization?: string } }) => req.headers.authorization === TOKEN;
   const handle = createBlobHandler(new LocalDirStore(path.join(opts.work, "suspend-cas")), { authorize, authorizeWrite: authorize });
   const server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const cas = new BlobFetcher({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, authorization: TOKEN });
   const sessionId = randomUUID();
-  const sandboxOptions = async () => ({ sessionId, imageRootfs: opts.imageRootfs, workspaceDir: path.join(opts.work, "ws", sessionId), stateRoot: opts.stateRoot, limits: opts.limits });
+  const sandboxOptions = async () => ({
+    sessionId,
+    imageRootfs: opts.imageRootfs,
+    workspaceDir: path.join(opts.work, "ws", sessionId),
+    stateRoot: opts.stateRoot,
+    limits: opts.limits,
+  });
   const worker = (name: string, timings: SuspendTimings) => {
     const listeners = new Set<(m: JupyterMessage) => void>();
     const kernels = new SuspendedKernels({ dir: path.join(opts.work, name), remote: cas, log: () => {} });
     // What the gateway would keep: the ref reported with the status "suspended".
     const held: { ref: SuspendedKernelRef | null } = { ref: null };
-    const session = new KernelSession(sessionId, { onMessage: (m) => { for (const l of listeners) l(m); }, onStatus: (_s, _r, ref) => { if (ref) held.ref = ref; } },
-      { suspender: kernels.for(sessionId, sandboxOptions, timings) });
+    const session = new KernelSession(
+      sessionId,
+      {
+        onMessage: (m) => {
+          for (const l of listeners) l(m);
+        },
+        onStatus: (_s, _r, ref) => {
+          if (ref) held.ref = ref;
+        },
+      },
+      { suspender: kernels.for(sessionId, sandboxOptions, timings) },
+    );
     const link = { send: (m: JupyterMessage) => session.send(m), on: (_: "message", l: (m: JupyterMessage) => void) => listeners.add(l) };
     /** Sends a cell; resolves with its first output, and `idle` once the run is over. */
     const firstOutput = async (code: string) => {

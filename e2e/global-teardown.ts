@@ -6,7 +6,11 @@ import fs from "node:fs";
 export default function globalTeardown(): void {
   const home = process.env.CELLAR_E2E_HOME;
   if (!home) return;
-  const mounts = fs.readFileSync("/proc/mounts", "utf8").split("\n").map((l) => l.split(" ")[1]).filter(Boolean);
+  const mounts = fs
+    .readFileSync("/proc/mounts", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[1])
+    .filter(Boolean);
   for (const m of mounts) if (m.startsWith(`${home}/`)) execFileSync("umount", ["-l", m]);
   fs.rmSync(home, { recursive: true, force: true });
 }

@@ -38,7 +38,9 @@ async function waitForGateway(timeoutMs = 60_000): Promise<void> {
   while (Date.now() < deadline) {
     try {
       if ((await fetch(`${env.CELLAR_GATEWAY_URL}/api/health`)).ok) return;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error("the gateway did not come up");
@@ -52,9 +54,16 @@ function stop(code = 0): void {
   if (stopping) return;
   stopping = true;
   for (const c of children) c.kill("SIGTERM");
-  const force = setTimeout(() => { for (const c of children) c.kill("SIGKILL"); process.exit(code); }, 15_000);
+  const force = setTimeout(() => {
+    for (const c of children) c.kill("SIGKILL");
+    process.exit(code);
+  }, 15_000);
   const check = setInterval(() => {
-    if (children.size === 0) { clearTimeout(force); clearInterval(check); process.exit(code); }
+    if (children.size === 0) {
+      clearTimeout(force);
+      clearInterval(check);
+      process.exit(code);
+    }
   }, 100);
 }
 

@@ -9,7 +9,9 @@ const source = (cell: Locator) => cell.locator(".cm-content");
 
 /** Sources of all code cells and markdown cells in editing, in order. */
 async function sources(page: Page): Promise<string[]> {
-  return cells(page).evaluateAll((els) => els.map((el) => (el.querySelector(".cm-content") as HTMLElement | null)?.innerText ?? `md:${el.textContent}`));
+  return cells(page).evaluateAll((els) =>
+    els.map((el) => (el.querySelector(".cm-content") as HTMLElement | null)?.innerText ?? `md:${el.textContent}`),
+  );
 }
 
 test("command mode and edit mode keys work as in JupyterLab", async ({ page }) => {

@@ -52,12 +52,16 @@ test("a file a cell writes is listed, edited in Monaco, saved, read back by the 
   await expect(entry(page, "data.csv")).toBeVisible();
 });
 
-test("uploads by picker and by drop, folders, renames, downloads, deletes, binary files and symlinks out of the workspace", async ({ page }) => {
+test("uploads by picker and by drop, folders, renames, downloads, deletes, binary files and symlinks out of the workspace", async ({
+  page,
+}) => {
   await newNotebook(page, "Uploads");
   await expect(page.getByTestId("files-panel")).toContainText("No files yet");
 
   // Upload with the file picker, then read it from a cell.
-  await page.getByTestId("files-upload-input").setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("uploaded by picker\n") });
+  await page
+    .getByTestId("files-upload-input")
+    .setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("uploaded by picker\n") });
   await expect(entry(page, "notes.txt")).toBeVisible();
   const first = cells(page).first();
   await runInCell(first, "print(open('notes.txt').read())");

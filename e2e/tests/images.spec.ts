@@ -30,7 +30,10 @@ test("workers drop their image cache; a running kernel and a restarted one keep 
   const cell = cells(page).first();
   // Reads numpy's 9 MB of libraries through the mount, so the cache holds them whatever ran on
   // this worker before (a kernel restored from a warm snapshot reads next to nothing).
-  await runInCell(cell, "import numpy, glob; n = sum(len(open(p, 'rb').read()) for p in glob.glob(numpy.__path__[0] + '/**/*.so', recursive=True)); print(numpy.arange(4).sum(), n > 2e6)");
+  await runInCell(
+    cell,
+    "import numpy, glob; n = sum(len(open(p, 'rb').read()) for p in glob.glob(numpy.__path__[0] + '/**/*.so', recursive=True)); print(numpy.arange(4).sum(), n > 2e6)",
+  );
   await expect(cell.getByTestId("cell-output")).toHaveText(/^\s*6 True\s*$/);
 
   const res = await page.request.post("/api/workers/drop-cache");

@@ -171,7 +171,9 @@ test("raw cells from an imported .ipynb show as raw text, change type with R and
   const [again] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-notebook").click()]);
   const exported = JSON.parse(fs.readFileSync(await again.path(), "utf8"));
   expect(exported.cells[1]).toEqual({
-    cell_type: "raw", id: "rst-note", metadata: { raw_mimetype: "text/restructuredtext" },
+    cell_type: "raw",
+    id: "rst-note",
+    metadata: { raw_mimetype: "text/restructuredtext" },
     source: [".. note:: edited\n", "\n", "   # Not a heading, **not bold**: raw text stays as written.\n"],
   });
 });

@@ -14,7 +14,10 @@ test.use({ trace: "off" });
 const auth = () => ({ authorization: `Bearer ${token()}` });
 
 async function importNotebook(request: APIRequestContext, cellCount: number, title: string): Promise<string> {
-  const res = await request.post(`/api/notebooks/import?title=${encodeURIComponent(title)}`, { headers: auth(), data: syntheticIpynb(cellCount) });
+  const res = await request.post(`/api/notebooks/import?title=${encodeURIComponent(title)}`, {
+    headers: auth(),
+    data: syntheticIpynb(cellCount),
+  });
   expect(res.status(), await res.text()).toBe(201);
   return (await res.json()).id;
 }
@@ -97,7 +100,9 @@ test("typing in one cell stays responsive while another prints 100,000 lines", a
   // Every keystroke painted while the flood ran. How fast is the benchmark's job
   // (`npm run bench -- editor`), not a test's: timings on a shared 2-core machine are no verdict.
   expect(latencies).toHaveLength(typed.length);
-  console.log(`keypress → paint while printing: median ${percentile(latencies, 50).toFixed(0)} ms, p95 ${percentile(latencies, 95).toFixed(0)} ms`);
+  console.log(
+    `keypress → paint while printing: median ${percentile(latencies, 50).toFixed(0)} ms, p95 ${percentile(latencies, 95).toFixed(0)} ms`,
+  );
 
   await expect(printer.getByTestId("output-stream")).toContainText("line 99999", { timeout: 120_000 });
   await waitIdle(page);

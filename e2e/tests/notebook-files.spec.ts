@@ -10,7 +10,10 @@ import { cells, login, runInCell, token, waitIdle } from "./helpers";
 
 const FIXTURES = path.resolve(__dirname, "../fixtures");
 const CELLAR_BIN = path.resolve(__dirname, "../../node_modules/.bin/cellar");
-const REAL_WORLD = fs.readdirSync(FIXTURES).filter((f) => f.endsWith(".ipynb") && !f.startsWith("cellar-")).sort();
+const REAL_WORLD = fs
+  .readdirSync(FIXTURES)
+  .filter((f) => f.endsWith(".ipynb") && !f.startsWith("cellar-"))
+  .sort();
 const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name), "utf8");
 const auth = () => ({ authorization: `Bearer ${token()}` });
 const unique = () => Math.random().toString(36).slice(2, 8);
@@ -25,13 +28,19 @@ async function listTitles(request: APIRequestContext): Promise<string[]> {
   return (await (await request.get("/api/notebooks", { headers: auth() })).json()).map((n: { title: string }) => n.title);
 }
 
-const row = (page: Page, title: string) => page.getByTestId("notebook-row").filter({ has: page.getByTestId("notebook-link").getByText(title, { exact: true }) });
+const row = (page: Page, title: string) =>
+  page.getByTestId("notebook-row").filter({ has: page.getByTestId("notebook-link").getByText(title, { exact: true }) });
 
 function cellar(args: string[], baseURL: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(CELLAR_BIN, args, { env: { ...process.env, CELLAR_URL: baseURL, CELLAR_TOKEN: token() }, timeout: 170_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
-    });
+    execFile(
+      CELLAR_BIN,
+      args,
+      { env: { ...process.env, CELLAR_URL: baseURL, CELLAR_TOKEN: token() }, timeout: 170_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -78,18 +87,24 @@ test("an invalid .ipynb is refused with the cell and field named, and nothing is
   await login(page);
   const before = (await listTitles(request)).length;
   const bad = {
-    nbformat: 4, nbformat_minor: 5, metadata: {},
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {},
     cells: [
       { id: "a", cell_type: "markdown", metadata: {}, source: "# ok" },
       { id: "b", cell_type: "code", metadata: {}, outputs: [], execution_count: "one" },
     ],
   };
-  await page.getByTestId("import-file").setInputFiles({ name: "broken.ipynb", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(bad)) });
+  await page
+    .getByTestId("import-file")
+    .setInputFiles({ name: "broken.ipynb", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(bad)) });
   const error = page.getByTestId("import-error");
   await expect(error).toContainText("Could not import broken.ipynb");
   await expect(error).toContainText('cell 2 (code, id "b"): missing required field "source"');
   await expect(error).toContainText('cell 2 (code, id "b"): "execution_count" must be integer or null');
-  await page.getByTestId("import-file").setInputFiles({ name: "notes.ipynb", mimeType: "text/plain", buffer: Buffer.from("just some text") });
+  await page
+    .getByTestId("import-file")
+    .setInputFiles({ name: "notes.ipynb", mimeType: "text/plain", buffer: Buffer.from("just some text") });
   await expect(error).toContainText("not JSON");
   expect(new URL(page.url()).pathname).toBe("/");
   expect((await listTitles(request)).length).toBe(before);
@@ -180,7 +195,10 @@ test("cellar run injects -p parameters after the parameters cell and writes the 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellar-cli-e2e-"));
   const out = path.join(dir, "executed.ipynb");
   const before = await listTitles(request);
-  const run = await cellar(["run", path.join(FIXTURES, "cellar-parameters.ipynb"), "-o", out, "-p", "n", "5", "-p", "label", "from the CLI"], baseURL!);
+  const run = await cellar(
+    ["run", path.join(FIXTURES, "cellar-parameters.ipynb"), "-o", out, "-p", "n", "5", "-p", "label", "from the CLI"],
+    baseURL!,
+  );
   expect(run.code, run.stderr).toBe(0);
 
   const nb = JSON.parse(fs.readFileSync(out, "utf8")) as IpynbNotebook;

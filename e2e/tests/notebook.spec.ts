@@ -21,7 +21,8 @@ test("run cells: print, numpy, matplotlib, traceback, streaming, markdown; reloa
   await expect(cells(page)).toHaveCount(2);
   // The kernel's root filesystem is the lazily fetched image, mounted by the worker through FUSE.
   const { readFileSync } = await import("node:fs");
-  const lazyMounts = readFileSync("/proc/mounts", "utf8").split("\n")
+  const lazyMounts = readFileSync("/proc/mounts", "utf8")
+    .split("\n")
     .filter((l) => l.includes(`${process.env.CELLAR_E2E_HOME}/images/`) && l.includes("fuse.cellar"));
   // One per image attached so far in this run (other specs choose other images), all read-only.
   expect(lazyMounts.length).toBeGreaterThanOrEqual(1);
@@ -76,7 +77,9 @@ test("run cells: print, numpy, matplotlib, traceback, streaming, markdown; reloa
   await expect(cells(page).nth(2).getByTestId("output-image")).toBeVisible();
   await expect(cells(page).nth(3).getByTestId("output-error")).toContainText("ValueError");
   await expect(cells(page).nth(4).getByTestId("cell-output")).toContainText("4");
-  await expect(page.locator('[data-testid="cell"][data-cell-type="markdown"]').getByTestId("markdown-rendered").locator("h1")).toHaveText("Results");
+  await expect(page.locator('[data-testid="cell"][data-cell-type="markdown"]').getByTestId("markdown-rendered").locator("h1")).toHaveText(
+    "Results",
+  );
 
   // And the list shows it.
   await page.goto("/");
@@ -145,7 +148,8 @@ test("a worker that dies is reported within seconds, and a restart recovers", as
   const { execFileSync } = await import("node:child_process");
   const { readFileSync } = await import("node:fs");
   // Only this test stack's worker: other Cellar instances on the machine are not ours to kill.
-  const ours = (pid: string) => readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`CELLAR_HOME=${process.env.CELLAR_E2E_HOME}`);
+  const ours = (pid: string) =>
+    readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`CELLAR_HOME=${process.env.CELLAR_E2E_HOME}`);
   await newNotebook(page, "Worker loss");
   await runInCell(cells(page).first(), "print('before')");
   await expect(cells(page).first().getByTestId("cell-output")).toContainText("before");

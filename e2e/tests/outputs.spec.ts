@@ -15,7 +15,10 @@ async function run(page: Page, code: string): Promise<Locator> {
 test("display updates and clear_output(wait=True) change outputs in place", async ({ page }) => {
   await newNotebook(page, "Updates");
 
-  const updated = await run(page, "from IPython.display import display\nimport time\nh = display('a', display_id=True)\ntime.sleep(0.5)\nh.update('b')");
+  const updated = await run(
+    page,
+    "from IPython.display import display\nimport time\nh = display('a', display_id=True)\ntime.sleep(0.5)\nh.update('b')",
+  );
   await expect(updated.getByTestId("output-text")).toHaveText("'b'");
   await expect(updated.getByTestId("output-text")).toHaveCount(1);
 
@@ -28,13 +31,19 @@ test("display updates and clear_output(wait=True) change outputs in place", asyn
 
   // A clear_output loop (how IPython progress displays redraw) leaves only its last frame.
   const frames = cells(page).nth((await cells(page).count()) - 1);
-  await runInCell(frames, "from IPython.display import clear_output\nimport time\nfor i in range(6):\n    clear_output(wait=True)\n    print(f'step {i}')\n    time.sleep(0.4)");
+  await runInCell(
+    frames,
+    "from IPython.display import clear_output\nimport time\nfor i in range(6):\n    clear_output(wait=True)\n    print(f'step {i}')\n    time.sleep(0.4)",
+  );
   await expect(frames.getByTestId("output-stream")).toHaveText(/^step [1-4]\n$/);
   await expect(frames.getByTestId("output-stream")).toHaveText("step 5\n", { timeout: 30_000 });
   await expect(frames.getByTestId("output-stream")).toHaveCount(1);
 
   // A hand-written \r progress bar (tqdm's text mode) redraws one line.
-  const bar = await run(page, "import sys, time\nfor i in range(0, 101, 25):\n    sys.stderr.write(f'\\rprogress {i:3d}%|' + '#' * (i // 10))\n    sys.stderr.flush()\n    time.sleep(0.2)\nsys.stderr.write('\\n')");
+  const bar = await run(
+    page,
+    "import sys, time\nfor i in range(0, 101, 25):\n    sys.stderr.write(f'\\rprogress {i:3d}%|' + '#' * (i // 10))\n    sys.stderr.flush()\n    time.sleep(0.2)\nsys.stderr.write('\\n')",
+  );
   await expect(bar.getByTestId("output-stream")).toHaveText("progress 100%|##########\n");
 
   // All of it is what a reload shows, too.
@@ -63,14 +72,17 @@ test("rich outputs: JSON tree, LaTeX, markdown, images, ANSI, sanitised HTML and
   await expect(md.getByTestId("output-markdown").locator("strong")).toHaveText("bold");
   await expect(md.getByTestId("output-markdown").locator(".katex")).toBeVisible();
 
-  const jpeg = await run(page, [
-    "import io",
-    "import matplotlib.pyplot as plt",
-    "from IPython.display import Image, display",
-    "fig, ax = plt.subplots(); ax.plot([1, 3, 2])",
-    "buf = io.BytesIO(); fig.savefig(buf, format='jpg'); plt.close(fig)",
-    "display(Image(buf.getvalue(), format='jpeg'))",
-  ].join("\n"));
+  const jpeg = await run(
+    page,
+    [
+      "import io",
+      "import matplotlib.pyplot as plt",
+      "from IPython.display import Image, display",
+      "fig, ax = plt.subplots(); ax.plot([1, 3, 2])",
+      "buf = io.BytesIO(); fig.savefig(buf, format='jpg'); plt.close(fig)",
+      "display(Image(buf.getvalue(), format='jpeg'))",
+    ].join("\n"),
+  );
   const img = jpeg.getByTestId("output-image");
   await expect(img).toHaveAttribute("src", /^data:image\/jpeg;base64,/);
   await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.naturalWidth)).toBeGreaterThan(100);
@@ -83,11 +95,17 @@ test("rich outputs: JSON tree, LaTeX, markdown, images, ANSI, sanitised HTML and
   await expect(ansi.locator(".ansi-red-fg")).toHaveText("red");
   await expect(ansi.locator(".ansi-green-fg")).toHaveText("green");
 
-  const html = await run(page, "from IPython.display import HTML\nHTML('<b id=\"made-bold\">bold</b><script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">')");
+  const html = await run(
+    page,
+    'from IPython.display import HTML\nHTML(\'<b id="made-bold">bold</b><script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">\')',
+  );
   await expect(html.getByTestId("output-html").locator("b")).toHaveText("bold");
   await expect(html.locator("script")).toHaveCount(0);
 
-  const svg = await run(page, "from IPython.display import SVG\nSVG('<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"40\" height=\"40\" onload=\"window.__pwned = 3\"><circle cx=\"20\" cy=\"20\" r=\"15\" fill=\"red\"/><script>window.__pwned = 4</script></svg>')");
+  const svg = await run(
+    page,
+    'from IPython.display import SVG\nSVG(\'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40" onload="window.__pwned = 3"><circle cx="20" cy="20" r="15" fill="red"/><script>window.__pwned = 4</script></svg>\')',
+  );
   await expect(svg.getByTestId("output-svg").locator("circle")).toBeVisible();
   await expect(svg.locator("script")).toHaveCount(0);
 

@@ -21,12 +21,7 @@ const count = (page: Page, i: number) => cells(page).nth(i).getByTestId("executi
 const output = (page: Page, i: number) => cells(page).nth(i).getByTestId("cell-output");
 
 test("run all shows queued cells as queued, times each cell, and stops at an error", async ({ page }) => {
-  await notebookWith(page, "Run all", [
-    "import time\ntime.sleep(2)\nprint('first')",
-    "print('second')",
-    "1/0",
-    "print('never')",
-  ]);
+  await notebookWith(page, "Run all", ["import time\ntime.sleep(2)\nprint('first')", "print('second')", "1/0", "print('never')"]);
   await page.getByTestId("run-all").click();
 
   // While the first cell runs, the others wait their turn and say so.

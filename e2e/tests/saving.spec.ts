@@ -127,7 +127,11 @@ test("offline edits survive closing the tab, and are on the next visit and saved
   expect(await savedSources(request, id)).toEqual(["kept_in_this_browser = 'yes'"]);
 });
 
-test("offline edits survive a crashed tab: the next visit restores them from this browser, says so, and saves them", async ({ page, context, request }) => {
+test("offline edits survive a crashed tab: the next visit restores them from this browser, says so, and saves them", async ({
+  page,
+  context,
+  request,
+}) => {
   const id = await editOffline(page, request, "Offline and crashed", "kept_in_this_browser = 'yes'");
   const again = await context.newPage();
   await crashTab(page, id, "kept_in_this_browser");
@@ -148,7 +152,10 @@ test("a save from elsewhere after offline edits wins, but the offline edits are 
   await crashTab(page, id, "mine = 'offline'"); // see the crash test above for why not closeTab
   // Another browser saves later (its clock and ours are the same machine's here).
   await new Promise((r) => setTimeout(r, 50));
-  const put = await request.put(`/api/notebooks/${id}`, { headers: auth(), data: { cells: [{ id: cellId, cell_type: "code", source: "theirs = 'later'" }] } });
+  const put = await request.put(`/api/notebooks/${id}`, {
+    headers: auth(),
+    data: { cells: [{ id: cellId, cell_type: "code", source: "theirs = 'later'" }] },
+  });
   expect(put.ok()).toBe(true);
 
   await context.setOffline(false);

@@ -10,7 +10,14 @@ const PROBE = [
   "  'n': float(numpy.random.rand()), 't': time.time(), 'leaked': [n for n in ('pandas', 'scipy', 'matplotlib') if n in dir()]}))",
 ].join("\n");
 
-interface Probe { warm: boolean; host: string; r: number; n: number; t: number; leaked: string[] }
+interface Probe {
+  warm: boolean;
+  host: string;
+  r: number;
+  n: number;
+  t: number;
+  leaked: string[];
+}
 
 async function probe(page: Page, title: string): Promise<Probe & { count: string | null }> {
   await newNotebook(page, title);

@@ -31,7 +31,9 @@ function workerPid(): number {
       if (!cmd.includes("apps/worker/src/main.ts")) continue;
       const env = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
       if (env.includes(`CELLAR_HOME=${home}`)) return Number(pid);
-    } catch { /* exited meanwhile */ }
+    } catch {
+      /* exited meanwhile */
+    }
   }
   throw new Error(`no worker process with CELLAR_HOME=${home}`);
 }
@@ -70,7 +72,18 @@ test("a kernel survives a restart of its worker: suspended on the way down, resu
   process.kill(before, "SIGTERM");
   await expect(badge).toHaveAttribute("data-status", "suspended", { timeout: 60_000 });
   // The launcher starts a new worker process; the notebook stays suspended, not dead.
-  await expect.poll(() => { try { return workerPid() !== before; } catch { return false; } }, { timeout: 60_000 }).toBe(true);
+  await expect
+    .poll(
+      () => {
+        try {
+          return workerPid() !== before;
+        } catch {
+          return false;
+        }
+      },
+      { timeout: 60_000 },
+    )
+    .toBe(true);
   await expect(page.getByTestId("worker-status")).toHaveAttribute("data-count", "1", { timeout: 60_000 });
   await expect(badge).toHaveAttribute("data-status", "suspended");
   const statuses = await recordStatuses(page);

@@ -5,7 +5,12 @@
 export function syntheticIpynb(cellCount: number): string {
   const cells = Array.from({ length: cellCount }, (_, i) =>
     i % 10 === 9
-      ? { id: `md-${i}`, cell_type: "markdown", metadata: {}, source: [`## Section ${(i + 1) / 10}\n`, `Notes for marker_${i}, with *emphasis*.`] }
+      ? {
+          id: `md-${i}`,
+          cell_type: "markdown",
+          metadata: {},
+          source: [`## Section ${(i + 1) / 10}\n`, `Notes for marker_${i}, with *emphasis*.`],
+        }
       : {
           id: `code-${i}`,
           cell_type: "code",

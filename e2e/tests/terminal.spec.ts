@@ -28,7 +28,9 @@ async function openTerminal(page: Page): Promise<void> {
   await screenOf(page).click();
 }
 
-test("a terminal tab runs a shell on a real pty in the kernel's sandbox: commands, resize, Ctrl+C, interactive top, vim, shared files", async ({ page }) => {
+test("a terminal tab runs a shell on a real pty in the kernel's sandbox: commands, resize, Ctrl+C, interactive top, vim, shared files", async ({
+  page,
+}) => {
   await newNotebook(page, "Terminal");
   await openTerminal(page);
 

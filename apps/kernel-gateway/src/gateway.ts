@@ -26,15 +26,24 @@ export interface Gateway {
 }
 
 export function createGateway(opts: {
-  config: GatewayConfig; store: GatewayStore; userId: string; token: string; workerSecret: string;
-  blobStore: BlobStore; images: ImageCatalog;
+  config: GatewayConfig;
+  store: GatewayStore;
+  userId: string;
+  token: string;
+  workerSecret: string;
+  blobStore: BlobStore;
+  images: ImageCatalog;
 }): Gateway {
   const { config, store } = opts;
   const pool = new WorkerPool();
   const images = new NotebookImages(store);
 
   const app = createHttpApp({
-    token: opts.token, webDir: config.webDir, store, userId: opts.userId, workers: () => pool.list(),
+    token: opts.token,
+    webDir: config.webDir,
+    store,
+    userId: opts.userId,
+    workers: () => pool.list(),
     dropWorkerCaches: () => pool.dropCaches(),
     onNotebookSaved: (id, nb) => {
       images.saved(id, nb);
@@ -56,7 +65,8 @@ export function createGateway(opts: {
   const { io, workers } = createSocketServer(app.server, opts.token);
 
   const kernels = new KernelManager({
-    pool, store,
+    pool,
+    store,
     emit: notebookEmitter(io),
     limits: { memoryBytes: config.sessionMemoryBytes, pids: config.sessionPids },
     resolveImage: (name) => opts.images.imageId(name),
@@ -69,7 +79,10 @@ export function createGateway(opts: {
 
   attachBrowserSockets(io, { kernels, pool, terminals, notebookExists: (id) => images.open(id) });
   attachWorkerSockets(workers, {
-    pool, kernels, terminals, workerSecret: opts.workerSecret,
+    pool,
+    kernels,
+    terminals,
+    workerSecret: opts.workerSecret,
     onCountChange: () => io.emit("workers:count", { connected: pool.count }),
   });
 

@@ -12,8 +12,13 @@ const db = await openDatabase();
 const blobStore = openBlobStore(storeSettingsFromEnv(process.env, config.casDir));
 const images = await loadImageCatalog({ cacheDir: config.cacheDir, store: blobStore, specsDir: config.imagesDir });
 const gateway = createGateway({
-  config, store: db.notebooks, userId: db.localUserId, token: secrets.token, workerSecret: secrets.workerSecret,
-  blobStore, images,
+  config,
+  store: db.notebooks,
+  userId: db.localUserId,
+  token: secrets.token,
+  workerSecret: secrets.workerSecret,
+  blobStore,
+  images,
 });
 const { port } = await gateway.listen();
 const host = config.host === "0.0.0.0" ? "127.0.0.1" : config.host;

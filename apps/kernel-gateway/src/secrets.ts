@@ -4,12 +4,19 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
-export interface Secrets { token: string; workerSecret: string }
+export interface Secrets {
+  token: string;
+  workerSecret: string;
+}
 
 export function loadSecrets(home: string, overrides: Partial<Secrets> = {}): Secrets {
   const file = path.join(home, "secrets.json");
   let stored: Partial<Secrets> = {};
-  try { stored = JSON.parse(fs.readFileSync(file, "utf8")); } catch { /* first start */ }
+  try {
+    stored = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch {
+    /* first start */
+  }
   const secrets: Secrets = {
     token: stored.token ?? randomBytes(24).toString("hex"),
     workerSecret: stored.workerSecret ?? randomBytes(24).toString("hex"),

@@ -6,6 +6,13 @@ import type { WorkerResources } from "@cellar/protocol";
 export function detectResources(): WorkerResources {
   // NVIDIA GPUs appear as /dev/nvidia0, /dev/nvidia1, ... only on machines that have them.
   let gpus: string[] = [];
-  try { gpus = fs.readdirSync("/dev").filter((n) => /^nvidia\d+$/.test(n)).sort(); } catch { /* no /dev listing */ }
+  try {
+    gpus = fs
+      .readdirSync("/dev")
+      .filter((n) => /^nvidia\d+$/.test(n))
+      .sort();
+  } catch {
+    /* no /dev listing */
+  }
   return { cpus: os.cpus().length, memoryBytes: os.totalmem(), gpus };
 }

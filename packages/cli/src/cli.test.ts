@@ -18,7 +18,10 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cellar-cli-"));
 describe("resolveConnection", () => {
   it("takes flags over the environment and reads the token from the URL npm start prints", () => {
     expect(resolveConnection({}, { CELLAR_URL: "http://h:1/?token=abc" })).toEqual({ baseUrl: "http://h:1", token: "abc" });
-    expect(resolveConnection({ url: "http://x:2/", token: "f" }, { CELLAR_URL: "http://h:1", CELLAR_TOKEN: "e" })).toEqual({ baseUrl: "http://x:2", token: "f" });
+    expect(resolveConnection({ url: "http://x:2/", token: "f" }, { CELLAR_URL: "http://h:1", CELLAR_TOKEN: "e" })).toEqual({
+      baseUrl: "http://x:2",
+      token: "f",
+    });
     expect(resolveConnection({}, { CELLAR_TOKEN: "e" })).toEqual({ baseUrl: "http://127.0.0.1:8800", token: "e" });
   });
 
@@ -38,7 +41,10 @@ describe("pairParameters", () => {
 describe("cellar", () => {
   it("refuses an invalid notebook before contacting the gateway, naming cell and field", async () => {
     const file = path.join(tmp, "bad.ipynb");
-    fs.writeFileSync(file, JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ id: "x", cell_type: "code", metadata: {}, source: "1" }] }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ id: "x", cell_type: "code", metadata: {}, source: "1" }] }),
+    );
     // No gateway listens on this port: the error must come from the file check.
     const r = await cellar("--url", "http://127.0.0.1:9/", "--token", "t", "run", file, "-o", path.join(tmp, "out.ipynb"));
     expect(r.code).toBe(2);
@@ -47,7 +53,9 @@ describe("cellar", () => {
   });
 
   it("says when the file is missing or the gateway cannot be reached", async () => {
-    expect((await cellar("--token", "t", "import", path.join(tmp, "missing.ipynb"))).err).toMatch(/Cannot read .*missing\.ipynb: no such file/);
+    expect((await cellar("--token", "t", "import", path.join(tmp, "missing.ipynb"))).err).toMatch(
+      /Cannot read .*missing\.ipynb: no such file/,
+    );
     const file = path.join(tmp, "ok.ipynb");
     fs.writeFileSync(file, JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [] }));
     const r = await cellar("--url", "http://127.0.0.1:9", "--token", "t", "import", file);

@@ -21,7 +21,9 @@ async function readNotebookFile(file: string): Promise<string> {
   try {
     return await fs.readFile(file, "utf8");
   } catch (error) {
-    throw new UsageError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`);
+    throw new UsageError(
+      `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`,
+    );
   }
 }
 
@@ -78,11 +80,17 @@ export async function runCommand(connection: Connection, file: string, opts: Run
     });
     failure = result.failure;
     // Written even when a cell failed, like papermill: the outputs up to the failure are the story.
-    await fs.writeFile(opts.output, serializeIpynb(toIpynb({ metadata: doc.metadata, nbformatMinor: doc.nbformatMinor, cells: result.cells })));
+    await fs.writeFile(
+      opts.output,
+      serializeIpynb(toIpynb({ metadata: doc.metadata, nbformatMinor: doc.nbformatMinor, cells: result.cells })),
+    );
     io.err(`Wrote ${opts.output}`);
   } finally {
     if (opts.keep) io.err(`The run's notebook: ${gateway.url(stored.url)}`);
-    else await gateway.notebooks.remove(stored.id).catch((e) => io.err(`Could not delete the run's notebook ${stored.id}: ${(e as Error).message}`));
+    else
+      await gateway.notebooks
+        .remove(stored.id)
+        .catch((e) => io.err(`Could not delete the run's notebook ${stored.id}: ${(e as Error).message}`));
   }
   if (failure) {
     io.err(`\nCell ${failure.index + 1} raised ${failure.ename}: ${failure.evalue}`);

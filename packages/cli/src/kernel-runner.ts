@@ -35,8 +35,16 @@ export class RunError extends Error {
 /** iopub "idle" for a request can trail its execute_reply; do not wait for it forever. */
 const IDLE_GRACE_MS = 2_000;
 
-export async function runNotebookCells(connection: Connection, notebookId: string, cells: Cell[], options: RunOptions = {}): Promise<RunResult> {
-  const kernel = new GatewayKernel(createGatewaySocket({ url: connection.baseUrl, token: connection.token, reconnection: false }), notebookId);
+export async function runNotebookCells(
+  connection: Connection,
+  notebookId: string,
+  cells: Cell[],
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const kernel = new GatewayKernel(
+    createGatewaySocket({ url: connection.baseUrl, token: connection.token, reconnection: false }),
+    notebookId,
+  );
   try {
     await open(kernel, connection);
     await ready(kernel, options.startTimeoutMs ?? 180_000);
@@ -71,11 +79,17 @@ async function open(kernel: GatewayKernel, connection: Connection): Promise<void
     await kernel.opened();
   } catch (error) {
     if (error instanceof KernelFutureError) {
-      throw new RunError(error.kind === "refused" ? `The gateway would not open the notebook: ${error.message}` : "The gateway did not answer when asked to open the notebook.");
+      throw new RunError(
+        error.kind === "refused"
+          ? `The gateway would not open the notebook: ${error.message}`
+          : "The gateway did not answer when asked to open the notebook.",
+      );
     }
-    throw new RunError(isAuthRefusal(error as Error)
-      ? TOKEN_REFUSED
-      : `Cannot connect to the gateway's socket at ${connection.baseUrl}: ${(error as Error).message}`);
+    throw new RunError(
+      isAuthRefusal(error as Error)
+        ? TOKEN_REFUSED
+        : `Cannot connect to the gateway's socket at ${connection.baseUrl}: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -127,9 +141,13 @@ async function runCell(kernel: GatewayKernel, cell: Cell, timeoutMs?: number): P
 function runFailure(error: unknown, timeoutMs?: number): Error {
   if (!(error instanceof KernelFutureError)) return error as Error;
   switch (error.kind) {
-    case "timeout": return new RunError(`A cell ran longer than ${Math.round(timeoutMs! / 1000)} s.`);
-    case "unanswered": return new RunError("The gateway did not accept the cell in time.");
-    case "refused": return new RunError(`The gateway would not run the cell: ${error.message}`);
-    default: return new RunError(`The kernel stopped while running a cell: ${error.message}`);
+    case "timeout":
+      return new RunError(`A cell ran longer than ${Math.round(timeoutMs! / 1000)} s.`);
+    case "unanswered":
+      return new RunError("The gateway did not accept the cell in time.");
+    case "refused":
+      return new RunError(`The gateway would not run the cell: ${error.message}`);
+    default:
+      return new RunError(`The kernel stopped while running a cell: ${error.message}`);
   }
 }

@@ -9,8 +9,7 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../.
 export const SQLITE_SCHEMA_PATH = path.join(repo, "prisma/schema.prisma");
 export const POSTGRES_SCHEMA_PATH = path.join(repo, "prisma/postgres/schema.prisma");
 
-const HEADER =
-  "// GENERATED from prisma/schema.prisma by `npm run gen:postgres -w @cellar/db`. Do not edit.\n";
+const HEADER = "// GENERATED from prisma/schema.prisma by `npm run gen:postgres -w @cellar/db`. Do not edit.\n";
 
 function replaceOnce(text: string, pattern: RegExp, replacement: string, what: string): string {
   if (!pattern.test(text)) throw new Error(`prisma/schema.prisma: cannot find ${what}`);

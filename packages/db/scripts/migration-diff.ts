@@ -12,7 +12,10 @@ import { dialectPaths, type Dialect } from "../src/paths";
 function migrationList(dir: string) {
   const lockPath = path.join(dir, "migration_lock.toml");
   const names = existsSync(dir)
-    ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()
+    ? readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort()
     : [];
   return {
     baseDir: dir,

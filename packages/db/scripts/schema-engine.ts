@@ -27,10 +27,7 @@ function initWasm(): void {
   initialised = true;
 }
 
-export async function openSchemaEngine(
-  schemaPath: string,
-  adapter: SqlMigrationAwareDriverAdapterFactory,
-): Promise<SchemaEngine> {
+export async function openSchemaEngine(schemaPath: string, adapter: SqlMigrationAwareDriverAdapterFactory): Promise<SchemaEngine> {
   initWasm();
   const datamodel = readFileSync(schemaPath, "utf8");
   const log = (line: string) => {

@@ -30,9 +30,10 @@ async function tables(url: string): Promise<string[]> {
 
 async function recorded(url: string): Promise<Array<{ name: string; checksum: string }>> {
   return withMigrationTransaction(url, async (tx) =>
-    (await tx.query(`SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" ORDER BY migration_name`)).map(
-      (r) => ({ name: String(r.migration_name), checksum: String(r.checksum) }),
-    ),
+    (await tx.query(`SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" ORDER BY migration_name`)).map((r) => ({
+      name: String(r.migration_name),
+      checksum: String(r.checksum),
+    })),
   );
 }
 
@@ -86,7 +87,10 @@ describe.each(DIALECTS)("migrate on %s", (dialect) => {
   it("applies nothing when one pending migration fails", async () => {
     const dir = copyMigrations(dialectPaths(dialect).migrations);
     mkdirSync(path.join(dir, "29990101000000_broken"));
-    writeFileSync(path.join(dir, "29990101000000_broken/migration.sql"), `CREATE TABLE "Half" ("id" TEXT);\nSELECT * FROM "NoSuchTable";\n`);
+    writeFileSync(
+      path.join(dir, "29990101000000_broken/migration.sql"),
+      `CREATE TABLE "Half" ("id" TEXT);\nSELECT * FROM "NoSuchTable";\n`,
+    );
     await expect(migrate(db.url, { ...quiet, migrationsDir: dir })).rejects.toThrow(/migration 29990101000000_broken failed/);
     expect(await tables(db.url)).toEqual([]);
     // Fixed, it applies in full on the next start.

@@ -20,10 +20,7 @@ export interface MigrationTransaction {
 const PG_MIGRATION_LOCK = 72707369;
 
 /** Runs `work` in one transaction that no other migrating process can interleave with. */
-export async function withMigrationTransaction<T>(
-  url: string,
-  work: (tx: MigrationTransaction) => Promise<T>,
-): Promise<T> {
+export async function withMigrationTransaction<T>(url: string, work: (tx: MigrationTransaction) => Promise<T>): Promise<T> {
   return dialectOf(url) === "sqlite" ? withSqlite(url, work) : withPostgres(url, work);
 }
 

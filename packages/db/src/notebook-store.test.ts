@@ -40,9 +40,7 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
   it("creates an Untitled notebook with one empty code cell", async () => {
     const nb = await db.notebooks.create(LOCAL_USER_ID);
     expect(nb).toMatchObject({ title: "Untitled", userId: LOCAL_USER_ID, lastRunAt: null });
-    expect(nb.cells).toEqual([
-      { id: expect.any(String), cell_type: "code", source: "", outputs: [], execution_count: null, metadata: {} },
-    ]);
+    expect(nb.cells).toEqual([{ id: expect.any(String), cell_type: "code", source: "", outputs: [], execution_count: null, metadata: {} }]);
     expect(await db.notebooks.get(nb.id)).toEqual(nb);
     expect(Date.parse(nb.createdAt)).toBeGreaterThan(Date.now() - 60_000);
   });
@@ -116,7 +114,13 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
 
   it("rejects a save that names one cell twice, changing nothing", async () => {
     const nb = await db.notebooks.create(LOCAL_USER_ID, "dupes");
-    const update = { title: "changed", cells: [{ id: "x", cell_type: "code" as const, source: "" }, { id: "x", cell_type: "code" as const, source: "" }] };
+    const update = {
+      title: "changed",
+      cells: [
+        { id: "x", cell_type: "code" as const, source: "" },
+        { id: "x", cell_type: "code" as const, source: "" },
+      ],
+    };
     await expect(db.notebooks.update(nb.id, update)).rejects.toThrow(DuplicateCellIdError);
     expect(await db.notebooks.get(nb.id)).toEqual(nb);
   });
@@ -149,7 +153,15 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
       metadata: { kernelspec: { name: "python3", display_name: "Python 3" } },
       nbformatMinor: 4,
       cells: [
-        { id: "m", cell_type: "markdown", source: "![x](attachment:x.png)", outputs: [], execution_count: null, metadata: {}, attachments: { "x.png": { "image/png": "iVBOR" } } },
+        {
+          id: "m",
+          cell_type: "markdown",
+          source: "![x](attachment:x.png)",
+          outputs: [],
+          execution_count: null,
+          metadata: {},
+          attachments: { "x.png": { "image/png": "iVBOR" } },
+        },
         { id: "c", cell_type: "code", source: "print('hello')", outputs: hello, execution_count: 7, metadata: { tags: ["parameters"] } },
         { id: "r", cell_type: "raw", source: "raw text", outputs: [], execution_count: null, metadata: {} },
       ],
@@ -157,7 +169,11 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
     const read = await db.notebooks.get(nb.id);
     expect(read).toEqual(nb);
     expect(read).toMatchObject({ title: "imported", nbformatMinor: 4, metadata: { kernelspec: { name: "python3" } } });
-    expect(read!.cells.map((c) => [c.id, c.cell_type])).toEqual([["m", "markdown"], ["c", "code"], ["r", "raw"]]);
+    expect(read!.cells.map((c) => [c.id, c.cell_type])).toEqual([
+      ["m", "markdown"],
+      ["c", "code"],
+      ["r", "raw"],
+    ]);
     expect(read!.cells[0]!.attachments).toEqual({ "x.png": { "image/png": "iVBOR" } });
     expect(read!.cells[1]).toMatchObject({ outputs: hello, execution_count: 7, metadata: { tags: ["parameters"] } });
     // A browser save (sources and order only) keeps what the import brought.
@@ -170,8 +186,9 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
   it("refuses an import that names one cell twice, creating nothing", async () => {
     const before = (await db.notebooks.list(LOCAL_USER_ID)).length;
     const cell = { id: "same", cell_type: "code" as const, source: "", outputs: [], execution_count: null, metadata: {} };
-    await expect(db.notebooks.importNotebook(LOCAL_USER_ID, { title: "dup", metadata: {}, nbformatMinor: 5, cells: [cell, cell] }))
-      .rejects.toBeInstanceOf(DuplicateCellIdError);
+    await expect(
+      db.notebooks.importNotebook(LOCAL_USER_ID, { title: "dup", metadata: {}, nbformatMinor: 5, cells: [cell, cell] }),
+    ).rejects.toBeInstanceOf(DuplicateCellIdError);
     expect((await db.notebooks.list(LOCAL_USER_ID)).length).toBe(before);
   });
 
@@ -205,8 +222,15 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
       data: { notebookId: notebook.id, id: "c1", position: 7, cellType: "code", source: "s", executionCount: 2 },
     });
     expect(cell).toEqual({
-      id: "c1", notebookId: notebook.id, position: 7, cellType: "code", source: "s",
-      outputs: "[]", executionCount: 2, metadata: "{}", attachments: null,
+      id: "c1",
+      notebookId: notebook.id,
+      position: 7,
+      cellType: "code",
+      source: "s",
+      outputs: "[]",
+      executionCount: 2,
+      metadata: "{}",
+      attachments: null,
     });
     // Deleting a user takes their notebooks and cells with it.
     await db.prisma.user.delete({ where: { id: user.id } });

@@ -15,9 +15,6 @@ export async function createPrismaClient(url: string, dialect: Dialect): Promise
     ]);
     return new PrismaClient({ adapter: new PrismaLibSql({ url }) });
   }
-  const [{ PrismaClient }, { PrismaPg }] = await Promise.all([
-    import("../generated/postgres/client"),
-    import("@prisma/adapter-pg"),
-  ]);
+  const [{ PrismaClient }, { PrismaPg }] = await Promise.all([import("../generated/postgres/client"), import("@prisma/adapter-pg")]);
   return new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as PrismaClient;
 }

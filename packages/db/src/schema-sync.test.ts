@@ -32,14 +32,18 @@ describe("schema sources", () => {
     30_000,
   );
 
-  it.each(DIALECTS)("notices a %s schema change that no migration makes", async (dialect) => {
-    if (dialect === "postgresql" && !process.env.TEST_POSTGRES_URL) {
-      throw new Error("TEST_POSTGRES_URL is not set: run the PostgreSQL tests under scripts/with-postgres.sh");
-    }
-    const paths = dialectPaths(dialect);
-    const changed = path.join(tempDir(), "schema.prisma");
-    writeFileSync(changed, readFileSync(paths.schema, "utf8").replace(/(model User \{)/, "$1\n  email String?"));
-    const script = await pendingSchemaChange(dialect, process.env.TEST_POSTGRES_URL, { ...paths, schema: changed });
-    expect(script).toMatch(/ALTER TABLE "User" ADD COLUMN\s+"email" TEXT/);
-  }, 30_000);
+  it.each(DIALECTS)(
+    "notices a %s schema change that no migration makes",
+    async (dialect) => {
+      if (dialect === "postgresql" && !process.env.TEST_POSTGRES_URL) {
+        throw new Error("TEST_POSTGRES_URL is not set: run the PostgreSQL tests under scripts/with-postgres.sh");
+      }
+      const paths = dialectPaths(dialect);
+      const changed = path.join(tempDir(), "schema.prisma");
+      writeFileSync(changed, readFileSync(paths.schema, "utf8").replace(/(model User \{)/, "$1\n  email String?"));
+      const script = await pendingSchemaChange(dialect, process.env.TEST_POSTGRES_URL, { ...paths, schema: changed });
+      expect(script).toMatch(/ALTER TABLE "User" ADD COLUMN\s+"email" TEXT/);
+    },
+    30_000,
+  );
 });

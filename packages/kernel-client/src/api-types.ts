@@ -18,12 +18,15 @@ type SuccessStatus = 200 | 201 | 204;
 type ReplySchemaOf<N extends ApiRouteName> = SchemaOf<N>["response"][Extract<keyof SchemaOf<N>["response"], SuccessStatus>];
 
 /** The success reply: the parsed JSON, nothing for a 204, the Response itself for a file. */
-export type ApiReply<N extends ApiRouteName> = ApiRoutes[N] extends { raw: "bytes-out" } ? Response
-  : 204 extends keyof SchemaOf<N>["response"] ? void
-  : ReplySchemaOf<N> extends z.ZodType ? z.output<ReplySchemaOf<N>> : never;
+export type ApiReply<N extends ApiRouteName> = ApiRoutes[N] extends { raw: "bytes-out" }
+  ? Response
+  : 204 extends keyof SchemaOf<N>["response"]
+    ? void
+    : ReplySchemaOf<N> extends z.ZodType
+      ? z.output<ReplySchemaOf<N>>
+      : never;
 
 /** What one call names: the URL's parameters, the query, the body; each only where the route has it. */
-export type ApiRequest<N extends ApiRouteName> =
-  & (ApiParams<N> extends undefined ? { params?: undefined } : { params: ApiParams<N> })
-  & (ApiQuery<N> extends undefined ? { query?: undefined } : { query?: ApiQuery<N> })
-  & (ApiBody<N> extends undefined ? { body?: undefined } : { body?: ApiBody<N> });
+export type ApiRequest<N extends ApiRouteName> = (ApiParams<N> extends undefined ? { params?: undefined } : { params: ApiParams<N> }) &
+  (ApiQuery<N> extends undefined ? { query?: undefined } : { query?: ApiQuery<N> }) &
+  (ApiBody<N> extends undefined ? { body?: undefined } : { body?: ApiBody<N> });

@@ -10,7 +10,8 @@ function recording(respond: (url: string, init: RequestInit) => Response) {
   return { calls, fetch };
 }
 
-const json = (status: number, value: unknown) => new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json" } });
+const json = (status: number, value: unknown) =>
+  new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json" } });
 
 describe("GatewayClient", () => {
   it("sends the token, JSON bodies as JSON and .ipynb text as is", async () => {
@@ -31,17 +32,27 @@ describe("GatewayClient", () => {
   it("throws the gateway's error with its problems, and tells a 401 to onUnauthorized", async () => {
     const onUnauthorized = vi.fn();
     const { fetch } = recording((url) =>
-      url.endsWith("import?title=x") ? json(400, { error: "Invalid notebook", problems: ["cell 1: missing outputs"] })
-        : url.endsWith("/api/notebooks") ? json(401, { error: "Missing or invalid token" }) : json(404, { error: "No such notebook" }));
+      url.endsWith("import?title=x")
+        ? json(400, { error: "Invalid notebook", problems: ["cell 1: missing outputs"] })
+        : url.endsWith("/api/notebooks")
+          ? json(401, { error: "Missing or invalid token" })
+          : json(404, { error: "No such notebook" }),
+    );
     const client = new GatewayClient({ fetch, onUnauthorized });
-    await expect(client.notebooks.import("{}", "x")).rejects.toMatchObject({ status: 400, message: "Invalid notebook", problems: ["cell 1: missing outputs"] });
+    await expect(client.notebooks.import("{}", "x")).rejects.toMatchObject({
+      status: 400,
+      message: "Invalid notebook",
+      problems: ["cell 1: missing outputs"],
+    });
     await expect(client.notebooks.list()).rejects.toMatchObject({ status: 401 });
     expect(onUnauthorized).toHaveBeenCalledTimes(1);
     expect(isNotFound(await client.notebooks.get("gone").catch((e) => e))).toBe(true);
   });
 
   it("says where the gateway could not be reached", async () => {
-    const fetch = (async () => { throw new TypeError("fetch failed", { cause: new Error("connect ECONNREFUSED") }); }) as unknown as typeof globalThis.fetch;
+    const fetch = (async () => {
+      throw new TypeError("fetch failed", { cause: new Error("connect ECONNREFUSED") });
+    }) as unknown as typeof globalThis.fetch;
     const err = await new GatewayClient({ baseUrl: "http://127.0.0.1:9", fetch }).notebooks.list().catch((e) => e);
     expect(err).toBeInstanceOf(GatewayError);
     expect(err.status).toBe(0);

@@ -15,7 +15,11 @@ export type FolderListing = ApiReply<"listFiles">;
 export class GatewayError extends Error {
   override name = "GatewayError";
   /** 0 when the gateway could not be reached. */
-  constructor(readonly status: number, message: string, readonly problems: string[] = []) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly problems: string[] = [],
+  ) {
     super(message);
   }
 }
@@ -101,7 +105,11 @@ export class GatewayClient {
       new Uint8Array(await (await this.call("downloadFile", { params: { id: notebookId }, query: { path } })).arrayBuffer()),
     /** Saves or uploads; `createOnly` fails with 409 instead of replacing an existing file. */
     write: (notebookId: string, path: string, content: RawBody, opts: { createOnly?: boolean } = {}) =>
-      this.call("uploadFile", { params: { id: notebookId }, query: { path, createOnly: opts.createOnly ? "1" : undefined }, body: content }),
+      this.call("uploadFile", {
+        params: { id: notebookId },
+        query: { path, createOnly: opts.createOnly ? "1" : undefined },
+        body: content,
+      }),
     mkdir: (notebookId: string, path: string) => this.call("createFolder", { params: { id: notebookId }, query: { path } }),
     remove: (notebookId: string, path: string) => this.call("deleteFile", { params: { id: notebookId }, query: { path } }),
     rename: (notebookId: string, from: string, to: string) => this.call("renameFile", { params: { id: notebookId }, body: { from, to } }),
@@ -130,7 +138,11 @@ export class GatewayClient {
     if (this.options.checkReplies) {
       const schema = (route.schema as ApiRouteSchema).response[res.status];
       const checked = schema?.safeParse(reply);
-      if (!checked?.success) throw new GatewayError(502, `The gateway's ${res.status} reply to ${route.method} ${route.url} is not what the route declares: ${String(checked?.error ?? "no schema for this status")}`);
+      if (!checked?.success)
+        throw new GatewayError(
+          502,
+          `The gateway's ${res.status} reply to ${route.method} ${route.url} is not what the route declares: ${String(checked?.error ?? "no schema for this status")}`,
+        );
     }
     return reply as ApiReply<N>;
   }

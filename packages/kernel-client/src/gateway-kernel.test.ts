@@ -63,11 +63,19 @@ describe("GatewayKernel", () => {
     const k = kernel();
     expect(await k.opened()).toBe("idle");
     const texts: string[] = [];
-    const run = k.execute("print('hi')", { cellId: "c1", allowStdin: true, onIOPub: (m) => m.header.msg_type === "stream" && texts.push(String(m.content.text)) });
+    const run = k.execute("print('hi')", {
+      cellId: "c1",
+      allowStdin: true,
+      onIOPub: (m) => m.header.msg_type === "stream" && texts.push(String(m.content.text)),
+    });
     const reply = await run.done;
     expect(reply.content.status).toBe("ok");
     expect(texts).toEqual(["hi\n"]);
-    expect(received[0]).toMatchObject({ metadata: { cellId: "c1" }, content: { code: "print('hi')", allow_stdin: true }, header: { session: k.session } });
+    expect(received[0]).toMatchObject({
+      metadata: { cellId: "c1" },
+      content: { code: "print('hi')", allow_stdin: true },
+      header: { session: k.session },
+    });
   });
 
   it("hears every message of the notebook, its own and other clients'", async () => {
@@ -99,7 +107,12 @@ describe("GatewayKernel", () => {
     await k.opened();
     const prompt = await new Promise<JupyterMessage>((resolve) => k.execute("input('name? ')", { allowStdin: true, onStdin: resolve }));
     expect(await k.answerInput(prompt.header, "Ada")).toEqual({ ok: true });
-    expect(received[1]).toMatchObject({ header: { msg_type: "input_reply" }, parent_header: { msg_id: prompt.header.msg_id }, content: { value: "Ada" }, channel: "stdin" });
+    expect(received[1]).toMatchObject({
+      header: { msg_type: "input_reply" },
+      parent_header: { msg_id: prompt.header.msg_id },
+      content: { value: "Ada" },
+      channel: "stdin",
+    });
   });
 
   it("refuses the open of a notebook the gateway does not have, and says it is dead", async () => {

@@ -3,8 +3,12 @@
 // the kernel status the gateway announces, and sends requests as KernelFutures. What to show
 // for any of it is the caller's business; this holds no UI state.
 import {
-  executeRequest, makeMessage,
-  type ExecuteReplyMessage, type JupyterMessage, type KernelStatus, type MessageHeader,
+  executeRequest,
+  makeMessage,
+  type ExecuteReplyMessage,
+  type JupyterMessage,
+  type KernelStatus,
+  type MessageHeader,
 } from "@cellar/protocol";
 import { KernelFutureError, type KernelFuture, type KernelFutureOptions } from "./kernel-future";
 import { KernelFutures } from "./kernel-futures";
@@ -53,14 +57,24 @@ export class GatewayKernel {
   reason: string | undefined;
   private readonly futures: KernelFutures;
   private readonly ackTimeoutMs: number;
-  private readonly listeners: Listeners = { status: new Set(), open: new Set(), message: new Set(), "connect-error": new Set(), workers: new Set() };
+  private readonly listeners: Listeners = {
+    status: new Set(),
+    open: new Set(),
+    message: new Set(),
+    "connect-error": new Set(),
+    workers: new Set(),
+  };
   /** The notebook is open on the gateway over the current connection. */
   private isOpen = false;
   private openedBefore = false;
   private disposed = false;
   private openWaiters: Array<{ resolve: (s: KernelStatus) => void; reject: (e: Error) => void }> = [];
 
-  constructor(readonly socket: GatewaySocket, readonly notebookId: string, options: GatewayKernelOptions = {}) {
+  constructor(
+    readonly socket: GatewaySocket,
+    readonly notebookId: string,
+    options: GatewayKernelOptions = {},
+  ) {
     this.session = options.session ?? globalThis.crypto.randomUUID();
     this.ackTimeoutMs = options.ackTimeoutMs ?? ACK_TIMEOUT_MS;
     this.futures = new KernelFutures((msg) => this.sendMessage(msg));
@@ -70,9 +84,15 @@ export class GatewayKernel {
       this.isOpen = false;
       if (reason === "io client disconnect") return;
       const reconnects = socket.io?.opts?.reconnection !== false;
-      this.setStatus("disconnected", reconnects ? "Lost the connection to the gateway; reconnecting…" : `lost the connection to the gateway (${reason})`);
+      this.setStatus(
+        "disconnected",
+        reconnects ? "Lost the connection to the gateway; reconnecting…" : `lost the connection to the gateway (${reason})`,
+      );
       // socket.io retries by itself except when the server hung up on purpose (e.g. a restart).
-      if (reconnects && reason === "io server disconnect") setTimeout(() => { if (!this.disposed) socket.connect(); }, 1_000);
+      if (reconnects && reason === "io server disconnect")
+        setTimeout(() => {
+          if (!this.disposed) socket.connect();
+        }, 1_000);
     });
     socket.on("connect_error", (error) => {
       this.emit("connect-error", error);
@@ -117,7 +137,11 @@ export class GatewayKernel {
   }
 
   /** A shell request other than a run (complete_request, inspect_request, …). */
-  request<Reply extends JupyterMessage = JupyterMessage>(msgType: `${string}_request`, content: Record<string, unknown>, options: KernelFutureOptions = {}): KernelFuture<Reply> {
+  request<Reply extends JupyterMessage = JupyterMessage>(
+    msgType: `${string}_request`,
+    content: Record<string, unknown>,
+    options: KernelFutureOptions = {},
+  ): KernelFuture<Reply> {
     return this.send<Reply>(makeMessage(msgType, content, { channel: "shell", session: this.session }), options);
   }
 

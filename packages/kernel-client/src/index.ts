@@ -1,9 +1,24 @@
-export { KernelFuture, KernelFutureError, type KernelFutureCallbacks, type KernelFutureFailure, type KernelFutureOptions } from "./kernel-future";
+export {
+  KernelFuture,
+  KernelFutureError,
+  type KernelFutureCallbacks,
+  type KernelFutureFailure,
+  type KernelFutureOptions,
+} from "./kernel-future";
 export { futuresFor, KernelFutures, parentIdOf, type MessageLink, type SendMessage } from "./kernel-futures";
 export { createGatewaySocket, isAuthRefusal, type AckResult, type GatewaySocket, type GatewaySocketOptions } from "./gateway-socket";
 export { GatewayKernel, type ExecuteOptions, type GatewayKernelEvents, type GatewayKernelOptions } from "./gateway-kernel";
 export {
-  apiPath, GatewayClient, GatewayError, isNotFound, isUnauthorized,
-  type DroppedCache, type FolderListing, type GatewayClientOptions, type ImageInfo, type StoredNotebook, type WorkerInfo,
+  apiPath,
+  GatewayClient,
+  GatewayError,
+  isNotFound,
+  isUnauthorized,
+  type DroppedCache,
+  type FolderListing,
+  type GatewayClientOptions,
+  type ImageInfo,
+  type StoredNotebook,
+  type WorkerInfo,
 } from "./gateway-client";
 export type { ApiBody, ApiParams, ApiQuery, ApiReply, ApiRequest, RawBody } from "./api-types";

@@ -6,14 +6,18 @@ import { futuresFor, KernelFutures, parentIdOf } from "./kernel-futures";
 
 const reply = (req: JupyterMessage, content: Record<string, unknown> = { status: "ok", execution_count: 1 }) =>
   makeMessage(req.header.msg_type.replace(/_request$/, "_reply"), content, { parent: req, channel: req.channel });
-const iopub = (req: JupyterMessage, type: string, content: Record<string, unknown>) => makeMessage(type, content, { parent: req, channel: "iopub" });
+const iopub = (req: JupyterMessage, type: string, content: Record<string, unknown>) =>
+  makeMessage(type, content, { parent: req, channel: "iopub" });
 const idle = (req: JupyterMessage) => iopub(req, "status", { execution_state: "idle" });
 const busy = (req: JupyterMessage) => iopub(req, "status", { execution_state: "busy" });
 
 /** Whether the promise has settled by the end of this turn's microtasks. */
 async function settled(p: Promise<unknown>): Promise<boolean> {
   let done = false;
-  p.then(() => (done = true), () => (done = true));
+  p.then(
+    () => (done = true),
+    () => (done = true),
+  );
   await new Promise((r) => setTimeout(r, 0));
   return done;
 }
@@ -126,7 +130,11 @@ describe("KernelFuture", () => {
 
   it("ends with the error a callback throws", async () => {
     const req = executeRequest("1");
-    const f = new KernelFuture(req, { onIOPub: () => { throw new Error("bad output"); } });
+    const f = new KernelFuture(req, {
+      onIOPub: () => {
+        throw new Error("bad output");
+      },
+    });
     f.handle(busy(req));
     await expect(f.done).rejects.toThrow("bad output");
   });
@@ -182,9 +190,13 @@ describe("KernelFutures", () => {
   });
 
   it("fails a request the transport refuses, keeping a KernelFutureError's kind", async () => {
-    const refusing = new KernelFutures(async () => { throw new KernelFutureError("unanswered", "the gateway did not answer"); });
+    const refusing = new KernelFutures(async () => {
+      throw new KernelFutureError("unanswered", "the gateway did not answer");
+    });
     await expect(refusing.request(executeRequest("1")).done).rejects.toMatchObject({ kind: "unanswered" });
-    const throwing = new KernelFutures(() => { throw new Error("pipe closed"); });
+    const throwing = new KernelFutures(() => {
+      throw new Error("pipe closed");
+    });
     const f = throwing.request(executeRequest("1"));
     await expect(f.done).rejects.toMatchObject({ kind: "refused", message: "pipe closed" });
     expect(throwing.size).toBe(0);
@@ -219,7 +231,12 @@ describe("parentIdOf", () => {
 
 describe("futuresFor", () => {
   it("gives an emitter-like link one registry, fed by its messages and failed when it exits", async () => {
-    const link = Object.assign(new EventEmitter(), { sent: [] as JupyterMessage[], send(m: JupyterMessage) { this.sent.push(m); } });
+    const link = Object.assign(new EventEmitter(), {
+      sent: [] as JupyterMessage[],
+      send(m: JupyterMessage) {
+        this.sent.push(m);
+      },
+    });
     expect(futuresFor(link)).toBe(futuresFor(link));
     const call = futuresFor(link).request(makeMessage("cellar_warmup_request", { code: "" }, { channel: "control" }), { awaitIdle: false });
     link.emit("message", reply(link.sent[0]!, { status: "ok" }));

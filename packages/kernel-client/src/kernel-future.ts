@@ -20,7 +20,10 @@ export type KernelFutureFailure =
 
 export class KernelFutureError extends Error {
   override name = "KernelFutureError";
-  constructor(readonly kind: KernelFutureFailure, message: string) {
+  constructor(
+    readonly kind: KernelFutureFailure,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -64,7 +67,10 @@ export class KernelFuture<Reply extends JupyterMessage = JupyterMessage> {
   private rejectReplied!: (error: Error) => void;
   private readonly settledListeners: Array<() => void> = [];
 
-  constructor(readonly request: JupyterMessage, private readonly options: KernelFutureOptions = {}) {
+  constructor(
+    readonly request: JupyterMessage,
+    private readonly options: KernelFutureOptions = {},
+  ) {
     this.idle = options.awaitIdle === false;
     this.onIOPub = options.onIOPub;
     this.onStdin = options.onStdin;

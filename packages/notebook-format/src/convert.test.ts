@@ -25,12 +25,28 @@ describe("import → export", () => {
   it("keeps attachments, raw cells and tags; joins multiline text for Cellar and splits it again", () => {
     const nb = notebook45(
       [
-        { id: "m", cell_type: "markdown", metadata: { tags: ["intro"] }, source: ["# Title\n", "![a](attachment:a.png)"], attachments: { "a.png": { "image/png": "iVBORw0K" } } },
+        {
+          id: "m",
+          cell_type: "markdown",
+          metadata: { tags: ["intro"] },
+          source: ["# Title\n", "![a](attachment:a.png)"],
+          attachments: { "a.png": { "image/png": "iVBORw0K" } },
+        },
         { id: "r", cell_type: "raw", metadata: { format: "text/x-rst" }, source: ".. note::\n" },
-        codeCell("c", ["print(1)\n", "x"], [
-          { output_type: "stream", name: "stdout", text: ["1\n", "2\n"] },
-          { output_type: "execute_result", execution_count: 4, metadata: {}, data: { "text/plain": ["a\n", "b"], "application/json": { k: [1, 2] } } },
-        ], { execution_count: 4 }),
+        codeCell(
+          "c",
+          ["print(1)\n", "x"],
+          [
+            { output_type: "stream", name: "stdout", text: ["1\n", "2\n"] },
+            {
+              output_type: "execute_result",
+              execution_count: 4,
+              metadata: {},
+              data: { "text/plain": ["a\n", "b"], "application/json": { k: [1, 2] } },
+            },
+          ],
+          { execution_count: 4 },
+        ),
       ],
       { metadata: { kernelspec: { name: "python3", display_name: "Python 3" } } },
     );
@@ -58,10 +74,16 @@ describe("import → export", () => {
 
   it("exports notebooks made in Cellar as valid nbformat 4.5, without Cellar's display ids", () => {
     const exported = toIpynb({
-      cells: [{
-        id: "c1", cell_type: "code", source: "display(x)", execution_count: 1, metadata: {},
-        outputs: [{ output_type: "display_data", data: { "text/plain": "x" }, metadata: {}, display_id: "d1" }],
-      }],
+      cells: [
+        {
+          id: "c1",
+          cell_type: "code",
+          source: "display(x)",
+          execution_count: 1,
+          metadata: {},
+          outputs: [{ output_type: "display_data", data: { "text/plain": "x" }, metadata: {}, display_id: "d1" }],
+        },
+      ],
     });
     expect(exported.nbformat_minor).toBe(5);
     expect(exported.cells[0]).toMatchObject({ outputs: [{ output_type: "display_data", data: { "text/plain": ["x"] }, metadata: {} }] });

@@ -66,12 +66,19 @@ function exportCell(cell: Cell, minor: number): IpynbCell {
   const source = splitLines(cell.source);
   if (cell.cell_type === "code") {
     return {
-      ...id, cell_type: "code", metadata: cell.metadata, source,
-      outputs: cell.outputs.map(exportOutput), execution_count: cell.execution_count,
+      ...id,
+      cell_type: "code",
+      metadata: cell.metadata,
+      source,
+      outputs: cell.outputs.map(exportOutput),
+      execution_count: cell.execution_count,
     };
   }
   return {
-    ...id, cell_type: cell.cell_type, metadata: cell.metadata, source,
+    ...id,
+    cell_type: cell.cell_type,
+    metadata: cell.metadata,
+    source,
     ...(cell.attachments ? { attachments: mapValues(cell.attachments, splitBundle) } : {}),
   };
 }
@@ -85,7 +92,9 @@ function exportOutput(output: Output): IpynbOutput {
       return { output_type: "display_data", data: splitBundle(output.data), metadata: output.metadata ?? {} };
     case "execute_result":
       return {
-        output_type: "execute_result", data: splitBundle(output.data), metadata: output.metadata ?? {},
+        output_type: "execute_result",
+        data: splitBundle(output.data),
+        metadata: output.metadata ?? {},
         execution_count: output.execution_count,
       };
     case "error":
@@ -102,7 +111,11 @@ export function serializeIpynb(nb: IpynbNotebook): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (typeof value !== "object" || value === null) return value;
-  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+  );
 }
 
 function mapValues(record: Record<string, MimeBundle>, fn: (b: MimeBundle) => MimeBundle): Record<string, MimeBundle> {

@@ -9,14 +9,24 @@ export function normalizeIpynb(nb: IpynbNotebook): IpynbNotebook {
     cells: nb.cells.map((cell) => {
       const source = joinLines(cell.source);
       if (cell.cell_type !== "code") {
-        return { ...cell, source, ...(cell.attachments ? { attachments: Object.fromEntries(Object.entries(cell.attachments).map(([k, v]) => [k, joinBundle(v)])) } : {}) };
+        return {
+          ...cell,
+          source,
+          ...(cell.attachments
+            ? { attachments: Object.fromEntries(Object.entries(cell.attachments).map(([k, v]) => [k, joinBundle(v)])) }
+            : {}),
+        };
       }
       return {
-        ...cell, source,
+        ...cell,
+        source,
         outputs: cell.outputs.map((o) =>
-          o.output_type === "stream" ? { ...o, text: joinLines(o.text) }
-          : o.output_type === "error" ? o
-          : { ...o, data: joinBundle(o.data) }),
+          o.output_type === "stream"
+            ? { ...o, text: joinLines(o.text) }
+            : o.output_type === "error"
+              ? o
+              : { ...o, data: joinBundle(o.data) },
+        ),
       };
     }),
   };

@@ -2,8 +2,14 @@ import { describe, expect, it } from "vitest";
 import type { Cell } from "@cellar/protocol";
 import { injectParameters, parameterLiteral, ParameterError } from "./parameters";
 
-const cell = (id: string, source: string, tags?: string[]): Cell =>
-  ({ id, cell_type: "code", source, outputs: [], execution_count: null, metadata: tags ? { tags } : {} });
+const cell = (id: string, source: string, tags?: string[]): Cell => ({
+  id,
+  cell_type: "code",
+  source,
+  outputs: [],
+  execution_count: null,
+  metadata: tags ? { tags } : {},
+});
 
 describe("parameterLiteral (papermill -p)", () => {
   it("reads booleans, None, ints and floats as Python values and anything else as a string", () => {

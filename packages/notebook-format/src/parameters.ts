@@ -27,7 +27,11 @@ export class ParameterError extends Error {
 
 /** `parameters` maps names to Python literals (see parameterLiteral). Returns the cells with a
  * fresh injected-parameters cell; an injected cell from an earlier run is replaced. */
-export function injectParameters(cells: Cell[], parameters: Record<string, string>, newCellId: () => string = () => globalThis.crypto.randomUUID()): Cell[] {
+export function injectParameters(
+  cells: Cell[],
+  parameters: Record<string, string>,
+  newCellId: () => string = () => globalThis.crypto.randomUUID(),
+): Cell[] {
   const names = Object.keys(parameters);
   for (const name of names) {
     if (!IDENTIFIER.test(name)) throw new ParameterError(`parameter name ${JSON.stringify(name)} is not a Python identifier`);
@@ -36,7 +40,11 @@ export function injectParameters(cells: Cell[], parameters: Record<string, strin
   if (!names.length) return kept;
   const source = ["# Parameters", ...names.map((n) => `${n} = ${parameters[n]}`)].join("\n") + "\n";
   const injected: Cell = {
-    id: newCellId(), cell_type: "code", source, outputs: [], execution_count: null,
+    id: newCellId(),
+    cell_type: "code",
+    source,
+    outputs: [],
+    execution_count: null,
     metadata: { tags: [INJECTED_TAG] },
   };
   const at = kept.findIndex((c) => hasTag(c, PARAMETERS_TAG));

@@ -46,7 +46,12 @@ export function validateIpynb(value: unknown): IpynbValidation {
   const nb = value as Record<string, unknown>;
   if (nb.nbformat === undefined) return { ok: false, problems: ['missing field "nbformat": this is not a Jupyter notebook'] };
   if (nb.nbformat !== 4) {
-    return { ok: false, problems: [`nbformat ${JSON.stringify(nb.nbformat)} is not supported: Cellar reads nbformat 4 (open and save the file in a current Jupyter to convert it)`] };
+    return {
+      ok: false,
+      problems: [
+        `nbformat ${JSON.stringify(nb.nbformat)} is not supported: Cellar reads nbformat 4 (open and save the file in a current Jupyter to convert it)`,
+      ],
+    };
   }
   const minor = nb.nbformat_minor;
   if (typeof minor !== "number" || !Number.isInteger(minor) || minor < 0) {
@@ -134,7 +139,9 @@ function outputProblems(output: unknown, at: string, schema: Validators): string
   if (typeof output !== "object" || output === null || Array.isArray(output)) return [`${at}: must be an object`];
   const type = (output as Record<string, unknown>).output_type;
   if (typeof type !== "string" || !OUTPUT_TYPES.includes(type)) {
-    return [`${at}: "output_type" must be one of ${OUTPUT_TYPES.map((t) => `"${t}"`).join(", ")} (got ${JSON.stringify(type) ?? "nothing"})`];
+    return [
+      `${at}: "output_type" must be one of ${OUTPUT_TYPES.map((t) => `"${t}"`).join(", ")} (got ${JSON.stringify(type) ?? "nothing"})`,
+    ];
   }
   const check = schema.part(type);
   return check(output) ? [] : (check.errors ?? []).map((e) => describe(e, `${at} (${type})`));

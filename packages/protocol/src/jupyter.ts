@@ -61,11 +61,22 @@ export function makeMessage<T extends string>(
 }
 
 export function executeRequest(code: string, opts: { session?: string; cellId?: string } = {}) {
-  return makeMessage("execute_request", {
-    code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true,
-  }, {
-    channel: "shell", session: opts.session, metadata: opts.cellId ? { cellId: opts.cellId } : {},
-  });
+  return makeMessage(
+    "execute_request",
+    {
+      code,
+      silent: false,
+      store_history: true,
+      user_expressions: {},
+      allow_stdin: false,
+      stop_on_error: true,
+    },
+    {
+      channel: "shell",
+      session: opts.session,
+      metadata: opts.cellId ? { cellId: opts.cellId } : {},
+    },
+  );
 }
 
 /** Narrows a message to one of `types`, so its content is typed. */

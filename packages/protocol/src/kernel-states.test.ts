@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import {
-  assertTransition, canChangeStatus, canTransition, IllegalKernelTransition, isKernelState, isRunning,
-  KERNEL_STATES, KERNEL_STATUSES, KERNEL_TRANSITIONS, shownStatus, WORKER_STATUSES,
+  assertTransition,
+  canChangeStatus,
+  canTransition,
+  IllegalKernelTransition,
+  isKernelState,
+  isRunning,
+  KERNEL_STATES,
+  KERNEL_STATUSES,
+  KERNEL_TRANSITIONS,
+  shownStatus,
+  WORKER_STATUSES,
 } from "./kernel-states";
 
 describe("kernel states", () => {
@@ -19,7 +28,8 @@ describe("kernel states", () => {
   });
 
   it("allows the gateway's moves: waiting for a worker, restarting, and the restart's outcomes", () => {
-    for (const s of ["disconnected", "starting", "idle", "busy", "suspended", "resuming", "dead"] as const) expect(canTransition(s, "restarting")).toBe(true);
+    for (const s of ["disconnected", "starting", "idle", "busy", "suspended", "resuming", "dead"] as const)
+      expect(canTransition(s, "restarting")).toBe(true);
     expect(canTransition("disconnected", "starting")).toBe(true);
     expect(canTransition("restarting", "starting")).toBe(true);
     expect(canTransition("restarting", "disconnected")).toBe(true);

@@ -11,7 +11,15 @@
  * SHOWN_AS); "suspended": checkpointed and its sandbox stopped, the next request resumes it
  * ("resuming") with its variables intact; "restarting": the gateway is replacing it. */
 export const KERNEL_STATES = [
-  "disconnected", "starting", "idle", "busy", "suspending", "suspended", "resuming", "restarting", "dead",
+  "disconnected",
+  "starting",
+  "idle",
+  "busy",
+  "suspending",
+  "suspended",
+  "resuming",
+  "restarting",
+  "dead",
 ] as const;
 
 export type KernelState = (typeof KERNEL_STATES)[number];
@@ -100,7 +108,10 @@ export function canChangeStatus(from: KernelStatus, to: KernelStatus): boolean {
 }
 
 export class IllegalKernelTransition extends Error {
-  constructor(readonly from: KernelState, readonly to: KernelState) {
+  constructor(
+    readonly from: KernelState,
+    readonly to: KernelState,
+  ) {
     super(`a kernel cannot move from ${from} to ${to}`);
     this.name = "IllegalKernelTransition";
   }

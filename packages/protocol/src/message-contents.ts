@@ -76,7 +76,10 @@ export const MESSAGE_CONTENT_SCHEMAS = {
   // reseeded from `entropy` (hex), dropped to the sandbox user.
   cellar_restore_request: z.looseObject({ hostname: z.string(), entropy: z.string().regex(/^([0-9a-f]{2})*$/) }),
   cellar_restore_reply: z.looseObject({
-    status: z.enum(["ok", "error"]), uid: z.number().int().optional(), hostname: z.string().optional(), evalue: z.string().optional(),
+    status: z.enum(["ok", "error"]),
+    uid: z.number().int().optional(),
+    hostname: z.string().optional(),
+    evalue: z.string().optional(),
   }),
 } satisfies Record<string, z.ZodType<Record<string, unknown>>>;
 

@@ -5,7 +5,13 @@ import type { MimeBundle } from "./message-contents";
 export type Output =
   | { output_type: "stream"; name: "stdout" | "stderr"; text: string }
   | { output_type: "display_data"; data: MimeBundle; metadata: Record<string, unknown>; display_id?: string }
-  | { output_type: "execute_result"; data: MimeBundle; metadata: Record<string, unknown>; execution_count: number | null; display_id?: string }
+  | {
+      output_type: "execute_result";
+      data: MimeBundle;
+      metadata: Record<string, unknown>;
+      execution_count: number | null;
+      display_id?: string;
+    }
   | { output_type: "error"; ename: string; evalue: string; traceback: string[] };
 
 /** nbformat's three cell types; Cellar edits raw cells as plain text and never runs them. */

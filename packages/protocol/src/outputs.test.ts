@@ -70,10 +70,7 @@ describe("display updates across cells", () => {
   });
 
   it("clear_output(wait=True) keeps the old output until the next one replaces it", () => {
-    const s = apply([
-      msg("stream", { name: "stdout", text: "10%\n" }),
-      msg("clear_output", { wait: true }),
-    ]);
+    const s = apply([msg("stream", { name: "stdout", text: "10%\n" }), msg("clear_output", { wait: true })]);
     expect(s.outputs).toEqual([{ output_type: "stream", name: "stdout", text: "10%\n" }]);
     const after = applyOutputMessage(s, msg("stream", { name: "stdout", text: "20%\n" }));
     expect(after.outputs).toEqual([{ output_type: "stream", name: "stdout", text: "20%\n" }]);

@@ -34,9 +34,12 @@ export function cellOutputFrom(outputs: Output[], executionCount: number | null)
 
 export function outputSize(o: Output): number {
   switch (o.output_type) {
-    case "stream": return o.text.length;
-    case "error": return o.traceback.reduce((n, l) => n + l.length, o.evalue.length);
-    default: return bundleSize(o.data);
+    case "stream":
+      return o.text.length;
+    case "error":
+      return o.traceback.reduce((n, l) => n + l.length, o.evalue.length);
+    default:
+      return bundleSize(o.data);
   }
 }
 
@@ -49,14 +52,20 @@ function bundleSize(data: MimeBundle): number {
 function truncationNote(limits: OutputLimits): Output {
   return {
     output_type: "display_data",
-    data: { "text/plain": `Output truncated: this cell produced more than ${limits.maxChars.toLocaleString("en-US")} characters of output.` },
+    data: {
+      "text/plain": `Output truncated: this cell produced more than ${limits.maxChars.toLocaleString("en-US")} characters of output.`,
+    },
     metadata: { [TRUNCATION_NOTE_KEY]: true },
   };
 }
 
 /** Apply one iopub message to a cell's outputs. Returns a new state (the input is not mutated);
  * messages that do not change outputs return the same object. */
-export function applyOutputMessage(state: CellOutputState, msg: JupyterMessage, limits: OutputLimits = DEFAULT_OUTPUT_LIMITS): CellOutputState {
+export function applyOutputMessage(
+  state: CellOutputState,
+  msg: JupyterMessage,
+  limits: OutputLimits = DEFAULT_OUTPUT_LIMITS,
+): CellOutputState {
   if (isExecuteInput(msg)) return { ...state, executionCount: msg.content.execution_count ?? state.executionCount };
   if (isClearOutput(msg)) {
     if (msg.content.wait) return { ...state, clearPending: true };
@@ -101,7 +110,11 @@ export function applyOutputMessage(state: CellOutputState, msg: JupyterMessage, 
 /** update_display_data for a whole notebook: every cell showing that display_id is updated, as
  * in Jupyter, where a handle made in one cell can be updated from another. Returns the same
  * object when no cell shows it. */
-export function applyDisplayUpdate<T extends Record<string, CellOutputState>>(cells: T, msg: JupyterMessage, limits: OutputLimits = DEFAULT_OUTPUT_LIMITS): T {
+export function applyDisplayUpdate<T extends Record<string, CellOutputState>>(
+  cells: T,
+  msg: JupyterMessage,
+  limits: OutputLimits = DEFAULT_OUTPUT_LIMITS,
+): T {
   let next = cells;
   for (const [cellId, state] of Object.entries(cells)) {
     const after = applyOutputMessage(state, msg, limits);
@@ -120,18 +133,27 @@ function appendStream(outputs: Output[], out: Extract<Output, { output_type: "st
 }
 
 function toOutput(msg: JupyterMessage): Output | null {
-  if (isStream(msg)) return { output_type: "stream", name: msg.content.name === "stderr" ? "stderr" : "stdout", text: String(msg.content.text ?? "") };
+  if (isStream(msg))
+    return { output_type: "stream", name: msg.content.name === "stderr" ? "stderr" : "stdout", text: String(msg.content.text ?? "") };
   if (hasMsgType(msg, "display_data")) {
     const c = msg.content;
     return withDisplayId({ output_type: "display_data", data: c.data ?? {}, metadata: c.metadata ?? {} }, c);
   }
   if (isExecuteResult(msg)) {
     const c = msg.content;
-    return withDisplayId({ output_type: "execute_result", data: c.data ?? {}, metadata: c.metadata ?? {}, execution_count: c.execution_count ?? null }, c);
+    return withDisplayId(
+      { output_type: "execute_result", data: c.data ?? {}, metadata: c.metadata ?? {}, execution_count: c.execution_count ?? null },
+      c,
+    );
   }
   if (isError(msg)) {
     const c = msg.content;
-    return { output_type: "error", ename: String(c.ename ?? ""), evalue: String(c.evalue ?? ""), traceback: Array.isArray(c.traceback) ? c.traceback.map(String) : [] };
+    return {
+      output_type: "error",
+      ename: String(c.ename ?? ""),
+      evalue: String(c.evalue ?? ""),
+      traceback: Array.isArray(c.traceback) ? c.traceback.map(String) : [],
+    };
   }
   return null;
 }

@@ -17,9 +17,7 @@ export type TerminalRequest =
 
 /** What a terminal reports (bridge -> worker -> gateway -> browser). `data` is the pty's bytes,
  * base64, since a read may end inside a UTF-8 sequence. */
-export type TerminalEvent =
-  | { type: "output"; id: string; data: string }
-  | { type: "exit"; id: string; reason: string };
+export type TerminalEvent = { type: "output"; id: string; data: string } | { type: "exit"; id: string; reason: string };
 
 /** Worker <-> bridge: terminal frames share the bridge's frame stream with Jupyter messages and
  * are told apart by this channel. */
@@ -42,10 +40,26 @@ export const terminalEventSchema = z.discriminatedUnion("type", [
 ]);
 
 /** Browser -> gateway payloads. */
-export interface TerminalOpenRequest { notebookId: string; cols: number; rows: number }
-export interface TerminalInputRequest { notebookId: string; terminalId: string; data: string }
-export interface TerminalResizeRequest { notebookId: string; terminalId: string; cols: number; rows: number }
-export interface TerminalCloseRequest { notebookId: string; terminalId: string }
+export interface TerminalOpenRequest {
+  notebookId: string;
+  cols: number;
+  rows: number;
+}
+export interface TerminalInputRequest {
+  notebookId: string;
+  terminalId: string;
+  data: string;
+}
+export interface TerminalResizeRequest {
+  notebookId: string;
+  terminalId: string;
+  cols: number;
+  rows: number;
+}
+export interface TerminalCloseRequest {
+  notebookId: string;
+  terminalId: string;
+}
 
 export interface TerminalBrowserEvents {
   /** Starts the notebook's kernel if needed and opens a shell in its sandbox. */

@@ -35,23 +35,45 @@ describe("validators", () => {
   it("checks the content of the message types it knows, and keeps the fields it does not read", () => {
     const good = validateJupyterMessage(makeMessage("stream", { name: "stdout", text: "hi", extra: 1 }, { channel: "iopub" }));
     expect(good.ok && good.value.content).toEqual({ name: "stdout", text: "hi", extra: 1 });
-    const bad = validateJupyterMessage({ ...makeMessage("stream", { name: "stdout", text: "hi" }, { channel: "iopub" }), content: { name: "stdout", text: 3 } });
+    const bad = validateJupyterMessage({
+      ...makeMessage("stream", { name: "stdout", text: "hi" }, { channel: "iopub" }),
+      content: { name: "stdout", text: 3 },
+    });
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.error).toMatch(/^content\.text: .*\(in a stream\)$/);
   });
 
   it("accepts a reply with status error in place of its normal fields, as the bridge sends for an unhandled request", () => {
-    const r = validateJupyterMessage(makeMessage("complete_reply", { status: "error", ename: "UnhandledRequest", evalue: "x", traceback: [] }));
+    const r = validateJupyterMessage(
+      makeMessage("complete_reply", { status: "error", ename: "UnhandledRequest", evalue: "x", traceback: [] }),
+    );
     expect(r.ok).toBe(true);
   });
 
   it("passes messages of types it does not know with any object as content", () => {
-    expect(validateJupyterMessage(makeMessage("comm_open", { comm_id: "c", target_name: "t", data: {} }, { channel: "iopub" })).ok).toBe(true);
+    expect(validateJupyterMessage(makeMessage("comm_open", { comm_id: "c", target_name: "t", data: {} }, { channel: "iopub" })).ok).toBe(
+      true,
+    );
   });
 
   it("checks the bridge's own messages", () => {
-    expect(validateJupyterMessage(makeMessage("cellar_restore_request", { hostname: "cellar-x", entropy: "ab12" }, { channel: "control" })).ok).toBe(true);
-    expect(validateJupyterMessage({ ...makeMessage("cellar_restore_request", { hostname: "h", entropy: "" }), content: { hostname: "h", entropy: "xyz" } }).ok).toBe(false);
-    expect(validateJupyterMessage(makeMessage("cellar_warmup_reply", { status: "error", evalue: "ModuleNotFoundError: No module named 'nope'" }, { channel: "control" })).ok).toBe(true);
+    expect(
+      validateJupyterMessage(makeMessage("cellar_restore_request", { hostname: "cellar-x", entropy: "ab12" }, { channel: "control" })).ok,
+    ).toBe(true);
+    expect(
+      validateJupyterMessage({
+        ...makeMessage("cellar_restore_request", { hostname: "h", entropy: "" }),
+        content: { hostname: "h", entropy: "xyz" },
+      }).ok,
+    ).toBe(false);
+    expect(
+      validateJupyterMessage(
+        makeMessage(
+          "cellar_warmup_reply",
+          { status: "error", evalue: "ModuleNotFoundError: No module named 'nope'" },
+          { channel: "control" },
+        ),
+      ).ok,
+    ).toBe(true);
   });
 });

@@ -16,25 +16,34 @@ const header = z.object({
 });
 
 /** The envelope, and the content as its msg_type requires when Cellar knows that type. */
-export const jupyterMessageSchema = z.object({
-  header,
-  parent_header: z.union([header.partial(), z.object({}).passthrough()]),
-  metadata: z.record(z.string(), z.unknown()),
-  content: z.record(z.string(), z.unknown()),
-  channel: z.enum(["shell", "iopub", "stdin", "control"]),
-  buffers: z.array(z.string()).optional(),
-}).superRefine((m, ctx) => {
-  const type = m.header.msg_type;
-  if (!isKnownMsgType(type)) return;
-  const r = MESSAGE_CONTENT_SCHEMAS[type].safeParse(m.content);
-  if (r.success) return;
-  for (const issue of r.error.issues) ctx.addIssue({ code: "custom", message: `${issue.message} (in a ${type})`, path: ["content", ...issue.path] });
-});
+export const jupyterMessageSchema = z
+  .object({
+    header,
+    parent_header: z.union([header.partial(), z.object({}).passthrough()]),
+    metadata: z.record(z.string(), z.unknown()),
+    content: z.record(z.string(), z.unknown()),
+    channel: z.enum(["shell", "iopub", "stdin", "control"]),
+    buffers: z.array(z.string()).optional(),
+  })
+  .superRefine((m, ctx) => {
+    const type = m.header.msg_type;
+    if (!isKnownMsgType(type)) return;
+    const r = MESSAGE_CONTENT_SCHEMAS[type].safeParse(m.content);
+    if (r.success) return;
+    for (const issue of r.error.issues)
+      ctx.addIssue({ code: "custom", message: `${issue.message} (in a ${type})`, path: ["content", ...issue.path] });
+  });
 
 /** Messages a browser may send to a kernel. Anything else (e.g. forged iopub) is refused. */
 export const BROWSER_MSG_TYPES = new Set([
-  "execute_request", "complete_request", "inspect_request", "is_complete_request",
-  "kernel_info_request", "history_request", "input_reply", "comm_info_request",
+  "execute_request",
+  "complete_request",
+  "inspect_request",
+  "is_complete_request",
+  "kernel_info_request",
+  "history_request",
+  "input_reply",
+  "comm_info_request",
 ]);
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -62,7 +71,11 @@ export function validateBrowserMessage(value: unknown): Result<JupyterMessage> {
   return r;
 }
 
-export const notebookIdSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
+export const notebookIdSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/);
 
 export function validateNotebookId(value: unknown): Result<string> {
   return check<string>(notebookIdSchema, value);
@@ -77,12 +90,16 @@ export function validateClearOutputs(value: unknown): Result<ClearOutputsRequest
   return check<ClearOutputsRequest>(clearOutputsSchema, value);
 }
 
-const sessionStatusSchema = z.object({
-  sessionId: z.string().min(1).max(128),
-  status: z.enum(WORKER_STATUSES as [WorkerStatus, ...WorkerStatus[]]),
-  reason: z.string().max(10_000).optional(),
-  suspended: z.object({ checkpoint: z.string().regex(/^[0-9a-f]{64}$/, "not a content hash") }).optional(),
-}).refine((p) => (p.status === "suspended") === (p.suspended !== undefined), { message: "a suspended status needs its checkpoint, and only it" });
+const sessionStatusSchema = z
+  .object({
+    sessionId: z.string().min(1).max(128),
+    status: z.enum(WORKER_STATUSES as [WorkerStatus, ...WorkerStatus[]]),
+    reason: z.string().max(10_000).optional(),
+    suspended: z.object({ checkpoint: z.string().regex(/^[0-9a-f]{64}$/, "not a content hash") }).optional(),
+  })
+  .refine((p) => (p.status === "suspended") === (p.suspended !== undefined), {
+    message: "a suspended status needs its checkpoint, and only it",
+  });
 
 export function validateSessionStatus(value: unknown): Result<SessionStatusEvent> {
   return check<SessionStatusEvent>(sessionStatusSchema, value);

@@ -21,11 +21,16 @@ export interface WorkspaceEntry {
 
 /** Why a file request failed; the gateway maps each to an HTTP status. */
 export type WorkspaceFileErrorCode =
-  | "invalid_path" | "not_found" | "exists" | "not_a_directory" | "is_a_directory"
-  | "too_large" | "outside_workspace" | "failed";
+  | "invalid_path"
+  | "not_found"
+  | "exists"
+  | "not_a_directory"
+  | "is_a_directory"
+  | "too_large"
+  | "outside_workspace"
+  | "failed";
 
-export type FilesAck<T = object> =
-  (result: ({ ok: true } & T) | { ok: false; error: string; code: WorkspaceFileErrorCode }) => void;
+export type FilesAck<T = object> = (result: ({ ok: true } & T) | { ok: false; error: string; code: WorkspaceFileErrorCode }) => void;
 
 const MAX_PATH_CHARS = 1024;
 
@@ -60,17 +65,22 @@ const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, "content must
 
 export const filesListSchema = z.object({ notebookId: notebookIdSchema, path: workspacePathSchema });
 export const filesReadSchema = z.object({
-  notebookId: notebookIdSchema, path: workspaceItemPathSchema,
+  notebookId: notebookIdSchema,
+  path: workspaceItemPathSchema,
   maxBytes: z.number().int().positive().max(MAX_WORKSPACE_FILE_BYTES),
 });
 export const filesWriteSchema = z.object({
-  notebookId: notebookIdSchema, path: workspaceItemPathSchema, content: bytes,
+  notebookId: notebookIdSchema,
+  path: workspaceItemPathSchema,
+  content: bytes,
   /** Refuse to replace an existing file (an upload that would overwrite asks first). */
   createOnly: z.boolean().optional(),
 });
 export const filesItemSchema = z.object({ notebookId: notebookIdSchema, path: workspaceItemPathSchema });
 export const filesRenameSchema = z.object({
-  notebookId: notebookIdSchema, from: workspaceItemPathSchema, to: workspaceItemPathSchema,
+  notebookId: notebookIdSchema,
+  from: workspaceItemPathSchema,
+  to: workspaceItemPathSchema,
 });
 
 export type FilesListRequest = z.output<typeof filesListSchema>;

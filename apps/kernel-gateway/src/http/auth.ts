@@ -26,7 +26,8 @@ export function sessionCookie(token: string): string {
   return serializeCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: "strict", path: "/", maxAge: 60 * 60 * 24 * 30 });
 }
 
-const LOGIN_PAGE = "<!doctype html><title>Cellar</title><p>Open Cellar with the URL (including <code>?token=…</code>) printed by <code>npm start</code>.</p>";
+const LOGIN_PAGE =
+  "<!doctype html><title>Cellar</title><p>Open Cellar with the URL (including <code>?token=…</code>) printed by <code>npm start</code>.</p>";
 
 /** Refuses requests without the token (an HTML page for pages, a JSON error under /api/), and
  * turns a token in the URL into the session cookie, redirecting to the address without it. */
@@ -40,7 +41,11 @@ export function loginHook(token: string, openPaths: string[]): onRequestAsyncHoo
     }
     if (url.searchParams.has("token")) {
       url.searchParams.delete("token");
-      return reply.code(302).header("set-cookie", sessionCookie(token)).header("location", url.pathname + url.search).send();
+      return reply
+        .code(302)
+        .header("set-cookie", sessionCookie(token))
+        .header("location", url.pathname + url.search)
+        .send();
     }
   };
 }

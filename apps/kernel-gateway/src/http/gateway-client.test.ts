@@ -11,19 +11,30 @@ import { GatewayClient, GatewayError, isNotFound, isUnauthorized } from "@cellar
 let gateway: TestApp;
 let client: GatewayClient;
 const asked: Array<{ event: string; payload: any }> = [];
-const entry = (path: string, kind: WorkspaceEntry["kind"] = "file"): WorkspaceEntry =>
-  ({ name: path.split("/").pop()!, path, kind, size: 2, modifiedMs: 1 });
+const entry = (path: string, kind: WorkspaceEntry["kind"] = "file"): WorkspaceEntry => ({
+  name: path.split("/").pop()!,
+  path,
+  kind,
+  size: 2,
+  modifiedMs: 1,
+});
 const worker: FilesWorker = {
   ask: async (event, payload: any) => {
     asked.push({ event, payload });
     if (payload.path === "missing") return { ok: false, code: "not_found", error: "No such file" } as any;
     switch (event) {
-      case "files:list": return { ok: true, entries: [entry("d/a.txt")] } as any;
-      case "files:read": return { ok: true, content: new Uint8Array([1, 2]), entry: entry(payload.path) } as any;
-      case "files:mkdir": return { ok: true, entry: entry(payload.path, "directory") } as any;
-      case "files:rename": return { ok: true, entry: entry(payload.to) } as any;
-      case "files:write": return { ok: true, entry: entry(payload.path) } as any;
-      default: return { ok: true } as any;
+      case "files:list":
+        return { ok: true, entries: [entry("d/a.txt")] } as any;
+      case "files:read":
+        return { ok: true, content: new Uint8Array([1, 2]), entry: entry(payload.path) } as any;
+      case "files:mkdir":
+        return { ok: true, entry: entry(payload.path, "directory") } as any;
+      case "files:rename":
+        return { ok: true, entry: entry(payload.to) } as any;
+      case "files:write":
+        return { ok: true, entry: entry(payload.path) } as any;
+      default:
+        return { ok: true } as any;
     }
   },
 };
@@ -61,9 +72,16 @@ describe("GatewayClient against the gateway", () => {
   });
 
   it("imports .ipynb text, and a refused one throws the gateway's problems", async () => {
-    const stored = await client.notebooks.import(JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [] }), "my file.ipynb");
+    const stored = await client.notebooks.import(
+      JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [] }),
+      "my file.ipynb",
+    );
     expect(stored.title).toBe("my file");
-    const err = await client.notebooks.import(JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: "code", metadata: {}, source: "1" }] }), "bad")
+    const err = await client.notebooks
+      .import(
+        JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: "code", metadata: {}, source: "1" }] }),
+        "bad",
+      )
       .catch((e) => e);
     expect(err).toBeInstanceOf(GatewayError);
     expect(err.status).toBe(400);

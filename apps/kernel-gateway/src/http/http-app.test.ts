@@ -32,12 +32,18 @@ describe("gateway HTTP", () => {
 
   it("creates, saves and reads back a notebook", async () => {
     const nb = await (await api("/api/notebooks", { method: "POST", body: JSON.stringify({ title: "T" }) })).json();
-    const cells = [{ id: "c1", cell_type: "code", source: "1+1" }, { id: "c2", cell_type: "markdown", source: "# hi" }];
+    const cells = [
+      { id: "c1", cell_type: "code", source: "1+1" },
+      { id: "c2", cell_type: "markdown", source: "# hi" },
+    ];
     const put = await api(`/api/notebooks/${nb.id}`, { method: "PUT", body: JSON.stringify({ title: "Renamed", cells }) });
     expect(put.status).toBe(200);
     const back = await (await api(`/api/notebooks/${nb.id}`)).json();
     expect(back.title).toBe("Renamed");
-    expect(back.cells.map((c: any) => [c.id, c.cell_type, c.source])).toEqual([["c1", "code", "1+1"], ["c2", "markdown", "# hi"]]);
+    expect(back.cells.map((c: any) => [c.id, c.cell_type, c.source])).toEqual([
+      ["c1", "code", "1+1"],
+      ["c2", "markdown", "# hi"],
+    ]);
     const list = await (await api("/api/notebooks")).json();
     expect(list.map((n: any) => n.title)).toContain("Renamed");
   });
@@ -47,9 +53,20 @@ describe("gateway HTTP", () => {
     const notJson = await api(`/api/notebooks/${nb.id}`, { method: "PUT", body: "{oops" });
     expect(notJson.status).toBe(400);
     expect((await notJson.json()).error).toMatch(/not valid JSON/);
-    const badType = await api(`/api/notebooks/${nb.id}`, { method: "PUT", body: JSON.stringify({ cells: [{ id: "x", cell_type: "python", source: "" }] }) });
+    const badType = await api(`/api/notebooks/${nb.id}`, {
+      method: "PUT",
+      body: JSON.stringify({ cells: [{ id: "x", cell_type: "python", source: "" }] }),
+    });
     expect(badType.status).toBe(400);
-    const dup = await api(`/api/notebooks/${nb.id}`, { method: "PUT", body: JSON.stringify({ cells: [{ id: "x", cell_type: "code", source: "" }, { id: "x", cell_type: "code", source: "" }] }) });
+    const dup = await api(`/api/notebooks/${nb.id}`, {
+      method: "PUT",
+      body: JSON.stringify({
+        cells: [
+          { id: "x", cell_type: "code", source: "" },
+          { id: "x", cell_type: "code", source: "" },
+        ],
+      }),
+    });
     expect(dup.status).toBe(400);
     const back = await (await api(`/api/notebooks/${nb.id}`)).json();
     expect(back.cells).toHaveLength(1);
@@ -85,11 +102,20 @@ describe("gateway HTTP", () => {
     expect((await fetch(base + "/api/openapi.json")).status).toBe(401);
     const doc = await (await api("/api/openapi.json")).json();
     expect(doc.openapi).toMatch(/^3\./);
-    const routes = Object.entries(doc.paths as Record<string, object>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
-    expect(routes).toEqual(expect.arrayContaining([
-      "GET /api/notebooks", "POST /api/notebooks", "PUT /api/notebooks/{id}", "POST /api/notebooks/import",
-      "GET /api/notebooks/{id}/files/content", "PUT /api/notebooks/{id}/files/content", "POST /api/notebooks/{id}/kernel/suspend",
-    ]));
+    const routes = Object.entries(doc.paths as Record<string, object>).flatMap(([p, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
+    );
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        "GET /api/notebooks",
+        "POST /api/notebooks",
+        "PUT /api/notebooks/{id}",
+        "POST /api/notebooks/import",
+        "GET /api/notebooks/{id}/files/content",
+        "PUT /api/notebooks/{id}/files/content",
+        "POST /api/notebooks/{id}/kernel/suspend",
+      ]),
+    );
     expect(routes).not.toContain("GET /api/openapi.json");
     // The URLs' 405 answers for their other methods are not API routes.
     expect(routes).not.toContain("GET /api/notebooks/import");

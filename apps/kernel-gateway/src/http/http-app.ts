@@ -57,8 +57,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
 
   // Workers read and write the content store (boot profiles, snapshots) with the worker secret;
   // the handler streams the bodies itself, so it runs before Fastify reads them.
-  const isWorker = (req: IncomingMessage) =>
-    secretMatches(req.headers.authorization?.replace(/^Bearer /, ""), deps.blobs.workerSecret);
+  const isWorker = (req: IncomingMessage) => secretMatches(req.headers.authorization?.replace(/^Bearer /, ""), deps.blobs.workerSecret);
   const serveBlobs = createBlobHandler(deps.blobs.store, { authorize: isWorker, authorizeWrite: isWorker });
   app.addHook("onRequest", async (request, reply) => {
     if (!request.url.startsWith(BLOB_ROUTE_PREFIX) && !request.url.startsWith(REF_ROUTE_PREFIX)) return;
@@ -83,7 +82,8 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   });
   // Every JSON answer is fresh: notebooks and listings change under the page.
   app.addHook("onSend", async (_request, reply, payload) => {
-    if (!reply.hasHeader("cache-control") && String(reply.getHeader("content-type") ?? "").includes("json")) reply.header("cache-control", "no-store");
+    if (!reply.hasHeader("cache-control") && String(reply.getHeader("content-type") ?? "").includes("json"))
+      reply.header("cache-control", "no-store");
     return payload;
   });
 
@@ -95,7 +95,10 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   const handlers: ApiHandlers = {
     ...gatewayApi(deps),
     ...notebooksApi({
-      store: deps.store, userId: deps.userId, onSaved: deps.onNotebookSaved, onDeleted: deps.onNotebookDeleted,
+      store: deps.store,
+      userId: deps.userId,
+      onSaved: deps.onNotebookSaved,
+      onDeleted: deps.onNotebookDeleted,
       imageExists: (name) => !deps.images || deps.images().some((i) => i.name === name),
     }),
     ...notebookFilesApi(deps.store, deps.userId),
@@ -111,8 +114,16 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
       const upload = raw === "bytes-in";
       const tooLarge = upload ? uploadTooLarge(maxFileBytes) : `Request body over ${MAX_BODY_BYTES} bytes`;
       api.route({
-        method, url, config: { raw, tooLarge }, bodyLimit: upload ? maxFileBytes : MAX_BODY_BYTES,
-        schema: { ...schema, summary, operationId: name, response: { ...schema.response, "4xx": errorReplySchema, "5xx": errorReplySchema } },
+        method,
+        url,
+        config: { raw, tooLarge },
+        bodyLimit: upload ? maxFileBytes : MAX_BODY_BYTES,
+        schema: {
+          ...schema,
+          summary,
+          operationId: name,
+          response: { ...schema.response, "4xx": errorReplySchema, "5xx": errorReplySchema },
+        },
         // The table and the handler map are keyed alike; TypeScript cannot correlate the two unions.
         handler: handlers[name] as RouteOptions["handler"],
       });

@@ -6,7 +6,11 @@ import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import type { ApiRawBody, ErrorReply } from "@cellar/protocol";
 
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly problems?: string[]) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly problems?: string[],
+  ) {
     super(message);
   }
 }
@@ -28,17 +32,20 @@ const FIELD_LABELS: Record<string, string> = { id: "notebook id" };
 function validationMessage(error: FastifyError): string {
   const first = error.validation?.[0];
   const field = first?.instancePath.split("/").filter(Boolean).join(".") ?? "";
-  const label = FIELD_LABELS[field] ?? (field || (error.validationContext === "body" ? "request body" : error.validationContext ?? "request"));
+  const label =
+    FIELD_LABELS[field] ?? (field || (error.validationContext === "body" ? "request body" : (error.validationContext ?? "request")));
   return `Bad ${label}: ${first?.message ?? "invalid"}`;
 }
 
 function errorReply(error: FastifyError, request: FastifyRequest): { status: number; body: ErrorReply } {
-  if (error instanceof HttpError) return { status: error.status, body: { error: error.message, ...(error.problems && { problems: error.problems }) } };
+  if (error instanceof HttpError)
+    return { status: error.status, body: { error: error.message, ...(error.problems && { problems: error.problems }) } };
   if (hasZodFastifySchemaValidationErrors(error)) return { status: 400, body: { error: validationMessage(error) } };
   if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
     return { status: 413, body: { error: request.routeOptions.config.tooLarge ?? "Request body is too large" } };
   }
-  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return { status: error.statusCode, body: { error: error.message } };
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500)
+    return { status: error.statusCode, body: { error: error.message } };
   console.error("gateway: request failed:", error);
   return { status: 500, body: { error: "Internal error" } };
 }

@@ -16,7 +16,10 @@ export const notebookPagePath = (id: string) => `/notebook/?id=${encodeURICompon
 
 const MAX_TITLE = 500;
 
-export function notebookFilesApi(store: NotebookFileStore, userId: string): ApiHandlers<"importNotebook" | "exportNotebook" | "duplicateNotebook"> {
+export function notebookFilesApi(
+  store: NotebookFileStore,
+  userId: string,
+): ApiHandlers<"importNotebook" | "exportNotebook" | "duplicateNotebook"> {
   const withPage = (nb: Notebook) => ({ ...nb, url: notebookPagePath(nb.id) });
   return {
     importNotebook: async (req, reply) => {
@@ -53,7 +56,10 @@ export function notebookFilesApi(store: NotebookFileStore, userId: string): ApiH
 
 /** The file's name without ".ipynb", as Jupyter shows it. */
 function titleFrom(raw: string | undefined): string {
-  const title = (raw ?? "").replace(/\.ipynb$/i, "").trim().slice(0, MAX_TITLE);
+  const title = (raw ?? "")
+    .replace(/\.ipynb$/i, "")
+    .trim()
+    .slice(0, MAX_TITLE);
   return title || "Imported notebook";
 }
 

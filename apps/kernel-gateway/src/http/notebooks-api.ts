@@ -21,7 +21,9 @@ export interface NotebookApiDeps {
   imageExists(name: string): boolean;
 }
 
-export function notebooksApi(deps: NotebookApiDeps): ApiHandlers<"listNotebooks" | "createNotebook" | "getNotebook" | "updateNotebook" | "deleteNotebook"> {
+export function notebooksApi(
+  deps: NotebookApiDeps,
+): ApiHandlers<"listNotebooks" | "createNotebook" | "getNotebook" | "updateNotebook" | "deleteNotebook"> {
   const { store } = deps;
   return {
     listNotebooks: async () => store.list(deps.userId),

@@ -17,16 +17,30 @@ export interface TestApp {
 }
 
 /** `webFiles`: the web app's files by name; `deps`: what the test adds or replaces. */
-export async function startTestApp(opts: { webFiles?: Record<string, string>; deps?: (db: Database) => Partial<HttpDeps> } = {}): Promise<TestApp> {
+export async function startTestApp(
+  opts: { webFiles?: Record<string, string>; deps?: (db: Database) => Partial<HttpDeps> } = {},
+): Promise<TestApp> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellar-gw-"));
   fs.mkdirSync(path.join(dir, "web"));
   for (const [name, text] of Object.entries(opts.webFiles ?? {})) fs.writeFileSync(path.join(dir, "web", name), text);
   const db = await openDatabase(`file:${path.join(dir, "db.sqlite")}`, { log: () => {} });
   const app = createHttpApp({
-    token: TEST_TOKEN, webDir: path.join(dir, "web"), store: db.notebooks, userId: db.localUserId, workers: () => [], onNotebookSaved: () => {},
+    token: TEST_TOKEN,
+    webDir: path.join(dir, "web"),
+    store: db.notebooks,
+    userId: db.localUserId,
+    workers: () => [],
+    onNotebookSaved: () => {},
     blobs: { store: new LocalDirStore(path.join(dir, "cas")), workerSecret: TEST_WORKER_SECRET },
     ...opts.deps?.(db),
   });
   const base = await app.listen({ port: 0, host: "127.0.0.1" });
-  return { base, db, close: async () => { await app.close(); await db.close(); } };
+  return {
+    base,
+    db,
+    close: async () => {
+      await app.close();
+      await db.close();
+    },
+  };
 }

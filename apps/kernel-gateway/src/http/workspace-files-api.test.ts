@@ -94,7 +94,12 @@ describe("workspace files API", () => {
   });
 
   it("creates folders, deletes and renames", async () => {
-    reply = (e, p) => (e === "files:mkdir" ? { ok: true, entry: entry(p.path, "directory") } : e === "files:rename" ? { ok: true, entry: entry(p.to) } : { ok: true });
+    reply = (e, p) =>
+      e === "files:mkdir"
+        ? { ok: true, entry: entry(p.path, "directory") }
+        : e === "files:rename"
+          ? { ok: true, entry: entry(p.to) }
+          : { ok: true };
     expect((await api(files("/dirs", "?path=results"), { method: "POST" })).status).toBe(201);
     expect((await api(files("", "?path=old.txt"), { method: "DELETE" })).status).toBe(204);
     const renamed = await api(files("/rename"), { method: "POST", body: JSON.stringify({ from: "a.txt", to: "dir/b.txt" }) });
@@ -120,7 +125,10 @@ describe("workspace files API", () => {
   });
 
   it("turns the worker's refusals into HTTP statuses with its reason", async () => {
-    reply = (_e, p) => (p.path === "link" ? { ok: false, code: "outside_workspace", error: "link points outside the workspace" } : { ok: false, code: "not_found", error: `${p.path} does not exist` });
+    reply = (_e, p) =>
+      p.path === "link"
+        ? { ok: false, code: "outside_workspace", error: "link points outside the workspace" }
+        : { ok: false, code: "not_found", error: `${p.path} does not exist` };
     const outside = await api(files("/content", "?path=link"));
     expect(outside.status).toBe(403);
     expect((await outside.json()).error).toBe("link points outside the workspace");

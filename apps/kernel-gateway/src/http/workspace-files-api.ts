@@ -2,9 +2,7 @@
 // notebook's kernel, so every request is relayed to it as a "files:*" socket event and its answer
 // is turned back into HTTP. Paths were checked by the route table's schemas before any of this.
 import contentDisposition from "content-disposition";
-import {
-  MAX_WORKSPACE_FILE_BYTES, type WorkspaceFileErrorCode, type WorkspaceFilesEvents,
-} from "@cellar/protocol";
+import { MAX_WORKSPACE_FILE_BYTES, type WorkspaceFileErrorCode, type WorkspaceFilesEvents } from "@cellar/protocol";
 import type { WorkerSocket } from "../workers/worker-pool";
 import type { ApiHandlers } from "./api-handlers";
 import { HttpError } from "./http-errors";
@@ -39,8 +37,14 @@ export interface WorkspaceFilesDeps {
 }
 
 const STATUS: Record<WorkspaceFileErrorCode, number> = {
-  invalid_path: 400, not_found: 404, exists: 409, not_a_directory: 400, is_a_directory: 400,
-  too_large: 413, outside_workspace: 403, failed: 500,
+  invalid_path: 400,
+  not_found: 404,
+  exists: 409,
+  not_a_directory: 400,
+  is_a_directory: 400,
+  too_large: 413,
+  outside_workspace: 403,
+  failed: 500,
 };
 
 type FilesRoute = "listFiles" | "deleteFile" | "downloadFile" | "uploadFile" | "createFolder" | "renameFile";
@@ -76,7 +80,11 @@ export function workspaceFilesApi(deps: WorkspaceFilesDeps | undefined): ApiHand
       return reply.code(204).send(null);
     },
     downloadFile: async (req, reply) => {
-      const { content, entry } = await ask("files:read", { notebookId: req.params.id, path: req.query.path, maxBytes: MAX_WORKSPACE_FILE_BYTES });
+      const { content, entry } = await ask("files:read", {
+        notebookId: req.params.id,
+        path: req.query.path,
+        maxBytes: MAX_WORKSPACE_FILE_BYTES,
+      });
       // Always an attachment, never sniffed: a kernel-written .html must not run in our origin.
       return reply
         .header("content-type", "application/octet-stream")
@@ -88,7 +96,12 @@ export function workspaceFilesApi(deps: WorkspaceFilesDeps | undefined): ApiHand
     },
     uploadFile: async (req) => {
       const content = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
-      const { entry } = await ask("files:write", { notebookId: req.params.id, path: req.query.path, content, createOnly: req.query.createOnly });
+      const { entry } = await ask("files:write", {
+        notebookId: req.params.id,
+        path: req.query.path,
+        content,
+        createOnly: req.query.createOnly,
+      });
       return entry;
     },
     createFolder: async (req, reply) => {

@@ -61,7 +61,10 @@ export async function loadImageCatalog(opts: CatalogOptions): Promise<ImageCatal
   };
 }
 
-interface Record { specHash: string; imageId: string }
+interface Record {
+  specHash: string;
+  imageId: string;
+}
 
 function recordPath(cacheDir: string, specHash: string): string {
   return path.join(cacheDir, "images", "specs", `${specHash}.json`);
@@ -88,15 +91,18 @@ async function rootImage(spec: ImageSpec, opts: CatalogOptions, log: (l: string)
   const specHash = hashOf({ stamp, spec });
   const ingestedFile = path.join(opts.cacheDir, "images", spec.name, "ingested.json");
   const earlier = JSON.parse(readOrNull(ingestedFile) ?? "null") as { stamp: string; imageId: string } | null;
-  let imageId = (await cached(opts, specHash)) ?? (earlier?.stamp === stamp && (await opts.store.has(earlier.imageId)) ? earlier.imageId : null);
+  let imageId =
+    (await cached(opts, specHash)) ?? (earlier?.stamp === stamp && (await opts.store.has(earlier.imageId)) ? earlier.imageId : null);
   if (imageId) remember(opts, specHash, imageId);
   else {
     const started = Date.now();
     log(`gateway: ingesting image ${spec.name} into the content store (once per image build)…`);
     const result = await ingestDirectory(rootfs, opts.store);
     imageId = result.imageId;
-    log(`gateway: image ${spec.name} = ${imageId.slice(0, 12)} (${result.stats.files} files, ` +
-      `${(result.stats.logicalBytes / 2 ** 30).toFixed(2)} GiB, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    log(
+      `gateway: image ${spec.name} = ${imageId.slice(0, 12)} (${result.stats.files} files, ` +
+        `${(result.stats.logicalBytes / 2 ** 30).toFixed(2)} GiB, ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
     remember(opts, specHash, imageId);
     // Kept for the benchmarks, which attach the base image directly.
     fs.writeFileSync(ingestedFile, JSON.stringify({ stamp, imageId }));
@@ -105,7 +111,12 @@ async function rootImage(spec: ImageSpec, opts: CatalogOptions, log: (l: string)
 }
 
 /** Parent's tree + the spec's packages, installed in an overlay; only the overlay's upper dir is ingested. */
-async function layeredImage(spec: ImageSpec, parent: CatalogImage | undefined, opts: CatalogOptions, log: (l: string) => void): Promise<CatalogImage | null> {
+async function layeredImage(
+  spec: ImageSpec,
+  parent: CatalogImage | undefined,
+  opts: CatalogOptions,
+  log: (l: string) => void,
+): Promise<CatalogImage | null> {
   if (!parent) throw new Error(`its parent ${spec.from} is unavailable`);
   const specHash = hashOf({ builder: LAYER_BUILDER_VERSION, parent: parent.imageId, packages: spec.packages });
   const image = { name: spec.name, description: spec.description, specHash, warmup: spec.warmup };
@@ -125,8 +136,10 @@ async function layeredImage(spec: ImageSpec, parent: CatalogImage | undefined, o
   const result = await ingestLayer(path.join(out, "upper"), parentManifest, opts.store);
   fs.rmSync(out, { recursive: true, force: true });
   remember(opts, specHash, result.imageId);
-  log(`gateway: image ${spec.name} = ${result.imageId.slice(0, 12)} (${(result.stats.newBytes / 2 ** 20).toFixed(1)} MiB new, ` +
-    `${result.whiteouts.length} deletions, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  log(
+    `gateway: image ${spec.name} = ${result.imageId.slice(0, 12)} (${(result.stats.newBytes / 2 ** 20).toFixed(1)} MiB new, ` +
+      `${result.whiteouts.length} deletions, ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
   return { ...image, imageId: result.imageId };
 }
 
@@ -137,5 +150,9 @@ function rootOf(cacheDir: string, name: string): string {
 }
 
 function readOrNull(file: string): string | null {
-  try { return fs.readFileSync(file, "utf8"); } catch { return null; }
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return null;
+  }
 }

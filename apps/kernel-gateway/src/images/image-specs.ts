@@ -11,7 +11,10 @@ const specSchema = z
     name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, "lowercase letters, digits and dashes"),
     description: z.string().max(200),
     /** A root image: debootstrapped (only by scripts/build-base-image.sh, for "base"). */
-    debian: z.object({ suite: z.string(), packages: z.array(DEBIAN_PACKAGE).min(1) }).strict().optional(),
+    debian: z
+      .object({ suite: z.string(), packages: z.array(DEBIAN_PACKAGE).min(1) })
+      .strict()
+      .optional(),
     /** A layered image: its parent, and the Debian packages it adds. */
     from: z.string().optional(),
     packages: z.array(DEBIAN_PACKAGE).optional(),
@@ -28,7 +31,10 @@ export type ImageSpec = z.infer<typeof specSchema>;
 /** Every spec in `dir`, parents before children; throws naming the file and field at fault. */
 export function loadImageSpecs(dir: string): ImageSpec[] {
   const specs = new Map<string, ImageSpec>();
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()) {
     let raw: unknown;
     try {
       raw = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));
@@ -40,7 +46,8 @@ export function loadImageSpecs(dir: string): ImageSpec[] {
       const issue = parsed.error.issues[0]!;
       throw new Error(`image spec ${file}: ${issue.path.join(".") || "(spec)"}: ${issue.message}`);
     }
-    if (`${parsed.data.name}.json` !== file) throw new Error(`image spec ${file}: its name is ${parsed.data.name}; the file must be ${parsed.data.name}.json`);
+    if (`${parsed.data.name}.json` !== file)
+      throw new Error(`image spec ${file}: its name is ${parsed.data.name}; the file must be ${parsed.data.name}.json`);
     specs.set(parsed.data.name, parsed.data);
   }
   const ordered: ImageSpec[] = [];

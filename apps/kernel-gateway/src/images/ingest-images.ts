@@ -5,5 +5,10 @@ import { loadConfig } from "../config";
 import { loadImageCatalog } from "./image-catalog";
 
 const config = loadConfig();
-const catalog = await loadImageCatalog({ cacheDir: config.cacheDir, store: openBlobStore(storeSettingsFromEnv(process.env, config.casDir)), specsDir: config.imagesDir, build: true });
+const catalog = await loadImageCatalog({
+  cacheDir: config.cacheDir,
+  store: openBlobStore(storeSettingsFromEnv(process.env, config.casDir)),
+  specsDir: config.imagesDir,
+  build: true,
+});
 for (const image of catalog.list()) console.log(`image ${image.name}: ${image.imageId.slice(0, 12)}`);

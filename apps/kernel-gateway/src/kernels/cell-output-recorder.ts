@@ -1,8 +1,13 @@
 // Records a running cell's outputs as the kernel produces them and persists them (debounced),
 // so a reload shows what the browser showed. Uses the same reducer as the browser.
 import {
-  applyOutputMessage, emptyCellOutput, DEFAULT_OUTPUT_LIMITS,
-  type CellOutputState, type JupyterMessage, type OutputLimits, type Output,
+  applyOutputMessage,
+  emptyCellOutput,
+  DEFAULT_OUTPUT_LIMITS,
+  type CellOutputState,
+  type JupyterMessage,
+  type OutputLimits,
+  type Output,
 } from "@cellar/protocol";
 
 export interface OutputSink {
@@ -49,7 +54,11 @@ export class CellOutputRecorder {
     const ids = cellId ? [cellId] : [...this.timers.keys()];
     for (const id of ids) {
       const t = this.timers.get(id);
-      if (t) { clearTimeout(t); this.timers.delete(id); this.write(id); }
+      if (t) {
+        clearTimeout(t);
+        this.timers.delete(id);
+        this.write(id);
+      }
     }
     return this.settled();
   }
@@ -70,14 +79,24 @@ export class CellOutputRecorder {
 
   private schedule(cellId: string): void {
     if (this.timers.has(cellId)) return;
-    this.timers.set(cellId, setTimeout(() => { this.timers.delete(cellId); this.write(cellId); }, this.debounceMs));
+    this.timers.set(
+      cellId,
+      setTimeout(() => {
+        this.timers.delete(cellId);
+        this.write(cellId);
+      }, this.debounceMs),
+    );
   }
 
   private write(cellId: string): void {
     const s = this.cells.get(cellId);
     if (!s) return;
-    const p = this.sink.saveCellOutputs(this.notebookId, cellId, s.outputs, s.executionCount)
-      .then((saved) => { if (saved) this.unsaved.delete(cellId); else this.unsaved.add(cellId); })
+    const p = this.sink
+      .saveCellOutputs(this.notebookId, cellId, s.outputs, s.executionCount)
+      .then((saved) => {
+        if (saved) this.unsaved.delete(cellId);
+        else this.unsaved.add(cellId);
+      })
       .catch((err) => console.error(`gateway: saving outputs of cell ${cellId} failed:`, err))
       .finally(() => this.writes.delete(p));
     this.writes.add(p);

@@ -22,7 +22,11 @@ export class InputEcho {
     this.waiting = null;
     const { prompt, password } = request.content;
     const value = String(msg.content.value ?? "");
-    const echo = makeMessage("stream", { name: "stdout", text: `${String(prompt ?? "")}${password === true ? HIDDEN : value}\n` }, { channel: "iopub" });
+    const echo = makeMessage(
+      "stream",
+      { name: "stdout", text: `${String(prompt ?? "")}${password === true ? HIDDEN : value}\n` },
+      { channel: "iopub" },
+    );
     // Parented like the prompt (to the cell's execute_request), so it lands in that cell.
     echo.parent_header = request.parent_header;
     return echo;

@@ -18,7 +18,12 @@ function fakeWorkerSocket(answer: (event: string) => { ok: true } | { ok: false;
       return true;
     },
     timeout() {
-      return { emitWithAck: async (event: string, payload: any) => { sent.push({ event, payload }); return answer(event); } };
+      return {
+        emitWithAck: async (event: string, payload: any) => {
+          sent.push({ event, payload });
+          return answer(event);
+        },
+      };
     },
   } as unknown as WorkerSocket;
   return { socket, sent };
@@ -32,8 +37,11 @@ function setup() {
   const kernels = new KernelManager({
     pool,
     store: { saveCellOutputs: async () => true, markRun: async () => {} },
-    emit: (_nb, event, payload: any) => { if (event === "kernel:status") statuses.push(payload.status); },
-    limits: { memoryBytes: 1 << 30, pids: 100 }, startTimeoutMs: 60_000,
+    emit: (_nb, event, payload: any) => {
+      if (event === "kernel:status") statuses.push(payload.status);
+    },
+    limits: { memoryBytes: 1 << 30, pids: 100 },
+    startTimeoutMs: 60_000,
     resolveImage: (name) => (name === "base" ? "a".repeat(64) : undefined),
   });
   kernels.ensureKernel("nb1");
@@ -70,7 +78,13 @@ describe("KernelManager: suspended kernels", () => {
     const req = executeRequest("print(x)", { cellId: "c" });
     expect(t.kernels.send("nb1", req)).toEqual({ ok: true });
     expect(w2.sent.map((s) => s.event)).toEqual(["session:start", "session:send"]);
-    expect(w2.sent[0].payload).toMatchObject({ sessionId: t.sessionId, notebookId: "nb1", image: "base", imageId: "a".repeat(64), resume: { checkpoint: CHECKPOINT } });
+    expect(w2.sent[0].payload).toMatchObject({
+      sessionId: t.sessionId,
+      notebookId: "nb1",
+      image: "base",
+      imageId: "a".repeat(64),
+      resume: { checkpoint: CHECKPOINT },
+    });
     expect(w2.sent[1].payload.message.header.msg_id).toBe(req.header.msg_id);
     expect(t.pool.get("w2")!.sessions.has(t.sessionId)).toBe(true);
     expect(t.kernels.workerOf("nb1")?.id).toBe("w2");
@@ -80,7 +94,10 @@ describe("KernelManager: suspended kernels", () => {
     const t = setup();
     t.kernels.onWorkerStatus(t.sessionId, "suspended", undefined, { checkpoint: CHECKPOINT });
     t.kernels.onWorkerLost(t.pool.remove("w1", t.w1.socket));
-    expect(t.kernels.send("nb1", executeRequest("1"))).toEqual({ ok: false, error: expect.stringMatching(/No worker is connected; the suspended kernel resumes once one is/) });
+    expect(t.kernels.send("nb1", executeRequest("1"))).toEqual({
+      ok: false,
+      error: expect.stringMatching(/No worker is connected; the suspended kernel resumes once one is/),
+    });
     expect(t.kernels.status("nb1")?.status).toBe("suspended");
   });
 

@@ -32,15 +32,19 @@ function setup({ withWorker = true } = {}) {
     markRun: async () => {},
   };
   const kernels = new KernelManager({
-    pool, store, emit: (_nb, event, payload) => events.push({ event, payload }),
-    limits: { memoryBytes: 1 << 30, pids: 100 }, startTimeoutMs: 60_000,
+    pool,
+    store,
+    emit: (_nb, event, payload) => events.push({ event, payload }),
+    limits: { memoryBytes: 1 << 30, pids: 100 },
+    startTimeoutMs: 60_000,
     resolveImage: (name) => (name === "base" ? "a".repeat(64) : undefined),
   });
   const sessionId = () => worker.sent.find((s) => s.event === "session:start")!.payload.sessionId as string;
   return { pool, worker, kernels, events, saved, sessionId, cellsInDb };
 }
 
-const iopub = (type: string, content: Record<string, unknown>, parent: JupyterMessage) => makeMessage(type, content, { channel: "iopub", parent });
+const iopub = (type: string, content: Record<string, unknown>, parent: JupyterMessage) =>
+  makeMessage(type, content, { channel: "iopub", parent });
 
 describe("KernelManager", () => {
   it("starts a kernel on a worker when a notebook opens and reports its status", () => {
@@ -80,7 +84,10 @@ describe("KernelManager", () => {
     t.kernels.ensureKernel("nb1");
     const req = executeRequest("1+1", { cellId: "brand-new" });
     t.kernels.send("nb1", req);
-    t.kernels.onWorkerMessage(t.sessionId(), iopub("execute_result", { data: { "text/plain": "2" }, metadata: {}, execution_count: 1 }, req));
+    t.kernels.onWorkerMessage(
+      t.sessionId(),
+      iopub("execute_result", { data: { "text/plain": "2" }, metadata: {}, execution_count: 1 }, req),
+    );
     t.kernels.onWorkerMessage(t.sessionId(), makeMessage("execute_reply", { status: "ok", execution_count: 1 }, { parent: req }));
     await new Promise((r) => setTimeout(r, 20));
     expect(t.saved).toHaveLength(0);
@@ -95,7 +102,10 @@ describe("KernelManager", () => {
     t.kernels.ensureKernel("nb1");
     const req = executeRequest("1+1", { cellId: "cell-a" });
     t.kernels.send("nb1", req);
-    t.kernels.onWorkerMessage(t.sessionId(), iopub("execute_result", { data: { "text/plain": "2" }, metadata: {}, execution_count: 3 }, req));
+    t.kernels.onWorkerMessage(
+      t.sessionId(),
+      iopub("execute_result", { data: { "text/plain": "2" }, metadata: {}, execution_count: 3 }, req),
+    );
     await t.kernels.clearOutputs("nb1", ["cell-a"]);
     expect(t.saved.at(-1)).toEqual({ cellId: "cell-a", outputs: [], count: null });
     await new Promise((r) => setTimeout(r, 300)); // the recorder's debounced write must not bring them back
@@ -140,8 +150,14 @@ describe("KernelManager", () => {
     t.kernels.ensureKernel("nb1");
     const req = makeMessage("complete_request", { code: "math.fl", cursor_pos: 7 });
     expect(t.kernels.send("nb1", req)).toEqual({ ok: true });
-    t.kernels.onWorkerMessage(t.sessionId(), makeMessage("complete_reply", { status: "ok", matches: ["floor"], cursor_start: 5, cursor_end: 7 }, { parent: req }));
-    expect(t.events.at(-1)).toMatchObject({ event: "kernel:message", payload: { notebookId: "nb1", message: { parent_header: { msg_id: req.header.msg_id } } } });
+    t.kernels.onWorkerMessage(
+      t.sessionId(),
+      makeMessage("complete_reply", { status: "ok", matches: ["floor"], cursor_start: 5, cursor_end: 7 }, { parent: req }),
+    );
+    expect(t.events.at(-1)).toMatchObject({
+      event: "kernel:message",
+      payload: { notebookId: "nb1", message: { parent_header: { msg_id: req.header.msg_id } } },
+    });
   });
 
   it("stops relaying a cell's flood once its output is truncated", () => {

@@ -2,7 +2,16 @@
 // status, and records outputs. The only place that knows which worker holds which notebook.
 import { randomUUID } from "node:crypto";
 import { parentIdOf } from "@cellar/kernel-client";
-import { canChangeStatus, type GatewayToBrowser, type JupyterMessage, type KernelStatus, type SessionLimits, type SuspendedKernelRef, type TerminalRequest, type WorkerStatus } from "@cellar/protocol";
+import {
+  canChangeStatus,
+  type GatewayToBrowser,
+  type JupyterMessage,
+  type KernelStatus,
+  type SessionLimits,
+  type SuspendedKernelRef,
+  type TerminalRequest,
+  type WorkerStatus,
+} from "@cellar/protocol";
 import type { ConnectedWorker, WorkerPool } from "../workers/worker-pool";
 import { CellOutputRecorder, type OutputSink } from "./cell-output-recorder";
 import { InputEcho } from "./input-echo";
@@ -12,7 +21,11 @@ export interface RunRecorder extends OutputSink {
 }
 
 /** Sends an event to every browser that has the notebook open. */
-export type KernelEmit = <E extends keyof GatewayToBrowser>(notebookId: string, event: E, payload: Parameters<GatewayToBrowser[E]>[0]) => void;
+export type KernelEmit = <E extends keyof GatewayToBrowser>(
+  notebookId: string,
+  event: E,
+  payload: Parameters<GatewayToBrowser[E]>[0],
+) => void;
 
 interface KernelSession {
   sessionId: string;
@@ -242,8 +255,13 @@ export class KernelManager {
     if (previous) this.forget(previous);
     const k: KernelSession = {
       // Starts out "disconnected" so the first real status is always announced.
-      sessionId: randomUUID(), notebookId, workerId: null, status: "disconnected", requests: new Map(),
-      recorder: new CellOutputRecorder(notebookId, this.opts.store), inputEcho: new InputEcho(),
+      sessionId: randomUUID(),
+      notebookId,
+      workerId: null,
+      status: "disconnected",
+      requests: new Map(),
+      recorder: new CellOutputRecorder(notebookId, this.opts.store),
+      inputEcho: new InputEcho(),
     };
     this.byNotebook.set(notebookId, k);
     this.bySession.set(k.sessionId, k);
@@ -269,14 +287,16 @@ export class KernelManager {
         void this.stopSession(k);
       }
     }, this.opts.startTimeoutMs);
-    worker.socket.emit("session:start",
+    worker.socket.emit(
+      "session:start",
       { sessionId: k.sessionId, notebookId, image, imageId, limits: this.opts.limits, warmup: this.opts.warmupOf?.(image) },
       (res) => {
         if (!res.ok && this.bySession.get(k.sessionId) === k) {
           clearTimeout(k.startTimer);
           this.setStatus(k, "dead", `The kernel failed to start: ${res.error}`);
         }
-      });
+      },
+    );
     return k;
   }
 
@@ -284,8 +304,11 @@ export class KernelManager {
    * whose worker left on any worker; or why there is none (`purpose` ends the sentence for a dead
    * kernel; `explainMissing` gives a kernel's own reason, "no worker is connected", when it has
    * no worker). */
-  private relayTarget(notebookId: string, purpose: string, { explainMissing = false } = {}):
-    { ok: true; k: KernelSession; worker: ConnectedWorker } | { ok: false; error: string } {
+  private relayTarget(
+    notebookId: string,
+    purpose: string,
+    { explainMissing = false } = {},
+  ): { ok: true; k: KernelSession; worker: ConnectedWorker } | { ok: false; error: string } {
     const k = this.byNotebook.get(notebookId);
     if (k && k.status === "suspended" && !k.workerId) {
       const resumed = this.resumeOnAnyWorker(k);
@@ -308,11 +331,21 @@ export class KernelManager {
     k.workerId = worker.id;
     this.lastWorker.set(k.notebookId, worker.id);
     worker.sessions.add(k.sessionId);
-    worker.socket.emit("session:start",
-      { sessionId: k.sessionId, notebookId: k.notebookId, image: k.image.name, imageId: k.image.id, limits: this.opts.limits, resume: k.suspended },
+    worker.socket.emit(
+      "session:start",
+      {
+        sessionId: k.sessionId,
+        notebookId: k.notebookId,
+        image: k.image.name,
+        imageId: k.image.id,
+        limits: this.opts.limits,
+        resume: k.suspended,
+      },
       (res) => {
-        if (!res.ok && this.bySession.get(k.sessionId) === k) this.setStatus(k, "dead", `The suspended kernel could not be resumed: ${res.error}`);
-      });
+        if (!res.ok && this.bySession.get(k.sessionId) === k)
+          this.setStatus(k, "dead", `The suspended kernel could not be resumed: ${res.error}`);
+      },
+    );
     return { ok: true };
   }
 
@@ -325,7 +358,10 @@ export class KernelManager {
     worker.sessions.delete(k.sessionId);
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, 10_000);
-      worker.socket.emit("session:stop", { sessionId: k.sessionId }, () => { clearTimeout(t); resolve(); });
+      worker.socket.emit("session:stop", { sessionId: k.sessionId }, () => {
+        clearTimeout(t);
+        resolve();
+      });
     });
   }
 

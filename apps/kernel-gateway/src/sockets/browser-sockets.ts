@@ -1,8 +1,11 @@
 // Browser connections: authenticated by the session cookie (or token), one room per notebook.
 import type { Server, Socket } from "socket.io";
 import {
-  validateBrowserMessage, validateClearOutputs, validateNotebookId,
-  type BrowserToGateway, type GatewayToBrowser,
+  validateBrowserMessage,
+  validateClearOutputs,
+  validateNotebookId,
+  type BrowserToGateway,
+  type GatewayToBrowser,
 } from "@cellar/protocol";
 import type { KernelEmit, KernelManager } from "../kernels/kernel-manager";
 import type { TerminalRelay } from "../terminals/terminal-relay";

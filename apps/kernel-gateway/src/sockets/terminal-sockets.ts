@@ -2,8 +2,13 @@
 // handed to the TerminalRelay.
 import type { Socket } from "socket.io";
 import {
-  validateTerminalClose, validateTerminalInput, validateTerminalOpen, validateTerminalResize,
-  type BrowserToGateway, type GatewayToBrowser, type Result,
+  validateTerminalClose,
+  validateTerminalInput,
+  validateTerminalOpen,
+  validateTerminalResize,
+  type BrowserToGateway,
+  type GatewayToBrowser,
+  type Result,
 } from "@cellar/protocol";
 import type { TerminalOwner, TerminalRelay } from "../terminals/terminal-relay";
 

@@ -1,7 +1,14 @@
 // Worker connections on their own namespace, authenticated by the worker secret. Workers dial
 // out to the gateway, so they can sit behind NAT; they never see browser traffic directly.
 import type { Namespace } from "socket.io";
-import { validateJupyterMessage, validateSessionStatus, validateTerminalEvent, type GatewayToWorker, type WorkerAuth, type WorkerToGateway } from "@cellar/protocol";
+import {
+  validateJupyterMessage,
+  validateSessionStatus,
+  validateTerminalEvent,
+  type GatewayToWorker,
+  type WorkerAuth,
+  type WorkerToGateway,
+} from "@cellar/protocol";
 import { secretMatches } from "../secrets";
 import type { KernelManager } from "../kernels/kernel-manager";
 import type { TerminalRelay } from "../terminals/terminal-relay";

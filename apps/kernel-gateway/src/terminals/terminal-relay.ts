@@ -32,7 +32,12 @@ export class TerminalRelay {
   /** `send` relays a request to the worker holding the notebook's kernel (KernelManager). */
   constructor(private readonly send: TerminalSend) {}
 
-  openTerminal(owner: TerminalOwner, notebookId: string, cols: number, rows: number): { ok: true; terminalId: string } | { ok: false; error: string } {
+  openTerminal(
+    owner: TerminalOwner,
+    notebookId: string,
+    cols: number,
+    rows: number,
+  ): { ok: true; terminalId: string } | { ok: false; error: string } {
     const terminalId = randomUUID();
     const sent = this.send(notebookId, { type: "open", id: terminalId, cols, rows });
     if (!sent.ok) return sent;

@@ -55,7 +55,8 @@ function useListMutation<A, R>(mutationFn: (arg: A) => Promise<R>) {
   });
 }
 
-export const useRenameNotebook = () => useListMutation(({ id, title }: { id: string; title: string }) => gateway.notebooks.rename(id, title));
+export const useRenameNotebook = () =>
+  useListMutation(({ id, title }: { id: string; title: string }) => gateway.notebooks.rename(id, title));
 export const useDuplicateNotebook = () => useListMutation((id: string) => gateway.notebooks.duplicate(id));
 export const useImportNotebook = () =>
   useListMutation(({ text, fileName }: { text: string; fileName: string }) => gateway.notebooks.import(text, fileName));

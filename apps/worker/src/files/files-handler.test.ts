@@ -31,10 +31,13 @@ describe("workspace files on the worker", () => {
     outside = fs.mkdtempSync(path.join(os.tmpdir(), "cellar-outside-"));
     fs.writeFileSync(path.join(outside, "secret.txt"), "do not read");
     ws = path.join(home, nb);
-    serveWorkspaceFiles({ on: (e: string, h: any) => ((handlers as any)[e] = h) }, {
-      workspacesDir: home,
-      owner,
-    });
+    serveWorkspaceFiles(
+      { on: (e: string, h: any) => ((handlers as any)[e] = h) },
+      {
+        workspacesDir: home,
+        owner,
+      },
+    );
   });
   afterAll(() => {
     fs.rmSync(home, { recursive: true, force: true });
@@ -53,7 +56,10 @@ describe("workspace files on the worker", () => {
     await ask("files:write", { notebookId: nb, path: "results/out.bin", content: new Uint8Array([0, 1, 2, 255]) });
 
     const root = await ask("files:list", { notebookId: nb, path: "" });
-    expect(root.entries.map((e: any) => [e.path, e.kind])).toEqual([["results", "directory"], ["data.csv", "file"]]);
+    expect(root.entries.map((e: any) => [e.path, e.kind])).toEqual([
+      ["results", "directory"],
+      ["data.csv", "file"],
+    ]);
     const sub = await ask("files:list", { notebookId: nb, path: "results/" });
     expect(sub.entries.map((e: any) => e.path)).toEqual(["results/out.bin"]);
 
@@ -83,8 +89,14 @@ describe("workspace files on the worker", () => {
     expect(await ask("files:list", { notebookId: nb, path: "data.csv" })).toMatchObject({ ok: false, code: "not_a_directory" });
     expect(await ask("files:read", { notebookId: nb, path: "data.csv", maxBytes: 1 })).toMatchObject({ ok: false, code: "too_large" });
     expect(await ask("files:mkdir", { notebookId: nb, path: "results" })).toMatchObject({ ok: false, code: "exists" });
-    expect(await ask("files:write", { notebookId: nb, path: "no/such/dir.txt", content: Buffer.from("") })).toMatchObject({ ok: false, code: "not_found" });
-    expect(await ask("files:write", { notebookId: nb, path: "results", content: Buffer.from("") })).toMatchObject({ ok: false, code: "is_a_directory" });
+    expect(await ask("files:write", { notebookId: nb, path: "no/such/dir.txt", content: Buffer.from("") })).toMatchObject({
+      ok: false,
+      code: "not_found",
+    });
+    expect(await ask("files:write", { notebookId: nb, path: "results", content: Buffer.from("") })).toMatchObject({
+      ok: false,
+      code: "is_a_directory",
+    });
   });
 
   it("renames and deletes files and whole folders", async () => {
@@ -92,7 +104,10 @@ describe("workspace files on the worker", () => {
     await ask("files:write", { notebookId: nb, path: "tmp/a.txt", content: Buffer.from("a") });
     expect(await ask("files:rename", { notebookId: nb, from: "tmp", to: "tmp2" })).toMatchObject({ ok: true, entry: { path: "tmp2" } });
     expect(fs.readFileSync(path.join(ws, "tmp2/a.txt"), "utf8")).toBe("a");
-    expect(await ask("files:rename", { notebookId: nb, from: "tmp2", to: "tmp2/inner" })).toMatchObject({ ok: false, code: "invalid_path" });
+    expect(await ask("files:rename", { notebookId: nb, from: "tmp2", to: "tmp2/inner" })).toMatchObject({
+      ok: false,
+      code: "invalid_path",
+    });
     expect(await ask("files:rename", { notebookId: nb, from: "tmp2", to: "data.csv" })).toMatchObject({ ok: false, code: "exists" });
     expect(await ask("files:delete", { notebookId: nb, path: "tmp2" })).toEqual({ ok: true });
     expect(fs.existsSync(path.join(ws, "tmp2"))).toBe(false);
@@ -127,13 +142,28 @@ describe("workspace files on the worker", () => {
     });
 
     it("never reads, lists or writes through one that leads outside", async () => {
-      expect(await ask("files:read", { notebookId: nb, path: "escape-file", maxBytes: 100 })).toMatchObject({ ok: false, code: "outside_workspace" });
+      expect(await ask("files:read", { notebookId: nb, path: "escape-file", maxBytes: 100 })).toMatchObject({
+        ok: false,
+        code: "outside_workspace",
+      });
       expect(await ask("files:list", { notebookId: nb, path: "escape-dir" })).toMatchObject({ ok: false, code: "outside_workspace" });
-      expect(await ask("files:read", { notebookId: nb, path: "escape-dir/secret.txt", maxBytes: 100 })).toMatchObject({ ok: false, code: "outside_workspace" });
-      expect(await ask("files:write", { notebookId: nb, path: "escape-dir/new.txt", content: Buffer.from("x") })).toMatchObject({ ok: false, code: "outside_workspace" });
-      expect(await ask("files:write", { notebookId: nb, path: "escape-file", content: Buffer.from("overwritten") })).toMatchObject({ ok: false, code: "outside_workspace" });
+      expect(await ask("files:read", { notebookId: nb, path: "escape-dir/secret.txt", maxBytes: 100 })).toMatchObject({
+        ok: false,
+        code: "outside_workspace",
+      });
+      expect(await ask("files:write", { notebookId: nb, path: "escape-dir/new.txt", content: Buffer.from("x") })).toMatchObject({
+        ok: false,
+        code: "outside_workspace",
+      });
+      expect(await ask("files:write", { notebookId: nb, path: "escape-file", content: Buffer.from("overwritten") })).toMatchObject({
+        ok: false,
+        code: "outside_workspace",
+      });
       expect(await ask("files:mkdir", { notebookId: nb, path: "escape-dir/sub" })).toMatchObject({ ok: false, code: "outside_workspace" });
-      expect(await ask("files:rename", { notebookId: nb, from: "data.csv", to: "escape-dir/stolen.csv" })).toMatchObject({ ok: false, code: "outside_workspace" });
+      expect(await ask("files:rename", { notebookId: nb, from: "data.csv", to: "escape-dir/stolen.csv" })).toMatchObject({
+        ok: false,
+        code: "outside_workspace",
+      });
       expect(fs.readFileSync(path.join(outside, "secret.txt"), "utf8")).toBe("do not read");
       expect(fs.readdirSync(outside)).toEqual(["secret.txt"]);
     });

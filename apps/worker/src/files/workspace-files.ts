@@ -9,10 +9,18 @@ import path from "node:path";
 import type { WorkspaceEntry, WorkspaceFileErrorCode } from "@cellar/protocol";
 
 export class WorkspaceFileError extends Error {
-  constructor(readonly code: WorkspaceFileErrorCode, message: string) { super(message); }
+  constructor(
+    readonly code: WorkspaceFileErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
-export interface WorkspaceOwner { uid: number; gid: number }
+export interface WorkspaceOwner {
+  uid: number;
+  gid: number;
+}
 
 export class WorkspaceFiles {
   /**
@@ -20,7 +28,10 @@ export class WorkspaceFiles {
    * @param owner who new files and folders belong to: the sandbox user, so the kernel can change
    *   what the browser uploads (the worker itself runs as root)
    */
-  constructor(private readonly root: string, private readonly owner?: WorkspaceOwner) {}
+  constructor(
+    private readonly root: string,
+    private readonly owner?: WorkspaceOwner,
+  ) {}
 
   async list(rel: string): Promise<WorkspaceEntry[]> {
     const dir = await this.resolveExisting(rel);
@@ -117,7 +128,8 @@ export class WorkspaceFiles {
     try {
       real = await realpath(path.join(root, rel));
     } catch (err) {
-      if (errno(err) === "ENOENT" || errno(err) === "ENOTDIR") throw new WorkspaceFileError("not_found", `${rel || "the workspace"} does not exist`);
+      if (errno(err) === "ENOENT" || errno(err) === "ENOTDIR")
+        throw new WorkspaceFileError("not_found", `${rel || "the workspace"} does not exist`);
       throw err;
     }
     return inside(root, real, rel);

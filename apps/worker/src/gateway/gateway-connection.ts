@@ -20,12 +20,18 @@ type GatewaySocket = Socket<GatewayToWorker, WorkerToGateway>;
 
 export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket; close(): Promise<void> } {
   const images = new ImageAttacher({
-    gatewayUrl: config.gatewayUrl, secret: config.secret, home: config.home,
-    cacheDir: config.cacheDir, cacheMaxBytes: config.chunkCacheBytes,
+    gatewayUrl: config.gatewayUrl,
+    secret: config.secret,
+    home: config.home,
+    cacheDir: config.cacheDir,
+    cacheMaxBytes: config.chunkCacheBytes,
   });
   const snapshotCas = new BlobFetcher({ baseUrl: config.gatewayUrl, authorization: `Bearer ${config.secret}` });
   const snapshots = new WarmSnapshots({
-    dir: path.join(config.cacheDir, "snapshots"), remote: snapshotCas, stateRoot: config.stateRoot, platform: config.platform,
+    dir: path.join(config.cacheDir, "snapshots"),
+    remote: snapshotCas,
+    stateRoot: config.stateRoot,
+    platform: config.platform,
   });
   const suspendedKernels = new SuspendedKernels({ dir: path.join(config.home, "suspended-kernels"), remote: snapshotCas });
   const socket: GatewaySocket = io(new URL(WORKER_NAMESPACE, config.gatewayUrl).toString(), {
@@ -34,7 +40,11 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
     reconnectionDelayMax: 3000,
   });
   const sessions: SessionManager = new SessionManager({
-    config, images, snapshots, suspendedKernels, pool: () => pool,
+    config,
+    images,
+    snapshots,
+    suspendedKernels,
+    pool: () => pool,
     events: (sessionId) => ({
       onMessage: (message) => socket.emit("session:message", { sessionId, message }),
       onTerminal: (event) => socket.emit("session:terminal", { sessionId, event }),
@@ -42,8 +52,10 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
     }),
   });
   const pool = new KernelPool({
-    snapshots, size: config.warmSnapshots ? config.kernelPoolSize : 0,
-    workspacesDir: path.join(config.home, "workspaces"), memoryBytes: detectResources().memoryBytes,
+    snapshots,
+    size: config.warmSnapshots ? config.kernelPoolSize : 0,
+    workspacesDir: path.join(config.home, "workspaces"),
+    memoryBytes: detectResources().memoryBytes,
     liveSessionsMemory: () => sessions.liveSessionsMemory(),
   });
 
@@ -93,7 +105,10 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
         await suspendForShutdown(sessions.all(), config.shutdownGraceMs);
         // Another worker can only resume them once their checkpoints are in the CAS.
         await suspendedKernels.settle();
-        await socket.timeout(5_000).emitWithAck("worker:leaving", {}).catch(() => {});
+        await socket
+          .timeout(5_000)
+          .emitWithAck("worker:leaving", {})
+          .catch(() => {});
       }
       socket.close();
       await sessions.dropAll();

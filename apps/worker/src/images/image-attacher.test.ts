@@ -48,8 +48,12 @@ describe("ImageAttacher", () => {
 
   function worker(name: string, profileWindowMs?: number): ImageAttacher {
     const a = new ImageAttacher({
-      gatewayUrl: url, secret: SECRET, home: path.join(work, name, "home"), cacheDir: path.join(work, name, "cache"),
-      cacheMaxBytes: 1 << 30, profileWindowMs,
+      gatewayUrl: url,
+      secret: SECRET,
+      home: path.join(work, name, "home"),
+      cacheDir: path.join(work, name, "cache"),
+      cacheMaxBytes: 1 << 30,
+      profileWindowMs,
     });
     attachers.push(a);
     return a;

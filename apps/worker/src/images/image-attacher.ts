@@ -8,8 +8,17 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import {
-  AccessRecorder, BlobFetcher, ChunkCache, Readahead, fetchBootProfile, fetchManifest, mountImage, prefetchBootPacks, publishBootProfile,
-  writeDaemonIndex, type MountedImage,
+  AccessRecorder,
+  BlobFetcher,
+  ChunkCache,
+  Readahead,
+  fetchBootProfile,
+  fetchManifest,
+  mountImage,
+  prefetchBootPacks,
+  publishBootProfile,
+  writeDaemonIndex,
+  type MountedImage,
 } from "@cellar/fs-client";
 
 const run = promisify(execFile);
@@ -96,22 +105,25 @@ export class ImageAttacher {
     this.lastAttach.set(imageId, stats);
     // The packs start as soon as the profile is known, while the manifest is read and mounted;
     // not awaited: the kernel boots while they arrive, and waits only for chunks still on their way.
-    const bootProfile = forRestore ? Promise.resolve(null) : fetchBootProfile(this.fetcher, imageId).then(
-      (profile) => {
-        if (profile) {
-          stats.packs = profile.packs.length;
-          void prefetchBootPacks(profile, this.fetcher, this.cache).then((r) => {
-            stats.chunksPrefetched = r.inserted;
-            if (r.failedPacks) console.warn(`worker: ${r.failedPacks} boot pack(s) of ${imageId.slice(0, 12)} failed: ${r.errors.join("; ")}`);
-          });
-        }
-        return profile;
-      },
-      (e) => {
-        console.warn(`worker: cannot read the boot profile of ${imageId.slice(0, 12)}: ${e}`);
-        return null;
-      },
-    );
+    const bootProfile = forRestore
+      ? Promise.resolve(null)
+      : fetchBootProfile(this.fetcher, imageId).then(
+          (profile) => {
+            if (profile) {
+              stats.packs = profile.packs.length;
+              void prefetchBootPacks(profile, this.fetcher, this.cache).then((r) => {
+                stats.chunksPrefetched = r.inserted;
+                if (r.failedPacks)
+                  console.warn(`worker: ${r.failedPacks} boot pack(s) of ${imageId.slice(0, 12)} failed: ${r.errors.join("; ")}`);
+              });
+            }
+            return profile;
+          },
+          (e) => {
+            console.warn(`worker: cannot read the boot profile of ${imageId.slice(0, 12)}: ${e}`);
+            return null;
+          },
+        );
     await detachStale(mountpoint);
     fs.mkdirSync(mountpoint, { recursive: true });
     const manifest = await fetchManifest(this.fetcher, imageId);
@@ -121,7 +133,9 @@ export class ImageAttacher {
     let recorder: AccessRecorder | null = null;
     const readahead = new Readahead(manifest, this.cache);
     const mounted = await mountImage({
-      indexFile, cacheDir: this.cache.dir, mountpoint,
+      indexFile,
+      cacheDir: this.cache.dir,
+      mountpoint,
       fetchChunk: (hash) => readahead.locate(hash),
       onFetch: (hash) => recorder?.record(hash),
     });
@@ -144,7 +158,9 @@ export class ImageAttacher {
     if (profile.chunks.length === 0) return;
     const readChunk = (hash: string) => this.cache.read(hash);
     const published = await publishBootProfile(profile, readChunk, this.fetcher);
-    console.log(`worker: published the boot profile of ${profile.imageId.slice(0, 12)}: ${profile.chunks.length} chunks in ${published.packs.length} packs`);
+    console.log(
+      `worker: published the boot profile of ${profile.imageId.slice(0, 12)}: ${profile.chunks.length} chunks in ${published.packs.length} packs`,
+    );
   }
 }
 

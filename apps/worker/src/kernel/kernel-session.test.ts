@@ -11,9 +11,15 @@ class FakeSandbox extends EventEmitter {
   stopped = false;
   hasExited = false;
   terminals = Object.assign(new EventEmitter(), { request() {} });
-  send(m: JupyterMessage) { this.sent.push(m); }
-  interrupt() { this.interrupted++; }
-  async stop() { this.stopped = true; }
+  send(m: JupyterMessage) {
+    this.sent.push(m);
+  }
+  interrupt() {
+    this.interrupted++;
+  }
+  async stop() {
+    this.stopped = true;
+  }
 }
 
 function session() {
@@ -28,7 +34,12 @@ describe("KernelSession", () => {
     const { s, statuses } = session();
     const sandbox = new FakeSandbox();
     let ready!: (v: KernelSandbox) => void;
-    const started = s.start(() => new Promise((r) => { ready = r; }));
+    const started = s.start(
+      () =>
+        new Promise((r) => {
+          ready = r;
+        }),
+    );
     const a = executeRequest("a = 1");
     const b = executeRequest("print(a)");
     s.send(a);
@@ -61,7 +72,11 @@ describe("KernelSession", () => {
 
   it("reports a failed start as dead with the error", async () => {
     const { s, statuses } = session();
-    await expect(s.start(async () => { throw new Error("image missing"); })).rejects.toThrow("image missing");
+    await expect(
+      s.start(async () => {
+        throw new Error("image missing");
+      }),
+    ).rejects.toThrow("image missing");
     expect(statuses.at(-1)).toEqual(["dead", "The kernel failed to start: image missing"]);
   });
 
@@ -69,7 +84,12 @@ describe("KernelSession", () => {
     const { s } = session();
     const sandbox = new FakeSandbox();
     let ready!: (v: KernelSandbox) => void;
-    const started = s.start(() => new Promise((r) => { ready = r; }));
+    const started = s.start(
+      () =>
+        new Promise((r) => {
+          ready = r;
+        }),
+    );
     s.send(executeRequest("while True: pass"));
     s.interrupt();
     ready(sandbox as unknown as KernelSandbox);
@@ -83,7 +103,12 @@ describe("KernelSession", () => {
     const { s, statuses } = session();
     const sandbox = new FakeSandbox();
     let ready!: (v: KernelSandbox) => void;
-    const started = s.start(() => new Promise((r) => { ready = r; }));
+    const started = s.start(
+      () =>
+        new Promise((r) => {
+          ready = r;
+        }),
+    );
     await s.stop();
     ready(sandbox as unknown as KernelSandbox);
     await started;
@@ -97,7 +122,10 @@ describe("KernelSession", () => {
     const { s, statuses } = session();
     await s.stop();
     let booted = false;
-    await s.start(async () => { booted = true; return new FakeSandbox() as unknown as KernelSandbox; });
+    await s.start(async () => {
+      booted = true;
+      return new FakeSandbox() as unknown as KernelSandbox;
+    });
     expect(booted).toBe(false);
     expect(statuses).toEqual([["dead", "The kernel was shut down."]]);
   });
@@ -115,11 +143,28 @@ describe("KernelSession", () => {
       let finishSuspend!: (err?: Error) => void;
       let finishResume!: (sb: FakeSandbox | Error) => void;
       const suspender: KernelSuspender = {
-        suspend: () => { calls.push("suspend"); return new Promise((res, rej) => { finishSuspend = (err) => (err ? rej(err) : res({ checkpoint: "f".repeat(64) })); }); },
-        resume: () => { calls.push("resume"); return new Promise((res, rej) => { finishResume = (sb) => (sb instanceof Error ? rej(sb) : res(sb as unknown as KernelSandbox)); }); },
-        discard: async () => { calls.push("discard"); },
+        suspend: () => {
+          calls.push("suspend");
+          return new Promise((res, rej) => {
+            finishSuspend = (err) => (err ? rej(err) : res({ checkpoint: "f".repeat(64) }));
+          });
+        },
+        resume: () => {
+          calls.push("resume");
+          return new Promise((res, rej) => {
+            finishResume = (sb) => (sb instanceof Error ? rej(sb) : res(sb as unknown as KernelSandbox));
+          });
+        },
+        discard: async () => {
+          calls.push("discard");
+        },
       };
-      return { suspender, calls, finishSuspend: (err?: Error) => finishSuspend(err), finishResume: (sb: FakeSandbox | Error) => finishResume(sb) };
+      return {
+        suspender,
+        calls,
+        finishSuspend: (err?: Error) => finishSuspend(err),
+        finishResume: (sb: FakeSandbox | Error) => finishResume(sb),
+      };
     }
 
     function suspendable() {
@@ -219,7 +264,12 @@ describe("KernelSession", () => {
       await tick();
       t.finishResume(new Error("runsc could not restore its checkpoint: exit 128"));
       await tick();
-      expect(t.statuses.at(-1)).toEqual(["dead", expect.stringMatching(/could not be resumed, so its variables are lost; restart the kernel\. \(runsc could not restore its checkpoint: exit 128\)/)]);
+      expect(t.statuses.at(-1)).toEqual([
+        "dead",
+        expect.stringMatching(
+          /could not be resumed, so its variables are lost; restart the kernel\. \(runsc could not restore its checkpoint: exit 128\)/,
+        ),
+      ]);
     });
   });
 });

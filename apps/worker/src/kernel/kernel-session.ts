@@ -13,8 +13,16 @@
 // worker's own: the gateway and the user see "idle" until the checkpoint is stored.
 import { parentIdOf } from "@cellar/kernel-client";
 import {
-  assertTransition, isRunning, isStatus, shownStatus,
-  type JupyterMessage, type SuspendedKernelRef, type TerminalEvent, type TerminalRequest, type WorkerState, type WorkerStatus,
+  assertTransition,
+  isRunning,
+  isStatus,
+  shownStatus,
+  type JupyterMessage,
+  type SuspendedKernelRef,
+  type TerminalEvent,
+  type TerminalRequest,
+  type WorkerState,
+  type WorkerStatus,
 } from "@cellar/protocol";
 import type { KernelSandbox } from "../sandbox/kernel-sandbox";
 
@@ -57,7 +65,11 @@ export class KernelSession {
   private transition: Promise<unknown> = Promise.resolve();
   private readonly log: (line: string) => void;
 
-  constructor(readonly sessionId: string, private readonly events: KernelSessionEvents, private readonly opts: KernelSessionOptions = {}) {
+  constructor(
+    readonly sessionId: string,
+    private readonly events: KernelSessionEvents,
+    private readonly opts: KernelSessionOptions = {},
+  ) {
     this.log = opts.log ?? ((line) => console.log(line));
   }
 
@@ -154,7 +166,10 @@ export class KernelSession {
     const sandbox = this.sandbox;
     this.sandbox = null;
     if (sandbox) await sandbox.stop();
-    if (this.suspended) await this.opts.suspender?.discard().catch((err) => this.log(`[kernel ${this.sessionId}] could not delete its checkpoint: ${(err as Error).message}`));
+    if (this.suspended)
+      await this.opts.suspender
+        ?.discard()
+        .catch((err) => this.log(`[kernel ${this.sessionId}] could not delete its checkpoint: ${(err as Error).message}`));
   }
 
   /** Forgets a suspended kernel without discarding its checkpoint (the gateway keeps it, and
@@ -211,7 +226,8 @@ export class KernelSession {
     if (this._state === "suspended") return true;
     const sandbox = this.sandbox;
     const suspender = this.opts.suspender;
-    if (!suspender || !sandbox || this._state !== "idle" || this.queue.length || this.terminalQueue.length || this.awaitingReply.size) return false;
+    if (!suspender || !sandbox || this._state !== "idle" || this.queue.length || this.terminalQueue.length || this.awaitingReply.size)
+      return false;
     this.clearIdleTimer();
     this.moveTo("suspending");
     let ref: SuspendedKernelRef;
@@ -262,7 +278,11 @@ export class KernelSession {
       sandbox = await this.opts.suspender.resume(ref);
     } catch (err) {
       this.queue = [];
-      if (!this.isDead()) this.moveTo("dead", `The suspended kernel could not be resumed, so its variables are lost; restart the kernel. (${(err as Error).message})`);
+      if (!this.isDead())
+        this.moveTo(
+          "dead",
+          `The suspended kernel could not be resumed, so its variables are lost; restart the kernel. (${(err as Error).message})`,
+        );
       return;
     }
     this.suspended = null;
@@ -278,7 +298,9 @@ export class KernelSession {
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
       // Not idle yet (running, or waiting for replies): count again from now.
-      void this.suspend().then((done) => { if (!done && isRunning(this._state)) this.touch(); });
+      void this.suspend().then((done) => {
+        if (!done && isRunning(this._state)) this.touch();
+      });
     }, after);
     this.idleTimer.unref?.();
   }

@@ -15,28 +15,58 @@ class FakeSandbox extends EventEmitter {
   terminals = Object.assign(new EventEmitter(), { request() {} });
   send() {}
   interrupt() {}
-  async stop() { this.stopped = true; }
+  async stop() {
+    this.stopped = true;
+  }
 }
 
 let home: string;
-beforeEach(async () => { home = await mkdtemp(path.join(tmpdir(), "cellar-sessions-")); });
-afterEach(async () => { await rm(home, { recursive: true, force: true }); });
+beforeEach(async () => {
+  home = await mkdtemp(path.join(tmpdir(), "cellar-sessions-"));
+});
+afterEach(async () => {
+  await rm(home, { recursive: true, force: true });
+});
 
 const LIMITS = { memoryBytes: 2 * 1024 ** 3, pids: 256 };
-const request = (sessionId: string, notebookId = "nb1", extra: Partial<StartSession> = {}): StartSession =>
-  ({ sessionId, notebookId, image: "base", imageId: "i".repeat(64), limits: LIMITS, ...extra });
+const request = (sessionId: string, notebookId = "nb1", extra: Partial<StartSession> = {}): StartSession => ({
+  sessionId,
+  notebookId,
+  image: "base",
+  imageId: "i".repeat(64),
+  limits: LIMITS,
+  ...extra,
+});
 
 /** A manager whose image attacher, snapshots, pool and cold boot record what they are asked. */
 function manager(opts: { warmSnapshots?: boolean; poolFails?: Error } = {}) {
   const calls: string[] = [];
   const statuses: Array<[string, WorkerStatus]> = [];
   const sandboxes: FakeSandbox[] = [];
-  const boot = () => { const sb = new FakeSandbox(); sandboxes.push(sb); return sb as unknown as KernelSandbox; };
-  const suspender: KernelSuspender = { suspend: async () => ({ checkpoint: "f".repeat(64) }), resume: async () => boot(), discard: async () => {} };
+  const boot = () => {
+    const sb = new FakeSandbox();
+    sandboxes.push(sb);
+    return sb as unknown as KernelSandbox;
+  };
+  const suspender: KernelSuspender = {
+    suspend: async () => ({ checkpoint: "f".repeat(64) }),
+    resume: async () => boot(),
+    discard: async () => {},
+  };
   const deps: SessionManagerDeps = {
     config: { home, stateRoot: path.join(home, "runsc"), platform: "ptrace", warmSnapshots: opts.warmSnapshots ?? true, suspendAfterMs: 0 },
-    images: { attach: async (id, o) => { calls.push(`attach ${id.slice(0, 1)} forRestore=${o?.forRestore ?? false}`); return "/rootfs"; } },
-    snapshots: { prefetch: async () => { calls.push("prefetch"); return true; } },
+    images: {
+      attach: async (id, o) => {
+        calls.push(`attach ${id.slice(0, 1)} forRestore=${o?.forRestore ?? false}`);
+        return "/rootfs";
+      },
+    },
+    snapshots: {
+      prefetch: async () => {
+        calls.push("prefetch");
+        return true;
+      },
+    },
     pool: () => ({
       start: async (_spec, rootfs, session, { claim = true } = {}) => {
         calls.push(`pool ${session.sessionId} ${rootfs} claim=${claim}`);
@@ -46,7 +76,10 @@ function manager(opts: { warmSnapshots?: boolean; poolFails?: Error } = {}) {
     }),
     suspendedKernels: { for: () => suspender },
     events: (sessionId) => ({ onMessage() {}, onStatus: (st) => statuses.push([sessionId, st]) }),
-    coldBoot: async (o) => { calls.push(`cold ${o.sessionId} ${o.imageRootfs}`); return boot(); },
+    coldBoot: async (o) => {
+      calls.push(`cold ${o.sessionId} ${o.imageRootfs}`);
+      return boot();
+    },
     log: () => {},
   };
   return { sessions: new SessionManager(deps), calls, statuses, sandboxes };
@@ -57,7 +90,10 @@ describe("SessionManager.start", () => {
     const t = manager();
     expect(await t.sessions.start(request("s1"))).toEqual({ ok: true });
     expect(t.calls).toEqual(["prefetch", "attach i forRestore=true", "pool s1 /rootfs claim=true"]);
-    expect(t.statuses).toEqual([["s1", "starting"], ["s1", "idle"]]);
+    expect(t.statuses).toEqual([
+      ["s1", "starting"],
+      ["s1", "idle"],
+    ]);
     expect((await stat(path.join(home, "workspaces", "nb1"))).isDirectory()).toBe(true);
     expect(t.sessions.get("s1")?.status).toBe("idle");
   });
@@ -123,7 +159,13 @@ describe("SessionManager.start", () => {
     const t = manager();
     expect(await t.sessions.suspend("nope")).toEqual({ ok: false, error: "No such kernel on this worker." });
     await t.sessions.start(request("s1"));
-    t.sandboxes[0].emit("message", { header: { msg_type: "status" }, parent_header: {}, content: { execution_state: "busy" }, channel: "iopub", metadata: {} });
+    t.sandboxes[0].emit("message", {
+      header: { msg_type: "status" },
+      parent_header: {},
+      content: { execution_state: "busy" },
+      channel: "iopub",
+      metadata: {},
+    });
     expect(await t.sessions.suspend("s1")).toEqual({ ok: false, error: "The kernel is busy; only an idle kernel can be suspended." });
   });
 });

@@ -64,11 +64,17 @@ export class SessionManager {
     const { config, images } = this.deps;
     const workspaceDir = path.join(config.home, "workspaces", p.notebookId);
     const sandboxOptions = (imageRootfs: string): KernelSandboxOptions => ({
-      sessionId: p.sessionId, imageRootfs, workspaceDir, stateRoot: config.stateRoot, limits: p.limits, platform: config.platform,
+      sessionId: p.sessionId,
+      imageRootfs,
+      workspaceDir,
+      stateRoot: config.stateRoot,
+      limits: p.limits,
+      platform: config.platform,
     });
     const resumeOptions = async (): Promise<ResumeSandboxOptions> => sandboxOptions(await images.attach(p.imageId));
     const session = new KernelSession(p.sessionId, this.deps.events(p.sessionId), {
-      suspendAfterMs: config.suspendAfterMs, suspender: this.deps.suspendedKernels.for(p.sessionId, resumeOptions),
+      suspendAfterMs: config.suspendAfterMs,
+      suspender: this.deps.suspendedKernels.for(p.sessionId, resumeOptions),
     });
     this.sessions.set(p.sessionId, session);
     this.requested.set(p.sessionId, p);
@@ -92,11 +98,16 @@ export class SessionManager {
         // this user is not slowed).
         const t0 = performance.now();
         const workspaceInUse = this.liveRequests().some((o) => o.notebookId === p.notebookId && o.sessionId !== p.sessionId);
-        const started = await this.deps.pool().start(spec, imageRootfs, { sessionId: p.sessionId, workspaceDir }, { claim: !workspaceInUse });
+        const started = await this.deps
+          .pool()
+          .start(spec, imageRootfs, { sessionId: p.sessionId, workspaceDir }, { claim: !workspaceInUse });
         const ms = (performance.now() - t0).toFixed(0);
-        const how = started.source === "pool" ? `claimed a pool kernel (${started.claimMs} ms)`
-          : started.source === "snapshot" ? `restored from a warm snapshot (lookup ${started.timings?.lookupMs} ms, restore ${started.timings?.restoreMs} ms)`
-          : `booted cold (${started.reason})`;
+        const how =
+          started.source === "pool"
+            ? `claimed a pool kernel (${started.claimMs} ms)`
+            : started.source === "snapshot"
+              ? `restored from a warm snapshot (lookup ${started.timings?.lookupMs} ms, restore ${started.timings?.restoreMs} ms)`
+              : `booted cold (${started.reason})`;
         this.log(`worker: session ${p.sessionId} ${how} in ${ms} ms`);
         return started.sandbox;
       });
@@ -113,7 +124,12 @@ export class SessionManager {
     const s = this.sessions.get(sessionId);
     if (!s) return { ok: false, error: "No such kernel on this worker." };
     if (await s.suspend()) return { ok: true };
-    return { ok: false, error: s.suspendFailure ? `The kernel could not be suspended and keeps running: ${s.suspendFailure}` : `The kernel is ${s.status}; only an idle kernel can be suspended.` };
+    return {
+      ok: false,
+      error: s.suspendFailure
+        ? `The kernel could not be suspended and keeps running: ${s.suspendFailure}`
+        : `The kernel is ${s.status}; only an idle kernel can be suspended.`,
+    };
   }
 
   /** Ends the session and its kernel for good. */

@@ -42,21 +42,35 @@ function newSession(sessionId: string, workerDir: string, suspendAfterMs = 0, di
   const workspaceDir = path.join(work, "ws", sessionId);
   const store = new SuspendedKernels({ dir, remote: fetcher, log: (l) => console.log(l) });
   const resumeOptions = async () => ({ sessionId, imageRootfs: IMAGE, workspaceDir, stateRoot, limits: LIMITS });
-  const session = new KernelSession(sessionId, {
-    onMessage: (m) => { for (const l of listeners) l(m); },
-    onStatus: (st, why, ref) => {
-      statuses.push(st);
-      if (ref) suspended = ref;
-      if (why) reason = why;
-      for (const w of statusWaiters) w();
+  const session = new KernelSession(
+    sessionId,
+    {
+      onMessage: (m) => {
+        for (const l of listeners) l(m);
+      },
+      onStatus: (st, why, ref) => {
+        statuses.push(st);
+        if (ref) suspended = ref;
+        if (why) reason = why;
+        for (const w of statusWaiters) w();
+      },
     },
-  }, { suspendAfterMs, suspender: store.for(sessionId, resumeOptions) });
+    { suspendAfterMs, suspender: store.for(sessionId, resumeOptions) },
+  );
   sessions.push(session);
   const link = { send: (m: JupyterMessage) => session.send(m), on: (_: "message", l: (m: JupyterMessage) => void) => listeners.add(l) };
   return {
-    session, statuses, workspaceDir, resumeOptions, store,
-    get suspended() { return suspended; },
-    get reason() { return reason; },
+    session,
+    statuses,
+    workspaceDir,
+    resumeOptions,
+    store,
+    get suspended() {
+      return suspended;
+    },
+    get reason() {
+      return reason;
+    },
     /** Resolves once the session has reported `status`. */
     until(status: WorkerStatus, timeoutMs = 120_000): Promise<void> {
       if (statuses.includes(status)) return Promise.resolve();

@@ -102,7 +102,9 @@ export class SuspendedKernels {
         await this.store.upload(refKeyOf(sessionId, id), uploadPath);
         timings.uploadMs = Math.round(performance.now() - t);
       } catch (err) {
-        this.log(`[suspend] kernel ${sessionId}: the checkpoint could not be stored in the content store, so only this worker can resume it: ${(err as Error).message}`);
+        this.log(
+          `[suspend] kernel ${sessionId}: the checkpoint could not be stored in the content store, so only this worker can resume it: ${(err as Error).message}`,
+        );
       } finally {
         await rm(uploadPath, { recursive: true, force: true });
         if (this.uploads.get(sessionId) === upload) this.uploads.delete(sessionId);
@@ -111,7 +113,12 @@ export class SuspendedKernels {
     this.uploads.set(sessionId, upload);
   }
 
-  async resume(sessionId: string, ref: SuspendedKernelRef, sandboxOptions: ResumeSandboxOptions, timings: SuspendTimings = {}): Promise<KernelSandbox> {
+  async resume(
+    sessionId: string,
+    ref: SuspendedKernelRef,
+    sandboxOptions: ResumeSandboxOptions,
+    timings: SuspendTimings = {},
+  ): Promise<KernelSandbox> {
     let t = performance.now();
     let dir = this.localDir(sessionId, ref.checkpoint);
     if (!existsSync(path.join(dir, ".complete"))) {
@@ -122,8 +129,11 @@ export class SuspendedKernels {
         throw new Error(`its checkpoint could not be fetched from the content store: ${(err as Error).message}`);
       }
       if (!snap) {
-        throw new Error(this.opts.remote ? "its checkpoint is neither on this worker nor in the content store"
-          : "its checkpoint is not on this worker and there is no content store to fetch it from");
+        throw new Error(
+          this.opts.remote
+            ? "its checkpoint is neither on this worker nor in the content store"
+            : "its checkpoint is not on this worker and there is no content store to fetch it from",
+        );
       }
       dir = snap.dir;
     }

@@ -65,7 +65,9 @@ describe("OCI bundle for a kernel sandbox", () => {
   });
 
   it("lets only a snapshot boot start privileged, so a restore can rename the host and drop to the user", () => {
-    const snap = buildOciConfig({ ...opts, snapshotBoot: true }) as unknown as Config & { process: { capabilities: { effective: string[] } } };
+    const snap = buildOciConfig({ ...opts, snapshotBoot: true }) as unknown as Config & {
+      process: { capabilities: { effective: string[] } };
+    };
     expect(snap.process.user.uid).toBe(0);
     expect(snap.process.env).toContain("CELLAR_SNAPSHOT_BOOT=1");
     expect(snap.process.capabilities.effective).toEqual(expect.arrayContaining(["CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID"]));

@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { executeRequest, makeMessage } from "@cellar/protocol";
 import { execute, request } from "../testing/kernel-run";
 import { containerIdFor, writeBundle } from "./bundle";
-import { bundleDirFor, reapOrphanSandboxes, startKernelSandbox, type KernelSandbox, type KernelSandboxExit, type KernelSandboxOptions } from "./kernel-sandbox";
+import {
+  bundleDirFor,
+  reapOrphanSandboxes,
+  startKernelSandbox,
+  type KernelSandbox,
+  type KernelSandboxExit,
+  type KernelSandboxOptions,
+} from "./kernel-sandbox";
 import { runscList, runscRun } from "./runsc";
 
 const IMAGE = process.env.CELLAR_BASE_IMAGE ?? path.join(process.env.CELLAR_CACHE ?? "/var/cache/cellar", "images/base/rootfs");
@@ -154,7 +161,17 @@ describe("a kernel in a gVisor sandbox", { timeout: 60_000 }, () => {
         timeoutMs: 5000,
         onMessage: (m) => {
           if (m.header.msg_type === "execute_input") {
-            fired.push(new Promise((r) => setTimeout(() => { sb.interrupt(); r(); }, (i * 7) % 60)));
+            fired.push(
+              new Promise((r) =>
+                setTimeout(
+                  () => {
+                    sb.interrupt();
+                    r();
+                  },
+                  (i * 7) % 60,
+                ),
+              ),
+            );
           }
         },
       });
@@ -173,17 +190,28 @@ describe("a kernel in a gVisor sandbox", { timeout: 60_000 }, () => {
   });
 
   it("keeps the message stream intact when code writes raw bytes to fd 1", async () => {
-    const run = await execute(sb, "import os, subprocess\nos.write(1, b'\\x00\\x00\\x00\\x05junk\\n')\nsubprocess.run(['echo', 'child'])\nprint('still fine')");
+    const run = await execute(
+      sb,
+      "import os, subprocess\nos.write(1, b'\\x00\\x00\\x00\\x05junk\\n')\nsubprocess.run(['echo', 'child'])\nprint('still fine')",
+    );
     expect(run.stdout()).toBe("still fine\n");
     expect((await execute(sb, "survivor")).reply.content.status).toBe("ok");
     expect(sb.stderrTail).toContain("junk");
   });
 
   it("asks the user for input() and continues with the answer", async () => {
-    const msg = makeMessage("execute_request", {
-      code: "name = input('name? ')\nprint('hello', name)", silent: false, store_history: true,
-      user_expressions: {}, allow_stdin: true, stop_on_error: true,
-    }, { channel: "shell" });
+    const msg = makeMessage(
+      "execute_request",
+      {
+        code: "name = input('name? ')\nprint('hello', name)",
+        silent: false,
+        store_history: true,
+        user_expressions: {},
+        allow_stdin: true,
+        stop_on_error: true,
+      },
+      { channel: "shell" },
+    );
     const run = await request(sb, msg, {
       onMessage: (m) => {
         if (m.header.msg_type === "input_request") {
@@ -231,66 +259,89 @@ describe("a kernel in a gVisor sandbox", { timeout: 60_000 }, () => {
       await execute(sb, "1+1");
       times.push(performance.now() - t0);
     }
-    console.log(`[measure] round trip of 1+1 (request -> reply and idle): median ${median(times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms`);
+    console.log(
+      `[measure] round trip of 1+1 (request -> reply and idle): median ${median(times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms`,
+    );
     expect(median(times)).toBeLessThan(500);
   });
 });
 
 describe("sandbox lifecycle", { timeout: 60_000 }, () => {
-  it("reports a kernel that exits by itself and leaves no container behind", async () => {
-    const sb = await start(sid("exits"));
-    const exited = nextExit(sb);
-    sb.send(executeRequest("import os; os._exit(1)"));
-    const exit = await exited;
-    expect(exit.code).toBe(1);
-    expect(exit.reason).toBe("The kernel process exited with code 1");
-    expect(await containerIds()).not.toContain(sb.containerId);
-    expect(existsSync(bundleDirFor(stateRoot, sid("exits")))).toBe(false);
-    expect(() => sb.send(executeRequest("1"))).not.toThrow();
-  }, BOOT_TIMEOUT);
+  it(
+    "reports a kernel that exits by itself and leaves no container behind",
+    async () => {
+      const sb = await start(sid("exits"));
+      const exited = nextExit(sb);
+      sb.send(executeRequest("import os; os._exit(1)"));
+      const exit = await exited;
+      expect(exit.code).toBe(1);
+      expect(exit.reason).toBe("The kernel process exited with code 1");
+      expect(await containerIds()).not.toContain(sb.containerId);
+      expect(existsSync(bundleDirFor(stateRoot, sid("exits")))).toBe(false);
+      expect(() => sb.send(executeRequest("1"))).not.toThrow();
+    },
+    BOOT_TIMEOUT,
+  );
 
-  it("stop() removes the container, reports the stop, and can be called again", async () => {
-    const sb = await start(sid("stops"));
-    expect(await containerIds()).toContain(sb.containerId);
-    const exited = nextExit(sb);
-    await sb.stop();
-    expect((await exited).reason).toBe("The kernel was stopped");
-    expect(await containerIds()).not.toContain(sb.containerId);
-    await sb.stop();
-    expect(() => sb.interrupt()).not.toThrow();
-  }, BOOT_TIMEOUT);
+  it(
+    "stop() removes the container, reports the stop, and can be called again",
+    async () => {
+      const sb = await start(sid("stops"));
+      expect(await containerIds()).toContain(sb.containerId);
+      const exited = nextExit(sb);
+      await sb.stop();
+      expect((await exited).reason).toBe("The kernel was stopped");
+      expect(await containerIds()).not.toContain(sb.containerId);
+      await sb.stop();
+      expect(() => sb.interrupt()).not.toThrow();
+    },
+    BOOT_TIMEOUT,
+  );
 
-  it("reaps containers left behind by a previous worker", async () => {
-    // Its own state root: reaping removes every container under one.
-    const orphanState = await mkdtemp(path.join(tmpdir(), "cellar-sbx-orphans-"));
-    const id = containerIdFor(sid("orphan"));
-    const ids = async () => (await runscList({ stateRoot: orphanState })).map((c) => c.id);
-    try {
-      const bundleDir = bundleDirFor(orphanState, sid("orphan"));
-      await writeBundle(bundleDir, { sessionId: sid("orphan"), imageRootfs: IMAGE, workspaceDir: path.join(workRoot, "orphan"), limits: LIMITS });
-      const child = await runscRun({ stateRoot: orphanState }, id, bundleDir);
-      const gone = new Promise((r) => child.on("close", r));
-      for (let i = 0; i < 100 && !(await ids()).includes(id); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(await ids()).toContain(id);
+  it(
+    "reaps containers left behind by a previous worker",
+    async () => {
+      // Its own state root: reaping removes every container under one.
+      const orphanState = await mkdtemp(path.join(tmpdir(), "cellar-sbx-orphans-"));
+      const id = containerIdFor(sid("orphan"));
+      const ids = async () => (await runscList({ stateRoot: orphanState })).map((c) => c.id);
+      try {
+        const bundleDir = bundleDirFor(orphanState, sid("orphan"));
+        await writeBundle(bundleDir, {
+          sessionId: sid("orphan"),
+          imageRootfs: IMAGE,
+          workspaceDir: path.join(workRoot, "orphan"),
+          limits: LIMITS,
+        });
+        const child = await runscRun({ stateRoot: orphanState }, id, bundleDir);
+        const gone = new Promise((r) => child.on("close", r));
+        for (let i = 0; i < 100 && !(await ids()).includes(id); i++) await new Promise((r) => setTimeout(r, 100));
+        expect(await ids()).toContain(id);
 
-      expect(await reapOrphanSandboxes(orphanState)).toEqual([id]);
-      expect(await ids()).toEqual([]);
-      await gone;
-    } finally {
-      await reapOrphanSandboxes(orphanState);
-      await rm(orphanState, { recursive: true, force: true });
-    }
-  }, BOOT_TIMEOUT);
+        expect(await reapOrphanSandboxes(orphanState)).toEqual([id]);
+        expect(await ids()).toEqual([]);
+        await gone;
+      } finally {
+        await reapOrphanSandboxes(orphanState);
+        await rm(orphanState, { recursive: true, force: true });
+      }
+    },
+    BOOT_TIMEOUT,
+  );
 
-  it("fails to start with the sandbox's own error when the image is unusable", async () => {
-    const bogus = await mkdtemp(path.join(tmpdir(), "cellar-empty-image-"));
-    try {
-      await expect(startKernelSandbox(options(sid("broken"), { imageRootfs: bogus, startTimeoutMs: 30_000 }))).rejects.toThrow(
-        /exited before it was ready[\s\S]*stderr/,
-      );
-      expect(await containerIds()).not.toContain(containerIdFor(sid("broken")));
-    } finally {
-      await rm(bogus, { recursive: true, force: true });
-    }
-  }, BOOT_TIMEOUT);
+  it(
+    "fails to start with the sandbox's own error when the image is unusable",
+    async () => {
+      const bogus = await mkdtemp(path.join(tmpdir(), "cellar-empty-image-"));
+      try {
+        await expect(startKernelSandbox(options(sid("broken"), { imageRootfs: bogus, startTimeoutMs: 30_000 }))).rejects.toThrow(
+          /exited before it was ready[\s\S]*stderr/,
+        );
+        expect(await containerIds()).not.toContain(containerIdFor(sid("broken")));
+      } finally {
+        await rm(bogus, { recursive: true, force: true });
+      }
+    },
+    BOOT_TIMEOUT,
+  );
 });

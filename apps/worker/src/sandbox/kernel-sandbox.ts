@@ -5,13 +5,31 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import {
-  FrameDecoder, encodeFrame, hasMsgType, isStatus, makeMessage, validateJupyterMessage, type ContentOf, type JupyterMessage, type ReplyType,
+  FrameDecoder,
+  encodeFrame,
+  hasMsgType,
+  isStatus,
+  makeMessage,
+  validateJupyterMessage,
+  type ContentOf,
+  type JupyterMessage,
+  type ReplyType,
 } from "@cellar/protocol";
 import { futuresFor, KernelFutureError, parentIdOf } from "@cellar/kernel-client";
 import { containerIdFor, writeBundle, type BundleOptions, type SandboxLimits } from "./bundle";
 import { randomBytes } from "node:crypto";
 import { hostnameFor } from "./bundle";
-import { runscCheckpoint, runscDelete, runscHasState, runscKill, runscList, runscRemove, runscRestore, runscRun, type RunscConfig } from "./runsc";
+import {
+  runscCheckpoint,
+  runscDelete,
+  runscHasState,
+  runscKill,
+  runscList,
+  runscRemove,
+  runscRestore,
+  runscRun,
+  type RunscConfig,
+} from "./runsc";
 import { describeExit } from "./exit-reason";
 import { createSandboxCgroup, hitMemoryCap, reapSandboxCgroups, removeSandboxCgroup, type SandboxCgroup } from "./sandbox-cgroup";
 import { isTerminalFrame, SandboxTerminals } from "./sandbox-terminals";
@@ -143,8 +161,14 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
         reject(new Error(`kernel sandbox ${this.sessionId} did not become ready within ${timeoutMs} ms${this.tailForError()}`));
       }, timeoutMs);
       this.readyWaiter = {
-        resolve: () => { clearTimeout(timer); resolve(); },
-        reject: (err) => { clearTimeout(timer); reject(err); },
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
       };
     });
   }
@@ -201,7 +225,9 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
     };
     this.exited = exit;
     resolve(exit);
-    this.readyWaiter?.reject(new Error(`kernel sandbox ${this.sessionId} exited before it was ready: ${exit.reason}${this.tailForError()}`));
+    this.readyWaiter?.reject(
+      new Error(`kernel sandbox ${this.sessionId} exited before it was ready: ${exit.reason}${this.tailForError()}`),
+    );
     this.readyWaiter = null;
     // The container may outlive `runsc run` (e.g. runsc itself was killed): always clean up.
     void this.blameMemoryCap(exit)
@@ -329,7 +355,11 @@ export interface RestoreKernelSandboxOptions extends Omit<KernelSandboxOptions, 
  */
 export async function restoreKernelSandbox(opts: RestoreKernelSandboxOptions): Promise<KernelSandbox> {
   // Queued in the pipe until the restored bridge reads its new stdin.
-  const request = makeMessage("cellar_restore_request", { hostname: hostnameFor(opts.sessionId), entropy: randomBytes(32).toString("hex") }, { channel: "control" });
+  const request = makeMessage(
+    "cellar_restore_request",
+    { hostname: hostnameFor(opts.sessionId), entropy: randomBytes(32).toString("hex") },
+    { channel: "control" },
+  );
   const ready: ReadySignal = (msg) => {
     if (parentIdOf(msg) !== request.header.msg_id || !hasMsgType(msg, "cellar_restore_reply")) return undefined;
     if (msg.content.status === "ok") return true;
@@ -351,7 +381,12 @@ export async function resumeKernelSandbox(opts: RestoreKernelSandboxOptions): Pr
   return restoreWith(opts, probe, ready, 300_000);
 }
 
-async function restoreWith(opts: RestoreKernelSandboxOptions, request: JupyterMessage, ready: ReadySignal, defaultTimeoutMs: number): Promise<KernelSandbox> {
+async function restoreWith(
+  opts: RestoreKernelSandboxOptions,
+  request: JupyterMessage,
+  ready: ReadySignal,
+  defaultTimeoutMs: number,
+): Promise<KernelSandbox> {
   const { containerId, runsc, bundleDir, cgroup } = await prepareContainer(opts, opts);
   const child = await runscRestore(runsc, containerId, bundleDir, opts.snapshotDir, cgroup);
   const sandbox = new KernelSandbox(opts, child, bundleDir, cgroup);
@@ -368,12 +403,14 @@ export async function reapOrphanSandboxes(stateRoot: string, opts: { platform?: 
   // A few at a time: a worker killed with a dozen kernels must not keep the gateway waiting for
   // a dozen removals in a row before it reconnects.
   const left = await runscList(runsc);
-  await Promise.all(Array.from({ length: Math.min(REAP_PARALLELISM, left.length) }, async () => {
-    for (let c = left.shift(); c; c = left.shift()) {
-      await runscRemove(runsc, c.id);
-      removed.push(c.id);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(REAP_PARALLELISM, left.length) }, async () => {
+      for (let c = left.shift(); c; c = left.shift()) {
+        await runscRemove(runsc, c.id);
+        removed.push(c.id);
+      }
+    }),
+  );
   await rm(path.join(stateRoot, "bundles"), { recursive: true, force: true });
   await reapSandboxCgroups(removed);
   return removed;

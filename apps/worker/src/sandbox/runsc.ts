@@ -38,17 +38,32 @@ function globalFlags(cfg: RunscConfig): string[] {
 
 function runscCommand(cfg: RunscConfig, args: string[], timeoutMs = 30_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(cfg.runscPath ?? "runsc", [...globalFlags(cfg), ...args], { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`runsc ${args[0]} failed: ${(stderr || err.message).trim()}`));
-      else resolve(stdout);
-    });
+    execFile(
+      cfg.runscPath ?? "runsc",
+      [...globalFlags(cfg), ...args],
+      { timeout: timeoutMs, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`runsc ${args[0]} failed: ${(stderr || err.message).trim()}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
 /** Starts `runsc run`; the container's stdin/stdout/stderr are the child's pipes. */
-export async function runscRun(cfg: RunscConfig, containerId: string, bundleDir: string, cgroup: SandboxCgroup | null = null): Promise<ChildProcessWithoutNullStreams> {
+export async function runscRun(
+  cfg: RunscConfig,
+  containerId: string,
+  bundleDir: string,
+  cgroup: SandboxCgroup | null = null,
+): Promise<ChildProcessWithoutNullStreams> {
   await mkdir(runscRoot(cfg.stateRoot), { recursive: true, mode: 0o700 });
-  const [command, args] = launchCommand(cgroup, cfg.runscPath ?? "runsc", [...globalFlags(cfg), "run", `--bundle=${bundleDir}`, containerId]);
+  const [command, args] = launchCommand(cgroup, cfg.runscPath ?? "runsc", [
+    ...globalFlags(cfg),
+    "run",
+    `--bundle=${bundleDir}`,
+    containerId,
+  ]);
   return spawn(command, args, {
     cwd: bundleDir,
     stdio: ["pipe", "pipe", "pipe"],
@@ -58,10 +73,20 @@ export async function runscRun(cfg: RunscConfig, containerId: string, bundleDir:
 /** Starts `runsc restore` of a checkpoint into a new container; like `runscRun`, the restored
  * process gets this child's pipes as its stdin/stdout/stderr. */
 export async function runscRestore(
-  cfg: RunscConfig, containerId: string, bundleDir: string, imagePath: string, cgroup: SandboxCgroup | null = null,
+  cfg: RunscConfig,
+  containerId: string,
+  bundleDir: string,
+  imagePath: string,
+  cgroup: SandboxCgroup | null = null,
 ): Promise<ChildProcessWithoutNullStreams> {
   await mkdir(runscRoot(cfg.stateRoot), { recursive: true, mode: 0o700 });
-  const [command, args] = launchCommand(cgroup, cfg.runscPath ?? "runsc", [...globalFlags(cfg), "restore", `--image-path=${imagePath}`, `--bundle=${bundleDir}`, containerId]);
+  const [command, args] = launchCommand(cgroup, cfg.runscPath ?? "runsc", [
+    ...globalFlags(cfg),
+    "restore",
+    `--image-path=${imagePath}`,
+    `--bundle=${bundleDir}`,
+    containerId,
+  ]);
   return spawn(command, args, {
     cwd: bundleDir,
     stdio: ["pipe", "pipe", "pipe"],
@@ -116,7 +141,9 @@ export function runscVersion(runscPath = "runsc"): Promise<string> {
   let version = versions.get(runscPath);
   if (!version) {
     version = new Promise((resolve, reject) => {
-      execFile(runscPath, ["--version"], { timeout: 10_000 }, (err, stdout) => (err ? reject(new Error(`runsc --version (${runscPath}) failed: ${err.message}`)) : resolve(stdout.trim().replace(/\s+/g, " "))));
+      execFile(runscPath, ["--version"], { timeout: 10_000 }, (err, stdout) =>
+        err ? reject(new Error(`runsc --version (${runscPath}) failed: ${err.message}`)) : resolve(stdout.trim().replace(/\s+/g, " ")),
+      );
     });
     version.catch(() => versions.delete(runscPath));
     versions.set(runscPath, version);

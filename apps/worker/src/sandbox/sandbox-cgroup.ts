@@ -37,7 +37,10 @@ function memoryParent(): Promise<{ dir: string; version: 1 | 2 } | null> {
 
 async function findMemoryParent(): Promise<{ dir: string; version: 1 | 2 } | null> {
   const own = await readFile("/proc/self/cgroup", "utf8").catch(() => "");
-  const v1 = own.split("\n").map((l) => l.split(":")).find((f) => f[1]?.split(",").includes("memory"));
+  const v1 = own
+    .split("\n")
+    .map((l) => l.split(":"))
+    .find((f) => f[1]?.split(",").includes("memory"));
   if (v1 && existsSync("/sys/fs/cgroup/memory/memory.limit_in_bytes")) {
     return { dir: path.join("/sys/fs/cgroup/memory", v1[2] ?? "/", GROUP_PARENT), version: 1 };
   }

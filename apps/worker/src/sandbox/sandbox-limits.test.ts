@@ -44,7 +44,10 @@ describe("sandbox limits", { timeout: 120_000 }, () => {
   it("caps a fork bomb at the process limit; the kernel survives and can clean up", async () => {
     const pids = 64;
     const sb = await startKernelSandbox({
-      sessionId: sid("forkbomb"), imageRootfs: IMAGE, workspaceDir: path.join(workRoot, "forkbomb"), stateRoot,
+      sessionId: sid("forkbomb"),
+      imageRootfs: IMAGE,
+      workspaceDir: path.join(workRoot, "forkbomb"),
+      stateRoot,
       limits: { memoryBytes: 4 * 1024 ** 3, pids },
     });
     started.push(sb);
@@ -64,25 +67,29 @@ describe("sandbox limits", { timeout: 120_000 }, () => {
       "except OSError as e:",
       "    print(n, e.strerror, flush=True)",
     ].join("\n");
-    const out = await run(sb, [
-      "import os, signal, subprocess, sys, time",
-      `r = subprocess.run([sys.executable, '-c', ${JSON.stringify(bomb)}], capture_output=True, text=True)`,
-      "tasks = 0",
-      "for p in os.listdir('/proc'):",
-      "    try:",
-      "        tasks += len(os.listdir(f'/proc/{p}/task')) if p.isdigit() else 0",
-      "    except OSError:",
-      "        pass",
-      "os.kill(-1, signal.SIGKILL)  # every process but the bridge (pid 1) and this one",
-      "time.sleep(0.5)",
-      "def state(p):",
-      "    try:",
-      "        return open(f'/proc/{p}/stat').read().rsplit(')', 1)[1].split()[0]",
-      "    except OSError:",
-      "        return 'gone'",
-      "states = [state(p) for p in os.listdir('/proc') if p.isdigit()]",
-      "print(r.stdout.strip(), '|', tasks, '|', sum(s not in ('Z', 'gone') for s in states), '|', states.count('Z'))",
-    ].join("\n"), 120_000);
+    const out = await run(
+      sb,
+      [
+        "import os, signal, subprocess, sys, time",
+        `r = subprocess.run([sys.executable, '-c', ${JSON.stringify(bomb)}], capture_output=True, text=True)`,
+        "tasks = 0",
+        "for p in os.listdir('/proc'):",
+        "    try:",
+        "        tasks += len(os.listdir(f'/proc/{p}/task')) if p.isdigit() else 0",
+        "    except OSError:",
+        "        pass",
+        "os.kill(-1, signal.SIGKILL)  # every process but the bridge (pid 1) and this one",
+        "time.sleep(0.5)",
+        "def state(p):",
+        "    try:",
+        "        return open(f'/proc/{p}/stat').read().rsplit(')', 1)[1].split()[0]",
+        "    except OSError:",
+        "        return 'gone'",
+        "states = [state(p) for p in os.listdir('/proc') if p.isdigit()]",
+        "print(r.stdout.strip(), '|', tasks, '|', sum(s not in ('Z', 'gone') for s in states), '|', states.count('Z'))",
+      ].join("\n"),
+      120_000,
+    );
     const m = /^(\d+) (.+) \| (\d+) \| (\d+) \| (\d+)\n$/.exec(out);
     expect(m, out).not.toBeNull();
     const [forked, why, tasks, running, zombies] = [Number(m![1]), m![2], Number(m![3]), Number(m![4]), Number(m![5])];
@@ -98,7 +105,10 @@ describe("sandbox limits", { timeout: 120_000 }, () => {
 
   it("turns an allocation past the memory limit into a clear error, in Python and in numpy", async () => {
     const sb = await startKernelSandbox({
-      sessionId: sid("memory"), imageRootfs: IMAGE, workspaceDir: path.join(workRoot, "memory"), stateRoot,
+      sessionId: sid("memory"),
+      imageRootfs: IMAGE,
+      workspaceDir: path.join(workRoot, "memory"),
+      stateRoot,
       limits: { memoryBytes: 2 * 1024 ** 3, pids: 256 },
     });
     started.push(sb);
@@ -112,7 +122,10 @@ describe("the sandbox's memory cap", { timeout: 180_000 }, () => {
   it("stops a sandbox whose processes together pass the session's memory limit, and says so", async () => {
     const sessionId = sid("memcap");
     const sb = await startKernelSandbox({
-      sessionId, imageRootfs: IMAGE, workspaceDir: path.join(workRoot, "memcap"), stateRoot,
+      sessionId,
+      imageRootfs: IMAGE,
+      workspaceDir: path.join(workRoot, "memcap"),
+      stateRoot,
       limits: { memoryBytes: 1024 ** 3, pids: 256 },
     });
     started.push(sb);
@@ -120,12 +133,16 @@ describe("the sandbox's memory cap", { timeout: 180_000 }, () => {
     expect(cgroup && existsSync(cgroup), "this host has a writable memory cgroup controller").toBe(true);
     const exited = new Promise<string>((resolve) => sb.once("exit", (e) => resolve(e.reason)));
     // Each child stays under the per-process limit (1 GiB); together they pass the sandbox's.
-    sb.send(executeRequest([
-      "import subprocess, sys",
-      "hog = \"x = b'a' * (600 << 20); import time; time.sleep(60)\"",
-      "procs = [subprocess.Popen([sys.executable, '-c', hog]) for _ in range(3)]",
-      "[p.wait() for p in procs]",
-    ].join("\n")));
+    sb.send(
+      executeRequest(
+        [
+          "import subprocess, sys",
+          "hog = \"x = b'a' * (600 << 20); import time; time.sleep(60)\"",
+          "procs = [subprocess.Popen([sys.executable, '-c', hog]) for _ in range(3)]",
+          "[p.wait() for p in procs]",
+        ].join("\n"),
+      ),
+    );
     expect(await exited).toMatch(/together used more than the 1\.0 GiB memory limit/);
     await sb.stop();
     expect(existsSync(cgroup!)).toBe(false);
@@ -147,10 +164,14 @@ describe("after a worker crash", { timeout: 180_000 }, () => {
       console.log("ready");
       setInterval(() => {}, 1000);
     `;
-    const worker = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const worker = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     try {
       await new Promise<void>((resolve, reject) => {
-        worker.stdout.on("data", (d: Buffer) => { if (d.toString().includes("ready")) resolve(); });
+        worker.stdout.on("data", (d: Buffer) => {
+          if (d.toString().includes("ready")) resolve();
+        });
         worker.on("exit", (code) => reject(new Error(`the worker exited with ${code} before its kernels were up`)));
       });
       const listed = (await runscList({ stateRoot: crashRoot })).map((c) => c.id).sort();
@@ -164,11 +185,19 @@ describe("after a worker crash", { timeout: 180_000 }, () => {
       expect(reaped.every((id) => listed.includes(id))).toBe(true);
       expect(await runscList({ stateRoot: crashRoot })).toEqual([]);
       expect(existsSync(path.join(crashRoot, "bundles"))).toBe(false);
-      const leftProcesses = readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
-        try { return ids.some((id) => readFileSync(`/proc/${p}/cmdline`, "utf8").includes(containerIdFor(id))); } catch { return false; }
-      });
+      const leftProcesses = readdirSync("/proc")
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            return ids.some((id) => readFileSync(`/proc/${p}/cmdline`, "utf8").includes(containerIdFor(id)));
+          } catch {
+            return false;
+          }
+        });
       expect(leftProcesses).toEqual([]);
-      const mounts = readFileSync("/proc/mounts", "utf8").split("\n").filter((l) => l.includes(crashRoot));
+      const mounts = readFileSync("/proc/mounts", "utf8")
+        .split("\n")
+        .filter((l) => l.includes(crashRoot));
       expect(mounts).toEqual([]);
       for (const id of ids) expect(existsSync((await sandboxCgroupDir(containerIdFor(id)))!), `cgroup of ${id}`).toBe(false);
     } finally {

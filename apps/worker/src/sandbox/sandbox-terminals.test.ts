@@ -19,7 +19,10 @@ class Screen {
   exit: string | null = null;
   private waiters: (() => void)[] = [];
 
-  constructor(sb: KernelSandbox, readonly id: string) {
+  constructor(
+    sb: KernelSandbox,
+    readonly id: string,
+  ) {
     sb.terminals.on("event", (e: TerminalEvent) => {
       if (e.id !== id) return;
       if (e.type === "output") this.text += Buffer.from(e.data, "base64").toString("utf8");
@@ -63,7 +66,10 @@ beforeAll(async () => {
   stateRoot = await mkdtemp(path.join(tmpdir(), "cellar-term-state-"));
   workRoot = await mkdtemp(path.join(tmpdir(), "cellar-term-ws-"));
   sb = await startKernelSandbox({
-    sessionId: `t${RUN_ID}-term`, imageRootfs: IMAGE, workspaceDir: path.join(workRoot, "ws"), stateRoot,
+    sessionId: `t${RUN_ID}-term`,
+    imageRootfs: IMAGE,
+    workspaceDir: path.join(workRoot, "ws"),
+    stateRoot,
     limits: { memoryBytes: 4 * 1024 ** 3, pids: 256 },
   });
 }, 90_000);
@@ -119,7 +125,12 @@ describe("a terminal in the kernel's sandbox", { timeout: 30_000 }, () => {
     const out = await screen.waitFor(/listed-4|Invalid argument/, listed);
     expect(out).toMatch(/-rw-r--r-- 1 cellar cellar\s+\d+ .* x\r?\n/);
     expect(out).not.toMatch(/Invalid argument/);
-    expect(await run(sb, "import subprocess\nprint(subprocess.run(['stat', '-c', '%U %s', '/workspace/x'], capture_output=True, text=True).stdout)")).toBe("cellar 18\n\n");
+    expect(
+      await run(
+        sb,
+        "import subprocess\nprint(subprocess.run(['stat', '-c', '%U %s', '/workspace/x'], capture_output=True, text=True).stdout)",
+      ),
+    ).toBe("cellar 18\n\n");
   });
 
   it("runs top and vim-tiny from the image", async () => {

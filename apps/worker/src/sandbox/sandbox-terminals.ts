@@ -16,7 +16,10 @@ export class SandboxTerminals extends EventEmitter<{ event: [event: TerminalEven
   private readonly closing = new Map<string, string>();
 
   /** `write` sends one frame to the bridge, returning false when the sandbox is not running. */
-  constructor(private readonly write: (frame: object) => boolean, private readonly label: string) {
+  constructor(
+    private readonly write: (frame: object) => boolean,
+    private readonly label: string,
+  ) {
     super();
   }
 
@@ -48,7 +51,10 @@ export class SandboxTerminals extends EventEmitter<{ event: [event: TerminalEven
     if (!ids.length) return;
     const allEnded = new Promise<void>((resolve) => {
       const check = (e: TerminalEvent) => {
-        if (e.type === "exit" && !this.open.size) { this.off("event", check); resolve(); }
+        if (e.type === "exit" && !this.open.size) {
+          this.off("event", check);
+          resolve();
+        }
       };
       this.on("event", check);
     });
@@ -57,7 +63,12 @@ export class SandboxTerminals extends EventEmitter<{ event: [event: TerminalEven
       this.request({ type: "close", id });
     }
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([allEnded, new Promise((r) => { timer = setTimeout(r, CLOSE_TIMEOUT_MS); })]);
+    await Promise.race([
+      allEnded,
+      new Promise((r) => {
+        timer = setTimeout(r, CLOSE_TIMEOUT_MS);
+      }),
+    ]);
     clearTimeout(timer);
     for (const id of this.openIds) this.ended(id, reason);
   }

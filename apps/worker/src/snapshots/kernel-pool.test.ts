@@ -42,8 +42,17 @@ const logs: string[] = [];
 
 function newPool(opts: Partial<KernelPoolOptions> = {}): KernelPool {
   const pool = new KernelPool({
-    snapshots, size: 1, workspacesDir: workspaces, memoryBytes: 64 * GIB, liveSessionsMemory: () => 0,
-    refillDelayMs: 60_000, log: (l) => { logs.push(l); console.log(l); }, ...opts,
+    snapshots,
+    size: 1,
+    workspacesDir: workspaces,
+    memoryBytes: 64 * GIB,
+    liveSessionsMemory: () => 0,
+    refillDelayMs: 60_000,
+    log: (l) => {
+      logs.push(l);
+      console.log(l);
+    },
+    ...opts,
   });
   pools.push(pool);
   return pool;
@@ -90,7 +99,10 @@ describe("kernel pool", { timeout: 120_000 }, () => {
     const first = await run(started.sandbox, "print(1)");
     expect(first.stdout).toBe("1\n");
     expect(first.reply.execution_count).toBe(1);
-    const who = await run(started.sandbox, "import os, sys\nprint(os.getuid(), os.getgid(), 'pandas' in sys.modules, 'pandas' in dir(), os.getcwd())");
+    const who = await run(
+      started.sandbox,
+      "import os, sys\nprint(os.getuid(), os.getgid(), 'pandas' in sys.modules, 'pandas' in dir(), os.getcwd())",
+    );
     expect(who.stdout).toBe("1000 1000 True False /workspace\n");
   });
 
@@ -106,11 +118,14 @@ describe("kernel pool", { timeout: 120_000 }, () => {
     const started = await start(pool, "ws");
     expect(started.source).toBe("pool");
     await writeFile(path.join(ws, "after.txt"), "from after");
-    const seen = await run(started.sandbox, [
-      "print(open('before.txt').read(), open('data/nested.csv').read().splitlines()[1], open('/workspace/after.txt').read())",
-      "open('from-kernel.txt', 'w').write('kernel wrote this')",
-      "print(sorted(os.listdir('.')) if (os := __import__('os')) else '')",
-    ].join("\n"));
+    const seen = await run(
+      started.sandbox,
+      [
+        "print(open('before.txt').read(), open('data/nested.csv').read().splitlines()[1], open('/workspace/after.txt').read())",
+        "open('from-kernel.txt', 'w').write('kernel wrote this')",
+        "print(sorted(os.listdir('.')) if (os := __import__('os')) else '')",
+      ].join("\n"),
+    );
     expect(seen.stdout).toBe("from before 1,2 from after\n['after.txt', 'before.txt', 'data', 'from-kernel.txt']\n");
     expect(await readFile(path.join(ws, "from-kernel.txt"), "utf8")).toBe("kernel wrote this");
     // The slot is now the notebook's workspace; nothing is left in the pool's folder.

@@ -95,7 +95,12 @@ export class KernelPool {
    * its pool is refilled afterwards. `claim: false` skips the pool: a claim replaces the
    * workspace folder, which another live kernel of the same notebook would lose sight of.
    */
-  async start(spec: WarmSnapshotSpec, imageRootfs: string, session: SessionSandboxOptions, { claim = true } = {}): Promise<PoolStartedKernel> {
+  async start(
+    spec: WarmSnapshotSpec,
+    imageRootfs: string,
+    session: SessionSandboxOptions,
+    { claim = true } = {},
+  ): Promise<PoolStartedKernel> {
     this.startsInFlight++;
     try {
       const key = await this.opts.snapshots.key(spec);
@@ -138,7 +143,9 @@ export class KernelPool {
         await adoptWorkspace(kernel.slotDir, workspaceDir);
         return kernel.sandbox;
       } catch (err) {
-        this.log(`[pool] could not hand workspace ${workspaceDir} to pool kernel ${kernel.sandbox.sessionId}; restoring instead: ${(err as Error).message}`);
+        this.log(
+          `[pool] could not hand workspace ${workspaceDir} to pool kernel ${kernel.sandbox.sessionId}; restoring instead: ${(err as Error).message}`,
+        );
         await this.discard(kernel);
         return null;
       }
@@ -148,7 +155,12 @@ export class KernelPool {
 
   private remember(key: string, spec: WarmSnapshotSpec, imageRootfs: string): void {
     this.wanted.set(key, { key, spec, imageRootfs, lastStart: Date.now() });
-    const keep = new Set([...this.wanted.values()].sort((a, b) => b.lastStart - a.lastStart).slice(0, this.opts.images ?? 2).map((w) => w.key));
+    const keep = new Set(
+      [...this.wanted.values()]
+        .sort((a, b) => b.lastStart - a.lastStart)
+        .slice(0, this.opts.images ?? 2)
+        .map((w) => w.key),
+    );
     for (const k of [...this.wanted.keys()]) {
       if (keep.has(k)) continue;
       // An image that fell out of the most recent ones gives its memory back.
@@ -181,7 +193,9 @@ export class KernelPool {
         this.refillAgain = false;
         await this.refillOnce();
       } while (this.refillAgain && !this.stopped);
-    })().finally(() => { this.filling = null; });
+    })().finally(() => {
+      this.filling = null;
+    });
     return this.filling;
   }
 
@@ -230,7 +244,11 @@ export class KernelPool {
         // The image's first boot makes its snapshot in the background: fill once it exists.
         await rm(slotDir, { recursive: true, force: true });
         const made = this.opts.snapshots.creation(w.key);
-        if (made) void made.then(() => this.scheduleRefill(), () => {});
+        if (made)
+          void made.then(
+            () => this.scheduleRefill(),
+            () => {},
+          );
         return null;
       }
       const kernel: PoolKernel = { sandbox, slotDir, memoryBytes: sandboxMemoryCap(w.spec.limits.memoryBytes), forget: () => {} };

@@ -39,7 +39,11 @@ export function warmSnapshotKey(spec: WarmSnapshotSpec, runtime: KernelRuntime):
 export async function bridgeVersion(bridgeDir: string): Promise<string> {
   const hash = createHash("sha256");
   for (const name of (await readdir(bridgeDir)).filter((n) => n.endsWith(".py")).sort()) {
-    hash.update(name).update("\0").update(await readFile(path.join(bridgeDir, name))).update("\0");
+    hash
+      .update(name)
+      .update("\0")
+      .update(await readFile(path.join(bridgeDir, name)))
+      .update("\0");
   }
   return hash.digest("hex");
 }

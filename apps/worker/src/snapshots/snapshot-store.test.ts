@@ -34,13 +34,19 @@ class CountingRemote implements SnapshotRemote {
     }
   }
   readonly puts: string[] = [];
-  fetchRef(name: string) { return this.source.fetchRef(name); }
+  fetchRef(name: string) {
+    return this.source.fetchRef(name);
+  }
   putBlob(hash: string, compressed: Buffer) {
     this.puts.push(hash);
     return this.source.putBlob(hash, compressed);
   }
-  hasBlob(hash: string) { return this.store.has(hash); }
-  putRef(name: string, hash: string) { return this.source.putRef(name, hash); }
+  hasBlob(hash: string) {
+    return this.store.has(hash);
+  }
+  putRef(name: string, hash: string) {
+    return this.source.putRef(name, hash);
+  }
   get total(): number {
     return [...this.fetches.values()].reduce((a, b) => a + b, 0);
   }

@@ -82,7 +82,11 @@ export class SnapshotStore {
   /** Stores a checkpoint directory under `key`: into the CAS (if there is one) and, by moving
    * it, as this worker's local copy. */
   async put(key: string, checkpointDir: string): Promise<LocalSnapshot> {
-    const { imageId: id } = await ingestDirectory(checkpointDir, this.remote ? new UploadStore(this.remote) : new NullStore(), this.ingestOptions());
+    const { imageId: id } = await ingestDirectory(
+      checkpointDir,
+      this.remote ? new UploadStore(this.remote) : new NullStore(),
+      this.ingestOptions(),
+    );
     const dir = this.dirFor(key, id);
     // Older snapshots of this key are superseded: only the newest is kept on disk.
     await rm(path.join(this.root, key), { recursive: true, force: true });
@@ -100,7 +104,8 @@ export class SnapshotStore {
   async upload(key: string, checkpointDir: string, expectedId?: string): Promise<void> {
     if (!this.remote) throw new Error("there is no content store to upload to");
     const { imageId: id } = await ingestDirectory(checkpointDir, new UploadStore(this.remote), this.ingestOptions());
-    if (expectedId !== undefined && id !== expectedId) throw new Error(`the uploaded checkpoint is ${id}, not the local copy's ${expectedId}`);
+    if (expectedId !== undefined && id !== expectedId)
+      throw new Error(`the uploaded checkpoint is ${id}, not the local copy's ${expectedId}`);
     await this.remote.putRef(this.refPrefix + key, id);
   }
 
@@ -191,7 +196,8 @@ async function layOut(manifest: Manifest, id: string, tmp: string): Promise<Chun
   const jobs = new Map<string, ChunkJob>();
   for (const entry of manifest.entries) {
     const target = path.join(tmp, entry.path);
-    if (!target.startsWith(tmp + path.sep) && target !== tmp) throw new Error(`snapshot manifest ${id} escapes its directory: ${entry.path}`);
+    if (!target.startsWith(tmp + path.sep) && target !== tmp)
+      throw new Error(`snapshot manifest ${id} escapes its directory: ${entry.path}`);
     if (entry.type === "dir") await mkdir(target, { recursive: true });
     if (entry.type !== "file") continue;
     await (await open(target, "w", 0o600)).close();
@@ -261,21 +267,41 @@ class UploadStore implements BlobStore {
   async put(hash: string, compressed: Buffer | Readable): Promise<void> {
     await this.remote.putBlob(hash, Buffer.isBuffer(compressed) ? compressed : await collect(compressed));
   }
-  get(): Promise<Buffer> { return Promise.reject(new Error("UploadStore cannot read blobs")); }
-  size(): Promise<number | null> { return Promise.reject(new Error("UploadStore cannot read blobs")); }
-  createReadStream(): Promise<Readable> { return Promise.reject(new Error("UploadStore cannot read blobs")); }
-  getRef(name: string): Promise<string | null> { return this.remote.fetchRef(name); }
-  putRef(name: string, hash: string): Promise<void> { return this.remote.putRef(name, hash); }
+  get(): Promise<Buffer> {
+    return Promise.reject(new Error("UploadStore cannot read blobs"));
+  }
+  size(): Promise<number | null> {
+    return Promise.reject(new Error("UploadStore cannot read blobs"));
+  }
+  createReadStream(): Promise<Readable> {
+    return Promise.reject(new Error("UploadStore cannot read blobs"));
+  }
+  getRef(name: string): Promise<string | null> {
+    return this.remote.fetchRef(name);
+  }
+  putRef(name: string, hash: string): Promise<void> {
+    return this.remote.putRef(name, hash);
+  }
 }
 
 /** Without a CAS (tests, a worker on its own) ingest only computes the manifest hash. */
 class NullStore implements BlobStore {
-  async has(): Promise<boolean> { return true; }
+  async has(): Promise<boolean> {
+    return true;
+  }
   async put(): Promise<void> {}
-  get(): Promise<Buffer> { return Promise.reject(new Error("no store")); }
-  async size(): Promise<number | null> { return null; }
-  createReadStream(): Promise<Readable> { return Promise.reject(new Error("no store")); }
-  async getRef(): Promise<string | null> { return null; }
+  get(): Promise<Buffer> {
+    return Promise.reject(new Error("no store"));
+  }
+  async size(): Promise<number | null> {
+    return null;
+  }
+  createReadStream(): Promise<Readable> {
+    return Promise.reject(new Error("no store"));
+  }
+  async getRef(): Promise<string | null> {
+    return null;
+  }
   async putRef(): Promise<void> {}
 }
 

@@ -96,7 +96,9 @@ describe("warm snapshots", { timeout: 120_000 }, () => {
     expect(cold.source).toBe("cold");
     await run(cold.sandbox, "import numpy, pandas, matplotlib, scipy\nprint(1)");
     const coldMs = performance.now() - t0;
-    console.log(`[measure] start -> first output of print(1): restore fetched from CAS ${restoreFromCas.toFixed(0)} ms, restore from local copy ${restoreLocal.toFixed(0)} ms, cold boot + same imports ${coldMs.toFixed(0)} ms`);
+    console.log(
+      `[measure] start -> first output of print(1): restore fetched from CAS ${restoreFromCas.toFixed(0)} ms, restore from local copy ${restoreLocal.toFixed(0)} ms, cold boot + same imports ${coldMs.toFixed(0)} ms`,
+    );
     expect(again.source).toBe("snapshot");
     expect(restoreLocal * 2).toBeLessThan(coldMs);
   });
@@ -167,7 +169,11 @@ describe("warm snapshots", { timeout: 120_000 }, () => {
     const worker = newWorker("worker-t");
     const local = (await worker.store.get(await worker.key(SPEC)))!;
     // The memory pages: the largest file of an uncompressed checkpoint.
-    const files = await Promise.all((await readdir(local.dir)).filter((f) => !f.startsWith(".")).map(async (f) => ({ f, size: (await stat(path.join(local.dir, f))).size })));
+    const files = await Promise.all(
+      (await readdir(local.dir))
+        .filter((f) => !f.startsWith("."))
+        .map(async (f) => ({ f, size: (await stat(path.join(local.dir, f))).size })),
+    );
     const pages = files.sort((a, b) => b.size - a.size)[0];
     await truncate(path.join(local.dir, pages.f), pages.size >> 1);
     const started = await worker.start(SPEC, IMAGE, session("after-truncate"), false);
@@ -183,7 +189,9 @@ describe("warm snapshots", { timeout: 120_000 }, () => {
     const worker = new WarmSnapshots({ dir: path.join(work, "worker-d"), remote: fetcher, stateRoot, log: (l) => lines.push(l) });
     const bad = { ...SPEC, warmup: ["numpy", "no_such_module_here"] };
     expect(await worker.createInBackground(bad, IMAGE)).toBe(false);
-    expect(lines.join("\n")).toMatch(/could not make the warm snapshot[\s\S]*the warm-up failed: ModuleNotFoundError: No module named 'no_such_module_here'/);
+    expect(lines.join("\n")).toMatch(
+      /could not make the warm snapshot[\s\S]*the warm-up failed: ModuleNotFoundError: No module named 'no_such_module_here'/,
+    );
     expect(await worker.createInBackground(bad, IMAGE)).toBe(false);
     expect(lines.filter((l) => l.includes("could not make"))).toHaveLength(1);
     expect(await worker.store.get(await worker.key(bad))).toBeNull();

@@ -28,7 +28,10 @@ export interface WarmSnapshotsOptions {
 }
 
 /** One session's sandbox settings, less what the snapshot decides. */
-export type SessionSandboxOptions = Omit<KernelSandboxOptions, "imageRootfs" | "stateRoot" | "platform" | "runscPath" | "bridgeDir" | "limits" | "snapshotBoot">;
+export type SessionSandboxOptions = Omit<
+  KernelSandboxOptions,
+  "imageRootfs" | "stateRoot" | "platform" | "runscPath" | "bridgeDir" | "limits" | "snapshotBoot"
+>;
 
 export interface StartedKernel {
   sandbox: KernelSandbox;
@@ -107,7 +110,9 @@ export class WarmSnapshots {
    * there but fails to restore is discarded, the reason logged, and the error rethrown.
    */
   async restore(
-    spec: WarmSnapshotSpec, imageRootfs: string, session: SessionSandboxOptions,
+    spec: WarmSnapshotSpec,
+    imageRootfs: string,
+    session: SessionSandboxOptions,
     timings: { lookupMs: number; restoreMs: number } = { lookupMs: 0, restoreMs: 0 },
   ): Promise<KernelSandbox | null> {
     const t0 = performance.now();
@@ -116,7 +121,9 @@ export class WarmSnapshots {
     try {
       snap = await this.store.get(key);
     } catch (err) {
-      this.log(`[snapshots] cannot fetch the warm snapshot of image ${spec.imageId.slice(0, 12)} (key ${key.slice(0, 12)}): ${(err as Error).message}`);
+      this.log(
+        `[snapshots] cannot fetch the warm snapshot of image ${spec.imageId.slice(0, 12)} (key ${key.slice(0, 12)}): ${(err as Error).message}`,
+      );
       throw new Error(`the warm snapshot could not be fetched: ${(err as Error).message}`);
     }
     if (!snap) return null;
@@ -128,7 +135,9 @@ export class WarmSnapshots {
       return sandbox;
     } catch (err) {
       const why = (err as Error).message;
-      this.log(`[snapshots] warm snapshot ${snap.id.slice(0, 12)} of image ${spec.imageId.slice(0, 12)} failed to restore; discarding it and booting cold: ${why}`);
+      this.log(
+        `[snapshots] warm snapshot ${snap.id.slice(0, 12)} of image ${spec.imageId.slice(0, 12)} failed to restore; discarding it and booting cold: ${why}`,
+      );
       await this.store.discard(snap);
       throw new Error(`the warm snapshot failed to restore: ${why}`);
     }
@@ -183,7 +192,9 @@ export class WarmSnapshots {
       if (reply.status !== "ok") throw new Error(`the warm-up failed: ${String(reply.evalue)}`);
       await sandbox.checkpoint(imagePath);
       const snap = await this.store.put(key, imagePath);
-      this.log(`[snapshots] warm snapshot ${snap.id.slice(0, 12)} of image ${spec.imageId.slice(0, 12)} (${spec.warmup.join(", ")}) made in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      this.log(
+        `[snapshots] warm snapshot ${snap.id.slice(0, 12)} of image ${spec.imageId.slice(0, 12)} (${spec.warmup.join(", ")}) made in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
       return snap;
     } finally {
       await sandbox.stop();

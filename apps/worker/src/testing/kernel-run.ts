@@ -45,10 +45,21 @@ export async function request(link: MessageLink, msg: JupyterMessage, opts: RunO
   const of = <T extends string>(type: T) => messages.filter((m): m is JupyterMessage<T> => hasMsgType(m, type));
   const stream = of("stream");
   return {
-    messages, at, reply, of,
+    messages,
+    at,
+    reply,
+    of,
     stdout: () => stream.map((s) => String(s.content.text)).join(""),
-    text: () => messages.map((m) => m.header.msg_type === "stream" ? String(m.content.text)
-      : m.header.msg_type === "error" ? `${String(m.content.ename)}: ${String(m.content.evalue)}` : "").join(""),
+    text: () =>
+      messages
+        .map((m) =>
+          m.header.msg_type === "stream"
+            ? String(m.content.text)
+            : m.header.msg_type === "error"
+              ? `${String(m.content.ename)}: ${String(m.content.evalue)}`
+              : "",
+        )
+        .join(""),
     firstOutputMs: stream.length ? at[messages.indexOf(stream[0]!)]! : -1,
   };
 }

@@ -31,7 +31,10 @@ describe("BlobFetcher against a real blob server", () => {
     // Valid compressed data, wrong content: only the hash check can catch this.
     await writeFile(srv.store.pathOf(hash), await compressChunk(Buffer.from("the fake content")));
     await expect(fetcher.fetchChunk(hash)).rejects.toBeInstanceOf(BlobIntegrityError);
-    expect(faults.map((f) => [f.kind, f.attempt])).toEqual([["integrity", 1], ["integrity", 2]]);
+    expect(faults.map((f) => [f.kind, f.attempt])).toEqual([
+      ["integrity", 1],
+      ["integrity", 2],
+    ]);
     expect(fetcher.stats.blobs).toBe(0);
   });
 

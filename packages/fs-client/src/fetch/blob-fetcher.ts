@@ -99,7 +99,12 @@ export class BlobFetcher implements ChunkSource {
         return data;
       } catch (err) {
         lastError = err;
-        const kind = err instanceof BlobIntegrityError ? "integrity" : err instanceof BlobHttpError || err instanceof BlobNotFoundError ? "http" : "network";
+        const kind =
+          err instanceof BlobIntegrityError
+            ? "integrity"
+            : err instanceof BlobHttpError || err instanceof BlobNotFoundError
+              ? "http"
+              : "network";
         this.fault({ hash, url, kind, message: (err as Error).message, attempt });
         const retryable = kind !== "http" || (err instanceof BlobHttpError && err.status >= 500);
         if (!retryable) break;

@@ -32,4 +32,3 @@ export async function verifyBlob(hash: string, compressed: Buffer, maxBytes = DE
   if (actual !== hash) throw new BlobIntegrityError(hash, `content hashes to ${actual}`);
   return data;
 }
-

@@ -39,7 +39,11 @@ export async function finishImage(
 }
 
 /** Builds the manifest from `entries` and stores it under its image id (once). */
-export async function storeManifest(entries: ManifestEntry[], chunkSize: number, store: BlobStore): Promise<{ manifest: Manifest; imageId: string }> {
+export async function storeManifest(
+  entries: ManifestEntry[],
+  chunkSize: number,
+  store: BlobStore,
+): Promise<{ manifest: Manifest; imageId: string }> {
   const manifest = buildManifest(entries, chunkSize);
   const encoded = encodeManifest(manifest);
   const imageId = imageIdOf(encoded);

@@ -18,7 +18,10 @@ describe("ingest with a chosen chunk codec", () => {
     work = await mkdtemp(join(tmpdir(), "cellar-ingest-codec-"));
     root = join(work, "checkpoint");
     await mkdir(join(root, "sub"), { recursive: true });
-    await writeFile(join(root, "checkpoint.img"), Buffer.concat([Buffer.alloc(20_000), randomBytes(30_000), Buffer.from("x".repeat(12_345))]));
+    await writeFile(
+      join(root, "checkpoint.img"),
+      Buffer.concat([Buffer.alloc(20_000), randomBytes(30_000), Buffer.from("x".repeat(12_345))]),
+    );
     await writeFile(join(root, "sub/pages.meta"), "meta\n");
     await writeFile(join(root, "empty"), "");
   });
@@ -26,7 +29,8 @@ describe("ingest with a chosen chunk codec", () => {
 
   async function allBlobs(store: LocalDirStore, dir: string): Promise<string[]> {
     const out: string[] = [];
-    for (const d of await readdir(dir)) if (/^[0-9a-f]{2}$/.test(d)) for (const f of await readdir(join(dir, d))) if (/^[0-9a-f]{64}$/.test(f)) out.push(f);
+    for (const d of await readdir(dir))
+      if (/^[0-9a-f]{2}$/.test(d)) for (const f of await readdir(join(dir, d))) if (/^[0-9a-f]{64}$/.test(f)) out.push(f);
     return out;
   }
 

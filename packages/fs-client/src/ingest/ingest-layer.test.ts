@@ -37,13 +37,23 @@ describe("ingestLayer: a parent image plus an overlayfs upper directory", () => 
     expect(layered.whiteouts).toEqual(["/usr/lib/old", "/usr/lib/removed.py"]);
     const m = await fetchManifest(new StoreChunkSource(store), layered.imageId);
     const paths = m.entries.map((e) => e.path);
-    expect(paths).toEqual(["/", "/usr", "/usr/lib", "/usr/lib/changed.py", "/usr/lib/keep.py", "/usr/lib/sympy", "/usr/lib/sympy/__init__.py"]);
+    expect(paths).toEqual([
+      "/",
+      "/usr",
+      "/usr/lib",
+      "/usr/lib/changed.py",
+      "/usr/lib/keep.py",
+      "/usr/lib/sympy",
+      "/usr/lib/sympy/__init__.py",
+    ]);
     const src = new StoreChunkSource(store);
     const read = async (p: string) => (await src.fetchChunk(m.entries.find((e) => e.path === p)!.chunks![0]!)).toString();
     expect(await read("/usr/lib/changed.py")).toBe("v2\n");
     expect(await read("/usr/lib/keep.py")).toBe("keep\n");
     // the parent's unchanged file is the very same chunk: nothing of the parent was stored again
-    expect(m.entries.find((e) => e.path === "/usr/lib/keep.py")!.chunks).toEqual(parent.manifest.entries.find((e) => e.path === "/usr/lib/keep.py")!.chunks);
+    expect(m.entries.find((e) => e.path === "/usr/lib/keep.py")!.chunks).toEqual(
+      parent.manifest.entries.find((e) => e.path === "/usr/lib/keep.py")!.chunks,
+    );
     expect(layered.stats.newBytes).toBe("v2\n".length + "x = 1\n".length);
     expect(layered.imageId).not.toBe(parent.imageId);
   });

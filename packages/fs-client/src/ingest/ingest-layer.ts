@@ -14,7 +14,12 @@ import { ingestDirectory } from "./ingest-directory";
  * Not handled: overlayfs "opaque" directories (a directory deleted and made again), which are
  * marked by an xattr; a package install does not produce them in practice.
  */
-export async function ingestLayer(upperDir: string, parent: Manifest, store: BlobStore, options: IngestOptions = {}): Promise<IngestResult & { whiteouts: string[] }> {
+export async function ingestLayer(
+  upperDir: string,
+  parent: Manifest,
+  store: BlobStore,
+  options: IngestOptions = {},
+): Promise<IngestResult & { whiteouts: string[] }> {
   const whiteouts = await findWhiteouts(upperDir);
   const isWhiteout = new Set(whiteouts.map((w) => `skipped special file ${w}`));
   const layer = await ingestDirectory(upperDir, store, {
@@ -32,7 +37,9 @@ export async function ingestLayer(upperDir: string, parent: Manifest, store: Blo
   if (root) entries.push(root);
   const { manifest, imageId } = await storeManifest(entries, parent.chunkSize, store);
   return {
-    manifest, imageId, whiteouts,
+    manifest,
+    imageId,
+    whiteouts,
     stats: { ...layer.stats, ...fileTotals(manifest) },
     warnings: layer.warnings.filter((w) => !isWhiteout.has(w)),
   };

@@ -55,7 +55,16 @@ describe("ingest", () => {
     });
     const byPath = new Map(manifest.entries.map((e) => [e.path, e]));
     expect([...byPath.keys()]).toEqual([
-      "/", "/dangling", "/empty", "/empty-dir", "/hard", "/link", "/usr", "/usr/lib", "/usr/lib/big.bin", "/usr/lib/small.txt",
+      "/",
+      "/dangling",
+      "/empty",
+      "/empty-dir",
+      "/hard",
+      "/link",
+      "/usr",
+      "/usr/lib",
+      "/usr/lib/big.bin",
+      "/usr/lib/small.txt",
     ]);
     const big = byPath.get("/usr/lib/big.bin")!;
     expect(big.size).toBe(10_000);

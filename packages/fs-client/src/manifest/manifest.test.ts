@@ -90,7 +90,14 @@ describe("daemon index", () => {
     expect(back.entries.find((e) => e.path === "/dash")!.target).toBe("-");
     expect(back.entries.find((e) => e.path === "/odd")!.target).toBe("x\ty%\n");
     expect(back.entries.find((e) => e.path === "/tab\there")!).toEqual({
-      path: "/tab\there", mode: 0o100644, uid: 1000, gid: 1000, size: 1, mtime: 1700000000, target: null, chunks: [H1],
+      path: "/tab\there",
+      mode: 0o100644,
+      uid: 1000,
+      gid: 1000,
+      size: 1,
+      mtime: 1700000000,
+      target: null,
+      chunks: [H1],
     });
   });
 });
@@ -107,7 +114,27 @@ describe("comparePaths", () => {
 
 describe("isNormalPath", () => {
   it("accepts exactly the paths normalizePath leaves as they are", () => {
-    const cases = ["/", "/a", "/a/b", "//a", "/a/", "/a/./b", "/a/../b", "/.", "/..", "/a/.", "/a/..", "a", "", "/.hidden", "/..x", "/a/...", "/a//b", "/ä/ö", "/a b/c"];
+    const cases = [
+      "/",
+      "/a",
+      "/a/b",
+      "//a",
+      "/a/",
+      "/a/./b",
+      "/a/../b",
+      "/.",
+      "/..",
+      "/a/.",
+      "/a/..",
+      "a",
+      "",
+      "/.hidden",
+      "/..x",
+      "/a/...",
+      "/a//b",
+      "/ä/ö",
+      "/a b/c",
+    ];
     for (const c of cases) {
       let same: boolean;
       try {

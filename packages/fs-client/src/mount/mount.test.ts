@@ -124,7 +124,18 @@ describe("mountImage (real FUSE)", () => {
   });
 
   it("lists directories from the index, names with tabs included", async () => {
-    expect((await readdir(mnt)).sort()).toEqual(["bin", "broken.bin", "data", "deep", "empty", "etc", "lazy.bin", "short.bin", "slow1", "slow2"]);
+    expect((await readdir(mnt)).sort()).toEqual([
+      "bin",
+      "broken.bin",
+      "data",
+      "deep",
+      "empty",
+      "etc",
+      "lazy.bin",
+      "short.bin",
+      "slow1",
+      "slow2",
+    ]);
     expect((await readdir(join(mnt, "data"))).sort()).toEqual(["big", "tab\tname"]);
     expect(await readdir(join(mnt, "deep/a/b"))).toEqual(["leaf"]);
     await expect(stat(join(mnt, "nope"))).rejects.toMatchObject({ code: "ENOENT" });
@@ -157,7 +168,12 @@ describe("mountImage (real FUSE)", () => {
     expect((await readFile(join(mnt, "data/big"))).equals(big)).toBe(true);
     const fh = await open(join(mnt, "data/big"));
     try {
-      for (const [off, len] of [[4000, 200], [CHUNK - 1, CHUNK + 2], [CHUNK * 3 - 10, 500], [5, 1]]) {
+      for (const [off, len] of [
+        [4000, 200],
+        [CHUNK - 1, CHUNK + 2],
+        [CHUNK * 3 - 10, 500],
+        [5, 1],
+      ]) {
         const buf = Buffer.alloc(len);
         const { bytesRead } = await fh.read(buf, 0, len, off);
         const want = big.subarray(off, off + len);
@@ -232,7 +248,12 @@ describe("mountImage lifecycle", () => {
     const hash = sha256(data);
     await putChunk(join(work, "cache"), hash, data);
     await writeFile(join(work, "index"), `cellar-index 1 4096\n/busy\t100644\t0\t0\t5\t0\t-\t${hash}\n`);
-    const m = await mountImage({ indexFile: join(work, "index"), cacheDir: join(work, "cache"), mountpoint: join(work, "mnt"), fetchChunk: async () => {} });
+    const m = await mountImage({
+      indexFile: join(work, "index"),
+      cacheDir: join(work, "cache"),
+      mountpoint: join(work, "mnt"),
+      fetchChunk: async () => {},
+    });
     const fh = await open(join(work, "mnt/busy"));
     try {
       expect((await fh.readFile()).equals(data)).toBe(true);

@@ -95,12 +95,7 @@ export async function mountImage(options: MountImageOptions): Promise<MountedIma
   };
 }
 
-function waitForReady(
-  child: ChildProcess,
-  exited: Promise<number | null>,
-  timeoutMs: number,
-  stderrTail: () => string,
-): Promise<void> {
+function waitForReady(child: ChildProcess, exited: Promise<number | null>, timeoutMs: number, stderrTail: () => string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => {
@@ -123,12 +118,7 @@ function waitForReady(
   });
 }
 
-async function stop(
-  mountpoint: string,
-  child: ChildProcess,
-  exited: Promise<number | null>,
-  server: FetchServer,
-): Promise<void> {
+async function stop(mountpoint: string, child: ChildProcess, exited: Promise<number | null>, server: FetchServer): Promise<void> {
   let unmountError: unknown;
   try {
     await run("fusermount3", ["-u", mountpoint]);

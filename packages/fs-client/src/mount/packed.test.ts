@@ -4,7 +4,16 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ChunkCache, LocalDirStore, StoreChunkSource, decodePack, encodePack, ingestDirectory, writeDaemonIndex, type ChunkSource } from "../index";
+import {
+  ChunkCache,
+  LocalDirStore,
+  StoreChunkSource,
+  decodePack,
+  encodePack,
+  ingestDirectory,
+  writeDaemonIndex,
+  type ChunkSource,
+} from "../index";
 import { buildDaemon, mountImage, type MountedImage } from "./index";
 
 describe("a mount whose chunks came in a pack", () => {
@@ -35,7 +44,12 @@ describe("a mount whose chunks came in a pack", () => {
     expect(await cache.insertPack("e".repeat(64), pack, await decodePack(pack))).toBe(hashes.length);
 
     await mkdir(join(work, "mnt"));
-    mounted = await mountImage({ indexFile: join(work, "index"), cacheDir: cache.dir, mountpoint: join(work, "mnt"), fetchChunk: (h) => cache.locate(h) });
+    mounted = await mountImage({
+      indexFile: join(work, "index"),
+      cacheDir: cache.dir,
+      mountpoint: join(work, "mnt"),
+      fetchChunk: (h) => cache.locate(h),
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -53,7 +67,14 @@ describe("a mount whose chunks came in a pack", () => {
   });
 
   it("a restarted worker finds the packed chunks again from the pack file's header", async () => {
-    const again = new ChunkCache(cache.dir, { maxBytes: 64 << 20, source: { fetchChunk: async (h) => { throw new Error(`unexpected fetch ${h}`); } } });
+    const again = new ChunkCache(cache.dir, {
+      maxBytes: 64 << 20,
+      source: {
+        fetchChunk: async (h) => {
+          throw new Error(`unexpected fetch ${h}`);
+        },
+      },
+    });
     await again.open();
     expect(again.chunkCount).toBe(cache.chunkCount);
     const loc = await again.locate(cache.lruOrder()[0]!);

@@ -87,7 +87,9 @@ describe("reads under cache pressure", () => {
 
   it("returns the right bytes to eight concurrent reader processes", async () => {
     await writeFile(join(work, "expected"), data);
-    const results = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((seed) => readInChild(join(work, "mnt/f"), join(work, "expected"), seed)));
+    const results = await Promise.all(
+      [1, 2, 3, 4, 5, 6, 7, 8].map((seed) => readInChild(join(work, "mnt/f"), join(work, "expected"), seed)),
+    );
     expect(results).toEqual(Array(8).fill("ok 60"));
     expect(cache.stats.evictions).toBeGreaterThan(0);
     expect(fetches).toBeGreaterThan(cache.chunkCount);

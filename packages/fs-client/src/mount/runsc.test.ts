@@ -96,7 +96,15 @@ describe("runsc on a lazy FUSE root", () => {
     const id = `lazyfs-test-${process.pid}`;
     const result = await run(
       "runsc",
-      [`--root=${join(work, "state")}`, "--platform=ptrace", "--network=none", "--ignore-cgroups", "run", `--bundle=${join(work, "bundle")}`, id],
+      [
+        `--root=${join(work, "state")}`,
+        "--platform=ptrace",
+        "--network=none",
+        "--ignore-cgroups",
+        "run",
+        `--bundle=${join(work, "bundle")}`,
+        id,
+      ],
       60_000,
     );
     expect(result.stderr).toBe("");

@@ -26,9 +26,7 @@ export class AccessRecorder {
     readonly imageId: string,
     options: AccessRecorderOptions = {},
   ) {
-    this.allowed = options.manifest
-      ? new Set(options.manifest.entries.flatMap((e) => e.chunks ?? []))
-      : null;
+    this.allowed = options.manifest ? new Set(options.manifest.entries.flatMap((e) => e.chunks ?? [])) : null;
   }
 
   record(hash: string): void {

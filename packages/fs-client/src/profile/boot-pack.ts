@@ -93,7 +93,11 @@ export async function fetchBootProfile(cas: CasReader, imageId: string): Promise
   try {
     const p = JSON.parse((await cas.fetchChunk(docHash)).toString("utf8")) as BootProfile;
     const ok =
-      p.version === 3 && p.imageId === imageId && Array.isArray(p.chunks) && p.chunks.every(isHash) && Array.isArray(p.packs) &&
+      p.version === 3 &&
+      p.imageId === imageId &&
+      Array.isArray(p.chunks) &&
+      p.chunks.every(isHash) &&
+      Array.isArray(p.packs) &&
       p.packs.every((k) => isHash(k?.hash) && Number.isSafeInteger(k.chunks) && k.chunks > 0) &&
       p.packs.reduce((n, k) => n + k.chunks, 0) === p.chunks.length;
     return ok ? p : null;

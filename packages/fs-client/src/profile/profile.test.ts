@@ -48,7 +48,10 @@ describe("boot profile: record, publish as packs, prefetch", () => {
     await firstCache.ensure(imageId); // not a chunk of the image: left out of the profile
     const profile = recorder.finish();
     await firstCache.ensure(chunksOf(manifest, "/usr/lib/python3/mod9.py")[0]!); // after finish: ignored
-    const bootSet = [...[3, 1, 4].map((i) => chunksOf(manifest, `/usr/lib/python3/mod${i}.py`)[0]), ...new Set(chunksOf(manifest, "/usr/lib/weights.bin").slice(0, 3))];
+    const bootSet = [
+      ...[3, 1, 4].map((i) => chunksOf(manifest, `/usr/lib/python3/mod${i}.py`)[0]),
+      ...new Set(chunksOf(manifest, "/usr/lib/weights.bin").slice(0, 3)),
+    ];
     expect(profile.chunks).toEqual(bootSet);
 
     expect(await fetchBootProfile(f, imageId)).toBeNull();
@@ -87,7 +90,11 @@ describe("boot profile: record, publish as packs, prefetch", () => {
     const forgedHash = await srv.add(forged);
     const f = fetcher();
     const cache = new ChunkCache(join(work, "cache"), { maxBytes: 1 << 30, source: f });
-    const result = await prefetchBootPacks({ version: 3, imageId, chunks: [bad], packs: [{ hash: forgedHash, chunks: 1 }], recordedAt: "" }, f, cache);
+    const result = await prefetchBootPacks(
+      { version: 3, imageId, chunks: [bad], packs: [{ hash: forgedHash, chunks: 1 }], recordedAt: "" },
+      f,
+      cache,
+    );
     expect(result).toMatchObject({ failedPacks: 1, inserted: 0 });
     expect(result.errors[0]).toMatch(/hashes to/);
     expect(cache.has(bad)).toBe(false);

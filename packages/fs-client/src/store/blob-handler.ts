@@ -118,7 +118,13 @@ async function serve(
 }
 
 /** A blob is stored only once it decompresses to bytes that hash to its name. */
-async function putBlob(store: BlobStore, options: BlobHandlerOptions, hash: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function putBlob(
+  store: BlobStore,
+  options: BlobHandlerOptions,
+  hash: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   if (!/^[0-9a-f]{64}$/.test(hash)) return sendError(res, 400, "not a sha256 hex hash");
   const maxBytes = options.maxPutBytes ?? DEFAULT_MAX_BLOB_BYTES;
   const body = await readLimited(req, maxBytes + 1024 * 1024);
@@ -135,7 +141,13 @@ async function putBlob(store: BlobStore, options: BlobHandlerOptions, hash: stri
   res.end();
 }
 
-async function serveRef(store: BlobStore, options: BlobHandlerOptions, name: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serveRef(
+  store: BlobStore,
+  options: BlobHandlerOptions,
+  name: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   if (req.method !== "GET") {
     res.setHeader("Allow", "GET, PUT");
     return sendError(res, 405, "method not allowed");

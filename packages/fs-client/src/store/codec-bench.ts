@@ -57,7 +57,11 @@ const ROUNDS = 5;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 async function main(): Promise<void> {
-  console.log(`date ${new Date().toISOString()}, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(
+    `date ${new Date().toISOString()}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
   for (const file of process.argv.slice(2)) {
     const data = await readFile(file);
     const chunks: Buffer[] = [];
@@ -65,7 +69,9 @@ async function main(): Promise<void> {
     const mb = data.length / 1e6;
     const t0 = performance.now();
     for (const c of chunks) createHash("sha256").update(c).digest();
-    console.log(`${file}: ${mb.toFixed(1)} MB in ${chunks.length} chunks; sha256 ${(mb / ((performance.now() - t0) / 1000)).toFixed(0)} MB/s`);
+    console.log(
+      `${file}: ${mb.toFixed(1)} MB in ${chunks.length} chunks; sha256 ${(mb / ((performance.now() - t0) / 1000)).toFixed(0)} MB/s`,
+    );
     for (const [name, codec] of Object.entries(codecs)) {
       for (const inFlight of [1, 2]) {
         await timed(chunks.slice(0, 2), codec.compress, 1); // warm up

@@ -115,7 +115,12 @@ describe("blob codecs", () => {
       expect(blobCodecOf(await srv.store.get(sha(data)))).toBe("lz4");
       expect((await fetcher.fetchChunk(sha(data))).equals(data)).toBe(true);
       const other = Buffer.from("not what the name says");
-      await expect(fetcher.putBlob(sha(data).replace(/^./, (c) => (c === "0" ? "1" : "0")), await compressChunk(other, "lz4"))).rejects.toThrow(/HTTP 422/);
+      await expect(
+        fetcher.putBlob(
+          sha(data).replace(/^./, (c) => (c === "0" ? "1" : "0")),
+          await compressChunk(other, "lz4"),
+        ),
+      ).rejects.toThrow(/HTTP 422/);
     } finally {
       fetcher.close();
       await srv.close();

@@ -106,7 +106,8 @@ async function decompressLz4(blob: Buffer, maxOutputLength: number | undefined):
     throw new Error(`corrupt LZ4 frame: ${(err as Error).message}`);
   }
   if (out.length > limit) throw new RangeError(`LZ4 frame inflates to ${out.length} bytes, more than the ${limit} allowed`);
-  if (contentSize !== null && out.length !== contentSize) throw new Error(`corrupt LZ4 frame: ${out.length} bytes, not the ${contentSize} declared`);
+  if (contentSize !== null && out.length !== contentSize)
+    throw new Error(`corrupt LZ4 frame: ${out.length} bytes, not the ${contentSize} declared`);
   return out;
 }
 
@@ -118,7 +119,10 @@ const BLOCK_MAX_BYTES: Record<number, number> = { 4: 64 * 1024, 5: 256 * 1024, 6
  * once that passes `stopAbove`). Throws on a malformed or truncated frame, or one followed by
  * more bytes: our writer stores exactly one frame per blob.
  */
-export function lz4FrameBounds(blob: Buffer, stopAbove = Number.MAX_SAFE_INTEGER): { contentSize: number | null; bound: number; blockMax: number } {
+export function lz4FrameBounds(
+  blob: Buffer,
+  stopAbove = Number.MAX_SAFE_INTEGER,
+): { contentSize: number | null; bound: number; blockMax: number } {
   const fail = (why: string): never => {
     throw new Error(`corrupt LZ4 frame: ${why}`);
   };

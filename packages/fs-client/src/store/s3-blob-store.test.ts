@@ -10,7 +10,16 @@ import S3rver from "s3rver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BlobFetcher, fetchManifest } from "../fetch/index";
 import { ingestDirectory } from "../ingest/index";
-import { BlobNotFoundError, compressChunk, createBlobHandler, decompressBlob, LocalDirStore, openBlobStore, S3BlobStore, storeSettingsFromEnv } from "./index";
+import {
+  BlobNotFoundError,
+  compressChunk,
+  createBlobHandler,
+  decompressBlob,
+  LocalDirStore,
+  openBlobStore,
+  S3BlobStore,
+  storeSettingsFromEnv,
+} from "./index";
 
 /** Runs against s3rver, a real S3-compatible HTTP server, through the AWS SDK. */
 describe("S3BlobStore", () => {
@@ -38,7 +47,12 @@ describe("S3BlobStore", () => {
   });
 
   it("is what the product opens when CELLAR_S3_BUCKET is set, refs included", async () => {
-    const env = { CELLAR_S3_BUCKET: "cellar", CELLAR_S3_PREFIX: "env/", CELLAR_S3_ENDPOINT: `http://127.0.0.1:${s3Port}`, CELLAR_S3_REGION: "us-east-1" };
+    const env = {
+      CELLAR_S3_BUCKET: "cellar",
+      CELLAR_S3_PREFIX: "env/",
+      CELLAR_S3_ENDPOINT: `http://127.0.0.1:${s3Port}`,
+      CELLAR_S3_REGION: "us-east-1",
+    };
     const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
     process.env.AWS_ACCESS_KEY_ID = "S3RVER";
     process.env.AWS_SECRET_ACCESS_KEY = "S3RVER";

@@ -50,7 +50,13 @@ export class S3BlobStore implements BlobStore {
     // front, so a stream is gathered first; S3 objects appear whole, so no temp key is needed.
     const body = Buffer.isBuffer(compressed) ? compressed : await collect(compressed);
     await this.client.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length, ContentType: "application/octet-stream" }),
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ContentLength: body.length,
+        ContentType: "application/octet-stream",
+      }),
     );
   }
 

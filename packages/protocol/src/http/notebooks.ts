@@ -22,7 +22,10 @@ const cellUpdateSchema = z.object({
 /** What the browser saves: structure and sources, never outputs (see NotebookUpdate). */
 export const notebookUpdateBodySchema = z.object({
   title: z.string().max(500).optional(),
-  image: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, "not an image name").optional(),
+  image: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,39}$/, "not an image name")
+    .optional(),
   cells: z
     .array(cellUpdateSchema)
     .max(20_000)

@@ -4,13 +4,25 @@
 // Routes whose body or reply is not JSON say so in `raw`.
 import { z } from "zod";
 import {
-  createNotebookBodySchema, dropCacheReplySchema, imageReplySchema, importedNotebookReplySchema,
-  importNotebookQuerySchema, notebookParamsSchema, notebookReplySchema, notebookSummaryReplySchema,
-  notebookUpdateBodySchema, okReplySchema, workerReplySchema,
+  createNotebookBodySchema,
+  dropCacheReplySchema,
+  imageReplySchema,
+  importedNotebookReplySchema,
+  importNotebookQuerySchema,
+  notebookParamsSchema,
+  notebookReplySchema,
+  notebookSummaryReplySchema,
+  notebookUpdateBodySchema,
+  okReplySchema,
+  workerReplySchema,
 } from "./notebooks";
 import {
-  filesItemQuerySchema, filesListingReplySchema, filesListQuerySchema, filesRenameBodySchema,
-  filesUploadQuerySchema, workspaceEntryReplySchema,
+  filesItemQuerySchema,
+  filesListingReplySchema,
+  filesListQuerySchema,
+  filesRenameBodySchema,
+  filesUploadQuerySchema,
+  workspaceEntryReplySchema,
 } from "./workspace-files";
 
 export interface ApiRouteSchema {
@@ -41,83 +53,124 @@ function route<const R extends ApiRoute>(r: R): R {
 
 export const apiRoutes = {
   health: route({
-    method: "GET", url: "/api/health", summary: "Liveness; needs no token",
+    method: "GET",
+    url: "/api/health",
+    summary: "Liveness; needs no token",
     schema: { response: { 200: okReplySchema } },
   }),
   listImages: route({
-    method: "GET", url: "/api/images", summary: "The images a notebook can choose",
+    method: "GET",
+    url: "/api/images",
+    summary: "The images a notebook can choose",
     schema: { response: { 200: z.array(imageReplySchema) } },
   }),
   listWorkers: route({
-    method: "GET", url: "/api/workers", summary: "The connected workers",
+    method: "GET",
+    url: "/api/workers",
+    summary: "The connected workers",
     schema: { response: { 200: z.array(workerReplySchema) } },
   }),
   dropWorkerCaches: route({
-    method: "POST", url: "/api/workers/drop-cache", summary: "Every worker drops its image chunk cache",
+    method: "POST",
+    url: "/api/workers/drop-cache",
+    summary: "Every worker drops its image chunk cache",
     schema: { response: { 200: z.array(dropCacheReplySchema) } },
   }),
   listNotebooks: route({
-    method: "GET", url: "/api/notebooks", summary: "The user's notebooks",
+    method: "GET",
+    url: "/api/notebooks",
+    summary: "The user's notebooks",
     schema: { response: { 200: z.array(notebookSummaryReplySchema) } },
   }),
   createNotebook: route({
-    method: "POST", url: "/api/notebooks", summary: "A new, empty notebook",
+    method: "POST",
+    url: "/api/notebooks",
+    summary: "A new, empty notebook",
     schema: { body: createNotebookBodySchema, response: { 201: notebookReplySchema } },
   }),
   importNotebook: route({
-    method: "POST", url: "/api/notebooks/import", summary: "A new notebook from an .ipynb file (the body)", raw: "text-in",
+    method: "POST",
+    url: "/api/notebooks/import",
+    summary: "A new notebook from an .ipynb file (the body)",
+    raw: "text-in",
     schema: { querystring: importNotebookQuerySchema, response: { 201: importedNotebookReplySchema } },
   }),
   getNotebook: route({
-    method: "GET", url: "/api/notebooks/:id", summary: "A notebook with its cells and outputs",
+    method: "GET",
+    url: "/api/notebooks/:id",
+    summary: "A notebook with its cells and outputs",
     schema: { params: notebookParamsSchema, response: { 200: notebookReplySchema } },
   }),
   updateNotebook: route({
-    method: "PUT", url: "/api/notebooks/:id", summary: "Saves title, image, cell order and sources",
+    method: "PUT",
+    url: "/api/notebooks/:id",
+    summary: "Saves title, image, cell order and sources",
     schema: { params: notebookParamsSchema, body: notebookUpdateBodySchema, response: { 200: notebookReplySchema } },
   }),
   deleteNotebook: route({
-    method: "DELETE", url: "/api/notebooks/:id", summary: "Deletes the notebook and stops its kernel",
+    method: "DELETE",
+    url: "/api/notebooks/:id",
+    summary: "Deletes the notebook and stops its kernel",
     schema: { params: notebookParamsSchema, response: { 204: noContent } },
   }),
   exportNotebook: route({
-    method: "GET", url: "/api/notebooks/:id/export", summary: "The notebook as an .ipynb attachment", raw: "bytes-out",
+    method: "GET",
+    url: "/api/notebooks/:id/export",
+    summary: "The notebook as an .ipynb attachment",
+    raw: "bytes-out",
     schema: { params: notebookParamsSchema, response: { 200: fileReply } },
   }),
   duplicateNotebook: route({
-    method: "POST", url: "/api/notebooks/:id/duplicate", summary: "A copy with outputs, titled \"<title> (copy)\"",
+    method: "POST",
+    url: "/api/notebooks/:id/duplicate",
+    summary: 'A copy with outputs, titled "<title> (copy)"',
     schema: { params: notebookParamsSchema, response: { 201: importedNotebookReplySchema } },
   }),
   suspendKernel: route({
-    method: "POST", url: "/api/notebooks/:id/kernel/suspend", summary: "Checkpoints the idle kernel now and frees its memory",
+    method: "POST",
+    url: "/api/notebooks/:id/kernel/suspend",
+    summary: "Checkpoints the idle kernel now and frees its memory",
     schema: { params: notebookParamsSchema, response: { 200: okReplySchema } },
   }),
   listFiles: route({
-    method: "GET", url: "/api/notebooks/:id/files", summary: "Lists a folder of the notebook's workspace",
+    method: "GET",
+    url: "/api/notebooks/:id/files",
+    summary: "Lists a folder of the notebook's workspace",
     schema: { params: notebookParamsSchema, querystring: filesListQuerySchema, response: { 200: filesListingReplySchema } },
   }),
   deleteFile: route({
-    method: "DELETE", url: "/api/notebooks/:id/files", summary: "Deletes a file, or a folder with its contents",
+    method: "DELETE",
+    url: "/api/notebooks/:id/files",
+    summary: "Deletes a file, or a folder with its contents",
     schema: { params: notebookParamsSchema, querystring: filesItemQuerySchema, response: { 204: noContent } },
   }),
   downloadFile: route({
-    method: "GET", url: "/api/notebooks/:id/files/content", summary: "A file's bytes, always as an attachment", raw: "bytes-out",
+    method: "GET",
+    url: "/api/notebooks/:id/files/content",
+    summary: "A file's bytes, always as an attachment",
+    raw: "bytes-out",
     schema: { params: notebookParamsSchema, querystring: filesItemQuerySchema, response: { 200: fileReply } },
   }),
   uploadFile: route({
-    method: "PUT", url: "/api/notebooks/:id/files/content", summary: "Uploads or saves a file (the raw body)", raw: "bytes-in",
+    method: "PUT",
+    url: "/api/notebooks/:id/files/content",
+    summary: "Uploads or saves a file (the raw body)",
+    raw: "bytes-in",
     schema: { params: notebookParamsSchema, querystring: filesUploadQuerySchema, response: { 200: workspaceEntryReplySchema } },
   }),
   createFolder: route({
-    method: "POST", url: "/api/notebooks/:id/files/dirs", summary: "Creates a folder",
+    method: "POST",
+    url: "/api/notebooks/:id/files/dirs",
+    summary: "Creates a folder",
     schema: { params: notebookParamsSchema, querystring: filesItemQuerySchema, response: { 201: workspaceEntryReplySchema } },
   }),
   renameFile: route({
-    method: "POST", url: "/api/notebooks/:id/files/rename", summary: "Renames or moves a file or folder",
+    method: "POST",
+    url: "/api/notebooks/:id/files/rename",
+    summary: "Renames or moves a file or folder",
     schema: { params: notebookParamsSchema, body: filesRenameBodySchema, response: { 200: workspaceEntryReplySchema } },
   }),
 } as const satisfies Record<string, ApiRoute>;
 
 export type ApiRoutes = typeof apiRoutes;
 export type ApiRouteName = keyof ApiRoutes;
-

@@ -11,7 +11,10 @@ export const filesItemQuerySchema = z.object({ path: z.string().default("").pipe
 
 /** An upload: `createOnly=1` refuses to replace an existing file (409). */
 export const filesUploadQuerySchema = filesItemQuerySchema.extend({
-  createOnly: z.string().optional().transform((v) => v === "1"),
+  createOnly: z
+    .string()
+    .optional()
+    .transform((v) => v === "1"),
 });
 
 export const filesRenameBodySchema = z.object({ from: workspaceItemPathSchema, to: workspaceItemPathSchema });

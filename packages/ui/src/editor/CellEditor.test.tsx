@@ -35,7 +35,11 @@ it("takes a new value from outside without reporting it as an edit", () => {
 });
 
 it("marks find matches, the current one apart, and follows new queries", () => {
-  const { container, rerender, onChange, onRun } = editor({ value: "df = df + df", searchPattern: /df/gi, currentMatch: { from: 5, to: 7 } });
+  const { container, rerender, onChange, onRun } = editor({
+    value: "df = df + df",
+    searchPattern: /df/gi,
+    currentMatch: { from: 5, to: 7 },
+  });
   expect(container.querySelectorAll(".cellar-search-match")).toHaveLength(3);
   expect(container.querySelector(".cellar-search-current")?.textContent).toBe("df");
   rerender(<CellEditor value="df = df + df" language="python" onChange={onChange} onRun={onRun} searchPattern={null} />);

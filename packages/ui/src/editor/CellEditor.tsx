@@ -86,7 +86,8 @@ export function CellEditor(props: CellEditorProps) {
         placeholderExt(handlers.current.placeholder ?? ""),
         EditorView.contentAttributes.of({ "aria-label": handlers.current.ariaLabel ?? "Cell source" }),
         EditorView.updateListener.of((update) => {
-          if (update.docChanged && !update.transactions.some((t) => t.annotation(external))) handlers.current.onChange(update.state.doc.toString());
+          if (update.docChanged && !update.transactions.some((t) => t.annotation(external)))
+            handlers.current.onChange(update.state.doc.toString());
           if (update.focusChanged) (update.view.hasFocus ? handlers.current.onFocus : handlers.current.onBlur)?.();
         }),
       ],
@@ -102,7 +103,8 @@ export function CellEditor(props: CellEditorProps) {
     const v = view.current;
     if (!v) return;
     const current = v.state.doc.toString();
-    if (current !== props.value) v.dispatch({
+    if (current !== props.value)
+      v.dispatch({
         changes: { from: 0, to: current.length, insert: props.value },
         annotations: [external.of(true), Transaction.addToHistory.of(false)],
       });
@@ -113,7 +115,9 @@ export function CellEditor(props: CellEditorProps) {
   }, [props.language]);
 
   useEffect(() => {
-    view.current?.dispatch({ effects: search.current.reconfigure(searchHighlight(props.searchPattern ?? null, props.currentMatch ?? null)) });
+    view.current?.dispatch({
+      effects: search.current.reconfigure(searchHighlight(props.searchPattern ?? null, props.currentMatch ?? null)),
+    });
   }, [props.searchPattern, props.currentMatch]);
 
   useEffect(() => {

@@ -31,7 +31,14 @@ describe("Tab completion", () => {
 
   it("offers several matches in a popup with their types; Enter takes the chosen one", async () => {
     const { content, view } = editor("xs.ap", {
-      complete: vi.fn(async () => ({ from: 3, to: 5, items: [{ label: "append", type: "function" }, { label: "apply", type: "instance" }] })),
+      complete: vi.fn(async () => ({
+        from: 3,
+        to: 5,
+        items: [
+          { label: "append", type: "function" },
+          { label: "apply", type: "instance" },
+        ],
+      })),
     });
     fireEvent.keyDown(content, TAB);
     await waitFor(() => expect(document.querySelectorAll(".cm-tooltip-autocomplete li")).toHaveLength(2));
@@ -53,7 +60,9 @@ describe("Tab completion", () => {
   it("shows why nothing came back, e.g. a busy kernel", async () => {
     const { content } = editor("x.", { complete: vi.fn(async () => ({ message: "The kernel is busy running a cell." })) });
     fireEvent.keyDown(content, TAB);
-    await waitFor(() => expect(document.querySelector("[data-testid=assist-hint]")?.textContent).toBe("The kernel is busy running a cell."));
+    await waitFor(() =>
+      expect(document.querySelector("[data-testid=assist-hint]")?.textContent).toBe("The kernel is busy running a cell."),
+    );
   });
 
   it("drops an answer that comes after the user typed on", async () => {
@@ -85,7 +94,15 @@ describe("Shift+Tab inspection", () => {
   it("Escape closes the tooltip first and only then leaves the editor", async () => {
     const onEscape = vi.fn();
     const inspect = vi.fn(async () => ({ text: "Docstring" }));
-    const utils = render(<CellEditor value="len(" language="python" onChange={() => {}} onEscape={onEscape} assist={{ complete: async () => null, inspect }} />);
+    const utils = render(
+      <CellEditor
+        value="len("
+        language="python"
+        onChange={() => {}}
+        onEscape={onEscape}
+        assist={{ complete: async () => null, inspect }}
+      />,
+    );
     const content = utils.container.querySelector(".cm-content") as HTMLElement;
     EditorView.findFromDOM(content)!.dispatch({ selection: { anchor: 4 } });
     fireEvent.keyDown(content, { ...TAB, shiftKey: true });

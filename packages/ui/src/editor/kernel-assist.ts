@@ -2,7 +2,11 @@
 // `EditorAssist` (the web app asks the kernel) and shows the answer in CodeMirror's autocomplete
 // popup or a tooltip under the cursor. The editor knows nothing about kernels.
 import {
-  acceptCompletion, autocompletion, closeCompletion, completionStatus, startCompletion,
+  acceptCompletion,
+  autocompletion,
+  closeCompletion,
+  completionStatus,
+  startCompletion,
   type CompletionSource,
 } from "@codemirror/autocomplete";
 import { Prec, StateEffect, StateField, type Extension, type Text } from "@codemirror/state";
@@ -17,7 +21,9 @@ export interface EditorCompletions {
 }
 
 /** Why there is no answer (e.g. the kernel is busy), shown to the user briefly. */
-export interface EditorHint { message: string }
+export interface EditorHint {
+  message: string;
+}
 
 export interface EditorAssist {
   complete(code: string, offset: number): Promise<EditorCompletions | EditorHint | null>;
@@ -25,7 +31,11 @@ export interface EditorAssist {
   inspect(code: string, offset: number): Promise<{ text: string } | EditorHint | null>;
 }
 
-interface TipContent { pos: number; text?: string; message?: string }
+interface TipContent {
+  pos: number;
+  text?: string;
+  message?: string;
+}
 
 const setTip = StateEffect.define<TipContent | null>();
 
@@ -88,7 +98,11 @@ export function kernelAssist(assist: () => EditorAssist | undefined): Extension 
   };
 
   /** Runs `ask` for the cursor; the answer is dropped if the user has typed or moved meanwhile. */
-  const askAtCursor = <T>(view: EditorView, ask: (a: EditorAssist, code: string, pos: number) => Promise<T>, show: (answer: T, pos: number) => void) => {
+  const askAtCursor = <T>(
+    view: EditorView,
+    ask: (a: EditorAssist, code: string, pos: number) => Promise<T>,
+    show: (answer: T, pos: number) => void,
+  ) => {
     const a = assist();
     if (!a) return false;
     const doc = view.state.doc;
@@ -108,27 +122,35 @@ export function kernelAssist(assist: () => EditorAssist | undefined): Extension 
     // Tab must not then fall through to indenting.
     if (completionStatus(view.state) === "active") return acceptCompletion(view) || true;
     if (!completableBefore(view)) return false;
-    return askAtCursor(view, (a, code, pos) => a.complete(code, pos), (answer, pos) => {
-      if (!answer) return;
-      if ("message" in answer) return view.dispatch({ effects: setTip.of({ pos, message: answer.message }) });
-      if (answer.items.length === 1) {
-        const insert = answer.items[0].label;
-        view.dispatch({
-          changes: { from: answer.from, to: answer.to, insert },
-          selection: { anchor: answer.from + insert.length },
-          userEvent: "input.complete",
-        });
-        return;
-      }
-      offered = { doc: view.state.doc, result: answer };
-      startCompletion(view);
-    });
+    return askAtCursor(
+      view,
+      (a, code, pos) => a.complete(code, pos),
+      (answer, pos) => {
+        if (!answer) return;
+        if ("message" in answer) return view.dispatch({ effects: setTip.of({ pos, message: answer.message }) });
+        if (answer.items.length === 1) {
+          const insert = answer.items[0].label;
+          view.dispatch({
+            changes: { from: answer.from, to: answer.to, insert },
+            selection: { anchor: answer.from + insert.length },
+            userEvent: "input.complete",
+          });
+          return;
+        }
+        offered = { doc: view.state.doc, result: answer };
+        startCompletion(view);
+      },
+    );
   };
 
   const inspect = (view: EditorView) =>
-    askAtCursor(view, (a, code, pos) => a.inspect(code, pos), (answer, pos) => {
-      if (answer) view.dispatch({ effects: setTip.of({ pos, ...answer }) });
-    });
+    askAtCursor(
+      view,
+      (a, code, pos) => a.inspect(code, pos),
+      (answer, pos) => {
+        if (answer) view.dispatch({ effects: setTip.of({ pos, ...answer }) });
+      },
+    );
 
   const dismissTip = (view: EditorView) => {
     if (view.state.field(tipField)) {
@@ -143,10 +165,12 @@ export function kernelAssist(assist: () => EditorAssist | undefined): Extension 
     // Tooltips live in <body> so a cell's overflow or a virtual list's transform cannot clip them.
     tooltips({ parent: typeof document === "undefined" ? undefined : document.body }),
     autocompletion({ override: [fromKernel], activateOnTyping: false, icons: false, defaultKeymap: true }),
-    Prec.highest(keymap.of([
-      { key: "Tab", run: complete },
-      { key: "Shift-Tab", run: inspect },
-      { key: "Escape", run: dismissTip },
-    ])),
+    Prec.highest(
+      keymap.of([
+        { key: "Tab", run: complete },
+        { key: "Shift-Tab", run: inspect },
+        { key: "Escape", run: dismissTip },
+      ]),
+    ),
   ];
 }

@@ -8,12 +8,18 @@ export interface MarkdownViewProps {
   placeholder?: string;
 }
 
-export const MarkdownView = memo(function MarkdownView({ source, onDoubleClick, placeholder = "Double-click to write markdown" }: MarkdownViewProps) {
+export const MarkdownView = memo(function MarkdownView({
+  source,
+  onDoubleClick,
+  placeholder = "Double-click to write markdown",
+}: MarkdownViewProps) {
   const html = useMemo(() => renderMarkdown(source), [source]);
   const empty = source.trim() === "";
   return (
     <div className="cellar-markdown cellar-markdown-rendered" data-testid="markdown-rendered" onDoubleClick={onDoubleClick}>
-      {empty ? <p className="cellar-placeholder">{placeholder}</p> : (
+      {empty ? (
+        <p className="cellar-placeholder">{placeholder}</p>
+      ) : (
         // biome-ignore lint/security/noDangerouslySetInnerHtml: renderMarkdown's output is sanitised with DOMPurify
         <div dangerouslySetInnerHTML={{ __html: html }} />
       )}

@@ -23,11 +23,18 @@ const fmt = (n: number) => n.toLocaleString("en-US");
 
 /** Terminal text: ANSI colours become spans, `\r` redraws a line, and only the tail of very long
  * text is put in the DOM — with buttons to bring the earlier lines back, a page at a time or all. */
-export const AnsiText = memo(function AnsiText({ text, className, testId, limits = DEFAULT_TEXT_LIMITS, followTail = false }: AnsiTextProps) {
+export const AnsiText = memo(function AnsiText({
+  text,
+  className,
+  testId,
+  limits = DEFAULT_TEXT_LIMITS,
+  followTail = false,
+}: AnsiTextProps) {
   // How many pages of the limit are shown; Infinity once the user asked for everything.
   const [pages, setPages] = useState(1);
   const { html, cut, shownLines, totalLines } = useMemo(() => {
-    const tail = pages === Infinity ? streamTail(text, Infinity, Infinity) : streamTail(text, limits.maxLines * pages, limits.maxChars * pages);
+    const tail =
+      pages === Infinity ? streamTail(text, Infinity, Infinity) : streamTail(text, limits.maxLines * pages, limits.maxChars * pages);
     return { html: ansiToHtml(applyCarriageReturns(tail.text)), cut: tail.cut, shownLines: tail.shownLines, totalLines: tail.totalLines };
   }, [text, limits.maxLines, limits.maxChars, pages]);
   // biome-ignore lint/security/noDangerouslySetInnerHtml: ansi_up escapes the text before it adds its colour spans

@@ -5,10 +5,22 @@ import { JSONTree } from "react-json-tree";
 const LIGHT_THEME = {
   scheme: "cellar-light",
   author: "cellar",
-  base00: "transparent", base01: "#f6f8fa", base02: "#d0d7de", base03: "#6e7781",
-  base04: "#57606a", base05: "#1f2328", base06: "#1f2328", base07: "#1f2328",
-  base08: "#cf222e", base09: "#0550ae", base0A: "#953800", base0B: "#0a3069",
-  base0C: "#0550ae", base0D: "#8250df", base0E: "#cf222e", base0F: "#953800",
+  base00: "transparent",
+  base01: "#f6f8fa",
+  base02: "#d0d7de",
+  base03: "#6e7781",
+  base04: "#57606a",
+  base05: "#1f2328",
+  base06: "#1f2328",
+  base07: "#1f2328",
+  base08: "#cf222e",
+  base09: "#0550ae",
+  base0A: "#953800",
+  base0B: "#0a3069",
+  base0C: "#0550ae",
+  base0D: "#8250df",
+  base0E: "#cf222e",
+  base0F: "#953800",
 };
 
 export interface JsonOutputProps {

@@ -28,11 +28,15 @@ export const MimeBundleOutput = memo(function MimeBundleOutput({ data, metadata 
     case "text/html":
       return <SanitizedHtml className="cellar-output-html" testId="output-html" html={text} sanitize={sanitizeHtml} />;
     case "text/markdown":
-      return <SanitizedHtml className="cellar-markdown cellar-output-markdown" testId="output-markdown" html={text} sanitize={renderMarkdown} />;
+      return (
+        <SanitizedHtml className="cellar-markdown cellar-output-markdown" testId="output-markdown" html={text} sanitize={renderMarkdown} />
+      );
     case "text/latex":
       return <SanitizedHtml className="cellar-output-latex" testId="output-latex" html={text} sanitize={renderLatex} />;
     case "application/json":
-      return <JsonOutput data={parseJson(data[mime])} expanded={Boolean((metadata[mime] as { expanded?: unknown } | undefined)?.expanded)} />;
+      return (
+        <JsonOutput data={parseJson(data[mime])} expanded={Boolean((metadata[mime] as { expanded?: unknown } | undefined)?.expanded)} />
+      );
     case "text/plain":
       return <AnsiText text={text} className="cellar-output-text" testId="output-text" />;
   }
@@ -64,7 +68,17 @@ function ImageOutput({ mime, base64, metadata, alt }: { mime: string; base64: st
   );
 }
 
-function SanitizedHtml({ html, sanitize, className, testId }: { html: string; sanitize: (s: string) => string; className: string; testId: string }) {
+function SanitizedHtml({
+  html,
+  sanitize,
+  className,
+  testId,
+}: {
+  html: string;
+  sanitize: (s: string) => string;
+  className: string;
+  testId: string;
+}) {
   const clean = useMemo(() => sanitize(html), [html, sanitize]);
   // biome-ignore lint/security/noDangerouslySetInnerHtml: the HTML has just been through the caller's sanitiser
   return <div className={className} data-testid={testId} dangerouslySetInnerHTML={{ __html: clean }} />;

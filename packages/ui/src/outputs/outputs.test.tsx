@@ -42,7 +42,11 @@ describe("stream output", () => {
   });
 
   it("while the cell is still running, a stream shows a shorter tail, and the full one once it is done", () => {
-    const output: Output = { output_type: "stream", name: "stdout", text: Array.from({ length: 20_000 }, (_, i) => `line ${i}`).join("\n") + "\n" };
+    const output: Output = {
+      output_type: "stream",
+      name: "stdout",
+      text: Array.from({ length: 20_000 }, (_, i) => `line ${i}`).join("\n") + "\n",
+    };
     const { rerender } = render(<OutputArea outputs={[output]} streaming />);
     const lines = () => screen.getByTestId("output-stream").textContent!.split("\n").filter(Boolean).length;
     expect(lines()).toBe(500);
@@ -91,7 +95,11 @@ describe("rich output", () => {
   it("sanitises HTML: scripts and event handlers are removed, markup stays", () => {
     const { container } = show({
       output_type: "display_data",
-      data: { "text/html": '<table><tr><td>cell</td></tr></table><script>window.pwned=1</script><img src="x" onerror="window.pwned=1"><a href="javascript:alert(1)">x</a>', "text/plain": "table" },
+      data: {
+        "text/html":
+          '<table><tr><td>cell</td></tr></table><script>window.pwned=1</script><img src="x" onerror="window.pwned=1"><a href="javascript:alert(1)">x</a>',
+        "text/plain": "table",
+      },
       metadata: {},
     });
     const html = screen.getByTestId("output-html");
@@ -135,13 +143,21 @@ describe("rich output", () => {
   });
 
   it("typesets text/latex with KaTeX", () => {
-    show({ output_type: "display_data", data: { "text/latex": "$\\displaystyle \\sqrt{x}$", "text/plain": "<IPython.core.display.Math object>" }, metadata: {} });
+    show({
+      output_type: "display_data",
+      data: { "text/latex": "$\\displaystyle \\sqrt{x}$", "text/plain": "<IPython.core.display.Math object>" },
+      metadata: {},
+    });
     const latex = screen.getByTestId("output-latex");
     expect(latex.querySelector(".katex .sqrt")).not.toBeNull();
   });
 
   it("shows application/json as a tree whose nodes open and close", () => {
-    show({ output_type: "display_data", data: { "application/json": { name: "cellar", nested: { deep: [1, 2, 3] } }, "text/plain": "<IPython.core.display.JSON object>" }, metadata: {} });
+    show({
+      output_type: "display_data",
+      data: { "application/json": { name: "cellar", nested: { deep: [1, 2, 3] } }, "text/plain": "<IPython.core.display.JSON object>" },
+      metadata: {},
+    });
     const tree = screen.getByTestId("output-json");
     expect(tree.textContent).toContain("name");
     expect(tree.textContent).toContain('"cellar"');
@@ -167,7 +183,11 @@ describe("rich output", () => {
   it("shows the gateway's truncation note as a notice, not as plain output", () => {
     show(
       { output_type: "stream", name: "stdout", text: "a\n" },
-      { output_type: "display_data", data: { "text/plain": "Output truncated: this cell produced more than 2,000,000 characters of output." }, metadata: { cellar_truncated: true } },
+      {
+        output_type: "display_data",
+        data: { "text/plain": "Output truncated: this cell produced more than 2,000,000 characters of output." },
+        metadata: { cellar_truncated: true },
+      },
     );
     const notice = screen.getByTestId("output-truncated");
     expect(notice.getAttribute("role")).toBe("status");

@@ -18,8 +18,16 @@ type Loaded =
 
 /** One workspace file in an editor tab: text opens in Monaco and saves back with Ctrl+S (or the
  * Save button); anything that is not UTF-8 text can only be downloaded. */
-export function FileEditor({ notebookId, path, onDirtyChange, onSaved }: {
-  notebookId: string; path: string; onDirtyChange(path: string, dirty: boolean): void; onSaved(): void;
+export function FileEditor({
+  notebookId,
+  path,
+  onDirtyChange,
+  onSaved,
+}: {
+  notebookId: string;
+  path: string;
+  onDirtyChange(path: string, dirty: boolean): void;
+  onSaved(): void;
 }) {
   const [loaded, setLoaded] = useState<Loaded>({ state: "loading" });
   const [saveState, setSaveState] = useState<{ kind: "idle" | "saving" | "saved" } | { kind: "error"; message: string }>({ kind: "idle" });
@@ -39,7 +47,9 @@ export function FileEditor({ notebookId, path, onDirtyChange, onSaved }: {
       },
       (err: Error) => live && setLoaded({ state: "error", message: err.message }),
     );
-    return () => { live = false; };
+    return () => {
+      live = false;
+    };
   }, [notebookId, path]);
 
   useEffect(() => onDirtyChange(path, dirty), [path, dirty, onDirtyChange]);
@@ -68,12 +78,23 @@ export function FileEditor({ notebookId, path, onDirtyChange, onSaved }: {
       <div className="file-editor-bar">
         <span className="file-editor-path">{path}</span>
         <span className="muted" data-testid="file-save-state" data-state={dirty ? "unsaved" : saveState.kind}>
-          {saveState.kind === "error" ? <span className="error-text">Not saved: {saveState.message}</span>
-            : dirty ? "Unsaved changes" : saveState.kind === "saving" ? "Saving…" : saveState.kind === "saved" ? "Saved" : ""}
+          {saveState.kind === "error" ? (
+            <span className="error-text">Not saved: {saveState.message}</span>
+          ) : dirty ? (
+            "Unsaved changes"
+          ) : saveState.kind === "saving" ? (
+            "Saving…"
+          ) : saveState.kind === "saved" ? (
+            "Saved"
+          ) : (
+            ""
+          )}
         </span>
         <div className="header-spacer" />
         {loaded.state === "text" && (
-          <button type="button" className="button button-small" data-testid="file-save" onClick={() => void save()} disabled={!dirty}>Save</button>
+          <button type="button" className="button button-small" data-testid="file-save" onClick={() => void save()} disabled={!dirty}>
+            Save
+          </button>
         )}
         <a className="button button-small" href={gateway.files.downloadPath(notebookId, path)} download data-testid="file-editor-download">
           <DownloadIcon /> Download
@@ -81,7 +102,11 @@ export function FileEditor({ notebookId, path, onDirtyChange, onSaved }: {
       </div>
       <div className="file-editor-body">
         {loaded.state === "loading" && <div className="muted file-editor-message">Loading {path}…</div>}
-        {loaded.state === "error" && <div className="error-text file-editor-message">Cannot open {path}: {loaded.message}</div>}
+        {loaded.state === "error" && (
+          <div className="error-text file-editor-message">
+            Cannot open {path}: {loaded.message}
+          </div>
+        )}
         {loaded.state === "binary" && (
           <div className="file-editor-message" data-testid="file-binary">
             {path} is not a text file ({loaded.size} bytes), so it cannot be edited here. Download it instead.

@@ -9,12 +9,18 @@ import { gateway } from "../../shared/gateway";
 import { DownloadIcon, PencilIcon, PlusIcon, RestartIcon, TrashIcon, UploadIcon } from "../../shared/icons";
 import "./files.css";
 
-const filesKey = (notebookId: string, dir?: string) => (dir === undefined ? ["workspace-files", notebookId] : ["workspace-files", notebookId, dir]);
+const filesKey = (notebookId: string, dir?: string) =>
+  dir === undefined ? ["workspace-files", notebookId] : ["workspace-files", notebookId, dir];
 
 /** The notebook's workspace (the kernel's working directory, /workspace) as a tree: folders
  * expand, files open in an editor tab, and files dropped or picked are uploaded into the selected
  * folder. Refreshes whenever a cell finishes and when the kernel becomes idle. */
-export function FilesPanel({ onOpen, onHide, onRenamed, renameBlocked }: {
+export function FilesPanel({
+  onOpen,
+  onHide,
+  onRenamed,
+  renameBlocked,
+}: {
   onOpen(path: string): void;
   onHide(): void;
   /** A file or folder was renamed: open tabs follow it. */
@@ -62,7 +68,8 @@ export function FilesPanel({ onOpen, onHide, onRenamed, renameBlocked }: {
     act(async () => {
       // Checked here too: a body the gateway refuses part-way can surface as a dropped connection.
       const tooBig = files.find((f) => f.size > MAX_WORKSPACE_FILE_BYTES);
-      if (tooBig) throw new Error(`${tooBig.name} is over the ${MAX_WORKSPACE_FILE_BYTES / 1024 / 1024} MiB upload limit; nothing was uploaded.`);
+      if (tooBig)
+        throw new Error(`${tooBig.name} is over the ${MAX_WORKSPACE_FILE_BYTES / 1024 / 1024} MiB upload limit; nothing was uploaded.`);
       for (const file of files) {
         const path = joinPath(dir, file.name);
         try {
@@ -106,48 +113,101 @@ export function FilesPanel({ onOpen, onHide, onRenamed, renameBlocked }: {
       data-testid="files-panel"
       data-drop={dropFolder === "" ? "true" : undefined}
       onDragOver={(e) => onDragOver(e, "")}
-      onDragLeave={(e) => { if (e.currentTarget === e.target) setDropFolder(null); }}
+      onDragLeave={(e) => {
+        if (e.currentTarget === e.target) setDropFolder(null);
+      }}
       onDrop={(e) => onDrop(e, "")}
     >
       <div className="files-panel-bar">
         <strong>Files</strong>
         <div className="header-spacer" />
-        <button type="button" className="icon-button" title="Upload files" data-testid="files-upload" onClick={() => picker.current?.click()} disabled={busy}><UploadIcon /></button>
-        <button type="button" className="icon-button" title="New folder" data-testid="files-new-folder" onClick={() => setCreating(true)}><PlusIcon /></button>
-        <button type="button" className="icon-button" title="Refresh" data-testid="files-refresh" onClick={() => void refresh()}><RestartIcon /></button>
-        <button type="button" className="icon-button" title="Hide files" onClick={onHide}>«</button>
+        <button
+          type="button"
+          className="icon-button"
+          title="Upload files"
+          data-testid="files-upload"
+          onClick={() => picker.current?.click()}
+          disabled={busy}
+        >
+          <UploadIcon />
+        </button>
+        <button type="button" className="icon-button" title="New folder" data-testid="files-new-folder" onClick={() => setCreating(true)}>
+          <PlusIcon />
+        </button>
+        <button type="button" className="icon-button" title="Refresh" data-testid="files-refresh" onClick={() => void refresh()}>
+          <RestartIcon />
+        </button>
+        <button type="button" className="icon-button" title="Hide files" onClick={onHide}>
+          «
+        </button>
         <input
-          ref={picker} type="file" multiple hidden data-testid="files-upload-input"
-          onChange={(e) => { const files = [...(e.target.files ?? [])]; e.target.value = ""; if (files.length) void upload(files, folder); }}
+          ref={picker}
+          type="file"
+          multiple
+          hidden
+          data-testid="files-upload-input"
+          onChange={(e) => {
+            const files = [...(e.target.files ?? [])];
+            e.target.value = "";
+            if (files.length) void upload(files, folder);
+          }}
         />
       </div>
       <div className="files-panel-target muted" data-testid="files-target">
-        In <code>/workspace{folder ? `/${folder}` : ""}</code>{folder && <button type="button" className="link-button" onClick={() => setFolder("")}>top</button>}
+        In <code>/workspace{folder ? `/${folder}` : ""}</code>
+        {folder && (
+          <button type="button" className="link-button" onClick={() => setFolder("")}>
+            top
+          </button>
+        )}
       </div>
       {creating && (
         <NameInput
-          label="New folder name" testId="files-new-folder-name"
+          label="New folder name"
+          testId="files-new-folder-name"
           onCancel={() => setCreating(false)}
-          onDone={(name) => { setCreating(false); void act(async () => { await gateway.files.mkdir(notebookId, joinPath(folder, name)); setExpanded((s) => new Set(s).add(folder)); }); }}
+          onDone={(name) => {
+            setCreating(false);
+            void act(async () => {
+              await gateway.files.mkdir(notebookId, joinPath(folder, name));
+              setExpanded((s) => new Set(s).add(folder));
+            });
+          }}
         />
       )}
-      {problem && <div className="files-problem error-text" role="alert" data-testid="files-problem">{problem}</div>}
+      {problem && (
+        <div className="files-problem error-text" role="alert" data-testid="files-problem">
+          {problem}
+        </div>
+      )}
       <div className="files-tree" role="tree">
         <Listing
-          dir="" depth={0} notebookId={notebookId} expanded={expanded} folder={folder} dropFolder={dropFolder}
-          onToggle={toggle} onOpen={(p) => onOpen(p)}
+          dir=""
+          depth={0}
+          notebookId={notebookId}
+          expanded={expanded}
+          folder={folder}
+          dropFolder={dropFolder}
+          onToggle={toggle}
+          onOpen={(p) => onOpen(p)}
           onDelete={(entry) => {
             const what = entry.kind === "directory" ? `the folder ${entry.path} and everything in it` : entry.path;
             if (window.confirm(`Delete ${what}?`)) void act(() => gateway.files.remove(notebookId, entry.path));
           }}
-          onDragOver={onDragOver} onDrop={onDrop}
-          renaming={renaming} onStartRename={setRenaming}
+          onDragOver={onDragOver}
+          onDrop={onDrop}
+          renaming={renaming}
+          onStartRename={setRenaming}
           onRename={(entry, name) => {
             setRenaming(null);
             const to = joinPath(parentOf(entry.path), name);
             const blocked = renameBlocked(entry.path);
             if (blocked) return setProblem(blocked);
-            if (to !== entry.path) void act(async () => { await gateway.files.rename(notebookId, entry.path, to); onRenamed(entry.path, to); });
+            if (to !== entry.path)
+              void act(async () => {
+                await gateway.files.rename(notebookId, entry.path, to);
+                onRenamed(entry.path, to);
+              });
           }}
         />
       </div>
@@ -176,9 +236,24 @@ function Listing(props: ListingProps) {
   const { dir, depth, notebookId } = props;
   const query = useQuery({ queryKey: filesKey(notebookId, dir), queryFn: () => gateway.files.list(notebookId, dir), retry: false });
   const pad = { paddingLeft: 8 + depth * 14 };
-  if (query.error) return <div className="files-note error-text" style={pad} data-testid="files-error">{query.error.message}</div>;
-  if (!query.data) return <div className="files-note muted" style={pad}>Loading…</div>;
-  if (!query.data.entries.length) return <div className="files-note muted" style={pad}>{depth ? "Empty folder" : "No files yet"}</div>;
+  if (query.error)
+    return (
+      <div className="files-note error-text" style={pad} data-testid="files-error">
+        {query.error.message}
+      </div>
+    );
+  if (!query.data)
+    return (
+      <div className="files-note muted" style={pad}>
+        Loading…
+      </div>
+    );
+  if (!query.data.entries.length)
+    return (
+      <div className="files-note muted" style={pad}>
+        {depth ? "Empty folder" : "No files yet"}
+      </div>
+    );
   return (
     <>
       {query.data.entries.map((entry) => {
@@ -187,7 +262,11 @@ function Listing(props: ListingProps) {
         return (
           <div key={entry.path} role="treeitem" aria-expanded={isDir ? open : undefined}>
             <div
-              className="file-row" style={pad} data-testid="file-entry" data-path={entry.path} data-kind={entry.kind}
+              className="file-row"
+              style={pad}
+              data-testid="file-entry"
+              data-path={entry.path}
+              data-kind={entry.kind}
               data-selected={isDir && props.folder === entry.path ? "true" : undefined}
               data-drop={isDir && props.dropFolder === entry.path ? "true" : undefined}
               onDragOver={isDir ? (e) => props.onDragOver(e, entry.path) : undefined}
@@ -195,27 +274,52 @@ function Listing(props: ListingProps) {
             >
               {props.renaming === entry.path ? (
                 <NameInput
-                  initial={entry.name} label={`New name for ${entry.name}`} testId="file-rename-name"
-                  onDone={(name) => props.onRename(entry, name)} onCancel={() => props.onStartRename(null)}
+                  initial={entry.name}
+                  label={`New name for ${entry.name}`}
+                  testId="file-rename-name"
+                  onDone={(name) => props.onRename(entry, name)}
+                  onCancel={() => props.onStartRename(null)}
                 />
               ) : (
-                <button type="button"
-                  className="file-name" title={entry.path}
+                <button
+                  type="button"
+                  className="file-name"
+                  title={entry.path}
                   onClick={() => (isDir ? props.onToggle(entry.path) : props.onOpen(entry.path))}
                 >
-                  <span className="file-icon" aria-hidden="true">{isDir ? (open ? "▾" : "▸") : entry.kind === "symlink" ? "↪" : "·"}</span>
+                  <span className="file-icon" aria-hidden="true">
+                    {isDir ? (open ? "▾" : "▸") : entry.kind === "symlink" ? "↪" : "·"}
+                  </span>
                   {entry.name}
                 </button>
               )}
               {!isDir && (
-                <a className="icon-button file-action" title={`Download ${entry.name}`} href={gateway.files.downloadPath(notebookId, entry.path)} download data-testid="file-download">
+                <a
+                  className="icon-button file-action"
+                  title={`Download ${entry.name}`}
+                  href={gateway.files.downloadPath(notebookId, entry.path)}
+                  download
+                  data-testid="file-download"
+                >
                   <DownloadIcon />
                 </a>
               )}
-              <button type="button" className="icon-button file-action" title={`Rename ${entry.name}`} data-testid="file-rename" onClick={() => props.onStartRename(entry.path)}>
+              <button
+                type="button"
+                className="icon-button file-action"
+                title={`Rename ${entry.name}`}
+                data-testid="file-rename"
+                onClick={() => props.onStartRename(entry.path)}
+              >
                 <PencilIcon />
               </button>
-              <button type="button" className="icon-button file-action" title={`Delete ${entry.name}`} data-testid="file-delete" onClick={() => props.onDelete(entry)}>
+              <button
+                type="button"
+                className="icon-button file-action"
+                title={`Delete ${entry.name}`}
+                data-testid="file-delete"
+                onClick={() => props.onDelete(entry)}
+              >
                 <TrashIcon />
               </button>
             </div>
@@ -228,8 +332,18 @@ function Listing(props: ListingProps) {
 }
 
 /** A one-line name editor: Enter accepts, Escape or leaving it cancels. */
-function NameInput({ initial = "", label, testId, onDone, onCancel }: {
-  initial?: string; label: string; testId: string; onDone(name: string): void; onCancel(): void;
+function NameInput({
+  initial = "",
+  label,
+  testId,
+  onDone,
+  onCancel,
+}: {
+  initial?: string;
+  label: string;
+  testId: string;
+  onDone(name: string): void;
+  onCancel(): void;
 }) {
   const [name, setName] = useState(initial);
   const trimmed = name.trim();
@@ -241,8 +355,15 @@ function NameInput({ initial = "", label, testId, onDone, onCancel }: {
   return (
     <div className="files-name-input">
       <input
-        autoFocus className="files-input" placeholder="Name" aria-label={label} data-testid={testId}
-        value={name} onChange={(e) => setName(e.target.value)} onKeyDown={onKey} onBlur={onCancel}
+        autoFocus
+        className="files-input"
+        placeholder="Name"
+        aria-label={label}
+        data-testid={testId}
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+        onKeyDown={onKey}
+        onBlur={onCancel}
       />
       {name && !valid && <div className="error-text files-note">{"A name cannot contain / or \\ or be . or .."}</div>}
     </div>

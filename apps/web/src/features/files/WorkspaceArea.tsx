@@ -21,7 +21,10 @@ export function WorkspaceArea({ children }: { children: ReactNode }) {
   const [terminals, setTerminals] = useState<number[]>([]);
   const [activeTerminal, setActiveTerminal] = useState<number | null>(null); // shown over `active`
   const openTerminal = useOpenTerminal();
-  const show = (path: string | null) => { setActiveTerminal(null); setActive(path); };
+  const show = (path: string | null) => {
+    setActiveTerminal(null);
+    setActive(path);
+  };
   const newTerminal = () => {
     const id = Math.max(0, ...terminals) + 1;
     setTerminals((t) => [...t, id]);
@@ -62,7 +65,10 @@ export function WorkspaceArea({ children }: { children: ReactNode }) {
     return () => window.removeEventListener("beforeunload", warn);
   }, [anyDirty]);
   const markDirty = useCallback((path: string, d: boolean) => setDirty((s) => (Boolean(s[path]) === d ? s : { ...s, [path]: d })), []);
-  const onSaved = useCallback(() => void queryClient.invalidateQueries({ queryKey: ["workspace-files", notebookId] }), [queryClient, notebookId]);
+  const onSaved = useCallback(
+    () => void queryClient.invalidateQueries({ queryKey: ["workspace-files", notebookId] }),
+    [queryClient, notebookId],
+  );
 
   return (
     <div className="workspace-layout">
@@ -71,27 +77,76 @@ export function WorkspaceArea({ children }: { children: ReactNode }) {
         {(tabs.length > 0 || !panelOpen || openTerminal) && (
           <div className="workspace-tabs" role="tablist" data-testid="workspace-tabs">
             {!panelOpen && (
-              <button type="button" className="workspace-tab" data-testid="files-show" onClick={() => setPanelOpen(true)} title="Show the workspace files">» Files</button>
+              <button
+                type="button"
+                className="workspace-tab"
+                data-testid="files-show"
+                onClick={() => setPanelOpen(true)}
+                title="Show the workspace files"
+              >
+                » Files
+              </button>
             )}
-            <button type="button" role="tab" aria-selected={active === null && activeTerminal === null} className="workspace-tab" data-testid="tab-notebook" onClick={() => show(null)}>
+            <button
+              type="button"
+              role="tab"
+              aria-selected={active === null && activeTerminal === null}
+              className="workspace-tab"
+              data-testid="tab-notebook"
+              onClick={() => show(null)}
+            >
               Notebook
             </button>
             {tabs.map((path) => (
-              <span key={path} role="tab" aria-selected={active === path && activeTerminal === null} className="workspace-tab" data-testid="file-tab" data-path={path}>
+              <span
+                key={path}
+                role="tab"
+                aria-selected={active === path && activeTerminal === null}
+                className="workspace-tab"
+                data-testid="file-tab"
+                data-path={path}
+              >
                 <button type="button" className="workspace-tab-name" onClick={() => show(path)} title={path}>
-                  {dirty[path] ? "● " : ""}{path.split("/").pop()}
+                  {dirty[path] ? "● " : ""}
+                  {path.split("/").pop()}
                 </button>
-                <button type="button" className="workspace-tab-close" aria-label={`Close ${path}`} data-testid="file-tab-close" onClick={() => close(path)}>×</button>
+                <button
+                  type="button"
+                  className="workspace-tab-close"
+                  aria-label={`Close ${path}`}
+                  data-testid="file-tab-close"
+                  onClick={() => close(path)}
+                >
+                  ×
+                </button>
               </span>
             ))}
             {terminals.map((id) => (
               <span key={id} role="tab" aria-selected={activeTerminal === id} className="workspace-tab" data-testid="terminal-tab">
-                <button type="button" className="workspace-tab-name" onClick={() => setActiveTerminal(id)}>Terminal {id}</button>
-                <button type="button" className="workspace-tab-close" aria-label={`Close terminal ${id}`} data-testid="terminal-tab-close" onClick={() => closeTerminal(id)}>×</button>
+                <button type="button" className="workspace-tab-name" onClick={() => setActiveTerminal(id)}>
+                  Terminal {id}
+                </button>
+                <button
+                  type="button"
+                  className="workspace-tab-close"
+                  aria-label={`Close terminal ${id}`}
+                  data-testid="terminal-tab-close"
+                  onClick={() => closeTerminal(id)}
+                >
+                  ×
+                </button>
               </span>
             ))}
             {openTerminal && (
-              <button type="button" className="workspace-tab" data-testid="terminal-new" onClick={newTerminal} title="Open a shell in the kernel's sandbox">+ Terminal</button>
+              <button
+                type="button"
+                className="workspace-tab"
+                data-testid="terminal-new"
+                onClick={newTerminal}
+                title="Open a shell in the kernel's sandbox"
+              >
+                + Terminal
+              </button>
             )}
           </div>
         )}
@@ -103,10 +158,7 @@ export function WorkspaceArea({ children }: { children: ReactNode }) {
         ))}
         {tabs.map((path) => (
           <div key={path} hidden={active !== path || activeTerminal !== null} className="workspace-file">
-            <FileEditor
-              notebookId={notebookId} path={path} onSaved={onSaved}
-              onDirtyChange={markDirty}
-            />
+            <FileEditor notebookId={notebookId} path={path} onSaved={onSaved} onDirtyChange={markDirty} />
           </div>
         ))}
       </div>

@@ -70,7 +70,13 @@ function FindBarOpen() {
     }
   };
 
-  const count = !query ? "" : compiled && !compiled.ok ? "Invalid regex" : matches.length ? `${Math.min(index, matches.length - 1) + 1} of ${matches.length}` : "No results";
+  const count = !query
+    ? ""
+    : compiled && !compiled.ok
+      ? "Invalid regex"
+      : matches.length
+        ? `${Math.min(index, matches.length - 1) + 1} of ${matches.length}`
+        : "No results";
   return (
     <div className="find-bar" role="search" data-testid="find-bar">
       <input
@@ -87,16 +93,50 @@ function FindBarOpen() {
         onKeyDown={(e) => keys(e, () => step(1))}
       />
       <label className="find-toggle" title="Match case">
-        <input type="checkbox" data-testid="find-case" checked={options.caseSensitive} onChange={(e) => setOptions({ ...options, caseSensitive: e.target.checked })} /> Aa
+        <input
+          type="checkbox"
+          data-testid="find-case"
+          checked={options.caseSensitive}
+          onChange={(e) => setOptions({ ...options, caseSensitive: e.target.checked })}
+        />{" "}
+        Aa
       </label>
       <label className="find-toggle" title="Regular expression">
-        <input type="checkbox" data-testid="find-regex" checked={options.regex} onChange={(e) => setOptions({ ...options, regex: e.target.checked })} /> .*
+        <input
+          type="checkbox"
+          data-testid="find-regex"
+          checked={options.regex}
+          onChange={(e) => setOptions({ ...options, regex: e.target.checked })}
+        />{" "}
+        .*
       </label>
-      <span className={`find-count${compiled && !compiled.ok ? " error-text" : ""}`} data-testid="find-count" title={compiled && !compiled.ok ? compiled.error : undefined}>
+      <span
+        className={`find-count${compiled && !compiled.ok ? " error-text" : ""}`}
+        data-testid="find-count"
+        title={compiled && !compiled.ok ? compiled.error : undefined}
+      >
         {count}
       </span>
-      <button type="button" className="tool" data-testid="find-previous" onClick={() => step(-1)} disabled={!matches.length} title="Previous match (Shift+Enter)">↑</button>
-      <button type="button" className="tool" data-testid="find-next" onClick={() => step(1)} disabled={!matches.length} title="Next match (Enter)">↓</button>
+      <button
+        type="button"
+        className="tool"
+        data-testid="find-previous"
+        onClick={() => step(-1)}
+        disabled={!matches.length}
+        title="Previous match (Shift+Enter)"
+      >
+        ↑
+      </button>
+      <button
+        type="button"
+        className="tool"
+        data-testid="find-next"
+        onClick={() => step(1)}
+        disabled={!matches.length}
+        title="Next match (Enter)"
+      >
+        ↓
+      </button>
       <input
         className="find-input"
         data-testid="replace-input"
@@ -106,9 +146,15 @@ function FindBarOpen() {
         onChange={(e) => setReplacement(e.target.value)}
         onKeyDown={(e) => keys(e, replaceCurrent)}
       />
-      <button type="button" className="tool" data-testid="replace-one" onClick={replaceCurrent} disabled={!current}>Replace</button>
-      <button type="button" className="tool" data-testid="replace-all" onClick={replaceEverywhere} disabled={!matches.length}>Replace all</button>
-      <button type="button" className="icon-button" data-testid="find-close" aria-label="Close find" onClick={close}>×</button>
+      <button type="button" className="tool" data-testid="replace-one" onClick={replaceCurrent} disabled={!current}>
+        Replace
+      </button>
+      <button type="button" className="tool" data-testid="replace-all" onClick={replaceEverywhere} disabled={!matches.length}>
+        Replace all
+      </button>
+      <button type="button" className="icon-button" data-testid="find-close" aria-label="Close find" onClick={close}>
+        ×
+      </button>
     </div>
   );
 }

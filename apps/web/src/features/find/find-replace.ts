@@ -40,19 +40,29 @@ export function findMatches(cells: ReadonlyArray<{ id: string; source: string }>
 export function replaceMatch(source: string, match: CellMatch, query: string, replacement: string, options: FindOptions): string {
   const found = source.slice(match.from, match.to);
   const compiled = compileQuery(query, options);
-  const replaced = options.regex && compiled.ok ? found.replace(new RegExp(compiled.pattern.source, compiled.pattern.flags.replace("g", "")), replacement) : replacement;
+  const replaced =
+    options.regex && compiled.ok
+      ? found.replace(new RegExp(compiled.pattern.source, compiled.pattern.flags.replace("g", "")), replacement)
+      : replacement;
   return source.slice(0, match.from) + replaced + source.slice(match.to);
 }
 
 /** Every cell's source with all matches replaced; only cells that changed are returned. */
-export function replaceAll(cells: ReadonlyArray<{ id: string; source: string }>, query: string, replacement: string, options: FindOptions): Map<string, string> {
+export function replaceAll(
+  cells: ReadonlyArray<{ id: string; source: string }>,
+  query: string,
+  replacement: string,
+  options: FindOptions,
+): Map<string, string> {
   const changed = new Map<string, string>();
   if (!query) return changed;
   const compiled = compileQuery(query, options);
   if (!compiled.ok) return changed;
   for (const cell of cells) {
     // A function replacement keeps `$` literal outside regex mode.
-    const next = options.regex ? cell.source.replace(compiled.pattern, replacement) : cell.source.replace(compiled.pattern, () => replacement);
+    const next = options.regex
+      ? cell.source.replace(compiled.pattern, replacement)
+      : cell.source.replace(compiled.pattern, () => replacement);
     if (next !== cell.source) changed.set(cell.id, next);
   }
   return changed;

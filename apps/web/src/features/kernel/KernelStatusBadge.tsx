@@ -25,14 +25,25 @@ export function KernelStatusBadge() {
   const kernel = useNotebookState((s) => s.kernel);
   const showReason = (kernel.status === "dead" || kernel.status === "disconnected") && kernel.reason;
   return (
-    <div className={`kernel-status kernel-status-${kernel.status}`} data-testid="kernel-status" data-status={kernel.status} role="status" title={kernel.reason ?? TITLE[kernel.status]}>
+    <div
+      className={`kernel-status kernel-status-${kernel.status}`}
+      data-testid="kernel-status"
+      data-status={kernel.status}
+      role="status"
+      title={kernel.reason ?? TITLE[kernel.status]}
+    >
       <span className="kernel-dot" aria-hidden="true" />
       <span className="kernel-label">
         Kernel <strong>{LABEL[kernel.status]}</strong>
       </span>
       {showReason && <span className="kernel-reason">— {kernel.reason}</span>}
       {kernel.status === "dead" && (
-        <button type="button" className="button button-small button-danger" data-testid="kernel-status-restart" onClick={() => void commands.restart()}>
+        <button
+          type="button"
+          className="button button-small button-danger"
+          data-testid="kernel-status-restart"
+          onClick={() => void commands.restart()}
+        >
           Restart
         </button>
       )}

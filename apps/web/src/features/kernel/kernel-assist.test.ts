@@ -19,9 +19,21 @@ describe("completionsFrom", () => {
       matches: ["floor", "fl"],
       cursor_start: 13,
       cursor_end: 15,
-      metadata: { _jupyter_types_experimental: [{ text: "floor", type: "function" }, { text: "fl", type: "<unknown>" }] },
+      metadata: {
+        _jupyter_types_experimental: [
+          { text: "floor", type: "function" },
+          { text: "fl", type: "<unknown>" },
+        ],
+      },
     });
-    expect(result).toEqual({ from: 14, to: 16, items: [{ label: "floor", type: "function" }, { label: "fl", type: undefined }] });
+    expect(result).toEqual({
+      from: 14,
+      to: 16,
+      items: [
+        { label: "floor", type: "function" },
+        { label: "fl", type: undefined },
+      ],
+    });
   });
 
   it("has nothing to show when the kernel found no match", () => {
@@ -32,19 +44,29 @@ describe("completionsFrom", () => {
 describe("kernelAssist", () => {
   const answering = (outcome: RequestOutcome<unknown>) => {
     const asked: Array<{ type: string; content: Record<string, unknown> }> = [];
-    const assist = kernelAssist({ request: async (type: string, content: Record<string, unknown>) => (asked.push({ type, content }), outcome) } as never);
+    const assist = kernelAssist({
+      request: async (type: string, content: Record<string, unknown>) => (asked.push({ type, content }), outcome),
+    } as never);
     return { assist, asked };
   };
 
   it("asks for docs at level 0 and shows the text/plain part", async () => {
-    const { assist, asked } = answering({ ok: true, content: { status: "ok", found: true, data: { "text/plain": "Signature: len(obj, /)\nDocstring: Return the number of items in a container." } } });
+    const { assist, asked } = answering({
+      ok: true,
+      content: {
+        status: "ok",
+        found: true,
+        data: { "text/plain": "Signature: len(obj, /)\nDocstring: Return the number of items in a container." },
+      },
+    });
     await expect(assist.inspect("len(", 4)).resolves.toEqual({ text: expect.stringContaining("Return the number of items") });
     expect(asked).toEqual([{ type: "inspect_request", content: { code: "len(", cursor_pos: 4, detail_level: 0 } }]);
   });
 
   it("shows nothing when the kernel found no docs, and says why when it could not answer", async () => {
     await expect(answering({ ok: true, content: { status: "ok", found: false, data: {} } }).assist.inspect("zz", 2)).resolves.toBeNull();
-    await expect(answering({ ok: false, failure: "busy", message: "The kernel is busy running a cell." }).assist.complete("x.", 2))
-      .resolves.toEqual({ message: "The kernel is busy running a cell." });
+    await expect(
+      answering({ ok: false, failure: "busy", message: "The kernel is busy running a cell." }).assist.complete("x.", 2),
+    ).resolves.toEqual({ message: "The kernel is busy running a cell." });
   });
 });

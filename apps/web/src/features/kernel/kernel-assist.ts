@@ -40,7 +40,11 @@ export function kernelAssist(requests: Pick<KernelRequests, "request">): EditorA
       return completionsFrom(code, outcome.content);
     },
     async inspect(code, offset) {
-      const outcome = await requests.request<InspectReply>("inspect_request", { code, cursor_pos: toCodePoints(code, offset), detail_level: 0 });
+      const outcome = await requests.request<InspectReply>("inspect_request", {
+        code,
+        cursor_pos: toCodePoints(code, offset),
+        detail_level: 0,
+      });
       if (!outcome.ok) return hint(outcome);
       const text = outcome.content.found ? outcome.content.data?.["text/plain"] : undefined;
       return typeof text === "string" && text ? { text } : null;

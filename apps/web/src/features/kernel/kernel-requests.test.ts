@@ -20,7 +20,10 @@ function requests(overrides: Partial<KernelRequestDeps> & { send?: (m: JupyterMe
   const core = new KernelRequests({
     request: (msgType, content, options) => {
       const future = futures.request(makeMessage(msgType, content, { channel: "shell", session: "s1" }), options);
-      void future.replied.then(() => replied.add(future.msgId), () => {});
+      void future.replied.then(
+        () => replied.add(future.msgId),
+        () => {},
+      );
       return future;
     },
     availability: () => "ready",
@@ -43,9 +46,21 @@ describe("KernelRequests", () => {
     const pending = helper.request<{ matches: string[] }>("complete_request", { code: "math.fl", cursor_pos: 7 });
     await Promise.resolve();
     const [request] = sent;
-    expect(request).toMatchObject({ channel: "shell", header: { msg_type: "complete_request", session: "s1" }, content: { code: "math.fl", cursor_pos: 7 } });
+    expect(request).toMatchObject({
+      channel: "shell",
+      header: { msg_type: "complete_request", session: "s1" },
+      content: { code: "math.fl", cursor_pos: 7 },
+    });
     // Another request's reply and this request's status messages are not the answer.
-    expect(helper.receive(makeMessage("complete_reply", { status: "ok", matches: ["x"] }, { parent: makeMessage("complete_request", { code: "", cursor_pos: 0 }) }))).toBe(false);
+    expect(
+      helper.receive(
+        makeMessage(
+          "complete_reply",
+          { status: "ok", matches: ["x"] },
+          { parent: makeMessage("complete_request", { code: "", cursor_pos: 0 }) },
+        ),
+      ),
+    ).toBe(false);
     expect(helper.receive(makeMessage("status", { execution_state: "busy" }, { parent: request }))).toBe(false);
     expect(helper.receive(makeMessage("complete_reply", { status: "ok", matches: ["floor"] }, { parent: request }))).toBe(true);
     await expect(pending).resolves.toEqual({ ok: true, content: { status: "ok", matches: ["floor"] } });
@@ -55,7 +70,11 @@ describe("KernelRequests", () => {
 
   it("says the kernel is busy or not running without sending anything", async () => {
     const busy = requests({ availability: () => "busy" });
-    await expect(busy.helper.request("inspect_request", {})).resolves.toMatchObject({ ok: false, failure: "busy", message: expect.stringMatching(/busy/) });
+    await expect(busy.helper.request("inspect_request", {})).resolves.toMatchObject({
+      ok: false,
+      failure: "busy",
+      message: expect.stringMatching(/busy/),
+    });
     const down = requests({ availability: () => "not-running" });
     await expect(down.helper.request("inspect_request", {})).resolves.toMatchObject({ ok: false, failure: "not-running" });
     expect([...busy.sent, ...down.sent]).toEqual([]);
@@ -71,7 +90,11 @@ describe("KernelRequests", () => {
 
   it("reports the gateway's refusal and a kernel that errs", async () => {
     const refused = requests({ send: async () => ({ ok: false, error: "The kernel is dead; restart it to run code." }) });
-    await expect(refused.helper.request("complete_request", {})).resolves.toMatchObject({ ok: false, failure: "refused", message: expect.stringMatching(/dead/) });
+    await expect(refused.helper.request("complete_request", {})).resolves.toMatchObject({
+      ok: false,
+      failure: "refused",
+      message: expect.stringMatching(/dead/),
+    });
     const { helper, sent } = requests();
     const pending = helper.request("inspect_request", {});
     await Promise.resolve();

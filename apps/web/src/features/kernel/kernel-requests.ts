@@ -8,9 +8,7 @@ import type { JupyterMessage } from "@cellar/protocol";
 
 export type RequestFailure = "busy" | "not-running" | "refused" | "timeout";
 
-export type RequestOutcome<C> =
-  | { ok: true; content: C }
-  | { ok: false; failure: RequestFailure; message: string };
+export type RequestOutcome<C> = { ok: true; content: C } | { ok: false; failure: RequestFailure; message: string };
 
 export interface KernelRequestDeps {
   /** Sends a shell request to the kernel (GatewayKernel.request). */
@@ -35,7 +33,9 @@ export class KernelRequests {
       // The editor wants the answer as soon as it is in, not the idle status after it.
       const reply = await future.replied;
       const answer = reply.content as { status?: string; evalue?: string };
-      return answer.status === "ok" ? { ok: true, content: answer as C } : failure("refused", answer.evalue || "The kernel could not answer.");
+      return answer.status === "ok"
+        ? { ok: true, content: answer as C }
+        : failure("refused", answer.evalue || "The kernel could not answer.");
     } catch (error) {
       return failureOf(error);
     }
@@ -45,11 +45,15 @@ export class KernelRequests {
 function failureOf(error: unknown): RequestOutcome<never> {
   if (!(error instanceof KernelFutureError)) return failure("refused", String(error));
   switch (error.kind) {
-    case "timeout": return failure("timeout", "The kernel did not answer in time.");
+    case "timeout":
+      return failure("timeout", "The kernel did not answer in time.");
     case "kernel-lost":
-    case "disposed": return failure("not-running", "The kernel stopped before answering.");
-    case "unanswered": return failure("refused", "The gateway did not answer.");
-    default: return failure("refused", error.message);
+    case "disposed":
+      return failure("not-running", "The kernel stopped before answering.");
+    case "unanswered":
+      return failure("refused", "The gateway did not answer.");
+    default:
+      return failure("refused", error.message);
   }
 }
 

@@ -8,7 +8,12 @@ import { KernelConnection } from "./kernel-socket";
 
 const NB = "nb-1";
 const notebook: Notebook = {
-  id: NB, userId: "u", title: "t", createdAt: "", updatedAt: "", lastRunAt: null,
+  id: NB,
+  userId: "u",
+  title: "t",
+  createdAt: "",
+  updatedAt: "",
+  lastRunAt: null,
   cells: [{ id: "c1", cell_type: "code", source: "name = input('Your name: ')", outputs: [], execution_count: null, metadata: {} }],
 };
 
@@ -75,7 +80,10 @@ describe("KernelConnection assist", () => {
     kernel.run("c1", notebook.cells[0].source);
     await until(() => gw.sent.length === 1, "the run");
     const run = gw.sent[0];
-    gw.socket().emit("kernel:message", { notebookId: NB, message: makeMessage("input_request", { prompt: "? ", password: true }, { channel: "stdin", parent: run }) });
+    gw.socket().emit("kernel:message", {
+      notebookId: NB,
+      message: makeMessage("input_request", { prompt: "? ", password: true }, { channel: "stdin", parent: run }),
+    });
     await until(() => Boolean(store.getState().inputPrompts.c1), "the prompt");
     gw.reply(NB, run, "error", { ename: "KeyboardInterrupt", evalue: "Interrupted by user", traceback: [] });
     gw.reply(NB, run, "execute_reply", { status: "error", execution_count: 1, ename: "KeyboardInterrupt" });

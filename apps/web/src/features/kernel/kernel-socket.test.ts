@@ -7,7 +7,12 @@ import { KernelConnection } from "./kernel-socket";
 
 const NB = "nb-1";
 const notebook: Notebook = {
-  id: NB, userId: "u", title: "t", createdAt: "", updatedAt: "", lastRunAt: null,
+  id: NB,
+  userId: "u",
+  title: "t",
+  createdAt: "",
+  updatedAt: "",
+  lastRunAt: null,
   cells: [
     { id: "c1", cell_type: "code", source: "print('hi')", outputs: [], execution_count: null, metadata: {} },
     { id: "c2", cell_type: "code", source: "1/0", outputs: [], execution_count: null, metadata: {} },

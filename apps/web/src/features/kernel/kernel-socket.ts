@@ -3,8 +3,13 @@
 // what the page needs: which cell each run came from, one run at a time, and the kernel's
 // answers applied to that cell in the notebook store.
 import {
-  createGatewaySocket, GatewayKernel, isAuthRefusal, KernelFutureError, parentIdOf,
-  type GatewaySocket, type KernelFuture,
+  createGatewaySocket,
+  GatewayKernel,
+  isAuthRefusal,
+  KernelFutureError,
+  parentIdOf,
+  type GatewaySocket,
+  type KernelFuture,
 } from "@cellar/kernel-client";
 import { executeRequest, type JupyterMessage, type KernelStatus, type Notebook } from "@cellar/protocol";
 import type { NotebookStore } from "../notebook/notebook-store";
@@ -73,8 +78,12 @@ export class KernelConnection {
     this.kernel = kernel;
     kernel.on("status", (status, reason) => this.status(status, reason));
     // Live messages sent while we were away are lost; the gateway kept them, so read them back.
-    kernel.on("open", ({ status, reconnected }) => { if (reconnected) void this.catchUp(status); });
-    kernel.on("connect-error", (error) => { if (isAuthRefusal(error)) markAuthRequired(); });
+    kernel.on("open", ({ status, reconnected }) => {
+      if (reconnected) void this.catchUp(status);
+    });
+    kernel.on("connect-error", (error) => {
+      if (isAuthRefusal(error)) markAuthRequired();
+    });
     kernel.on("workers", (connected) => this.store.getState().setWorkers(connected));
     kernel.on("message", (message) => this.receive(message));
   }
@@ -176,7 +185,8 @@ export class KernelConnection {
       onIOPub: (msg) => {
         if (msg.header.msg_type === "error") this.raised = true;
         // Whichever of the reply and the idle status comes first moves the queue on.
-        if (msg.header.msg_type === "status" && (msg.content as { execution_state?: string }).execution_state === "idle") this.settle(future, false);
+        if (msg.header.msg_type === "status" && (msg.content as { execution_state?: string }).execution_state === "idle")
+          this.settle(future, false);
       },
     });
     this.inFlight = future;
@@ -241,7 +251,8 @@ export class KernelConnection {
       // Still needed: after an output flood the gateway's kernel:status stays "busy" long after
       // the kernel's idle reaches the page (e2e "a flood of output…" waits for idle and fails
       // without this). Remove once the gateway's status keeps up.
-      if ((state === "busy" || state === "idle") && (current === "idle" || current === "busy")) this.store.getState().setKernelStatus(state);
+      if ((state === "busy" || state === "idle") && (current === "idle" || current === "busy"))
+        this.store.getState().setKernelStatus(state);
       if (state === "idle" && cellId) this.finishAfterFlush(cellId, parentId);
       return;
     }
@@ -259,7 +270,9 @@ export class KernelConnection {
       // Outputs printed before the prompt show above it.
       this.flush();
       const content = message.content as { prompt?: unknown; password?: unknown };
-      this.store.getState().setInputPrompt(cellId, { prompt: String(content.prompt ?? ""), password: content.password === true, request: message.header });
+      this.store
+        .getState()
+        .setInputPrompt(cellId, { prompt: String(content.prompt ?? ""), password: content.password === true, request: message.header });
       return;
     }
     if (type === "execute_input") {

@@ -66,7 +66,11 @@ export function createRunSlice(notebook: Notebook): StateCreator<NotebookState, 
     finishRun: (cellId, msgId) =>
       set((s) => {
         if (!s.running[cellId] || (msgId && s.running[cellId] !== msgId)) return s;
-        return { running: withoutKey(s.running, cellId), started: withoutKey(s.started, cellId), inputPrompts: withoutKey(s.inputPrompts, cellId) };
+        return {
+          running: withoutKey(s.running, cellId),
+          started: withoutKey(s.started, cellId),
+          inputPrompts: withoutKey(s.inputPrompts, cellId),
+        };
       }),
     markStarted: (cellId, msgId) =>
       set((s) => (s.running[cellId] === msgId && !s.started[cellId] ? { started: { ...s.started, [cellId]: true } } : s)),

@@ -31,7 +31,13 @@ export function ImportNotebookButton() {
         data-testid="import-file"
         onChange={(e) => void onFile(e.target.files?.[0])}
       />
-      <button type="button" className="button" data-testid="import-notebook" onClick={() => input.current?.click()} disabled={importNotebook.isPending}>
+      <button
+        type="button"
+        className="button"
+        data-testid="import-notebook"
+        onClick={() => input.current?.click()}
+        disabled={importNotebook.isPending}
+      >
         <UploadIcon /> {importNotebook.isPending ? "Importing…" : "Import .ipynb"}
       </button>
       {error && !isUnauthorized(error) && (
@@ -40,7 +46,9 @@ export function ImportNotebookButton() {
           {error instanceof GatewayError && error.problems.length ? "the file is not a valid Jupyter notebook." : error.message}
           {error instanceof GatewayError && error.problems.length > 0 && (
             <ul>
-              {error.problems.map((p) => <li key={p}>{p}</li>)}
+              {error.problems.map((p) => (
+                <li key={p}>{p}</li>
+              ))}
             </ul>
           )}
         </div>

@@ -16,8 +16,7 @@ export function NotebookList() {
   const create = useCreateNotebook();
   const [query, setQuery] = useState("");
 
-  const onCreate = () =>
-    create.mutate(undefined, { onSuccess: (nb) => router.push(notebookHref(nb.id)) });
+  const onCreate = () => create.mutate(undefined, { onSuccess: (nb) => router.push(notebookHref(nb.id)) });
 
   const shown = useMemo(() => {
     const q = query.trim().toLocaleLowerCase();
@@ -32,7 +31,13 @@ export function NotebookList() {
           <h1>Notebooks</h1>
           <div className="list-heading-actions">
             <ImportNotebookButton />
-            <button type="button" className="button button-primary" data-testid="new-notebook" onClick={onCreate} disabled={create.isPending}>
+            <button
+              type="button"
+              className="button button-primary"
+              data-testid="new-notebook"
+              onClick={onCreate}
+              disabled={create.isPending}
+            >
               {create.isPending ? "Creating…" : "+ New notebook"}
             </button>
           </div>
@@ -62,7 +67,9 @@ export function NotebookList() {
               />
             </label>
             {shown!.length === 0 ? (
-              <p className="muted" data-testid="no-search-results">No notebook titles match “{query.trim()}”.</p>
+              <p className="muted" data-testid="no-search-results">
+                No notebook titles match “{query.trim()}”.
+              </p>
             ) : (
               <table className="notebook-table">
                 <thead>

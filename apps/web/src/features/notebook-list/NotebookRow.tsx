@@ -42,16 +42,45 @@ export function NotebookRow({ notebook }: { notebook: NotebookSummary }) {
         {notebook.lastRunAt ? timeAgo(notebook.lastRunAt) : <span className="muted">never</span>}
       </td>
       <td className="row-actions">
-        <button type="button" className="icon-button" onClick={() => setRenaming(true)} data-testid="rename-notebook" title="Rename" aria-label={`Rename ${title}`}>
+        <button
+          type="button"
+          className="icon-button"
+          onClick={() => setRenaming(true)}
+          data-testid="rename-notebook"
+          title="Rename"
+          aria-label={`Rename ${title}`}
+        >
           <PencilIcon />
         </button>
-        <button type="button" className="icon-button" onClick={() => duplicate.mutate(notebook.id)} disabled={duplicate.isPending} data-testid="duplicate-notebook" title="Duplicate" aria-label={`Duplicate ${title}`}>
+        <button
+          type="button"
+          className="icon-button"
+          onClick={() => duplicate.mutate(notebook.id)}
+          disabled={duplicate.isPending}
+          data-testid="duplicate-notebook"
+          title="Duplicate"
+          aria-label={`Duplicate ${title}`}
+        >
           <CopyIcon />
         </button>
-        <a className="icon-button" href={gateway.notebooks.exportPath(notebook.id)} download data-testid="download-notebook" title="Download .ipynb" aria-label={`Download ${title} as .ipynb`}>
+        <a
+          className="icon-button"
+          href={gateway.notebooks.exportPath(notebook.id)}
+          download
+          data-testid="download-notebook"
+          title="Download .ipynb"
+          aria-label={`Download ${title} as .ipynb`}
+        >
           <DownloadIcon />
         </a>
-        <button type="button" className="icon-button icon-button-danger" onClick={() => setConfirmingDelete(true)} data-testid="delete-notebook" title="Delete" aria-label={`Delete ${title}`}>
+        <button
+          type="button"
+          className="icon-button icon-button-danger"
+          onClick={() => setConfirmingDelete(true)}
+          data-testid="delete-notebook"
+          title="Delete"
+          aria-label={`Delete ${title}`}
+        >
           <TrashIcon />
         </button>
         {confirmingDelete && (
@@ -62,9 +91,7 @@ export function NotebookRow({ notebook }: { notebook: NotebookSummary }) {
             onCancel={() => setConfirmingDelete(false)}
             onConfirm={() => remove.mutate(notebook.id, { onSettled: () => setConfirmingDelete(false) })}
           >
-            <p>
-              “{title}” and all its cells and outputs will be deleted. This cannot be undone.
-            </p>
+            <p>“{title}” and all its cells and outputs will be deleted. This cannot be undone.</p>
           </ConfirmDialog>
         )}
       </td>

@@ -9,10 +9,20 @@ export function AddCellBar({ place }: { place: CellPlace }) {
   const where = place === "start" ? "top" : "below";
   return (
     <div className={`add-cell-bar add-cell-bar-${where}`}>
-      <button type="button" className="add-cell-button" data-testid={`add-code-${where}`} onClick={() => store.getState().addCell("code", place)}>
+      <button
+        type="button"
+        className="add-cell-button"
+        data-testid={`add-code-${where}`}
+        onClick={() => store.getState().addCell("code", place)}
+      >
         <PlusIcon /> Code
       </button>
-      <button type="button" className="add-cell-button" data-testid={`add-markdown-${where}`} onClick={() => store.getState().addCell("markdown", place)}>
+      <button
+        type="button"
+        className="add-cell-button"
+        data-testid={`add-markdown-${where}`}
+        onClick={() => store.getState().addCell("markdown", place)}
+      >
         <PlusIcon /> Markdown
       </button>
     </div>

@@ -12,7 +12,14 @@ export type DragHandleProps = HTMLAttributes<HTMLElement> & { ref?: (el: HTMLEle
 export function CellGutter({ cellId, isCode, dragHandle }: { cellId: string; isCode: boolean; dragHandle?: DragHandleProps }) {
   return (
     <div className="cell-gutter">
-      <button type="button" className="cell-drag" data-testid="drag-handle" title="Drag to move the cell" aria-label="Move cell (drag)" {...dragHandle}>
+      <button
+        type="button"
+        className="cell-drag"
+        data-testid="drag-handle"
+        title="Drag to move the cell"
+        aria-label="Move cell (drag)"
+        {...dragHandle}
+      >
         <GripIcon />
       </button>
       {isCode && <CodeGutter cellId={cellId} />}
@@ -34,15 +41,34 @@ function CodeGutter({ cellId }: { cellId: string }) {
   return (
     <div className="cell-gutter-code">
       <div className="cell-gutter-row">
-        <button type="button" className="cell-run" data-testid="run-this-cell" title="Run this cell (Ctrl+Enter)" aria-label="Run this cell" onClick={() => commands.runCell(cellId, "in-place")}>
+        <button
+          type="button"
+          className="cell-run"
+          data-testid="run-this-cell"
+          title="Run this cell (Ctrl+Enter)"
+          aria-label="Run this cell"
+          onClick={() => commands.runCell(cellId, "in-place")}
+        >
           <PlayIcon />
         </button>
-        <span className={`execution-count execution-count-${state}${running ? " execution-count-running" : ""}`} data-testid="execution-count" data-state={state}>
+        <span
+          className={`execution-count execution-count-${state}${running ? " execution-count-running" : ""}`}
+          data-testid="execution-count"
+          data-state={state}
+        >
           {label}
         </span>
       </div>
-      {state === "queued" && <span className="cell-run-state cell-queued" data-testid="cell-queued">queued</span>}
-      {state === "running" && <span className="cell-run-state cell-running" data-testid="cell-running">running</span>}
+      {state === "queued" && (
+        <span className="cell-run-state cell-queued" data-testid="cell-queued">
+          queued
+        </span>
+      )}
+      {state === "running" && (
+        <span className="cell-run-state cell-running" data-testid="cell-running">
+          running
+        </span>
+      )}
       {state === "idle" && duration !== null && count !== null && (
         <span className="cell-run-state" data-testid="execution-duration" title="How long the last run took">
           {formatDuration(duration)}

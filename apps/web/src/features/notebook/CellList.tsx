@@ -28,7 +28,10 @@ export function CellList() {
     setDragging(null);
     if (!over || active.id === over.id) return;
     const s = store.getState();
-    s.moveCellTo(String(active.id), s.cells.findIndex((c) => c.id === over.id));
+    s.moveCellTo(
+      String(active.id),
+      s.cells.findIndex((c) => c.id === over.id),
+    );
     s.selectCell(String(active.id));
   };
   return (

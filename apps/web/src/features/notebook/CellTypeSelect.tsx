@@ -19,7 +19,11 @@ export function CellTypeSelect() {
       onChange={(e) => commands.changeCellType(e.target.value as CellType)}
     >
       {!type && <option value="">-</option>}
-      {(Object.keys(LABELS) as CellType[]).map((t) => <option key={t} value={t}>{LABELS[t]}</option>)}
+      {(Object.keys(LABELS) as CellType[]).map((t) => (
+        <option key={t} value={t}>
+          {LABELS[t]}
+        </option>
+      ))}
     </select>
   );
 }

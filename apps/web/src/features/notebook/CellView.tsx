@@ -99,7 +99,13 @@ function CodeCellBody({ cellId, source, focusToken }: { cellId: string; source: 
   const handlers = useEditorHandlers(cellId);
   // A cell printing fast would re-render its outputs every frame. Throttled, and deferred so that
   // the render yields to keystrokes, it no longer makes typing in any editor wait.
-  const outputs = useDeferredValue(useThrottledValue(useNotebookState((s) => s.outputs[cellId]?.outputs), OUTPUT_RENDER_MS, nothingShown));
+  const outputs = useDeferredValue(
+    useThrottledValue(
+      useNotebookState((s) => s.outputs[cellId]?.outputs),
+      OUTPUT_RENDER_MS,
+      nothingShown,
+    ),
+  );
   const streaming = useNotebookState((s) => Boolean(s.started[cellId]));
   const inputPrompt = useNotebookState((s) => s.inputPrompts[cellId]);
   return (

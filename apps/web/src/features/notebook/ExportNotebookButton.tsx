@@ -15,7 +15,8 @@ export function ExportNotebookButton() {
     link.click();
   };
   return (
-    <button type="button"
+    <button
+      type="button"
       className="tool"
       data-testid="export-notebook"
       onMouseDown={(e) => e.preventDefault()}

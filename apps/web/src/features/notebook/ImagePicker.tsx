@@ -10,7 +10,10 @@ export function ImagePicker() {
   const notebookId = store.getState().notebookId;
   const queryClient = useQueryClient();
   const images = useQuery({ queryKey: ["images"], queryFn: gateway.images.list, staleTime: 60_000 });
-  const chosen = useQuery({ queryKey: ["notebook-image", notebookId], queryFn: async () => (await gateway.notebooks.get(notebookId)).image ?? "base" });
+  const chosen = useQuery({
+    queryKey: ["notebook-image", notebookId],
+    queryFn: async () => (await gateway.notebooks.get(notebookId)).image ?? "base",
+  });
   const [error, setError] = useState<string | null>(null);
 
   const choose = async (image: string) => {
@@ -37,10 +40,16 @@ export function ImagePicker() {
       >
         {options.length === 0 && <option value={current}>{current}</option>}
         {options.map((i) => (
-          <option key={i.name} value={i.name}>{i.name}</option>
+          <option key={i.name} value={i.name}>
+            {i.name}
+          </option>
         ))}
       </select>
-      {error && <span className="image-picker-error" role="alert">{error}</span>}
+      {error && (
+        <span className="image-picker-error" role="alert">
+          {error}
+        </span>
+      )}
     </label>
   );
 }

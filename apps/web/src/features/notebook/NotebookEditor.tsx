@@ -16,7 +16,8 @@ export function NotebookEditor({ notebook }: { notebook: Notebook }) {
   const [draft] = useState(() => decideDraft(notebook, readDraft(notebook.id)));
   const [store] = useState(() => {
     const created = createNotebookStore(draft.kind === "restore" ? draft.notebook : notebook);
-    if (draft.kind === "restore") created.getState().setNotice("Restored edits made in this browser that had not reached the gateway; saving them now.");
+    if (draft.kind === "restore")
+      created.getState().setNotice("Restored edits made in this browser that had not reached the gateway; saving them now.");
     if (draft.kind === "conflict") created.getState().offerDraft(draft.draft);
     return created;
   });

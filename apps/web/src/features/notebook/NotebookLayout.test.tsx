@@ -20,10 +20,22 @@ afterEach(() => {
 
 function notebook(): Notebook {
   return {
-    id: "nb", userId: "u", title: "Sales", createdAt: "", updatedAt: "", lastRunAt: null,
+    id: "nb",
+    userId: "u",
+    title: "Sales",
+    createdAt: "",
+    updatedAt: "",
+    lastRunAt: null,
     cells: [
       { id: "c1", cell_type: "code", source: "print('hi')", outputs: [], execution_count: null, metadata: {} },
-      { id: "c2", cell_type: "code", source: "1+1", outputs: [{ output_type: "execute_result", data: { "text/plain": "2" }, metadata: {}, execution_count: 4 }], execution_count: 4, metadata: {} },
+      {
+        id: "c2",
+        cell_type: "code",
+        source: "1+1",
+        outputs: [{ output_type: "execute_result", data: { "text/plain": "2" }, metadata: {}, execution_count: 4 }],
+        execution_count: 4,
+        metadata: {},
+      },
       { id: "m1", cell_type: "markdown", source: "# Notes", outputs: [], execution_count: null, metadata: {} },
     ],
   };
@@ -31,7 +43,11 @@ function notebook(): Notebook {
 
 async function open(gw: GatewayDouble) {
   const store = createNotebookStore(notebook());
-  const kernel = new KernelConnection("nb", store, { fetchNotebook: async () => notebook(), createSocket: gw.connectSocket, flushEveryMs: 5 });
+  const kernel = new KernelConnection("nb", store, {
+    fetchNotebook: async () => notebook(),
+    createSocket: gw.connectSocket,
+    flushEveryMs: 5,
+  });
   const commands = createNotebookCommands(store, kernel, async () => {});
   // No gateway HTTP API here: queries such as the image list just fail, as they would offline.
   const queries = new QueryClient({ defaultOptions: { queries: { retry: false } } });

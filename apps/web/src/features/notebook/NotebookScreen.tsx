@@ -25,7 +25,11 @@ function Message({ title, detail, quiet }: { title: string; detail?: string; qui
       <main className="page-message">
         <h1 className={quiet ? "muted" : undefined}>{title}</h1>
         {detail && <p className="muted">{detail}</p>}
-        {!quiet && <Link href="/" className="button">All notebooks</Link>}
+        {!quiet && (
+          <Link href="/" className="button">
+            All notebooks
+          </Link>
+        )}
       </main>
     </div>
   );

@@ -23,29 +23,58 @@ export function NotebookToolbar() {
   const noKernel = status === "dead" || status === "connecting";
   return (
     <div className="toolbar" role="toolbar" aria-label="Notebook actions">
-      <Tool id="add-code-cell" title="Add a code cell below the selected one (B)" onClick={() => addCell("code")}><PlusIcon /> Code</Tool>
-      <Tool id="add-markdown-cell" title="Add a markdown cell below the selected one" onClick={() => addCell("markdown")}><PlusIcon /> Markdown</Tool>
+      <Tool id="add-code-cell" title="Add a code cell below the selected one (B)" onClick={() => addCell("code")}>
+        <PlusIcon /> Code
+      </Tool>
+      <Tool id="add-markdown-cell" title="Add a markdown cell below the selected one" onClick={() => addCell("markdown")}>
+        <PlusIcon /> Markdown
+      </Tool>
       <span className="toolbar-sep" />
-      <Tool id="run-cell" title="Run the selected cells (Ctrl+Enter)" onClick={() => commands.runActiveCell()}><PlayIcon /> Run</Tool>
-      <Tool id="run-all" title="Run all cells" onClick={() => commands.runAll()}><RunAllIcon /> Run all</Tool>
-      <Tool id="run-above" title="Run the cells above the selected one" onClick={() => commands.runAbove()}>Above</Tool>
-      <Tool id="run-below" title="Run the selected cell and all below it" onClick={() => commands.runBelow()}>Below</Tool>
+      <Tool id="run-cell" title="Run the selected cells (Ctrl+Enter)" onClick={() => commands.runActiveCell()}>
+        <PlayIcon /> Run
+      </Tool>
+      <Tool id="run-all" title="Run all cells" onClick={() => commands.runAll()}>
+        <RunAllIcon /> Run all
+      </Tool>
+      <Tool id="run-above" title="Run the cells above the selected one" onClick={() => commands.runAbove()}>
+        Above
+      </Tool>
+      <Tool id="run-below" title="Run the selected cell and all below it" onClick={() => commands.runBelow()}>
+        Below
+      </Tool>
       <span className="toolbar-sep" />
-      <Tool id="interrupt-kernel" title="Interrupt the kernel (I, I)" onClick={() => void commands.interrupt()} disabled={noKernel}><StopIcon /> Interrupt</Tool>
-      <Tool id="restart-kernel" title="Restart the kernel (outputs are kept)" onClick={() => void commands.restart()}><RestartIcon /> Restart</Tool>
-      <Tool id="restart-run-all" title="Restart the kernel, then run all cells" onClick={restartAndRunAll}><RestartIcon /> Restart &amp; run all</Tool>
+      <Tool id="interrupt-kernel" title="Interrupt the kernel (I, I)" onClick={() => void commands.interrupt()} disabled={noKernel}>
+        <StopIcon /> Interrupt
+      </Tool>
+      <Tool id="restart-kernel" title="Restart the kernel (outputs are kept)" onClick={() => void commands.restart()}>
+        <RestartIcon /> Restart
+      </Tool>
+      <Tool id="restart-run-all" title="Restart the kernel, then run all cells" onClick={restartAndRunAll}>
+        <RestartIcon /> Restart &amp; run all
+      </Tool>
       <span className="toolbar-sep" />
-      <Tool id="clear-outputs" title="Clear the outputs of the selected cells" onClick={() => commands.clearOutputs()}><EraserIcon /> Clear</Tool>
-      <Tool id="clear-all-outputs" title="Clear the outputs of all cells" onClick={() => commands.clearAllOutputs()}><EraserIcon /> Clear all</Tool>
+      <Tool id="clear-outputs" title="Clear the outputs of the selected cells" onClick={() => commands.clearOutputs()}>
+        <EraserIcon /> Clear
+      </Tool>
+      <Tool id="clear-all-outputs" title="Clear the outputs of all cells" onClick={() => commands.clearAllOutputs()}>
+        <EraserIcon /> Clear all
+      </Tool>
       <span className="toolbar-sep" />
       <CellTypeSelect />
       <span className="toolbar-sep" />
-      <Tool id="find-open" title="Find and replace in all cells (Ctrl+F)" onClick={() => store.getState().setFindOpen(true)}><SearchIcon /> Find</Tool>
+      <Tool id="find-open" title="Find and replace in all cells (Ctrl+F)" onClick={() => store.getState().setFindOpen(true)}>
+        <SearchIcon /> Find
+      </Tool>
       <span className="toolbar-sep" />
       <ExportNotebookButton />
       <span className="toolbar-spacer" />
       <ImagePicker />
-      <span className={`notebook-mode notebook-mode-${mode}`} data-testid="notebook-mode" data-mode={mode} title="Esc: command mode · Enter: edit mode">
+      <span
+        className={`notebook-mode notebook-mode-${mode}`}
+        data-testid="notebook-mode"
+        data-mode={mode}
+        title="Esc: command mode · Enter: edit mode"
+      >
         {mode === "edit" ? "Edit" : "Command"}
       </span>
     </div>
@@ -55,7 +84,19 @@ export function NotebookToolbar() {
 // Keep the editor's focus and selection when a toolbar button is clicked.
 const keepFocus = (e: React.MouseEvent) => e.preventDefault();
 
-function Tool({ id, title, onClick, disabled, children }: { id: string; title: string; onClick: () => void; disabled?: boolean; children: React.ReactNode }) {
+function Tool({
+  id,
+  title,
+  onClick,
+  disabled,
+  children,
+}: {
+  id: string;
+  title: string;
+  onClick: () => void;
+  disabled?: boolean;
+  children: React.ReactNode;
+}) {
   return (
     <button type="button" className="tool" data-testid={id} onMouseDown={keepFocus} onClick={onClick} title={title} disabled={disabled}>
       {children}

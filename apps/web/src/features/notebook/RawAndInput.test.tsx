@@ -20,7 +20,12 @@ afterEach(() => {
 });
 
 const notebook = (): Notebook => ({
-  id: "nb", userId: "u", title: "Raw", createdAt: "", updatedAt: "", lastRunAt: null,
+  id: "nb",
+  userId: "u",
+  title: "Raw",
+  createdAt: "",
+  updatedAt: "",
+  lastRunAt: null,
   cells: [
     { id: "c1", cell_type: "code", source: "name = input('Your name: ')", outputs: [], execution_count: null, metadata: {} },
     { id: "r1", cell_type: "raw", source: "# not a heading\n**not bold**", outputs: [], execution_count: null, metadata: {} },
@@ -36,7 +41,11 @@ async function open() {
   const gw = await startGatewayDouble("idle");
   cleanups.push(() => gw.close());
   const store = createNotebookStore(notebook());
-  const kernel = new KernelConnection("nb", store, { fetchNotebook: async () => notebook(), createSocket: gw.connectSocket, flushEveryMs: 5 });
+  const kernel = new KernelConnection("nb", store, {
+    fetchNotebook: async () => notebook(),
+    createSocket: gw.connectSocket,
+    flushEveryMs: 5,
+  });
   const commands = createNotebookCommands(store, kernel, async () => {});
   const queries = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   render(

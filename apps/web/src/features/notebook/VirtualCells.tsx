@@ -10,7 +10,15 @@ import type { CellDoc } from "./document-slice";
  * estimated from their source and outputs until then. The active cell and the one being dragged
  * stay mounted wherever they are, so focus, edit mode and a drag survive scrolling away; a focus
  * request (keys, find, run-and-advance) scrolls its cell into the rendered range first. */
-export function VirtualCells({ ids, pinned, renderCell }: { ids: string[]; pinned: string | null; renderCell: (id: string, index: number) => ReactNode }) {
+export function VirtualCells({
+  ids,
+  pinned,
+  renderCell,
+}: {
+  ids: string[];
+  pinned: string | null;
+  renderCell: (id: string, index: number) => ReactNode;
+}) {
   const { store } = useNotebookContext();
   const listRef = useRef<HTMLDivElement>(null);
   const scrollMargin = useListOffset(listRef);

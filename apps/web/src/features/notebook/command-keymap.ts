@@ -2,14 +2,29 @@
 // mapping from key presses to command names so the behaviour is testable without a browser.
 
 export type NotebookCommandName =
-  | "enter-edit" | "command-mode"
-  | "run-advance" | "run-in-place" | "run-insert-below"
-  | "select-previous" | "select-next" | "extend-previous" | "extend-next"
-  | "insert-above" | "insert-below"
-  | "delete" | "undo-delete"
-  | "to-markdown" | "to-code" | "to-raw"
-  | "copy" | "cut" | "paste-below" | "paste-above"
-  | "interrupt" | "find" | "save";
+  | "enter-edit"
+  | "command-mode"
+  | "run-advance"
+  | "run-in-place"
+  | "run-insert-below"
+  | "select-previous"
+  | "select-next"
+  | "extend-previous"
+  | "extend-next"
+  | "insert-above"
+  | "insert-below"
+  | "delete"
+  | "undo-delete"
+  | "to-markdown"
+  | "to-code"
+  | "to-raw"
+  | "copy"
+  | "cut"
+  | "paste-below"
+  | "paste-above"
+  | "interrupt"
+  | "find"
+  | "save";
 
 export interface KeyPress {
   key: string;
@@ -58,8 +73,15 @@ export class CommandKeymap {
       return null;
     }
     const single: Record<string, NotebookCommandName> = {
-      a: "insert-above", b: "insert-below", z: "undo-delete", m: "to-markdown", y: "to-code", r: "to-raw",
-      c: "copy", x: "cut", v: "paste-below",
+      a: "insert-above",
+      b: "insert-below",
+      z: "undo-delete",
+      m: "to-markdown",
+      y: "to-code",
+      r: "to-raw",
+      c: "copy",
+      x: "cut",
+      v: "paste-below",
     };
     return this.done(single[key] ?? null);
   }

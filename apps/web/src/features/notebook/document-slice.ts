@@ -117,7 +117,11 @@ export function createDocumentSlice(notebook: Notebook): StateCreator<NotebookSt
         const removed = cells.filter((c) => gone.has(c.id));
         const next = cells.filter((c) => !gone.has(c.id));
         const neighbour = next[Math.min(first, next.length - 1)]?.id ?? null;
-        const entry: DeletedCells = { cells: removed, index: first, outputs: Object.fromEntries(removed.map((c) => [c.id, outputs[c.id]])) };
+        const entry: DeletedCells = {
+          cells: removed,
+          index: first,
+          outputs: Object.fromEntries(removed.map((c) => [c.id, outputs[c.id]])),
+        };
         edit({
           cells: next,
           activeCellId: activeCellId && gone.has(activeCellId) ? neighbour : activeCellId,
@@ -147,7 +151,10 @@ export function createDocumentSlice(notebook: Notebook): StateCreator<NotebookSt
         next.splice(insertionIndex(cells, place), 0, ...inserted);
         edit({
           cells: next,
-          outputs: withEmptyOutputs(outputs, inserted.map((c) => c.id)),
+          outputs: withEmptyOutputs(
+            outputs,
+            inserted.map((c) => c.id),
+          ),
           ...selectRange(inserted, get().focusRequest),
         });
       },
@@ -196,7 +203,10 @@ export function createDocumentSlice(notebook: Notebook): StateCreator<NotebookSt
         const i = cells.findIndex((c) => c.id === cellId);
         if (i < 0) return;
         const next = cells.slice();
-        next[i] = { ...cells[i], metadata: { ...cells[i].metadata, execution: { "iopub.execute_input": startedAt, "shell.execute_reply": finishedAt } } };
+        next[i] = {
+          ...cells[i],
+          metadata: { ...cells[i].metadata, execution: { "iopub.execute_input": startedAt, "shell.execute_reply": finishedAt } },
+        };
         edit({ cells: next });
       },
     };

@@ -5,7 +5,12 @@ import { createNotebookCommands, type KernelControls } from "./notebook-commands
 
 function setup() {
   const nb: Notebook = {
-    id: "nb", userId: "u", title: "t", createdAt: "", updatedAt: "", lastRunAt: null,
+    id: "nb",
+    userId: "u",
+    title: "t",
+    createdAt: "",
+    updatedAt: "",
+    lastRunAt: null,
     cells: [
       { id: "a", cell_type: "code", source: "1+1", outputs: [], execution_count: null, metadata: {} },
       { id: "m", cell_type: "markdown", source: "# x", outputs: [], execution_count: null, metadata: {} },
@@ -13,7 +18,12 @@ function setup() {
     ],
   };
   const store = createNotebookStore(nb);
-  const kernel: KernelControls = { run: vi.fn(), interrupt: vi.fn(async () => {}), restart: vi.fn(async () => {}), clearOutputs: vi.fn(async () => {}) };
+  const kernel: KernelControls = {
+    run: vi.fn(),
+    interrupt: vi.fn(async () => {}),
+    restart: vi.fn(async () => {}),
+    clearOutputs: vi.fn(async () => {}),
+  };
   const saveNow = vi.fn(async () => {});
   return { store, kernel, saveNow, commands: createNotebookCommands(store, kernel, saveNow) };
 }

@@ -76,7 +76,11 @@ export function createNotebookCommands(store: NotebookStore, kernel: KernelContr
     const id = active();
     const s = state();
     const newId = s.addCell("code", id ? { after: id } : "end");
-    if (where === "above" && id) s.moveCellTo(newId, s.cells.findIndex((c) => c.id === id));
+    if (where === "above" && id)
+      s.moveCellTo(
+        newId,
+        s.cells.findIndex((c) => c.id === id),
+      );
     // A new cell from command mode stays in command mode, selected (JupyterLab's A / B).
     state().selectCell(newId);
   };
@@ -117,7 +121,10 @@ export function createNotebookCommands(store: NotebookStore, kernel: KernelContr
     void kernel.clearOutputs(ids);
   };
 
-  const codeCellIds = () => state().cells.filter((c) => c.cell_type === "code").map((c) => c.id);
+  const codeCellIds = () =>
+    state()
+      .cells.filter((c) => c.cell_type === "code")
+      .map((c) => c.id);
 
   const commands: NotebookCommands = {
     runCell(cellId, mode) {
@@ -149,23 +156,58 @@ export function createNotebookCommands(store: NotebookStore, kernel: KernelContr
     execute(name) {
       const s = state();
       switch (name) {
-        case "enter-edit": enterEdit(); break;
-        case "command-mode": if (s.activeCellId) s.selectCell(s.activeCellId); break;
-        case "run-advance": runSelected("advance"); break;
-        case "run-in-place": runSelected("in-place"); break;
-        case "run-insert-below": runSelected("insert-below"); break;
-        case "select-previous": moveSelection(-1, false); break;
-        case "select-next": moveSelection(1, false); break;
-        case "extend-previous": moveSelection(-1, true); break;
-        case "extend-next": moveSelection(1, true); break;
-        case "insert-above": insert("above"); break;
-        case "insert-below": insert("below"); break;
-        case "delete": s.deleteCells(selected()); refocus(); break;
-        case "undo-delete": s.undoDelete(); break;
-        case "to-markdown": changeType("markdown"); break;
-        case "to-code": changeType("code"); break;
-        case "to-raw": changeType("raw"); break;
-        case "copy": copyCells(s.cells.filter((c) => selected().includes(c.id))); break;
+        case "enter-edit":
+          enterEdit();
+          break;
+        case "command-mode":
+          if (s.activeCellId) s.selectCell(s.activeCellId);
+          break;
+        case "run-advance":
+          runSelected("advance");
+          break;
+        case "run-in-place":
+          runSelected("in-place");
+          break;
+        case "run-insert-below":
+          runSelected("insert-below");
+          break;
+        case "select-previous":
+          moveSelection(-1, false);
+          break;
+        case "select-next":
+          moveSelection(1, false);
+          break;
+        case "extend-previous":
+          moveSelection(-1, true);
+          break;
+        case "extend-next":
+          moveSelection(1, true);
+          break;
+        case "insert-above":
+          insert("above");
+          break;
+        case "insert-below":
+          insert("below");
+          break;
+        case "delete":
+          s.deleteCells(selected());
+          refocus();
+          break;
+        case "undo-delete":
+          s.undoDelete();
+          break;
+        case "to-markdown":
+          changeType("markdown");
+          break;
+        case "to-code":
+          changeType("code");
+          break;
+        case "to-raw":
+          changeType("raw");
+          break;
+        case "copy":
+          copyCells(s.cells.filter((c) => selected().includes(c.id)));
+          break;
         case "cut": {
           const ids = selected();
           copyCells(s.cells.filter((c) => ids.includes(c.id)));
@@ -173,11 +215,20 @@ export function createNotebookCommands(store: NotebookStore, kernel: KernelContr
           refocus();
           break;
         }
-        case "paste-below": paste("below"); break;
-        case "paste-above": paste("above"); break;
-        case "interrupt": void commands.interrupt(); break;
-        case "save": void saveNow(); break;
-        default: return false;
+        case "paste-below":
+          paste("below");
+          break;
+        case "paste-above":
+          paste("above");
+          break;
+        case "interrupt":
+          void commands.interrupt();
+          break;
+        case "save":
+          void saveNow();
+          break;
+        default:
+          return false;
       }
       return true;
     },

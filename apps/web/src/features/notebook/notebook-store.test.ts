@@ -11,7 +11,14 @@ function notebook(): Notebook {
     updatedAt: "2026-01-01T00:00:00Z",
     lastRunAt: null,
     cells: [
-      { id: "a", cell_type: "code", source: "print(1)", outputs: [{ output_type: "stream", name: "stdout", text: "1\n" }], execution_count: 1, metadata: {} },
+      {
+        id: "a",
+        cell_type: "code",
+        source: "print(1)",
+        outputs: [{ output_type: "stream", name: "stdout", text: "1\n" }],
+        execution_count: 1,
+        metadata: {},
+      },
       { id: "b", cell_type: "markdown", source: "# Hi", outputs: [], execution_count: null, metadata: {} },
     ],
   };
@@ -99,12 +106,19 @@ describe("notebook store", () => {
 
   it("an update_display_data from one cell updates the display shown in another", () => {
     const store = createNotebookStore(notebook());
-    const shown = makeMessage("display_data", { data: { "text/plain": "'x'" }, metadata: {}, transient: { display_id: "d" } }, { channel: "iopub" });
-    const update = makeMessage("update_display_data", { data: { "text/plain": "'y'" }, metadata: {}, transient: { display_id: "d" } }, { channel: "iopub" });
+    const shown = makeMessage(
+      "display_data",
+      { data: { "text/plain": "'x'" }, metadata: {}, transient: { display_id: "d" } },
+      { channel: "iopub" },
+    );
+    const update = makeMessage(
+      "update_display_data",
+      { data: { "text/plain": "'y'" }, metadata: {}, transient: { display_id: "d" } },
+      { channel: "iopub" },
+    );
     store.getState().applyKernelMessages([{ cellId: "a", message: shown }]);
     store.getState().applyKernelMessages([{ cellId: "b", message: update }]);
     expect(store.getState().outputs.a.outputs.at(-1)).toMatchObject({ data: { "text/plain": "'y'" } });
     expect(store.getState().outputs.b.outputs).toEqual([]);
   });
 });
-

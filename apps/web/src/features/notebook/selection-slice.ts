@@ -44,7 +44,10 @@ export function focusRequestFor(previous: FocusRequest | null, cellId: string, t
 }
 
 /** Selects a run of cells (pasted, restored) in command mode, the last one active. */
-export function selectRange(cells: ReadonlyArray<{ id: string }>, focus: FocusRequest | null): Pick<SelectionSlice, "activeCellId" | "anchorCellId" | "mode" | "focusRequest"> {
+export function selectRange(
+  cells: ReadonlyArray<{ id: string }>,
+  focus: FocusRequest | null,
+): Pick<SelectionSlice, "activeCellId" | "anchorCellId" | "mode" | "focusRequest"> {
   const active = cells.at(-1)!.id;
   return {
     activeCellId: active,

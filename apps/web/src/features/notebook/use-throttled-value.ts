@@ -23,9 +23,12 @@ export function useThrottledValue<T>(value: T, ms: number, showAtOnce?: (shown: 
     else timer.current = setTimeout(show, wait);
   }, [value, shown, ms, showAtOnce]);
 
-  useEffect(() => () => {
-    if (timer.current) clearTimeout(timer.current);
-  }, []);
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+    },
+    [],
+  );
 
   return Object.is(value, shown) ? value : shown;
 }

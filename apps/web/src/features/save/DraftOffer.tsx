@@ -12,14 +12,15 @@ export function DraftOffer() {
   return (
     <div className="notice-bar" role="alert" data-testid="draft-offer">
       <span>
-        This notebook was saved elsewhere after edits made in this browser ({written}) that never reached the gateway. Showing the
-        newer version.
+        This notebook was saved elsewhere after edits made in this browser ({written}) that never reached the gateway. Showing the newer
+        version.
       </span>
       <span className="notice-actions">
         <button type="button" className="button" data-testid="draft-use" onClick={() => store.getState().acceptDraft()}>
           Use this browser&apos;s edits
         </button>
-        <button type="button"
+        <button
+          type="button"
           className="button"
           data-testid="draft-discard"
           onClick={() => {

@@ -7,7 +7,9 @@ afterEach(() => vi.useRealTimers());
 function setup(save: () => Promise<void>) {
   const states: string[] = [];
   const saver = new Autosaver({
-    delayMs: 500, retryMs: 1000, save,
+    delayMs: 500,
+    retryMs: 1000,
+    save,
     onState: (s, e) => states.push(e ? `${s}:${e}` : s),
     isOffline: (e) => e instanceof Error && e.message === "no network",
   });

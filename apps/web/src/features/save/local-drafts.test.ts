@@ -7,9 +7,21 @@ afterEach(() => localStorage.clear());
 
 function notebook(updatedAt: string): Notebook {
   return {
-    id: "nb", userId: "u", title: "Sales", createdAt: "", updatedAt, lastRunAt: null,
+    id: "nb",
+    userId: "u",
+    title: "Sales",
+    createdAt: "",
+    updatedAt,
+    lastRunAt: null,
     cells: [
-      { id: "c1", cell_type: "code", source: "x = 1", outputs: [{ output_type: "stream", name: "stdout", text: "hi\n" }], execution_count: 3, metadata: { tags: ["a"], collapsed: false } },
+      {
+        id: "c1",
+        cell_type: "code",
+        source: "x = 1",
+        outputs: [{ output_type: "stream", name: "stdout", text: "hi\n" }],
+        execution_count: 3,
+        metadata: { tags: ["a"], collapsed: false },
+      },
       { id: "c2", cell_type: "markdown", source: "# Notes", outputs: [], execution_count: null, metadata: {} },
     ],
   };
@@ -45,7 +57,10 @@ describe("local drafts", () => {
     expect(decision.kind).toBe("restore");
     if (decision.kind !== "restore") return;
     expect(decision.notebook.title).toBe("Sales (offline)");
-    expect(decision.notebook.cells.map((c) => [c.id, c.source])).toEqual([["c1", "x = 2"], ["new", "print(x)"]]);
+    expect(decision.notebook.cells.map((c) => [c.id, c.source])).toEqual([
+      ["c1", "x = 2"],
+      ["new", "print(x)"],
+    ]);
     expect(decision.notebook.cells[0].outputs).toEqual([{ output_type: "stream", name: "stdout", text: "hi\n" }]);
     expect(decision.notebook.cells[0].execution_count).toBe(3);
     expect(decision.notebook.cells[1].outputs).toEqual([]);
@@ -53,7 +68,19 @@ describe("local drafts", () => {
 
   it("a draft the gateway already has (key order aside) is nothing to restore", () => {
     const nb = notebook("2026-01-01T09:00:00Z");
-    writeDraft("nb", { title: nb.title, cells: nb.cells.map(({ id, cell_type, source }) => ({ id, cell_type, source, metadata: id === "c1" ? { collapsed: false, tags: ["a"] } : {} })) }, 0);
+    writeDraft(
+      "nb",
+      {
+        title: nb.title,
+        cells: nb.cells.map(({ id, cell_type, source }) => ({
+          id,
+          cell_type,
+          source,
+          metadata: id === "c1" ? { collapsed: false, tags: ["a"] } : {},
+        })),
+      },
+      0,
+    );
     expect(decideDraft(nb, readDraft("nb")).kind).toBe("none");
     expect(decideDraft(nb, null).kind).toBe("none");
   });

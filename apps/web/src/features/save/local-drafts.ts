@@ -46,7 +46,10 @@ export function readDraft(notebookId: string): Draft | null {
   try {
     const draft = JSON.parse(text) as Draft;
     const valid =
-      draft.notebookId === notebookId && typeof draft.title === "string" && typeof draft.writtenAt === "number" && Array.isArray(draft.cells) &&
+      draft.notebookId === notebookId &&
+      typeof draft.title === "string" &&
+      typeof draft.writtenAt === "number" &&
+      Array.isArray(draft.cells) &&
       draft.cells.every((c) => typeof c?.id === "string" && typeof c.source === "string" && typeof c.cell_type === "string");
     return valid ? draft : null;
   } catch {

@@ -19,7 +19,16 @@ export function TerminalTab({ open }: { open: OpenTerminal }) {
       {ended !== null && (
         <div className="terminal-ended" data-testid="terminal-ended">
           <span>Terminal ended: {ended}.</span>
-          <button type="button" onClick={() => { setEnded(null); setGeneration((g) => g + 1); }} data-testid="terminal-reopen">Open a new terminal</button>
+          <button
+            type="button"
+            onClick={() => {
+              setEnded(null);
+              setGeneration((g) => g + 1);
+            }}
+            data-testid="terminal-reopen"
+          >
+            Open a new terminal
+          </button>
         </div>
       )}
       <XtermScreen key={generation} open={open} onEnded={setEnded} />

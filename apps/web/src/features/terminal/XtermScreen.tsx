@@ -16,25 +16,39 @@ export default function XtermScreen({ open, onEnded }: { open: OpenTerminal; onE
   ended.current = onEnded;
 
   useEffect(() => {
-    const term = new Terminal({ cursorBlink: true, fontSize: 13, scrollback: 5000, fontFamily: "ui-monospace, Menlo, Consolas, monospace" });
+    const term = new Terminal({
+      cursorBlink: true,
+      fontSize: 13,
+      scrollback: 5000,
+      fontFamily: "ui-monospace, Menlo, Consolas, monospace",
+    });
     const fit = new FitAddon();
     term.loadAddon(fit);
     term.open(box.current!);
     // A hidden tab has no size; fitting it would shrink the pty to nothing.
-    const refit = () => { if (box.current && box.current.offsetWidth > 0) fit.fit(); };
+    const refit = () => {
+      if (box.current && box.current.offsetWidth > 0) fit.fit();
+    };
     refit();
-    const session = open({
-      output: (bytes) => term.write(bytes),
-      ended: (reason) => {
-        term.write(`\r\n[terminal ended: ${reason}]\r\n`);
-        ended.current(reason);
+    const session = open(
+      {
+        output: (bytes) => term.write(bytes),
+        ended: (reason) => {
+          term.write(`\r\n[terminal ended: ${reason}]\r\n`);
+          ended.current(reason);
+        },
       },
-    }, term.cols, term.rows);
+      term.cols,
+      term.rows,
+    );
     const typed = term.onData((data) => session.input(data));
     // The size is on the element too, for whoever needs the screen's size in characters (tests).
     const showSize = () => box.current?.setAttribute("data-size", `${term.rows} ${term.cols}`);
     showSize();
-    const resized = term.onResize(({ cols, rows }) => { showSize(); session.resize(cols, rows); });
+    const resized = term.onResize(({ cols, rows }) => {
+      showSize();
+      session.resize(cols, rows);
+    });
     const observer = new ResizeObserver(refit);
     observer.observe(box.current!);
     term.focus();

@@ -23,14 +23,24 @@ async function setup() {
   const seen: string[] = [];
   let output = "";
   let ended: string | null = null;
-  const handlers = { output: (b: Uint8Array) => { output += new TextDecoder().decode(b); }, ended: (r: string) => { ended = r; } };
+  const handlers = {
+    output: (b: Uint8Array) => {
+      output += new TextDecoder().decode(b);
+    },
+    ended: (r: string) => {
+      ended = r;
+    },
+  };
   return { gw, kernel, seen, handlers, output: () => output, ended: () => ended };
 }
 
 describe("TerminalSession", () => {
   it("opens with the screen's size, draws output, sends keys and resizes, and ends with the gateway's reason", async () => {
     const t = await setup();
-    t.gw.socket().on("terminal:open", (p, ack) => { t.seen.push(`open ${p.notebookId} ${p.cols}x${p.rows}`); ack({ ok: true, terminalId: "term-1" }); });
+    t.gw.socket().on("terminal:open", (p, ack) => {
+      t.seen.push(`open ${p.notebookId} ${p.cols}x${p.rows}`);
+      ack({ ok: true, terminalId: "term-1" });
+    });
     t.gw.socket().on("terminal:input", (p) => t.seen.push(`input ${p.terminalId} ${JSON.stringify(p.data)}`));
     t.gw.socket().on("terminal:resize", (p) => t.seen.push(`resize ${p.terminalId} ${p.cols}x${p.rows}`));
     const session = t.kernel.openTerminal(t.handlers, 80, 24);
@@ -49,7 +59,9 @@ describe("TerminalSession", () => {
     t.seen.length = 3;
 
     t.gw.socket().emit("terminal:event", { notebookId: NB, event: { type: "output", id: "other", data: btoa("not mine") } });
-    t.gw.socket().emit("terminal:event", { notebookId: NB, event: { type: "output", id: "term-1", data: btoa("héllo".replace("é", "\xc3\xa9")) } });
+    t.gw
+      .socket()
+      .emit("terminal:event", { notebookId: NB, event: { type: "output", id: "term-1", data: btoa("héllo".replace("é", "\xc3\xa9")) } });
     await until(() => t.output() === "héllo", "output");
     t.gw.socket().emit("terminal:event", { notebookId: NB, event: { type: "exit", id: "term-1", reason: "kernel restarted" } });
     await until(() => t.ended() === "kernel restarted", "ended");

@@ -50,7 +50,7 @@ export class TerminalSession {
   input(data: string): void {
     if (!this.terminalId || this.over) return;
     // A large paste goes in pieces the gateway accepts, in order on the one socket.
-    for (let at = 0; at < data.length;) {
+    for (let at = 0; at < data.length; ) {
       let end = Math.min(at + TERMINAL_INPUT_MAX, data.length);
       if (end < data.length && /[\uD800-\uDBFF]/.test(data[end - 1])) end--; // never split a surrogate pair
       this.socket?.emit("terminal:input", { notebookId: this.notebookId, terminalId: this.terminalId, data: data.slice(at, end) });

@@ -8,5 +8,8 @@ import type { OpenTerminal } from "./XtermScreen";
  * `null` where the page has no kernel connection. */
 export function useOpenTerminal(): OpenTerminal | null {
   const { kernel } = useNotebookContext();
-  return useMemo<OpenTerminal | null>(() => (kernel ? (handlers, cols, rows) => kernel.openTerminal(handlers, cols, rows) : null), [kernel]);
+  return useMemo<OpenTerminal | null>(
+    () => (kernel ? (handlers, cols, rows) => kernel.openTerminal(handlers, cols, rows) : null),
+    [kernel],
+  );
 }
