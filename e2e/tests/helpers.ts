@@ -37,3 +37,17 @@ export async function runInCell(cell: Locator, code: string): Promise<void> {
 export async function waitIdle(page: Page): Promise<void> {
   await expect(page.getByTestId("kernel-status")).toHaveAttribute("data-status", "idle", { timeout: 60_000 });
 }
+
+/** Records every status the kernel badge shows from now on (a resume or a restart from the pool may be over before a poll sees it). */
+export async function recordStatuses(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const badge = document.querySelector('[data-testid="kernel-status"]')!;
+    const seen: string[] = [];
+    (window as unknown as { kernelStatuses: string[] }).kernelStatuses = seen;
+    new MutationObserver(() => {
+      const status = badge.getAttribute("data-status")!;
+      if (seen.at(-1) !== status) seen.push(status);
+    }).observe(badge, { attributes: true, attributeFilter: ["data-status"] });
+  });
+  return () => page.evaluate(() => (window as unknown as { kernelStatuses: string[] }).kernelStatuses);
+}

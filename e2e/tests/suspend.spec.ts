@@ -4,23 +4,9 @@
 // which resumes it on the next cell).
 import fs from "node:fs";
 import { test, expect, type Page } from "@playwright/test";
-import { cells, newNotebook, runInCell, token, waitIdle } from "./helpers";
+import { cells, newNotebook, recordStatuses, runInCell, token, waitIdle } from "./helpers";
 
 const auth = () => ({ authorization: `Bearer ${token()}` });
-
-/** Records every status the kernel badge shows from now on (a resume may be quick). */
-async function recordStatuses(page: Page): Promise<() => Promise<string[]>> {
-  await page.evaluate(() => {
-    const badge = document.querySelector('[data-testid="kernel-status"]')!;
-    const seen: string[] = [];
-    (window as unknown as { kernelStatuses: string[] }).kernelStatuses = seen;
-    new MutationObserver(() => {
-      const status = badge.getAttribute("data-status")!;
-      if (seen.at(-1) !== status) seen.push(status);
-    }).observe(badge, { attributes: true, attributeFilter: ["data-status"] });
-  });
-  return () => page.evaluate(() => (window as unknown as { kernelStatuses: string[] }).kernelStatuses);
-}
 
 /** The e2e stack's worker process (started by scripts/cellar-local.ts with this CELLAR_HOME). */
 function workerPid(): number {
