@@ -10,7 +10,7 @@ import { GatewayClient } from "@cellar/kernel-client";
 import { typeAndTimePaints } from "../e2e/tests/input-latency";
 import { syntheticIpynb } from "../e2e/tests/synthetic-notebook";
 import { startStack, repoRoot } from "./stack";
-import { summarize, table, type Summary } from "./stats";
+import { loadAverage, summarize, table, type Summary } from "./stats";
 
 // BENCH_EDITOR_SIZES=10,100 for a quicker run; the typing figures use the largest size.
 const SIZES = (process.env.BENCH_EDITOR_SIZES ?? "10,100,1000").split(",").map(Number);
@@ -120,12 +120,7 @@ export async function run(): Promise<void> {
     rows.push([`${n} cells, ${mode} list: keypress → paint, kernel idle`, idleTyping[mode] ?? why]);
     rows.push([`${n} cells, ${mode} list: keypress → paint while a cell prints 100k lines`, typing[mode] ?? why]);
   }
-  console.log(
-    `load average (1/5/15 min) at start ${loadAtStart.join(" / ")}, at end ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" / ")}`,
-  );
+  console.log(`load average (1/5/15 min) at start ${loadAtStart.join(" / ")}, at end ${loadAverage(" / ")}`);
   console.log(table(rows));
   console.log(`wrote bench/results/editor.json`);
 }

@@ -6,6 +6,7 @@
 // the worker pulled from the CAS, and the peak memory of the bench and every process it started.
 import fs from "node:fs";
 import os from "node:os";
+import { loadAverage, targetTable } from "./stats";
 import path from "node:path";
 import type { ImageAttacher } from "../apps/worker/src/images/image-attacher";
 import { BenchWorker, describeSnapshot, publishWarmSnapshot, specFor, type PublishedSnapshot } from "./bench-worker";
@@ -127,25 +128,20 @@ export async function run(): Promise<void> {
           .join("; ")}; machine ${last.cpu.machine_cpu_s} of ${(last.cpu.wall_s * os.cpus().length).toFixed(1)} available`,
       );
     }
-    const bytes = (runs as unknown as FanoutRun[]).map((r) => r.bytes_fetched);
+    const all = runs as unknown as FanoutRun[];
+    const bytes = all.map((r) => r.bytes_fetched);
     const spread = Math.max(...bytes) / Math.min(...bytes);
-    const twenty = (runs as unknown as FanoutRun[]).find((r) => r.sessions === 20);
+    const twenty = all.find((r) => r.sessions === 20);
+    const twentyMet = !!twenty && twenty.last_first_output_s !== null && twenty.last_first_output_s <= TARGET_S && twenty.cold === 0;
+    const notRestored = all.reduce((n, r) => n + r.cold + r.failed, 0);
     console.log(
-      [
-        "",
-        "| target | wanted | measured | met? |",
-        "| --- | --- | --- | --- |",
-        `| 20 sessions, last first output | ≤ ${TARGET_S} s | ${twenty?.last_first_output_s?.toFixed(2) ?? "not run"} s | ${twenty && twenty.last_first_output_s !== null && twenty.last_first_output_s <= TARGET_S && twenty.cold === 0 ? "yes" : "NO"} |`,
-        `| fetched bytes flat in N (max / min over N) | ≈ 1.0 (≤ 1.1) | ${spread.toFixed(2)} | ${spread <= 1.1 ? "yes" : "NO"} |`,
-        `| every session restored (none cold) | 0 cold | ${(runs as unknown as FanoutRun[]).reduce((n, r) => n + r.cold + r.failed, 0)} cold or failed | ${(runs as unknown as FanoutRun[]).every((r) => r.cold === 0 && r.failed === 0) ? "yes" : "NO"} |`,
-      ].join("\n"),
+      `\n${targetTable([
+        ["20 sessions, last first output", `≤ ${TARGET_S} s`, `${twenty?.last_first_output_s?.toFixed(2) ?? "not run"} s`, twentyMet],
+        ["fetched bytes flat in N (max / min over N)", "≈ 1.0 (≤ 1.1)", spread.toFixed(2), spread <= 1.1],
+        ["every session restored (none cold)", "0 cold", `${notRestored} cold or failed`, notRestored === 0],
+      ])}`,
     );
-    console.log(
-      `load average at the end: ${os
-        .loadavg()
-        .map((x) => x.toFixed(2))
-        .join(" ")}`,
-    );
+    console.log(`load average at the end: ${loadAverage()}`);
     console.log("wrote bench/results/fanout.json");
   } finally {
     for (const a of attachers) await a.detachAll().catch(() => {});

@@ -6,6 +6,7 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
+import { loadAverage, targetTable } from "./stats";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { randomUUID } from "node:crypto";
@@ -141,7 +142,6 @@ export async function run(): Promise<void> {
       `throughput (1 GiB sequential): mount cold ${throughput.mount_cold_MBps} MB/s, mount warm ${throughput.mount_warm_MBps} MB/s, local disk ${throughput.local_disk_MBps} MB/s`,
     );
 
-    const ok = (b: boolean) => (b ? "yes" : "NO");
     const worstPct = (f: (r: ImageRow) => number) => Math.max(...images.map((r) => (100 * f(r)) / r.logical_bytes));
     const restore100 = images[2].first_output_restore_s;
     const maxCold = Math.max(...images.map((r) => r.first_output_s));
@@ -161,20 +161,8 @@ export async function run(): Promise<void> {
       ["full copy / lazy start at 10 GB, snapshot in the CAS", "≥ 30×", `${speedRestore.toFixed(1)}×`, speedRestore >= 30],
       ["full copy / lazy start at 10 GB, cold boot", "≥ 30×", `${speedCold.toFixed(1)}×`, speedCold >= 30],
     ];
-    console.log(
-      [
-        "",
-        "| target | wanted | measured | met? |",
-        "| --- | --- | --- | --- |",
-        ...targets.map(([n, t, m, b]) => `| ${n} | ${t} | ${m} | ${ok(b)} |`),
-      ].join("\n"),
-    );
-    console.log(
-      `load average at the end: ${os
-        .loadavg()
-        .map((x) => x.toFixed(2))
-        .join(" ")}`,
-    );
+    console.log(`\n${targetTable(targets)}`);
+    console.log(`load average at the end: ${loadAverage()}`);
     console.log(`wrote bench/results/lazyfs.json`);
   } finally {
     for (const a of attachers) await a.detachAll().catch(() => {});

@@ -15,7 +15,7 @@ import { awaitFirstOutput } from "./first-output";
 import { repoRoot } from "./stack";
 import { oldRunsc } from "./old-runsc";
 import { suspendResume1GiB } from "./suspend-resume";
-import { summarize, table } from "./stats";
+import { loadAverage, summarize, table } from "./stats";
 
 const N = Number(process.env.CELLAR_BENCH_N ?? 20);
 /** Runs of the old runsc's cold boot and restore (each start costs it about 3 s more). */
@@ -150,12 +150,7 @@ export async function run(): Promise<void> {
     const outDir = path.join(repoRoot, "bench/results");
     fs.mkdirSync(outDir, { recursive: true });
     fs.writeFileSync(path.join(outDir, "snapshots.json"), JSON.stringify(result, null, 2));
-    console.log(
-      `runsc ${result.runsc_version}; baseline column: ${result.old_runsc.version}; load average at the end ${os
-        .loadavg()
-        .map((x) => x.toFixed(2))
-        .join(" ")}`,
-    );
+    console.log(`runsc ${result.runsc_version}; baseline column: ${result.old_runsc.version}; load average at the end ${loadAverage()}`);
     console.log(
       table([
         ["cold boot → first output of print(1)", result.cold],

@@ -1,3 +1,4 @@
+import os from "node:os";
 export interface Summary {
   median_s: number;
   p95_s: number;
@@ -25,6 +26,21 @@ export function table(rows: Array<[string, Summary | string]>): string {
     else lines.push(`| ${name} | ${fmt(v.median_s)} | ${fmt(v.p95_s)} | ${v.n} |`);
   }
   return lines.join("\n");
+}
+
+/** A bench's targets: what was wanted, what was measured, whether it was met. */
+export function targetTable(rows: Array<[name: string, wanted: string, measured: string, met: boolean]>): string {
+  const lines = ["| target | wanted | measured | met? |", "| --- | --- | --- | --- |"];
+  for (const [name, wanted, measured, met] of rows) lines.push(`| ${name} | ${wanted} | ${measured} | ${met ? "yes" : "NO"} |`);
+  return lines.join("\n");
+}
+
+/** The 1, 5 and 15 minute load averages, as printed beside every table. */
+export function loadAverage(separator = " "): string {
+  return os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(separator);
 }
 
 const fmt = (s: number) => (s < 1 ? `${Math.round(s * 1000)} ms` : `${s.toFixed(2)} s`);
