@@ -10,7 +10,7 @@ import { loadAverage, targetTable } from "./stats";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { randomUUID } from "node:crypto";
-import { StoreChunkSource, bootProfileRef, decompressBlob, type BlobStore, type BootProfile, type Manifest } from "@cellar/fs-client";
+import { bootProfileRef, decompressBlob, type BlobStore, type BootProfile, type Manifest } from "@cellar/fs-client";
 import type { ImageAttacher } from "../apps/worker/src/images/image-attacher";
 import { startKernelSandbox } from "../apps/worker/src/sandbox";
 import { BenchWorker, publishWarmSnapshot, specFor, type PublishedSnapshot } from "./bench-worker";
