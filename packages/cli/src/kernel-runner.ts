@@ -32,8 +32,6 @@ export class RunError extends Error {
   override name = "RunError";
 }
 
-/** iopub "idle" for a request can trail its execute_reply; do not wait for it forever. */
-const IDLE_GRACE_MS = 2_000;
 
 export async function runNotebookCells(
   connection: Connection,
@@ -123,7 +121,6 @@ async function runCell(kernel: GatewayKernel, cell: Cell, timeoutMs?: number): P
   let state = emptyCellOutput();
   const run = kernel.execute(cell.source, {
     cellId: cell.id,
-    idleGraceMs: IDLE_GRACE_MS,
     timeoutMs,
     onIOPub: (msg) => {
       if (msg.header.msg_type !== "status") state = applyOutputMessage(state, msg);

@@ -96,18 +96,6 @@ describe("KernelFuture", () => {
     await expect(f.done).resolves.toMatchObject({ header: { msg_type: "complete_reply" } });
   });
 
-  it("is done without the idle status once the grace after the reply has passed", async () => {
-    vi.useFakeTimers();
-    const req = executeRequest("1");
-    const f = new KernelFuture(req, { idleGraceMs: 2_000 });
-    f.handle(reply(req));
-    await vi.advanceTimersByTimeAsync(1_999);
-    expect(f.isSettled).toBe(false);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(f.isSettled).toBe(true);
-    await expect(f.done).resolves.toMatchObject({ header: { msg_type: "execute_reply" } });
-  });
-
   it("fails with a timeout when not done in time", async () => {
     vi.useFakeTimers();
     const req = executeRequest("while True: pass");

@@ -41,9 +41,6 @@ export interface KernelFutureOptions extends KernelFutureCallbacks {
   /** false: the peer publishes no iopub status for this request (the kernel bridge's own
    * control requests); done on the reply alone. */
   awaitIdle?: boolean;
-  /** Once the reply is in, how long the idle status may take before the request counts as done
-   * without it. Unset: wait for it as long as the request may take. */
-  idleGraceMs?: number;
   /** Fails with "timeout" when not done this long after the future was made. */
   timeoutMs?: number;
 }
@@ -155,8 +152,7 @@ export class KernelFuture<Reply extends JupyterMessage = JupyterMessage> {
     this.reply = msg;
     this.onReply?.(msg);
     this.resolveReplied(msg);
-    if (this.idle) return this.settle();
-    if (this.options.idleGraceMs !== undefined) this.timers.push(setTimeout(() => this.settle(), this.options.idleGraceMs));
+    if (this.idle) this.settle();
   }
 
   private settle(error?: Error) {

@@ -50,6 +50,22 @@ describe("KernelConnection", () => {
     expect(store.getState().kernel.reason).toContain("exited");
   });
 
+  it("shows the status the gateway announces, not a guess from the kernel's own busy/idle messages", async () => {
+    const gw = await startGateway("idle");
+    const { store, kernel } = connect(gw);
+    await until(() => store.getState().kernel.status === "idle", "idle");
+    kernel.run("c1", "print('hi')");
+    await until(() => gw.sent.length === 1, "the request");
+    gw.socket().emit("kernel:status", { notebookId: NB, status: "busy" });
+    await until(() => store.getState().kernel.status === "busy", "busy");
+    // The kernel's idle for the run reaches the page; the gateway has not said idle yet.
+    gw.reply(NB, gw.sent[0], "status", { execution_state: "idle" });
+    await until(() => !store.getState().running.c1, "the run to finish");
+    expect(store.getState().kernel.status).toBe("busy");
+    gw.socket().emit("kernel:status", { notebookId: NB, status: "idle" });
+    await until(() => store.getState().kernel.status === "idle", "idle again");
+  });
+
   it("sends an execute_request naming the cell and routes the kernel's answers to that cell", async () => {
     const gw = await startGateway("idle");
     const { store, kernel } = connect(gw);

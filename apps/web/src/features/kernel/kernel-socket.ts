@@ -247,12 +247,6 @@ export class KernelConnection {
     const cellId = this.requests.get(parentId);
     if (type === "status") {
       const state = (message.content as { execution_state?: string }).execution_state;
-      const current = this.store.getState().kernel.status;
-      // Still needed: after an output flood the gateway's kernel:status stays "busy" long after
-      // the kernel's idle reaches the page (e2e "a flood of output…" waits for idle and fails
-      // without this). Remove once the gateway's status keeps up.
-      if ((state === "busy" || state === "idle") && (current === "idle" || current === "busy"))
-        this.store.getState().setKernelStatus(state);
       if (state === "idle" && cellId) this.finishAfterFlush(cellId, parentId);
       return;
     }
