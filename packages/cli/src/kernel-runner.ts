@@ -32,7 +32,6 @@ export class RunError extends Error {
   override name = "RunError";
 }
 
-
 export async function runNotebookCells(
   connection: Connection,
   notebookId: string,
