@@ -1,5 +1,6 @@
 // The one way in: open a database, migrated and ready, with its notebook store.
 import { migrate, type MigrateOptions } from "./migrate";
+import { createKernelSessionStore, type KernelSessionStore } from "./kernel-session-store";
 import { createNotebookStore, type NotebookStore } from "./notebook-store";
 import { createPrismaClient, type PrismaClient } from "./prisma-client";
 import type { Dialect } from "./paths";
@@ -11,6 +12,8 @@ export const LOCAL_USER_ID = "local";
 export interface Database {
   prisma: PrismaClient;
   notebooks: NotebookStore;
+  /** Every notebook's kernel: which worker runs it, its status, a suspended kernel's checkpoint. */
+  kernels: KernelSessionStore;
   dialect: Dialect;
   /** The user that owns notebooks on this install (LOCAL_USER_ID); it exists once opened. */
   localUserId: string;
@@ -42,6 +45,7 @@ export async function openDatabase(url: string = defaultDatabaseUrl(), options: 
     dialect,
     localUserId: LOCAL_USER_ID,
     notebooks: createNotebookStore(prisma, { warn: options.warn }),
+    kernels: createKernelSessionStore(prisma),
     close: () => prisma.$disconnect(),
   };
 }

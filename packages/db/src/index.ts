@@ -1,6 +1,15 @@
 export { openDatabase, LOCAL_USER_ID, type Database, type OpenDatabaseOptions } from "./database";
 export { migrate, MigrationError, type MigrateOptions } from "./migrate";
 export { createNotebookStore, DuplicateCellIdError, type NotebookStore, type NotebookStoreOptions } from "./notebook-store";
+export {
+  createKernelSessionStore,
+  storedStatus,
+  type ClaimResult,
+  type KernelSessionPatch,
+  type KernelSessionRecord,
+  type KernelSessionStore,
+  type NewKernelSession,
+} from "./kernel-session-store";
 export type { PrismaClient } from "./prisma-client";
 export type { Dialect } from "./paths";
 export { defaultDatabaseUrl, dialectOf } from "./url";
