@@ -1,5 +1,7 @@
 // Runs Cellar on one machine: the kernel gateway and one worker as child processes, sharing a
-// secret, with the worker restarted if it dies. `npm start` ends here after installing.
+// secret. Either one is restarted if it dies, and neither takes the other down: a restarted
+// gateway reads its kernels back from the database and the worker, which kept them running,
+// reconnects and hands them over. `npm start` ends here after installing.
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -50,6 +52,21 @@ function startWorker(): void {
   run("worker", "apps/worker/src/main.ts", () => setTimeout(() => !stopping && startWorker(), 1000));
 }
 
+/** A gateway that cannot stay up (its port taken, its database unreadable) is not restarted for
+ * ever: five exits in a row, each within 10 s of its start, end the launcher with its status. */
+let quickExits = 0;
+function startGateway(): void {
+  const startedAt = Date.now();
+  run("gateway", "apps/kernel-gateway/src/main.ts", (code) => {
+    quickExits = Date.now() - startedAt < 10_000 ? quickExits + 1 : 0;
+    if (quickExits >= 5) {
+      console.error("cellar: the gateway keeps exiting at start; stopping");
+      return stop(code ?? 1);
+    }
+    setTimeout(() => !stopping && startGateway(), 1000);
+  });
+}
+
 function stop(code = 0): void {
   if (stopping) return;
   stopping = true;
@@ -69,6 +86,6 @@ function stop(code = 0): void {
 
 process.on("SIGINT", () => stop(0));
 process.on("SIGTERM", () => stop(0));
-run("gateway", "apps/kernel-gateway/src/main.ts", (code) => stop(code ?? 1));
+startGateway();
 await waitForGateway();
 startWorker();

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { expect, type Page, type Locator } from "@playwright/test";
 
 export const token = () => process.env.CELLAR_E2E_TOKEN!;
@@ -50,4 +51,19 @@ export async function recordStatuses(page: Page): Promise<() => Promise<string[]
     }).observe(badge, { attributes: true, attributeFilter: ["data-status"] });
   });
   return () => page.evaluate(() => (window as unknown as { kernelStatuses: string[] }).kernelStatuses);
+}
+
+/** The pid of this e2e stack's process running `entry` (started by scripts/cellar-local.ts with
+ * this test run's CELLAR_HOME; other Cellar instances on the machine are not ours), or null. */
+export function stackPid(entry: "apps/worker/src/main.ts" | "apps/kernel-gateway/src/main.ts"): number | null {
+  const home = process.env.CELLAR_E2E_HOME!;
+  for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (!fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(entry)) continue;
+      if (fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`CELLAR_HOME=${home}`)) return Number(pid);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return null;
 }

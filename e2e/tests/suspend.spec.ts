@@ -2,26 +2,16 @@
 // stopped; the badge says so; the next cell resumes it with its variables; and a kernel survives
 // its worker being restarted (SIGTERM suspends it; the launcher starts a new worker process,
 // which resumes it on the next cell).
-import fs from "node:fs";
 import { test, expect, type Page } from "@playwright/test";
-import { cells, newNotebook, recordStatuses, runInCell, token, waitIdle } from "./helpers";
+import { cells, newNotebook, recordStatuses, runInCell, stackPid, token, waitIdle } from "./helpers";
 
 const auth = () => ({ authorization: `Bearer ${token()}` });
 
-/** The e2e stack's worker process (started by scripts/cellar-local.ts with this CELLAR_HOME). */
+/** The e2e stack's worker process. */
 function workerPid(): number {
-  const home = process.env.CELLAR_E2E_HOME!;
-  for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      if (!cmd.includes("apps/worker/src/main.ts")) continue;
-      const env = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-      if (env.includes(`CELLAR_HOME=${home}`)) return Number(pid);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  throw new Error(`no worker process with CELLAR_HOME=${home}`);
+  const pid = stackPid("apps/worker/src/main.ts");
+  if (pid === null) throw new Error(`no worker process with CELLAR_HOME=${process.env.CELLAR_E2E_HOME}`);
+  return pid;
 }
 
 test("an idle kernel is suspended, shown as such, and the next cell resumes it with its variables", async ({ page, request }) => {

@@ -1,6 +1,7 @@
 // Composes the gateway: HTTP (login, API, web app), socket.io beside it, kernels, terminals and
 // workers. Only wiring: each part keeps its own state.
 import type http from "node:http";
+import type { KernelSessionStore } from "@cellar/db";
 import type { BlobStore } from "@cellar/fs-client";
 import type { ImageCatalog } from "./images/image-catalog";
 import type { GatewayConfig } from "./config";
@@ -28,6 +29,8 @@ export interface Gateway {
 export function createGateway(opts: {
   config: GatewayConfig;
   store: GatewayStore;
+  /** Every notebook's kernel, recorded so that a restarted gateway or another replica knows it. */
+  sessions: KernelSessionStore;
   userId: string;
   token: string;
   workerSecret: string;
@@ -73,8 +76,13 @@ export function createGateway(opts: {
     imageOf: (id) => images.of(id),
     warmupOf: (name) => opts.images.get(name)?.warmup,
     startTimeoutMs: config.kernelStartTimeoutMs,
+    sessions: opts.sessions,
+    userId: opts.userId,
   });
-  const terminals = new TerminalRelay((notebookId, req) => kernels.sendTerminal(notebookId, req));
+  const terminals = new TerminalRelay(
+    (notebookId, req) => kernels.sendTerminal(notebookId, req),
+    (notebookId) => kernels.ensureKernel(notebookId),
+  );
   kernels.onStatusChange(({ notebookId, status }) => terminals.onKernelStatus(notebookId, status));
 
   attachBrowserSockets(io, { kernels, pool, terminals, notebookExists: (id) => images.open(id) });
@@ -90,6 +98,9 @@ export function createGateway(opts: {
     server: app.server,
     kernels,
     listen: async () => {
+      // Before any worker or browser connects: they find the kernels as the last gateway left them.
+      const restored = await kernels.restore();
+      if (restored) console.log(`gateway: read back ${restored} kernel session(s) from the database`);
       await app.listen({ port: config.port, host: config.host });
       const addr = app.server.address();
       return { port: typeof addr === "object" && addr ? addr.port : config.port };

@@ -14,6 +14,7 @@ const images = await loadImageCatalog({ cacheDir: config.cacheDir, store: blobSt
 const gateway = createGateway({
   config,
   store: db.notebooks,
+  sessions: db.kernels,
   userId: db.localUserId,
   token: secrets.token,
   workerSecret: secrets.workerSecret,

@@ -23,6 +23,9 @@ export interface WorkerConfig {
   suspendAfterMs: number;
   /** On SIGTERM, how long busy kernels may finish before they are stopped (CELLAR_SHUTDOWN_GRACE_S). */
   shutdownGraceMs: number;
+  /** How long kernels keep running while no gateway can be reached (CELLAR_GATEWAY_GRACE_S): a
+   * gateway that restarts, or another replica, adopts them when this worker reconnects. */
+  gatewayGraceMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -46,6 +49,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     kernelPoolSize: count(env, "CELLAR_KERNEL_POOL_SIZE", 1),
     suspendAfterMs: seconds(env, "CELLAR_SUSPEND_AFTER_S", 15 * 60) * 1000,
     shutdownGraceMs: seconds(env, "CELLAR_SHUTDOWN_GRACE_S", 5) * 1000,
+    gatewayGraceMs: seconds(env, "CELLAR_GATEWAY_GRACE_S", 10 * 60) * 1000,
   };
 }
 

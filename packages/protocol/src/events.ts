@@ -46,6 +46,17 @@ export interface WorkerAuth {
   secret: string;
   workerId: string;
   resources: WorkerResources;
+  /** The kernels this worker still runs (or holds suspended), sent on every connect: a gateway
+   * that restarted, or another replica, adopts them instead of starting new ones. */
+  sessions?: WorkerSessionReport[];
+}
+
+export interface WorkerSessionReport {
+  sessionId: string;
+  notebookId: string;
+  status: WorkerStatus;
+  /** With status "suspended": what resuming needs. */
+  suspended?: SuspendedKernelRef;
 }
 
 export interface SessionLimits {

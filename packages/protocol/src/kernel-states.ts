@@ -48,7 +48,9 @@ export const WORKER_STATUSES = KERNEL_STATUSES.filter((s): s is WorkerStatus => 
  * not a move and is always allowed. The gateway's own moves (restarting; disconnected, its first
  * state for a new kernel until a worker takes it) share the table with the worker's. */
 export const KERNEL_TRANSITIONS = {
-  disconnected: ["starting", "restarting", "dead"],
+  // And straight to whatever its worker reports when it reconnects: a restarted gateway (or
+  // another replica) adopts the kernel as it is, variables and all.
+  disconnected: ["starting", "idle", "busy", "suspended", "resuming", "restarting", "dead"],
   starting: ["idle", "restarting", "dead"],
   idle: ["busy", "suspending", "restarting", "dead"],
   busy: ["idle", "restarting", "dead"],

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import type { JupyterMessage } from "./jupyter";
 import { isKnownMsgType, MESSAGE_CONTENT_SCHEMAS } from "./message-contents";
-import type { ClearOutputsRequest, SessionStatusEvent } from "./events";
+import type { ClearOutputsRequest, SessionStatusEvent, WorkerSessionReport } from "./events";
 import { WORKER_STATUSES, type WorkerStatus } from "./kernel-states";
 
 const header = z.object({
@@ -103,4 +103,24 @@ const sessionStatusSchema = z
 
 export function validateSessionStatus(value: unknown): Result<SessionStatusEvent> {
   return check<SessionStatusEvent>(sessionStatusSchema, value);
+}
+
+const sessionReportsSchema = z
+  .array(
+    z
+      .object({
+        sessionId: z.string().min(1).max(128),
+        notebookId: z.string().min(1).max(128),
+        status: z.enum(WORKER_STATUSES as [WorkerStatus, ...WorkerStatus[]]),
+        suspended: z.object({ checkpoint: z.string().regex(/^[0-9a-f]{64}$/, "not a content hash") }).optional(),
+      })
+      .refine((p) => (p.status === "suspended") === (p.suspended !== undefined), {
+        message: "a suspended status needs its checkpoint, and only it",
+      }),
+  )
+  .max(10_000);
+
+/** The kernels a connecting worker says it still has (WorkerAuth.sessions); absent is none. */
+export function validateSessionReports(value: unknown): Result<WorkerSessionReport[]> {
+  return check<WorkerSessionReport[]>(sessionReportsSchema, value ?? []);
 }

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { executeRequest } from "@cellar/protocol";
 import { KernelManager } from "./kernel-manager";
+import { memoryKernelSessions } from "../testing/memory-kernel-sessions";
 import { WorkerPool, type WorkerSocket } from "../workers/worker-pool";
 
 const CHECKPOINT = "c".repeat(64);
@@ -29,7 +30,7 @@ function fakeWorkerSocket(answer: (event: string) => { ok: true } | { ok: false;
   return { socket, sent };
 }
 
-function setup() {
+async function setup() {
   const pool = new WorkerPool();
   const w1 = fakeWorkerSocket();
   pool.add("w1", w1.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
@@ -43,36 +44,39 @@ function setup() {
     limits: { memoryBytes: 1 << 30, pids: 100 },
     startTimeoutMs: 60_000,
     resolveImage: (name) => (name === "base" ? "a".repeat(64) : undefined),
+    sessions: memoryKernelSessions(),
+    userId: "u",
   });
-  kernels.ensureKernel("nb1");
+  await kernels.ensureKernel("nb1");
   const sessionId = w1.sent.find((s) => s.event === "session:start")!.payload.sessionId as string;
   kernels.onWorkerStatus(sessionId, "idle");
   return { pool, w1, kernels, statuses, sessionId };
 }
 
 describe("KernelManager: suspended kernels", () => {
-  it("shows suspended, and sends the next request to the kernel's worker, which resumes it", () => {
-    const t = setup();
+  it("shows suspended, and sends the next request to the kernel's worker, which resumes it", async () => {
+    const t = await setup();
     t.kernels.onWorkerStatus(t.sessionId, "suspended", undefined, { checkpoint: CHECKPOINT });
     expect(t.kernels.status("nb1")?.status).toBe("suspended");
-    expect(t.kernels.ensureKernel("nb1")).toBe("suspended"); // reopening does not start a new kernel
+    expect(await t.kernels.ensureKernel("nb1")).toBe("suspended"); // reopening does not start a new kernel
     const req = executeRequest("print(x)", { cellId: "c" });
     expect(t.kernels.send("nb1", req)).toEqual({ ok: true });
     expect(t.w1.sent.at(-1)).toMatchObject({ event: "session:send", payload: { sessionId: t.sessionId } });
     t.kernels.onWorkerStatus(t.sessionId, "resuming");
     t.kernels.onWorkerStatus(t.sessionId, "idle");
+    await t.kernels.settled(); // each change is announced once its row is written
     expect(t.statuses).toEqual(["starting", "idle", "suspended", "resuming", "idle"]);
   });
 
-  it("keeps a suspended kernel when its worker leaves, and resumes it on another worker from its checkpoint", () => {
-    const t = setup();
+  it("keeps a suspended kernel when its worker leaves, and resumes it on another worker from its checkpoint", async () => {
+    const t = await setup();
     t.kernels.onWorkerStatus(t.sessionId, "suspended", undefined, { checkpoint: CHECKPOINT });
     t.kernels.onWorkerLost(t.pool.remove("w1", t.w1.socket));
     expect(t.kernels.status("nb1")?.status).toBe("suspended");
 
     const w2 = fakeWorkerSocket();
     t.pool.add("w2", w2.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
-    t.kernels.onWorkerAdded();
+    await t.kernels.onWorkerConnected(t.pool.get("w1") ?? t.pool.get("w2")!, []);
     expect(w2.sent).toHaveLength(0); // nothing is resumed until the notebook asks for it
 
     const req = executeRequest("print(x)", { cellId: "c" });
@@ -90,19 +94,23 @@ describe("KernelManager: suspended kernels", () => {
     expect(t.kernels.workerOf("nb1")?.id).toBe("w2");
   });
 
-  it("says so when no worker is connected to resume on, and stays suspended", () => {
-    const t = setup();
+  it("holds a request while no worker is connected, stays suspended, and resumes with it once one connects", async () => {
+    const t = await setup();
     t.kernels.onWorkerStatus(t.sessionId, "suspended", undefined, { checkpoint: CHECKPOINT });
     t.kernels.onWorkerLost(t.pool.remove("w1", t.w1.socket));
-    expect(t.kernels.send("nb1", executeRequest("1"))).toEqual({
-      ok: false,
-      error: expect.stringMatching(/No worker is connected; the suspended kernel resumes once one is/),
-    });
+    const req = executeRequest("1");
+    expect(t.kernels.send("nb1", req)).toEqual({ ok: true });
     expect(t.kernels.status("nb1")?.status).toBe("suspended");
+    const w2 = fakeWorkerSocket();
+    const worker = t.pool.add("w2", w2.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
+    await t.kernels.onWorkerConnected(worker, []);
+    expect(w2.sent.map((s) => s.event)).toEqual(["session:start", "session:send"]);
+    expect(w2.sent[0].payload.resume).toEqual({ checkpoint: CHECKPOINT });
+    expect(w2.sent[1].payload.message.header.msg_id).toBe(req.header.msg_id);
   });
 
-  it("a worker that cannot take the suspended kernel marks it dead with its reason", () => {
-    const t = setup();
+  it("a worker that cannot take the suspended kernel marks it dead with its reason", async () => {
+    const t = await setup();
     t.kernels.onWorkerStatus(t.sessionId, "suspended", undefined, { checkpoint: CHECKPOINT });
     t.kernels.onWorkerLost(t.pool.remove("w1", t.w1.socket));
     const w2 = fakeWorkerSocket(() => ({ ok: false, error: "image missing" }));
@@ -111,14 +119,14 @@ describe("KernelManager: suspended kernels", () => {
     expect(t.kernels.status("nb1")).toEqual({ status: "dead", reason: "The suspended kernel could not be resumed: image missing" });
   });
 
-  it("a kernel that was running (not suspended) when its worker left is dead", () => {
-    const t = setup();
+  it("a kernel that was running (not suspended) when its worker left is dead", async () => {
+    const t = await setup();
     t.kernels.onWorkerLost(t.pool.remove("w1", t.w1.socket));
     expect(t.kernels.status("nb1")?.status).toBe("dead");
   });
 
-  it("a kernel resuming when its worker left is dead, not resumed twice", () => {
-    const t = setup();
+  it("a kernel resuming when its worker left is dead, not resumed twice", async () => {
+    const t = await setup();
     t.kernels.onWorkerStatus(t.sessionId, "suspended", undefined, { checkpoint: CHECKPOINT });
     t.kernels.onWorkerStatus(t.sessionId, "resuming");
     t.kernels.onWorkerLost(t.pool.remove("w1", t.w1.socket));
@@ -126,7 +134,7 @@ describe("KernelManager: suspended kernels", () => {
   });
 
   it("suspend now asks the kernel's worker and passes its answer on", async () => {
-    const t = setup();
+    const t = await setup();
     expect(await t.kernels.suspend("nb1")).toEqual({ ok: true });
     expect(t.w1.sent.at(-1)).toEqual({ event: "session:suspend", payload: { sessionId: t.sessionId } });
     t.kernels.onWorkerStatus(t.sessionId, "suspended", undefined, { checkpoint: CHECKPOINT });
@@ -137,7 +145,7 @@ describe("KernelManager: suspended kernels", () => {
   });
 
   it("restarting a suspended kernel starts a fresh one", async () => {
-    const t = setup();
+    const t = await setup();
     t.kernels.onWorkerStatus(t.sessionId, "suspended", undefined, { checkpoint: CHECKPOINT });
     t.kernels.onWorkerLost(t.pool.remove("w1", t.w1.socket));
     const w2 = fakeWorkerSocket();
@@ -149,8 +157,8 @@ describe("KernelManager: suspended kernels", () => {
     expect(t.kernels.status("nb1")?.status).toBe("starting");
   });
 
-  it("drops the checkpoint once the kernel runs again", () => {
-    const t = setup();
+  it("drops the checkpoint once the kernel runs again", async () => {
+    const t = await setup();
     t.kernels.onWorkerStatus(t.sessionId, "suspended", undefined, { checkpoint: CHECKPOINT });
     t.kernels.onWorkerStatus(t.sessionId, "resuming");
     t.kernels.onWorkerStatus(t.sessionId, "idle");

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { executeRequest, makeMessage, type JupyterMessage, type Output } from "@cellar/protocol";
 import { KernelManager } from "./kernel-manager";
+import { memoryKernelSessions } from "../testing/memory-kernel-sessions";
 import { WorkerPool, type WorkerSocket } from "../workers/worker-pool";
 
 /** Stands in for a worker's socket: records what the gateway asks of the worker. */
@@ -16,7 +17,7 @@ function fakeWorkerSocket() {
   return { socket, sent };
 }
 
-function setup({ withWorker = true } = {}) {
+async function setup({ withWorker = true } = {}) {
   const pool = new WorkerPool();
   const worker = fakeWorkerSocket();
   if (withWorker) pool.add("w1", worker.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
@@ -38,6 +39,8 @@ function setup({ withWorker = true } = {}) {
     limits: { memoryBytes: 1 << 30, pids: 100 },
     startTimeoutMs: 60_000,
     resolveImage: (name) => (name === "base" ? "a".repeat(64) : undefined),
+    sessions: memoryKernelSessions(),
+    userId: "u",
   });
   const sessionId = () => worker.sent.find((s) => s.event === "session:start")!.payload.sessionId as string;
   return { pool, worker, kernels, events, saved, sessionId, cellsInDb };
@@ -47,28 +50,29 @@ const iopub = (type: string, content: Record<string, unknown>, parent: JupyterMe
   makeMessage(type, content, { channel: "iopub", parent });
 
 describe("KernelManager", () => {
-  it("starts a kernel on a worker when a notebook opens and reports its status", () => {
-    const t = setup();
-    expect(t.kernels.ensureKernel("nb1")).toBe("starting");
+  it("starts a kernel on a worker when a notebook opens and reports its status", async () => {
+    const t = await setup();
+    expect(await t.kernels.ensureKernel("nb1")).toBe("starting");
     t.kernels.onWorkerStatus(t.sessionId(), "idle");
     expect(t.kernels.status("nb1")).toEqual({ status: "idle", reason: undefined });
+    await t.kernels.settled(); // each change is announced once its row is written
     expect(t.events.map((e) => e.payload.status).filter(Boolean)).toEqual(["starting", "idle"]);
-    expect(t.kernels.ensureKernel("nb1")).toBe("idle");
+    expect(await t.kernels.ensureKernel("nb1")).toBe("idle");
     expect(t.worker.sent.filter((s) => s.event === "session:start")).toHaveLength(1);
   });
 
-  it("says no worker is connected instead of hanging, and starts when one joins", () => {
-    const t = setup({ withWorker: false });
-    expect(t.kernels.ensureKernel("nb1")).toBe("disconnected");
+  it("says no worker is connected instead of hanging, and starts when one joins", async () => {
+    const t = await setup({ withWorker: false });
+    expect(await t.kernels.ensureKernel("nb1")).toBe("disconnected");
     expect(t.kernels.status("nb1")?.reason).toMatch(/No worker/);
     t.pool.add("w1", t.worker.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
-    t.kernels.onWorkerAdded();
+    await t.kernels.onWorkerConnected(t.pool.get("w1") ?? t.pool.get("w2")!, []);
     expect(t.kernels.status("nb1")?.status).toBe("starting");
   });
 
   it("attributes outputs to the cell that ran and persists them on execute_reply", async () => {
-    const t = setup();
-    t.kernels.ensureKernel("nb1");
+    const t = await setup();
+    await t.kernels.ensureKernel("nb1");
     const req = executeRequest("print(1+1)", { cellId: "cell-a" });
     expect(t.kernels.send("nb1", req)).toEqual({ ok: true });
     t.kernels.onWorkerMessage(t.sessionId(), iopub("execute_input", { code: "print(1+1)", execution_count: 1 }, req));
@@ -80,8 +84,8 @@ describe("KernelManager", () => {
   });
 
   it("keeps outputs of a cell run before its first save and writes them once it is saved", async () => {
-    const t = setup();
-    t.kernels.ensureKernel("nb1");
+    const t = await setup();
+    await t.kernels.ensureKernel("nb1");
     const req = executeRequest("1+1", { cellId: "brand-new" });
     t.kernels.send("nb1", req);
     t.kernels.onWorkerMessage(
@@ -98,8 +102,8 @@ describe("KernelManager", () => {
   });
 
   it("clears a cell's recorded outputs and count for good, with or without a kernel", async () => {
-    const t = setup();
-    t.kernels.ensureKernel("nb1");
+    const t = await setup();
+    await t.kernels.ensureKernel("nb1");
     const req = executeRequest("1+1", { cellId: "cell-a" });
     t.kernels.send("nb1", req);
     t.kernels.onWorkerMessage(
@@ -115,8 +119,8 @@ describe("KernelManager", () => {
   });
 
   it("relays an input() prompt without recording it, and records the answer as the prompt and value", async () => {
-    const t = setup();
-    t.kernels.ensureKernel("nb1");
+    const t = await setup();
+    await t.kernels.ensureKernel("nb1");
     const req = executeRequest("name = input('Your name: ')", { cellId: "cell-a" });
     t.kernels.send("nb1", req);
     const ask = makeMessage("input_request", { prompt: "Your name: ", password: false }, { channel: "stdin", parent: req });
@@ -133,8 +137,8 @@ describe("KernelManager", () => {
   });
 
   it("hides a password answer in the echo", async () => {
-    const t = setup();
-    t.kernels.ensureKernel("nb1");
+    const t = await setup();
+    await t.kernels.ensureKernel("nb1");
     const req = executeRequest("getpass()", { cellId: "cell-a" });
     t.kernels.send("nb1", req);
     const ask = makeMessage("input_request", { prompt: "Password: ", password: true }, { channel: "stdin", parent: req });
@@ -145,9 +149,9 @@ describe("KernelManager", () => {
     expect(echo.parent_header.msg_id).toBe(req.header.msg_id);
   });
 
-  it("relays replies to completion requests to the notebook's browsers", () => {
-    const t = setup();
-    t.kernels.ensureKernel("nb1");
+  it("relays replies to completion requests to the notebook's browsers", async () => {
+    const t = await setup();
+    await t.kernels.ensureKernel("nb1");
     const req = makeMessage("complete_request", { code: "math.fl", cursor_pos: 7 });
     expect(t.kernels.send("nb1", req)).toEqual({ ok: true });
     t.kernels.onWorkerMessage(
@@ -160,9 +164,9 @@ describe("KernelManager", () => {
     });
   });
 
-  it("stops relaying a cell's flood once its output is truncated", () => {
-    const t = setup();
-    t.kernels.ensureKernel("nb1");
+  it("stops relaying a cell's flood once its output is truncated", async () => {
+    const t = await setup();
+    await t.kernels.ensureKernel("nb1");
     const req = executeRequest("flood", { cellId: "c" });
     t.kernels.send("nb1", req);
     const line = "x".repeat(1_000_000);
@@ -171,17 +175,17 @@ describe("KernelManager", () => {
     expect(t.events.filter((e) => e.event === "kernel:message")).toHaveLength(3);
   });
 
-  it("marks kernels dead with a reason when their worker disconnects", () => {
-    const t = setup();
-    t.kernels.ensureKernel("nb1");
+  it("marks kernels dead with a reason when their worker disconnects", async () => {
+    const t = await setup();
+    await t.kernels.ensureKernel("nb1");
     t.kernels.onWorkerLost(t.pool.remove("w1", t.worker.socket));
     expect(t.kernels.status("nb1")).toMatchObject({ status: "dead", reason: expect.stringMatching(/worker .* disconnected/) });
     expect(t.kernels.send("nb1", executeRequest("1"))).toMatchObject({ ok: false });
   });
 
-  it("applies a worker's status only along the kernel state table", () => {
-    const t = setup();
-    t.kernels.ensureKernel("nb1");
+  it("applies a worker's status only along the kernel state table", async () => {
+    const t = await setup();
+    await t.kernels.ensureKernel("nb1");
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     try {
       t.kernels.onWorkerStatus(t.sessionId(), "suspended"); // starting -> suspended: not a move
@@ -197,8 +201,8 @@ describe("KernelManager", () => {
   });
 
   it("ignores, without a word, what the old session says while the kernel restarts", async () => {
-    const t = setup();
-    t.kernels.ensureKernel("nb1");
+    const t = await setup();
+    await t.kernels.ensureKernel("nb1");
     const first = t.sessionId();
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     try {
@@ -212,10 +216,10 @@ describe("KernelManager", () => {
     }
   });
 
-  it("knows the worker holding a notebook's workspace, even after its kernel died there", () => {
-    const t = setup();
+  it("knows the worker holding a notebook's workspace, even after its kernel died there", async () => {
+    const t = await setup();
     expect(t.kernels.workerOf("nb1")).toBeUndefined();
-    t.kernels.ensureKernel("nb1");
+    await t.kernels.ensureKernel("nb1");
     expect(t.kernels.workerOf("nb1")?.id).toBe("w1");
     t.kernels.onWorkerStatus(t.sessionId(), "dead", "crashed");
     expect(t.kernels.workerOf("nb1")?.id).toBe("w1");
@@ -227,8 +231,8 @@ describe("KernelManager", () => {
   });
 
   it("stops a deleted notebook's kernel on its worker and forgets it", async () => {
-    const t = setup();
-    t.kernels.ensureKernel("nb1");
+    const t = await setup();
+    await t.kernels.ensureKernel("nb1");
     const session = t.sessionId();
     t.kernels.onWorkerStatus(session, "idle");
     await t.kernels.stop("nb1");
@@ -240,8 +244,8 @@ describe("KernelManager", () => {
   });
 
   it("restart replaces the session with a fresh one", async () => {
-    const t = setup();
-    t.kernels.ensureKernel("nb1");
+    const t = await setup();
+    await t.kernels.ensureKernel("nb1");
     const first = t.sessionId();
     await t.kernels.restart("nb1");
     const starts = t.worker.sent.filter((s) => s.event === "session:start");

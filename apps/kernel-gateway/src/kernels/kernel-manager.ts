@@ -1,6 +1,10 @@
 // One kernel per open notebook: places it on a worker, relays messages both ways, tracks its
 // status, and records outputs. The only place that knows which worker holds which notebook.
+// What it knows is also a row per notebook in the database (KernelSessionStore), written before
+// a change is announced: a gateway that restarts reads the rows back (restore) and adopts the
+// kernels its workers still run when they reconnect.
 import { randomUUID } from "node:crypto";
+import { storedStatus, type KernelSessionPatch, type KernelSessionRecord, type KernelSessionStore } from "@cellar/db";
 import { parentIdOf } from "@cellar/kernel-client";
 import {
   canChangeStatus,
@@ -10,6 +14,7 @@ import {
   type SessionLimits,
   type SuspendedKernelRef,
   type TerminalRequest,
+  type WorkerSessionReport,
   type WorkerStatus,
 } from "@cellar/protocol";
 import type { ConnectedWorker, WorkerPool } from "../workers/worker-pool";
@@ -45,7 +50,17 @@ interface KernelSession {
   /** Illegal moves its worker reported ("from>to"), each logged once so a confused worker cannot
    * flood the log. */
   illegalReports?: Set<string>;
+  /** Read back from the database after a restart: the worker that ran it, until that worker
+   * reconnects and says whether it still does. */
+  awaitingWorker?: string;
+  /** Its row's writes and the announcements behind them, in order. */
+  writes: Promise<void>;
+  pendingWrites: number;
+  /** Requests for a suspended kernel that came while no worker was connected. */
+  held: JupyterMessage[];
 }
+
+const MAX_HELD_REQUESTS = 100;
 
 export interface KernelManagerOptions {
   pool: WorkerPool;
@@ -59,6 +74,10 @@ export interface KernelManagerOptions {
   /** Modules the image's warm-up imports (for its warm snapshot). */
   warmupOf?(image: string): string[] | undefined;
   startTimeoutMs: number;
+  /** Where every notebook's kernel is recorded. */
+  sessions: KernelSessionStore;
+  /** Who starts kernels (the one local user until Cellar has accounts). */
+  userId: string;
 }
 
 export type SendResult = { ok: true } | { ok: false; error: string };
@@ -75,6 +94,8 @@ export class KernelManager {
   /** The worker each notebook's kernel last ran on: its workspace lives there. */
   private lastWorker = new Map<string, string>();
   private readonly statusListeners = new Set<(change: KernelStatusChange) => void>();
+  /** Starts under way, so that two opens of one notebook make one kernel. */
+  private readonly starting = new Map<string, Promise<KernelSession>>();
 
   constructor(private readonly opts: KernelManagerOptions) {}
 
@@ -90,12 +111,26 @@ export class KernelManager {
     return k && { status: k.status, reason: k.reason };
   }
 
+  /** Reads back every notebook's kernel from the database (at start, before any worker or
+   * browser connects): suspended kernels stay suspended, dead ones dead, and the others wait for
+   * their worker to reconnect and report them. */
+  async restore(): Promise<number> {
+    const rows = await this.opts.sessions.list();
+    for (const row of rows) if (!this.byNotebook.has(row.notebookId)) this.load(row);
+    return rows.length;
+  }
+
   /** Starts a kernel for the notebook unless it has a live one. A dead kernel stays dead until
    * the user restarts it, so they can read why it died. */
-  ensureKernel(notebookId: string): KernelStatus {
+  async ensureKernel(notebookId: string): Promise<KernelStatus> {
     const existing = this.byNotebook.get(notebookId);
-    if (existing && existing.status !== "disconnected") return existing.status;
-    return this.start(notebookId).status;
+    if (existing && !(existing.status === "disconnected" && !existing.awaitingWorker)) return existing.status;
+    return (await this.start(notebookId)).status;
+  }
+
+  /** Resolves once every status change so far is written and announced. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.byNotebook.values()].map((k) => k.writes));
   }
 
   /** The connected worker holding, or last holding, the notebook's kernel (and so its workspace). */
@@ -105,28 +140,52 @@ export class KernelManager {
   }
 
   send(notebookId: string, msg: JupyterMessage): SendResult {
+    const held = this.byNotebook.get(notebookId);
+    if (held && held.status === "suspended" && !held.workerId && this.opts.pool.count === 0) {
+      // No worker yet (this gateway just restarted, say): the request waits for one, and resumes
+      // the kernel when it comes, rather than the click being lost.
+      if (held.held.length >= MAX_HELD_REQUESTS)
+        return { ok: false, error: "No worker is connected; the suspended kernel resumes once one is." };
+      this.noteRequest(held, msg);
+      held.held.push(msg);
+      return { ok: true };
+    }
     const target = this.relayTarget(notebookId, "run code");
     if (!target.ok) return target;
-    const { k, worker } = target;
+    this.noteRequest(target.k, msg);
+    this.relay(target.k, target.worker, msg);
+    return { ok: true };
+  }
+
+  private noteRequest(k: KernelSession, msg: JupyterMessage): void {
     if (msg.header.msg_type === "execute_request") {
       const cellId = msg.metadata.cellId;
       if (typeof cellId === "string") {
         k.requests.set(msg.header.msg_id, cellId);
         k.recorder.begin(cellId);
       }
-      this.opts.store.markRun(notebookId).catch((e) => console.error("gateway: markRun failed:", e));
+      this.opts.store.markRun(k.notebookId).catch((e) => console.error("gateway: markRun failed:", e));
     }
+  }
+
+  private relay(k: KernelSession, worker: ConnectedWorker, msg: JupyterMessage): void {
     const echo = k.inputEcho.answer(msg);
     worker.socket.emit("session:send", { sessionId: k.sessionId, message: msg });
     if (echo) this.onWorkerMessage(k.sessionId, echo);
-    return { ok: true };
+  }
+
+  /** Requests held while no worker was connected go now (the first resumes the kernel). */
+  private releaseHeld(k: KernelSession): void {
+    if (!k.held.length) return;
+    const target = this.relayTarget(k.notebookId, "run code");
+    const held = k.held.splice(0);
+    if (!target.ok) return console.warn(`gateway: dropped ${held.length} held request(s) of notebook ${k.notebookId}: ${target.error}`);
+    for (const msg of held) this.relay(target.k, target.worker, msg);
   }
 
   /** Relays a terminal request to the worker holding the notebook's kernel, as `send` does (so it
-   * wakes a suspended kernel); opening a terminal starts the kernel if the notebook has none.
-   * Answers which kernel session got it. */
+   * wakes a suspended kernel). Answers which kernel session got it. */
   sendTerminal(notebookId: string, req: TerminalRequest): { ok: true; sessionId: string } | { ok: false; error: string } {
-    if (req.type === "open") this.ensureKernel(notebookId);
     const target = this.relayTarget(notebookId, "open a terminal", { explainMissing: true });
     if (!target.ok) return target;
     const { k, worker } = target;
@@ -165,7 +224,7 @@ export class KernelManager {
       this.setStatus(old, "restarting");
       await this.stopSession(old);
     }
-    this.start(notebookId);
+    await this.start(notebookId, old?.sessionId);
     return { ok: true };
   }
 
@@ -175,6 +234,7 @@ export class KernelManager {
     if (!k) return;
     this.byNotebook.delete(notebookId);
     await this.stopSession(k);
+    await this.opts.sessions.remove(k.sessionId).catch((e) => console.error("gateway: could not forget a kernel session:", e));
   }
 
   onWorkerMessage(sessionId: string, msg: JupyterMessage): void {
@@ -227,9 +287,52 @@ export class KernelManager {
     }
   }
 
-  /** A worker joined: kernels that were waiting for one start now. */
-  onWorkerAdded(): void {
-    for (const k of this.byNotebook.values()) if (k.status === "disconnected") this.start(k.notebookId);
+  /** A worker connected, saying which kernels it still has. Kernels this gateway (or another
+   * replica) knows it runs are adopted as they are; kernels nobody knows are stopped on the worker;
+   * kernels waiting for this worker that it no longer has are dead; and kernels that were waiting
+   * for any worker start now. */
+  async onWorkerConnected(worker: ConnectedWorker, reports: WorkerSessionReport[]): Promise<void> {
+    const unknown: WorkerSessionReport[] = [];
+    for (const r of reports) {
+      const k = this.bySession.get(r.sessionId);
+      if (k) this.adoptOrStop(k, worker, r);
+      else unknown.push(r);
+    }
+    for (const k of this.byNotebook.values()) {
+      if (k.awaitingWorker !== worker.id || worker.sessions.has(k.sessionId)) continue;
+      k.awaitingWorker = undefined;
+      this.setStatus(k, "dead", "The kernel's worker came back without it (it restarted); restart to get a new kernel.");
+    }
+    for (const k of this.byNotebook.values()) if (k.status === "disconnected" && !k.awaitingWorker) void this.start(k.notebookId);
+    for (const k of this.byNotebook.values()) this.releaseHeld(k);
+    // Started through another replica after this gateway read the database: the row says whose.
+    for (const r of unknown) {
+      const row = await this.opts.sessions.get(r.notebookId).catch(() => null);
+      const known = this.byNotebook.get(r.notebookId);
+      if (row?.sessionId === r.sessionId && (!known || known.sessionId === r.sessionId))
+        this.adoptOrStop(known ?? this.load(row), worker, r);
+      else this.stopOnWorker(worker, r.sessionId, "no notebook's kernel");
+    }
+  }
+
+  /** Takes over a kernel that `worker` reports, if it is the one the notebook is waiting for;
+   * otherwise (a kernel the gateway already gave up on) ends it on the worker. */
+  private adoptOrStop(k: KernelSession, worker: ConnectedWorker, r: WorkerSessionReport): void {
+    const waiting = k.awaitingWorker === worker.id || (k.status === "suspended" && !k.workerId) || k.workerId === worker.id;
+    const fits = k.status === r.status || canChangeStatus(k.status, r.status);
+    if (!waiting || !fits || k.status === "dead") return this.stopOnWorker(worker, r.sessionId, `kernel ${k.status}`);
+    k.awaitingWorker = undefined;
+    k.workerId = worker.id;
+    worker.sessions.add(k.sessionId);
+    this.lastWorker.set(k.notebookId, worker.id);
+    if (r.status === "suspended") k.suspended = r.suspended;
+    this.setStatus(k, r.status, undefined);
+    console.log(`gateway: adopted the ${r.status} kernel of notebook ${k.notebookId} on worker ${worker.id}`);
+  }
+
+  private stopOnWorker(worker: ConnectedWorker, sessionId: string, why: string): void {
+    console.log(`gateway: worker ${worker.id} still had session ${sessionId} (${why}); stopping it`);
+    worker.socket.emit("session:stop", { sessionId }, () => {});
   }
 
   /** Suspends the notebook's kernel now, if it is idle (the idle timeout does it by itself). */
@@ -246,25 +349,63 @@ export class KernelManager {
     }
   }
 
+  /** The gateway is going away: what it recorded is written; the kernels run on (their workers
+   * keep them while they reconnect, and this gateway, restarted, or another replica adopts them). */
   async shutdown(): Promise<void> {
-    await Promise.all([...this.byNotebook.values()].map((k) => this.stopSession(k)));
+    await Promise.all([...this.byNotebook.values()].map((k) => k.recorder.flush()));
+    await this.settled();
   }
 
-  private start(notebookId: string): KernelSession {
-    const previous = this.byNotebook.get(notebookId);
-    if (previous) this.forget(previous);
+  /** A kernel known from its row (a restore, or a kernel another replica started). */
+  private load(row: KernelSessionRecord): KernelSession {
+    const k = this.track(row.notebookId, row.sessionId);
+    k.image = { name: row.image, id: row.imageId };
+    if (row.workerId) this.lastWorker.set(row.notebookId, row.workerId);
+    if (row.status === "suspended" && row.checkpoint) {
+      // Any worker may resume it; the one that suspended it still has a local copy, and says so.
+      k.status = "suspended";
+      k.suspended = { checkpoint: row.checkpoint };
+    } else if (row.status === "dead") {
+      k.status = "dead";
+      k.reason = row.reason ?? undefined;
+    } else if (row.workerId) {
+      k.awaitingWorker = row.workerId;
+      k.reason = `Waiting for worker ${row.workerId}, which runs this kernel, to reconnect.`;
+    }
+    return k;
+  }
+
+  private track(notebookId: string, sessionId: string): KernelSession {
     const k: KernelSession = {
       // Starts out "disconnected" so the first real status is always announced.
-      sessionId: randomUUID(),
+      sessionId,
       notebookId,
       workerId: null,
       status: "disconnected",
       requests: new Map(),
       recorder: new CellOutputRecorder(notebookId, this.opts.store),
       inputEcho: new InputEcho(),
+      writes: Promise.resolve(),
+      pendingWrites: 0,
+      held: [],
     };
     this.byNotebook.set(notebookId, k);
     this.bySession.set(k.sessionId, k);
+    return k;
+  }
+
+  private start(notebookId: string, replaces?: string): Promise<KernelSession> {
+    const pending = this.starting.get(notebookId);
+    if (pending) return pending;
+    const started = this.startNow(notebookId, replaces).finally(() => this.starting.delete(notebookId));
+    this.starting.set(notebookId, started);
+    return started;
+  }
+
+  private async startNow(notebookId: string, replaces?: string): Promise<KernelSession> {
+    const previous = this.byNotebook.get(notebookId);
+    if (previous) this.forget(previous);
+    const k = this.track(notebookId, randomUUID());
     const image = this.opts.imageOf?.(notebookId) ?? "base";
     const imageId = this.opts.resolveImage(image);
     if (!imageId) {
@@ -272,7 +413,34 @@ export class KernelManager {
       return k;
     }
     k.image = { name: image, id: imageId };
-    const worker = this.opts.pool.pick();
+    let worker = this.opts.pool.pick();
+    // The row first: a kernel nobody recorded must not run (and two starts race here to one).
+    let claim: Awaited<ReturnType<KernelSessionStore["claim"]>>;
+    try {
+      claim = await this.opts.sessions.claim(
+        {
+          notebookId,
+          sessionId: k.sessionId,
+          workerId: worker?.id ?? null,
+          image,
+          imageId,
+          status: worker ? "starting" : "disconnected",
+          startedBy: this.opts.userId,
+        },
+        replaces ?? previous?.sessionId,
+      );
+    } catch (error) {
+      this.setStatus(k, "dead", `The kernel could not be recorded in the database, so it was not started: ${(error as Error).message}`);
+      return k;
+    }
+    if (this.byNotebook.get(notebookId) !== k) return this.byNotebook.get(notebookId) ?? k;
+    if (!claim.won) {
+      // Another replica started this notebook's kernel first: that one is the kernel.
+      this.forget(k);
+      this.byNotebook.delete(notebookId);
+      return this.load(claim.record);
+    }
+    if (worker && !this.opts.pool.get(worker.id)) worker = this.opts.pool.pick();
     if (!worker) {
       this.setStatus(k, "disconnected", "No worker is connected; the kernel starts when one connects.");
       return k;
@@ -371,13 +539,33 @@ export class KernelManager {
     if (k.workerId) this.opts.pool.get(k.workerId)?.sessions.delete(k.sessionId);
   }
 
+  /** Changes the kernel's status, records it in its row and then tells the browsers. Running a
+   * cell (busy ↔ idle) writes nothing, so it is announced at once unless a write is under way. */
   private setStatus(k: KernelSession, status: KernelStatus, reason?: string): void {
     if (this.byNotebook.get(k.notebookId) !== k) return;
     if (k.status === status && k.reason === reason) return;
+    const changed = storedStatus(k.status) !== storedStatus(status) || k.reason !== reason;
     k.status = status;
     k.reason = reason;
     const change: KernelStatusChange = { notebookId: k.notebookId, status, reason };
     for (const listener of this.statusListeners) listener(change);
-    this.opts.emit(k.notebookId, "kernel:status", change);
+    const announce = () => this.opts.emit(k.notebookId, "kernel:status", change);
+    if (!changed && k.pendingWrites === 0) return announce();
+    const patch: KernelSessionPatch = changed
+      ? {
+          status,
+          reason: reason ?? null,
+          workerId: k.workerId,
+          checkpoint: status === "suspended" ? (k.suspended?.checkpoint ?? null) : null,
+        }
+      : {};
+    k.pendingWrites++;
+    k.writes = k.writes
+      .then(() => (changed ? this.opts.sessions.update(k.sessionId, patch) : undefined))
+      .catch((e) => console.error(`gateway: could not record the kernel status of notebook ${k.notebookId}:`, e))
+      .then(() => {
+        k.pendingWrites--;
+        announce();
+      });
   }
 }

@@ -41,7 +41,7 @@ export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps)
       if (!id.ok) return safeAck(ack, { ok: false, error: id.error });
       if (!(await deps.notebookExists(id.value))) return safeAck(ack, { ok: false, error: "No such notebook." });
       await socket.join(notebookRoom(id.value));
-      const status = deps.kernels.ensureKernel(id.value);
+      const status = await deps.kernels.ensureKernel(id.value);
       const current = deps.kernels.status(id.value);
       safeAck(ack, { ok: true, status });
       socket.emit("kernel:status", { notebookId: id.value, status, reason: current?.reason });

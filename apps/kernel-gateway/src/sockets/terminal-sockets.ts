@@ -21,11 +21,11 @@ export function attachTerminalSockets(socket: BrowserSocket, relay: TerminalRela
     return r.ok && inNotebook(r.value.notebookId) ? r.value : undefined;
   };
 
-  socket.on("terminal:open", (p, ack) => {
+  socket.on("terminal:open", async (p, ack) => {
     const req = validateTerminalOpen(p);
     if (!req.ok) return reply(ack, { ok: false, error: req.error });
     if (!inNotebook(req.value.notebookId)) return reply(ack, { ok: false, error: "Open the notebook first." });
-    reply(ack, relay.openTerminal(owner, req.value.notebookId, req.value.cols, req.value.rows));
+    reply(ack, await relay.openTerminal(owner, req.value.notebookId, req.value.cols, req.value.rows));
   });
   socket.on("terminal:input", (p) => {
     const req = allowed(validateTerminalInput(p));

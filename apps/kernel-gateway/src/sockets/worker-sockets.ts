@@ -3,6 +3,7 @@
 import type { Namespace } from "socket.io";
 import {
   validateJupyterMessage,
+  validateSessionReports,
   validateSessionStatus,
   validateTerminalEvent,
   type GatewayToWorker,
@@ -30,7 +31,9 @@ export function attachWorkerSockets(
     const worker = deps.pool.add(auth.workerId, socket, auth.resources ?? { cpus: 0, memoryBytes: 0, gpus: [] });
     console.log(`gateway: worker ${worker.id} connected (${worker.resources.cpus} CPUs)`);
     deps.onCountChange();
-    deps.kernels.onWorkerAdded();
+    const reports = validateSessionReports(auth.sessions);
+    if (!reports.ok) console.warn(`gateway: ignored worker ${worker.id}'s list of kernels: ${reports.error}`);
+    void deps.kernels.onWorkerConnected(worker, reports.ok ? reports.value : []);
 
     socket.on("session:message", (p) => {
       if (!worker.sessions.has(p?.sessionId)) return;

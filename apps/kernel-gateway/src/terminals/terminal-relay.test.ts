@@ -20,10 +20,10 @@ function setup() {
 }
 
 describe("TerminalRelay", () => {
-  it("opens a terminal on the notebook's kernel and relays its output to the opener only", () => {
+  it("opens a terminal on the notebook's kernel and relays its output to the opener only", async () => {
     const { relay, sent, owner } = setup();
     const a = owner("a");
-    const opened = relay.openTerminal(a.o, "nb", 80, 24);
+    const opened = await relay.openTerminal(a.o, "nb", 80, 24);
     if (!opened.ok) throw new Error(opened.error);
     expect(sent).toEqual([{ type: "open", id: opened.terminalId, cols: 80, rows: 24 }]);
     relay.onWorkerEvent("s1", { type: "output", id: opened.terminalId, data: "aGk=" });
@@ -31,21 +31,21 @@ describe("TerminalRelay", () => {
     expect(a.got).toEqual([{ type: "output", id: opened.terminalId, data: "aGk=" }]);
   });
 
-  it("ignores input for a terminal from another browser connection", () => {
+  it("ignores input for a terminal from another browser connection", async () => {
     const { relay, sent, owner } = setup();
     const a = owner("a");
     const b = owner("b");
-    const opened = relay.openTerminal(a.o, "nb", 80, 24);
+    const opened = await relay.openTerminal(a.o, "nb", 80, 24);
     if (!opened.ok) throw new Error(opened.error);
     relay.forward(b.o, "nb", { type: "input", id: opened.terminalId, data: "rm -rf ~\n" });
     relay.forward(a.o, "nb", { type: "input", id: opened.terminalId, data: "ls\n" });
     expect(sent.slice(1)).toEqual([{ type: "input", id: opened.terminalId, data: "ls\n" }]);
   });
 
-  it("ends a kernel's terminals when it restarts, and says so", () => {
+  it("ends a kernel's terminals when it restarts, and says so", async () => {
     const { relay, owner, kernel } = setup();
     const a = owner("a");
-    const opened = relay.openTerminal(a.o, "nb", 80, 24);
+    const opened = await relay.openTerminal(a.o, "nb", 80, 24);
     if (!opened.ok) throw new Error(opened.error);
     relay.onKernelStatus("nb", "busy");
     expect(a.got).toEqual([]);
@@ -56,16 +56,16 @@ describe("TerminalRelay", () => {
     expect(a.got).toHaveLength(1);
   });
 
-  it("reports a failed open with the kernel's reason", () => {
+  it("reports a failed open with the kernel's reason", async () => {
     const { relay, owner, kernel } = setup();
     kernel.error = "The kernel is dead; restart it to open a terminal.";
-    expect(relay.openTerminal(owner("a").o, "nb", 80, 24)).toEqual({ ok: false, error: kernel.error });
+    expect(await relay.openTerminal(owner("a").o, "nb", 80, 24)).toEqual({ ok: false, error: kernel.error });
   });
 
-  it("hangs up the terminals of a browser connection that went away", () => {
+  it("hangs up the terminals of a browser connection that went away", async () => {
     const { relay, sent, owner } = setup();
     const a = owner("a");
-    const opened = relay.openTerminal(a.o, "nb", 80, 24);
+    const opened = await relay.openTerminal(a.o, "nb", 80, 24);
     if (!opened.ok) throw new Error(opened.error);
     relay.onOwnerGone(a.o);
     expect(sent.at(-1)).toEqual({ type: "close", id: opened.terminalId });

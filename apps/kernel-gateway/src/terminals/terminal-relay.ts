@@ -29,15 +29,20 @@ const ENDED_BY: Partial<Record<KernelStatus, string>> = {
 export class TerminalRelay {
   private readonly open = new Map<string, OpenTerminal>();
 
-  /** `send` relays a request to the worker holding the notebook's kernel (KernelManager). */
-  constructor(private readonly send: TerminalSend) {}
+  /** `send` relays a request to the worker holding the notebook's kernel, and `ensureKernel`
+   * starts one if the notebook has none (both KernelManager's). */
+  constructor(
+    private readonly send: TerminalSend,
+    private readonly ensureKernel: (notebookId: string) => Promise<unknown> = async () => {},
+  ) {}
 
-  openTerminal(
+  async openTerminal(
     owner: TerminalOwner,
     notebookId: string,
     cols: number,
     rows: number,
-  ): { ok: true; terminalId: string } | { ok: false; error: string } {
+  ): Promise<{ ok: true; terminalId: string } | { ok: false; error: string }> {
+    await this.ensureKernel(notebookId);
     const terminalId = randomUUID();
     const sent = this.send(notebookId, { type: "open", id: terminalId, cols, rows });
     if (!sent.ok) return sent;

@@ -1,8 +1,10 @@
 // The worker's only link to the world: it dials the gateway's /worker namespace with its secret,
 // builds the worker's parts and turns the gateway's events into calls on them (sessions:
-// kernel/session-manager.ts). Losing the gateway stops this worker's running kernels, because
-// the gateway has already told their notebooks that they are gone; suspended ones are only
-// forgotten here (the gateway keeps their checkpoint, and any worker may resume them).
+// kernel/session-manager.ts). Losing the gateway does not stop the kernels: the worker redials
+// (any replica behind the same URL will do) and says on every connect which kernels it has, so a
+// restarted gateway adopts them; what they print meanwhile waits in socket.io's send buffer. Only
+// when no gateway answers for CELLAR_GATEWAY_GRACE_S are running kernels stopped (suspended ones
+// are only forgotten: the gateway keeps their checkpoint, and any worker may resume them).
 import path from "node:path";
 import { io, type Socket } from "socket.io-client";
 import { validateTerminalRequest, WORKER_NAMESPACE, type GatewayToWorker, type WorkerToGateway } from "@cellar/protocol";
@@ -35,7 +37,8 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
   });
   const suspendedKernels = new SuspendedKernels({ dir: path.join(config.home, "suspended-kernels"), remote: snapshotCas });
   const socket: GatewaySocket = io(new URL(WORKER_NAMESPACE, config.gatewayUrl).toString(), {
-    auth: { secret: config.secret, workerId: config.workerId, resources: detectResources() },
+    // A function, so each reconnect sends the kernels as they are then.
+    auth: (send) => send({ secret: config.secret, workerId: config.workerId, resources: detectResources(), sessions: sessions.report() }),
     reconnectionDelay: 500,
     reconnectionDelayMax: 3000,
   });
@@ -59,14 +62,28 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
     liveSessionsMemory: () => sessions.liveSessionsMemory(),
   });
 
-  socket.on("connect", () => console.log(`worker ${config.workerId}: connected to ${config.gatewayUrl}`));
-  socket.on("connect_error", (err) => console.warn(`worker ${config.workerId}: cannot reach gateway: ${err.message}`));
   let closing = false;
-  socket.on("disconnect", async (why) => {
+  let orphaned: NodeJS.Timeout | null = null;
+  socket.on("connect", () => {
+    if (orphaned) clearTimeout(orphaned);
+    orphaned = null;
+    console.log(`worker ${config.workerId}: connected to ${config.gatewayUrl} with ${sessions.size} kernel(s)`);
+  });
+  socket.on("connect_error", (err) => console.warn(`worker ${config.workerId}: cannot reach gateway: ${err.message}`));
+  socket.on("disconnect", (why) => {
     // While closing, close() is suspending these kernels: stopping them here would lose them.
     if (closing) return console.warn(`worker ${config.workerId}: disconnected from gateway (${why}) while closing`);
-    console.warn(`worker ${config.workerId}: disconnected from gateway (${why}); stopping ${sessions.size} kernel(s)`);
-    await sessions.dropAll();
+    const graceS = Math.round(config.gatewayGraceMs / 1000);
+    console.warn(`worker ${config.workerId}: disconnected from gateway (${why}); keeping ${sessions.size} kernel(s) for ${graceS} s`);
+    // A gateway shutting down says goodbye, and socket.io does not redial after that by itself.
+    if (why === "io server disconnect") setTimeout(() => !closing && socket.connect(), 500);
+    if (orphaned) clearTimeout(orphaned);
+    orphaned = setTimeout(() => {
+      orphaned = null;
+      if (socket.connected || closing) return;
+      console.warn(`worker ${config.workerId}: no gateway for ${graceS} s; stopping ${sessions.size} kernel(s)`);
+      void sessions.dropAll();
+    }, config.gatewayGraceMs);
   });
 
   socket.on("session:start", async (p, ack) => ack(await sessions.start(p)));
@@ -101,6 +118,7 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
     close: async () => {
       // Idle kernels are suspended, so their notebooks carry on with another worker process.
       closing = true;
+      if (orphaned) clearTimeout(orphaned);
       if (socket.connected) {
         await suspendForShutdown(sessions.all(), config.shutdownGraceMs);
         // Another worker can only resume them once their checkpoints are in the CAS.

@@ -77,6 +77,11 @@ export class KernelSession {
     return shownStatus(this._state);
   }
 
+  /** While suspended: its checkpoint. */
+  get checkpoint(): SuspendedKernelRef | null {
+    return this._state === "suspended" ? this.suspended : null;
+  }
+
   get state(): WorkerState {
     return this._state;
   }

@@ -155,6 +155,18 @@ describe("SessionManager.start", () => {
     expect(t.sessions.size).toBe(0);
   });
 
+  it("reports the kernels it has, as a gateway that reconnects must adopt them: running and suspended, not stopped", async () => {
+    const t = manager();
+    await t.sessions.start(request("s1"));
+    await t.sessions.start(request("s2", "nb2", { resume: { checkpoint: "f".repeat(64) } }));
+    await t.sessions.start(request("s3", "nb3"));
+    await t.sessions.stop("s3");
+    expect(t.sessions.report()).toEqual([
+      { sessionId: "s1", notebookId: "nb1", status: "idle" },
+      { sessionId: "s2", notebookId: "nb2", status: "suspended", suspended: { checkpoint: "f".repeat(64) } },
+    ]);
+  });
+
   it("suspend says why a kernel that is not idle was not suspended", async () => {
     const t = manager();
     expect(await t.sessions.suspend("nope")).toEqual({ ok: false, error: "No such kernel on this worker." });

@@ -4,7 +4,7 @@
 // socket events into these calls, so this can be tested without a gateway or a sandbox.
 import fs from "node:fs";
 import path from "node:path";
-import type { StartSession } from "@cellar/protocol";
+import type { StartSession, WorkerSessionReport } from "@cellar/protocol";
 import type { WorkerConfig } from "../config";
 import type { ImageAttacher } from "../images/image-attacher";
 import { startKernelSandbox, type KernelSandbox, type KernelSandboxOptions } from "../sandbox/kernel-sandbox";
@@ -51,6 +51,21 @@ export class SessionManager {
   /** Newest first. */
   all(): KernelSession[] {
     return [...this.sessions.values()].reverse();
+  }
+
+  /** The kernels this worker has, for the gateway it (re)connects to: it adopts them. */
+  report(): WorkerSessionReport[] {
+    const reports: WorkerSessionReport[] = [];
+    for (const [sessionId, s] of this.sessions) {
+      const notebookId = this.requested.get(sessionId)?.notebookId;
+      if (!notebookId || s.state === "dead") continue;
+      const status = s.status;
+      if (status === "suspended") {
+        const checkpoint = s.checkpoint;
+        if (checkpoint) reports.push({ sessionId, notebookId, status, suspended: checkpoint });
+      } else reports.push({ sessionId, notebookId, status });
+    }
+    return reports;
   }
 
   /** What the live sessions' sandboxes may use together, as their cgroups cap them. */

@@ -10,7 +10,7 @@ import {
   type CompletionSource,
 } from "@codemirror/autocomplete";
 import { Prec, StateEffect, StateField, type Extension, type Text } from "@codemirror/state";
-import { EditorView, keymap, showTooltip, tooltips, type Tooltip } from "@codemirror/view";
+import { type EditorView, keymap, showTooltip, tooltips, type Tooltip } from "@codemirror/view";
 import { ansiToHtml } from "../outputs/ansi";
 
 export interface EditorCompletions {

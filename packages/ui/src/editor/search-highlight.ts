@@ -1,7 +1,7 @@
 // Marks find-in-notebook matches inside one cell's editor. MatchDecorator keeps the marks right
 // as the user types, without re-scanning the whole document on every keystroke.
 import type { Extension } from "@codemirror/state";
-import { Decoration, EditorView, MatchDecorator, ViewPlugin, type DecorationSet, type ViewUpdate } from "@codemirror/view";
+import { Decoration, type EditorView, MatchDecorator, ViewPlugin, type DecorationSet, type ViewUpdate } from "@codemirror/view";
 
 export interface SearchMatch {
   from: number;

@@ -1,0 +1,141 @@
+// A gateway that dies and comes back (or a second replica) reads the kernels back from their rows
+// and adopts the ones its workers still run, instead of starting new ones.
+import { describe, expect, it } from "vitest";
+import { executeRequest, makeMessage } from "@cellar/protocol";
+import { KernelManager } from "./kernel-manager";
+import { WorkerPool, type WorkerSocket } from "../workers/worker-pool";
+import { memoryKernelSessions } from "../testing/memory-kernel-sessions";
+
+const CHECKPOINT = "c".repeat(64);
+
+function fakeWorkerSocket() {
+  const sent: Array<{ event: string; payload: any }> = [];
+  const socket = {
+    emit(event: string, payload: any, ack?: (r: unknown) => void) {
+      sent.push({ event, payload });
+      ack?.({ ok: true });
+      return true;
+    },
+  } as unknown as WorkerSocket;
+  return { socket, sent };
+}
+
+function gateway(sessions = memoryKernelSessions()) {
+  const pool = new WorkerPool();
+  const statuses: Array<[string, string]> = [];
+  const messages: any[] = [];
+  const kernels = new KernelManager({
+    pool,
+    store: { saveCellOutputs: async () => true, markRun: async () => {} },
+    emit: (nb, event, payload: any) => {
+      if (event === "kernel:status") statuses.push([nb, payload.status]);
+      if (event === "kernel:message") messages.push(payload.message);
+    },
+    limits: { memoryBytes: 1 << 30, pids: 100 },
+    startTimeoutMs: 60_000,
+    resolveImage: () => "a".repeat(64),
+    sessions,
+    userId: "u",
+  });
+  const connect = async (id: string, reports: Parameters<KernelManager["onWorkerConnected"]>[1] = []) => {
+    const w = fakeWorkerSocket();
+    const worker = pool.add(id, w.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
+    await kernels.onWorkerConnected(worker, reports);
+    return w;
+  };
+  return { pool, kernels, statuses, messages, sessions, connect };
+}
+
+const startedSession = (w: ReturnType<typeof fakeWorkerSocket>, notebookId: string) =>
+  w.sent.find((s) => s.event === "session:start" && s.payload.notebookId === notebookId)!.payload.sessionId as string;
+
+describe("KernelManager after a gateway restart", () => {
+  it("adopts a running kernel its worker reports, suspended kernels stay suspended, and nothing is started again", async () => {
+    const first = gateway();
+    const w1 = await first.connect("w1");
+    await first.kernels.ensureKernel("running");
+    await first.kernels.ensureKernel("sleeping");
+    const running = startedSession(w1, "running");
+    const sleeping = startedSession(w1, "sleeping");
+    first.kernels.onWorkerStatus(running, "idle");
+    first.kernels.onWorkerStatus(sleeping, "idle");
+    first.kernels.onWorkerStatus(sleeping, "suspended", undefined, { checkpoint: CHECKPOINT });
+    await first.kernels.settled();
+    // kill -9: the first gateway is simply gone; only its rows remain.
+
+    const second = gateway(first.sessions);
+    expect(await second.kernels.restore()).toBe(2);
+    expect(second.kernels.status("sleeping")?.status).toBe("suspended");
+    expect(second.kernels.status("running")).toMatchObject({ status: "disconnected", reason: expect.stringMatching(/w1.*reconnect/) });
+
+    const again = await second.connect("w1", [
+      { sessionId: running, notebookId: "running", status: "idle" },
+      { sessionId: sleeping, notebookId: "sleeping", status: "suspended", suspended: { checkpoint: CHECKPOINT } },
+    ]);
+    expect(second.kernels.status("running")?.status).toBe("idle");
+    expect(await second.kernels.ensureKernel("running")).toBe("idle");
+    expect(await second.kernels.ensureKernel("sleeping")).toBe("suspended");
+    expect(again.sent.filter((s) => s.event === "session:start" || s.event === "session:stop")).toEqual([]);
+
+    // Requests go to the adopted session, and its answers come back to the notebook.
+    const req = executeRequest("x", { cellId: "c" });
+    expect(second.kernels.send("running", req)).toEqual({ ok: true });
+    expect(again.sent.at(-1)).toMatchObject({ event: "session:send", payload: { sessionId: running } });
+    second.kernels.onWorkerMessage(running, makeMessage("stream", { name: "stdout", text: "1\n" }, { channel: "iopub", parent: req }));
+    expect(second.messages.at(-1)?.content.text).toBe("1\n");
+    // The suspended kernel resumes on the worker that reported it.
+    expect(second.kernels.send("sleeping", executeRequest("y"))).toEqual({ ok: true });
+    expect(again.sent.at(-1)).toMatchObject({ event: "session:send", payload: { sessionId: sleeping } });
+  });
+
+  it("a kernel whose worker came back without it is dead, with the reason", async () => {
+    const first = gateway();
+    const w1 = await first.connect("w1");
+    await first.kernels.ensureKernel("nb");
+    first.kernels.onWorkerStatus(startedSession(w1, "nb"), "idle");
+    await first.kernels.settled();
+
+    const second = gateway(first.sessions);
+    await second.kernels.restore();
+    await second.connect("w1", []);
+    expect(second.kernels.status("nb")).toMatchObject({ status: "dead", reason: expect.stringMatching(/came back without it/) });
+    await second.kernels.settled();
+    expect((await second.sessions.get("nb"))?.status).toBe("dead");
+  });
+
+  it("a kernel no notebook has any more is stopped on the worker that reports it", async () => {
+    const g = gateway();
+    const w = await g.connect("w1", [{ sessionId: "stale", notebookId: "gone", status: "idle" }]);
+    expect(w.sent).toEqual([{ event: "session:stop", payload: { sessionId: "stale" } }]);
+  });
+
+  it("a kernel started through another replica is adopted from its row", async () => {
+    const sessions = memoryKernelSessions();
+    const a = gateway(sessions);
+    const b = gateway(sessions);
+    await b.kernels.restore(); // before A starts anything: B does not know the kernel yet
+    const wa = await a.connect("w1");
+    await a.kernels.ensureKernel("nb");
+    const id = startedSession(wa, "nb");
+    a.kernels.onWorkerStatus(id, "idle");
+    await a.kernels.settled();
+    // A dies; the worker reconnects to B.
+    const wb = await b.connect("w1", [{ sessionId: id, notebookId: "nb", status: "idle" }]);
+    expect(b.kernels.status("nb")?.status).toBe("idle");
+    expect(wb.sent).toEqual([]);
+  });
+
+  it("two gateways opening one notebook at once start one kernel", async () => {
+    const sessions = memoryKernelSessions();
+    const a = gateway(sessions);
+    const b = gateway(sessions);
+    const wa = await a.connect("wa");
+    const wb = await b.connect("wb");
+    await Promise.all([a.kernels.ensureKernel("nb"), b.kernels.ensureKernel("nb")]);
+    const starts = [...wa.sent, ...wb.sent].filter((s) => s.event === "session:start");
+    expect(starts).toHaveLength(1);
+    expect((await sessions.get("nb"))?.sessionId).toBe(starts[0].payload.sessionId);
+    expect(a.kernels.status("nb")?.status).not.toBe("dead");
+    expect(b.kernels.status("nb")?.status).not.toBe("dead");
+  });
+});
