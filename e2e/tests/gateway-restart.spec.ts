@@ -55,3 +55,29 @@ test("a suspended kernel survives a gateway killed with kill -9 and resumes with
   await expect(cells(page).first().getByTestId("cell-output")).toHaveText("still here", { timeout: 120_000 });
   await waitIdle(page);
 });
+
+test("a cell printing for 20 s while the gateway is killed ends with all 200 lines, in order, none twice, on the page and saved", async ({
+  page,
+}) => {
+  const id = await newNotebook(page, "printing through a gateway restart");
+  const cell = cells(page).first();
+  await runInCell(cell, "import time\nfor i in range(200):\n    print(f'line {i}', flush=True)\n    time.sleep(0.1)");
+  await expect(cell.getByTestId("output-stream")).toContainText("line 30", { timeout: 60_000 });
+  await killGateway(page);
+  const expected = Array.from({ length: 200 }, (_, i) => `line ${i}`).join("\n");
+  await expect(cell.getByTestId("output-stream")).toHaveText(expected, { timeout: 90_000 });
+  await waitIdle(page);
+  // Saved by the gateway (the new one recorded the rest of the run the old one began).
+  await expect
+    .poll(
+      async () => {
+        const res = await page.request.get(`/api/notebooks/${id}`, { headers: { authorization: `Bearer ${token()}` } });
+        const outputs = (await res.json()).cells[0].outputs as Array<{ text?: string }>;
+        return outputs.map((o) => o.text ?? "").join("");
+      },
+      { timeout: 30_000 },
+    )
+    .toBe(`${expected}\n`);
+  await page.reload();
+  await expect(cells(page).first().getByTestId("output-stream")).toHaveText(expected);
+});

@@ -1,6 +1,12 @@
 export { openDatabase, LOCAL_USER_ID, type Database, type OpenDatabaseOptions } from "./database";
 export { migrate, MigrationError, type MigrateOptions } from "./migrate";
-export { createNotebookStore, DuplicateCellIdError, type NotebookStore, type NotebookStoreOptions } from "./notebook-store";
+export {
+  createNotebookStore,
+  DuplicateCellIdError,
+  type NotebookStore,
+  type NotebookStoreOptions,
+  type RecordedOutputs,
+} from "./notebook-store";
 export {
   createKernelSessionStore,
   storedStatus,

@@ -37,6 +37,21 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
     expect(await db.prisma.user.findUnique({ where: { id: LOCAL_USER_ID } })).toMatchObject({ id: "local" });
   });
 
+  it("reads back one cell's recorded outputs, and null for a cell it does not have", async () => {
+    const nb = await db.notebooks.create(db.localUserId);
+    const cellId = nb.cells[0].id;
+    await db.notebooks.saveCellOutputs(nb.id, cellId, hello, 3);
+    expect(await db.notebooks.cellOutputs(nb.id, cellId)).toEqual({ outputs: hello, executionCount: 3, through: null });
+    // With the kernel message they go up to, for a gateway that takes over the run.
+    await db.notebooks.saveCellOutputs(nb.id, cellId, hello, 3, { sessionId: "s1", seq: 41 });
+    expect(await db.notebooks.cellOutputs(nb.id, cellId)).toEqual({
+      outputs: hello,
+      executionCount: 3,
+      through: { sessionId: "s1", seq: 41 },
+    });
+    expect(await db.notebooks.cellOutputs(nb.id, "no-such-cell")).toBeNull();
+  });
+
   it("creates an Untitled notebook with one empty code cell", async () => {
     const nb = await db.notebooks.create(LOCAL_USER_ID);
     expect(nb).toMatchObject({ title: "Untitled", userId: LOCAL_USER_ID, lastRunAt: null });
@@ -231,6 +246,8 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
       executionCount: 2,
       metadata: "{}",
       attachments: null,
+      outputsSession: null,
+      outputsSeq: null,
     });
     // Deleting a user takes their notebooks and cells with it.
     await db.prisma.user.delete({ where: { id: user.id } });

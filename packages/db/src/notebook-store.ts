@@ -2,7 +2,7 @@
 // through Prisma. Outputs and execution counts belong to the gateway (saveCellOutputs); a save
 // from the browser (update) changes structure and sources and never touches them.
 import { randomUUID } from "node:crypto";
-import type { Cell, MimeBundle, Notebook, NotebookImport, NotebookSummary, NotebookUpdate, Output } from "@cellar/protocol";
+import type { Cell, MimeBundle, Notebook, NotebookImport, NotebookSummary, NotebookUpdate, Output, StreamPosition } from "@cellar/protocol";
 import type { PrismaClient } from "./prisma-client";
 import type { Cell as CellRow, Notebook as NotebookRow } from "../generated/sqlite/client";
 
@@ -20,10 +20,25 @@ export interface NotebookStore {
   update(id: string, update: NotebookUpdate): Promise<Notebook | null>;
   /** Records a cell's outputs. Returns false, changing nothing, if the notebook has no such cell
    * (deleted, or not saved yet): the caller decides whether to try again after the next save. */
-  saveCellOutputs(notebookId: string, cellId: string, outputs: Output[], executionCount: number | null): Promise<boolean>;
+  saveCellOutputs(
+    notebookId: string,
+    cellId: string,
+    outputs: Output[],
+    executionCount: number | null,
+    through?: StreamPosition | null,
+  ): Promise<boolean>;
+  /** A cell's recorded outputs and execution count; null if the notebook has no such cell. */
+  cellOutputs(notebookId: string, cellId: string): Promise<RecordedOutputs | null>;
   /** Sets lastRunAt to now. Does not change updatedAt (the list order follows saves). */
   markRun(notebookId: string): Promise<void>;
   remove(id: string): Promise<boolean>;
+}
+
+/** A cell's recorded outputs, and the kernel message they go up to (null: not known). */
+export interface RecordedOutputs {
+  outputs: Output[];
+  executionCount: number | null;
+  through: StreamPosition | null;
 }
 
 export interface NotebookStoreOptions {
@@ -165,12 +180,25 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
       return found ? load(id) : null;
     },
 
-    async saveCellOutputs(notebookId, cellId, outputs, executionCount) {
+    async saveCellOutputs(notebookId, cellId, outputs, executionCount, through) {
       const { count } = await prisma.cell.updateMany({
         where: { notebookId, id: cellId },
-        data: { outputs: JSON.stringify(outputs), executionCount },
+        data: {
+          outputs: JSON.stringify(outputs),
+          executionCount,
+          outputsSession: through?.sessionId ?? null,
+          outputsSeq: through?.seq ?? null,
+        },
       });
       return count > 0;
+    },
+
+    async cellOutputs(notebookId, cellId) {
+      const row = await prisma.cell.findUnique({ where: { notebookId_id: { notebookId, id: cellId } } });
+      if (!row) return null;
+      const through =
+        row.outputsSession !== null && row.outputsSeq !== null ? { sessionId: row.outputsSession, seq: row.outputsSeq } : null;
+      return { outputs: toCell(row, warn).outputs, executionCount: row.executionCount, through };
     },
 
     async markRun(notebookId) {

@@ -13,6 +13,7 @@ let http: HttpServer;
 let io: Server<BrowserToGateway, GatewayToBrowser>;
 let url: string;
 let received: JupyterMessage[];
+let opens: Array<{ resume?: { sessionId: string; seq: number } }>;
 /** How the stand-in kernel answers a request; by default busy, the reply, then idle. */
 let answer: (req: JupyterMessage, emit: (m: JupyterMessage) => void) => void;
 const kernels: GatewayKernel[] = [];
@@ -22,6 +23,7 @@ const to = (req: JupyterMessage, type: string, content: Record<string, unknown>,
 
 beforeEach(async () => {
   received = [];
+  opens = [];
   answer = (req, emit) => {
     emit(to(req, "status", { execution_state: "busy" }));
     emit(to(req, "stream", { name: "stdout", text: "hi\n" }));
@@ -33,8 +35,9 @@ beforeEach(async () => {
   io.on("connection", (socket) => {
     socket.on("notebook:open", (p, ack) => {
       if (p.notebookId !== NB) return ack({ ok: false, error: "No such notebook." });
+      opens.push({ resume: p.resume });
       void socket.join(NB);
-      ack({ ok: true, status: "idle" });
+      ack({ ok: true, status: "idle", replayed: false });
     });
     socket.on("kernel:send", (p, ack) => {
       received.push(p.message);
@@ -59,6 +62,23 @@ function kernel(notebookId = NB, reconnection = false) {
 }
 
 describe("GatewayKernel", () => {
+  it("drops a message it has had (by its worker number), and on a reconnect says where it stopped", async () => {
+    const k = kernel(NB, true);
+    await k.opened();
+    const seen: string[] = [];
+    k.on("message", (m) => seen.push(String(m.content.text)));
+    const line = (text: string) => makeMessage("stream", { name: "stdout", text }, { channel: "iopub" });
+    io.to(NB).emit("kernel:message", { notebookId: NB, message: line("a"), sessionId: "s1", seq: 1 });
+    io.to(NB).emit("kernel:message", { notebookId: NB, message: line("b"), sessionId: "s1", seq: 2 });
+    io.to(NB).emit("kernel:message", { notebookId: NB, message: line("b"), sessionId: "s1", seq: 2 });
+    io.to(NB).emit("kernel:message", { notebookId: NB, message: line("new kernel"), sessionId: "s2", seq: 1 });
+    await until(() => seen.length === 3);
+    expect(seen).toEqual(["a", "b", "new kernel"]);
+    for (const s of await io.fetchSockets()) s.disconnect();
+    await until(() => opens.length === 2);
+    expect(opens).toEqual([{ resume: undefined }, { resume: { sessionId: "s2", seq: 1 } }]);
+  });
+
   it("opens the notebook, runs code with the cell id and collects its outputs until done", async () => {
     const k = kernel();
     expect(await k.opened()).toBe("idle");
@@ -145,3 +165,11 @@ describe("GatewayKernel", () => {
     expect(await k.interrupt()).toEqual({ ok: false, error: "not connected to the gateway" });
   });
 });
+
+async function until(check: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

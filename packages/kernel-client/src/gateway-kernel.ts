@@ -9,6 +9,7 @@ import {
   type JupyterMessage,
   type KernelStatus,
   type MessageHeader,
+  type StreamPosition,
 } from "@cellar/protocol";
 import { KernelFutureError, type KernelFuture, type KernelFutureOptions } from "./kernel-future";
 import { KernelFutures } from "./kernel-futures";
@@ -24,9 +25,10 @@ export interface GatewayKernelOptions {
 export interface GatewayKernelEvents {
   /** The kernel status changed (the gateway said so, or the link to the gateway broke). */
   status: (status: KernelStatus, reason: string | undefined) => void;
-  /** The notebook was opened on the gateway; `reconnected`: after a lost connection, so live
-   * messages sent meanwhile were missed (the gateway recorded them: read the notebook back). */
-  open: (p: { status: KernelStatus; reconnected: boolean }) => void;
+  /** The notebook was opened on the gateway; `reconnected`: after a lost connection. Then
+   * `replayed` says whether the gateway sent (or the worker will send) every message missed;
+   * if not, the page must read the notebook's recorded outputs back. */
+  open: (p: { status: KernelStatus; reconnected: boolean; replayed: boolean }) => void;
   /** Every kernel message for the notebook, after its request's future (if open here) has had it. */
   message: (msg: JupyterMessage, future: KernelFuture<any> | undefined) => void;
   /** The socket could not connect; `error.message` says why (see isAuthRefusal). */
@@ -69,6 +71,9 @@ export class GatewayKernel {
   private openedBefore = false;
   private disposed = false;
   private openWaiters: Array<{ resolve: (s: KernelStatus) => void; reject: (e: Error) => void }> = [];
+  /** The last kernel message taken, by its worker's number: sent on a reopen, so the gateway can
+   * send what came after; a message at or before it (sent again after a lost gateway) is dropped. */
+  private position: StreamPosition | undefined;
 
   constructor(
     readonly socket: GatewaySocket,
@@ -104,6 +109,10 @@ export class GatewayKernel {
     });
     socket.on("kernel:message", (p) => {
       if (p.notebookId !== this.notebookId) return;
+      if (p.sessionId !== undefined && p.seq !== undefined) {
+        if (this.position?.sessionId === p.sessionId && p.seq <= this.position.seq) return;
+        this.position = { sessionId: p.sessionId, seq: p.seq };
+      }
       const future = this.futures.route(p.message);
       this.emit("message", p.message, future);
     });
@@ -186,7 +195,8 @@ export class GatewayKernel {
   private openNotebook() {
     const reconnected = this.openedBefore;
     this.openedBefore = true;
-    this.socket.timeout(this.ackTimeoutMs).emit("notebook:open", { notebookId: this.notebookId }, (err, ack) => {
+    const resume = reconnected ? this.position : undefined;
+    this.socket.timeout(this.ackTimeoutMs).emit("notebook:open", { notebookId: this.notebookId, resume }, (err, ack) => {
       if (err) {
         this.rejectOpen(new KernelFutureError("unanswered", NO_ANSWER));
         return this.setStatus("disconnected", "The gateway did not answer; retrying…");
@@ -198,7 +208,7 @@ export class GatewayKernel {
       this.isOpen = true;
       this.setStatus(ack.status);
       for (const w of this.openWaiters.splice(0)) w.resolve(ack.status);
-      this.emit("open", { status: ack.status, reconnected });
+      this.emit("open", { status: ack.status, reconnected, replayed: ack.replayed });
     });
   }
 

@@ -16,8 +16,23 @@ export interface KernelStatusEvent {
   reason?: string;
 }
 
+/** Where a page's stream of a kernel's messages stopped: the last worker sequence number it saw
+ * of that kernel session. */
+export interface StreamPosition {
+  sessionId: string;
+  seq: number;
+}
+
+export interface NotebookOpenRequest {
+  notebookId: string;
+  /** On a reconnect: the gateway sends what came after it, if it can. */
+  resume?: StreamPosition;
+}
+
 export interface BrowserToGateway extends TerminalBrowserEvents {
-  "notebook:open": (p: { notebookId: string }, ack: Ack<{ status: KernelStatus }>) => void;
+  /** `replayed`: everything after `resume` was sent (before this answer) or is still to come from
+   * the worker; otherwise the page must read the notebook's outputs back. */
+  "notebook:open": (p: NotebookOpenRequest, ack: Ack<{ status: KernelStatus; replayed: boolean }>) => void;
   "kernel:send": (p: { notebookId: string; message: JupyterMessage }, ack: Ack) => void;
   "kernel:interrupt": (p: { notebookId: string }, ack: Ack) => void;
   "kernel:restart": (p: { notebookId: string }, ack: Ack) => void;
@@ -31,7 +46,9 @@ export interface ClearOutputsRequest {
 }
 
 export interface GatewayToBrowser extends TerminalGatewayEvents {
-  "kernel:message": (p: { notebookId: string; message: JupyterMessage }) => void;
+  /** `sessionId` and `seq` (the worker's number for the message, per kernel session) are absent
+   * on messages the gateway makes itself (the echo of an input() answer). */
+  "kernel:message": (p: { notebookId: string; message: JupyterMessage; sessionId?: string; seq?: number }) => void;
   "kernel:status": (p: KernelStatusEvent) => void;
   "workers:count": (p: { connected: number }) => void;
 }
@@ -83,6 +100,17 @@ export interface SuspendedKernelRef {
   checkpoint: string;
 }
 
+/** A kernel message from a worker. `seq` counts the session's messages from 1, so a gateway can
+ * drop what it has already had when the worker sends again what was not acknowledged; `cellId`
+ * names the cell whose run it belongs to, so a gateway that did not see the request (it restarted)
+ * still records it in the right cell. */
+export interface SessionMessageEvent {
+  sessionId: string;
+  message: JupyterMessage;
+  seq: number;
+  cellId?: string;
+}
+
 export interface SessionStatusEvent {
   sessionId: string;
   status: WorkerStatus;
@@ -94,6 +122,8 @@ export interface SessionStatusEvent {
 export interface GatewayToWorker extends WorkspaceFilesEvents, TerminalToWorker {
   "session:start": (p: StartSession, ack: Ack) => void;
   "session:send": (p: { sessionId: string; message: JupyterMessage }) => void;
+  /** Messages up to `seq` are recorded: the worker may forget them. */
+  "session:ack": (p: { sessionId: string; seq: number }) => void;
   "session:interrupt": (p: { sessionId: string }) => void;
   "session:stop": (p: { sessionId: string }, ack: Ack) => void;
   /** Suspend the kernel now (if it is idle) rather than after the idle timeout. */
@@ -103,7 +133,7 @@ export interface GatewayToWorker extends WorkspaceFilesEvents, TerminalToWorker 
 }
 
 export interface WorkerToGateway extends TerminalFromWorker {
-  "session:message": (p: { sessionId: string; message: JupyterMessage }) => void;
+  "session:message": (p: SessionMessageEvent) => void;
   "session:status": (p: SessionStatusEvent) => void;
   /** The worker is shutting down; sent after its kernels were suspended, and acknowledged, so
    * every status before it has reached the gateway. */

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import type { JupyterMessage } from "./jupyter";
 import { isKnownMsgType, MESSAGE_CONTENT_SCHEMAS } from "./message-contents";
-import type { ClearOutputsRequest, SessionStatusEvent, WorkerSessionReport } from "./events";
+import type { ClearOutputsRequest, SessionStatusEvent, StreamPosition, WorkerSessionReport } from "./events";
 import { WORKER_STATUSES, type WorkerStatus } from "./kernel-states";
 
 const header = z.object({
@@ -79,6 +79,21 @@ export const notebookIdSchema = z
 
 export function validateNotebookId(value: unknown): Result<string> {
   return check<string>(notebookIdSchema, value);
+}
+
+const streamPositionSchema = z.object({ sessionId: z.string().min(1).max(128), seq: z.number().int().min(0) });
+
+/** A reconnecting page's resume point (notebook:open's `resume`); absent or malformed is none. */
+export function validateStreamPosition(value: unknown): StreamPosition | undefined {
+  const r = streamPositionSchema.safeParse(value);
+  return r.success ? r.data : undefined;
+}
+
+const messageMetaSchema = z.object({ seq: z.number().int().min(1), cellId: z.string().min(1).max(64).optional() });
+
+/** session:message's sequence number and cell, checked apart from the message itself. */
+export function validateMessageMeta(value: unknown): Result<{ seq: number; cellId?: string }> {
+  return check<{ seq: number; cellId?: string }>(messageMetaSchema, value);
 }
 
 const clearOutputsSchema = z.object({

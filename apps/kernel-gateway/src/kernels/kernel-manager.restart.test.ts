@@ -20,13 +20,20 @@ function fakeWorkerSocket() {
   return { socket, sent };
 }
 
-function gateway(sessions = memoryKernelSessions()) {
+function gateway(sessions = memoryKernelSessions(), cellsInDb = new Map<string, any>()) {
   const pool = new WorkerPool();
   const statuses: Array<[string, string]> = [];
   const messages: any[] = [];
   const kernels = new KernelManager({
     pool,
-    store: { saveCellOutputs: async () => true, markRun: async () => {} },
+    store: {
+      saveCellOutputs: async (_nb: string, cellId: string, outputs: any, executionCount: number | null, through: any) => {
+        cellsInDb.set(cellId, { outputs, executionCount, through });
+        return true;
+      },
+      cellOutputs: async (_nb: string, cellId: string) => cellsInDb.get(cellId) ?? null,
+      markRun: async () => {},
+    },
     emit: (nb, event, payload: any) => {
       if (event === "kernel:status") statuses.push([nb, payload.status]);
       if (event === "kernel:message") messages.push(payload.message);
@@ -43,7 +50,7 @@ function gateway(sessions = memoryKernelSessions()) {
     await kernels.onWorkerConnected(worker, reports);
     return w;
   };
-  return { pool, kernels, statuses, messages, sessions, connect };
+  return { pool, kernels, statuses, messages, sessions, connect, cellsInDb };
 }
 
 const startedSession = (w: ReturnType<typeof fakeWorkerSocket>, notebookId: string) =>
@@ -137,5 +144,53 @@ describe("KernelManager after a gateway restart", () => {
     expect((await sessions.get("nb"))?.sessionId).toBe(starts[0].payload.sessionId);
     expect(a.kernels.status("nb")?.status).not.toBe("dead");
     expect(b.kernels.status("nb")?.status).not.toBe("dead");
+  });
+
+  it("a run the old gateway was recording goes on in the same cell, and what the worker sends again is recorded once", async () => {
+    const first = gateway();
+    const w1 = await first.connect("w1");
+    await first.kernels.ensureKernel("nb");
+    const id = startedSession(w1, "nb");
+    first.kernels.onWorkerStatus(id, "idle");
+    const req = executeRequest("for i in range(4): print(i)", { cellId: "c" });
+    first.kernels.send("nb", req);
+    const line = (n: number) => makeMessage("stream", { name: "stdout", text: `${n}\n` }, { channel: "iopub", parent: req });
+    const lines = [0, 1, 2, 3].map(line);
+    first.kernels.onWorkerMessage(id, lines[0], { seq: 1, cellId: "c" });
+    first.kernels.onWorkerMessage(id, lines[1], { seq: 2, cellId: "c" });
+    await new Promise((r) => setTimeout(r, 300)); // the recorder's debounced write
+    expect(first.cellsInDb.get("c").through).toEqual({ sessionId: id, seq: 2 });
+    await first.kernels.settled();
+
+    // The first gateway dies before its ack; the worker sends 1 and 2 again, then 3 and 4.
+    const second = gateway(first.sessions, first.cellsInDb);
+    await second.kernels.restore();
+    await second.connect("w1", [{ sessionId: id, notebookId: "nb", status: "busy" }]);
+    for (const [i, msg] of lines.entries()) second.kernels.onWorkerMessage(id, msg, { seq: i + 1, cellId: "c" });
+    second.kernels.onWorkerMessage(id, lines[3], { seq: 4, cellId: "c" }); // and once more: dropped by number
+    second.kernels.onWorkerMessage(id, makeMessage("execute_reply", { status: "ok", execution_count: 1 }, { parent: req }), {
+      seq: 5,
+      cellId: "c",
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(first.cellsInDb.get("c").outputs).toEqual([{ output_type: "stream", name: "stdout", text: "0\n1\n2\n3\n" }]);
+  });
+
+  it("tells a reconnecting page what it missed, nothing when it is ahead, and to read back when it cannot", async () => {
+    const g = gateway();
+    const w = await g.connect("w1");
+    await g.kernels.ensureKernel("nb");
+    const id = startedSession(w, "nb");
+    const msg = (n: number) => makeMessage("status", { execution_state: n % 2 ? "busy" : "idle" }, { channel: "iopub" });
+    for (let n = 1; n <= 3; n++) g.kernels.onWorkerMessage(id, msg(n), { seq: n });
+    expect(g.kernels.missedSince("nb", { sessionId: id, seq: 1 })?.map((m) => m.seq)).toEqual([2, 3]);
+    expect(g.kernels.missedSince("nb", { sessionId: id, seq: 3 })).toEqual([]);
+    expect(g.kernels.missedSince("nb", { sessionId: id, seq: 9 })).toEqual([]); // the worker will send the rest
+    expect(g.kernels.missedSince("nb", { sessionId: "an-older-kernel", seq: 1 })).toBeNull();
+    expect(g.kernels.missedSince("nb", undefined)).toBeNull();
+    // A message it has had is not relayed twice.
+    const before = g.messages.length;
+    g.kernels.onWorkerMessage(id, msg(3), { seq: 3 });
+    expect(g.messages.length).toBe(before);
   });
 });

@@ -58,7 +58,17 @@ interface KernelSession {
   pendingWrites: number;
   /** Requests for a suspended kernel that came while no worker was connected. */
   held: JupyterMessage[];
+  /** The worker's number of the last message taken from it (0: none yet, on this gateway). */
+  lastSeq: number;
+  /** The latest messages relayed, by number, for pages that reconnect (StreamPosition). */
+  recent: Array<{ seq: number; message: JupyterMessage }>;
+  ackTimer?: NodeJS.Timeout;
 }
+
+/** Messages kept per kernel for reconnecting pages: a few seconds of a flood. */
+const RECENT_MESSAGES = 5_000;
+/** How often the worker hears what is recorded: what it must send again after a lost gateway. */
+const ACK_EVERY_MS = 500;
 
 const MAX_HELD_REQUESTS = 100;
 
@@ -237,21 +247,68 @@ export class KernelManager {
     await this.opts.sessions.remove(k.sessionId).catch((e) => console.error("gateway: could not forget a kernel session:", e));
   }
 
-  onWorkerMessage(sessionId: string, msg: JupyterMessage): void {
+  /** A message from the kernel (`meta` from its worker; none for the gateway's own echo). */
+  onWorkerMessage(sessionId: string, msg: JupyterMessage, meta?: { seq: number; cellId?: string }): void {
     const k = this.bySession.get(sessionId);
     if (!k) return;
+    if (meta) {
+      // Sent again after a lost connection, and already had.
+      if (meta.seq <= k.lastSeq) return;
+      k.lastSeq = meta.seq;
+      this.scheduleAck(k);
+    }
     k.inputEcho.fromKernel(msg);
     const parentId = parentIdOf(msg);
-    const cellId = parentId ? k.requests.get(parentId) : undefined;
+    let cellId = parentId ? k.requests.get(parentId) : undefined;
+    if (!cellId && parentId && meta?.cellId && msg.header.msg_type !== "execute_reply") {
+      // A run this gateway did not start (it restarted meanwhile): its outputs continue the cell's.
+      cellId = meta.cellId;
+      k.requests.set(parentId, cellId);
+      k.recorder.resume(cellId);
+    }
     let relay = true;
     if (cellId) {
-      relay = k.recorder.record(cellId, msg);
+      relay = k.recorder.record(cellId, msg, meta && { sessionId, seq: meta.seq });
       if (msg.header.msg_type === "execute_reply") {
         k.requests.delete(parentId!);
         void k.recorder.flush(cellId);
       }
     }
-    if (relay) this.opts.emit(k.notebookId, "kernel:message", { notebookId: k.notebookId, message: msg });
+    if (!relay) return;
+    if (meta) {
+      k.recent.push({ seq: meta.seq, message: msg });
+      if (k.recent.length > RECENT_MESSAGES) k.recent.splice(0, k.recent.length - RECENT_MESSAGES);
+    }
+    this.opts.emit(k.notebookId, "kernel:message", { notebookId: k.notebookId, message: msg, sessionId, seq: meta?.seq });
+  }
+
+  /** What a page that reconnects at `from` missed of the notebook's kernel, if this gateway can
+   * say: the messages to send it now, or null when it must read the outputs back instead. */
+  missedSince(
+    notebookId: string,
+    from: { sessionId: string; seq: number } | undefined,
+  ): Array<{ message: JupyterMessage; sessionId: string; seq: number }> | null {
+    const k = this.byNotebook.get(notebookId);
+    if (!k || !from || from.sessionId !== k.sessionId) return null;
+    // Behind the page (this gateway restarted): the worker sends again what was not recorded,
+    // and the page drops what it has had by number.
+    if (from.seq >= k.lastSeq) return [];
+    const first = k.recent[0]?.seq;
+    if (first === undefined || first > from.seq + 1) return null;
+    return k.recent.filter((r) => r.seq > from.seq).map((r) => ({ ...r, sessionId: k.sessionId }));
+  }
+
+  /** Tells the worker, now and then, what is recorded (outputs written), so it can forget it. */
+  private scheduleAck(k: KernelSession): void {
+    if (k.ackTimer) return;
+    k.ackTimer = setTimeout(async () => {
+      k.ackTimer = undefined;
+      const seq = k.lastSeq;
+      await k.recorder.flush();
+      const worker = k.workerId ? this.opts.pool.get(k.workerId) : undefined;
+      worker?.socket.emit("session:ack", { sessionId: k.sessionId, seq });
+    }, ACK_EVERY_MS);
+    k.ackTimer.unref?.();
   }
 
   onWorkerStatus(sessionId: string, status: WorkerStatus, reason?: string, suspended?: SuspendedKernelRef): void {
@@ -388,6 +445,8 @@ export class KernelManager {
       writes: Promise.resolve(),
       pendingWrites: 0,
       held: [],
+      lastSeq: 0,
+      recent: [],
     };
     this.byNotebook.set(notebookId, k);
     this.bySession.set(k.sessionId, k);
@@ -535,6 +594,7 @@ export class KernelManager {
 
   private forget(k: KernelSession): void {
     clearTimeout(k.startTimer);
+    clearTimeout(k.ackTimer);
     this.bySession.delete(k.sessionId);
     if (k.workerId) this.opts.pool.get(k.workerId)?.sessions.delete(k.sessionId);
   }

@@ -4,6 +4,7 @@ import {
   validateBrowserMessage,
   validateClearOutputs,
   validateNotebookId,
+  validateStreamPosition,
   type BrowserToGateway,
   type GatewayToBrowser,
 } from "@cellar/protocol";
@@ -40,10 +41,15 @@ export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps)
       const id = validateNotebookId(p?.notebookId);
       if (!id.ok) return safeAck(ack, { ok: false, error: id.error });
       if (!(await deps.notebookExists(id.value))) return safeAck(ack, { ok: false, error: "No such notebook." });
-      await socket.join(notebookRoom(id.value));
       const status = await deps.kernels.ensureKernel(id.value);
       const current = deps.kernels.status(id.value);
-      safeAck(ack, { ok: true, status });
+      // From here to the answer in one go, so that no live message slips between the ones it
+      // missed: what it missed first, then it joins the room for what comes next.
+      const notebookId = id.value;
+      const missed = deps.kernels.missedSince(notebookId, validateStreamPosition(p?.resume));
+      void socket.join(notebookRoom(notebookId));
+      for (const m of missed ?? []) socket.emit("kernel:message", { notebookId, ...m });
+      safeAck(ack, { ok: true, status, replayed: missed !== null });
       socket.emit("kernel:status", { notebookId: id.value, status, reason: current?.reason });
     });
 

@@ -3,6 +3,7 @@
 import type { Namespace } from "socket.io";
 import {
   validateJupyterMessage,
+  validateMessageMeta,
   validateSessionReports,
   validateSessionStatus,
   validateTerminalEvent,
@@ -39,7 +40,9 @@ export function attachWorkerSockets(
       if (!worker.sessions.has(p?.sessionId)) return;
       const msg = validateJupyterMessage(p.message);
       if (!msg.ok) return console.warn(`gateway: dropped message from worker ${worker.id}: ${msg.error}`);
-      deps.kernels.onWorkerMessage(p.sessionId, msg.value);
+      const meta = validateMessageMeta({ seq: p.seq, cellId: p.cellId });
+      if (!meta.ok) return console.warn(`gateway: dropped message from worker ${worker.id}: ${meta.error}`);
+      deps.kernels.onWorkerMessage(p.sessionId, msg.value, meta.value);
     });
 
     socket.on("session:terminal", (p) => {

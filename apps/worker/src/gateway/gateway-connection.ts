@@ -2,7 +2,8 @@
 // builds the worker's parts and turns the gateway's events into calls on them (sessions:
 // kernel/session-manager.ts). Losing the gateway does not stop the kernels: the worker redials
 // (any replica behind the same URL will do) and says on every connect which kernels it has, so a
-// restarted gateway adopts them; what they print meanwhile waits in socket.io's send buffer. Only
+// restarted gateway adopts them; what they print waits, numbered, in each session's outbox until
+// the gateway acknowledges it, and what was not acknowledged is sent again on reconnect. Only
 // when no gateway answers for CELLAR_GATEWAY_GRACE_S are running kernels stopped (suspended ones
 // are only forgotten: the gateway keeps their checkpoint, and any worker may resume them).
 import path from "node:path";
@@ -13,6 +14,7 @@ import { detectResources } from "../resources";
 import { ImageAttacher } from "../images/image-attacher";
 import { SessionManager } from "../kernel/session-manager";
 import { SuspendedKernels } from "../kernel/suspended-kernels";
+import { SessionOutbox } from "./session-outbox";
 import { suspendForShutdown } from "../kernel/shutdown";
 import { serveWorkspaceFiles } from "../files/files-handler";
 import { BlobFetcher } from "@cellar/fs-client";
@@ -42,6 +44,12 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
     reconnectionDelay: 500,
     reconnectionDelayMax: 3000,
   });
+  const outboxes = new Map<string, SessionOutbox>();
+  const outbox = (sessionId: string) => {
+    let box = outboxes.get(sessionId);
+    if (!box) outboxes.set(sessionId, (box = new SessionOutbox(sessionId)));
+    return box;
+  };
   const sessions: SessionManager = new SessionManager({
     config,
     images,
@@ -49,7 +57,11 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
     suspendedKernels,
     pool: () => pool,
     events: (sessionId) => ({
-      onMessage: (message) => socket.emit("session:message", { sessionId, message }),
+      onMessage: (message) => {
+        const event = outbox(sessionId).add(message);
+        // Not into socket.io's own buffer while disconnected: the outbox sends it on reconnect.
+        if (socket.connected) socket.emit("session:message", event);
+      },
       onTerminal: (event) => socket.emit("session:terminal", { sessionId, event }),
       onStatus: (status, reason, suspended) => socket.emit("session:status", { sessionId, status, reason, suspended }),
     }),
@@ -67,6 +79,10 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
   socket.on("connect", () => {
     if (orphaned) clearTimeout(orphaned);
     orphaned = null;
+    for (const [id, box] of outboxes) {
+      if (!sessions.get(id) && !box.pending().length) outboxes.delete(id);
+      for (const event of box.pending()) socket.emit("session:message", event);
+    }
     console.log(`worker ${config.workerId}: connected to ${config.gatewayUrl} with ${sessions.size} kernel(s)`);
   });
   socket.on("connect_error", (err) => console.warn(`worker ${config.workerId}: cannot reach gateway: ${err.message}`));
@@ -87,7 +103,13 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
   });
 
   socket.on("session:start", async (p, ack) => ack(await sessions.start(p)));
-  socket.on("session:send", (p) => sessions.get(p.sessionId)?.send(p.message));
+  socket.on("session:send", (p) => {
+    const session = sessions.get(p.sessionId);
+    if (!session) return;
+    outbox(p.sessionId).noteRequest(p.message);
+    session.send(p.message);
+  });
+  socket.on("session:ack", (p) => outboxes.get(p?.sessionId)?.ack(Number(p?.seq)));
   socket.on("session:interrupt", (p) => sessions.get(p.sessionId)?.interrupt());
   socket.on("session:terminal", (p) => {
     const req = validateTerminalRequest(p?.request);
@@ -97,6 +119,7 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
   socket.on("session:suspend", async (p, ack) => ack(await sessions.suspend(p?.sessionId)));
   socket.on("session:stop", async (p, ack) => {
     await sessions.stop(p.sessionId);
+    outboxes.delete(p.sessionId);
     ack({ ok: true });
   });
 

@@ -77,9 +77,10 @@ export class KernelConnection {
     const kernel = new GatewayKernel(this.options.createSocket?.() ?? createGatewaySocket(), this.notebookId, { session: this.session });
     this.kernel = kernel;
     kernel.on("status", (status, reason) => this.status(status, reason));
-    // Live messages sent while we were away are lost; the gateway kept them, so read them back.
-    kernel.on("open", ({ status, reconnected }) => {
-      if (reconnected) void this.catchUp(status);
+    // Live messages sent while we were away: the gateway sends them again when it still has them
+    // (or the worker will); otherwise it recorded them, so read them back.
+    kernel.on("open", ({ status, reconnected, replayed }) => {
+      if (reconnected && !replayed) void this.catchUp(status);
     });
     kernel.on("connect-error", (error) => {
       if (isAuthRefusal(error)) markAuthRequired();
