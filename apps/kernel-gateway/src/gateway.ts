@@ -36,6 +36,8 @@ export function createGateway(opts: {
   workerSecret: string;
   blobStore: BlobStore;
   images: ImageCatalog;
+  /** GET /api/ready: resolves while the database answers. */
+  pingDatabase?: () => Promise<void>;
 }): Gateway {
   const { config, store } = opts;
   const pool = new WorkerPool();
@@ -55,6 +57,7 @@ export function createGateway(opts: {
     images: () => opts.images.list().map(({ name, description }) => ({ name, description })),
     onNotebookDeleted: (id) => void kernels.stop(id),
     blobs: { store: opts.blobStore, workerSecret: opts.workerSecret },
+    pingDatabase: opts.pingDatabase,
     kernels: { suspendKernel: (id) => kernels.suspend(id) },
     workspaceFiles: {
       notebookExists: async (id) => (await store.get(id)) !== null,

@@ -20,6 +20,7 @@ const gateway = createGateway({
   workerSecret: secrets.workerSecret,
   blobStore,
   images,
+  pingDatabase: () => db.ping(),
 });
 const { port } = await gateway.listen();
 const host = config.host === "0.0.0.0" ? "127.0.0.1" : config.host;

@@ -26,6 +26,8 @@ export interface WorkerConfig {
   /** How long kernels keep running while no gateway can be reached (CELLAR_GATEWAY_GRACE_S): a
    * gateway that restarts, or another replica, adopts them when this worker reconnects. */
   gatewayGraceMs: number;
+  /** Port of the liveness/readiness server (CELLAR_WORKER_HEALTH_PORT); unset, there is none. */
+  healthPort?: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -50,7 +52,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     suspendAfterMs: seconds(env, "CELLAR_SUSPEND_AFTER_S", 15 * 60) * 1000,
     shutdownGraceMs: seconds(env, "CELLAR_SHUTDOWN_GRACE_S", 5) * 1000,
     gatewayGraceMs: seconds(env, "CELLAR_GATEWAY_GRACE_S", 10 * 60) * 1000,
+    healthPort: port(env, "CELLAR_WORKER_HEALTH_PORT"),
   };
+}
+
+function port(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name} must be a port number (1-65535), not "${raw}"`);
+  return n;
 }
 
 function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

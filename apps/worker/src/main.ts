@@ -1,11 +1,17 @@
 // Entry point: clean up sandboxes a crashed predecessor left, then serve the gateway.
 import { loadConfig } from "./config";
 import { connectToGateway } from "./gateway/gateway-connection";
+import { gatewayReadiness } from "./health/gateway-readiness";
+import { startHealthServer } from "./health/health-server";
 import { reapOrphanSandboxes } from "./sandbox/kernel-sandbox";
 
 const config = loadConfig();
 await reapOrphanSandboxes(config.stateRoot);
 const conn = connectToGateway(config);
+const health =
+  config.healthPort === undefined
+    ? undefined
+    : await startHealthServer({ port: config.healthPort, readiness: gatewayReadiness(conn.socket, config.gatewayUrl) });
 
 let stopping = false;
 async function stop(signal: string) {
@@ -13,6 +19,7 @@ async function stop(signal: string) {
   stopping = true;
   console.log(`worker: ${signal}, suspending idle kernels and stopping`);
   await conn.close().catch((e) => console.error(e));
+  await health?.close();
   process.exit(0);
 }
 process.on("SIGINT", () => void stop("SIGINT"));

@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { LOCAL_USER_ID, openDatabase } from "./database";
+import { LOCAL_USER_ID, openDatabase, pingDatabase } from "./database";
+import { createPrismaClient } from "./prisma-client";
 import { REPO_ROOT } from "./paths";
 import { tempDir } from "./test-support";
 import { defaultDatabaseUrl, dialectOf, redact } from "./url";
@@ -22,6 +23,34 @@ describe("openDatabase", () => {
     } finally {
       await second.close();
     }
+  });
+});
+
+describe("ping", () => {
+  it("answers on an open database", async () => {
+    const db = await openDatabase(`file:${path.join(tempDir(), "ping.db")}`, { log: () => {} });
+    try {
+      await expect(db.ping()).resolves.toBeUndefined();
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("fails with the reason, and no password, when PostgreSQL is unreachable", async () => {
+    // Port 1 on localhost refuses at once: the real driver's failure, with no server to stop.
+    const prisma = await createPrismaClient("postgresql://cellar:hunter2@127.0.0.1:1/cellar", "postgresql");
+    try {
+      const failure = pingDatabase(prisma);
+      await expect(failure).rejects.toThrow("database ping failed: Can't reach database server at 127.0.0.1:1");
+      await expect(failure).rejects.not.toThrow(/hunter2/);
+    } finally {
+      await prisma.$disconnect();
+    }
+  });
+
+  it("gives up after its timeout when the database never answers", async () => {
+    const silent = { $queryRaw: () => new Promise(() => {}) } as unknown as Parameters<typeof pingDatabase>[0];
+    await expect(pingDatabase(silent, 50)).rejects.toThrow("database ping failed: the database did not answer within 50 ms");
   });
 });
 

@@ -4,7 +4,7 @@ import { createKernelSessionStore, type KernelSessionStore } from "./kernel-sess
 import { createNotebookStore, type NotebookStore } from "./notebook-store";
 import { createPrismaClient, type PrismaClient } from "./prisma-client";
 import type { Dialect } from "./paths";
-import { defaultDatabaseUrl, dialectOf } from "./url";
+import { defaultDatabaseUrl, dialectOf, redact } from "./url";
 
 /** The user every notebook belongs to until Cellar has accounts. */
 export const LOCAL_USER_ID = "local";
@@ -18,6 +18,10 @@ export interface Database {
   /** The user that owns notebooks on this install (LOCAL_USER_ID); it exists once opened. */
   localUserId: string;
   close(): Promise<void>;
+  /** Resolves once the database answers a trivial query; rejects with the reason otherwise (the
+   * gateway's readiness check). Gives up after `timeoutMs`: an unreachable PostgreSQL host can
+   * otherwise keep a connection attempt open for minutes. */
+  ping(timeoutMs?: number): Promise<void>;
 }
 
 export interface OpenDatabaseOptions extends MigrateOptions {
@@ -47,5 +51,32 @@ export async function openDatabase(url: string = defaultDatabaseUrl(), options: 
     notebooks: createNotebookStore(prisma, { warn: options.warn }),
     kernels: createKernelSessionStore(prisma),
     close: () => prisma.$disconnect(),
+    ping: (timeoutMs) => pingDatabase(prisma, timeoutMs),
   };
+}
+
+export const PING_TIMEOUT_MS = 2_000;
+
+/** See Database.ping. */
+export async function pingDatabase(prisma: Pick<PrismaClient, "$queryRaw">, timeoutMs = PING_TIMEOUT_MS): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the database did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([prisma.$queryRaw`SELECT 1`, timeout]);
+  } catch (error) {
+    // The reason reaches unauthenticated probes: never with a password in it.
+    throw new Error(`database ping failed: ${redact(reasonOf(error))}`, { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Prisma wraps a driver's failure in a multi-line "Invalid `prisma.$queryRaw()` invocation"
+ * text; its last line carries the reason ("Message: `Can't reach database server at db:5432`"). */
+function reasonOf(error: unknown): string {
+  const message = (error instanceof Error ? error.message : String(error)).trim();
+  const last = message.split("\n").at(-1) ?? message;
+  return last.match(/Message: `(.*)`$/)?.[1] ?? last;
 }

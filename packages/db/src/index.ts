@@ -1,4 +1,4 @@
-export { openDatabase, LOCAL_USER_ID, type Database, type OpenDatabaseOptions } from "./database";
+export { openDatabase, pingDatabase, LOCAL_USER_ID, PING_TIMEOUT_MS, type Database, type OpenDatabaseOptions } from "./database";
 export { migrate, MigrationError, type MigrateOptions } from "./migrate";
 export {
   createNotebookStore,

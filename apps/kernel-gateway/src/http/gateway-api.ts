@@ -1,4 +1,5 @@
-// The gateway-wide routes: health, the images a notebook can choose, the connected workers.
+// The gateway-wide routes: liveness and readiness, the images a notebook can choose, the connected
+// workers.
 import type { z } from "zod";
 import type { dropCacheReplySchema, imageReplySchema, workerReplySchema } from "@cellar/protocol";
 import type { ApiHandlers } from "./api-handlers";
@@ -10,11 +11,24 @@ export interface GatewayApiDeps {
   dropWorkerCaches?(): Promise<Array<z.output<typeof dropCacheReplySchema>>>;
   /** The images notebooks can choose (GET /api/images). */
   images?(): Array<z.output<typeof imageReplySchema>>;
+  /** Resolves while the database answers, rejects with the reason otherwise (GET /api/ready).
+   * Left out (tests), the gateway reads as ready. */
+  pingDatabase?(): Promise<void>;
 }
 
-export function gatewayApi(deps: GatewayApiDeps): ApiHandlers<"health" | "listImages" | "listWorkers" | "dropWorkerCaches"> {
+export function gatewayApi(deps: GatewayApiDeps): ApiHandlers<"health" | "ready" | "listImages" | "listWorkers" | "dropWorkerCaches"> {
   return {
     health: async () => ({ ok: true as const }),
+    // Liveness stays 200 while the database is down: restarting the gateway would not bring it
+    // back. Readiness takes the replica out of the load balancer until it does.
+    ready: async () => {
+      try {
+        await deps.pingDatabase?.();
+      } catch (error) {
+        throw new HttpError(503, `Not ready: ${(error as Error).message}`);
+      }
+      return { ok: true as const };
+    },
     listImages: async () => deps.images?.() ?? [],
     listWorkers: async () => deps.workers(),
     dropWorkerCaches: async () => {

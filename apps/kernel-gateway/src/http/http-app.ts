@@ -1,6 +1,7 @@
 // The one HTTP entry point: one Fastify app whose API routes are exactly @cellar/protocol's route
 // table (apiRoutes), each with its handler. Before any route: the workers' blob store (worker
-// secret), then login by token (everything except the health check needs the token or its cookie).
+// secret), then login by token (everything except the health and readiness checks needs the token
+// or its cookie).
 // Requests no route takes go to the static web app. socket.io shares `app.server` and answers
 // /socket.io/ itself, before Fastify sees it.
 import type { IncomingMessage } from "node:http";
@@ -64,7 +65,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
     reply.hijack();
     await serveBlobs(request.raw, reply.raw);
   });
-  app.addHook("onRequest", loginHook(deps.token, [apiRoutes.health.url]));
+  app.addHook("onRequest", loginHook(deps.token, [apiRoutes.health.url, apiRoutes.ready.url]));
 
   // Bodies: raw bytes for an upload, text for an .ipynb import, JSON (whatever the content type
   // says, as the API always read them) where the route has a body schema; others are ignored.

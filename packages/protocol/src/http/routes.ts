@@ -3,6 +3,7 @@
 // each), its OpenAPI document is generated from them, and a typed client can be built from them.
 // Routes whose body or reply is not JSON say so in `raw`.
 import { z } from "zod";
+import { errorReplySchema } from "./errors";
 import {
   createNotebookBodySchema,
   dropCacheReplySchema,
@@ -57,6 +58,12 @@ export const apiRoutes = {
     url: "/api/health",
     summary: "Liveness; needs no token",
     schema: { response: { 200: okReplySchema } },
+  }),
+  ready: route({
+    method: "GET",
+    url: "/api/ready",
+    summary: "Readiness: 200 while the database answers, 503 with the reason otherwise; needs no token",
+    schema: { response: { 200: okReplySchema, 503: errorReplySchema } },
   }),
   listImages: route({
     method: "GET",
