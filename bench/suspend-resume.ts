@@ -79,7 +79,7 @@ export async function suspendResume1GiB(opts: {
     const filled = await a.firstOutput("import numpy as np\nheld = np.random.rand(128 * 1024 * 1024)\nprint(held.nbytes)");
     await filled.idle;
 
-    let t0 = performance.now();
+    const t0 = performance.now();
     if (!(await a.session.suspend())) throw new Error("the kernel did not suspend");
     const suspendMs = performance.now() - t0;
     // The upload to the CAS runs after the kernel is reported suspended; measured apart. Until
