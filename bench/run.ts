@@ -7,6 +7,7 @@ const suites: Record<string, () => Promise<void>> = {
   editor: async () => (await import("./editor")).run(),
   snapshots: async () => (await import("./snapshots")).run(),
   fanout: async () => (await import("./fanout")).run(),
+  cluster: async () => (await import("./cluster")).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));

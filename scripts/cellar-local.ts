@@ -52,19 +52,35 @@ function startWorker(): void {
   run("worker", "apps/worker/src/main.ts", () => setTimeout(() => !stopping && startWorker(), 1000));
 }
 
-/** A gateway that cannot stay up (its port taken, its database unreadable) is not restarted for
- * ever: five exits in a row, each within 10 s of its start, end the launcher with its status. */
-let quickExits = 0;
+/** A gateway that cannot come up (its port taken, its database unreadable) is not restarted for
+ * ever: five exits in a row before it ever answered /api/health end the launcher with its status.
+ * One that dies after it served (killed, say) is always restarted. */
+let failedStarts = 0;
 function startGateway(): void {
-  const startedAt = Date.now();
+  let exited = false;
   run("gateway", "apps/kernel-gateway/src/main.ts", (code) => {
-    quickExits = Date.now() - startedAt < 10_000 ? quickExits + 1 : 0;
-    if (quickExits >= 5) {
-      console.error("cellar: the gateway keeps exiting at start; stopping");
+    exited = true; // ends the health poll below
+    failedStarts = upAt ? 0 : failedStarts + 1;
+    if (failedStarts >= 5) {
+      console.error("cellar: the gateway keeps exiting before it serves; stopping");
       return stop(code ?? 1);
     }
-    setTimeout(() => !stopping && startGateway(), 1000);
+    setTimeout(() => !stopping && startGateway(), 200);
   });
+  let upAt = 0;
+  void (async () => {
+    while (!exited && !stopping) {
+      try {
+        if ((await fetch(`${env.CELLAR_GATEWAY_URL}/api/health`)).ok) {
+          upAt = Date.now();
+          return;
+        }
+      } catch {
+        /* not up yet */
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
 }
 
 function stop(code = 0): void {

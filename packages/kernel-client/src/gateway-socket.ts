@@ -19,6 +19,10 @@ export interface GatewaySocketOptions {
 export function createGatewaySocket(options: GatewaySocketOptions = {}): GatewaySocket {
   const settings = {
     path: "/socket.io",
+    // A gateway that died is back (restarted, or another replica) within seconds: try again
+    // soon, a little later each time (socket.io's default starts at 1 s and goes to 5 s).
+    reconnectionDelay: 250,
+    reconnectionDelayMax: 2_000,
     ...(options.token ? { transports: ["websocket"], extraHeaders: { authorization: `Bearer ${options.token}` } } : {}),
     ...(options.reconnection === false ? { reconnection: false } : {}),
   };

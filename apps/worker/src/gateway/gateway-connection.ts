@@ -41,8 +41,8 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
   const socket: GatewaySocket = io(new URL(WORKER_NAMESPACE, config.gatewayUrl).toString(), {
     // A function, so each reconnect sends the kernels as they are then.
     auth: (send) => send({ secret: config.secret, workerId: config.workerId, resources: detectResources(), sessions: sessions.report() }),
-    reconnectionDelay: 500,
-    reconnectionDelayMax: 3000,
+    reconnectionDelay: 250,
+    reconnectionDelayMax: 1_000,
   });
   const outboxes = new Map<string, SessionOutbox>();
   const outbox = (sessionId: string) => {
