@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { LOCAL_USER_ID, openDatabase, pingDatabase } from "./database";
+import { databaseUnavailableReason, LOCAL_USER_ID, openDatabase, pingDatabase } from "./database";
 import { createPrismaClient } from "./prisma-client";
 import { REPO_ROOT } from "./paths";
 import { tempDir } from "./test-support";
@@ -70,5 +70,16 @@ describe("database URLs", () => {
 
   it("keeps passwords out of logged URLs", () => {
     expect(redact("postgresql://cellar:hunter2@db:5432/cellar")).toBe("postgresql://cellar:***@db:5432/cellar");
+  });
+});
+
+describe("databaseUnavailableReason", () => {
+  it("recognises a database that cannot be reached, with the reason, and nothing else", async () => {
+    const prisma = await createPrismaClient("postgresql://postgres:secret@127.0.0.1:1/nope", "postgresql");
+    const error = await prisma.notebook.findMany().catch((e: unknown) => e);
+    await prisma.$disconnect();
+    expect(databaseUnavailableReason(error)).toMatch(/Can't reach database server at 127\.0\.0\.1:1/);
+    expect(databaseUnavailableReason(error)).not.toMatch(/secret/);
+    expect(databaseUnavailableReason(new Error("Unique constraint failed"))).toBeNull();
   });
 });

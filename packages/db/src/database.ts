@@ -73,6 +73,22 @@ export async function pingDatabase(prisma: Pick<PrismaClient, "$queryRaw">, time
   }
 }
 
+/** Prisma's codes for "the database cannot be reached or is overwhelmed" (P1001 can't reach,
+ * P1002 timed out, P1008 operation timed out, P1017 server closed the connection, P2024 no
+ * connection from the pool in time). */
+const UNAVAILABLE_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
+
+/** Why `error` means the database is unavailable (a reason without secrets), or null when it is
+ * some other failure. The gateway answers the first kind with 503: try again later. */
+export function databaseUnavailableReason(error: unknown): string | null {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === "string" ? e.code : "";
+  const message = typeof e?.message === "string" ? e.message : "";
+  if (!UNAVAILABLE_CODES.has(code) && !/ECONNREFUSED|ECONNRESET|ETIMEDOUT|Can't reach database server|Connection terminated/.test(message))
+    return null;
+  return redact(reasonOf(error));
+}
+
 /** Prisma wraps a driver's failure in a multi-line "Invalid `prisma.$queryRaw()` invocation"
  * text; its last line carries the reason ("Message: `Can't reach database server at db:5432`"). */
 function reasonOf(error: unknown): string {

@@ -1,4 +1,12 @@
-export { openDatabase, pingDatabase, LOCAL_USER_ID, PING_TIMEOUT_MS, type Database, type OpenDatabaseOptions } from "./database";
+export {
+  databaseUnavailableReason,
+  openDatabase,
+  pingDatabase,
+  LOCAL_USER_ID,
+  PING_TIMEOUT_MS,
+  type Database,
+  type OpenDatabaseOptions,
+} from "./database";
 export { migrate, MigrationError, type MigrateOptions } from "./migrate";
 export {
   createNotebookStore,
@@ -16,6 +24,6 @@ export {
   type KernelSessionStore,
   type NewKernelSession,
 } from "./kernel-session-store";
-export type { PrismaClient } from "./prisma-client";
+export { createPrismaClient, type PrismaClient } from "./prisma-client";
 export type { Dialect } from "./paths";
 export { defaultDatabaseUrl, dialectOf } from "./url";

@@ -123,3 +123,27 @@ describe("gateway HTTP", () => {
     expect(doc.paths["/api/notebooks/{id}"].put.requestBody.content["application/json"].schema.properties.cells).toBeTruthy();
   });
 });
+
+describe("gateway HTTP without its database", () => {
+  it("answers 503 with the reason while the database cannot be reached, and 200 again once it can", async () => {
+    const { createNotebookStore, createPrismaClient } = await import("@cellar/db");
+    const unreachable = await createPrismaClient("postgresql://postgres@127.0.0.1:1/cellar", "postgresql");
+    let store = createNotebookStore(unreachable);
+    const app = await startTestApp({
+      deps: (db) => ({
+        store: new Proxy({} as typeof db.notebooks, { get: (_t, key) => (store as any)[key] }),
+      }),
+    });
+    try {
+      const down = await fetch(`${app.base}/api/notebooks`, { headers: { authorization: `Bearer ${token}` } });
+      expect(down.status).toBe(503);
+      expect((await down.json()).error).toMatch(/database is unavailable.*Can't reach database server/);
+      store = app.db.notebooks; // the database is back
+      const up = await fetch(`${app.base}/api/notebooks`, { headers: { authorization: `Bearer ${token}` } });
+      expect(up.status).toBe(200);
+    } finally {
+      await unreachable.$disconnect();
+      await app.close();
+    }
+  });
+});

@@ -1,6 +1,9 @@
 // The one home of HTTP errors: handlers (and the body parser) throw HttpError; this turns it, a
 // failed zod check, a body over its limit and an unknown route into the API's one error body,
-// `{ error, problems? }`. Anything else is a 500 that is logged and not explained to the client.
+// `{ error, problems? }`. A database that cannot be reached is a 503 with the reason (try again:
+// nothing was half-written, since every change is one transaction). Anything else is a 500 that
+// is logged and not explained to the client.
+import { databaseUnavailableReason } from "@cellar/db";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import type { ApiRawBody, ErrorReply } from "@cellar/protocol";
@@ -46,6 +49,11 @@ function errorReply(error: FastifyError, request: FastifyRequest): { status: num
   }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500)
     return { status: error.statusCode, body: { error: error.message } };
+  const unavailable = databaseUnavailableReason(error);
+  if (unavailable) {
+    console.warn(`gateway: database unavailable: ${unavailable}`);
+    return { status: 503, body: { error: `The database is unavailable; try again shortly. (${unavailable})` } };
+  }
   console.error("gateway: request failed:", error);
   return { status: 500, body: { error: "Internal error" } };
 }
