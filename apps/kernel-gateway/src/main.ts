@@ -1,5 +1,5 @@
 // Entry point: open the database (migrating it), start the gateway, print the URL.
-import { openDatabase } from "@cellar/db";
+import { databaseUnavailableReason, openDatabase, type Database } from "@cellar/db";
 import { openBlobStore, storeSettingsFromEnv } from "@cellar/fs-client";
 import { loadImageCatalog } from "./images/image-catalog";
 import { loadConfig } from "./config";
@@ -8,7 +8,7 @@ import { loadSecrets } from "./secrets";
 
 const config = loadConfig();
 const secrets = loadSecrets(config.home, { token: config.token, workerSecret: config.workerSecret });
-const db = await openDatabase();
+const db = await openDatabaseWhenReachable();
 const blobStore = openBlobStore(storeSettingsFromEnv(process.env, config.casDir));
 const images = await loadImageCatalog({ cacheDir: config.cacheDir, store: blobStore, specsDir: config.imagesDir });
 const gateway = createGateway({
@@ -38,3 +38,18 @@ async function stop(signal: string) {
 }
 process.on("SIGINT", () => void stop("SIGINT"));
 process.on("SIGTERM", () => void stop("SIGTERM"));
+
+/** A database that cannot be reached yet (PostgreSQL still starting, a network blip) is waited
+ * for, with backoff, rather than exiting into a crash loop; any other failure ends the start. */
+async function openDatabaseWhenReachable(): Promise<Database> {
+  for (let delayMs = 500; ; delayMs = Math.min(delayMs * 2, 10_000)) {
+    try {
+      return await openDatabase();
+    } catch (error) {
+      const reason = databaseUnavailableReason(error);
+      if (!reason) throw error;
+      console.warn(`gateway: the database is unavailable (${reason}); trying again in ${delayMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
+}

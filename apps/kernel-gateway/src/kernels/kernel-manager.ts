@@ -489,7 +489,9 @@ export class KernelManager {
         replaces ?? previous?.sessionId,
       );
     } catch (error) {
-      this.setStatus(k, "dead", `The kernel could not be recorded in the database, so it was not started: ${(error as Error).message}`);
+      // Not dead: the next open (or a worker connecting) tries again once the database is back.
+      console.error(`gateway: could not record a kernel for notebook ${notebookId}:`, error);
+      this.setStatus(k, "disconnected", "The database is unavailable, so the kernel was not started; reopen the notebook to try again.");
       return k;
     }
     if (this.byNotebook.get(notebookId) !== k) return this.byNotebook.get(notebookId) ?? k;
