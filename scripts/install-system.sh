@@ -18,7 +18,7 @@ runsc_current() {
 }
 for p in fuse3 libfuse3-dev pkg-config make gcc debootstrap ca-certificates procps; do have "$p" || need+=("$p"); done
 if [[ "${1:-}" == "--test" ]]; then
-  for p in chromium postgresql; do have "$p" || need+=("$p"); done
+  for p in chromium postgresql redis-server; do have "$p" || need+=("$p"); done
 fi
 need_runsc=0
 runsc_current || need_runsc=1

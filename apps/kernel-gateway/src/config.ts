@@ -22,6 +22,8 @@ export interface GatewayConfig {
   sessionPids: number;
   /** How long a kernel may take to start before the notebook is told it failed. */
   kernelStartTimeoutMs: number;
+  /** Redis for socket.io rooms across gateway replicas (CELLAR_REDIS_URL); unset: one gateway. */
+  redisUrl?: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -38,5 +40,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     sessionMemoryBytes: Number(env.CELLAR_SESSION_MEMORY_MB ?? 4096) * 1024 * 1024,
     sessionPids: Number(env.CELLAR_SESSION_PIDS ?? 512),
     kernelStartTimeoutMs: Number(env.CELLAR_KERNEL_START_TIMEOUT_MS ?? 60_000),
+    redisUrl: env.CELLAR_REDIS_URL || undefined,
   };
 }

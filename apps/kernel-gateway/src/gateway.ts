@@ -58,6 +58,7 @@ export function createGateway(opts: {
     onNotebookDeleted: (id) => void kernels.stop(id),
     blobs: { store: opts.blobStore, workerSecret: opts.workerSecret },
     pingDatabase: opts.pingDatabase,
+    redisProblem: () => redis?.problem() ?? null,
     kernels: { suspendKernel: (id) => kernels.suspend(id) },
     workspaceFiles: {
       notebookExists: async (id) => (await store.get(id)) !== null,
@@ -68,7 +69,7 @@ export function createGateway(opts: {
       },
     },
   });
-  const { io, workers } = createSocketServer(app.server, opts.token);
+  const { io, workers, redis } = createSocketServer(app.server, opts.token, config.redisUrl);
 
   const kernels = new KernelManager({
     pool,
@@ -112,6 +113,7 @@ export function createGateway(opts: {
       await kernels.shutdown();
       // Closes the HTTP server too.
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await redis?.close();
     },
   };
 }

@@ -35,4 +35,14 @@ describe("readiness (GET /api/ready)", () => {
     down = false;
     expect((await fetch(gateway.base + apiRoutes.ready.url)).status).toBe(200);
   });
+
+  it("answers 503 while the replicas' Redis cannot be used", async () => {
+    let problem: string | null = "Redis at redis://127.0.0.1:6379 is reconnecting (connect ECONNREFUSED 127.0.0.1:6379)";
+    gateway = await startTestApp({ deps: (db) => ({ pingDatabase: () => db.ping(), redisProblem: () => problem }) });
+    const res = await fetch(gateway.base + apiRoutes.ready.url);
+    expect(res.status).toBe(503);
+    expect((await res.json()).error).toBe(`Not ready: ${problem}`);
+    problem = null;
+    expect((await fetch(gateway.base + apiRoutes.ready.url)).status).toBe(200);
+  });
 });

@@ -14,6 +14,8 @@ export interface GatewayApiDeps {
   /** Resolves while the database answers, rejects with the reason otherwise (GET /api/ready).
    * Left out (tests), the gateway reads as ready. */
   pingDatabase?(): Promise<void>;
+  /** Why the replicas' shared Redis cannot be used right now, or null (GET /api/ready). */
+  redisProblem?(): string | null;
 }
 
 export function gatewayApi(deps: GatewayApiDeps): ApiHandlers<"health" | "ready" | "listImages" | "listWorkers" | "dropWorkerCaches"> {
@@ -27,6 +29,8 @@ export function gatewayApi(deps: GatewayApiDeps): ApiHandlers<"health" | "ready"
       } catch (error) {
         throw new HttpError(503, `Not ready: ${(error as Error).message}`);
       }
+      const redis = deps.redisProblem?.();
+      if (redis) throw new HttpError(503, `Not ready: ${redis}`);
       return { ok: true as const };
     },
     listImages: async () => deps.images?.() ?? [],

@@ -5,16 +5,23 @@ import type http from "node:http";
 import { Server, type Namespace } from "socket.io";
 import { WORKER_NAMESPACE, type GatewayToWorker, type WorkerToGateway } from "@cellar/protocol";
 import { isAuthorized } from "../http/auth";
+import { attachRedisAdapter, type RedisLink } from "./redis-adapter";
 import type { BrowserServer } from "./browser-sockets";
 
 export type WorkerNamespace = Namespace<WorkerToGateway, GatewayToWorker>;
 
-export function createSocketServer(server: http.Server, token: string): { io: BrowserServer; workers: WorkerNamespace } {
+/** `redisUrl`: rooms span every gateway replica sharing that Redis. */
+export function createSocketServer(
+  server: http.Server,
+  token: string,
+  redisUrl?: string,
+): { io: BrowserServer; workers: WorkerNamespace; redis: RedisLink | null } {
   // Short ping so a vanished worker is noticed within seconds, not the default ~45 s.
   const io: BrowserServer = new Server(server, { pingInterval: 2000, pingTimeout: 3000, maxHttpBufferSize: 64 * 1024 * 1024 });
   // Only the default namespace's middleware: workers authenticate with their secret instead.
   io.use((socket, next) => (isAuthorized(socket.request, token) ? next() : next(new Error("unauthorized"))));
   // One server types one pair of event maps; the worker namespace speaks the worker protocol.
+  const redis = redisUrl ? attachRedisAdapter(io, redisUrl) : null;
   const workers = io.of(WORKER_NAMESPACE) as unknown as WorkerNamespace;
-  return { io, workers };
+  return { io, workers, redis };
 }

@@ -41,6 +41,9 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
   const socket: GatewaySocket = io(new URL(WORKER_NAMESPACE, config.gatewayUrl).toString(), {
     // A function, so each reconnect sends the kernels as they are then.
     auth: (send) => send({ secret: config.secret, workerId: config.workerId, resources: detectResources(), sessions: sessions.report() }),
+    // One long-lived TCP connection: behind a load balancer with several gateways it needs no
+    // sticky sessions, which HTTP long-polling would.
+    transports: ["websocket"],
     reconnectionDelay: 250,
     reconnectionDelayMax: 1_000,
   });

@@ -1,0 +1,118 @@
+// Two gateway socket servers sharing a real redis-server (started here): a room spans both.
+import { spawn, type ChildProcess } from "node:child_process";
+import http from "node:http";
+import net from "node:net";
+import type { AddressInfo } from "node:net";
+import { io as connect, type Socket } from "socket.io-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WORKER_NAMESPACE } from "@cellar/protocol";
+import { createSocketServer } from "./socket-server";
+
+const TOKEN = "t";
+let redis: ChildProcess;
+let redisUrl: string;
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function startRedis(port: number): Promise<ChildProcess> {
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: "ignore",
+  });
+  child.on("error", (e) => {
+    throw new Error(`redis-server could not be started (scripts/install-system.sh --test installs it): ${e.message}`);
+  });
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const c = net.connect(port, "127.0.0.1", () => {
+        c.end();
+        resolve(true);
+      });
+      c.on("error", () => resolve(false));
+    });
+    if (up) return child;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("redis-server did not start");
+}
+
+async function gatewaySockets() {
+  const server = http.createServer();
+  const sockets = createSocketServer(server, TOKEN, redisUrl);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    ...sockets,
+    url,
+    close: async () => {
+      await new Promise<void>((r) => sockets.io.close(() => r()));
+      await sockets.redis?.close();
+    },
+  };
+}
+
+const until = async (check: () => boolean | Promise<boolean>, what: string) => {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+};
+
+let port: number;
+beforeAll(async () => {
+  port = await freePort();
+  redisUrl = `redis://127.0.0.1:${port}`;
+  redis = await startRedis(port);
+});
+afterAll(() => {
+  redis?.kill("SIGKILL");
+});
+
+describe("gateways sharing Redis", () => {
+  it("an event for a room on one gateway reaches the room's sockets on the other, for pages and workers alike", async () => {
+    const a = await gatewaySockets();
+    const b = await gatewaySockets();
+    const clients: Socket[] = [];
+    try {
+      await until(() => a.redis?.problem() === null && b.redis?.problem() === null, "both Redis links");
+      a.io.on("connection", (s) => void s.join("notebook:nb1"));
+      a.workers.on("connection", (s) => void s.join("worker:w1"));
+      const page = connect(a.url, { transports: ["websocket"], extraHeaders: { authorization: `Bearer ${TOKEN}` } });
+      const worker = connect(new URL(WORKER_NAMESPACE, a.url).toString(), { transports: ["websocket"] });
+      clients.push(page, worker);
+      const seen: string[] = [];
+      page.on("kernel:status", (p: { status: string }) => seen.push(`page ${p.status}`));
+      worker.on("session:interrupt", (p: { sessionId: string }) => seen.push(`worker ${p.sessionId}`));
+      await until(async () => (await b.io.in("notebook:nb1").fetchSockets()).length === 1, "the page's room seen from B");
+      await until(async () => (await b.workers.in("worker:w1").fetchSockets()).length === 1, "the worker's room seen from B");
+      b.io.to("notebook:nb1").emit("kernel:status", { notebookId: "nb1", status: "idle" });
+      b.workers.to("worker:w1").emit("session:interrupt", { sessionId: "s1" });
+      await until(() => seen.length === 2, "both events");
+      expect(seen.sort()).toEqual(["page idle", "worker s1"]);
+    } finally {
+      for (const c of clients) c.close();
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("says what is wrong while Redis is away, without crashing, and recovers when it is back", async () => {
+    const a = await gatewaySockets();
+    try {
+      await until(() => a.redis?.problem() === null, "the Redis link");
+      redis.kill("SIGKILL");
+      await until(() => a.redis?.problem() !== null, "the link to drop");
+      expect(a.redis?.problem()).toMatch(/Redis at redis:\/\/127\.0\.0\.1:\d+ is (connecting|reconnecting|close)/);
+      redis = await startRedis(port);
+      await until(() => a.redis?.problem() === null, "the link to come back");
+    } finally {
+      await a.close();
+    }
+  });
+});

@@ -1,0 +1,45 @@
+// Several gateways as one: with CELLAR_REDIS_URL set, socket.io rooms span every replica through
+// Redis pub/sub (@socket.io/redis-adapter), so an event for a notebook's room reaches its pages
+// on every gateway, and one for a worker's room reaches that worker wherever it is connected.
+// Unset, the in-memory adapter stays: the one-machine default has no Redis.
+import { createAdapter } from "@socket.io/redis-adapter";
+import { Redis } from "ioredis";
+import type { Server } from "socket.io";
+
+export interface RedisLink {
+  /** Null while both connections are up; otherwise why not, for /api/ready. */
+  problem(): string | null;
+  close(): Promise<void>;
+}
+
+export function attachRedisAdapter(io: Server, url: string, log: (line: string) => void = console.warn): RedisLink {
+  // ioredis reconnects by itself with backoff; commands wait for the connection meanwhile.
+  const pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: null });
+  const sub = pub.duplicate();
+  let lastError: string | null = null;
+  for (const client of [pub, sub]) {
+    client.on("error", (error: Error) => {
+      // Once per distinct failure, not once per retry.
+      if (error.message !== lastError) log(`gateway: Redis (${redact(url)}): ${error.message}`);
+      lastError = error.message;
+    });
+    client.on("ready", () => {
+      if (pub.status === "ready" && sub.status === "ready") lastError = null;
+    });
+  }
+  io.adapter(createAdapter(pub, sub));
+  return {
+    problem: () =>
+      pub.status === "ready" && sub.status === "ready"
+        ? null
+        : `Redis at ${redact(url)} is ${pub.status}${lastError ? ` (${lastError})` : ""}`,
+    close: async () => {
+      pub.disconnect();
+      sub.disconnect();
+    },
+  };
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, "//***@");
+}
