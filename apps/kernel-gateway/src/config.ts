@@ -24,6 +24,10 @@ export interface GatewayConfig {
   kernelStartTimeoutMs: number;
   /** Redis for socket.io rooms across gateway replicas (CELLAR_REDIS_URL); unset: one gateway. */
   redisUrl?: string;
+  /** How often unreachable blobs are collected from the content store (CELLAR_GC_INTERVAL_S,
+   * default 3600; 0 never), and how old they must be (CELLAR_GC_GRACE_S, default 3600). */
+  gcIntervalMs: number;
+  gcGraceMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -41,5 +45,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     sessionPids: Number(env.CELLAR_SESSION_PIDS ?? 512),
     kernelStartTimeoutMs: Number(env.CELLAR_KERNEL_START_TIMEOUT_MS ?? 60_000),
     redisUrl: env.CELLAR_REDIS_URL || undefined,
+    gcIntervalMs: Number(env.CELLAR_GC_INTERVAL_S ?? 3600) * 1000,
+    gcGraceMs: Number(env.CELLAR_GC_GRACE_S ?? 3600) * 1000,
   };
 }

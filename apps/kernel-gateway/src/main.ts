@@ -4,6 +4,7 @@ import { openBlobStore, storeSettingsFromEnv } from "@cellar/fs-client";
 import { loadImageCatalog } from "./images/image-catalog";
 import { loadConfig } from "./config";
 import { createGateway } from "./gateway";
+import { scheduleCasGc } from "./storage/cas-gc";
 import { loadSecrets } from "./secrets";
 
 const config = loadConfig();
@@ -22,6 +23,12 @@ const gateway = createGateway({
   images,
   pingDatabase: () => db.ping(),
 });
+const gc = scheduleCasGc({
+  store: blobStore,
+  intervalMs: config.gcIntervalMs,
+  graceMs: config.gcGraceMs,
+  roots: async () => [...images.list().flatMap((i) => images.imageId(i.name) ?? []), ...(await db.kernels.checkpoints())],
+});
 const { port } = await gateway.listen();
 const host = config.host === "0.0.0.0" ? "127.0.0.1" : config.host;
 console.log(`gateway: listening on ${config.host}:${port} (database: ${db.dialect})`);
@@ -32,6 +39,7 @@ async function stop(signal: string) {
   if (stopping) return;
   stopping = true;
   console.log(`gateway: ${signal}, shutting down`);
+  gc.stop();
   await gateway.close().catch((e) => console.error(e));
   await db.close().catch(() => {});
   process.exit(0);

@@ -6,3 +6,4 @@ export * from "./fetch/index";
 export * from "./cache/index";
 export * from "./profile/index";
 export * from "./mount/index";
+export * from "./gc/index";

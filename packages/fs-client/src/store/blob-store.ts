@@ -25,6 +25,22 @@ export interface BlobStore {
   putRef(name: string, hash: string): Promise<void>;
 }
 
+/** A blob as the garbage collector sees it: its age is the store's own write time. */
+export interface StoredBlob {
+  hash: string;
+  size: number;
+  writtenAt: Date;
+}
+
+/** What the garbage collector needs beyond BlobStore: to list and delete. */
+export interface CollectableStore extends BlobStore {
+  listBlobs(): AsyncIterable<StoredBlob>;
+  listRefs(): AsyncIterable<{ name: string; hash: string }>;
+  /** Gone already is fine. */
+  deleteBlob(hash: string): Promise<void>;
+  deleteRef(name: string): Promise<void>;
+}
+
 export class BlobNotFoundError extends Error {
   constructor(readonly hash: string) {
     super(`blob ${hash} not found`);

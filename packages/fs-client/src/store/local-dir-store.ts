@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { assertHash, assertRefName, BlobNotFoundError, type BlobStore } from "./blob-store";
+import { assertHash, assertRefName, BlobNotFoundError, type CollectableStore, type StoredBlob } from "./blob-store";
 
 /** Blobs as files at `<dir>/<hash[0:2]>/<hash>`; written to a temp name and renamed into place. */
-export class LocalDirStore implements BlobStore {
+export class LocalDirStore implements CollectableStore {
   /** Shard directories known to exist: saves a mkdir per blob during ingest. */
   private readonly shards = new Set<string>();
 
@@ -86,6 +86,53 @@ export class LocalDirStore implements BlobStore {
     const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
     await writeFile(tmp, hash + "\n");
     await rename(tmp, file);
+  }
+
+  async *listBlobs(): AsyncIterable<StoredBlob> {
+    for (const shard of await readdirOrEmpty(this.dir)) {
+      if (!/^[0-9a-f]{2}$/.test(shard)) continue;
+      for (const name of await readdirOrEmpty(join(this.dir, shard))) {
+        if (!/^[0-9a-f]{64}$/.test(name)) continue; // temp files of writes under way
+        try {
+          const s = await stat(join(this.dir, shard, name));
+          yield { hash: name, size: s.size, writtenAt: s.mtime };
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+      }
+    }
+  }
+
+  async *listRefs(): AsyncIterable<{ name: string; hash: string }> {
+    const root = join(this.dir, "refs");
+    const walk = async function* (dir: string, prefix: string): AsyncIterable<string> {
+      for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+        if (entry.isDirectory()) yield* walk(join(dir, entry.name), `${prefix}${entry.name}/`);
+        else if (!entry.name.endsWith(".tmp")) yield `${prefix}${entry.name}`;
+      }
+    };
+    for await (const name of walk(root, "")) {
+      const hash = await this.getRef(name).catch(() => null);
+      if (hash) yield { name, hash };
+    }
+  }
+
+  async deleteBlob(hash: string): Promise<void> {
+    await rm(this.pathOf(hash), { force: true });
+  }
+
+  async deleteRef(name: string): Promise<void> {
+    assertRefName(name);
+    await rm(join(this.dir, "refs", name), { force: true });
+  }
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if (isNotFound(err)) return [];
+    throw err;
   }
 }
 

@@ -1,5 +1,5 @@
 import { S3Client } from "@aws-sdk/client-s3";
-import type { BlobStore } from "./blob-store";
+import type { CollectableStore } from "./blob-store";
 import { LocalDirStore } from "./local-dir-store";
 import { S3BlobStore } from "./s3-blob-store";
 
@@ -15,7 +15,7 @@ export interface StoreSettings {
  * (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile, an instance role); a custom endpoint
  * (MinIO, Ceph, R2) uses path-style addressing, which all of them accept.
  */
-export function openBlobStore(settings: StoreSettings): BlobStore {
+export function openBlobStore(settings: StoreSettings): CollectableStore {
   if (!settings.s3) return new LocalDirStore(settings.localDir);
   const { bucket, prefix, endpoint, region } = settings.s3;
   const client = new S3Client({ region: region ?? "us-east-1", ...(endpoint ? { endpoint, forcePathStyle: true } : {}) });

@@ -1,6 +1,13 @@
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { Readable } from "node:stream";
-import { assertHash, assertRefName, BlobNotFoundError, type BlobStore } from "./blob-store";
+import { assertHash, assertRefName, BlobNotFoundError, type CollectableStore, type StoredBlob } from "./blob-store";
 
 export interface S3BlobStoreOptions {
   client: S3Client;
@@ -10,7 +17,7 @@ export interface S3BlobStoreOptions {
 }
 
 /** The CAS in any S3-compatible bucket, keyed `<prefix><hash[0:2]>/<hash>` like the local store. */
-export class S3BlobStore implements BlobStore {
+export class S3BlobStore implements CollectableStore {
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
@@ -107,6 +114,40 @@ export class S3BlobStore implements BlobStore {
     await this.client.send(
       new PutObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}refs/${name}`, Body: hash + "\n", ContentType: "text/plain" }),
     );
+  }
+
+  async *listBlobs(): AsyncIterable<StoredBlob> {
+    for await (const o of this.list(this.prefix)) {
+      const m = o.key.slice(this.prefix.length).match(/^[0-9a-f]{2}\/([0-9a-f]{64})$/);
+      if (m) yield { hash: m[1], size: o.size, writtenAt: o.lastModified };
+    }
+  }
+
+  async *listRefs(): AsyncIterable<{ name: string; hash: string }> {
+    const refs = `${this.prefix}refs/`;
+    for await (const o of this.list(refs)) {
+      const name = o.key.slice(refs.length);
+      const hash = await this.getRef(name).catch(() => null);
+      if (hash) yield { name, hash };
+    }
+  }
+
+  async deleteBlob(hash: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.keyOf(hash) }));
+  }
+
+  async deleteRef(name: string): Promise<void> {
+    assertRefName(name);
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: `${this.prefix}refs/${name}` }));
+  }
+
+  private async *list(prefix: string): AsyncIterable<{ key: string; size: number; lastModified: Date }> {
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const o of page.Contents ?? []) if (o.Key) yield { key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0) };
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
   }
 }
 
