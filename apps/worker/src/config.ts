@@ -28,6 +28,9 @@ export interface WorkerConfig {
   gatewayGraceMs: number;
   /** Port of the liveness/readiness server (CELLAR_WORKER_HEALTH_PORT); unset, there is none. */
   healthPort?: number;
+  /** Local checkpoint copies of kernels this worker no longer holds go after this long, if the
+   * CAS has them (CELLAR_LOCAL_CHECKPOINT_TTL_S, default 7 days). */
+  localCheckpointTtlMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -53,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     shutdownGraceMs: seconds(env, "CELLAR_SHUTDOWN_GRACE_S", 5) * 1000,
     gatewayGraceMs: seconds(env, "CELLAR_GATEWAY_GRACE_S", 10 * 60) * 1000,
     healthPort: port(env, "CELLAR_WORKER_HEALTH_PORT"),
+    localCheckpointTtlMs: seconds(env, "CELLAR_LOCAL_CHECKPOINT_TTL_S", 7 * 24 * 3600) * 1000,
   };
 }
 

@@ -79,6 +79,18 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
 
   let closing = false;
   let orphaned: NodeJS.Timeout | null = null;
+  // Checkpoints of kernels suspended here and never resumed would otherwise stay for ever.
+  const reap = () =>
+    void suspendedKernels
+      .reapLocalCopies(
+        sessions.all().map((s) => s.sessionId),
+        config.localCheckpointTtlMs,
+      )
+      .then((n) => n && console.log(`worker ${config.workerId}: reaped ${n} old local checkpoint copies`))
+      .catch((e) => console.warn(`worker ${config.workerId}: reaping local checkpoint copies failed:`, e));
+  reap();
+  const reaper = setInterval(reap, 6 * 3600_000);
+  reaper.unref();
   socket.on("connect", () => {
     if (orphaned) clearTimeout(orphaned);
     orphaned = null;
@@ -144,6 +156,7 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
     close: async () => {
       // Idle kernels are suspended, so their notebooks carry on with another worker process.
       closing = true;
+      clearInterval(reaper);
       if (orphaned) clearTimeout(orphaned);
       if (socket.connected) {
         await suspendForShutdown(sessions.all(), config.shutdownGraceMs);

@@ -6,7 +6,7 @@
 // `suspended-kernel/<sha256(session id, checkpoint id)>` names its manifest once uploaded.
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, link, mkdir, readdir, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { chmod, link, mkdir, readdir, rename, rm, rmdir, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { SuspendedKernelRef } from "@cellar/protocol";
 import { resumeKernelSandbox, type KernelSandbox, type RestoreKernelSandboxOptions } from "../sandbox/kernel-sandbox";
@@ -101,6 +101,8 @@ export class SuspendedKernels {
       try {
         await this.store.upload(refKeyOf(sessionId, id), uploadPath);
         timings.uploadMs = Math.round(performance.now() - t);
+        // The local copy is no longer the only one: reapLocalCopies may let it go.
+        await writeFile(path.join(this.localDir(sessionId, id), UPLOADED), "").catch(() => {});
       } catch (err) {
         this.log(
           `[suspend] kernel ${sessionId}: the checkpoint could not be stored in the content store, so only this worker can resume it: ${(err as Error).message}`,
@@ -148,6 +150,36 @@ export class SuspendedKernels {
     }
   }
 
+  /**
+   * Deletes local checkpoint copies of kernels this worker no longer holds (`held`: session ids)
+   * once they are older than `olderThanMs`: copies fetched from the CAS, and kept copies the CAS
+   * has too. A kept copy whose upload failed is the only one and stays. Answers how many went.
+   */
+  async reapLocalCopies(held: Iterable<string>, olderThanMs: number, now = Date.now()): Promise<number> {
+    const keep = new Set([...held].map(keyOf));
+    let reaped = 0;
+    const old = async (p: string) => now - (await stat(p)).mtimeMs > olderThanMs;
+    const local = path.join(this.opts.dir, "local");
+    for (const key of await readdir(local).catch(() => [] as string[])) {
+      if (keep.has(key)) continue;
+      for (const id of await readdir(path.join(local, key)).catch(() => [] as string[])) {
+        const dir = path.join(local, key, id);
+        if (!existsSync(path.join(dir, UPLOADED)) || !(await old(dir))) continue;
+        await rm(dir, { recursive: true, force: true });
+        reaped++;
+      }
+      await rmdir(path.join(local, key)).catch(() => {}); // only if now empty
+    }
+    const fetched = path.join(this.opts.dir, "fetched");
+    for (const entry of await readdir(fetched).catch(() => [] as string[])) {
+      const dir = path.join(fetched, entry);
+      if (!(await old(dir).catch(() => false))) continue;
+      await rm(dir, { recursive: true, force: true });
+      reaped++;
+    }
+    return reaped;
+  }
+
   private sessionDir(sessionId: string): string {
     return path.join(this.opts.dir, "local", keyOf(sessionId));
   }
@@ -157,6 +189,9 @@ export class SuspendedKernels {
     return path.join(this.sessionDir(sessionId), checkpointId);
   }
 }
+
+/** In a kept checkpoint copy: its upload to the CAS finished. */
+const UPLOADED = ".uploaded";
 
 /** A copy of a checkpoint directory made of hard links (so it costs no bytes and survives the
  * original's removal by a later suspend). */
