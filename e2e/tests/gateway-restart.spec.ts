@@ -18,7 +18,8 @@ async function killGateway(page: Page): Promise<void> {
 test("a gateway killed with kill -9 comes back by itself: the kernel keeps its variables and no saved edit is lost", async ({ page }) => {
   const id = await newNotebook(page, "gateway restart");
   const workerBefore = stackPid("apps/worker/src/main.ts");
-  await runInCell(cells(page).first(), "import os\nx = 42\nkernel_pid = os.getpid()");
+  await runInCell(cells(page).first(), "import os\nx = 42\nkernel_pid = os.getpid()\nprint('set')");
+  await expect(cells(page).first().getByTestId("cell-output")).toHaveText("set");
   await waitIdle(page);
   // An edit the user made and the page saved before the kill.
   await page.getByTestId("add-code-cell").click();
@@ -43,7 +44,9 @@ test("a gateway killed with kill -9 comes back by itself: the kernel keeps its v
 test("a suspended kernel survives a gateway killed with kill -9 and resumes with its variables", async ({ page }) => {
   const id = await newNotebook(page, "suspended across a gateway restart");
   const badge = page.getByTestId("kernel-status");
-  await runInCell(cells(page).first(), "y = 'still here'");
+  await runInCell(cells(page).first(), "y = 'still here'\nprint('set')");
+  // The output first: until the run has begun, the badge may still read idle from before it.
+  await expect(cells(page).first().getByTestId("cell-output")).toHaveText("set");
   await waitIdle(page);
   const res = await page.request.post(`/api/notebooks/${id}/kernel/suspend`, { headers: { authorization: `Bearer ${token()}` } });
   expect(res.status(), await res.text()).toBe(200);

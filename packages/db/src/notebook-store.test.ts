@@ -43,11 +43,11 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
     await db.notebooks.saveCellOutputs(nb.id, cellId, hello, 3);
     expect(await db.notebooks.cellOutputs(nb.id, cellId)).toEqual({ outputs: hello, executionCount: 3, through: null });
     // With the kernel message they go up to, for a gateway that takes over the run.
-    await db.notebooks.saveCellOutputs(nb.id, cellId, hello, 3, { sessionId: "s1", seq: 41 });
+    await db.notebooks.saveCellOutputs(nb.id, cellId, hello, 3, { stream: "s1:e1", seq: 41 });
     expect(await db.notebooks.cellOutputs(nb.id, cellId)).toEqual({
       outputs: hello,
       executionCount: 3,
-      through: { sessionId: "s1", seq: 41 },
+      through: { stream: "s1:e1", seq: 41 },
     });
     expect(await db.notebooks.cellOutputs(nb.id, "no-such-cell")).toBeNull();
   });

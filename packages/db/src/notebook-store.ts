@@ -186,7 +186,7 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
         data: {
           outputs: JSON.stringify(outputs),
           executionCount,
-          outputsSession: through?.sessionId ?? null,
+          outputsSession: through?.stream ?? null,
           outputsSeq: through?.seq ?? null,
         },
       });
@@ -196,8 +196,7 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
     async cellOutputs(notebookId, cellId) {
       const row = await prisma.cell.findUnique({ where: { notebookId_id: { notebookId, id: cellId } } });
       if (!row) return null;
-      const through =
-        row.outputsSession !== null && row.outputsSeq !== null ? { sessionId: row.outputsSession, seq: row.outputsSeq } : null;
+      const through = row.outputsSession !== null && row.outputsSeq !== null ? { stream: row.outputsSession, seq: row.outputsSeq } : null;
       return { outputs: toCell(row, warn).outputs, executionCount: row.executionCount, through };
     },
 

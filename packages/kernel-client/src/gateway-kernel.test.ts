@@ -13,7 +13,7 @@ let http: HttpServer;
 let io: Server<BrowserToGateway, GatewayToBrowser>;
 let url: string;
 let received: JupyterMessage[];
-let opens: Array<{ resume?: { sessionId: string; seq: number } }>;
+let opens: Array<{ resume?: { stream: string; seq: number } }>;
 /** How the stand-in kernel answers a request; by default busy, the reply, then idle. */
 let answer: (req: JupyterMessage, emit: (m: JupyterMessage) => void) => void;
 const kernels: GatewayKernel[] = [];
@@ -68,15 +68,15 @@ describe("GatewayKernel", () => {
     const seen: string[] = [];
     k.on("message", (m) => seen.push(String(m.content.text)));
     const line = (text: string) => makeMessage("stream", { name: "stdout", text }, { channel: "iopub" });
-    io.to(NB).emit("kernel:message", { notebookId: NB, message: line("a"), sessionId: "s1", seq: 1 });
-    io.to(NB).emit("kernel:message", { notebookId: NB, message: line("b"), sessionId: "s1", seq: 2 });
-    io.to(NB).emit("kernel:message", { notebookId: NB, message: line("b"), sessionId: "s1", seq: 2 });
-    io.to(NB).emit("kernel:message", { notebookId: NB, message: line("new kernel"), sessionId: "s2", seq: 1 });
+    io.to(NB).emit("kernel:message", { notebookId: NB, message: line("a"), stream: "s1:e1", seq: 1 });
+    io.to(NB).emit("kernel:message", { notebookId: NB, message: line("b"), stream: "s1:e1", seq: 2 });
+    io.to(NB).emit("kernel:message", { notebookId: NB, message: line("b"), stream: "s1:e1", seq: 2 });
+    io.to(NB).emit("kernel:message", { notebookId: NB, message: line("new kernel"), stream: "s2:e1", seq: 1 });
     await until(() => seen.length === 3);
     expect(seen).toEqual(["a", "b", "new kernel"]);
     for (const s of await io.fetchSockets()) s.disconnect();
     await until(() => opens.length === 2);
-    expect(opens).toEqual([{ resume: undefined }, { resume: { sessionId: "s2", seq: 1 } }]);
+    expect(opens).toEqual([{ resume: undefined }, { resume: { stream: "s2:e1", seq: 1 } }]);
   });
 
   it("opens the notebook, runs code with the cell id and collects its outputs until done", async () => {

@@ -109,9 +109,9 @@ export class GatewayKernel {
     });
     socket.on("kernel:message", (p) => {
       if (p.notebookId !== this.notebookId) return;
-      if (p.sessionId !== undefined && p.seq !== undefined) {
-        if (this.position?.sessionId === p.sessionId && p.seq <= this.position.seq) return;
-        this.position = { sessionId: p.sessionId, seq: p.seq };
+      if (p.stream !== undefined && p.seq !== undefined) {
+        if (this.position?.stream === p.stream && p.seq <= this.position.seq) return;
+        this.position = { stream: p.stream, seq: p.seq };
       }
       const future = this.futures.route(p.message);
       this.emit("message", p.message, future);

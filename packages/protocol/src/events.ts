@@ -16,12 +16,16 @@ export interface KernelStatusEvent {
   reason?: string;
 }
 
-/** Where a page's stream of a kernel's messages stopped: the last worker sequence number it saw
- * of that kernel session. */
+/** Where a stream of a kernel's messages stopped. `stream` is `<session id>:<epoch>`: a worker
+ * numbers a session's messages from 1 in each of its processes (the epoch), so a kernel resumed
+ * by another worker starts a new stream; `seq` is the last number taken from it. */
 export interface StreamPosition {
-  sessionId: string;
+  stream: string;
   seq: number;
 }
+
+/** The stream a session's messages from one worker process form. */
+export const streamOf = (sessionId: string, epoch: string) => `${sessionId}:${epoch}`;
 
 export interface NotebookOpenRequest {
   notebookId: string;
@@ -46,9 +50,9 @@ export interface ClearOutputsRequest {
 }
 
 export interface GatewayToBrowser extends TerminalGatewayEvents {
-  /** `sessionId` and `seq` (the worker's number for the message, per kernel session) are absent
-   * on messages the gateway makes itself (the echo of an input() answer). */
-  "kernel:message": (p: { notebookId: string; message: JupyterMessage; sessionId?: string; seq?: number }) => void;
+  /** `stream` and `seq` (StreamPosition) are absent on messages the gateway makes itself (the
+   * echo of an input() answer). */
+  "kernel:message": (p: { notebookId: string; message: JupyterMessage; stream?: string; seq?: number }) => void;
   "kernel:status": (p: KernelStatusEvent) => void;
   "workers:count": (p: { connected: number }) => void;
 }
@@ -102,12 +106,14 @@ export interface SuspendedKernelRef {
 
 /** A kernel message from a worker. `seq` counts the session's messages from 1, so a gateway can
  * drop what it has already had when the worker sends again what was not acknowledged; `cellId`
- * names the cell whose run it belongs to, so a gateway that did not see the request (it restarted)
+ * (with `epoch`) names the cell whose run it belongs to, so a gateway that did not see the request (it restarted)
  * still records it in the right cell. */
 export interface SessionMessageEvent {
   sessionId: string;
   message: JupyterMessage;
   seq: number;
+  /** This worker process's numbering of the session (a random id per outbox). */
+  epoch: string;
   cellId?: string;
 }
 
@@ -123,7 +129,7 @@ export interface GatewayToWorker extends WorkspaceFilesEvents, TerminalToWorker 
   "session:start": (p: StartSession, ack: Ack) => void;
   "session:send": (p: { sessionId: string; message: JupyterMessage }) => void;
   /** Messages up to `seq` are recorded: the worker may forget them. */
-  "session:ack": (p: { sessionId: string; seq: number }) => void;
+  "session:ack": (p: { sessionId: string; epoch: string; seq: number }) => void;
   "session:interrupt": (p: { sessionId: string }) => void;
   "session:stop": (p: { sessionId: string }, ack: Ack) => void;
   /** Suspend the kernel now (if it is idle) rather than after the idle timeout. */

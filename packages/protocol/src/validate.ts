@@ -81,7 +81,7 @@ export function validateNotebookId(value: unknown): Result<string> {
   return check<string>(notebookIdSchema, value);
 }
 
-const streamPositionSchema = z.object({ sessionId: z.string().min(1).max(128), seq: z.number().int().min(0) });
+const streamPositionSchema = z.object({ stream: z.string().min(1).max(300), seq: z.number().int().min(0) });
 
 /** A reconnecting page's resume point (notebook:open's `resume`); absent or malformed is none. */
 export function validateStreamPosition(value: unknown): StreamPosition | undefined {
@@ -89,11 +89,17 @@ export function validateStreamPosition(value: unknown): StreamPosition | undefin
   return r.success ? r.data : undefined;
 }
 
-const messageMetaSchema = z.object({ seq: z.number().int().min(1), cellId: z.string().min(1).max(64).optional() });
+const messageMetaSchema = z.object({
+  seq: z.number().int().min(1),
+  epoch: z.string().min(1).max(64),
+  cellId: z.string().min(1).max(64).optional(),
+});
 
-/** session:message's sequence number and cell, checked apart from the message itself. */
-export function validateMessageMeta(value: unknown): Result<{ seq: number; cellId?: string }> {
-  return check<{ seq: number; cellId?: string }>(messageMetaSchema, value);
+export type MessageMeta = { seq: number; epoch: string; cellId?: string };
+
+/** session:message's sequence number, epoch and cell, checked apart from the message itself. */
+export function validateMessageMeta(value: unknown): Result<MessageMeta> {
+  return check<MessageMeta>(messageMetaSchema, value);
 }
 
 const clearOutputsSchema = z.object({

@@ -94,7 +94,7 @@ export class CellOutputRecorder {
     }
     const through = this.recordedThrough.get(cellId);
     // Sent again by the worker, and already in the outputs the last gateway recorded.
-    if (at && through && at.sessionId === through.sessionId && at.seq <= through.seq) return true;
+    if (at && through && at.stream === through.stream && at.seq <= through.seq) return true;
     if (at) this.positions.set(cellId, at);
     const before = this.cells.get(cellId) ?? emptyCellOutput();
     if (before.truncated && isOutputMessage(msg)) return false;

@@ -156,20 +156,21 @@ describe("KernelManager after a gateway restart", () => {
     first.kernels.send("nb", req);
     const line = (n: number) => makeMessage("stream", { name: "stdout", text: `${n}\n` }, { channel: "iopub", parent: req });
     const lines = [0, 1, 2, 3].map(line);
-    first.kernels.onWorkerMessage(id, lines[0], { seq: 1, cellId: "c" });
-    first.kernels.onWorkerMessage(id, lines[1], { seq: 2, cellId: "c" });
+    first.kernels.onWorkerMessage(id, lines[0], { seq: 1, epoch: "e1", cellId: "c" });
+    first.kernels.onWorkerMessage(id, lines[1], { seq: 2, epoch: "e1", cellId: "c" });
     await new Promise((r) => setTimeout(r, 300)); // the recorder's debounced write
-    expect(first.cellsInDb.get("c").through).toEqual({ sessionId: id, seq: 2 });
+    expect(first.cellsInDb.get("c").through).toEqual({ stream: `${id}:e1`, seq: 2 });
     await first.kernels.settled();
 
     // The first gateway dies before its ack; the worker sends 1 and 2 again, then 3 and 4.
     const second = gateway(first.sessions, first.cellsInDb);
     await second.kernels.restore();
     await second.connect("w1", [{ sessionId: id, notebookId: "nb", status: "busy" }]);
-    for (const [i, msg] of lines.entries()) second.kernels.onWorkerMessage(id, msg, { seq: i + 1, cellId: "c" });
-    second.kernels.onWorkerMessage(id, lines[3], { seq: 4, cellId: "c" }); // and once more: dropped by number
+    for (const [i, msg] of lines.entries()) second.kernels.onWorkerMessage(id, msg, { seq: i + 1, epoch: "e1", cellId: "c" });
+    second.kernels.onWorkerMessage(id, lines[3], { seq: 4, epoch: "e1", cellId: "c" }); // and once more: dropped by number
     second.kernels.onWorkerMessage(id, makeMessage("execute_reply", { status: "ok", execution_count: 1 }, { parent: req }), {
       seq: 5,
+      epoch: "e1",
       cellId: "c",
     });
     await new Promise((r) => setTimeout(r, 50));
@@ -182,15 +183,30 @@ describe("KernelManager after a gateway restart", () => {
     await g.kernels.ensureKernel("nb");
     const id = startedSession(w, "nb");
     const msg = (n: number) => makeMessage("status", { execution_state: n % 2 ? "busy" : "idle" }, { channel: "iopub" });
-    for (let n = 1; n <= 3; n++) g.kernels.onWorkerMessage(id, msg(n), { seq: n });
-    expect(g.kernels.missedSince("nb", { sessionId: id, seq: 1 })?.map((m) => m.seq)).toEqual([2, 3]);
-    expect(g.kernels.missedSince("nb", { sessionId: id, seq: 3 })).toEqual([]);
-    expect(g.kernels.missedSince("nb", { sessionId: id, seq: 9 })).toEqual([]); // the worker will send the rest
-    expect(g.kernels.missedSince("nb", { sessionId: "an-older-kernel", seq: 1 })).toBeNull();
+    for (let n = 1; n <= 3; n++) g.kernels.onWorkerMessage(id, msg(n), { seq: n, epoch: "e1" });
+    const at = (seq: number, epoch = "e1") => ({ stream: `${id}:${epoch}`, seq });
+    expect(g.kernels.missedSince("nb", at(1))?.map((m) => m.seq)).toEqual([2, 3]);
+    expect(g.kernels.missedSince("nb", at(3))).toEqual([]);
+    expect(g.kernels.missedSince("nb", at(9))).toEqual([]); // the worker will send the rest
+    expect(g.kernels.missedSince("nb", at(1, "an-older-worker-process"))).toBeNull();
+    expect(g.kernels.missedSince("nb", { stream: "an-older-kernel:e1", seq: 1 })).toBeNull();
     expect(g.kernels.missedSince("nb", undefined)).toBeNull();
     // A message it has had is not relayed twice.
     const before = g.messages.length;
-    g.kernels.onWorkerMessage(id, msg(3), { seq: 3 });
+    g.kernels.onWorkerMessage(id, msg(3), { seq: 3, epoch: "e1" });
     expect(g.messages.length).toBe(before);
+  });
+
+  it("a kernel resumed by another worker process numbers from 1 again, and its messages are taken, not dropped", async () => {
+    const g = gateway();
+    const w = await g.connect("w1");
+    await g.kernels.ensureKernel("nb");
+    const id = startedSession(w, "nb");
+    const line = (text: string) => makeMessage("stream", { name: "stdout", text }, { channel: "iopub" });
+    for (let n = 1; n <= 5; n++) g.kernels.onWorkerMessage(id, line(`old ${n}`), { seq: n, epoch: "first-process" });
+    g.kernels.onWorkerMessage(id, line("new 1"), { seq: 1, epoch: "second-process" });
+    g.kernels.onWorkerMessage(id, line("new 1"), { seq: 1, epoch: "second-process" }); // sent again: dropped
+    g.kernels.onWorkerMessage(id, line("new 2"), { seq: 2, epoch: "second-process" });
+    expect(g.messages.map((m) => m.content.text).slice(-3)).toEqual(["old 5", "new 1", "new 2"]);
   });
 });

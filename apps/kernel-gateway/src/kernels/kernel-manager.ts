@@ -8,10 +8,13 @@ import { storedStatus, type KernelSessionPatch, type KernelSessionRecord, type K
 import { parentIdOf } from "@cellar/kernel-client";
 import {
   canChangeStatus,
+  streamOf,
   type GatewayToBrowser,
   type JupyterMessage,
   type KernelStatus,
+  type MessageMeta,
   type SessionLimits,
+  type StreamPosition,
   type SuspendedKernelRef,
   type TerminalRequest,
   type WorkerSessionReport,
@@ -60,8 +63,10 @@ interface KernelSession {
   held: JupyterMessage[];
   /** The worker's number of the last message taken from it (0: none yet, on this gateway). */
   lastSeq: number;
+  /** The stream `lastSeq` counts in (StreamPosition), undefined before the first message here. */
+  stream?: string;
   /** The latest messages relayed, by number, for pages that reconnect (StreamPosition). */
-  recent: Array<{ seq: number; message: JupyterMessage }>;
+  recent: Array<{ stream: string; seq: number; message: JupyterMessage }>;
   ackTimer?: NodeJS.Timeout;
 }
 
@@ -248,12 +253,16 @@ export class KernelManager {
   }
 
   /** A message from the kernel (`meta` from its worker; none for the gateway's own echo). */
-  onWorkerMessage(sessionId: string, msg: JupyterMessage, meta?: { seq: number; cellId?: string }): void {
+  onWorkerMessage(sessionId: string, msg: JupyterMessage, meta?: MessageMeta): void {
     const k = this.bySession.get(sessionId);
     if (!k) return;
-    if (meta) {
+    const stream = meta && streamOf(sessionId, meta.epoch);
+    if (meta && stream) {
       // Sent again after a lost connection, and already had.
-      if (meta.seq <= k.lastSeq) return;
+      if (stream === k.stream && meta.seq <= k.lastSeq) return;
+      // Otherwise the same stream goes on, or a new one starts (the kernel was resumed by another
+      // worker process, which numbers from 1).
+      k.stream = stream;
       k.lastSeq = meta.seq;
       this.scheduleAck(k);
     }
@@ -268,34 +277,36 @@ export class KernelManager {
     }
     let relay = true;
     if (cellId) {
-      relay = k.recorder.record(cellId, msg, meta && { sessionId, seq: meta.seq });
+      relay = k.recorder.record(cellId, msg, stream && meta ? { stream, seq: meta.seq } : undefined);
       if (msg.header.msg_type === "execute_reply") {
         k.requests.delete(parentId!);
         void k.recorder.flush(cellId);
       }
     }
     if (!relay) return;
-    if (meta) {
-      k.recent.push({ seq: meta.seq, message: msg });
+    if (meta && stream) {
+      k.recent.push({ stream, seq: meta.seq, message: msg });
       if (k.recent.length > RECENT_MESSAGES) k.recent.splice(0, k.recent.length - RECENT_MESSAGES);
     }
-    this.opts.emit(k.notebookId, "kernel:message", { notebookId: k.notebookId, message: msg, sessionId, seq: meta?.seq });
+    this.opts.emit(k.notebookId, "kernel:message", { notebookId: k.notebookId, message: msg, stream, seq: meta?.seq });
   }
 
   /** What a page that reconnects at `from` missed of the notebook's kernel, if this gateway can
    * say: the messages to send it now, or null when it must read the outputs back instead. */
   missedSince(
     notebookId: string,
-    from: { sessionId: string; seq: number } | undefined,
-  ): Array<{ message: JupyterMessage; sessionId: string; seq: number }> | null {
+    from: StreamPosition | undefined,
+  ): Array<{ message: JupyterMessage; stream: string; seq: number }> | null {
     const k = this.byNotebook.get(notebookId);
-    if (!k || !from || from.sessionId !== k.sessionId) return null;
-    // Behind the page (this gateway restarted): the worker sends again what was not recorded,
-    // and the page drops what it has had by number.
+    if (!k || !from || !from.stream.startsWith(`${k.sessionId}:`)) return null;
+    // Nothing from this kernel yet on this gateway (it restarted): its worker sends again what
+    // was not recorded, and the page drops what it has had by number.
+    if (k.stream === undefined) return [];
+    if (from.stream !== k.stream) return null;
     if (from.seq >= k.lastSeq) return [];
-    const first = k.recent[0]?.seq;
+    const first = k.recent.find((r) => r.stream === k.stream)?.seq;
     if (first === undefined || first > from.seq + 1) return null;
-    return k.recent.filter((r) => r.seq > from.seq).map((r) => ({ ...r, sessionId: k.sessionId }));
+    return k.recent.filter((r) => r.stream === k.stream && r.seq > from.seq);
   }
 
   /** Tells the worker, now and then, what is recorded (outputs written), so it can forget it. */
@@ -303,10 +314,11 @@ export class KernelManager {
     if (k.ackTimer) return;
     k.ackTimer = setTimeout(async () => {
       k.ackTimer = undefined;
-      const seq = k.lastSeq;
+      const { seq, stream } = { seq: k.lastSeq, stream: k.stream };
       await k.recorder.flush();
       const worker = k.workerId ? this.opts.pool.get(k.workerId) : undefined;
-      worker?.socket.emit("session:ack", { sessionId: k.sessionId, seq });
+      const epoch = stream?.slice(k.sessionId.length + 1);
+      if (epoch) worker?.socket.emit("session:ack", { sessionId: k.sessionId, epoch, seq });
     }, ACK_EVERY_MS);
     k.ackTimer.unref?.();
   }

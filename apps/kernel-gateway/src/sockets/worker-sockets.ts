@@ -40,7 +40,7 @@ export function attachWorkerSockets(
       if (!worker.sessions.has(p?.sessionId)) return;
       const msg = validateJupyterMessage(p.message);
       if (!msg.ok) return console.warn(`gateway: dropped message from worker ${worker.id}: ${msg.error}`);
-      const meta = validateMessageMeta({ seq: p.seq, cellId: p.cellId });
+      const meta = validateMessageMeta({ seq: p.seq, epoch: p.epoch, cellId: p.cellId });
       if (!meta.ok) return console.warn(`gateway: dropped message from worker ${worker.id}: ${meta.error}`);
       deps.kernels.onWorkerMessage(p.sessionId, msg.value, meta.value);
     });

@@ -124,7 +124,11 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
     outbox(p.sessionId).noteRequest(p.message);
     session.send(p.message);
   });
-  socket.on("session:ack", (p) => outboxes.get(p?.sessionId)?.ack(Number(p?.seq)));
+  socket.on("session:ack", (p) => {
+    const box = outboxes.get(p?.sessionId);
+    // An ack of another process's numbering (this session was resumed here) says nothing.
+    if (box && p.epoch === box.epoch) box.ack(Number(p.seq));
+  });
   socket.on("session:interrupt", (p) => sessions.get(p.sessionId)?.interrupt());
   socket.on("session:terminal", (p) => {
     const req = validateTerminalRequest(p?.request);

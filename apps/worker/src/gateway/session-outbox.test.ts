@@ -10,6 +10,8 @@ describe("SessionOutbox", () => {
     const a = box.add(makeMessage("stream", { name: "stdout", text: "1\n" }, { channel: "iopub", parent: req }));
     const b = box.add(makeMessage("status", { execution_state: "idle" }, { channel: "iopub" }));
     expect([a.seq, b.seq]).toEqual([1, 2]);
+    expect(a.epoch).toBe(box.epoch);
+    expect(new SessionOutbox("s1").epoch).not.toBe(box.epoch); // another process's numbering
     expect(a.cellId).toBe("c1");
     expect(b.cellId).toBeUndefined();
     box.ack(1);

@@ -2,6 +2,7 @@
 // session's next sequence number and stays here until the gateway acknowledges it, so that after
 // a lost connection (the gateway died, or a replica went away) the worker sends again exactly
 // what may have been lost, and the gateway drops what it already had by number.
+import { randomUUID } from "node:crypto";
 import { parentIdOf } from "@cellar/kernel-client";
 import type { JupyterMessage, SessionMessageEvent } from "@cellar/protocol";
 
@@ -12,6 +13,9 @@ const MAX_TRACKED_REQUESTS = 2_000;
 
 export class SessionOutbox {
   private seq = 0;
+  /** A resumed kernel on another worker (or this one restarted) numbers from 1 again: the epoch
+   * tells the two numberings apart. */
+  readonly epoch = randomUUID();
   private unacked: SessionMessageEvent[] = [];
   /** execute_request msg_id → cell id, from the requests the gateway sent. */
   private readonly cells = new Map<string, string>();
@@ -33,7 +37,13 @@ export class SessionOutbox {
   add(message: JupyterMessage): SessionMessageEvent {
     const parent = parentIdOf(message);
     const cellId = parent ? this.cells.get(parent) : undefined;
-    const event: SessionMessageEvent = { sessionId: this.sessionId, message, seq: ++this.seq, ...(cellId ? { cellId } : {}) };
+    const event: SessionMessageEvent = {
+      sessionId: this.sessionId,
+      message,
+      seq: ++this.seq,
+      epoch: this.epoch,
+      ...(cellId ? { cellId } : {}),
+    };
     this.unacked.push(event);
     if (this.unacked.length > this.max) this.unacked.splice(0, this.unacked.length - this.max);
     return event;
