@@ -20,9 +20,10 @@ export function createGatewaySocket(options: GatewaySocketOptions = {}): Gateway
   const settings = {
     path: "/socket.io",
     // A gateway that died is back (restarted, or another replica) within seconds: try again
-    // soon, a little later each time (socket.io's default starts at 1 s and goes to 5 s).
+    // soon, at most a second apart (socket.io's default starts at 1 s and goes to 5 s; its
+    // randomisation keeps many pages from redialling in step).
     reconnectionDelay: 250,
-    reconnectionDelayMax: 2_000,
+    reconnectionDelayMax: 1_000,
     ...(options.token ? { transports: ["websocket"], extraHeaders: { authorization: `Bearer ${options.token}` } } : {}),
     ...(options.reconnection === false ? { reconnection: false } : {}),
   };

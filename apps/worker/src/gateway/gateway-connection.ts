@@ -44,8 +44,10 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
     // One long-lived TCP connection: behind a load balancer with several gateways it needs no
     // sticky sessions, which HTTP long-polling would.
     transports: ["websocket"],
-    reconnectionDelay: 250,
-    reconnectionDelayMax: 1_000,
+    // A restarted gateway is back in about a second: the worker, which every kernel's output
+    // waits on, tries twice a second.
+    reconnectionDelay: 200,
+    reconnectionDelayMax: 500,
   });
   const outboxes = new Map<string, SessionOutbox>();
   const outbox = (sessionId: string) => {
