@@ -22,6 +22,9 @@ export interface GatewayConfig {
   sessionPids: number;
   /** How long a kernel may take to start before the notebook is told it failed. */
   kernelStartTimeoutMs: number;
+  /** How long a kernel waits for its worker to redial after the worker's connection dropped,
+   * before it is dead (CELLAR_WORKER_LOST_GRACE_S, default 30). */
+  lostWorkerGraceMs: number;
   /** Redis for socket.io rooms across gateway replicas (CELLAR_REDIS_URL); unset: one gateway. */
   redisUrl?: string;
   /** How often unreachable blobs are collected from the content store (CELLAR_GC_INTERVAL_S,
@@ -44,6 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     sessionMemoryBytes: Number(env.CELLAR_SESSION_MEMORY_MB ?? 4096) * 1024 * 1024,
     sessionPids: Number(env.CELLAR_SESSION_PIDS ?? 512),
     kernelStartTimeoutMs: Number(env.CELLAR_KERNEL_START_TIMEOUT_MS ?? 60_000),
+    lostWorkerGraceMs: Number(env.CELLAR_WORKER_LOST_GRACE_S ?? 30) * 1000,
     redisUrl: env.CELLAR_REDIS_URL || undefined,
     gcIntervalMs: Number(env.CELLAR_GC_INTERVAL_S ?? 3600) * 1000,
     gcGraceMs: Number(env.CELLAR_GC_GRACE_S ?? 3600) * 1000,

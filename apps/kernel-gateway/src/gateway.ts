@@ -8,7 +8,8 @@ import type { GatewayConfig } from "./config";
 import { createHttpApp } from "./http/http-app";
 import type { NotebookApiStore } from "./http/notebooks-api";
 import type { NotebookFileStore } from "./http/notebook-files-api";
-import { socketFilesWorker } from "./http/workspace-files-api";
+import { roomFilesWorker, socketFilesWorker } from "./http/workspace-files-api";
+import { KernelRouter } from "./cluster/kernel-router";
 import { KernelManager, type RunRecorder } from "./kernels/kernel-manager";
 import { NotebookImages } from "./notebooks/notebook-images";
 import { attachBrowserSockets, notebookEmitter } from "./sockets/browser-sockets";
@@ -52,26 +53,28 @@ export function createGateway(opts: {
     dropWorkerCaches: () => pool.dropCaches(),
     onNotebookSaved: (id, nb) => {
       images.saved(id, nb);
-      kernels.onNotebookSaved(id);
+      void router.route(id, { op: "saved" });
     },
     images: () => opts.images.list().map(({ name, description }) => ({ name, description })),
-    onNotebookDeleted: (id) => void kernels.stop(id),
+    onNotebookDeleted: (id) => void router.route(id, { op: "stop" }),
     blobs: { store: opts.blobStore, workerSecret: opts.workerSecret },
     pingDatabase: opts.pingDatabase,
     redisProblem: () => redis?.problem() ?? null,
-    kernels: { suspendKernel: (id) => kernels.suspend(id) },
+    kernels: { suspendKernel: (id) => router.route(id, { op: "suspend" }) },
     workspaceFiles: {
       notebookExists: async (id) => (await store.get(id)) !== null,
       // A notebook that never had a kernel has an empty workspace on any worker.
-      workerFor: (id) => {
-        const worker = kernels.workerOf(id) ?? pool.pick();
-        return worker && socketFilesWorker(worker.socket);
+      workerFor: async (id) => {
+        const workerId = await router.workspaceWorker(id);
+        const local = workerId ? pool.get(workerId) : undefined;
+        if (local) return socketFilesWorker(local.socket);
+        return workerId ? roomFilesWorker(workers, workerId) : undefined;
       },
     },
   });
   const { io, workers, redis } = createSocketServer(app.server, opts.token, config.redisUrl);
 
-  const kernels = new KernelManager({
+  const kernels: KernelManager = new KernelManager({
     pool,
     store,
     emit: notebookEmitter(io),
@@ -82,22 +85,27 @@ export function createGateway(opts: {
     startTimeoutMs: config.kernelStartTimeoutMs,
     sessions: opts.sessions,
     userId: opts.userId,
+    shared: redis !== null,
+    ownedElsewhere: (id: string): Promise<boolean> => router.ownedElsewhere(id),
+    lostWorkerGraceMs: config.lostWorkerGraceMs,
   });
+  const router = new KernelRouter(io, kernels, pool, redis !== null);
   const terminals = new TerminalRelay(
     (notebookId, req) => kernels.sendTerminal(notebookId, req),
     (notebookId) => kernels.ensureKernel(notebookId),
   );
   kernels.onStatusChange(({ notebookId, status }) => terminals.onKernelStatus(notebookId, status));
 
-  attachBrowserSockets(io, { kernels, pool, terminals, notebookExists: (id) => images.open(id) });
+  attachBrowserSockets(io, { kernels: router, terminals, notebookExists: (id) => images.open(id) });
   attachWorkerSockets(workers, {
     pool,
     kernels,
     terminals,
     workerSecret: opts.workerSecret,
-    onCountChange: () => io.emit("workers:count", { connected: pool.count }),
+    onCountChange: () => void router.announceWorkerCount(),
   });
 
+  let closed: Promise<void> | undefined;
   return {
     server: app.server,
     kernels,
@@ -109,11 +117,15 @@ export function createGateway(opts: {
       const addr = app.server.address();
       return { port: typeof addr === "object" && addr ? addr.port : config.port };
     },
-    close: async () => {
-      await kernels.shutdown();
-      // Closes the HTTP server too.
-      await new Promise<void>((resolve) => io.close(() => resolve()));
-      await redis?.close();
+    close: () => {
+      // Once, however often it is called (a signal during a shutdown).
+      closed ??= (async () => {
+        await kernels.shutdown();
+        // Closes the HTTP server too.
+        await new Promise<void>((resolve) => io.close(() => resolve()));
+        await redis?.close();
+      })();
+      return closed;
     },
   };
 }

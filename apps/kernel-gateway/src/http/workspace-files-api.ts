@@ -3,6 +3,8 @@
 // is turned back into HTTP. Paths were checked by the route table's schemas before any of this.
 import contentDisposition from "content-disposition";
 import { MAX_WORKSPACE_FILE_BYTES, type WorkspaceFileErrorCode, type WorkspaceFilesEvents } from "@cellar/protocol";
+import type { WorkerNamespace } from "../sockets/socket-server";
+import { workerRoom } from "../sockets/rooms";
 import type { WorkerSocket } from "../workers/worker-pool";
 import type { ApiHandlers } from "./api-handlers";
 import { HttpError } from "./http-errors";
@@ -26,10 +28,24 @@ export function socketFilesWorker(socket: WorkerSocket): FilesWorker {
   };
 }
 
+/** A worker connected to any gateway replica, through its room (the Redis adapter carries the
+ * question and its answer). */
+export function roomFilesWorker(workers: WorkerNamespace, workerId: string): FilesWorker {
+  return {
+    ask: async (event, payload, timeoutMs) => {
+      const answers = await (
+        workers.to(workerRoom(workerId)).timeout(timeoutMs).emitWithAck as (e: FilesEvent, p: unknown) => Promise<never[]>
+      )(event, payload);
+      if (!answers.length) throw new Error(`worker ${workerId} is not connected`);
+      return answers[0];
+    },
+  };
+}
+
 export interface WorkspaceFilesDeps {
   notebookExists(notebookId: string): Promise<boolean>;
   /** The worker that holds the notebook's workspace, or undefined when none is connected. */
-  workerFor(notebookId: string): FilesWorker | undefined;
+  workerFor(notebookId: string): FilesWorker | undefined | Promise<FilesWorker | undefined>;
   /** How long a worker may take to answer (uploads of the largest files included). */
   timeoutMs?: number;
   /** Upload limit; MAX_WORKSPACE_FILE_BYTES unless a test wants a small one. */
@@ -55,7 +71,7 @@ export function workspaceFilesApi(deps: WorkspaceFilesDeps | undefined): ApiHand
   const ask = async <E extends FilesEvent>(event: E, payload: FilesPayload<E>): Promise<Extract<FilesResult<E>, { ok: true }>> => {
     if (!deps) throw new HttpError(404, "Not found");
     if (!(await deps.notebookExists(payload.notebookId))) throw new HttpError(404, "No such notebook");
-    const worker = deps.workerFor(payload.notebookId);
+    const worker = await deps.workerFor(payload.notebookId);
     if (!worker) {
       throw new HttpError(503, "No worker is connected, so this notebook's files cannot be reached. Start a worker and try again.");
     }

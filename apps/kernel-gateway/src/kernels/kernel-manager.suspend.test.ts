@@ -1,6 +1,6 @@
 // The gateway's side of suspend and resume: which statuses a notebook sees, where requests to a
 // suspended kernel go, and what survives the worker going away.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { executeRequest } from "@cellar/protocol";
 import { KernelManager } from "./kernel-manager";
 import { memoryKernelSessions } from "../testing/memory-kernel-sessions";
@@ -46,6 +46,7 @@ async function setup() {
     resolveImage: (name) => (name === "base" ? "a".repeat(64) : undefined),
     sessions: memoryKernelSessions(),
     userId: "u",
+    lostWorkerGraceMs: 20,
   });
   await kernels.ensureKernel("nb1");
   const sessionId = w1.sent.find((s) => s.event === "session:start")!.payload.sessionId as string;
@@ -119,10 +120,10 @@ describe("KernelManager: suspended kernels", () => {
     expect(t.kernels.status("nb1")).toEqual({ status: "dead", reason: "The suspended kernel could not be resumed: image missing" });
   });
 
-  it("a kernel that was running (not suspended) when its worker left is dead", async () => {
+  it("a kernel that was running (not suspended) when its worker left is dead once the worker's grace is over", async () => {
     const t = await setup();
     t.kernels.onWorkerLost(t.pool.remove("w1", t.w1.socket));
-    expect(t.kernels.status("nb1")?.status).toBe("dead");
+    await vi.waitFor(() => expect(t.kernels.status("nb1")?.status).toBe("dead"));
   });
 
   it("a kernel resuming when its worker left is dead, not resumed twice", async () => {
@@ -130,7 +131,7 @@ describe("KernelManager: suspended kernels", () => {
     t.kernels.onWorkerStatus(t.sessionId, "suspended", undefined, { checkpoint: CHECKPOINT });
     t.kernels.onWorkerStatus(t.sessionId, "resuming");
     t.kernels.onWorkerLost(t.pool.remove("w1", t.w1.socket));
-    expect(t.kernels.status("nb1")?.status).toBe("dead");
+    await vi.waitFor(() => expect(t.kernels.status("nb1")?.status).toBe("dead"));
   });
 
   it("suspend now asks the kernel's worker and passes its answer on", async () => {
@@ -162,8 +163,8 @@ describe("KernelManager: suspended kernels", () => {
     t.kernels.onWorkerStatus(t.sessionId, "suspended", undefined, { checkpoint: CHECKPOINT });
     t.kernels.onWorkerStatus(t.sessionId, "resuming");
     t.kernels.onWorkerStatus(t.sessionId, "idle");
-    // Now idle again: losing the worker loses the kernel.
+    // Now idle again: losing the worker (for good) loses the kernel.
     t.kernels.onWorkerLost(t.pool.remove("w1", t.w1.socket));
-    expect(t.kernels.status("nb1")?.status).toBe("dead");
+    await vi.waitFor(() => expect(t.kernels.status("nb1")?.status).toBe("dead"));
   });
 });

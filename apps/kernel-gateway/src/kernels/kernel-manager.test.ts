@@ -41,6 +41,7 @@ async function setup({ withWorker = true } = {}) {
     resolveImage: (name) => (name === "base" ? "a".repeat(64) : undefined),
     sessions: memoryKernelSessions(),
     userId: "u",
+    lostWorkerGraceMs: 50,
   });
   const sessionId = () => worker.sent.find((s) => s.event === "session:start")!.payload.sessionId as string;
   return { pool, worker, kernels, events, saved, sessionId, cellsInDb };
@@ -175,12 +176,38 @@ describe("KernelManager", () => {
     expect(t.events.filter((e) => e.event === "kernel:message")).toHaveLength(3);
   });
 
-  it("marks kernels dead with a reason when their worker disconnects", async () => {
+  it("waits for a worker whose connection dropped, then marks its kernels dead with a reason", async () => {
     const t = await setup();
     await t.kernels.ensureKernel("nb1");
     t.kernels.onWorkerLost(t.pool.remove("w1", t.worker.socket));
-    expect(t.kernels.status("nb1")).toMatchObject({ status: "dead", reason: expect.stringMatching(/worker .* disconnected/) });
+    await vi.waitFor(() =>
+      expect(t.kernels.status("nb1")).toMatchObject({ status: "disconnected", reason: expect.stringMatching(/w1 lost its connection/) }),
+    );
+    expect(t.kernels.send("nb1", executeRequest("1"))).toEqual({ ok: false, error: expect.stringMatching(/waiting for it to come back/) });
+    await vi.waitFor(() =>
+      expect(t.kernels.status("nb1")).toMatchObject({
+        status: "dead",
+        reason: expect.stringMatching(/worker .* disconnected and did not come back/),
+      }),
+    );
     expect(t.kernels.send("nb1", executeRequest("1"))).toMatchObject({ ok: false });
+  });
+
+  it("a worker that redials within the grace keeps its kernel: same session, requests flow again", async () => {
+    const t = await setup();
+    await t.kernels.ensureKernel("nb1");
+    const sessionId = t.sessionId();
+    t.kernels.onWorkerStatus(sessionId, "idle");
+    t.kernels.onWorkerLost(t.pool.remove("w1", t.worker.socket));
+    await vi.waitFor(() => expect(t.kernels.status("nb1")?.status).toBe("disconnected"));
+    const again = fakeWorkerSocket();
+    const worker = t.pool.add("w1", again.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
+    await t.kernels.onWorkerConnected(worker, [{ sessionId, notebookId: "nb1", status: "idle" }]);
+    expect(t.kernels.status("nb1")?.status).toBe("idle");
+    await new Promise((r) => setTimeout(r, 80));
+    expect(t.kernels.status("nb1")?.status).toBe("idle");
+    expect(t.kernels.send("nb1", executeRequest("1"))).toEqual({ ok: true });
+    expect(again.sent.at(-1)).toMatchObject({ event: "session:send", payload: { sessionId } });
   });
 
   it("applies a worker's status only along the kernel state table", async () => {

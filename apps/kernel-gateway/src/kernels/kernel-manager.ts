@@ -68,6 +68,8 @@ interface KernelSession {
   /** The latest messages relayed, by number, for pages that reconnect (StreamPosition). */
   recent: Array<{ stream: string; seq: number; message: JupyterMessage }>;
   ackTimer?: NodeJS.Timeout;
+  /** Its worker's connection dropped: how long the gateway waits for it to come back. */
+  lostTimer?: NodeJS.Timeout;
 }
 
 /** Messages kept per kernel for reconnecting pages: a few seconds of a flood. */
@@ -93,7 +95,17 @@ export interface KernelManagerOptions {
   sessions: KernelSessionStore;
   /** Who starts kernels (the one local user until Cellar has accounts). */
   userId: string;
+  /** Other gateway replicas share the rows: what this one read may be stale, and a kernel whose
+   * worker is connected elsewhere is theirs (see KernelRouter). */
+  shared?: boolean;
+  /** Whether another replica runs the notebook's kernel now (shared only). */
+  ownedElsewhere?(notebookId: string): Promise<boolean>;
+  /** How long a kernel waits for a worker whose connection dropped before it is dead (workers
+   * keep their kernels for CELLAR_GATEWAY_GRACE_S and redial within a second). */
+  lostWorkerGraceMs?: number;
 }
+
+const DEFAULT_LOST_WORKER_GRACE_MS = 30_000;
 
 export type SendResult = { ok: true } | { ok: false; error: string };
 
@@ -111,6 +123,8 @@ export class KernelManager {
   private readonly statusListeners = new Set<(change: KernelStatusChange) => void>();
   /** Starts under way, so that two opens of one notebook make one kernel. */
   private readonly starting = new Map<string, Promise<KernelSession>>();
+  /** Shutting down: its workers' connections close, and that loses no kernel. */
+  private closing = false;
 
   constructor(private readonly opts: KernelManagerOptions) {}
 
@@ -124,6 +138,45 @@ export class KernelManager {
   status(notebookId: string): { status: KernelStatus; reason?: string } | undefined {
     const k = this.byNotebook.get(notebookId);
     return k && { status: k.status, reason: k.reason };
+  }
+
+  /** Whether this gateway runs the notebook's kernel: it is starting here, or its worker is
+   * connected here (or requests for it are held here). Other replicas forward to the one that does. */
+  ownsLive(notebookId: string): boolean {
+    const k = this.byNotebook.get(notebookId);
+    if (this.starting.has(notebookId)) return true;
+    if (!k) return false;
+    if (k.held.length > 0) return true;
+    return k.status !== "dead" && !k.awaitingWorker && k.workerId !== null && this.opts.pool.get(k.workerId) !== undefined;
+  }
+
+  /** Whether `op` on the notebook would put a kernel on a worker (start one, or resume a suspended
+   * one whose worker is gone): the router then picks the worker cluster-wide first. */
+  wouldPlace(notebookId: string, op: "open" | "send" | "restart"): boolean {
+    const k = this.byNotebook.get(notebookId);
+    if (op === "restart") return true;
+    if (!k || (k.status === "disconnected" && !k.awaitingWorker)) return op === "open";
+    return op === "send" && k.status === "suspended" && !this.ownsLive(notebookId);
+  }
+
+  /** Reads the notebook's row again unless this gateway runs its kernel: another replica may
+   * have started, suspended or stopped it since (shared only). */
+  async reload(notebookId: string): Promise<void> {
+    if (!this.opts.shared || this.ownsLive(notebookId)) return;
+    let row: KernelSessionRecord | null;
+    try {
+      row = await this.opts.sessions.get(notebookId);
+    } catch (e) {
+      return console.error(`gateway: could not read the kernel of notebook ${notebookId}:`, e);
+    }
+    if (this.ownsLive(notebookId)) return;
+    const k = this.byNotebook.get(notebookId);
+    if (k && row && k.sessionId === row.sessionId && storedStatus(k.status) === row.status) return;
+    if (k) {
+      this.forget(k);
+      this.byNotebook.delete(notebookId);
+    }
+    if (row) this.load(row);
   }
 
   /** Reads back every notebook's kernel from the database (at start, before any worker or
@@ -150,8 +203,13 @@ export class KernelManager {
 
   /** The connected worker holding, or last holding, the notebook's kernel (and so its workspace). */
   workerOf(notebookId: string): ConnectedWorker | undefined {
-    const id = this.byNotebook.get(notebookId)?.workerId ?? this.lastWorker.get(notebookId);
+    const id = this.workerIdOf(notebookId);
     return id ? this.opts.pool.get(id) : undefined;
+  }
+
+  /** The worker holding, or last holding, the notebook's kernel, connected here or not. */
+  workerIdOf(notebookId: string): string | undefined {
+    return this.byNotebook.get(notebookId)?.workerId ?? this.lastWorker.get(notebookId);
   }
 
   send(notebookId: string, msg: JupyterMessage): SendResult {
@@ -344,16 +402,57 @@ export class KernelManager {
     if (status === "dead") void k.recorder.flush();
   }
 
-  /** A worker disconnected: its kernels are gone with it, except suspended ones, which any
-   * worker resumes from their checkpoint when the notebook next sends a request. */
+  /** A worker's connection dropped. Suspended kernels stay suspended (any worker resumes them from
+   * their checkpoint); the others wait for the worker to come back, to this gateway or another
+   * replica, for `lostWorkerGraceMs`, and are dead after that. */
   onWorkerLost(sessionIds: string[]): void {
+    if (this.closing) return;
     for (const id of sessionIds) {
       const k = this.bySession.get(id);
       if (!k) continue;
-      k.workerId = null;
-      if (k.status === "suspended" && k.suspended) continue;
-      this.setStatus(k, "dead", "The worker running this kernel disconnected. Restart to get a new kernel.");
+      if (k.status === "suspended" && k.suspended) {
+        k.workerId = null;
+        continue;
+      }
+      const workerId = k.workerId;
+      if (!workerId || k.status === "dead") continue;
+      void this.waitForLostWorker(k, workerId);
     }
+  }
+
+  private async waitForLostWorker(k: KernelSession, workerId: string): Promise<void> {
+    // A replica that already adopted it (the worker redialled there first) says so; this one
+    // then stays quiet rather than telling every page the kernel is gone.
+    if (await this.ownedElsewhere(k.notebookId)) return this.drop(k);
+    if (this.byNotebook.get(k.notebookId) !== k || (k.workerId === workerId && this.opts.pool.get(workerId))) return;
+    k.awaitingWorker = workerId;
+    const graceMs = this.opts.lostWorkerGraceMs ?? DEFAULT_LOST_WORKER_GRACE_MS;
+    this.setStatus(k, "disconnected", `The kernel's worker ${workerId} lost its connection; waiting for it to come back.`);
+    clearTimeout(k.lostTimer);
+    k.lostTimer = setTimeout(async () => {
+      if (this.byNotebook.get(k.notebookId) !== k || k.awaitingWorker !== workerId) return;
+      if (await this.ownedElsewhere(k.notebookId)) return this.drop(k);
+      if (this.byNotebook.get(k.notebookId) !== k || k.awaitingWorker !== workerId) return;
+      k.awaitingWorker = undefined;
+      this.setStatus(
+        k,
+        "dead",
+        `The worker running this kernel disconnected and did not come back within ${Math.round(graceMs / 1000)} s. Restart to get a new kernel.`,
+      );
+    }, graceMs);
+    k.lostTimer.unref?.();
+  }
+
+  private async ownedElsewhere(notebookId: string): Promise<boolean> {
+    if (!this.opts.shared || !this.opts.ownedElsewhere) return false;
+    return this.opts.ownedElsewhere(notebookId).catch(() => false);
+  }
+
+  /** Another replica runs it: this one forgets its copy (it reads the row again when asked). */
+  private drop(k: KernelSession): void {
+    if (this.byNotebook.get(k.notebookId) !== k) return;
+    this.forget(k);
+    this.byNotebook.delete(k.notebookId);
   }
 
   /** A worker connected, saying which kernels it still has. Kernels this gateway (or another
@@ -361,6 +460,14 @@ export class KernelManager {
    * kernels waiting for this worker that it no longer has are dead; and kernels that were waiting
    * for any worker start now. */
   async onWorkerConnected(worker: ConnectedWorker, reports: WorkerSessionReport[]): Promise<void> {
+    if (this.opts.shared) {
+      // Other replicas may have changed these rows since this one read them.
+      const stale = [...this.byNotebook.values()].filter(
+        (k) => k.awaitingWorker === worker.id || (k.status === "disconnected" && !k.awaitingWorker),
+      );
+      const ids = new Set([...reports.map((r) => r.notebookId), ...stale.map((k) => k.notebookId)]);
+      await Promise.all([...ids].map((id) => this.reload(id)));
+    }
     const unknown: WorkerSessionReport[] = [];
     for (const r of reports) {
       const k = this.bySession.get(r.sessionId);
@@ -378,9 +485,10 @@ export class KernelManager {
     for (const r of unknown) {
       const row = await this.opts.sessions.get(r.notebookId).catch(() => null);
       const known = this.byNotebook.get(r.notebookId);
-      if (row?.sessionId === r.sessionId && (!known || known.sessionId === r.sessionId))
-        this.adoptOrStop(known ?? this.load(row), worker, r);
-      else this.stopOnWorker(worker, r.sessionId, "no notebook's kernel");
+      if (row?.sessionId === r.sessionId && (!known || known.sessionId === r.sessionId || !this.ownsLive(r.notebookId))) {
+        if (known && known.sessionId !== r.sessionId) this.drop(known);
+        this.adoptOrStop(this.byNotebook.get(r.notebookId) ?? this.load(row), worker, r);
+      } else this.stopOnWorker(worker, r.sessionId, "no notebook's kernel");
     }
   }
 
@@ -391,6 +499,7 @@ export class KernelManager {
     const fits = k.status === r.status || canChangeStatus(k.status, r.status);
     if (!waiting || !fits || k.status === "dead") return this.stopOnWorker(worker, r.sessionId, `kernel ${k.status}`);
     k.awaitingWorker = undefined;
+    clearTimeout(k.lostTimer);
     k.workerId = worker.id;
     worker.sessions.add(k.sessionId);
     this.lastWorker.set(k.notebookId, worker.id);
@@ -421,6 +530,7 @@ export class KernelManager {
   /** The gateway is going away: what it recorded is written; the kernels run on (their workers
    * keep them while they reconnect, and this gateway, restarted, or another replica adopts them). */
   async shutdown(): Promise<void> {
+    this.closing = true;
     await Promise.all([...this.byNotebook.values()].map((k) => k.recorder.flush()));
     await this.settled();
   }
@@ -556,6 +666,7 @@ export class KernelManager {
       if (!resumed.ok) return resumed;
     }
     const noKernel = "The notebook has no kernel; restart it.";
+    if (k?.awaitingWorker) return { ok: false, error: k.reason ?? "The kernel's worker is not connected." };
     if (!k || !k.workerId) return { ok: false, error: (explainMissing ? k?.reason : undefined) ?? noKernel };
     if (k.status === "dead") return { ok: false, error: `The kernel is dead; restart it to ${purpose}.` };
     const worker = this.opts.pool.get(k.workerId);
@@ -609,6 +720,7 @@ export class KernelManager {
   private forget(k: KernelSession): void {
     clearTimeout(k.startTimer);
     clearTimeout(k.ackTimer);
+    clearTimeout(k.lostTimer);
     this.bySession.delete(k.sessionId);
     if (k.workerId) this.opts.pool.get(k.workerId)?.sessions.delete(k.sessionId);
   }

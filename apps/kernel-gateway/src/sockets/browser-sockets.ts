@@ -8,15 +8,14 @@ import {
   type BrowserToGateway,
   type GatewayToBrowser,
 } from "@cellar/protocol";
-import type { KernelEmit, KernelManager } from "../kernels/kernel-manager";
+import type { KernelRouter, ReplicaEvents } from "../cluster/kernel-router";
+import type { KernelEmit } from "../kernels/kernel-manager";
 import type { TerminalRelay } from "../terminals/terminal-relay";
+import { notebookRoom } from "./rooms";
 import { attachTerminalSockets } from "./terminal-sockets";
-import type { WorkerPool } from "../workers/worker-pool";
 
-export type BrowserServer = Server<BrowserToGateway, GatewayToBrowser>;
+export type BrowserServer = Server<BrowserToGateway, GatewayToBrowser, ReplicaEvents>;
 type BrowserSocket = Socket<BrowserToGateway, GatewayToBrowser>;
-
-export const notebookRoom = (notebookId: string) => `notebook:${notebookId}`;
 
 /** The KernelManager's way out: an event to the notebook's room. */
 export function notebookEmitter(io: BrowserServer): KernelEmit {
@@ -26,34 +25,28 @@ export function notebookEmitter(io: BrowserServer): KernelEmit {
 }
 
 export interface BrowserSocketDeps {
-  kernels: KernelManager;
-  pool: WorkerPool;
+  /** The notebook's kernel, on whichever replica runs it. */
+  kernels: KernelRouter;
   terminals: TerminalRelay;
   notebookExists(id: string): Promise<boolean>;
 }
 
 export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps): void {
   io.on("connection", (socket: BrowserSocket) => {
-    socket.emit("workers:count", { connected: deps.pool.count });
+    void deps.kernels.workerCount().then((connected) => socket.emit("workers:count", { connected }));
     attachTerminalSockets(socket, deps.terminals, (notebookId) => socket.rooms.has(notebookRoom(notebookId)));
 
     socket.on("notebook:open", async (p, ack) => {
       const id = validateNotebookId(p?.notebookId);
       if (!id.ok) return safeAck(ack, { ok: false, error: id.error });
       if (!(await deps.notebookExists(id.value))) return safeAck(ack, { ok: false, error: "No such notebook." });
-      const status = await deps.kernels.ensureKernel(id.value);
-      const current = deps.kernels.status(id.value);
-      // From here to the answer in one go, so that no live message slips between the ones it
-      // missed: what it missed first, then it joins the room for what comes next.
-      const notebookId = id.value;
-      const missed = deps.kernels.missedSince(notebookId, validateStreamPosition(p?.resume));
-      void socket.join(notebookRoom(notebookId));
-      for (const m of missed ?? []) socket.emit("kernel:message", { notebookId, ...m });
-      safeAck(ack, { ok: true, status, replayed: missed !== null });
-      socket.emit("kernel:status", { notebookId: id.value, status, reason: current?.reason });
+      // The replica that runs the kernel sends what the page missed and puts it in the room.
+      const opened = await deps.kernels.route(id.value, { op: "open", socketId: socket.id, resume: validateStreamPosition(p?.resume) });
+      safeAck(ack, { ok: true, status: opened.status, replayed: opened.replayed });
+      socket.emit("kernel:status", { notebookId: id.value, status: opened.status, reason: opened.reason });
     });
 
-    socket.on("kernel:send", (p, ack) => {
+    socket.on("kernel:send", async (p, ack) => {
       const id = validateNotebookId(p?.notebookId);
       if (!id.ok) return safeAck(ack, { ok: false, error: id.error });
       if (!socket.rooms.has(notebookRoom(id.value))) return safeAck(ack, { ok: false, error: "Open the notebook first." });
@@ -62,19 +55,19 @@ export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps)
         console.warn(`gateway: rejected browser message: ${msg.error}`);
         return safeAck(ack, { ok: false, error: msg.error });
       }
-      safeAck(ack, deps.kernels.send(id.value, msg.value));
+      safeAck(ack, await deps.kernels.route(id.value, { op: "send", message: msg.value }));
     });
 
-    socket.on("kernel:interrupt", (p, ack) => {
+    socket.on("kernel:interrupt", async (p, ack) => {
       const id = validateNotebookId(p?.notebookId);
       if (!id.ok || !socket.rooms.has(notebookRoom(id.value))) return safeAck(ack, { ok: false, error: "Open the notebook first." });
-      safeAck(ack, deps.kernels.interrupt(id.value));
+      safeAck(ack, await deps.kernels.route(id.value, { op: "interrupt" }));
     });
 
     socket.on("kernel:restart", async (p, ack) => {
       const id = validateNotebookId(p?.notebookId);
       if (!id.ok || !socket.rooms.has(notebookRoom(id.value))) return safeAck(ack, { ok: false, error: "Open the notebook first." });
-      safeAck(ack, await deps.kernels.restart(id.value));
+      safeAck(ack, await deps.kernels.route(id.value, { op: "restart" }));
     });
 
     socket.on("outputs:clear", async (p, ack) => {
@@ -82,7 +75,7 @@ export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps)
       if (!req.ok) return safeAck(ack, { ok: false, error: req.error });
       if (!socket.rooms.has(notebookRoom(req.value.notebookId))) return safeAck(ack, { ok: false, error: "Open the notebook first." });
       try {
-        await deps.kernels.clearOutputs(req.value.notebookId, req.value.cellIds);
+        await deps.kernels.route(req.value.notebookId, { op: "clearOutputs", cellIds: req.value.cellIds });
         safeAck(ack, { ok: true });
       } catch (e) {
         console.error("gateway: clearing outputs failed:", e);

@@ -5,6 +5,7 @@
 import { createAdapter } from "@socket.io/redis-adapter";
 import { Redis } from "ioredis";
 import type { Server } from "socket.io";
+import { REPLICA_ANSWER_TIMEOUT_MS } from "../cluster/kernel-router";
 
 export interface RedisLink {
   /** Null while both connections are up; otherwise why not, for /api/ready. */
@@ -27,15 +28,15 @@ export function attachRedisAdapter(io: Server, url: string, log: (line: string) 
       if (pub.status === "ready" && sub.status === "ready") lastError = null;
     });
   }
-  io.adapter(createAdapter(pub, sub));
+  io.adapter(createAdapter(pub, sub, { requestsTimeout: REPLICA_ANSWER_TIMEOUT_MS }));
   return {
     problem: () =>
       pub.status === "ready" && sub.status === "ready"
         ? null
         : `Redis at ${redact(url)} is ${pub.status}${lastError ? ` (${lastError})` : ""}`,
+    // QUIT lets what the adapter still sends (its unsubscribes) finish; disconnect would fail it.
     close: async () => {
-      pub.disconnect();
-      sub.disconnect();
+      await Promise.allSettled([pub.quit(), sub.quit()]);
     },
   };
 }

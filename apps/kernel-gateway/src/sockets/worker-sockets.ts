@@ -15,6 +15,7 @@ import { secretMatches } from "../secrets";
 import type { KernelManager } from "../kernels/kernel-manager";
 import type { TerminalRelay } from "../terminals/terminal-relay";
 import type { WorkerPool, WorkerSocket } from "../workers/worker-pool";
+import { workerRoom } from "./rooms";
 
 export function attachWorkerSockets(
   nsp: Namespace<WorkerToGateway, GatewayToWorker>,
@@ -30,35 +31,54 @@ export function attachWorkerSockets(
   nsp.on("connection", (socket: WorkerSocket) => {
     const auth = socket.handshake.auth as WorkerAuth;
     const worker = deps.pool.add(auth.workerId, socket, auth.resources ?? { cpus: 0, memoryBytes: 0, gpus: [] });
+    // Any replica can reach it through its room (workspace files, with Redis).
+    void socket.join(workerRoom(worker.id));
     console.log(`gateway: worker ${worker.id} connected (${worker.resources.cpus} CPUs)`);
     deps.onCountChange();
     const reports = validateSessionReports(auth.sessions);
     if (!reports.ok) console.warn(`gateway: ignored worker ${worker.id}'s list of kernels: ${reports.error}`);
-    void deps.kernels.onWorkerConnected(worker, reports.ok ? reports.value : []);
+    // What the worker sends again at once (output buffered while it had no gateway) waits until
+    // its kernels are adopted; otherwise it would be dropped as coming from a session it does not hold.
+    let waiting: Array<() => void> | null = [];
+    const inOrder = (handle: () => void) => (waiting ? waiting.push(handle) : handle());
+    void deps.kernels
+      .onWorkerConnected(worker, reports.ok ? reports.value : [])
+      .catch((error) => console.error(`gateway: adopting worker ${worker.id}'s kernels failed:`, error))
+      .finally(() => {
+        const queued = waiting ?? [];
+        waiting = null;
+        for (const handle of queued) handle();
+      });
 
-    socket.on("session:message", (p) => {
-      if (!worker.sessions.has(p?.sessionId)) return;
-      const msg = validateJupyterMessage(p.message);
-      if (!msg.ok) return console.warn(`gateway: dropped message from worker ${worker.id}: ${msg.error}`);
-      const meta = validateMessageMeta({ seq: p.seq, epoch: p.epoch, cellId: p.cellId });
-      if (!meta.ok) return console.warn(`gateway: dropped message from worker ${worker.id}: ${meta.error}`);
-      deps.kernels.onWorkerMessage(p.sessionId, msg.value, meta.value);
-    });
+    socket.on("session:message", (p) =>
+      inOrder(() => {
+        if (!worker.sessions.has(p?.sessionId)) return;
+        const msg = validateJupyterMessage(p.message);
+        if (!msg.ok) return console.warn(`gateway: dropped message from worker ${worker.id}: ${msg.error}`);
+        const meta = validateMessageMeta({ seq: p.seq, epoch: p.epoch, cellId: p.cellId });
+        if (!meta.ok) return console.warn(`gateway: dropped message from worker ${worker.id}: ${meta.error}`);
+        deps.kernels.onWorkerMessage(p.sessionId, msg.value, meta.value);
+      }),
+    );
 
-    socket.on("session:terminal", (p) => {
-      if (!worker.sessions.has(p?.sessionId)) return;
-      const event = validateTerminalEvent(p.event);
-      if (!event.ok) return console.warn(`gateway: dropped terminal event from worker ${worker.id}: ${event.error}`);
-      deps.terminals.onWorkerEvent(p.sessionId, event.value);
-    });
+    socket.on("session:terminal", (p) =>
+      inOrder(() => {
+        if (!worker.sessions.has(p?.sessionId)) return;
+        const event = validateTerminalEvent(p.event);
+        if (!event.ok) return console.warn(`gateway: dropped terminal event from worker ${worker.id}: ${event.error}`);
+        deps.terminals.onWorkerEvent(p.sessionId, event.value);
+      }),
+    );
 
-    socket.on("session:status", (p) => {
-      const status = validateSessionStatus(p);
-      if (!status.ok) return console.warn(`gateway: dropped status from worker ${worker.id}: ${status.error}`);
-      const { sessionId, reason, suspended } = status.value;
-      if (!worker.sessions.has(sessionId)) return;
-      deps.kernels.onWorkerStatus(sessionId, status.value.status, reason, suspended);
-    });
+    socket.on("session:status", (p) =>
+      inOrder(() => {
+        const status = validateSessionStatus(p);
+        if (!status.ok) return console.warn(`gateway: dropped status from worker ${worker.id}: ${status.error}`);
+        const { sessionId, reason, suspended } = status.value;
+        if (!worker.sessions.has(sessionId)) return;
+        deps.kernels.onWorkerStatus(sessionId, status.value.status, reason, suspended);
+      }),
+    );
 
     // Everything the worker sent before this (its kernels' "suspended") has arrived.
     socket.on("worker:leaving", (_p, ack) => {
