@@ -12,5 +12,6 @@ export default function globalTeardown(): void {
     .map((l) => l.split(" ")[1])
     .filter(Boolean);
   for (const m of mounts) if (m.startsWith(`${home}/`)) execFileSync("umount", ["-l", m]);
-  fs.rmSync(home, { recursive: true, force: true });
+  // The stack's last processes may still be writing as they die: retry ENOTEMPTY a few times.
+  fs.rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 }

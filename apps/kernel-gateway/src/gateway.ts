@@ -53,10 +53,11 @@ export function createGateway(opts: {
     dropWorkerCaches: () => pool.dropCaches(),
     onNotebookSaved: (id, nb) => {
       images.saved(id, nb);
-      void router.route(id, { op: "saved" });
+      router.route(id, { op: "saved" }).catch((e) => console.warn(`gateway: ${e.message}`));
     },
     images: () => opts.images.list().map(({ name, description }) => ({ name, description })),
-    onNotebookDeleted: (id) => void router.route(id, { op: "stop" }),
+    onNotebookDeleted: (id) =>
+      void router.route(id, { op: "stop" }).catch((e) => console.error(`gateway: the deleted notebook ${id}'s kernel was not stopped:`, e)),
     blobs: { store: opts.blobStore, workerSecret: opts.workerSecret },
     pingDatabase: opts.pingDatabase,
     redisProblem: () => redis?.problem() ?? null,
@@ -89,12 +90,25 @@ export function createGateway(opts: {
     ownedElsewhere: (id: string): Promise<boolean> => router.ownedElsewhere(id),
     lostWorkerGraceMs: config.lostWorkerGraceMs,
   });
-  const router = new KernelRouter(io, kernels, pool, redis !== null);
   const terminals = new TerminalRelay(
-    (notebookId, req) => kernels.sendTerminal(notebookId, req),
-    (notebookId) => kernels.ensureKernel(notebookId),
+    (notebookId, req) => router.route(notebookId, { op: "terminal", request: req }),
+    (notebookId) => router.route(notebookId, { op: "ensure" }),
   );
-  kernels.onStatusChange(({ notebookId, status }) => terminals.onKernelStatus(notebookId, status));
+  const router = new KernelRouter(
+    io,
+    kernels,
+    pool,
+    redis !== null,
+    {
+      terminalEvent: (sessionId, event) => terminals.onWorkerEvent(sessionId, event),
+      kernelStatus: ({ notebookId, status }) => terminals.onKernelStatus(notebookId, status),
+    },
+    () => redis?.problem() ?? null,
+  );
+  kernels.onStatusChange((change) => {
+    terminals.onKernelStatus(change.notebookId, change.status);
+    router.shareKernelStatus(change);
+  });
 
   attachBrowserSockets(io, { kernels: router, terminals, notebookExists: (id) => images.open(id) });
   attachWorkerSockets(workers, {
@@ -103,6 +117,7 @@ export function createGateway(opts: {
     terminals,
     workerSecret: opts.workerSecret,
     onCountChange: () => void router.announceWorkerCount(),
+    shareTerminalEvent: (sessionId, event) => router.shareTerminalEvent(sessionId, event),
   });
 
   let closed: Promise<void> | undefined;
@@ -113,6 +128,10 @@ export function createGateway(opts: {
       // Before any worker or browser connects: they find the kernels as the last gateway left them.
       const restored = await kernels.restore();
       if (restored) console.log(`gateway: read back ${restored} kernel session(s) from the database`);
+      // Redis down at start: serve anyway (503s say why) rather than hang; it catches up later.
+      const wait = new Promise<"late">((r) => setTimeout(() => r("late"), 5_000).unref());
+      if (redis && (await Promise.race([redis.subscribed(), wait])) === "late")
+        console.warn("gateway: Redis is not up yet; serving without it");
       await app.listen({ port: config.port, host: config.host });
       const addr = app.server.address();
       return { port: typeof addr === "object" && addr ? addr.port : config.port };
@@ -120,6 +139,7 @@ export function createGateway(opts: {
     close: () => {
       // Once, however often it is called (a signal during a shutdown).
       closed ??= (async () => {
+        router.close();
         await kernels.shutdown();
         // Closes the HTTP server too.
         await new Promise<void>((resolve) => io.close(() => resolve()));

@@ -7,8 +7,8 @@
 // goes to the least-loaded worker of the whole cluster: this replica's, or through the replica
 // that holds it. Without Redis there is one replica and every call is local.
 import { randomUUID } from "node:crypto";
-import type { JupyterMessage, KernelStatus, StreamPosition } from "@cellar/protocol";
-import type { KernelManager, SendResult } from "../kernels/kernel-manager";
+import type { JupyterMessage, KernelStatus, StreamPosition, TerminalEvent, TerminalRequest } from "@cellar/protocol";
+import type { KernelManager, KernelStatusChange, SendResult } from "../kernels/kernel-manager";
 import type { BrowserServer } from "../sockets/browser-sockets";
 import { notebookRoom } from "../sockets/rooms";
 import type { WorkerPool } from "../workers/worker-pool";
@@ -16,7 +16,10 @@ import type { WorkerPool } from "../workers/worker-pool";
 /** What a browser (or the HTTP API) asks of a notebook's kernel. */
 export type KernelOp =
   | { op: "open"; socketId: string; resume?: StreamPosition }
+  /** Start a kernel unless the notebook has one (a terminal opens on it). */
+  | { op: "ensure" }
   | { op: "send"; message: JupyterMessage }
+  | { op: "terminal"; request: TerminalRequest }
   | { op: "interrupt" }
   | { op: "restart" }
   | { op: "suspend" }
@@ -32,9 +35,13 @@ export interface OpenResult {
 
 type OpResult<O extends KernelOp["op"]> = O extends "open"
   ? OpenResult
-  : O extends "send" | "interrupt" | "restart" | "suspend"
-    ? SendResult
-    : undefined;
+  : O extends "ensure"
+    ? KernelStatus
+    : O extends "terminal"
+      ? ReturnType<KernelManager["sendTerminal"]>
+      : O extends "send" | "interrupt" | "restart" | "suspend"
+        ? SendResult
+        : undefined;
 
 /** A request from one replica to the others: `target` names the one that must take it (it holds
  * the worker chosen for a new kernel); without it, the replica that owns the kernel takes it.
@@ -51,6 +58,16 @@ export interface ReplicaEvents {
   "cellar:kernel": (req: ReplicaKernelRequest, ack: (answer: ReplicaKernelAnswer) => void) => void;
   "cellar:workers": (ack: (workers: ReplicaWorkers) => void) => void;
   "cellar:workers-changed": () => void;
+  /** A kernel's terminal output, for the replica whose page opened the terminal. */
+  "cellar:terminal-event": (p: { sessionId: string; event: TerminalEvent }) => void;
+  /** A kernel's status changed on the replica that runs it (ends terminals opened elsewhere). */
+  "cellar:kernel-status": (change: KernelStatusChange) => void;
+}
+
+/** What reaches this replica from the kernels other replicas run. */
+export interface RemoteKernelEvents {
+  terminalEvent(sessionId: string, event: TerminalEvent): void;
+  kernelStatus(change: KernelStatusChange): void;
 }
 
 /** How long a replica waits for the others' answers (the Redis adapter's requestsTimeout): long
@@ -58,8 +75,18 @@ export interface ReplicaEvents {
  * died is not waited for: Redis drops its subscription with its connection. */
 export const REPLICA_ANSWER_TIMEOUT_MS = 15_000;
 
+/** The other replicas cannot be reached (Redis is down), and the kernel is not this one's. */
+export class ClusterUnavailableError extends Error {
+  constructor(problem: string) {
+    super(`The other gateway replicas cannot be reached, so the kernel cannot be reached; try again shortly. (${problem})`);
+  }
+}
+
 export class KernelRouter {
   readonly replicaId = randomUUID();
+  /** Closing: nothing more is sent to the other replicas (Redis is about to be let go, and a
+   * command sent after that fails where nobody can catch it, inside the adapter). */
+  private closed = false;
 
   constructor(
     private readonly io: BrowserServer,
@@ -67,8 +94,15 @@ export class KernelRouter {
     private readonly pool: WorkerPool,
     /** Other replicas may exist (CELLAR_REDIS_URL is set). */
     private readonly shared: boolean,
+    remote?: RemoteKernelEvents,
+    /** Why the other replicas cannot be reached now (Redis down), or null. */
+    private readonly unreachable: () => string | null = () => null,
   ) {
     if (!shared) return;
+    if (remote) {
+      io.on("cellar:terminal-event", (p) => remote.terminalEvent(p.sessionId, p.event));
+      io.on("cellar:kernel-status", (change) => remote.kernelStatus(change));
+    }
     io.on("cellar:kernel", (req, ack) => {
       void this.answer(req).then(ack, (error) => {
         console.error(`gateway: a forwarded ${req.op} of notebook ${req.notebookId} failed:`, error);
@@ -79,13 +113,16 @@ export class KernelRouter {
     io.on("cellar:workers-changed", () => void this.announceWorkerCount(false));
   }
 
-  /** Carries out `op` on the notebook's kernel wherever it runs. */
+  /** Carries out `op` on the notebook's kernel wherever it runs. Throws ClusterUnavailableError
+   * at once, rather than waiting, while Redis is down and the kernel is not this replica's. */
   async route<O extends KernelOp>(notebookId: string, op: O): Promise<OpResult<O["op"]>> {
     if (!this.shared || this.kernels.ownsLive(notebookId)) return this.run(notebookId, op);
+    this.assertReachable();
     const owner = await this.forward({ ...op, notebookId });
     if (owner) return owner.value as OpResult<O["op"]>;
     await this.kernels.reload(notebookId);
-    if ((op.op === "open" || op.op === "send" || op.op === "restart") && this.kernels.wouldPlace(notebookId, op.op)) {
+    const placing = op.op === "ensure" ? "open" : op.op === "terminal" ? "send" : op.op;
+    if ((placing === "open" || placing === "send" || placing === "restart") && this.kernels.wouldPlace(notebookId, placing)) {
       const best = await this.bestReplica();
       if (best && best !== this.replicaId) {
         const placed = await this.forward({ ...op, notebookId, target: best });
@@ -93,6 +130,20 @@ export class KernelRouter {
       }
     }
     return this.run(notebookId, op);
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Terminal output no page on this replica asked for: the others may have its terminal. */
+  shareTerminalEvent(sessionId: string, event: TerminalEvent): void {
+    if (this.shared && !this.closed) this.io.serverSideEmit("cellar:terminal-event", { sessionId, event });
+  }
+
+  /** A status change of a kernel this replica runs, for the others' terminals. */
+  shareKernelStatus(change: KernelStatusChange): void {
+    if (this.shared && !this.closed) this.io.serverSideEmit("cellar:kernel-status", change);
   }
 
   /** Whether another replica runs the notebook's kernel now. */
@@ -104,6 +155,9 @@ export class KernelRouter {
   /** The worker that has the notebook's workspace (the one that runs or last ran its kernel), or
    * for a notebook that never had one, the least-loaded; undefined when none is connected. */
   async workspaceWorker(notebookId: string): Promise<string | undefined> {
+    const local = this.kernels.workerOf(notebookId);
+    if (local) return local.id;
+    this.assertReachable();
     await this.kernels.reload(notebookId);
     const cluster = await this.clusterWorkers();
     const held = this.kernels.workerIdOf(notebookId);
@@ -114,7 +168,8 @@ export class KernelRouter {
   /** Every connected worker in the cluster, by replica (this one first). */
   async clusterWorkers(): Promise<ReplicaWorkers[]> {
     const local = this.localWorkers();
-    if (!this.shared) return [local];
+    // While Redis is down the others cannot answer: count what is here rather than wait.
+    if (!this.shared || this.closed || this.unreachable()) return [local];
     const remote = await new Promise<ReplicaWorkers[]>((resolve) =>
       this.io.serverSideEmit("cellar:workers", (_error: Error | null, answers: ReplicaWorkers[]) => resolve(answers ?? [])),
     );
@@ -128,10 +183,16 @@ export class KernelRouter {
   /** Tells every page how many workers the cluster has; `tellOthers` when this replica's pool
    * changed, so the other replicas count again too. */
   async announceWorkerCount(tellOthers = true): Promise<void> {
+    if (this.closed) return;
     if (this.shared && tellOthers) this.io.serverSideEmit("cellar:workers-changed");
     const connected = await this.workerCount();
     // Each replica tells its own pages: io.emit would reach every replica's, with Redis.
     this.io.local.emit("workers:count", { connected });
+  }
+
+  private assertReachable(): void {
+    const problem = this.shared ? this.unreachable() : null;
+    if (problem) throw new ClusterUnavailableError(problem);
   }
 
   /** A request from another replica: taken if it names this replica, or this one owns the kernel. */
@@ -153,6 +214,7 @@ export class KernelRouter {
 
   /** Asks every other replica; the answers of those that answered within REPLICA_ANSWER_TIMEOUT_MS. */
   private ask(req: ReplicaKernelRequest): Promise<ReplicaKernelAnswer[]> {
+    if (this.closed) return Promise.resolve([]);
     return new Promise((resolve) =>
       this.io.serverSideEmit("cellar:kernel", req, (_error: Error | null, answers: ReplicaKernelAnswer[]) => resolve(answers ?? [])),
     );
@@ -182,8 +244,12 @@ export class KernelRouter {
         this.io.in(op.socketId).socketsJoin(notebookRoom(notebookId));
         return { status, reason: k.status(notebookId)?.reason, replayed: missed !== null } as R;
       }
+      case "ensure":
+        return (await k.ensureKernel(notebookId)) as R;
       case "send":
         return k.send(notebookId, op.message) as R;
+      case "terminal":
+        return k.sendTerminal(notebookId, op.request) as R;
       case "interrupt":
         return k.interrupt(notebookId) as R;
       case "restart":

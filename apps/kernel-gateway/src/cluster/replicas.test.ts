@@ -11,7 +11,7 @@ import { io as connect, type Socket } from "socket.io-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "@cellar/db";
 import { openBlobStore } from "@cellar/fs-client";
-import { makeMessage, WORKER_NAMESPACE, type JupyterMessage, type WorkerSessionReport } from "@cellar/protocol";
+import { makeMessage, WORKER_NAMESPACE, type JupyterMessage, type TerminalRequest, type WorkerSessionReport } from "@cellar/protocol";
 import type { GatewayConfig } from "../config";
 import { createGateway, type Gateway } from "../gateway";
 
@@ -21,6 +21,7 @@ const IMAGE_ID = "a".repeat(64);
 
 let dir: string;
 let redis: ChildProcess;
+let redisPort: number;
 let redisUrl: string;
 let dbs: Database[] = [];
 let gateways: Array<{ gateway: Gateway; url: string }> = [];
@@ -118,6 +119,12 @@ function scriptedWorker(url: string, workerId: string, sessions: WorkerSessionRe
     );
     send(sessionId, makeMessage("status", { execution_state: "idle" }, opts), cellId);
   });
+  // A terminal that greets and echoes what is typed into it.
+  socket.on("session:terminal", ({ sessionId, request }: { sessionId: string; request: TerminalRequest }) => {
+    const data = request.type === "open" ? "hello" : request.type === "input" ? Buffer.from(request.data, "base64").toString() : null;
+    if (data !== null)
+      socket.emit("session:terminal", { sessionId, event: { type: "output", id: request.id, data: Buffer.from(data).toString("base64") } });
+  });
   return { socket, started, ran, connected: () => socket.connected };
 }
 
@@ -126,6 +133,10 @@ function page(url: string) {
   clients.push(socket);
   const messages: JupyterMessage[] = [];
   const statuses: string[] = [];
+  const terminal: string[] = [];
+  socket.on("terminal:event", (p: { event: { type: string; data?: string } }) => {
+    if (p.event.type === "output" && p.event.data) terminal.push(Buffer.from(p.event.data, "base64").toString());
+  });
   let workers = -1;
   socket.on("kernel:message", (p: { message: JupyterMessage }) => messages.push(p.message));
   socket.on("kernel:status", (p: { status: string }) => statuses.push(p.status));
@@ -136,6 +147,7 @@ function page(url: string) {
     socket,
     messages,
     statuses,
+    terminal,
     workers: () => workers,
     open: (notebookId: string) => socket.timeout(10_000).emitWithAck("notebook:open", { notebookId }),
     run: (notebookId: string, code: string, cellId: string) =>
@@ -156,21 +168,26 @@ function page(url: string) {
 const printed = (p: ReturnType<typeof page>) =>
   p.messages.filter((m) => m.header.msg_type === "stream").map((m) => (m.content as { text: string }).text);
 
+async function startRedis(): Promise<void> {
+  redis = spawn("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: "ignore",
+  });
+  await until(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const c = net.connect(redisPort, "127.0.0.1", () => resolve(!!c.end()));
+        c.on("error", () => resolve(false));
+      }),
+    "redis-server to listen",
+  );
+}
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "cellar-replicas-"));
   mkdirSync(join(dir, "web"));
-  const port = await freePort();
-  redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-  redisUrl = `redis://127.0.0.1:${port}`;
-  await until(() => redis.pid !== undefined, "redis-server");
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const c = net.connect(port, "127.0.0.1", () => resolve(!!c.end()));
-      c.on("error", () => resolve(false));
-    });
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  redisPort = await freePort();
+  redisUrl = `redis://127.0.0.1:${redisPort}`;
+  await startRedis();
 });
 
 afterEach(async () => {
@@ -263,4 +280,56 @@ describe("gateway replicas sharing Redis and a database", () => {
     }
     expect([onA.started.length, onB.started.length]).toEqual([2, 2]);
   }, 30_000);
+
+  it("a terminal opened through replica A on a kernel whose worker is on B shows its output on A", async () => {
+    const a = await startGateway();
+    const b = await startGateway();
+    const worker = scriptedWorker(b.url, "w1");
+    await until(() => worker.connected(), "the worker to connect to B");
+    const notebook = await a.db.notebooks.create(a.db.localUserId, "terminal");
+    const browser = page(a.url);
+    await browser.open(notebook.id);
+    await until(() => browser.statuses.includes("idle"), "the kernel to start on B's worker");
+    const opened = await browser.socket.timeout(10_000).emitWithAck("terminal:open", { notebookId: notebook.id, cols: 80, rows: 24 });
+    expect(opened).toMatchObject({ ok: true });
+    await until(() => browser.terminal.includes("hello"), "the terminal's greeting on A");
+    browser.socket.emit("terminal:input", {
+      notebookId: notebook.id,
+      terminalId: opened.terminalId,
+      data: Buffer.from("ls").toString("base64"),
+    });
+    await until(() => browser.terminal.includes("ls"), "the echo of what was typed");
+  }, 30_000);
+
+  it("while Redis is down a replica says so at once for kernels it does not run, and works again once Redis is back", async () => {
+    const a = await startGateway();
+    const b = await startGateway();
+    const worker = scriptedWorker(b.url, "w1");
+    await until(() => worker.connected(), "the worker to connect to B");
+    const notebook = await a.db.notebooks.create(a.db.localUserId, "redis");
+    const browser = page(a.url);
+    await browser.open(notebook.id);
+    await until(() => browser.statuses.includes("idle"), "the kernel to start on B's worker");
+
+    redis.kill("SIGKILL");
+    await until(
+      async () => (await fetch(`${a.url}/api/ready`, { headers: { authorization: `Bearer ${TOKEN}` } })).status === 503,
+      "A's readiness to fail",
+    );
+    const started = Date.now();
+    expect(await browser.run(notebook.id, "1", "cell-1")).toEqual({
+      ok: false,
+      error: expect.stringMatching(/replicas cannot be reached/),
+    });
+    expect(Date.now() - started).toBeLessThan(5_000);
+
+    await startRedis();
+    await until(
+      async () => (await fetch(`${a.url}/api/ready`, { headers: { authorization: `Bearer ${TOKEN}` } })).status === 200,
+      "A to reconnect to Redis",
+      20_000,
+    );
+    expect(await browser.run(notebook.id, "2", "cell-1")).toEqual({ ok: true });
+    await until(() => printed(browser).includes("ran 2\n"), "the output once Redis is back");
+  }, 60_000);
 });

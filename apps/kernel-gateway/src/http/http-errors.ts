@@ -4,6 +4,7 @@
 // nothing was half-written, since every change is one transaction). Anything else is a 500 that
 // is logged and not explained to the client.
 import { databaseUnavailableReason } from "@cellar/db";
+import { ClusterUnavailableError } from "../cluster/kernel-router";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import type { ApiRawBody, ErrorReply } from "@cellar/protocol";
@@ -49,6 +50,7 @@ function errorReply(error: FastifyError, request: FastifyRequest): { status: num
   }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500)
     return { status: error.statusCode, body: { error: error.message } };
+  if (error instanceof ClusterUnavailableError) return { status: 503, body: { error: error.message } };
   const unavailable = databaseUnavailableReason(error);
   if (unavailable) {
     console.warn(`gateway: database unavailable: ${unavailable}`);

@@ -8,7 +8,7 @@ import {
   type BrowserToGateway,
   type GatewayToBrowser,
 } from "@cellar/protocol";
-import type { KernelRouter, ReplicaEvents } from "../cluster/kernel-router";
+import { ClusterUnavailableError, type KernelRouter, type ReplicaEvents } from "../cluster/kernel-router";
 import type { KernelEmit } from "../kernels/kernel-manager";
 import type { TerminalRelay } from "../terminals/terminal-relay";
 import { notebookRoom } from "./rooms";
@@ -41,7 +41,9 @@ export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps)
       if (!id.ok) return safeAck(ack, { ok: false, error: id.error });
       if (!(await deps.notebookExists(id.value))) return safeAck(ack, { ok: false, error: "No such notebook." });
       // The replica that runs the kernel sends what the page missed and puts it in the room.
-      const opened = await deps.kernels.route(id.value, { op: "open", socketId: socket.id, resume: validateStreamPosition(p?.resume) });
+      const resume = validateStreamPosition(p?.resume);
+      const opened = await answer(ack, () => deps.kernels.route(id.value, { op: "open", socketId: socket.id, resume }));
+      if (!opened) return;
       safeAck(ack, { ok: true, status: opened.status, replayed: opened.replayed });
       socket.emit("kernel:status", { notebookId: id.value, status: opened.status, reason: opened.reason });
     });
@@ -55,19 +57,22 @@ export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps)
         console.warn(`gateway: rejected browser message: ${msg.error}`);
         return safeAck(ack, { ok: false, error: msg.error });
       }
-      safeAck(ack, await deps.kernels.route(id.value, { op: "send", message: msg.value }));
+      const sent = await answer(ack, () => deps.kernels.route(id.value, { op: "send", message: msg.value }));
+      if (sent) safeAck(ack, sent);
     });
 
     socket.on("kernel:interrupt", async (p, ack) => {
       const id = validateNotebookId(p?.notebookId);
       if (!id.ok || !socket.rooms.has(notebookRoom(id.value))) return safeAck(ack, { ok: false, error: "Open the notebook first." });
-      safeAck(ack, await deps.kernels.route(id.value, { op: "interrupt" }));
+      const done = await answer(ack, () => deps.kernels.route(id.value, { op: "interrupt" }));
+      if (done) safeAck(ack, done);
     });
 
     socket.on("kernel:restart", async (p, ack) => {
       const id = validateNotebookId(p?.notebookId);
       if (!id.ok || !socket.rooms.has(notebookRoom(id.value))) return safeAck(ack, { ok: false, error: "Open the notebook first." });
-      safeAck(ack, await deps.kernels.route(id.value, { op: "restart" }));
+      const done = await answer(ack, () => deps.kernels.route(id.value, { op: "restart" }));
+      if (done) safeAck(ack, done);
     });
 
     socket.on("outputs:clear", async (p, ack) => {
@@ -83,6 +88,18 @@ export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps)
       }
     });
   });
+}
+
+/** Runs `work`; if it throws (the kernel's replica cannot be reached), the client hears why and
+ * the answer is undefined. */
+async function answer<T>(ack: unknown, work: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof ClusterUnavailableError)) console.error("gateway: a kernel request failed:", error);
+    safeAck(ack, { ok: false, error: error instanceof ClusterUnavailableError ? error.message : "The request failed; try again." });
+    return undefined;
+  }
 }
 
 /** A client may omit the ack callback; never let that throw inside a handler. */

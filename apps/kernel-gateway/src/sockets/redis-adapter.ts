@@ -10,6 +10,9 @@ import { REPLICA_ANSWER_TIMEOUT_MS } from "../cluster/kernel-router";
 export interface RedisLink {
   /** Null while both connections are up; otherwise why not, for /api/ready. */
   problem(): string | null;
+  /** Resolves once both connections are up and the adapters' subscriptions are in place: before
+   * that, the other replicas would not count this one when they ask around. */
+  subscribed(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -35,6 +38,12 @@ export function attachRedisAdapter(io: Server, url: string, log: (line: string) 
         ? null
         : `Redis at ${redact(url)} is ${pub.status}${lastError ? ` (${lastError})` : ""}`,
     // QUIT lets what the adapter still sends (its unsubscribes) finish; disconnect would fail it.
+    subscribed: async () => {
+      await Promise.all([pub, sub].map((c) => (c.status === "ready" ? undefined : new Promise((r) => c.once("ready", r)))));
+      // Commands on one connection are answered in order: once this is, the SUBSCRIBEs sent
+      // before it (by every namespace's adapter) are done.
+      await sub.ping();
+    },
     close: async () => {
       await Promise.allSettled([pub.quit(), sub.quit()]);
     },

@@ -7,6 +7,7 @@ import {
   validateSessionReports,
   validateSessionStatus,
   validateTerminalEvent,
+  type TerminalEvent,
   type GatewayToWorker,
   type WorkerAuth,
   type WorkerToGateway,
@@ -19,7 +20,15 @@ import { workerRoom } from "./rooms";
 
 export function attachWorkerSockets(
   nsp: Namespace<WorkerToGateway, GatewayToWorker>,
-  deps: { pool: WorkerPool; kernels: KernelManager; terminals: TerminalRelay; workerSecret: string; onCountChange(): void },
+  deps: {
+    pool: WorkerPool;
+    kernels: KernelManager;
+    terminals: TerminalRelay;
+    workerSecret: string;
+    onCountChange(): void;
+    /** Terminal output for a terminal not opened here (another replica's page may have it). */
+    shareTerminalEvent?(sessionId: string, event: TerminalEvent): void;
+  },
 ): void {
   nsp.use((socket, next) => {
     const auth = socket.handshake.auth as Partial<WorkerAuth>;
@@ -66,7 +75,7 @@ export function attachWorkerSockets(
         if (!worker.sessions.has(p?.sessionId)) return;
         const event = validateTerminalEvent(p.event);
         if (!event.ok) return console.warn(`gateway: dropped terminal event from worker ${worker.id}: ${event.error}`);
-        deps.terminals.onWorkerEvent(p.sessionId, event.value);
+        if (!deps.terminals.onWorkerEvent(p.sessionId, event.value)) deps.shareTerminalEvent?.(p.sessionId, event.value);
       }),
     );
 

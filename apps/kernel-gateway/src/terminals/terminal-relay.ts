@@ -10,7 +10,10 @@ export interface TerminalOwner {
   send(notebookId: string, event: TerminalEvent): void;
 }
 
-export type TerminalSend = (notebookId: string, req: TerminalRequest) => { ok: true; sessionId: string } | { ok: false; error: string };
+type TerminalSent = { ok: true; sessionId: string } | { ok: false; error: string };
+/** Relays a request to the worker holding the notebook's kernel (on another replica, it answers
+ * later); says which kernel session got it. */
+export type TerminalSend = (notebookId: string, req: TerminalRequest) => TerminalSent | Promise<TerminalSent>;
 
 interface OpenTerminal {
   notebookId: string;
@@ -42,9 +45,13 @@ export class TerminalRelay {
     cols: number,
     rows: number,
   ): Promise<{ ok: true; terminalId: string } | { ok: false; error: string }> {
-    await this.ensureKernel(notebookId);
+    try {
+      await this.ensureKernel(notebookId);
+    } catch (error) {
+      return { ok: false, error: (error as Error).message };
+    }
     const terminalId = randomUUID();
-    const sent = this.send(notebookId, { type: "open", id: terminalId, cols, rows });
+    const sent = await this.trySend(notebookId, { type: "open", id: terminalId, cols, rows });
     if (!sent.ok) return sent;
     this.open.set(terminalId, { notebookId, sessionId: sent.sessionId, owner });
     return { ok: true, terminalId };
@@ -54,17 +61,20 @@ export class TerminalRelay {
   forward(owner: TerminalOwner, notebookId: string, req: Exclude<TerminalRequest, { type: "open" }>): void {
     const t = this.open.get(req.id);
     if (!t || t.owner.id !== owner.id || t.notebookId !== notebookId) return;
-    const sent = this.send(notebookId, req);
-    // The notebook's kernel is another one by now: this terminal's shell is gone with the old one.
-    if (!sent.ok || sent.sessionId !== t.sessionId) this.end(req.id, sent.ok ? "kernel restarted" : sent.error);
+    void this.trySend(notebookId, req).then((sent) => {
+      // The notebook's kernel is another one by now: this terminal's shell is gone with the old one.
+      if (!sent.ok || sent.sessionId !== t.sessionId) this.end(req.id, sent.ok ? "kernel restarted" : sent.error);
+    });
   }
 
-  /** An event from the worker holding `sessionId`. */
-  onWorkerEvent(sessionId: string, event: TerminalEvent): void {
+  /** An event from the worker holding `sessionId`. False when no terminal here is its (it may be
+   * open through another replica). */
+  onWorkerEvent(sessionId: string, event: TerminalEvent): boolean {
     const t = this.open.get(event.id);
-    if (!t || t.sessionId !== sessionId) return;
+    if (!t || t.sessionId !== sessionId) return false;
     if (event.type === "exit") this.open.delete(event.id);
     t.owner.send(t.notebookId, event);
+    return true;
   }
 
   onKernelStatus(notebookId: string, status: KernelStatus): void {
@@ -78,7 +88,16 @@ export class TerminalRelay {
     for (const [id, t] of this.open) {
       if (t.owner.id !== owner.id) continue;
       this.open.delete(id);
-      this.send(t.notebookId, { type: "close", id });
+      void this.trySend(t.notebookId, { type: "close", id });
+    }
+  }
+
+  /** `send`, with a failure (the kernel's replica unreachable) as an answer rather than a throw. */
+  private async trySend(notebookId: string, req: TerminalRequest): Promise<TerminalSent> {
+    try {
+      return await this.send(notebookId, req);
+    } catch (error) {
+      return { ok: false, error: (error as Error).message };
     }
   }
 
