@@ -23,7 +23,7 @@ const REUSED_AT = "cellar-reused-at";
  * reuses thousands of chunks another writer reused a moment ago costs a HEAD each, not a copy
  * (a worker's shutdown uploads every idle kernel's checkpoint, mostly the same chunks). A writer
  * thus has the grace less this to make what it reused reachable. */
-export const S3_REUSE_REFRESH_MS = 60_000;
+const S3_REUSE_REFRESH_MS = 60_000;
 
 /** The CAS in any S3-compatible bucket, keyed `<prefix><hash[0:2]>/<hash>` like the local store. */
 export class S3BlobStore implements CollectableStore {
