@@ -28,7 +28,8 @@ export interface GatewayConfig {
   /** Redis for socket.io rooms across gateway replicas (CELLAR_REDIS_URL); unset: one gateway. */
   redisUrl?: string;
   /** How often unreachable blobs are collected from the content store (CELLAR_GC_INTERVAL_S,
-   * default 3600; 0 never), and how old they must be (CELLAR_GC_GRACE_S, default 3600). */
+   * default 3600; 0 never), and how old they must be (CELLAR_GC_GRACE_S, default 3600; at least
+   * 600: scheduleCasGc raises a shorter one, with a warning). */
   gcIntervalMs: number;
   gcGraceMs: number;
 }

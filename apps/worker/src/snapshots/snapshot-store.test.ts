@@ -3,11 +3,22 @@
 // The only addition is a counter (and a delay, so fetches overlap) around fetchChunk.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { blobCodecOf, compressChunk, decodeManifest, LocalDirStore, StoreChunkSource } from "@cellar/fs-client";
+import {
+  BlobFetcher,
+  blobCodecOf,
+  collectGarbage,
+  compressChunk,
+  createBlobHandler,
+  decodeManifest,
+  LocalDirStore,
+  StoreChunkSource,
+} from "@cellar/fs-client";
 import { SnapshotStore, type SnapshotRemote } from "./snapshot-store";
 
 const CHUNK = 64 * 1024;
@@ -202,6 +213,76 @@ describe("SnapshotStore", () => {
     const { store, root } = workerB();
     await expect(store.get(KEY)).rejects.toThrow();
     expect(existsSync(path.join(root, KEY)) ? await readdir(path.join(root, KEY)) : []).toEqual([]);
+  });
+});
+
+describe("SnapshotStore and the CAS garbage collector", () => {
+  it("a checkpoint that reuses the chunks of an earlier, since unreachable one keeps them through a collection run during its upload", async () => {
+    // The worker's real path: BlobFetcher over HTTP to the gateway's blob route on a local store.
+    const work = await mkdtemp(path.join(tmpdir(), "cellar-snapstore-gc-"));
+    const cas = new LocalDirStore(path.join(work, "cas"));
+    const handle = createBlobHandler(cas, { authorizeWrite: () => true });
+    const server = createServer((req, res) => void handle(req, res));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const fetcher = new BlobFetcher({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    const KERNEL = "ef".repeat(32);
+    const ref = `suspended-kernel/${KERNEL}`;
+    try {
+      // Suspended once; resumed, so the gateway dropped its checkpoint's ref; two hours pass.
+      const first = path.join(work, "first");
+      const files = await makeCheckpoint(first);
+      const worker = new SnapshotStore(path.join(work, "worker"), fetcher, "suspended-kernel/", { chunkSize: CHUNK });
+      const { id: firstId } = await worker.put(KERNEL, first);
+      await cas.deleteRef(ref);
+      const twoHoursAgo = new Date(Date.now() - 7_200_000);
+      for await (const b of cas.listBlobs()) await utimes(cas.pathOf(b.hash), twoHoursAgo, twoHoursAgo);
+
+      // Suspended again, the same pages but one file: the upload asks (HEAD) for each chunk, skips
+      // those there, and the collector runs before its ref is written.
+      const second = path.join(work, "second");
+      await makeCheckpointCopy(second, { ...files, "pages_meta.img": Buffer.from("changed since") });
+      let atRef!: () => void;
+      const reachedRef = new Promise<void>((r) => (atRef = r));
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      const uploads: string[] = [];
+      const gated: SnapshotRemote = {
+        fetchChunk: (h) => fetcher.fetchChunk(h),
+        fetchRef: (n) => fetcher.fetchRef(n),
+        hasBlob: (h) => fetcher.hasBlob(h),
+        putBlob: (h, c) => {
+          uploads.push(h);
+          return fetcher.putBlob(h, c);
+        },
+        putRef: async (n, h) => {
+          atRef();
+          await released;
+          return fetcher.putRef(n, h);
+        },
+      };
+      const suspending = new SnapshotStore(path.join(work, "worker-2"), gated, "suspended-kernel/", { chunkSize: CHUNK }).put(
+        KERNEL,
+        second,
+      );
+      await reachedRef;
+      const result = await collectGarbage(cas, { graceMs: 3_600_000, ownedRefPrefixes: ["suspended-kernel/"] });
+      release();
+      const { id: secondId } = await suspending;
+      expect(uploads).toHaveLength(2); // the changed chunk and the manifest: the rest was reused
+
+      // The first checkpoint's manifest and its changed chunk went; the second resumes whole on
+      // a worker that has no copy of it.
+      expect(result.deleted).toBe(2);
+      expect(await cas.statBlob(firstId)).toBeNull();
+      const resumed = await new SnapshotStore(path.join(work, "worker-3"), fetcher, "suspended-kernel/").get(KERNEL);
+      expect(resumed?.id).toBe(secondId);
+      for (const [name, data] of Object.entries({ ...files, "pages_meta.img": Buffer.from("changed since") }))
+        expect((await readFile(path.join(resumed!.dir, name))).equals(data), name).toBe(true);
+    } finally {
+      fetcher.close();
+      await new Promise((r) => server.close(r));
+      await rm(work, { recursive: true, force: true });
+    }
   });
 });
 

@@ -15,7 +15,9 @@ export interface SnapshotRemote {
   fetchChunk(hash: string): Promise<Buffer>;
   fetchRef(name: string): Promise<string | null>;
   putBlob(hash: string, compressed: Buffer): Promise<void>;
-  /** Absent: every chunk is uploaded (uploads are idempotent, and the server verifies each one). */
+  /** Absent: every chunk is uploaded (uploads are idempotent, and the server verifies each one).
+   * Present, a true answer must also protect the blob from the CAS garbage collector while the
+   * checkpoint's manifest and ref are still to come (BlobStore.has: BlobFetcher's HEAD does). */
   hasBlob?(hash: string): Promise<boolean>;
   putRef(name: string, hash: string): Promise<void>;
 }
@@ -261,6 +263,9 @@ class UploadStore implements BlobStore {
   constructor(private readonly remote: SnapshotRemote) {}
   // Checkpoints of kernels restored from one warm snapshot share most of their chunks: asking
   // first saves compressing and sending them (a worker's shutdown uploads every idle kernel's).
+  // A chunk found may be old and reachable from nothing (the kernel was resumed, its earlier
+  // checkpoint's ref dropped): the server's HEAD refreshes its age, so the collector keeps it
+  // until this checkpoint's ref names it.
   async has(hash: string): Promise<boolean> {
     return (await this.remote.hasBlob?.(hash)) ?? false;
   }

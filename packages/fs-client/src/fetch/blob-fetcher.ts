@@ -124,7 +124,9 @@ export class BlobFetcher implements ChunkSource {
     return body;
   }
 
-  /** Whether the server already holds `hash`, so an upload can skip compressing and sending it. */
+  /** Whether the server already holds `hash`, so an upload can skip compressing and sending it.
+   * The server takes the HEAD as a reuse (BlobStore.has): a true answer also keeps the blob from
+   * its garbage collector for a grace period, while the caller makes it reachable. */
   async hasBlob(hash: string): Promise<boolean> {
     assertHash(hash);
     const res = await this.request("HEAD", `${this.base}${BLOB_ROUTE_PREFIX}${hash}`);

@@ -10,9 +10,10 @@ import { encodeManifest, type Manifest } from "../manifest/manifest";
 import { compressChunk } from "../store/codec";
 import { LocalDirStore } from "../store/local-dir-store";
 import { S3BlobStore } from "../store/s3-blob-store";
-import type { CollectableStore } from "../store/blob-store";
+import type { CollectableStore, StoredBlob } from "../store/blob-store";
 import { collectGarbage } from "./collect";
 
+const HOUR = 3_600_000;
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 async function put(store: CollectableStore, bytes: Buffer): Promise<string> {
   const hash = sha(bytes);
@@ -82,6 +83,15 @@ describe.each(["local", "s3"] as const)("CAS garbage collection (%s store)", (ki
     await s3rver?.close();
     await rm(work, { recursive: true, force: true });
   });
+  /** Makes a blob `ms` old: its age is its file's time, on the local store and inside s3rver. */
+  const age = async (hash: string, ms: number) => {
+    const file =
+      kind === "local"
+        ? (store as LocalDirStore).pathOf(hash)
+        : join(work, "s3", "cellar-gc", "cas", hash.slice(0, 2), `${hash}._S3rver_object`);
+    const when = new Date(Date.now() - ms);
+    await utimes(file, when, when);
+  };
 
   it("keeps what refs and the caller's roots reach; deletes superseded snapshots, strays and a deleted notebook's checkpoint", async () => {
     const h = await populate(store);
@@ -108,6 +118,58 @@ describe.each(["local", "s3"] as const)("CAS garbage collection (%s store)", (ki
     expect(after.has(h.checkpointChunk)).toBe(false);
     expect(await store.getRef(`suspended-kernel/${"b".repeat(64)}`)).toBeNull();
     expect(after.has(h.image)).toBe(true);
+  });
+
+  it("an old unreachable chunk that a writer reuses while a collection runs survives, so the checkpoint naming it is whole", async () => {
+    // A kernel suspended, resumed (its checkpoint's ref dropped) and suspended again: the second
+    // checkpoint reuses most of the first's chunks, which are two hours old and reachable from
+    // nothing by now.
+    const ref = `suspended-kernel/${"d".repeat(64)}`;
+    const shared = await chunk(store, "pages both checkpoints share");
+    const onlyFirst = await chunk(store, "pages only the first checkpoint had");
+    const first = await manifest(store, [shared, onlyFirst]);
+    await store.putRef(ref, first);
+    await store.deleteRef(ref);
+    for (const h of [shared, onlyFirst, first]) await age(h, 2 * HOUR);
+    // The second suspend asks for the shared chunk while the collector reads the refs, and skips
+    // uploading it; its other chunk, manifest and ref are written once the run is over.
+    let reused: boolean | undefined;
+    const racing: CollectableStore = Object.assign(Object.create(store), {
+      listRefs: async function* () {
+        reused ??= await store.has(shared);
+        yield* store.listRefs();
+      },
+    });
+    await collectGarbage(racing, { graceMs: HOUR, ownedRefPrefixes: ["suspended-kernel/"] });
+    expect(reused).toBe(true);
+    const fresh = await chunk(store, "pages only the second checkpoint has");
+    const second = await manifest(store, [shared, fresh]);
+    await store.putRef(ref, second);
+
+    for (const h of [second, shared, fresh]) await expect(store.get(h), `the second checkpoint's ${h}`).resolves.toBeInstanceOf(Buffer);
+    const left = await all(store);
+    expect(left.has(first)).toBe(false);
+    expect(left.has(onlyFirst)).toBe(false);
+  });
+
+  it("a blob reused after the listing was taken survives the sweep; one as old that nobody reused does not", async () => {
+    const reusedChunk = await chunk(store, "reused after the listing");
+    const untouched = await chunk(store, "reused by nobody");
+    for (const h of [reusedChunk, untouched]) await age(h, 2 * HOUR);
+    const racing: CollectableStore = Object.assign(Object.create(store), {
+      listBlobs: async function* () {
+        const listing: StoredBlob[] = [];
+        for await (const b of store.listBlobs()) listing.push(b);
+        // Both are listed two hours old; a writer finds one of them before the sweep.
+        expect(await store.has(reusedChunk)).toBe(true);
+        yield* listing;
+      },
+    });
+    const result = await collectGarbage(racing, { graceMs: HOUR });
+    const left = await all(store);
+    expect(left.has(reusedChunk)).toBe(true);
+    expect(left.has(untouched)).toBe(false);
+    expect(result.keptReused).toBeGreaterThanOrEqual(1);
   });
 });
 

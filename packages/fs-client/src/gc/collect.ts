@@ -6,9 +6,13 @@
 // Safe against concurrent writers because they write leaves first and the blob or ref that makes
 // them reachable last: everything written during a run (or within the grace before it) is younger
 // than the grace and survives, and refs are read again after the listing, so a ref pointed at an
-// old blob during the run keeps it.
+// old blob during the run keeps it. Writers that skip uploading a blob the store already holds
+// ask has(), which refreshes its age (BlobStore.has); the sweep reads each candidate's age again
+// right before deleting it (statBlob), so a blob reused after the listing survives too. Left
+// open: a reuse that lands between that read and the delete of the same blob (one stat, or one
+// HeadObject, long); the writer then names a blob that is gone.
 import { decompressBlob } from "../store/codec";
-import { BlobNotFoundError, type CollectableStore } from "../store/blob-store";
+import { BlobNotFoundError, type CollectableStore, type StoredBlob } from "../store/blob-store";
 
 export interface CollectOptions {
   /** Blobs the caller still needs besides the refs' targets. */
@@ -28,8 +32,11 @@ export interface CollectResult {
   marked: number;
   deleted: number;
   deletedBytes: number;
-  /** Unreachable but younger than the grace period. */
+  /** Unreachable but younger than the grace period (when listed, or when read again before the
+   * delete: reused since the listing). */
   keptYoung: number;
+  /** Of keptYoung: old when listed, reused before the delete. */
+  keptReused: number;
 }
 
 export async function collectGarbage(store: CollectableStore, opts: CollectOptions = {}): Promise<CollectResult> {
@@ -59,12 +66,14 @@ export async function collectGarbage(store: CollectableStore, opts: CollectOptio
   await mark(await refTargets());
   await mark((await opts.extraRoots?.()) ?? []);
 
-  const candidates: Array<{ hash: string; size: number }> = [];
+  // Ages are judged as of the listing, so a blob written or reused after it is always young.
+  const young = (blob: StoredBlob) => startedAt.getTime() - blob.writtenAt.getTime() < graceMs;
+  const candidates: string[] = [];
   let keptYoung = 0;
   for await (const blob of store.listBlobs()) {
     if (marked.has(blob.hash)) continue;
-    if (startedAt.getTime() - blob.writtenAt.getTime() < graceMs) keptYoung++;
-    else candidates.push(blob);
+    if (young(blob)) keptYoung++;
+    else candidates.push(blob.hash);
   }
   // Refs moved while the blobs were listed point at blobs that must stay.
   await mark(await refTargets());
@@ -72,19 +81,28 @@ export async function collectGarbage(store: CollectableStore, opts: CollectOptio
 
   let deleted = 0;
   let deletedBytes = 0;
+  let keptReused = 0;
   const gone = new Set<string>();
-  for (const blob of candidates) {
-    if (marked.has(blob.hash)) continue;
-    await store.deleteBlob(blob.hash);
-    gone.add(blob.hash);
+  for (const hash of candidates) {
+    if (marked.has(hash)) continue;
+    // Read again with nothing awaited before the delete: a writer may have reused it (has()) since.
+    const blob = await store.statBlob(hash);
+    if (blob === null) continue; // another replica's run took it
+    if (young(blob)) {
+      keptYoung++;
+      keptReused++;
+      continue;
+    }
+    await store.deleteBlob(hash);
+    gone.add(hash);
     deleted++;
     deletedBytes += blob.size;
   }
   for (const ref of ownedRefs) if (gone.has(ref.hash)) await store.deleteRef(ref.name);
-  const result = { roots: rootsSeen.size, marked: marked.size, deleted, deletedBytes, keptYoung };
+  const result = { roots: rootsSeen.size, marked: marked.size, deleted, deletedBytes, keptYoung, keptReused };
   opts.log?.(
     `cas gc: ${result.roots} roots keep ${result.marked} blobs; deleted ${deleted} (${(deletedBytes / 2 ** 20).toFixed(1)} MiB); ` +
-      `${keptYoung} unreachable but younger than ${Math.round(graceMs / 1000)} s kept`,
+      `${keptYoung} unreachable but younger than ${Math.round(graceMs / 1000)} s kept (${keptReused} reused during the run)`,
   );
   return result;
 }

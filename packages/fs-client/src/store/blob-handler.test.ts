@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, utimes } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createBlobHandler, LocalDirStore, parseRange } from "./index";
+import { BlobFetcher } from "../fetch/blob-fetcher";
+import { compressChunk, createBlobHandler, LocalDirStore, parseRange } from "./index";
 
 describe("blob HTTP handler on a real server", () => {
   let dir: string;
@@ -72,5 +73,40 @@ describe("blob HTTP handler on a real server", () => {
     expect(parseRange("bytes=5-100", 10)).toEqual({ start: 5, end: 9 });
     expect(parseRange("bytes=0-1,4-5", 10)).toBeNull();
     expect(parseRange("bytes=-0", 10)).toBe("unsatisfiable");
+  });
+});
+
+describe("blob HTTP handler and the collector's ages", () => {
+  it("a HEAD (BlobFetcher.hasBlob) and a PUT of a blob it holds are reuses that refresh its age; a GET is not", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cellar-handler-"));
+    const store = new LocalDirStore(dir);
+    const handle = createBlobHandler(store, { authorizeWrite: () => true });
+    const server = createServer((req, res) => void handle(req, res));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const fetcher = new BlobFetcher({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    try {
+      const twoHoursAgo = new Date(Date.now() - 7_200_000);
+      const blobs: Record<string, { hash: string; compressed: Buffer }> = {};
+      for (const name of ["read", "asked", "uploaded again"]) {
+        const data = Buffer.from(`${name} chunk`);
+        const hash = createHash("sha256").update(data).digest("hex");
+        const compressed = await compressChunk(data);
+        await store.put(hash, compressed);
+        await utimes(store.pathOf(hash), twoHoursAgo, twoHoursAgo);
+        blobs[name] = { hash, compressed };
+      }
+      const ageOf = async (name: string) => Date.now() - (await store.statBlob(blobs[name]!.hash))!.writtenAt.getTime();
+      await fetcher.fetchChunk(blobs.read!.hash);
+      expect(await ageOf("read")).toBeGreaterThan(7_000_000);
+      expect(await fetcher.hasBlob(blobs.asked!.hash)).toBe(true);
+      expect(await ageOf("asked")).toBeLessThan(60_000);
+      await fetcher.putBlob(blobs["uploaded again"]!.hash, blobs["uploaded again"]!.compressed);
+      expect(await ageOf("uploaded again")).toBeLessThan(60_000);
+      expect(await fetcher.hasBlob("0".repeat(64))).toBe(false);
+    } finally {
+      fetcher.close();
+      await new Promise((r) => server.close(r));
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

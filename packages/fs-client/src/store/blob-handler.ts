@@ -76,6 +76,10 @@ async function serve(
     return sendError(res, 401, "unauthorized");
   }
   if (!/^[0-9a-f]{64}$/.test(hash)) return sendError(res, 400, "not a sha256 hex hash");
+  // A HEAD is how a remote writer asks before skipping an upload (BlobFetcher.hasBlob), so it is
+  // a reuse like has(): the blob's age is refreshed and the collector leaves it for a grace.
+  // GET is a read and leaves the age alone.
+  if (req.method === "HEAD" && !(await store.has(hash))) return sendError(res, 404, "no such blob");
   const size = await store.size(hash);
   if (size === null) return sendError(res, 404, "no such blob");
 
@@ -135,7 +139,7 @@ async function putBlob(
     if (err instanceof BlobIntegrityError) return sendError(res, 422, err.message);
     throw err;
   }
-  const existed = await store.has(hash);
+  const existed = await store.has(hash); // a reuse when it is there: see BlobStore.has
   if (!existed) await store.put(hash, body);
   res.statusCode = existed ? 200 : 201;
   res.end();

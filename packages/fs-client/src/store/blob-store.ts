@@ -6,6 +6,14 @@ import type { Readable } from "node:stream";
  * the hash, and readers verify it after decompressing.
  */
 export interface BlobStore {
+  /**
+   * Whether the store holds `hash`, asked by a writer that skips uploading what is there. A true
+   * answer is also a reuse: it refreshes the blob's age (the local store sets the file's time, S3
+   * copies the object onto itself), so the garbage collector leaves it for a grace period from
+   * now even if it was old and unreachable, while the writer goes on to make it reachable (a
+   * manifest or ref naming it). Reusing a manifest means reusing its chunks: has() each of them
+   * too (ingest does, leaves first). Reads that are not about to reuse a blob ask size().
+   */
   has(hash: string): Promise<boolean>;
   /** Idempotent: a second put of a hash leaves the same content in place. */
   put(hash: string, compressed: Buffer | Readable): Promise<void>;
@@ -25,16 +33,24 @@ export interface BlobStore {
   putRef(name: string, hash: string): Promise<void>;
 }
 
-/** A blob as the garbage collector sees it: its age is the store's own write time. */
+/** A blob as the garbage collector sees it. */
 export interface StoredBlob {
   hash: string;
   size: number;
+  /** When it was last written or reused (has()), by the store's own clock: its age. */
   writtenAt: Date;
 }
 
 /** What the garbage collector needs beyond BlobStore: to list and delete. */
 export interface CollectableStore extends BlobStore {
   listBlobs(): AsyncIterable<StoredBlob>;
+  /**
+   * One blob as it is now, null when absent. The collector asks again right before deleting a
+   * blob it listed as old, because a writer may have reused it since. It can be younger than the
+   * listing said: S3 listings carry no metadata, and where a copy onto itself leaves LastModified
+   * as it was (s3rver), only this read sees the reuse.
+   */
+  statBlob(hash: string): Promise<StoredBlob | null>;
   listRefs(): AsyncIterable<{ name: string; hash: string }>;
   /** Gone already is fine. */
   deleteBlob(hash: string): Promise<void>;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, utimes } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -38,6 +38,24 @@ describe("LocalDirStore", () => {
     const chunks: Buffer[] = [];
     for await (const c of await store.createReadStream(hash, { start: 2, end: 5 })) chunks.push(c as Buffer);
     expect(Buffer.concat(chunks).toString()).toBe("2345");
+  });
+
+  it("has() refreshes a blob's age (its file time) for the collector; reads leave it", async () => {
+    const store = new LocalDirStore(dir);
+    const data = Buffer.from("reused");
+    const hash = sha(data);
+    await store.put(hash, await compressChunk(data));
+    const twoHoursAgo = new Date(Date.now() - 7_200_000);
+    await utimes(store.pathOf(hash), twoHoursAgo, twoHoursAgo);
+    await store.get(hash);
+    await store.size(hash);
+    for await (const _ of await store.createReadStream(hash)) {
+    }
+    expect((await store.statBlob(hash))?.writtenAt.getTime()).toBe(twoHoursAgo.getTime());
+    const before = Date.now();
+    expect(await store.has(hash)).toBe(true);
+    expect((await store.statBlob(hash))!.writtenAt.getTime()).toBeGreaterThanOrEqual(before - 1000);
+    expect(await store.statBlob("0".repeat(64))).toBeNull();
   });
 
   it("reports missing blobs and refuses non-hash keys", async () => {

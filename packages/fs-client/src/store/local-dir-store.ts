@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -18,17 +18,23 @@ export class LocalDirStore implements CollectableStore {
     return join(this.dir, hash.slice(0, 2), hash);
   }
 
+  /** Sets the file's times to now, the one syscall that both answers and protects (see
+   * BlobStore.has): the file time is the blob's age for the collector. */
   async has(hash: string): Promise<boolean> {
-    return (await this.size(hash)) !== null;
+    const now = new Date();
+    try {
+      await utimes(this.pathOf(hash), now, now);
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      // A store this process may not write is one it cannot collect either: answer, unprotected.
+      if (isNotWritable(err)) return (await this.size(hash)) !== null;
+      throw err;
+    }
   }
 
   async size(hash: string): Promise<number | null> {
-    try {
-      return (await stat(this.pathOf(hash))).size;
-    } catch (err) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
+    return (await this.statBlob(hash))?.size ?? null;
   }
 
   async put(hash: string, compressed: Buffer | Readable): Promise<void> {
@@ -61,7 +67,7 @@ export class LocalDirStore implements CollectableStore {
   }
 
   async createReadStream(hash: string, range?: { start: number; end: number }): Promise<Readable> {
-    if (!(await this.has(hash))) throw new BlobNotFoundError(hash);
+    if ((await this.size(hash)) === null) throw new BlobNotFoundError(hash);
     return createReadStream(this.pathOf(hash), range);
   }
 
@@ -88,17 +94,23 @@ export class LocalDirStore implements CollectableStore {
     await rename(tmp, file);
   }
 
+  async statBlob(hash: string): Promise<StoredBlob | null> {
+    try {
+      const s = await stat(this.pathOf(hash));
+      return { hash, size: s.size, writtenAt: s.mtime };
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
   async *listBlobs(): AsyncIterable<StoredBlob> {
     for (const shard of await readdirOrEmpty(this.dir)) {
       if (!/^[0-9a-f]{2}$/.test(shard)) continue;
       for (const name of await readdirOrEmpty(join(this.dir, shard))) {
         if (!/^[0-9a-f]{64}$/.test(name)) continue; // temp files of writes under way
-        try {
-          const s = await stat(join(this.dir, shard, name));
-          yield { hash: name, size: s.size, writtenAt: s.mtime };
-        } catch (err) {
-          if (!isNotFound(err)) throw err;
-        }
+        const blob = await this.statBlob(name);
+        if (blob) yield blob;
       }
     }
   }
@@ -138,4 +150,9 @@ async function readdirOrEmpty(dir: string): Promise<string[]> {
 
 function isNotFound(err: unknown): boolean {
   return (err as NodeJS.ErrnoException)?.code === "ENOENT";
+}
+
+function isNotWritable(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === "EACCES" || code === "EPERM" || code === "EROFS";
 }

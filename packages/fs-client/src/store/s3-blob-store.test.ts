@@ -1,6 +1,6 @@
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -91,6 +91,38 @@ describe("S3BlobStore", () => {
     expect(Buffer.concat(parts)).toEqual(blob.subarray(1, 4));
     await expect(store.get("0".repeat(64))).rejects.toBeInstanceOf(BlobNotFoundError);
     expect(await store.size("0".repeat(64))).toBeNull();
+  });
+
+  it("has() and a skipped put refresh a blob's age for the collector (a copy onto itself); reads leave it", async () => {
+    const blobs: string[] = [];
+    for (const text of ["reused by has", "reused by put"]) {
+      const data = Buffer.from(text);
+      const hash = createHash("sha256").update(data).digest("hex");
+      await store.put(hash, await compressChunk(data));
+      // Two hours old: s3rver's LastModified is its file's time.
+      const twoHoursAgo = new Date(Date.now() - 7_200_000);
+      await utimes(join(work, "s3", "cellar", "cas", hash.slice(0, 2), `${hash}._S3rver_object`), twoHoursAgo, twoHoursAgo);
+      blobs.push(hash);
+    }
+    const [byHas, byPut] = blobs as [string, string];
+    await store.get(byHas);
+    await store.size(byHas);
+    const old = (await store.statBlob(byHas))!.writtenAt.getTime();
+    expect(Date.now() - old).toBeGreaterThan(7_000_000);
+
+    const before = Date.now();
+    expect(await store.has(byHas)).toBe(true);
+    const refreshed = (await store.statBlob(byHas))!;
+    expect(refreshed.writtenAt.getTime()).toBeGreaterThanOrEqual(before);
+    expect(refreshed.size).toBe(await store.size(byHas));
+    expect(await decompressBlob(await store.get(byHas))).toEqual(Buffer.from("reused by has"));
+    // Reused a moment ago: a second has() is a HEAD, not another copy.
+    expect(await store.has(byHas)).toBe(true);
+    expect((await store.statBlob(byHas))!.writtenAt.getTime()).toBe(refreshed.writtenAt.getTime());
+
+    await store.put(byPut, await compressChunk(Buffer.from("reused by put")));
+    expect((await store.statBlob(byPut))!.writtenAt.getTime()).toBeGreaterThanOrEqual(before);
+    expect(await store.statBlob("0".repeat(64))).toBeNull();
   });
 
   it("holds an ingested image that a worker fetches over the blob route", async () => {

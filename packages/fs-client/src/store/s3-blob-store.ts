@@ -1,4 +1,5 @@
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -15,6 +16,14 @@ export interface S3BlobStoreOptions {
   /** Key prefix inside the bucket, e.g. "cas/". Default "". */
   prefix?: string;
 }
+
+/** User metadata a reuse writes (x-amz-meta-…): when has() last refreshed the blob's age. */
+const REUSED_AT = "cellar-reused-at";
+/** has() refreshes a blob's age only when it is older than this, so a checkpoint or image that
+ * reuses thousands of chunks another writer reused a moment ago costs a HEAD each, not a copy
+ * (a worker's shutdown uploads every idle kernel's checkpoint, mostly the same chunks). A writer
+ * thus has the grace less this to make what it reused reachable. */
+const S3_REUSE_REFRESH_MS = 60_000;
 
 /** The CAS in any S3-compatible bucket, keyed `<prefix><hash[0:2]>/<hash>` like the local store. */
 export class S3BlobStore implements CollectableStore {
@@ -33,14 +42,45 @@ export class S3BlobStore implements CollectableStore {
     return `${this.prefix}${hash.slice(0, 2)}/${hash}`;
   }
 
+  /**
+   * A reuse (see BlobStore.has) copies the object onto itself with fresh metadata: S3 then moves
+   * LastModified, which the listing reports, and the metadata's time is what statBlob reads
+   * where a store leaves LastModified as it was (s3rver does). On a versioned bucket each copy
+   * leaves a noncurrent version behind, as each delete does: expire them with a lifecycle rule.
+   */
   async has(hash: string): Promise<boolean> {
-    return (await this.size(hash)) !== null;
+    const blob = await this.statBlob(hash);
+    if (!blob) return false;
+    if (Date.now() - blob.writtenAt.getTime() < S3_REUSE_REFRESH_MS) return true;
+    const key = this.keyOf(hash);
+    try {
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          CopySource: `${this.bucket}/${key.split("/").map(encodeURIComponent).join("/")}`,
+          MetadataDirective: "REPLACE",
+          ContentType: "application/octet-stream",
+          Metadata: { [REUSED_AT]: new Date().toISOString() },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false; // collected since the HEAD: the writer uploads it again
+      throw err;
+    }
   }
 
   async size(hash: string): Promise<number | null> {
+    return (await this.statBlob(hash))?.size ?? null;
+  }
+
+  async statBlob(hash: string): Promise<StoredBlob | null> {
     try {
       const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(hash) }));
-      return head.ContentLength ?? 0;
+      const modified = head.LastModified?.getTime() ?? 0;
+      const reused = Date.parse(head.Metadata?.[REUSED_AT] ?? "");
+      return { hash, size: head.ContentLength ?? 0, writtenAt: new Date(Number.isNaN(reused) ? modified : Math.max(modified, reused)) };
     } catch (err) {
       if (isNotFound(err)) return null;
       throw err;
@@ -49,6 +89,7 @@ export class S3BlobStore implements CollectableStore {
 
   async put(hash: string, compressed: Buffer | Readable): Promise<void> {
     const key = this.keyOf(hash);
+    // Skipping the upload is a reuse, so this asks has() (which protects the blob), not size().
     if (await this.has(hash)) {
       if (!Buffer.isBuffer(compressed)) compressed.resume();
       return;
