@@ -38,7 +38,8 @@ export function spawnEngine(command: string, args: string[], opts: SpawnEngineOp
   const exit = new Promise<void>((resolve) => {
     child.on("exit", (code, signal) => {
       exitReason = `${opts.name} exited (${signal ?? code}); see ${logFile}`;
-      fs.rmSync(pidFile, { force: true });
+      // Only our own: a later start in the same directory may have written its pid there.
+      if (readPidFile(pidFile)?.pid === child.pid) fs.rmSync(pidFile, { force: true });
       resolve();
     });
     child.on("error", (error) => {
@@ -77,25 +78,40 @@ export function killGroup(pid: number, signal: NodeJS.Signals): void {
 /** A pid file left by a launcher that died without stopping us: if that process still runs the
  * same command, its group goes (a recycled pid running something else is left alone). */
 function reapLeftover(pidFile: string, command: string): void {
-  let text: string;
+  const recorded = readPidFile(pidFile);
+  if (!recorded || recorded.pid <= 1 || recorded.command !== command) return;
+  const { pid } = recorded;
   try {
-    text = fs.readFileSync(pidFile, "utf8");
-  } catch {
-    return;
-  }
-  const [pidText, recorded] = text.split("\n");
-  const pid = Number(pidText);
-  if (!Number.isInteger(pid) || pid <= 1 || recorded !== command) return;
-  try {
-    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] ?? "";
+    // Up to the first NUL or space: redis-server rewrites its title to "redis-server HOST:PORT".
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split(/[\0 ]/)[0] ?? "";
     if (cmdline === command || path.basename(cmdline) === path.basename(command)) {
       killGroup(pid, "SIGKILL");
       // Until it is gone, so its port and files are free for the new one.
       const sleeper = new Int32Array(new SharedArrayBuffer(4));
-      for (let i = 0; i < 50 && fs.existsSync(`/proc/${pid}`); i++) Atomics.wait(sleeper, 0, 0, 100);
+      for (let i = 0; i < 50 && running(pid); i++) Atomics.wait(sleeper, 0, 0, 100);
     }
   } catch {
     /* not running */
   }
   fs.rmSync(pidFile, { force: true });
+}
+
+function readPidFile(pidFile: string): { pid: number; command: string } | null {
+  try {
+    const [pidText, command] = fs.readFileSync(pidFile, "utf8").split("\n");
+    const pid = Number(pidText);
+    return Number.isInteger(pid) && command ? { pid, command } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Alive and not a zombie (a killed child of this very process stays one until it is reaped). */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
 }

@@ -36,6 +36,22 @@ describe("startRedis", () => {
     }
   });
 
+  it("stops a server a killed launcher left running in its directory (found by its pid file, though redis renames its process)", async () => {
+    const leftover = await startRedis({ dir });
+    // No stop(): as if the launcher had been killed with kill -9.
+    const next = await startRedis({ dir });
+    try {
+      const pid = Number(fs.readFileSync(path.join(dir, "redis.pid"), "utf8").split("\n")[0]);
+      expect(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8")).toContain(`:${next.port}`);
+      const old = new Redis(leftover.url, { retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      old.on("error", () => {});
+      await expect(old.ping()).rejects.toThrow();
+      old.disconnect();
+    } finally {
+      await next.stop();
+    }
+  });
+
   it("reports a server that cannot start, with its log", async () => {
     await expect(startRedis({ dir, binary: "/bin/false" })).rejects.toThrow(/redis exited \(1\); see .*redis\.log/);
   });
