@@ -43,6 +43,7 @@ describe("startPostgres", () => {
       expect(await query(next.url, "SELECT current_database() AS db")).toEqual([{ db: "other" }]);
     } finally {
       await next.stop();
+      await leftover.stop(); // pg_ctl stop of the same directory: a no-op once it is down
     }
   });
 });

@@ -49,6 +49,7 @@ describe("startRedis", () => {
       old.disconnect();
     } finally {
       await next.stop();
+      await leftover.stop(); // a no-op unless the start above failed to stop it
     }
   });
 
