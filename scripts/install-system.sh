@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Cellar needs, only those missing, so a second run costs nothing.
-# Usage: scripts/install-system.sh [--test]   (--test adds what only the test suite needs)
+# Usage: scripts/install-system.sh [--cluster] [--test]
+#   --cluster  the engines of the scaled-out layout (`npm run cluster`): postgresql, redis-server, haproxy
+#   --test     what only the test suite needs (chromium), and the cluster engines, which tests start
 #
 # runsc comes from bookworm-backports (20240729: uncompressed checkpoints, systrap, nvproxy);
 # the suite is pinned below the default so nothing else is upgraded from it.
@@ -17,8 +19,17 @@ runsc_current() {
   have runsc && dpkg --compare-versions "$(dpkg-query -W -f='${Version}' runsc)" ge "0.0~20240729"
 }
 for p in fuse3 libfuse3-dev pkg-config make gcc debootstrap ca-certificates procps; do have "$p" || need+=("$p"); done
-if [[ "${1:-}" == "--test" ]]; then
-  for p in chromium postgresql redis-server; do have "$p" || need+=("$p"); done
+cluster=0 test=0
+for arg in "$@"; do
+  case $arg in
+    --cluster) cluster=1 ;;
+    --test) test=1 cluster=1 ;;
+    *) echo "usage: $0 [--cluster] [--test]" >&2; exit 2 ;;
+  esac
+done
+if ((test)); then have chromium || need+=(chromium); fi
+if ((cluster)); then
+  for p in postgresql redis-server haproxy; do have "$p" || need+=("$p"); done
 fi
 need_runsc=0
 runsc_current || need_runsc=1

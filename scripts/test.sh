@@ -11,5 +11,8 @@ node --import tsx apps/kernel-gateway/src/images/ingest-images.ts
 npx turbo run build --output-logs=errors-only
 npx turbo run typecheck --output-logs=errors-only
 npx turbo run lint --output-logs=errors-only
+# scripts/ is no workspace: its typecheck and its tests (the cluster's engines, real ones) run here.
+npx tsc --noEmit -p scripts
+npx vitest run --config scripts/vitest.config.ts
 npx turbo run test --concurrency=1 --output-logs=full --filter='!@cellar/e2e'
 npm run test -w @cellar/e2e
