@@ -3,6 +3,9 @@
 // cluster/start-cluster.ts; scripts/cluster-local.sh installs and builds what it needs first.
 //   --replicas N (CELLAR_CLUSTER_REPLICAS, default 3)  --workers N (CELLAR_CLUSTER_WORKERS, default 2)
 //   --port N (CELLAR_CLUSTER_PORT, default 8900)       --dir DIR (CELLAR_CLUSTER_DIR, default .cellar/cluster)
+//   --info FILE: once it is up, write where everything is there as JSON (what a test that drives
+//   the cluster from another process reads); CELLAR_TOKEN fixes the token.
+import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { type Cluster, startCluster } from "./cluster/start-cluster";
@@ -14,11 +17,12 @@ const { values } = parseArgs({
     workers: { type: "string", default: env.CELLAR_CLUSTER_WORKERS },
     port: { type: "string", default: env.CELLAR_CLUSTER_PORT },
     dir: { type: "string", default: env.CELLAR_CLUSTER_DIR },
+    info: { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 });
 if (values.help) {
-  console.log("usage: npm run cluster -- [--replicas N] [--workers N] [--port N] [--dir DIR]");
+  console.log("usage: npm run cluster -- [--replicas N] [--workers N] [--port N] [--dir DIR] [--info FILE]");
   process.exit(0);
 }
 
@@ -62,6 +66,7 @@ try {
     workers: count("workers", values.workers, 0),
     port: count("port", values.port, 1),
     dir: values.dir,
+    token: env.CELLAR_TOKEN || undefined,
   });
 } catch (error) {
   console.error(`cluster: ${(error as Error).message}`);
@@ -69,6 +74,19 @@ try {
 }
 if (interrupts > 0) await stop(0);
 const c = cluster;
+if (values.info) {
+  const info = {
+    url: c.url,
+    token: c.token,
+    dir: c.dir,
+    gateways: c.gateways.map((g) => ({ name: g.name, url: g.url, port: g.port, home: path.join(c.dir, g.name) })),
+    workers: c.workers.map((w) => ({ id: w.id, name: w.name })),
+    postgres: c.engines.postgres.url,
+  };
+  // Whole or not at all: the reader polls for it.
+  fs.writeFileSync(`${values.info}.tmp`, JSON.stringify(info, null, 2));
+  fs.renameSync(`${values.info}.tmp`, values.info);
+}
 console.log(`
   Cellar cluster is running: ${c.url}/?token=${c.token}
 

@@ -16,3 +16,5 @@ npx tsc --noEmit -p scripts
 npx vitest run --config scripts/vitest.config.ts
 npx turbo run test --concurrency=1 --output-logs=full --filter='!@cellar/e2e'
 npm run test -w @cellar/e2e
+# The three-replica cluster (PostgreSQL, Redis, s3rver, HAProxy, two workers) started by its spec.
+npm run test:cluster -w @cellar/e2e

@@ -3,13 +3,14 @@ import { expect, type Page, type Locator } from "@playwright/test";
 
 export const token = () => process.env.CELLAR_E2E_TOKEN!;
 
-export async function login(page: Page): Promise<void> {
-  await page.goto(`/?token=${token()}`);
+/** `base`: a gateway other than the suite's (the cluster suite's replicas and load balancer). */
+export async function login(page: Page, base = ""): Promise<void> {
+  await page.goto(`${base}/?token=${token()}`);
   await expect(page.getByTestId("new-notebook")).toBeVisible();
 }
 
-export async function newNotebook(page: Page, title: string): Promise<string> {
-  await login(page);
+export async function newNotebook(page: Page, title: string, base = ""): Promise<string> {
+  await login(page, base);
   await page.getByTestId("new-notebook").click();
   await page.waitForURL(/\/notebook\/?\?id=/);
   const titleInput = page.getByTestId("notebook-title");
