@@ -88,6 +88,24 @@ export class GatewayClient {
     suspend: (notebookId: string) => this.call("suspendKernel", { params: { id: notebookId } }),
   };
 
+  /** Signing in and out (the session cookie), the signed-in user, signing up with an invite. */
+  readonly auth = {
+    me: () => this.call("me", {}),
+    login: (email: string, password: string) => this.call("login", { body: { email, password } }),
+    logout: () => this.call("logout", {}),
+    logoutEverywhere: () => this.call("logoutEverywhere", {}),
+    setCredentials: (email: string, password: string) => this.call("setCredentials", { body: { email, password } }),
+    signup: (body: { invite: string; name: string; email: string; password: string }) => this.call("signup", { body }),
+  };
+
+  /** Invite links (owners make them; anyone holding one can check it before signing up). */
+  readonly invites = {
+    check: (token: string) => this.call("checkInvite", { params: { token } }),
+    list: () => this.call("listInvites", {}),
+    create: (expiresInHours?: number) => this.call("createInvite", { body: expiresInHours === undefined ? {} : { expiresInHours } }),
+    remove: (id: string) => this.call("deleteInvite", { params: { id } }),
+  };
+
   readonly images = {
     list: () => this.call("listImages", {}),
   };

@@ -3,6 +3,18 @@
 // each), its OpenAPI document is generated from them, and a typed client can be built from them.
 // Routes whose body or reply is not JSON say so in `raw`.
 import { z } from "zod";
+import {
+  createdInviteReplySchema,
+  createInviteBodySchema,
+  credentialsBodySchema,
+  inviteCheckReplySchema,
+  inviteIdParamsSchema,
+  inviteParamsSchema,
+  inviteReplySchema,
+  loginBodySchema,
+  meReplySchema,
+  signupBodySchema,
+} from "./accounts";
 import { errorReplySchema } from "./errors";
 import {
   createNotebookBodySchema,
@@ -64,6 +76,66 @@ export const apiRoutes = {
     url: "/api/ready",
     summary: "Readiness: 200 while the database answers, 503 with the reason otherwise; needs no token",
     schema: { response: { 200: okReplySchema, 503: errorReplySchema } },
+  }),
+  me: route({
+    method: "GET",
+    url: "/api/auth/me",
+    summary: "The signed-in user; 401 when nobody is",
+    schema: { response: { 200: meReplySchema, 401: errorReplySchema } },
+  }),
+  login: route({
+    method: "POST",
+    url: "/api/auth/login",
+    summary: "Signs in with email and password: a new session cookie; rate-limited; needs no session",
+    schema: { body: loginBodySchema, response: { 200: meReplySchema, 401: errorReplySchema, 429: errorReplySchema } },
+  }),
+  logout: route({
+    method: "POST",
+    url: "/api/auth/logout",
+    summary: "Ends this session",
+    schema: { response: { 204: noContent } },
+  }),
+  logoutEverywhere: route({
+    method: "POST",
+    url: "/api/auth/logout-everywhere",
+    summary: "Ends every session of the signed-in user, this one included",
+    schema: { response: { 204: noContent } },
+  }),
+  setCredentials: route({
+    method: "PUT",
+    url: "/api/auth/credentials",
+    summary: "Sets the signed-in user's email and password (the owner, after signing in by the printed URL)",
+    schema: { body: credentialsBodySchema, response: { 200: meReplySchema, 409: errorReplySchema } },
+  }),
+  signup: route({
+    method: "POST",
+    url: "/api/auth/signup",
+    summary: "Creates a member's account with an invite and signs them in; needs no session",
+    schema: { body: signupBodySchema, response: { 200: meReplySchema, 409: errorReplySchema, 410: errorReplySchema } },
+  }),
+  checkInvite: route({
+    method: "GET",
+    url: "/api/invites/:token",
+    summary: "Whether an invite can still be used, and who sent it; needs no session",
+    schema: { params: inviteParamsSchema, response: { 200: inviteCheckReplySchema, 410: errorReplySchema } },
+  }),
+  listInvites: route({
+    method: "GET",
+    url: "/api/invites",
+    summary: "The invites the signed-in owner made",
+    schema: { response: { 200: z.array(inviteReplySchema), 403: errorReplySchema } },
+  }),
+  createInvite: route({
+    method: "POST",
+    url: "/api/invites",
+    summary: "A single-use, expiring invite link (owners only)",
+    schema: { body: createInviteBodySchema, response: { 201: createdInviteReplySchema, 403: errorReplySchema } },
+  }),
+  deleteInvite: route({
+    method: "DELETE",
+    url: "/api/invites/id/:id",
+    summary: "Revokes an unused invite (owners only)",
+    schema: { params: inviteIdParamsSchema, response: { 204: noContent, 403: errorReplySchema } },
   }),
   listImages: route({
     method: "GET",
