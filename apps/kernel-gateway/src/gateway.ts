@@ -1,7 +1,9 @@
 // Composes the gateway: HTTP (login, API, web app), socket.io beside it, kernels, terminals and
 // workers. Only wiring: each part keeps its own state.
 import type http from "node:http";
-import type { KernelSessionStore } from "@cellar/db";
+import type { AccountStore, KernelSessionStore } from "@cellar/db";
+import { Identity } from "./auth/identity";
+import { userRoom } from "./sockets/rooms";
 import type { BlobStore } from "@cellar/fs-client";
 import type { ImageCatalog } from "./images/image-catalog";
 import type { GatewayConfig } from "./config";
@@ -18,7 +20,9 @@ import { attachWorkerSockets } from "./sockets/worker-sockets";
 import { WorkerPool } from "./workers/worker-pool";
 import { TerminalRelay } from "./terminals/terminal-relay";
 
-export interface GatewayStore extends NotebookApiStore, NotebookFileStore, RunRecorder {}
+export interface GatewayStore extends NotebookApiStore, NotebookFileStore, RunRecorder {
+  ownerOf(notebookId: string): Promise<string | null>;
+}
 
 export interface Gateway {
   server: http.Server;
@@ -32,6 +36,9 @@ export function createGateway(opts: {
   store: GatewayStore;
   /** Every notebook's kernel, recorded so that a restarted gateway or another replica knows it. */
   sessions: KernelSessionStore;
+  /** Users, their sessions and invites. */
+  accounts: AccountStore;
+  /** The instance's first owner: whom the instance token signs in. */
   userId: string;
   token: string;
   workerSecret: string;
@@ -44,11 +51,13 @@ export function createGateway(opts: {
   const pool = new WorkerPool();
   const images = new NotebookImages(store);
 
+  const identity = new Identity({ accounts: opts.accounts, token: opts.token, ownerId: opts.userId });
   const app = createHttpApp({
-    token: opts.token,
+    identity,
+    accounts: opts.accounts,
+    disconnectUser: (userId) => io.in(userRoom(userId)).disconnectSockets(true),
     webDir: config.webDir,
     store,
-    userId: opts.userId,
     workers: () => pool.list(),
     dropWorkerCaches: () => pool.dropCaches(),
     onNotebookSaved: (id, nb) => {
@@ -73,7 +82,7 @@ export function createGateway(opts: {
       },
     },
   });
-  const { io, workers, redis } = createSocketServer(app.server, opts.token, config.redisUrl);
+  const { io, workers, redis } = createSocketServer(app.server, identity, config.redisUrl);
 
   const kernels: KernelManager = new KernelManager({
     pool,
@@ -110,7 +119,11 @@ export function createGateway(opts: {
     router.shareKernelStatus(change);
   });
 
-  attachBrowserSockets(io, { kernels: router, terminals, notebookExists: (id) => images.open(id) });
+  attachBrowserSockets(io, {
+    kernels: router,
+    terminals,
+    mayOpen: async (userId, id) => (await store.ownerOf(id)) === userId && images.open(id),
+  });
   attachWorkerSockets(workers, {
     pool,
     kernels,

@@ -16,6 +16,7 @@ const gateway = createGateway({
   config,
   store: db.notebooks,
   sessions: db.kernels,
+  accounts: db.accounts,
   userId: db.localUserId,
   token: secrets.token,
   workerSecret: secrets.workerSecret,

@@ -15,7 +15,8 @@ import type { WorkerPool } from "../workers/worker-pool";
 
 /** What a browser (or the HTTP API) asks of a notebook's kernel. */
 export type KernelOp =
-  | { op: "open"; socketId: string; resume?: StreamPosition }
+  /** `by`: the user opening it, recorded as the kernel's starter if this starts one. */
+  | { op: "open"; socketId: string; resume?: StreamPosition; by?: string }
   /** Start a kernel unless the notebook has one (a terminal opens on it). */
   | { op: "ensure" }
   | { op: "send"; message: JupyterMessage }
@@ -235,7 +236,7 @@ export class KernelRouter {
     type R = OpResult<O["op"]>;
     switch (op.op) {
       case "open": {
-        const status = await k.ensureKernel(notebookId);
+        const status = await k.ensureKernel(notebookId, op.by);
         const missed = k.missedSince(notebookId, op.resume);
         // What it missed, then the room for what comes next, in one go from the replica that
         // relays the kernel: the adapter keeps one publisher's messages in order, so nothing

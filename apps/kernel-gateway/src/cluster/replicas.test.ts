@@ -70,6 +70,7 @@ async function startGateway(): Promise<{ gateway: Gateway; url: string; db: Data
     config,
     store: db.notebooks,
     sessions: db.kernels,
+    accounts: db.accounts,
     userId: db.localUserId,
     token: TOKEN,
     workerSecret: SECRET,

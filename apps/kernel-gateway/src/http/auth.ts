@@ -1,51 +1,60 @@
-// Nothing is open without the token: like Jupyter, the URL printed at start carries it, and the
-// first request with it sets an HttpOnly session cookie for everything after (pages, API, socket).
-import type { IncomingMessage } from "node:http";
-import type { onRequestAsyncHookHandler } from "fastify";
-import { parse as parseCookie, serialize as serializeCookie } from "cookie";
-import { secretMatches } from "../secrets";
+// Nothing is open without an identity (auth/identity.ts): the instance token (the URL printed at
+// start carries it; that first request turns it into a session cookie for the owner) or a signed-in
+// user's session cookie. Pages without one go to the login page; API calls get 401. State-changing
+// requests from another site are refused (CSRF), whoever they claim to be.
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
+import type { UserRecord } from "@cellar/db";
+import { type Caller, type Identity, isCrossSite } from "../auth/identity";
+import { sessionTokenFrom, tokenId } from "../auth/session-tokens";
 import { HttpError } from "./http-errors";
 
-export const SESSION_COOKIE = "cellar_token";
-
-export function tokenFromRequest(req: Pick<IncomingMessage, "headers" | "url">): string | undefined {
-  const auth = req.headers.authorization;
-  if (auth?.startsWith("Bearer ")) return auth.slice(7);
-  const url = new URL(req.url ?? "/", "http://x");
-  const q = url.searchParams.get("token");
-  if (q) return q;
-  const cookies = parseCookie(req.headers.cookie ?? "");
-  return cookies[SESSION_COOKIE];
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Who is calling; null only on the routes that need nobody (login, sign-up, health). */
+    caller: Caller | null;
+  }
 }
 
-export function isAuthorized(req: Pick<IncomingMessage, "headers" | "url">, token: string): boolean {
-  return secretMatches(tokenFromRequest(req), token);
+/** The signed-in user of a request that passed the hook. */
+export function userOf(request: FastifyRequest): UserRecord {
+  if (!request.caller) throw new HttpError(401, "Sign in first");
+  return request.caller.user;
 }
 
-export function sessionCookie(token: string): string {
-  return serializeCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: "strict", path: "/", maxAge: 60 * 60 * 24 * 30 });
-}
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** The web app's pages and assets that a signed-out browser must be able to load. */
+const OPEN_PAGES = ["/login", "/signup", "/_next/", "/icon.svg", "/favicon.ico"];
 
-const LOGIN_PAGE =
-  "<!doctype html><title>Cellar</title><p>Open Cellar with the URL (including <code>?token=…</code>) printed by <code>npm start</code>.</p>";
-
-/** Refuses requests without the token (an HTML page for pages, a JSON error under /api/), and
- * turns a token in the URL into the session cookie, redirecting to the address without it. */
-export function loginHook(token: string, openPaths: string[]): onRequestAsyncHookHandler {
-  return async (request, reply) => {
+export function loginHook(identity: Identity, openRoutes: Set<string>): onRequestAsyncHookHandler {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
     const url = new URL(request.url, "http://x");
-    if (openPaths.includes(url.pathname)) return;
-    if (!isAuthorized(request.raw, token)) {
-      if (url.pathname.startsWith("/api/")) throw new HttpError(401, "Missing or invalid token");
-      return reply.code(401).type("text/html; charset=utf-8").send(LOGIN_PAGE);
+    if (!SAFE_METHODS.has(request.method) && isCrossSite(request.headers))
+      throw new HttpError(403, "Cross-site request refused");
+    const caller = await identity.resolve(request.raw);
+    request.caller = caller;
+    if (caller?.renewedCookie) reply.header("set-cookie", caller.renewedCookie);
+    const route = request.routeOptions.url;
+    if (route && openRoutes.has(route)) return;
+    if (!route && OPEN_PAGES.some((p) => url.pathname.startsWith(p))) return;
+    if (!caller) {
+      if (url.pathname.startsWith("/api/")) throw new HttpError(401, "Sign in first (or give the token)");
+      return reply.code(302).header("location", `/login/?next=${encodeURIComponent(url.pathname + url.search)}`).send();
     }
-    if (url.searchParams.has("token")) {
+    if (url.searchParams.has("token") && !url.pathname.startsWith("/api/")) {
+      // The printed URL: the owner gets a session cookie, and the token leaves the address bar.
       url.searchParams.delete("token");
+      const cookie = await identity.startSession(caller.user.id, request.headers, sessionOf(request));
       return reply
         .code(302)
-        .header("set-cookie", sessionCookie(token))
+        .header("set-cookie", cookie)
         .header("location", url.pathname + url.search)
         .send();
     }
   };
+}
+
+/** The session the request's cookie names, whoever the request was resolved as. */
+export function sessionOf(request: FastifyRequest): string | undefined {
+  const token = sessionTokenFrom(request.headers.cookie);
+  return token && tokenId(token);
 }

@@ -3,6 +3,7 @@
 import type { z } from "zod";
 import type { dropCacheReplySchema, imageReplySchema, workerReplySchema } from "@cellar/protocol";
 import type { ApiHandlers } from "./api-handlers";
+import { userOf } from "./auth";
 import { HttpError } from "./http-errors";
 
 export interface GatewayApiDeps {
@@ -35,8 +36,9 @@ export function gatewayApi(deps: GatewayApiDeps): ApiHandlers<"health" | "ready"
     },
     listImages: async () => deps.images?.() ?? [],
     listWorkers: async () => deps.workers(),
-    dropWorkerCaches: async () => {
+    dropWorkerCaches: async (request) => {
       if (!deps.dropWorkerCaches) throw new HttpError(404, "Not found");
+      if (userOf(request).role !== "owner") throw new HttpError(403, "Only an owner of this Cellar can do that.");
       return deps.dropWorkerCaches();
     },
   };

@@ -14,8 +14,10 @@ const api = (p: string, init: RequestInit = {}) =>
   fetch(base + p, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...init.headers } });
 
 describe("gateway HTTP", () => {
-  it("refuses pages and API without the token", async () => {
-    expect((await fetch(base + "/")).status).toBe(401);
+  it("refuses pages and API without the token (a page goes to the login page)", async () => {
+    const page = await fetch(base + "/", { redirect: "manual" });
+    expect(page.status).toBe(302);
+    expect(page.headers.get("location")).toBe("/login/?next=%2F");
     expect((await fetch(base + "/api/notebooks")).status).toBe(401);
     expect((await fetch(base + "/api/notebooks", { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
   });

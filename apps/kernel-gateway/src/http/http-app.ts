@@ -5,7 +5,7 @@
 // Requests no route takes go to the static web app. socket.io shares `app.server` and answers
 // /socket.io/ itself, before Fastify sees it.
 import type { IncomingMessage } from "node:http";
-import fastify, { type FastifyInstance, type RouteOptions } from "fastify";
+import fastify, { type FastifyInstance, type FastifyRequest, type RouteOptions } from "fastify";
 import swagger from "@fastify/swagger";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import sirv from "sirv";
@@ -13,7 +13,11 @@ import { BLOB_ROUTE_PREFIX, REF_ROUTE_PREFIX, createBlobHandler, type BlobStore 
 import { apiRoutes, errorReplySchema, MAX_WORKSPACE_FILE_BYTES, type ApiRoute, type ApiRouteName, type Notebook } from "@cellar/protocol";
 import { secretMatches } from "../secrets";
 import type { ApiHandlers } from "./api-handlers";
-import { loginHook } from "./auth";
+import rateLimit from "@fastify/rate-limit";
+import type { AccountStore } from "@cellar/db";
+import type { Identity } from "../auth/identity";
+import { authApi } from "./auth-api";
+import { loginHook, userOf } from "./auth";
 import { gatewayApi, type GatewayApiDeps } from "./gateway-api";
 import { API_METHODS, HttpError, installErrorHandling, methodNotAllowed } from "./http-errors";
 import { kernelApi, type KernelApiDeps } from "./kernel-api";
@@ -27,10 +31,13 @@ export const MAX_BODY_BYTES = 20 * 1024 * 1024;
 export const OPENAPI_PATH = "/api/openapi.json";
 
 export interface HttpDeps extends GatewayApiDeps {
-  token: string;
+  /** Who is calling (instance token or session cookie). */
+  identity: Identity;
+  accounts: AccountStore;
   webDir: string;
-  store: NotebookApiStore & NotebookFileStore;
-  userId: string;
+  store: NotebookApiStore & NotebookFileStore & { ownerOf(notebookId: string): Promise<string | null> };
+  /** Ends every open socket of a user (signed out everywhere). */
+  disconnectUser?(userId: string): void;
   onNotebookSaved(notebookId: string, notebook?: Notebook): void;
   /** Optional so test setups need not care; the gateway stops the notebook's kernel. */
   onNotebookDeleted?(notebookId: string): void;
@@ -40,6 +47,20 @@ export interface HttpDeps extends GatewayApiDeps {
   workspaceFiles?: WorkspaceFilesDeps;
   /** Kernel actions (suspend now). */
   kernels?: KernelApiDeps;
+}
+
+/** Per route: how many tries a client gets per minute (keyed by address and email). */
+const RATE_LIMITED: Partial<Record<ApiRouteName, { max: number; timeWindow: string; keyGenerator(request: FastifyRequest): string }>> = {
+  login: { max: 10, timeWindow: "1 minute", keyGenerator: (r) => `${r.ip}|${emailIn(r.body)}` },
+  signup: { max: 10, timeWindow: "1 minute", keyGenerator: (r) => r.ip },
+  checkInvite: { max: 30, timeWindow: "1 minute", keyGenerator: (r) => r.ip },
+};
+
+const emailIn = (body: unknown) => String((body as { email?: unknown } | undefined)?.email ?? "").toLowerCase();
+
+async function notebookOwnerOnly(request: FastifyRequest, store: { ownerOf(id: string): Promise<string | null> }): Promise<void> {
+  const id = (request.params as { id?: string }).id;
+  if (!id || (await store.ownerOf(id)) !== userOf(request).id) throw new HttpError(404, "No such notebook");
 }
 
 export function createHttpApp(deps: HttpDeps): FastifyInstance {
@@ -65,7 +86,10 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
     reply.hijack();
     await serveBlobs(request.raw, reply.raw);
   });
-  app.addHook("onRequest", loginHook(deps.token, [apiRoutes.health.url, apiRoutes.ready.url]));
+  const openRoutes = new Set([apiRoutes.health, apiRoutes.ready, apiRoutes.login, apiRoutes.signup, apiRoutes.checkInvite].map((r) => r.url));
+  app.addHook("onRequest", loginHook(deps.identity, openRoutes));
+  // Guessing passwords (and invites) costs time: a few tries a minute per address and email.
+  app.register(rateLimit, { global: false, hook: "preHandler" });
 
   // Bodies: raw bytes for an upload, text for an .ipynb import, JSON (whatever the content type
   // says, as the API always read them) where the route has a body schema; others are ignored.
@@ -95,14 +119,14 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   const maxFileBytes = deps.workspaceFiles?.maxFileBytes ?? MAX_WORKSPACE_FILE_BYTES;
   const handlers: ApiHandlers = {
     ...gatewayApi(deps),
+    ...authApi({ accounts: deps.accounts, identity: deps.identity, disconnectUser: deps.disconnectUser }),
     ...notebooksApi({
       store: deps.store,
-      userId: deps.userId,
       onSaved: deps.onNotebookSaved,
       onDeleted: deps.onNotebookDeleted,
       imageExists: (name) => !deps.images || deps.images().some((i) => i.name === name),
     }),
-    ...notebookFilesApi(deps.store, deps.userId),
+    ...notebookFilesApi(deps.store),
     ...kernelApi(deps.kernels),
     ...workspaceFilesApi(deps.workspaceFiles),
   };
@@ -117,7 +141,9 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
       api.route({
         method,
         url,
-        config: { raw, tooLarge },
+        config: { raw, tooLarge, ...(RATE_LIMITED[name] && { rateLimit: RATE_LIMITED[name] }) },
+        // A notebook's routes answer only its owner; to anyone else it does not exist.
+        preHandler: url.startsWith("/api/notebooks/:id") ? (request) => notebookOwnerOnly(request, deps.store) : undefined,
         bodyLimit: upload ? maxFileBytes : MAX_BODY_BYTES,
         schema: {
           ...schema,

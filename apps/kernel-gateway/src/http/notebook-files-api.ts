@@ -3,6 +3,7 @@ import contentDisposition from "content-disposition";
 import { fromIpynb, NotebookFormatError, parseIpynb, serializeIpynb, toIpynb } from "@cellar/notebook-format";
 import type { Notebook, NotebookImport } from "@cellar/protocol";
 import type { ApiHandlers } from "./api-handlers";
+import { userOf } from "./auth";
 import { HttpError } from "./http-errors";
 import { notFound } from "./notebooks-api";
 
@@ -16,10 +17,7 @@ export const notebookPagePath = (id: string) => `/notebook/?id=${encodeURICompon
 
 const MAX_TITLE = 500;
 
-export function notebookFilesApi(
-  store: NotebookFileStore,
-  userId: string,
-): ApiHandlers<"importNotebook" | "exportNotebook" | "duplicateNotebook"> {
+export function notebookFilesApi(store: NotebookFileStore): ApiHandlers<"importNotebook" | "exportNotebook" | "duplicateNotebook"> {
   const withPage = (nb: Notebook) => ({ ...nb, url: notebookPagePath(nb.id) });
   return {
     importNotebook: async (req, reply) => {
@@ -31,7 +29,7 @@ export function notebookFilesApi(
         // Every problem, each naming its cell and field, so the user can fix the file in one go.
         throw new HttpError(400, error.message, error.problems);
       }
-      return reply.code(201).send(withPage(await store.importNotebook(userId, doc)));
+      return reply.code(201).send(withPage(await store.importNotebook(userOf(req).id, doc)));
     },
     exportNotebook: async (req, reply) => {
       const notebook = (await store.get(req.params.id)) ?? notFound();
@@ -43,7 +41,7 @@ export function notebookFilesApi(
     },
     duplicateNotebook: async (req, reply) => {
       const notebook = (await store.get(req.params.id)) ?? notFound();
-      const copy = await store.importNotebook(userId, {
+      const copy = await store.importNotebook(userOf(req).id, {
         title: `${notebook.title} (copy)`.slice(0, MAX_TITLE),
         metadata: notebook.metadata ?? {},
         nbformatMinor: notebook.nbformatMinor ?? 5,

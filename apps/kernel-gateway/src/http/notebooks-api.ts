@@ -3,6 +3,7 @@
 // them from the kernel.
 import type { Notebook, NotebookSummary, NotebookUpdate } from "@cellar/protocol";
 import type { ApiHandlers } from "./api-handlers";
+import { userOf } from "./auth";
 import { HttpError } from "./http-errors";
 
 export interface NotebookApiStore {
@@ -15,7 +16,6 @@ export interface NotebookApiStore {
 
 export interface NotebookApiDeps {
   store: NotebookApiStore;
-  userId: string;
   onSaved(notebookId: string, notebook: Notebook): void;
   onDeleted?(notebookId: string): void;
   imageExists(name: string): boolean;
@@ -26,8 +26,8 @@ export function notebooksApi(
 ): ApiHandlers<"listNotebooks" | "createNotebook" | "getNotebook" | "updateNotebook" | "deleteNotebook"> {
   const { store } = deps;
   return {
-    listNotebooks: async () => store.list(deps.userId),
-    createNotebook: async (req, reply) => reply.code(201).send(await store.create(deps.userId, req.body.title)),
+    listNotebooks: async (req) => store.list(userOf(req).id),
+    createNotebook: async (req, reply) => reply.code(201).send(await store.create(userOf(req).id, req.body.title)),
     getNotebook: async (req) => (await store.get(req.params.id)) ?? notFound(),
     updateNotebook: async (req) => {
       const update = req.body;

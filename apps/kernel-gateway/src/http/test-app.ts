@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { openDatabase, type Database } from "@cellar/db";
 import { LocalDirStore } from "@cellar/fs-client";
+import { Identity } from "../auth/identity";
 import { createHttpApp, type HttpDeps } from "./http-app";
 
 export const TEST_TOKEN = "t0ken";
@@ -25,10 +26,10 @@ export async function startTestApp(
   for (const [name, text] of Object.entries(opts.webFiles ?? {})) fs.writeFileSync(path.join(dir, "web", name), text);
   const db = await openDatabase(`file:${path.join(dir, "db.sqlite")}`, { log: () => {} });
   const app = createHttpApp({
-    token: TEST_TOKEN,
+    identity: new Identity({ accounts: db.accounts, token: TEST_TOKEN, ownerId: db.localUserId }),
+    accounts: db.accounts,
     webDir: path.join(dir, "web"),
     store: db.notebooks,
-    userId: db.localUserId,
     workers: () => [],
     onNotebookSaved: () => {},
     blobs: { store: new LocalDirStore(path.join(dir, "cas")), workerSecret: TEST_WORKER_SECRET },

@@ -93,7 +93,7 @@ export interface KernelManagerOptions {
   startTimeoutMs: number;
   /** Where every notebook's kernel is recorded. */
   sessions: KernelSessionStore;
-  /** Who starts kernels (the one local user until Cellar has accounts). */
+  /** Who a kernel started without a user (a worker connecting, a restart) is recorded as. */
   userId: string;
   /** Other gateway replicas share the rows: what this one read may be stale, and a kernel whose
    * worker is connected elsewhere is theirs (see KernelRouter). */
@@ -190,10 +190,10 @@ export class KernelManager {
 
   /** Starts a kernel for the notebook unless it has a live one. A dead kernel stays dead until
    * the user restarts it, so they can read why it died. */
-  async ensureKernel(notebookId: string): Promise<KernelStatus> {
+  async ensureKernel(notebookId: string, startedBy?: string): Promise<KernelStatus> {
     const existing = this.byNotebook.get(notebookId);
     if (existing && !(existing.status === "disconnected" && !existing.awaitingWorker)) return existing.status;
-    return (await this.start(notebookId)).status;
+    return (await this.start(notebookId, undefined, startedBy)).status;
   }
 
   /** Resolves once every status change so far is written and announced. */
@@ -575,15 +575,15 @@ export class KernelManager {
     return k;
   }
 
-  private start(notebookId: string, replaces?: string): Promise<KernelSession> {
+  private start(notebookId: string, replaces?: string, startedBy?: string): Promise<KernelSession> {
     const pending = this.starting.get(notebookId);
     if (pending) return pending;
-    const started = this.startNow(notebookId, replaces).finally(() => this.starting.delete(notebookId));
+    const started = this.startNow(notebookId, replaces, startedBy).finally(() => this.starting.delete(notebookId));
     this.starting.set(notebookId, started);
     return started;
   }
 
-  private async startNow(notebookId: string, replaces?: string): Promise<KernelSession> {
+  private async startNow(notebookId: string, replaces?: string, startedBy = this.opts.userId): Promise<KernelSession> {
     const previous = this.byNotebook.get(notebookId);
     if (previous) this.forget(previous);
     const k = this.track(notebookId, randomUUID());
@@ -606,7 +606,7 @@ export class KernelManager {
           image,
           imageId,
           status: worker ? "starting" : "disconnected",
-          startedBy: this.opts.userId,
+          startedBy,
         },
         replaces ?? previous?.sessionId,
       );

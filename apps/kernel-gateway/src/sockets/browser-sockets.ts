@@ -1,5 +1,6 @@
 // Browser connections: authenticated by the session cookie (or token), one room per notebook.
 import type { Server, Socket } from "socket.io";
+import type { UserRecord } from "@cellar/db";
 import {
   validateBrowserMessage,
   validateClearOutputs,
@@ -14,8 +15,12 @@ import type { TerminalRelay } from "../terminals/terminal-relay";
 import { notebookRoom } from "./rooms";
 import { attachTerminalSockets } from "./terminal-sockets";
 
-export type BrowserServer = Server<BrowserToGateway, GatewayToBrowser, ReplicaEvents>;
-type BrowserSocket = Socket<BrowserToGateway, GatewayToBrowser>;
+/** What the gateway keeps on each browser connection. */
+export interface BrowserSocketData {
+  user: UserRecord;
+}
+export type BrowserServer = Server<BrowserToGateway, GatewayToBrowser, ReplicaEvents, BrowserSocketData>;
+type BrowserSocket = Socket<BrowserToGateway, GatewayToBrowser, ReplicaEvents, BrowserSocketData>;
 
 /** The KernelManager's way out: an event to the notebook's room. */
 export function notebookEmitter(io: BrowserServer): KernelEmit {
@@ -28,21 +33,24 @@ export interface BrowserSocketDeps {
   /** The notebook's kernel, on whichever replica runs it. */
   kernels: KernelRouter;
   terminals: TerminalRelay;
-  notebookExists(id: string): Promise<boolean>;
+  /** Whether the user may open the notebook (it exists and is theirs). */
+  mayOpen(userId: string, notebookId: string): Promise<boolean>;
 }
 
 export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps): void {
   io.on("connection", (socket: BrowserSocket) => {
+    // Set by the middleware (socket-server.ts) before any connection gets here.
+    const user: UserRecord = socket.data.user;
     void deps.kernels.workerCount().then((connected) => socket.emit("workers:count", { connected }));
     attachTerminalSockets(socket, deps.terminals, (notebookId) => socket.rooms.has(notebookRoom(notebookId)));
 
     socket.on("notebook:open", async (p, ack) => {
       const id = validateNotebookId(p?.notebookId);
       if (!id.ok) return safeAck(ack, { ok: false, error: id.error });
-      if (!(await deps.notebookExists(id.value))) return safeAck(ack, { ok: false, error: "No such notebook." });
+      if (!(await deps.mayOpen(user.id, id.value))) return safeAck(ack, { ok: false, error: "No such notebook." });
       // The replica that runs the kernel sends what the page missed and puts it in the room.
       const resume = validateStreamPosition(p?.resume);
-      const opened = await answer(ack, () => deps.kernels.route(id.value, { op: "open", socketId: socket.id, resume }));
+      const opened = await answer(ack, () => deps.kernels.route(id.value, { op: "open", socketId: socket.id, resume, by: user.id }));
       if (!opened) return;
       safeAck(ack, { ok: true, status: opened.status, replayed: opened.replayed });
       socket.emit("kernel:status", { notebookId: id.value, status: opened.status, reason: opened.reason });

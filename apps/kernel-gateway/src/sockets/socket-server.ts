@@ -4,22 +4,36 @@
 import type http from "node:http";
 import { Server, type Namespace } from "socket.io";
 import { WORKER_NAMESPACE, type GatewayToWorker, type WorkerToGateway } from "@cellar/protocol";
-import { isAuthorized } from "../http/auth";
+import { type Identity, isCrossSite } from "../auth/identity";
 import { attachRedisAdapter, type RedisLink } from "./redis-adapter";
 import type { BrowserServer } from "./browser-sockets";
+import { userRoom } from "./rooms";
 
 export type WorkerNamespace = Namespace<WorkerToGateway, GatewayToWorker>;
 
 /** `redisUrl`: rooms span every gateway replica sharing that Redis. */
 export function createSocketServer(
   server: http.Server,
-  token: string,
+  identity: Pick<Identity, "resolve">,
   redisUrl?: string,
 ): { io: BrowserServer; workers: WorkerNamespace; redis: RedisLink | null } {
   // Short ping so a vanished worker is noticed within seconds, not the default ~45 s.
   const io: BrowserServer = new Server(server, { pingInterval: 2000, pingTimeout: 3000, maxHttpBufferSize: 64 * 1024 * 1024 });
   // Only the default namespace's middleware: workers authenticate with their secret instead.
-  io.use((socket, next) => (isAuthorized(socket.request, token) ? next() : next(new Error("unauthorized"))));
+  // A page of another site cannot open a socket with the user's cookie (cross-site websocket
+  // hijacking): the handshake's origin must be this gateway's.
+  io.use((socket, next) => {
+    if (isCrossSite(socket.request.headers)) return next(new Error("cross-site connection refused"));
+    identity.resolve(socket.request).then(
+      (caller) => {
+        if (!caller) return next(new Error("unauthorized"));
+        socket.data.user = caller.user;
+        void socket.join(userRoom(caller.user.id));
+        next();
+      },
+      (error) => next(error instanceof Error ? error : new Error(String(error))),
+    );
+  });
   // One server types one pair of event maps; the worker namespace speaks the worker protocol.
   const redis = redisUrl ? attachRedisAdapter(io, redisUrl) : null;
   const workers = io.of(WORKER_NAMESPACE) as unknown as WorkerNamespace;

@@ -12,7 +12,7 @@ import {
 } from "@cellar/protocol";
 import type { TerminalOwner, TerminalRelay } from "../terminals/terminal-relay";
 
-type BrowserSocket = Socket<BrowserToGateway, GatewayToBrowser>;
+type BrowserSocket = Socket<BrowserToGateway, GatewayToBrowser, object, { user: unknown }>;
 
 export function attachTerminalSockets(socket: BrowserSocket, relay: TerminalRelay, inNotebook: (notebookId: string) => boolean): void {
   const owner: TerminalOwner = { id: socket.id, send: (notebookId, event) => socket.emit("terminal:event", { notebookId, event }) };

@@ -1,0 +1,120 @@
+// The account routes: sign in and out (everywhere), the signed-in user, an owner's email and
+// password, invites, and signing up with one. Who may call each is checked here, on the server.
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { EmailTakenError, InviteUnusableError, type AccountStore, type InviteRecord, type UserRecord } from "@cellar/db";
+import { clearedSessionCookie } from "../auth/session-tokens";
+import { hashPassword, passwordMatches } from "../auth/passwords";
+import { type Identity, isSecure } from "../auth/identity";
+import { newToken, tokenId } from "../auth/session-tokens";
+import type { ApiHandlers } from "./api-handlers";
+import { sessionOf, userOf } from "./auth";
+import { HttpError } from "./http-errors";
+
+export interface AuthApiDeps {
+  accounts: AccountStore;
+  identity: Identity;
+  /** Ends every open socket of the user (sign out everywhere). */
+  disconnectUser?(userId: string): void;
+}
+
+const HOUR_MS = 3_600_000;
+
+export const userReply = (u: UserRecord) => ({ user: { id: u.id, name: u.name, email: u.email, role: u.role } });
+
+const inviteReply = (i: InviteRecord) => ({
+  id: i.id,
+  createdAt: i.createdAt.toISOString(),
+  expiresAt: i.expiresAt.toISOString(),
+  usedAt: i.usedAt?.toISOString() ?? null,
+});
+
+function ownerOnly(request: FastifyRequest): UserRecord {
+  const user = userOf(request);
+  if (user.role !== "owner") throw new HttpError(403, "Only an owner of this Cellar can do that.");
+  return user;
+}
+
+const INVITE_GONE: Record<InviteUnusableError["reason"], string> = {
+  unknown: "This invite does not exist (it may have been revoked).",
+  used: "This invite has already been used.",
+  expired: "This invite has expired; ask for a new one.",
+};
+
+export function authApi(deps: AuthApiDeps): ApiHandlers<
+  "me" | "login" | "logout" | "logoutEverywhere" | "setCredentials" | "signup" | "checkInvite" | "listInvites" | "createInvite" | "deleteInvite"
+> {
+  const { accounts, identity } = deps;
+  const signIn = async (request: FastifyRequest, reply: FastifyReply, user: UserRecord) => {
+    reply.header("set-cookie", await identity.startSession(user.id, request.headers, sessionOf(request)));
+    return userReply(user);
+  };
+  const signOut = (request: FastifyRequest, reply: FastifyReply) => {
+    reply.header("set-cookie", clearedSessionCookie(isSecure(request.headers)));
+    return reply.code(204).send(null);
+  };
+  return {
+    me: async (request) => userReply(userOf(request)),
+    login: async (request, reply) => {
+      const found = await accounts.findUserByEmail(request.body.email);
+      // One answer for an unknown email and a wrong password: which accounts exist stays unsaid.
+      if (!(await passwordMatches(found?.passwordHash ?? null, request.body.password)) || !found)
+        throw new HttpError(401, "Wrong email or password.");
+      return signIn(request, reply, found);
+    },
+    logout: async (request, reply) => {
+      const session = sessionOf(request);
+      if (session) await accounts.deleteSession(session);
+      return signOut(request, reply);
+    },
+    logoutEverywhere: async (request, reply) => {
+      const user = userOf(request);
+      await accounts.deleteUserSessions(user.id);
+      deps.disconnectUser?.(user.id);
+      return signOut(request, reply);
+    },
+    setCredentials: async (request) => {
+      const user = userOf(request);
+      try {
+        return userReply(await accounts.setCredentials(user.id, request.body.email, await hashPassword(request.body.password)));
+      } catch (error) {
+        if (error instanceof EmailTakenError) throw new HttpError(409, error.message);
+        throw error;
+      }
+    },
+    signup: async (request, reply) => {
+      const { invite, name, email, password } = request.body;
+      try {
+        const user = await accounts.acceptInvite(tokenId(invite), { name, email, passwordHash: await hashPassword(password) });
+        return signIn(request, reply, user);
+      } catch (error) {
+        if (error instanceof InviteUnusableError) throw new HttpError(410, INVITE_GONE[error.reason]);
+        if (error instanceof EmailTakenError) throw new HttpError(409, error.message);
+        throw error;
+      }
+    },
+    checkInvite: async (request) => {
+      const invite = await accounts.getInvite(tokenId(request.params.token));
+      const reason = !invite ? "unknown" : invite.usedAt ? "used" : invite.expiresAt.getTime() <= Date.now() ? "expired" : null;
+      if (reason || !invite) throw new HttpError(410, INVITE_GONE[reason ?? "unknown"]);
+      return { invitedBy: invite.createdByName, expiresAt: invite.expiresAt.toISOString() };
+    },
+    listInvites: async (request) => (await accounts.listInvites(ownerOnly(request).id)).map(inviteReply),
+    createInvite: async (request, reply) => {
+      const owner = ownerOnly(request);
+      const token = newToken();
+      const invite = await accounts.createInvite({
+        id: tokenId(token),
+        createdById: owner.id,
+        expiresAt: new Date(Date.now() + request.body.expiresInHours * HOUR_MS),
+      });
+      const proto = isSecure(request.headers) ? "https" : "http";
+      const url = `${proto}://${request.headers.host}/signup/?invite=${encodeURIComponent(token)}`;
+      return reply.code(201).send({ ...inviteReply(invite), url, token });
+    },
+    deleteInvite: async (request, reply) => {
+      ownerOnly(request);
+      if (!(await accounts.deleteInvite(request.params.id))) throw new HttpError(404, "No such invite");
+      return reply.code(204).send(null);
+    },
+  };
+}
