@@ -6,7 +6,7 @@ import { createPrismaClient, type PrismaClient } from "./prisma-client";
 import type { Dialect } from "./paths";
 import { defaultDatabaseUrl, dialectOf, redact } from "./url";
 
-/** The user every notebook belongs to until Cellar has accounts. */
+/** The user every notebook belonged to before Cellar had accounts: the instance's first owner. */
 export const LOCAL_USER_ID = "local";
 
 export interface Database {
@@ -37,7 +37,9 @@ export async function openDatabase(url: string = defaultDatabaseUrl(), options: 
   try {
     await prisma.user.upsert({
       where: { id: LOCAL_USER_ID },
-      create: { id: LOCAL_USER_ID, name: "Local user" },
+      // The instance's first owner: the one the URL printed by `npm start` signs in. An existing
+      // row keeps what it has (the accounts migration made it the owner).
+      create: { id: LOCAL_USER_ID, name: "Local user", role: "owner" },
       update: {},
     });
   } catch (error) {
