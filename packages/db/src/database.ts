@@ -1,4 +1,5 @@
 // The one way in: open a database, migrated and ready, with its notebook store.
+import { createAccountStore, type AccountStore } from "./account-store";
 import { migrate, type MigrateOptions } from "./migrate";
 import { createKernelSessionStore, type KernelSessionStore } from "./kernel-session-store";
 import { createNotebookStore, type NotebookStore } from "./notebook-store";
@@ -12,6 +13,8 @@ export const LOCAL_USER_ID = "local";
 export interface Database {
   prisma: PrismaClient;
   notebooks: NotebookStore;
+  /** Users, their sign-in sessions and invites. */
+  accounts: AccountStore;
   /** Every notebook's kernel: which worker runs it, its status, a suspended kernel's checkpoint. */
   kernels: KernelSessionStore;
   dialect: Dialect;
@@ -52,6 +55,7 @@ export async function openDatabase(url: string = defaultDatabaseUrl(), options: 
     localUserId: LOCAL_USER_ID,
     notebooks: createNotebookStore(prisma, { warn: options.warn }),
     kernels: createKernelSessionStore(prisma),
+    accounts: createAccountStore(prisma),
     close: () => prisma.$disconnect(),
     ping: (timeoutMs) => pingDatabase(prisma, timeoutMs),
   };
