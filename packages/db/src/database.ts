@@ -1,4 +1,5 @@
 // The one way in: open a database, migrated and ready, with its notebook store.
+import { createAccountStore, type AccountStore } from "./account-store";
 import { migrate, type MigrateOptions } from "./migrate";
 import { createKernelSessionStore, type KernelSessionStore } from "./kernel-session-store";
 import { createNotebookStore, type NotebookStore } from "./notebook-store";
@@ -6,12 +7,14 @@ import { createPrismaClient, type PrismaClient } from "./prisma-client";
 import type { Dialect } from "./paths";
 import { defaultDatabaseUrl, dialectOf, redact } from "./url";
 
-/** The user every notebook belongs to until Cellar has accounts. */
+/** The user every notebook belonged to before Cellar had accounts: the instance's first owner. */
 export const LOCAL_USER_ID = "local";
 
 export interface Database {
   prisma: PrismaClient;
   notebooks: NotebookStore;
+  /** Users, their sign-in sessions and invites. */
+  accounts: AccountStore;
   /** Every notebook's kernel: which worker runs it, its status, a suspended kernel's checkpoint. */
   kernels: KernelSessionStore;
   dialect: Dialect;
@@ -37,7 +40,9 @@ export async function openDatabase(url: string = defaultDatabaseUrl(), options: 
   try {
     await prisma.user.upsert({
       where: { id: LOCAL_USER_ID },
-      create: { id: LOCAL_USER_ID, name: "Local user" },
+      // The instance's first owner: the one the URL printed by `npm start` signs in. An existing
+      // row keeps what it has (the accounts migration made it the owner).
+      create: { id: LOCAL_USER_ID, name: "Local user", role: "owner" },
       update: {},
     });
   } catch (error) {
@@ -50,6 +55,7 @@ export async function openDatabase(url: string = defaultDatabaseUrl(), options: 
     localUserId: LOCAL_USER_ID,
     notebooks: createNotebookStore(prisma, { warn: options.warn }),
     kernels: createKernelSessionStore(prisma),
+    accounts: createAccountStore(prisma),
     close: () => prisma.$disconnect(),
     ping: (timeoutMs) => pingDatabase(prisma, timeoutMs),
   };

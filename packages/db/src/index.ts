@@ -24,6 +24,16 @@ export {
   type KernelSessionStore,
   type NewKernelSession,
 } from "./kernel-session-store";
+export {
+  createAccountStore,
+  EmailTakenError,
+  InviteUnusableError,
+  type AccountStore,
+  type InstanceRole,
+  type InviteRecord,
+  type SessionRecord,
+  type UserRecord,
+} from "./account-store";
 export { createPrismaClient, type PrismaClient } from "./prisma-client";
 export type { Dialect } from "./paths";
 export { defaultDatabaseUrl, dialectOf } from "./url";

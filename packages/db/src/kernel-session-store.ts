@@ -3,6 +3,7 @@
 // primary key) is what makes two gateways racing to start a notebook's kernel get one kernel.
 import { KERNEL_STATUSES, type KernelStatus } from "@cellar/protocol";
 import type { PrismaClient } from "./prisma-client";
+import { isUniqueViolation } from "./prisma-errors";
 import type { KernelSession as KernelSessionRow } from "../generated/sqlite/client";
 
 export interface KernelSessionRecord {
@@ -118,10 +119,4 @@ function toRecord(row: KernelSessionRow): KernelSessionRecord {
     startedBy: row.startedBy,
     updatedAt: row.updatedAt,
   };
-}
-
-/** Prisma's unique-constraint error (P2002), however the driver adapter words it. */
-function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; message?: string };
-  return e?.code === "P2002" || /unique constraint/i.test(e?.message ?? "");
 }

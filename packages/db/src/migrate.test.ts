@@ -1,9 +1,10 @@
-import { appendFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LOCAL_USER_ID } from "./database";
 import { migrate, MigrationError } from "./migrate";
 import { withMigrationTransaction } from "./migration-connection";
 import { dialectPaths } from "./paths";
@@ -54,7 +55,7 @@ describe.each(DIALECTS)("migrate on %s", (dialect) => {
   it("creates every table on a fresh database and records each migration with its checksum", async () => {
     const result = await migrate(db.url, quiet);
     expect(result.applied).toEqual(committed);
-    expect(await tables(db.url)).toEqual(["Cell", "KernelSession", "Notebook", "User", "_prisma_migrations"]);
+    expect(await tables(db.url)).toEqual(["AuthSession", "Cell", "Invite", "KernelSession", "Notebook", "User", "_prisma_migrations"]);
     const rows = await recorded(db.url);
     expect(rows.map((r) => r.name)).toEqual(committed);
     for (const row of rows) expect(row.checksum).toMatch(/^[0-9a-f]{64}$/);
@@ -96,6 +97,26 @@ describe.each(DIALECTS)("migrate on %s", (dialect) => {
     // Fixed, it applies in full on the next start.
     writeFileSync(path.join(dir, "29990101000000_broken/migration.sql"), `CREATE TABLE "Half" ("id" TEXT);\n`);
     expect((await migrate(db.url, { ...quiet, migrationsDir: dir })).applied).toEqual([...committed, "29990101000000_broken"]);
+  });
+
+  it("makes the local user of a database from before accounts its owner, keeping its notebooks", async () => {
+    const before = copyMigrations(dialectPaths(dialect).migrations);
+    const accounts = committed.find((name) => name.endsWith("_accounts"))!;
+    rmSync(path.join(before, accounts), { recursive: true });
+    await migrate(db.url, { ...quiet, migrationsDir: before });
+    await withMigrationTransaction(db.url, async (tx) => {
+      await tx.query(`INSERT INTO "User" ("id", "name") VALUES ($1, $2), ($3, $4)`, [LOCAL_USER_ID, "Local user", "other", "Other"]);
+      await tx.query(`INSERT INTO "Notebook" ("id", "userId", "title") VALUES ($1, $2, $3)`, ["nb-1", LOCAL_USER_ID, "Kept"]);
+    });
+
+    expect(await migrate(db.url, quiet)).toEqual({ applied: [accounts] });
+    const users = await withMigrationTransaction(db.url, (tx) => tx.query(`SELECT "id", "role", "email" FROM "User" ORDER BY "id"`));
+    expect(users).toEqual([
+      { id: LOCAL_USER_ID, role: "owner", email: null },
+      { id: "other", role: "member", email: null },
+    ]);
+    const notebooks = await withMigrationTransaction(db.url, (tx) => tx.query(`SELECT "id", "userId" FROM "Notebook"`));
+    expect(notebooks).toEqual([{ id: "nb-1", userId: LOCAL_USER_ID }]);
   });
 
   it("lets only one of two processes starting at once apply the migrations", async () => {

@@ -216,6 +216,17 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
     expect(await db.notebooks.remove(nb.id)).toBe(false);
   });
 
+  it("knows whose a notebook is, and null for one that does not exist", async () => {
+    const other = await db.prisma.user.create({ data: { id: "owner-of-test", name: "Other" } });
+    const mine = await db.notebooks.create(LOCAL_USER_ID);
+    const theirs = await db.notebooks.create(other.id);
+    expect(await db.notebooks.ownerOf(mine.id)).toBe(LOCAL_USER_ID);
+    expect(await db.notebooks.ownerOf(theirs.id)).toBe(other.id);
+    await db.notebooks.remove(theirs.id);
+    expect(await db.notebooks.ownerOf(theirs.id)).toBeNull();
+    expect(await db.notebooks.ownerOf("no-such-notebook")).toBeNull();
+  });
+
   it("opens a notebook whose stored outputs or metadata are not valid JSON, showing them empty", async () => {
     const nb = await db.notebooks.create(LOCAL_USER_ID);
     const cellId = nb.cells[0]!.id;
@@ -231,6 +242,7 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
   it("keeps every model's fields through the Prisma client as the migration created them", async () => {
     const user = await db.prisma.user.create({ data: { id: "roundtrip", name: "Ada" } });
     expect(user.createdAt).toBeInstanceOf(Date);
+    expect(user).toMatchObject({ email: null, passwordHash: null, role: "member" });
     const notebook = await db.prisma.notebook.create({ data: { userId: user.id, title: "t" } });
     expect(notebook).toMatchObject({ image: "base", lastRunAt: null, id: expect.any(String), metadata: "{}", nbformatMinor: 5 });
     const cell = await db.prisma.cell.create({

@@ -32,6 +32,8 @@ export interface NotebookStore {
   /** Sets lastRunAt to now. Does not change updatedAt (the list order follows saves). */
   markRun(notebookId: string): Promise<void>;
   remove(id: string): Promise<boolean>;
+  /** The id of the user the notebook belongs to; null if there is no such notebook. */
+  ownerOf(notebookId: string): Promise<string | null>;
 }
 
 /** A cell's recorded outputs, and the kernel message they go up to (null: not known). */
@@ -208,6 +210,12 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
       // Cells go with it: the foreign key cascades.
       const { count } = await prisma.notebook.deleteMany({ where: { id } });
       return count > 0;
+    },
+
+    async ownerOf(notebookId) {
+      // Just the one column: access checks ask this on every request.
+      const row = await prisma.notebook.findUnique({ where: { id: notebookId }, select: { userId: true } });
+      return row?.userId ?? null;
     },
   };
 }

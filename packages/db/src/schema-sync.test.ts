@@ -40,9 +40,9 @@ describe("schema sources", () => {
       }
       const paths = dialectPaths(dialect);
       const changed = path.join(tempDir(), "schema.prisma");
-      writeFileSync(changed, readFileSync(paths.schema, "utf8").replace(/(model User \{)/, "$1\n  email String?"));
+      writeFileSync(changed, readFileSync(paths.schema, "utf8").replace(/(model User \{)/, "$1\n  nickname String?"));
       const script = await pendingSchemaChange(dialect, process.env.TEST_POSTGRES_URL, { ...paths, schema: changed });
-      expect(script).toMatch(/ALTER TABLE "User" ADD COLUMN\s+"email" TEXT/);
+      expect(script).toMatch(/ALTER TABLE "User" ADD COLUMN\s+"nickname" TEXT/);
     },
     30_000,
   );
