@@ -14,7 +14,7 @@ export function loginPath(here: string): string {
 
 /** `next` if it is a path on `origin` (and not an account page), else "/". */
 export function safeNextPath(next: string | null | undefined, origin: string = window.location.origin): string {
-  if (!next || !next.startsWith("/")) return "/";
+  if (!next?.startsWith("/")) return "/";
   let url: URL;
   try {
     // Parsed as the browser would (tabs and newlines dropped, backslashes as slashes), so what is
