@@ -1,5 +1,5 @@
 // The page's one HTTP client for the gateway (@cellar/kernel-client's GatewayClient): same
-// origin, relative URLs, the session cookie authenticates; a 401 asks the user for the token.
+// origin, relative URLs, the session cookie authenticates; a 401 sends the page to sign in.
 import { GatewayClient } from "@cellar/kernel-client";
 import { markAuthRequired } from "./auth-store";
 

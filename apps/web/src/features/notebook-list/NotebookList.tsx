@@ -4,6 +4,7 @@ import { useRouter } from "next/navigation";
 import { useCreateNotebook, useNotebooks } from "../../shared/notebook-queries";
 import { isUnauthorized } from "@cellar/kernel-client";
 import { AppHeader } from "../../shared/AppHeader";
+import { AccountMenu } from "../account/AccountMenu";
 import { SearchIcon } from "../../shared/icons";
 import { ImportNotebookButton } from "./ImportNotebookButton";
 import { notebookHref, NotebookRow } from "./NotebookRow";
@@ -25,7 +26,10 @@ export function NotebookList() {
 
   return (
     <div className="page">
-      <AppHeader />
+      <AppHeader>
+        <div className="header-spacer" />
+        <AccountMenu />
+      </AppHeader>
       <main className="list-page">
         <div className="list-heading">
           <h1>Notebooks</h1>

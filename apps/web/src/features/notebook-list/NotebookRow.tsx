@@ -4,7 +4,7 @@ import { useRef, useState } from "react";
 import type { NotebookSummary } from "@cellar/protocol";
 import { useDeleteNotebook, useDuplicateNotebook, useRenameNotebook } from "../../shared/notebook-queries";
 import { gateway } from "../../shared/gateway";
-import { fullDate, timeAgo } from "./format-time";
+import { fullDate, timeAgo } from "../../shared/format-time";
 import { ConfirmDialog } from "../../shared/ConfirmDialog";
 import { CopyIcon, DownloadIcon, PencilIcon, TrashIcon } from "../../shared/icons";
 

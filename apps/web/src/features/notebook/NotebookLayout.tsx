@@ -1,5 +1,6 @@
 "use client";
 import { AppHeader } from "../../shared/AppHeader";
+import { AccountMenu } from "../account/AccountMenu";
 import { CellList } from "./CellList";
 import { DraftOffer } from "../save/DraftOffer";
 import { NotebookConfirmation } from "./NotebookConfirmation";
@@ -21,6 +22,7 @@ export function NotebookLayout() {
         <div className="header-spacer" />
         <WorkerStatus />
         <KernelStatusBadge />
+        <AccountMenu />
       </AppHeader>
       {/* One sticky block, so the find bar sits under the toolbar however many rows it wraps to. */}
       <div className="notebook-controls">
