@@ -37,8 +37,8 @@ export function gatewayApi(deps: GatewayApiDeps): ApiHandlers<"health" | "ready"
     listImages: async () => deps.images?.() ?? [],
     listWorkers: async () => deps.workers(),
     dropWorkerCaches: async (request) => {
-      if (!deps.dropWorkerCaches) throw new HttpError(404, "Not found");
       if (userOf(request).role !== "owner") throw new HttpError(403, "Only an owner of this Cellar can do that.");
+      if (!deps.dropWorkerCaches) throw new HttpError(404, "Not found");
       return deps.dropWorkerCaches();
     },
   };
