@@ -2,12 +2,13 @@
 import { test, expect, type Page } from "@playwright/test";
 import { cells, login, newNotebook, runInCell, setSource, token, waitIdle } from "./helpers";
 
-test("nothing is served without the token", async ({ page, request }) => {
+test("nothing is served without the token or a session: a page goes to the sign-in page", async ({ page, request }) => {
   const res = await request.get("/api/notebooks", { headers: { cookie: "" } });
   expect(res.status()).toBe(401);
-  const resp = await page.goto("/");
-  expect(resp?.status()).toBe(401);
-  await expect(page.locator("body")).toContainText("token");
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/login\//);
+  await expect(page.getByTestId("login-submit")).toBeVisible();
+  await expect(page.getByTestId("new-notebook")).toHaveCount(0);
 });
 
 test("run cells: print, numpy, matplotlib, traceback, streaming, markdown; reload keeps it all", async ({ page }) => {
