@@ -3,9 +3,15 @@
 import { test, expect } from "@playwright/test";
 import { login, token } from "./helpers";
 
-test("the owner invites a teammate, who signs up, sees only their own notebooks, signs out and signs in again", async ({ page, browser }) => {
+test("the owner invites a teammate, who signs up, sees only their own notebooks, signs out and signs in again", async ({
+  page,
+  browser,
+}) => {
   await login(page);
-  const ownerNotebook = await page.request.post("/api/notebooks", { headers: { authorization: `Bearer ${token()}` }, data: { title: "owner only" } });
+  const ownerNotebook = await page.request.post("/api/notebooks", {
+    headers: { authorization: `Bearer ${token()}` },
+    data: { title: "owner only" },
+  });
   expect(ownerNotebook.status()).toBe(201);
   const { id: ownerNotebookId } = await ownerNotebook.json();
 

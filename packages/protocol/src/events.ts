@@ -143,5 +143,8 @@ export interface WorkerToGateway extends TerminalFromWorker {
   "session:status": (p: SessionStatusEvent) => void;
   /** The worker is shutting down; sent after its kernels were suspended, and acknowledged, so
    * every status before it has reached the gateway. */
+  /** Told to stop: it suspends its kernels now and will leave; place nothing new on it, and let its
+   * suspended kernels wait until it has left (their checkpoints are uploaded by then). */
+  "worker:draining": (p: Record<string, never>) => void;
   "worker:leaving": (p: Record<string, never>, ack: Ack) => void;
 }

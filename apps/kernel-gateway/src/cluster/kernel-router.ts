@@ -104,13 +104,18 @@ export class KernelRouter {
       io.on("cellar:terminal-event", (p) => remote.terminalEvent(p.sessionId, p.event));
       io.on("cellar:kernel-status", (change) => remote.kernelStatus(change));
     }
+    // A closing replica answers nothing: its Redis connection is being let go, and an answer
+    // sent on it would fail inside the adapter where nobody can catch it.
     io.on("cellar:kernel", (req, ack) => {
+      if (this.closed) return;
       void this.answer(req).then(ack, (error) => {
         console.error(`gateway: a forwarded ${req.op} of notebook ${req.notebookId} failed:`, error);
         ack({ handled: false });
       });
     });
-    io.on("cellar:workers", (ack) => ack(this.localWorkers()));
+    io.on("cellar:workers", (ack) => {
+      if (!this.closed) ack(this.localWorkers());
+    });
     io.on("cellar:workers-changed", () => void this.announceWorkerCount(false));
   }
 
@@ -227,7 +232,7 @@ export class KernelRouter {
   }
 
   private localWorkers(): ReplicaWorkers {
-    return { replica: this.replicaId, workers: this.pool.list().map((w) => ({ id: w.id, sessions: w.sessions })) };
+    return { replica: this.replicaId, workers: this.pool.placeable().map((w) => ({ id: w.id, sessions: w.sessions.size })) };
   }
 
   /** `op` on this replica's KernelManager. */

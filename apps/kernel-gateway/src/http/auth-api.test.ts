@@ -23,7 +23,12 @@ function browser() {
     if (cookie) headers.set("cookie", cookie);
     if (json !== undefined) headers.set("content-type", "application/json");
     if (rest.method && rest.method !== "GET" && !headers.has("origin")) headers.set("origin", base);
-    const res = await fetch(base + path, { redirect: "manual", ...rest, headers, body: json === undefined ? rest.body : JSON.stringify(json) });
+    const res = await fetch(base + path, {
+      redirect: "manual",
+      ...rest,
+      headers,
+      body: json === undefined ? rest.body : JSON.stringify(json),
+    });
     const set = res.headers.get("set-cookie");
     if (set) cookie = set.split(";")[0].endsWith("=") ? "" : set.split(";")[0];
     return res;
@@ -41,7 +46,10 @@ async function member(name: string, email: string) {
   const o = await owner();
   const invite = await (await o.call("/api/invites", { method: "POST", json: {} })).json();
   const b = browser();
-  const res = await b.call("/api/auth/signup", { method: "POST", json: { invite: invite.token, name, email, password: "correct horse battery" } });
+  const res = await b.call("/api/auth/signup", {
+    method: "POST",
+    json: { invite: invite.token, name, email, password: "correct horse battery" },
+  });
   expect(res.status).toBe(200);
   return b;
 }
@@ -88,7 +96,11 @@ describe("accounts", () => {
     expect((await fetch(`${base}/api/invites/${invite.token}`)).status).toBe(410);
 
     const expired = "expired-invite-token";
-    await gateway.db.accounts.createInvite({ id: tokenId(expired), createdById: gateway.db.localUserId, expiresAt: new Date(Date.now() - 1000) });
+    await gateway.db.accounts.createInvite({
+      id: tokenId(expired),
+      createdById: gateway.db.localUserId,
+      expiresAt: new Date(Date.now() - 1000),
+    });
     const late = await browser().call("/api/auth/signup", {
       method: "POST",
       json: { invite: expired, name: "Bob", email: "bob@example.com", password: "correct horse battery" },
@@ -163,17 +175,24 @@ describe("accounts", () => {
     const b = browser();
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++)
-      statuses.push((await b.call("/api/auth/login", { method: "POST", json: { email: "target@example.com", password: `guess ${i}` } })).status);
+      statuses.push(
+        (await b.call("/api/auth/login", { method: "POST", json: { email: "target@example.com", password: `guess ${i}` } })).status,
+      );
     expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
     expect(statuses.slice(10)).toEqual([429, 429]);
   });
 
   it("the owner who came in by the printed URL sets an email and password, then signs in with them", async () => {
     const o = await owner();
-    const set = await o.call("/api/auth/credentials", { method: "PUT", json: { email: "owner@example.com", password: "a long owner password" } });
+    const set = await o.call("/api/auth/credentials", {
+      method: "PUT",
+      json: { email: "owner@example.com", password: "a long owner password" },
+    });
     expect(set.status).toBe(200);
     const b = browser();
-    expect((await b.call("/api/auth/login", { method: "POST", json: { email: "owner@example.com", password: "a long owner password" } })).status).toBe(200);
+    expect(
+      (await b.call("/api/auth/login", { method: "POST", json: { email: "owner@example.com", password: "a long owner password" } })).status,
+    ).toBe(200);
     expect((await (await b.call("/api/auth/me")).json()).user.role).toBe("owner");
     const short = await o.call("/api/auth/credentials", { method: "PUT", json: { email: "owner@example.com", password: "short" } });
     expect(short.status).toBe(400);

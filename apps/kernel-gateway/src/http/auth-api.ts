@@ -40,8 +40,19 @@ const INVITE_GONE: Record<InviteUnusableError["reason"], string> = {
   expired: "This invite has expired; ask for a new one.",
 };
 
-export function authApi(deps: AuthApiDeps): ApiHandlers<
-  "me" | "login" | "logout" | "logoutEverywhere" | "setCredentials" | "signup" | "checkInvite" | "listInvites" | "createInvite" | "deleteInvite"
+export function authApi(
+  deps: AuthApiDeps,
+): ApiHandlers<
+  | "me"
+  | "login"
+  | "logout"
+  | "logoutEverywhere"
+  | "setCredentials"
+  | "signup"
+  | "checkInvite"
+  | "listInvites"
+  | "createInvite"
+  | "deleteInvite"
 > {
   const { accounts, identity } = deps;
   const signIn = async (request: FastifyRequest, reply: FastifyReply, user: UserRecord) => {

@@ -28,8 +28,7 @@ const OPEN_PAGES = ["/login", "/signup", "/_next/", "/icon.svg", "/favicon.ico"]
 export function loginHook(identity: Identity, openRoutes: Set<string>): onRequestAsyncHookHandler {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const url = new URL(request.url, "http://x");
-    if (!SAFE_METHODS.has(request.method) && isCrossSite(request.headers))
-      throw new HttpError(403, "Cross-site request refused");
+    if (!SAFE_METHODS.has(request.method) && isCrossSite(request.headers)) throw new HttpError(403, "Cross-site request refused");
     const caller = await identity.resolve(request.raw);
     request.caller = caller;
     if (caller?.renewedCookie) reply.header("set-cookie", caller.renewedCookie);
@@ -38,7 +37,10 @@ export function loginHook(identity: Identity, openRoutes: Set<string>): onReques
     if (!route && OPEN_PAGES.some((p) => url.pathname.startsWith(p))) return;
     if (!caller) {
       if (url.pathname.startsWith("/api/")) throw new HttpError(401, "Sign in first (or give the token)");
-      return reply.code(302).header("location", `/login/?next=${encodeURIComponent(url.pathname + url.search)}`).send();
+      return reply
+        .code(302)
+        .header("location", `/login/?next=${encodeURIComponent(url.pathname + url.search)}`)
+        .send();
     }
     if (url.searchParams.has("token") && !url.pathname.startsWith("/api/")) {
       // The printed URL: the owner gets a session cookie, and the token leaves the address bar.

@@ -86,7 +86,9 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
     reply.hijack();
     await serveBlobs(request.raw, reply.raw);
   });
-  const openRoutes = new Set([apiRoutes.health, apiRoutes.ready, apiRoutes.login, apiRoutes.signup, apiRoutes.checkInvite].map((r) => r.url));
+  const openRoutes = new Set(
+    [apiRoutes.health, apiRoutes.ready, apiRoutes.login, apiRoutes.signup, apiRoutes.checkInvite].map((r) => r.url),
+  );
   app.addHook("onRequest", loginHook(deps.identity, openRoutes));
   // Guessing passwords (and invites) costs time: a few tries a minute per address and email.
   app.register(rateLimit, { global: false, hook: "preHandler" });

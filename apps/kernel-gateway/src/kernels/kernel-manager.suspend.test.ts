@@ -167,4 +167,31 @@ describe("KernelManager: suspended kernels", () => {
     t.kernels.onWorkerLost(t.pool.remove("w1", t.w1.socket));
     await vi.waitFor(() => expect(t.kernels.status("nb1")?.status).toBe("dead"));
   });
+
+  it("a request for a kernel suspended by a draining worker waits until that worker has left, then resumes it on another", async () => {
+    const t = await setup();
+    t.w1.sent.length = 0;
+    t.pool.get("w1")!.draining = true;
+    t.kernels.onWorkerStatus(t.sessionId, "suspended", undefined, { checkpoint: CHECKPOINT });
+    const w2 = fakeWorkerSocket();
+    const second = t.pool.add("w2", w2.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
+    await t.kernels.onWorkerConnected(second, []);
+    const req = executeRequest("1");
+    // Not to the leaving worker (it would resume the kernel and take it down with it), and not yet
+    // to the new one (the checkpoint may still be on its way to the CAS).
+    expect(t.kernels.send("nb1", req)).toEqual({ ok: true });
+    expect(t.w1.sent).toEqual([]);
+    expect(w2.sent).toEqual([]);
+    t.kernels.onWorkerLost(t.pool.remove("w1", t.w1.socket));
+    expect(w2.sent.map((s) => s.event)).toEqual(["session:start", "session:send"]);
+    expect(w2.sent[0].payload.resume).toEqual({ checkpoint: CHECKPOINT });
+    expect(w2.sent[1].payload.message.header.msg_id).toBe(req.header.msg_id);
+  });
+
+  it("a draining worker gets no new kernels", async () => {
+    const t = await setup();
+    t.pool.get("w1")!.draining = true;
+    expect(await t.kernels.ensureKernel("nb2")).toBe("disconnected");
+    expect(t.w1.sent.filter((s) => s.event === "session:start")).toHaveLength(1);
+  });
 });

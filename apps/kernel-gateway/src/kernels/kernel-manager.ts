@@ -214,9 +214,10 @@ export class KernelManager {
 
   send(notebookId: string, msg: JupyterMessage): SendResult {
     const held = this.byNotebook.get(notebookId);
-    if (held && held.status === "suspended" && !held.workerId && this.opts.pool.count === 0) {
-      // No worker yet (this gateway just restarted, say): the request waits for one, and resumes
-      // the kernel when it comes, rather than the click being lost.
+    if (held && this.mustHold(held)) {
+      // No worker to resume it on yet (this gateway just restarted, or its worker is leaving and
+      // still uploading its checkpoint): the request waits, and resumes the kernel when it can,
+      // rather than the click being lost.
       if (held.held.length >= MAX_HELD_REQUESTS)
         return { ok: false, error: "No worker is connected; the suspended kernel resumes once one is." };
       this.noteRequest(held, msg);
@@ -247,9 +248,17 @@ export class KernelManager {
     if (echo) this.onWorkerMessage(k.sessionId, echo);
   }
 
-  /** Requests held while no worker was connected go now (the first resumes the kernel). */
+  /** Whether requests for this suspended kernel must wait: its worker is draining (the checkpoint
+   * may not be in the CAS yet), or it has none and no worker can take it. */
+  private mustHold(k: KernelSession): boolean {
+    if (k.status !== "suspended") return false;
+    const worker = k.workerId ? this.opts.pool.get(k.workerId) : undefined;
+    return worker ? worker.draining : !this.opts.pool.pick();
+  }
+
+  /** Requests held while no worker could take the kernel go now (the first resumes it). */
   private releaseHeld(k: KernelSession): void {
-    if (!k.held.length) return;
+    if (!k.held.length || this.mustHold(k)) return;
     const target = this.relayTarget(k.notebookId, "run code");
     const held = k.held.splice(0);
     if (!target.ok) return console.warn(`gateway: dropped ${held.length} held request(s) of notebook ${k.notebookId}: ${target.error}`);
@@ -412,6 +421,8 @@ export class KernelManager {
       if (!k) continue;
       if (k.status === "suspended" && k.suspended) {
         k.workerId = null;
+        // Its worker has left, checkpoint uploaded: what waited for that can go elsewhere.
+        this.releaseHeld(k);
         continue;
       }
       const workerId = k.workerId;
@@ -671,6 +682,8 @@ export class KernelManager {
     if (k.status === "dead") return { ok: false, error: `The kernel is dead; restart it to ${purpose}.` };
     const worker = this.opts.pool.get(k.workerId);
     if (!worker) return { ok: false, error: "The kernel's worker is gone; restart the kernel." };
+    if (worker.draining && k.status === "suspended")
+      return { ok: false, error: "The kernel's worker is restarting; try again in a moment." };
     return { ok: true, k, worker };
   }
 

@@ -46,7 +46,9 @@ async function gatewaySockets() {
   // Pages are let in by the token; who they are does not matter to rooms.
   const identity = {
     resolve: async (req: { headers: { authorization?: string } }) =>
-      req.headers.authorization === `Bearer ${TOKEN}` ? { user: { id: "u", name: "U", email: null, role: "owner" as const, createdAt: new Date() } } : null,
+      req.headers.authorization === `Bearer ${TOKEN}`
+        ? { user: { id: "u", name: "U", email: null, role: "owner" as const, createdAt: new Date() } }
+        : null,
   };
   const sockets = createSocketServer(server, identity, redisUrl);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));

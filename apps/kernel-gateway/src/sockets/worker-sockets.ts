@@ -89,6 +89,12 @@ export function attachWorkerSockets(
       }),
     );
 
+    socket.on("worker:draining", () => {
+      console.log(`gateway: worker ${worker.id} is draining (suspending its kernels to leave)`);
+      worker.draining = true;
+      deps.onCountChange();
+    });
+
     // Everything the worker sent before this (its kernels' "suspended") has arrived.
     socket.on("worker:leaving", (_p, ack) => {
       console.log(`gateway: worker ${worker.id} is shutting down`);

@@ -10,13 +10,15 @@ export interface ConnectedWorker {
   socket: WorkerSocket;
   resources: WorkerResources;
   sessions: Set<string>;
+  /** Told to stop (SIGTERM): it is suspending its kernels and leaves; nothing new goes to it. */
+  draining: boolean;
 }
 
 export class WorkerPool {
   private workers = new Map<string, ConnectedWorker>();
 
   add(id: string, socket: WorkerSocket, resources: WorkerResources): ConnectedWorker {
-    const worker: ConnectedWorker = { id, socket, resources, sessions: new Set() };
+    const worker: ConnectedWorker = { id, socket, resources, sessions: new Set(), draining: false };
     this.workers.set(id, worker);
     return worker;
   }
@@ -34,10 +36,17 @@ export class WorkerPool {
     return this.workers.get(id);
   }
 
+  /** The worker a new or resumed kernel goes to: the one with the fewest kernels, never one that
+   * is draining. */
   pick(): ConnectedWorker | undefined {
     let best: ConnectedWorker | undefined;
-    for (const w of this.workers.values()) if (!best || w.sessions.size < best.sessions.size) best = w;
+    for (const w of this.placeable()) if (!best || w.sessions.size < best.sessions.size) best = w;
     return best;
+  }
+
+  /** The workers that take new kernels (connected and not draining). */
+  placeable(): ConnectedWorker[] {
+    return [...this.workers.values()].filter((w) => !w.draining);
   }
 
   get count(): number {

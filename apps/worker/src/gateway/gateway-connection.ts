@@ -119,7 +119,10 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
     }, config.gatewayGraceMs);
   });
 
-  socket.on("session:start", async (p, ack) => ack(await sessions.start(p)));
+  socket.on("session:start", async (p, ack) =>
+    // Leaving: a kernel started now would be lost with this process (the gateway places it elsewhere).
+    ack(closing ? { ok: false, error: "The worker is shutting down." } : await sessions.start(p)),
+  );
   socket.on("session:send", (p) => {
     const session = sessions.get(p.sessionId);
     if (!session) return;
@@ -165,6 +168,7 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
       clearInterval(reaper);
       if (orphaned) clearTimeout(orphaned);
       if (socket.connected) {
+        socket.emit("worker:draining", {});
         await suspendForShutdown(sessions.all(), config.shutdownGraceMs);
         // Another worker can only resume them once their checkpoints are in the CAS.
         await suspendedKernels.settle();

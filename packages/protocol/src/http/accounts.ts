@@ -37,7 +37,14 @@ export const signupBodySchema = z.object({
 export const credentialsBodySchema = z.object({ email: emailSchema, password: passwordSchema });
 
 export const createInviteBodySchema = z
-  .object({ expiresInHours: z.number().int().min(1).max(24 * 30).optional() })
+  .object({
+    expiresInHours: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 30)
+      .optional(),
+  })
   .nullish()
   .transform((b) => ({ expiresInHours: b?.expiresInHours ?? 72 }));
 
