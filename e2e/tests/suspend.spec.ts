@@ -18,6 +18,8 @@ test("an idle kernel is suspended, shown as such, and the next cell resumes it w
   const id = await newNotebook(page, "suspend and resume");
   const badge = page.getByTestId("kernel-status");
   await runInCell(cells(page).first(), "x = 42");
+  // The run's count first: until the run has begun, the badge may still read idle from before it.
+  await expect(cells(page).first().getByTestId("execution-count")).toHaveText("[1]", { timeout: 60_000 });
   await waitIdle(page);
 
   const res = await request.post(`/api/notebooks/${id}/kernel/suspend`, { headers: auth() });
@@ -32,10 +34,13 @@ test("an idle kernel is suspended, shown as such, and the next cell resumes it w
   expect(await statuses()).toEqual(expect.arrayContaining(["resuming", "idle"]));
   expect((await statuses())[0]).toBe("resuming");
 
-  // Suspending a kernel that is not there is refused with a reason, not ignored.
-  const missing = await request.post(`/api/notebooks/no-such-notebook/kernel/suspend`, { headers: auth() });
+  // Suspending a kernel that is not there is refused with a reason, not ignored (a notebook never
+  // opened has none); a notebook that does not exist is not found, as on every notebook route.
+  const unopened = await (await request.post("/api/notebooks", { headers: auth(), data: { title: "never opened" } })).json();
+  const missing = await request.post(`/api/notebooks/${unopened.id}/kernel/suspend`, { headers: auth() });
   expect(missing.status()).toBe(409);
   expect((await missing.json()).error).toMatch(/no kernel/);
+  expect((await request.post(`/api/notebooks/no-such-notebook/kernel/suspend`, { headers: auth() })).status()).toBe(404);
 });
 
 test("a kernel survives a restart of its worker: suspended on the way down, resumed by the new worker", async ({ page }) => {

@@ -29,6 +29,9 @@ export interface SessionManagerDeps {
   log?: (line: string) => void;
 }
 
+/** How long a suspend asked of an idle kernel waits for its last reply to go through. */
+const SUSPEND_SETTLE_MS = 2_000;
+
 export class SessionManager {
   private readonly sessions = new Map<string, KernelSession>();
   // What each session asked for: the pool's memory budget and workspace checks read it. Entries
@@ -139,6 +142,12 @@ export class SessionManager {
     const s = this.sessions.get(sessionId);
     if (!s) return { ok: false, error: "No such kernel on this worker." };
     if (await s.suspend()) return { ok: true };
+    // Idle but for a reply still on its way (the kernel says idle a moment before its last reply
+    // is through): asked right after a cell, that is worth a short wait, not a refusal.
+    for (const end = Date.now() + SUSPEND_SETTLE_MS; s.status === "idle" && !s.suspendFailure && Date.now() < end; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      if (await s.suspend()) return { ok: true };
+    }
     return {
       ok: false,
       error: s.suspendFailure
