@@ -98,6 +98,14 @@ export class GatewayClient {
     signup: (body: { invite: string; name: string; email: string; password: string }) => this.call("signup", { body }),
   };
 
+  /** Personal access tokens: what the CLI and scripts sign in with (a bearer token). */
+  readonly accessTokens = {
+    list: () => this.call("listAccessTokens", {}),
+    create: (name: string, expiresInDays?: number) =>
+      this.call("createAccessToken", { body: expiresInDays === undefined ? { name } : { name, expiresInDays } }),
+    remove: (id: string) => this.call("deleteAccessToken", { params: { id } }),
+  };
+
   /** Invite links (owners make them; anyone holding one can check it before signing up). */
   readonly invites = {
     check: (token: string) => this.call("checkInvite", { params: { token } }),

@@ -63,3 +63,23 @@ export const inviteIdParamsSchema = z.object({ id: z.string().min(1).max(100) })
 
 /** What the sign-up page shows before anyone signs up with the invite. */
 export const inviteCheckReplySchema = z.object({ invitedBy: z.string(), expiresAt: z.string() });
+
+/** A personal access token as listed (its secret is shown once, when it is made). */
+export const accessTokenReplySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+  expiresAt: z.string().nullable(),
+});
+
+export const createAccessTokenBodySchema = z.object({
+  name: z.string().trim().min(1, "a name is needed").max(100),
+  /** Omitted: it does not expire. */
+  expiresInDays: z.number().int().min(1).max(366).optional(),
+});
+
+/** A new token: `token` is the secret the CLI and API take as a bearer token; never shown again. */
+export const createdAccessTokenReplySchema = accessTokenReplySchema.extend({ token: z.string() });
+
+export const accessTokenParamsSchema = z.object({ id: z.string().min(1).max(100) });

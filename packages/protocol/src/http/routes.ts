@@ -4,6 +4,10 @@
 // Routes whose body or reply is not JSON say so in `raw`.
 import { z } from "zod";
 import {
+  accessTokenParamsSchema,
+  accessTokenReplySchema,
+  createAccessTokenBodySchema,
+  createdAccessTokenReplySchema,
   createdInviteReplySchema,
   createInviteBodySchema,
   credentialsBodySchema,
@@ -112,6 +116,24 @@ export const apiRoutes = {
     url: "/api/auth/signup",
     summary: "Creates a member's account with an invite and signs them in; needs no session",
     schema: { body: signupBodySchema, response: { 200: meReplySchema, 409: errorReplySchema, 410: errorReplySchema } },
+  }),
+  listAccessTokens: route({
+    method: "GET",
+    url: "/api/auth/tokens",
+    summary: "The signed-in user's personal access tokens (for the CLI and API)",
+    schema: { response: { 200: z.array(accessTokenReplySchema) } },
+  }),
+  createAccessToken: route({
+    method: "POST",
+    url: "/api/auth/tokens",
+    summary: "A new personal access token, shown once; only from a signed-in browser",
+    schema: { body: createAccessTokenBodySchema, response: { 201: createdAccessTokenReplySchema, 403: errorReplySchema } },
+  }),
+  deleteAccessToken: route({
+    method: "DELETE",
+    url: "/api/auth/tokens/:id",
+    summary: "Revokes one of the signed-in user's personal access tokens",
+    schema: { params: accessTokenParamsSchema, response: { 204: noContent } },
   }),
   checkInvite: route({
     method: "GET",
