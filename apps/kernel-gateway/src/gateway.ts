@@ -1,7 +1,7 @@
 // Composes the gateway: HTTP (login, API, web app), socket.io beside it, kernels, terminals and
 // workers. Only wiring: each part keeps its own state.
 import type http from "node:http";
-import type { AccountStore, KernelSessionStore } from "@cellar/db";
+import type { AccessTokenStore, AccountStore, KernelSessionStore } from "@cellar/db";
 import { Identity } from "./auth/identity";
 import { userRoom } from "./sockets/rooms";
 import type { BlobStore } from "@cellar/fs-client";
@@ -38,6 +38,7 @@ export function createGateway(opts: {
   sessions: KernelSessionStore;
   /** Users, their sessions and invites. */
   accounts: AccountStore;
+  accessTokens: AccessTokenStore;
   /** The instance's first owner: whom the instance token signs in. */
   userId: string;
   token: string;
@@ -51,10 +52,11 @@ export function createGateway(opts: {
   const pool = new WorkerPool();
   const images = new NotebookImages(store);
 
-  const identity = new Identity({ accounts: opts.accounts, token: opts.token, ownerId: opts.userId });
+  const identity = new Identity({ accounts: opts.accounts, accessTokens: opts.accessTokens, token: opts.token, ownerId: opts.userId });
   const app = createHttpApp({
     identity,
     accounts: opts.accounts,
+    accessTokens: opts.accessTokens,
     disconnectUser: (userId) => io.in(userRoom(userId)).disconnectSockets(true),
     webDir: config.webDir,
     store,

@@ -17,6 +17,7 @@ const gateway = createGateway({
   store: db.notebooks,
   sessions: db.kernels,
   accounts: db.accounts,
+  accessTokens: db.accessTokens,
   userId: db.localUserId,
   token: secrets.token,
   workerSecret: secrets.workerSecret,

@@ -97,7 +97,9 @@ export interface AccountStore {
   acceptInvite(id: string, user: { name: string; email: string; passwordHash: string }, now?: Date): Promise<UserRecord>;
 }
 
-const USER = { id: true, name: true, email: true, role: true, createdAt: true } as const;
+/** The columns of a UserRecord (never the password hash). */
+export const USER_FIELDS = { id: true, name: true, email: true, role: true, createdAt: true } as const;
+const USER = USER_FIELDS;
 const INVITE_INCLUDE = { createdBy: { select: { name: true } } } as const;
 
 export function createAccountStore(prisma: PrismaClient): AccountStore {
@@ -198,7 +200,7 @@ export function createAccountStore(prisma: PrismaClient): AccountStore {
   };
 }
 
-function toUser(row: Pick<UserRow, "id" | "name" | "email" | "role" | "createdAt">): UserRecord {
+export function toUser(row: Pick<UserRow, "id" | "name" | "email" | "role" | "createdAt">): UserRecord {
   return {
     id: row.id,
     name: row.name,

@@ -1,4 +1,5 @@
 // The one way in: open a database, migrated and ready, with its notebook store.
+import { createAccessTokenStore, type AccessTokenStore } from "./access-token-store";
 import { createAccountStore, type AccountStore } from "./account-store";
 import { migrate, type MigrateOptions } from "./migrate";
 import { createKernelSessionStore, type KernelSessionStore } from "./kernel-session-store";
@@ -15,6 +16,8 @@ export interface Database {
   notebooks: NotebookStore;
   /** Users, their sign-in sessions and invites. */
   accounts: AccountStore;
+  /** Personal access tokens (the CLI's and scripts' sign-in). */
+  accessTokens: AccessTokenStore;
   /** Every notebook's kernel: which worker runs it, its status, a suspended kernel's checkpoint. */
   kernels: KernelSessionStore;
   dialect: Dialect;
@@ -56,6 +59,7 @@ export async function openDatabase(url: string = defaultDatabaseUrl(), options: 
     notebooks: createNotebookStore(prisma, { warn: options.warn }),
     kernels: createKernelSessionStore(prisma),
     accounts: createAccountStore(prisma),
+    accessTokens: createAccessTokenStore(prisma),
     close: () => prisma.$disconnect(),
     ping: (timeoutMs) => pingDatabase(prisma, timeoutMs),
   };

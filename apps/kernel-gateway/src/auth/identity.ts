@@ -1,21 +1,25 @@
 // Who is calling: the instance token (a bearer header, or `?token=` in the URL printed at start)
-// is the instance's first owner; otherwise the session cookie names a signed-in user. Used by the
+// is the instance's first owner; a personal access token (the same places) is its user; otherwise
+// the session cookie names a signed-in user. Used by the
 // HTTP hook and the socket.io middleware alike, so both know the same people.
 import type { IncomingHttpHeaders } from "node:http";
-import type { AccountStore, UserRecord } from "@cellar/db";
+import type { AccessTokenStore, AccountStore, UserRecord } from "@cellar/db";
 import { secretMatches } from "../secrets";
 import { needsRenewal, newToken, sessionCookie, sessionExpiry, sessionTokenFrom, tokenId } from "./session-tokens";
 
 export interface Caller {
   user: UserRecord;
-  /** Set when the caller came in by a session cookie (not the instance token). */
+  /** Set when the caller came in by a session cookie (not a token). */
   sessionId?: string;
+  /** Set when the caller came in by a personal access token: its id. */
+  accessTokenId?: string;
   /** The cookie again with a later expiry, when this request renewed the session. */
   renewedCookie?: string;
 }
 
 export interface IdentityOptions {
   accounts: AccountStore;
+  accessTokens: AccessTokenStore;
   /** The instance token (CELLAR_TOKEN or the generated one). */
   token: string;
   /** The user the instance token signs in: the instance's first owner. */
@@ -28,7 +32,12 @@ export class Identity {
   /** The caller of a request, or null. A wrong bearer token is nobody, whatever cookie comes with it. */
   async resolve(req: { headers: IncomingHttpHeaders; url?: string }): Promise<Caller | null> {
     const given = instanceTokenIn(req);
-    if (given !== undefined) return secretMatches(given, this.opts.token) ? this.owner() : null;
+    if (given !== undefined) {
+      if (secretMatches(given, this.opts.token)) return this.owner();
+      const accessTokenId = tokenId(given);
+      const user = await this.opts.accessTokens.use(accessTokenId);
+      return user && { user, accessTokenId };
+    }
     const token = sessionTokenFrom(req.headers.cookie);
     if (!token) return null;
     const session = await this.opts.accounts.getSession(tokenId(token));

@@ -71,6 +71,7 @@ async function startGateway(): Promise<{ gateway: Gateway; url: string; db: Data
     store: db.notebooks,
     sessions: db.kernels,
     accounts: db.accounts,
+    accessTokens: db.accessTokens,
     userId: db.localUserId,
     token: TOKEN,
     workerSecret: SECRET,

@@ -197,4 +197,48 @@ describe("accounts", () => {
     const short = await o.call("/api/auth/credentials", { method: "PUT", json: { email: "owner@example.com", password: "short" } });
     expect(short.status).toBe(400);
   });
+
+  it("a personal access token signs its user in for the CLI and API until revoked; only a signed-in browser makes one", async () => {
+    const m = await member("Hopper", "hopper@example.com");
+    await m.call("/api/notebooks", { method: "POST", json: { title: "hopper's" } });
+    const made = await m.call("/api/auth/tokens", { method: "POST", json: { name: "laptop", expiresInDays: 30 } });
+    expect(made.status).toBe(201);
+    const token = await made.json();
+    expect(token.token).toMatch(/^cellar_pat_/);
+    const bearer = { authorization: `Bearer ${token.token}` };
+    expect((await (await fetch(`${base}/api/auth/me`, { headers: bearer })).json()).user.name).toBe("Hopper");
+    expect((await (await fetch(`${base}/api/notebooks`, { headers: bearer })).json()).map((n: { title: string }) => n.title)).toEqual([
+      "hopper's",
+    ]);
+    const listed = await (await m.call("/api/auth/tokens")).json();
+    expect(listed).toEqual([expect.objectContaining({ id: token.id, name: "laptop", lastUsedAt: expect.any(String) })]);
+    expect(JSON.stringify(listed)).not.toContain(token.token);
+
+    // A token cannot make more tokens, and nobody else can revoke it.
+    const more = await fetch(`${base}/api/auth/tokens`, {
+      method: "POST",
+      headers: { ...bearer, "content-type": "application/json" },
+      body: '{"name":"x"}',
+    });
+    expect(more.status).toBe(403);
+    expect((await (await owner()).call(`/api/auth/tokens/${token.id}`, { method: "DELETE" })).status).toBe(404);
+
+    // In a page's URL it starts a browser session for its user, like the printed URL does.
+    const page = await fetch(`${base}/?token=${token.token}`, { redirect: "manual" });
+    expect(page.status).toBe(302);
+    const viaPage = browser();
+    viaPage.setCookie(page.headers.get("set-cookie")!.split(";")[0]);
+    expect((await (await viaPage.call("/api/auth/me")).json()).user.name).toBe("Hopper");
+
+    expect((await m.call(`/api/auth/tokens/${token.id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await fetch(`${base}/api/auth/me`, { headers: bearer })).status).toBe(401);
+    const expired = "cellar_pat_expired";
+    await gateway.db.accessTokens.create({
+      id: tokenId(expired),
+      userId: gateway.db.localUserId,
+      name: "old",
+      expiresAt: new Date(Date.now() - 1000),
+    });
+    expect((await fetch(`${base}/api/auth/me`, { headers: { authorization: `Bearer ${expired}` } })).status).toBe(401);
+  });
 });

@@ -1,7 +1,15 @@
 // The account routes: sign in and out (everywhere), the signed-in user, an owner's email and
 // password, invites, and signing up with one. Who may call each is checked here, on the server.
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { EmailTakenError, InviteUnusableError, type AccountStore, type InviteRecord, type UserRecord } from "@cellar/db";
+import {
+  EmailTakenError,
+  InviteUnusableError,
+  type AccessTokenRecord,
+  type AccessTokenStore,
+  type AccountStore,
+  type InviteRecord,
+  type UserRecord,
+} from "@cellar/db";
 import { clearedSessionCookie } from "../auth/session-tokens";
 import { hashPassword, passwordMatches } from "../auth/passwords";
 import { type Identity, isSecure } from "../auth/identity";
@@ -12,6 +20,7 @@ import { HttpError } from "./http-errors";
 
 export interface AuthApiDeps {
   accounts: AccountStore;
+  accessTokens: AccessTokenStore;
   identity: Identity;
   /** Ends every open socket of the user (sign out everywhere). */
   disconnectUser?(userId: string): void;
@@ -40,9 +49,24 @@ const INVITE_GONE: Record<InviteUnusableError["reason"], string> = {
   expired: "This invite has expired; ask for a new one.",
 };
 
+const accessTokenReply = (t: AccessTokenRecord) => ({
+  id: t.id,
+  name: t.name,
+  createdAt: t.createdAt.toISOString(),
+  lastUsedAt: t.lastUsedAt?.toISOString() ?? null,
+  expiresAt: t.expiresAt?.toISOString() ?? null,
+});
+
+/** Recognisable in a config file or a leak scanner. */
+const ACCESS_TOKEN_PREFIX = "cellar_pat_";
+const DAY_MS = 86_400_000;
+
 export function authApi(
   deps: AuthApiDeps,
 ): ApiHandlers<
+  | "listAccessTokens"
+  | "createAccessToken"
+  | "deleteAccessToken"
   | "me"
   | "login"
   | "logout"
@@ -121,6 +145,25 @@ export function authApi(
       const proto = isSecure(request.headers) ? "https" : "http";
       const url = `${proto}://${request.headers.host}/signup/?invite=${encodeURIComponent(token)}`;
       return reply.code(201).send({ ...inviteReply(invite), url, token });
+    },
+    listAccessTokens: async (request) => (await deps.accessTokens.list(userOf(request).id)).map(accessTokenReply),
+    createAccessToken: async (request, reply) => {
+      const user = userOf(request);
+      // A token cannot make more tokens: one that leaks cannot entrench itself.
+      if (!request.caller?.sessionId) throw new HttpError(403, "Create access tokens from the web app, signed in.");
+      const token = ACCESS_TOKEN_PREFIX + newToken();
+      const { expiresInDays } = request.body;
+      const made = await deps.accessTokens.create({
+        id: tokenId(token),
+        userId: user.id,
+        name: request.body.name,
+        expiresAt: expiresInDays === undefined ? null : new Date(Date.now() + expiresInDays * DAY_MS),
+      });
+      return reply.code(201).send({ ...accessTokenReply(made), token });
+    },
+    deleteAccessToken: async (request, reply) => {
+      if (!(await deps.accessTokens.remove(userOf(request).id, request.params.id))) throw new HttpError(404, "No such access token");
+      return reply.code(204).send(null);
     },
     deleteInvite: async (request, reply) => {
       ownerOnly(request);

@@ -14,7 +14,7 @@ import { apiRoutes, errorReplySchema, MAX_WORKSPACE_FILE_BYTES, type ApiRoute, t
 import { secretMatches } from "../secrets";
 import type { ApiHandlers } from "./api-handlers";
 import rateLimit from "@fastify/rate-limit";
-import type { AccountStore } from "@cellar/db";
+import type { AccessTokenStore, AccountStore } from "@cellar/db";
 import type { Identity } from "../auth/identity";
 import { authApi } from "./auth-api";
 import { loginHook, userOf } from "./auth";
@@ -34,6 +34,7 @@ export interface HttpDeps extends GatewayApiDeps {
   /** Who is calling (instance token or session cookie). */
   identity: Identity;
   accounts: AccountStore;
+  accessTokens: AccessTokenStore;
   webDir: string;
   store: NotebookApiStore & NotebookFileStore & { ownerOf(notebookId: string): Promise<string | null> };
   /** Ends every open socket of a user (signed out everywhere). */
@@ -121,7 +122,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   const maxFileBytes = deps.workspaceFiles?.maxFileBytes ?? MAX_WORKSPACE_FILE_BYTES;
   const handlers: ApiHandlers = {
     ...gatewayApi(deps),
-    ...authApi({ accounts: deps.accounts, identity: deps.identity, disconnectUser: deps.disconnectUser }),
+    ...authApi({ accounts: deps.accounts, accessTokens: deps.accessTokens, identity: deps.identity, disconnectUser: deps.disconnectUser }),
     ...notebooksApi({
       store: deps.store,
       onSaved: deps.onNotebookSaved,

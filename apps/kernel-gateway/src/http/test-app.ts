@@ -26,8 +26,9 @@ export async function startTestApp(
   for (const [name, text] of Object.entries(opts.webFiles ?? {})) fs.writeFileSync(path.join(dir, "web", name), text);
   const db = await openDatabase(`file:${path.join(dir, "db.sqlite")}`, { log: () => {} });
   const app = createHttpApp({
-    identity: new Identity({ accounts: db.accounts, token: TEST_TOKEN, ownerId: db.localUserId }),
+    identity: new Identity({ accounts: db.accounts, accessTokens: db.accessTokens, token: TEST_TOKEN, ownerId: db.localUserId }),
     accounts: db.accounts,
+    accessTokens: db.accessTokens,
     webDir: path.join(dir, "web"),
     store: db.notebooks,
     workers: () => [],
