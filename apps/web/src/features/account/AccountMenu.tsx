@@ -1,13 +1,15 @@
 "use client";
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
+import { AccessTokensDialog } from "./AccessTokensDialog";
 import { CredentialsDialog } from "./CredentialsDialog";
 import { InviteDialog } from "./InviteDialog";
 import { useMe, useSignOut, type User } from "./account-queries";
 
-type Dialog = "invite" | "credentials" | null;
+type Dialog = "invite" | "credentials" | "tokens" | null;
 
 /** The signed-in user's name in the header, opening a menu: invites (owners), an email and
- * password for the owner who came in by the printed URL, and signing out here or everywhere.
+ * password for the owner who came in by the printed URL, personal access tokens (everyone), and
+ * signing out here or everywhere.
  * Shows nothing until the gateway says who is signed in (a 401 sends the page to sign in). */
 export function AccountMenu() {
   const me = useMe();
@@ -83,6 +85,9 @@ export function AccountMenu() {
               Set email and password
             </MenuItem>
           )}
+          <MenuItem testId="access-tokens" onClick={choose(() => setDialog("tokens"))}>
+            Access tokens
+          </MenuItem>
           <MenuItem testId="sign-out" onClick={choose(() => signOut.mutate(false))}>
             Sign out
           </MenuItem>
@@ -98,6 +103,7 @@ export function AccountMenu() {
       )}
       {dialog === "invite" && <InviteDialog onClose={() => setDialog(null)} />}
       {dialog === "credentials" && <CredentialsDialog onClose={() => setDialog(null)} />}
+      {dialog === "tokens" && <AccessTokensDialog onClose={() => setDialog(null)} />}
     </div>
   );
 }

@@ -1,7 +1,8 @@
 "use client";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useRef } from "react";
 import { fullDate, timeAgo } from "../../shared/format-time";
 import { AccountDialog } from "./AccountDialog";
+import { CopyField } from "./CopyField";
 import { FormError } from "./AccountPage";
 import { useCreateInvite, useInvites, useRevokeInvite, type Invite } from "./account-queries";
 
@@ -37,7 +38,7 @@ export function InviteDialog({ onClose }: { onClose(): void }) {
         {created ? `, until ${fullDate(created.expiresAt)}` : ""}.
       </p>
       {create.isPending && <p className="muted">Creating a link…</p>}
-      {created && <InviteLink url={created.url} />}
+      {created && <CopyField label="Invite link" value={created.url} testId="invite-link" copyTestId="invite-copy" />}
       <FormError error={create.error ?? revoke.error} testId="invite-error" />
       <div className="confirm-dialog-actions">
         <button type="button" className="button" data-testid="invite-create" onClick={() => create.mutate()} disabled={create.isPending}>
@@ -70,32 +71,5 @@ export function InviteDialog({ onClose }: { onClose(): void }) {
         ))}
       </ul>
     </AccountDialog>
-  );
-}
-
-function InviteLink({ url }: { url: string }) {
-  const input = useRef<HTMLInputElement>(null);
-  const [copied, setCopied] = useState(false);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(url);
-    } catch {
-      // No clipboard API (plain http on a LAN address is not a secure context): select the text
-      // and let the older command copy it.
-      input.current?.select();
-      document.execCommand?.("copy");
-    }
-    setCopied(true);
-  };
-  return (
-    <div className="invite-link-row">
-      <label className="field">
-        <span>Invite link</span>
-        <input ref={input} readOnly value={url} data-testid="invite-link" onFocus={(e) => e.currentTarget.select()} />
-      </label>
-      <button type="button" className="button" data-testid="invite-copy" onClick={copy}>
-        {copied ? "Copied" : "Copy"}
-      </button>
-    </div>
   );
 }

@@ -1,4 +1,5 @@
-// Server state of the account feature: the signed-in user and the owner's invites.
+// Server state of the account feature: the signed-in user, the owner's invites and the user's
+// personal access tokens.
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiReply } from "@cellar/kernel-client";
@@ -8,11 +9,14 @@ import { goTo } from "../../shared/navigation";
 export type User = ApiReply<"me">["user"];
 export type Invite = ApiReply<"listInvites">[number];
 export type CreatedInvite = ApiReply<"createInvite">;
+export type AccessToken = ApiReply<"listAccessTokens">[number];
+export type CreatedAccessToken = ApiReply<"createAccessToken">;
 
 export const accountKeys = {
   me: ["auth", "me"] as const,
   invites: ["invites"] as const,
   invite: (token: string) => ["invites", "check", token] as const,
+  tokens: ["auth", "tokens"] as const,
 };
 
 /** Who is signed in; it changes only by signing in or out, which reload the page. */
@@ -68,5 +72,27 @@ export function useRevokeInvite() {
   return useMutation({
     mutationFn: (id: string) => gateway.invites.remove(id),
     onSuccess: () => client.invalidateQueries({ queryKey: accountKeys.invites, exact: true }),
+  });
+}
+
+/** The signed-in user's personal access tokens (never their secrets). */
+export function useAccessTokens() {
+  return useQuery({ queryKey: accountKeys.tokens, queryFn: gateway.accessTokens.list });
+}
+
+/** A new token; its secret is in this mutation's answer and nowhere else. */
+export function useCreateAccessToken() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ name, expiresInDays }: { name: string; expiresInDays?: number }) => gateway.accessTokens.create(name, expiresInDays),
+    onSuccess: () => client.invalidateQueries({ queryKey: accountKeys.tokens, exact: true }),
+  });
+}
+
+export function useRevokeAccessToken() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => gateway.accessTokens.remove(id),
+    onSuccess: () => client.invalidateQueries({ queryKey: accountKeys.tokens, exact: true }),
   });
 }
