@@ -35,6 +35,22 @@ test("the owner invites a teammate, who signs up, sees only their own notebooks,
   const peek = await teammate.request.get(`/api/notebooks/${ownerNotebookId}`);
   expect(peek.status()).toBe(404);
 
+  // A personal access token for the CLI and API: made in the account menu, shown once, acts as
+  // its user until revoked.
+  await teammate.getByTestId("account-menu").click();
+  await teammate.getByTestId("access-tokens").click();
+  await teammate.getByTestId("token-name").fill("laptop");
+  await teammate.getByTestId("token-create").click();
+  const secret = await teammate.getByTestId("token-secret").inputValue();
+  expect(secret).toMatch(/^cellar_pat_/);
+  const asToken = async () =>
+    (await teammate.request.get("/api/auth/me", { headers: { authorization: `Bearer ${secret}`, cookie: "" } })).status();
+  expect(await asToken()).toBe(200);
+  await teammate.getByTestId("token-revoke").click();
+  await expect(teammate.getByTestId("token-row")).toHaveCount(0);
+  expect(await asToken()).toBe(401);
+  await teammate.keyboard.press("Escape");
+
   // The invite was for one person.
   const again = await (await context()).newPage();
   await again.goto(link);

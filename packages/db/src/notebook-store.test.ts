@@ -116,6 +116,21 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
     expect(await db.prisma.cell.count({ where: { notebookId: nb.id } })).toBe(1);
   });
 
+  it("two saves of one notebook at once, both adding the same new cell, both succeed (they take turns)", async () => {
+    const nb = await db.notebooks.create(LOCAL_USER_ID);
+    const first = nb.cells[0].id;
+    const save = (source: string) =>
+      db.notebooks.update(nb.id, {
+        cells: [
+          { id: first, cell_type: "code", source },
+          { id: "added-by-both", cell_type: "code", source: "new" },
+        ],
+      });
+    const saves = await Promise.all(Array.from({ length: 6 }, (_, i) => save(`tab ${i}`)));
+    expect(saves.every((s) => s?.cells.length === 2)).toBe(true);
+    expect(await db.prisma.cell.count({ where: { notebookId: nb.id } })).toBe(2);
+  });
+
   it("lets two notebooks use the same cell ids (an .ipynb imported twice)", async () => {
     const one = await db.notebooks.create(LOCAL_USER_ID);
     const two = await db.notebooks.create(LOCAL_USER_ID);

@@ -132,8 +132,11 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
       const cells = update.cells;
       if (cells) assertUniqueIds(cells, "the update");
       const found = await prisma.$transaction(async (tx) => {
-        const notebook = await tx.notebook.findUnique({ where: { id }, select: { id: true } });
-        if (!notebook) return false;
+        // A write first: it locks the notebook's row, so two saves of one notebook (two tabs, two
+        // replicas) take turns, and the second reads the cells the first wrote. Reading first,
+        // both saw the same cells and both inserted a new one: a unique violation, a 500.
+        const { count } = await tx.notebook.updateMany({ where: { id }, data: { updatedAt: new Date() } });
+        if (count === 0) return false;
         if (cells) {
           const existing = await tx.cell.findMany({
             where: { notebookId: id },

@@ -29,12 +29,13 @@ export function loginHook(identity: Identity, openRoutes: Set<string>): onReques
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const url = new URL(request.url, "http://x");
     if (!SAFE_METHODS.has(request.method) && isCrossSite(request.headers)) throw new HttpError(403, "Cross-site request refused");
+    const route = request.routeOptions.url;
+    // The sign-in page and its assets need nobody, and are not worth a database read each.
+    if (!route && OPEN_PAGES.some((p) => url.pathname.startsWith(p))) return;
     const caller = await identity.resolve(request.raw);
     request.caller = caller;
     if (caller?.renewedCookie) reply.header("set-cookie", caller.renewedCookie);
-    const route = request.routeOptions.url;
     if (route && openRoutes.has(route)) return;
-    if (!route && OPEN_PAGES.some((p) => url.pathname.startsWith(p))) return;
     if (!caller) {
       if (url.pathname.startsWith("/api/")) throw new HttpError(401, "Sign in first (or give the token)");
       return reply
