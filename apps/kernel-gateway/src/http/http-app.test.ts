@@ -32,6 +32,21 @@ describe("gateway HTTP", () => {
     expect(await page.text()).toContain("web app");
   });
 
+  it("sends the security headers on pages and API answers: a content security policy, no framing, no sniffing", async () => {
+    const res = await fetch(base + "/?token=" + token, { redirect: "manual" });
+    const page = await fetch(base + "/", { headers: { cookie: res.headers.get("set-cookie")!.split(";")[0] } });
+    const api = await fetch(base + "/api/notebooks", { headers: { authorization: `Bearer ${token}` } });
+    for (const answer of [page, api]) {
+      const csp = answer.headers.get("content-security-policy") ?? "";
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("object-src 'none'");
+      expect(csp).not.toContain("upgrade-insecure-requests");
+      expect(answer.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(answer.headers.get("referrer-policy")).toBe("no-referrer");
+    }
+  });
+
   it("creates, saves and reads back a notebook", async () => {
     const nb = await (await api("/api/notebooks", { method: "POST", body: JSON.stringify({ title: "T" }) })).json();
     const cells = [

@@ -13,6 +13,7 @@ import { BLOB_ROUTE_PREFIX, REF_ROUTE_PREFIX, createBlobHandler, type BlobStore 
 import { apiRoutes, errorReplySchema, MAX_WORKSPACE_FILE_BYTES, type ApiRoute, type ApiRouteName, type Notebook } from "@cellar/protocol";
 import { secretMatches } from "../secrets";
 import type { ApiHandlers } from "./api-handlers";
+import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
 import type { AccessTokenStore, AccountStore } from "@cellar/db";
 import type { Identity } from "../auth/identity";
@@ -50,6 +51,26 @@ export interface HttpDeps extends GatewayApiDeps {
   kernels?: KernelApiDeps;
 }
 
+/** What a page may load: only this gateway's own scripts, styles, fonts and sockets; images also
+ * as data: and blob: URLs (plots are base64 PNGs); no plugins, no framing by other sites, no form
+ * posting elsewhere. The static export's pages bootstrap with inline scripts, hence
+ * 'unsafe-inline' for scripts; outputs are sanitised before they reach the page regardless. */
+const CONTENT_SECURITY_POLICY = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'", "'unsafe-inline'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", "data:", "blob:"],
+  fontSrc: ["'self'", "data:"],
+  connectSrc: ["'self'"],
+  workerSrc: ["'self'", "blob:"],
+  objectSrc: ["'none'"],
+  baseUri: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  // helmet's default would send http://127.0.0.1 pages' own requests to https.
+  upgradeInsecureRequests: null,
+};
+
 /** Per route: how many tries a client gets per minute (keyed by address and email). */
 const RATE_LIMITED: Partial<Record<ApiRouteName, { max: number; timeWindow: string; keyGenerator(request: FastifyRequest): string }>> = {
   login: { max: 10, timeWindow: "1 minute", keyGenerator: (r) => `${r.ip}|${emailIn(r.body)}` },
@@ -68,6 +89,10 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   const app = fastify({ bodyLimit: MAX_BODY_BYTES, routerOptions: { ignoreTrailingSlash: true } }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+
+  // The standard security headers on every answer, pages and API alike (set on the raw response,
+  // so the web app's files, served past Fastify, carry them too).
+  app.register(helmet, { contentSecurityPolicy: { directives: CONTENT_SECURITY_POLICY }, crossOriginEmbedderPolicy: false });
 
   const serveWeb = sirv(deps.webDir, { dev: false, etag: true, extensions: ["html"] });
   installErrorHandling(app, (request, reply) => {
