@@ -55,7 +55,16 @@ describe.each(DIALECTS)("migrate on %s", (dialect) => {
   it("creates every table on a fresh database and records each migration with its checksum", async () => {
     const result = await migrate(db.url, quiet);
     expect(result.applied).toEqual(committed);
-    expect(await tables(db.url)).toEqual(["AuthSession", "Cell", "Invite", "KernelSession", "Notebook", "User", "_prisma_migrations"]);
+    expect(await tables(db.url)).toEqual([
+      "AccessToken",
+      "AuthSession",
+      "Cell",
+      "Invite",
+      "KernelSession",
+      "Notebook",
+      "User",
+      "_prisma_migrations",
+    ]);
     const rows = await recorded(db.url);
     expect(rows.map((r) => r.name)).toEqual(committed);
     for (const row of rows) expect(row.checksum).toMatch(/^[0-9a-f]{64}$/);
