@@ -170,8 +170,9 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
         method,
         url,
         config: { raw, tooLarge, ...(RATE_LIMITED[name] && { rateLimit: RATE_LIMITED[name] }) },
-        // A notebook's routes answer only its owner; to anyone else it does not exist.
-        preHandler: url.startsWith("/api/notebooks/:id") ? (request) => notebookOwnerOnly(request, deps.store) : undefined,
+        // A notebook's routes answer only its owner; to anyone else it does not exist, whatever the
+        // request carries (checked before its body is read or validated).
+        onRequest: url.startsWith("/api/notebooks/:id") ? (request) => notebookOwnerOnly(request, deps.store) : undefined,
         bodyLimit: upload ? maxFileBytes : MAX_BODY_BYTES,
         schema: {
           ...schema,
