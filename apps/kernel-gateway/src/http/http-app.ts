@@ -10,7 +10,15 @@ import swagger from "@fastify/swagger";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import sirv from "sirv";
 import { BLOB_ROUTE_PREFIX, REF_ROUTE_PREFIX, createBlobHandler, type BlobStore } from "@cellar/fs-client";
-import { apiRoutes, errorReplySchema, MAX_WORKSPACE_FILE_BYTES, type ApiRoute, type ApiRouteName, type Notebook } from "@cellar/protocol";
+import {
+  apiRoutes,
+  errorReplySchema,
+  MAX_WORKSPACE_FILE_BYTES,
+  notebookIdSchema,
+  type ApiRoute,
+  type ApiRouteName,
+  type Notebook,
+} from "@cellar/protocol";
 import { secretMatches } from "../secrets";
 import type { ApiHandlers } from "./api-handlers";
 import helmet from "@fastify/helmet";
@@ -82,7 +90,9 @@ const emailIn = (body: unknown) => String((body as { email?: unknown } | undefin
 
 async function notebookOwnerOnly(request: FastifyRequest, store: { ownerOf(id: string): Promise<string | null> }): Promise<void> {
   const id = (request.params as { id?: string }).id;
-  if (!id || (await store.ownerOf(id)) !== userOf(request).id) throw new HttpError(404, "No such notebook");
+  // A malformed id is nobody's notebook: the route's schema answers 400 for it, telling nothing.
+  if (!notebookIdSchema.safeParse(id).success) return;
+  if ((await store.ownerOf(id!)) !== userOf(request).id) throw new HttpError(404, "No such notebook");
 }
 
 export function createHttpApp(deps: HttpDeps): FastifyInstance {
