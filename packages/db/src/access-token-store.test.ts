@@ -1,31 +1,14 @@
 import { createHash, randomBytes } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { LOCAL_USER_ID, openDatabase, type Database } from "./database";
-import { DIALECTS, freshDatabase, type TestDatabase } from "./test-support";
+import { describe, expect, it } from "vitest";
+import { LOCAL_USER_ID, type Database } from "./database";
+import { DIALECTS, useTestDatabase } from "./test-support";
 
 /** What the gateway stores for a secret: its hex SHA-256. */
 const tokenId = () => createHash("sha256").update(randomBytes(32)).digest("hex");
 
 describe.each(DIALECTS)("access token store on %s", (dialect) => {
-  let testDb: TestDatabase;
   let db: Database;
-  let setupError: unknown;
-
-  beforeAll(async () => {
-    try {
-      testDb = await freshDatabase(dialect);
-      db = await openDatabase(testDb.url, { log: () => {} });
-    } catch (error) {
-      setupError = error;
-    }
-  });
-  beforeEach(() => {
-    if (setupError) throw setupError;
-  });
-  afterAll(async () => {
-    await db?.close();
-    await testDb?.drop();
-  });
+  useTestDatabase(dialect, (opened) => (db = opened));
 
   const member = async () => {
     const invite = await db.accounts.createInvite({

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EmailTakenError, InviteUnusableError } from "./account-store";
 import { LOCAL_USER_ID, openDatabase, type Database } from "./database";
-import { DIALECTS, freshDatabase, type TestDatabase } from "./test-support";
+import { DIALECTS, useTestDatabase } from "./test-support";
 
 const HOUR = 3_600_000;
 
@@ -22,24 +22,11 @@ async function refusal(attempt: Promise<unknown>): Promise<string> {
 }
 
 describe.each(DIALECTS)("account store on %s", (dialect) => {
-  let testDb: TestDatabase;
   let db: Database;
-  let setupError: unknown;
-
-  beforeAll(async () => {
-    try {
-      testDb = await freshDatabase(dialect);
-      db = await openDatabase(testDb.url, { log: () => {} });
-    } catch (error) {
-      setupError = error;
-    }
-  });
-  beforeEach(() => {
-    if (setupError) throw setupError;
-  });
-  afterAll(async () => {
-    await db?.close();
-    await testDb?.drop();
+  let url: string;
+  useTestDatabase(dialect, (opened, openedUrl) => {
+    db = opened;
+    url = openedUrl;
   });
 
   let n = 0;
@@ -74,7 +61,7 @@ describe.each(DIALECTS)("account store on %s", (dialect) => {
 
   it("keeps the owner's role and credentials when the database is opened again", async () => {
     await db.accounts.setCredentials(LOCAL_USER_ID, "again@example.com", "$argon2id$again");
-    const reopened = await openDatabase(testDb.url, { log: () => {} });
+    const reopened = await openDatabase(url, { log: () => {} });
     try {
       expect(await reopened.accounts.findUserByEmail("again@example.com")).toMatchObject({
         id: LOCAL_USER_ID,

@@ -1,28 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase, type Database } from "./database";
+import { describe, expect, it } from "vitest";
+import type { Database } from "./database";
 import type { NewKernelSession } from "./kernel-session-store";
-import { DIALECTS, freshDatabase, type TestDatabase } from "./test-support";
+import { DIALECTS, useTestDatabase } from "./test-support";
 
 describe.each(DIALECTS)("kernel session store on %s", (dialect) => {
-  let testDb: TestDatabase;
   let db: Database;
-  let setupError: unknown;
-
-  beforeAll(async () => {
-    try {
-      testDb = await freshDatabase(dialect);
-      db = await openDatabase(testDb.url, { log: () => {} });
-    } catch (error) {
-      setupError = error;
-    }
-  });
-  beforeEach(() => {
-    if (setupError) throw setupError;
-  });
-  afterAll(async () => {
-    await db?.close();
-    await testDb?.drop();
-  });
+  useTestDatabase(dialect, (opened) => (db = opened));
 
   const session = (notebookId: string, sessionId: string): NewKernelSession => ({
     notebookId,

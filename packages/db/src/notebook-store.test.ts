@@ -1,35 +1,17 @@
 import type { Output } from "@cellar/protocol";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { LOCAL_USER_ID, openDatabase, type Database } from "./database";
+import { describe, expect, it } from "vitest";
+import { LOCAL_USER_ID, type Database } from "./database";
 import { DuplicateCellIdError } from "./notebook-store";
-import { DIALECTS, freshDatabase, type TestDatabase } from "./test-support";
+import { DIALECTS, useTestDatabase } from "./test-support";
 
 const hello: Output[] = [{ output_type: "stream", name: "stdout", text: "hello\n" }];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(DIALECTS)("notebook store on %s", (dialect) => {
-  let testDb: TestDatabase;
   let db: Database;
   const warnings: string[] = [];
 
-  let setupError: unknown;
-
-  beforeAll(async () => {
-    try {
-      testDb = await freshDatabase(dialect);
-      db = await openDatabase(testDb.url, { log: () => {}, warn: (m) => warnings.push(m) });
-    } catch (error) {
-      setupError = error;
-    }
-  });
-  // Every test fails on its own (rather than being skipped) when there is no database to use.
-  beforeEach(() => {
-    if (setupError) throw setupError;
-  });
-  afterAll(async () => {
-    await db?.close();
-    await testDb?.drop();
-  });
+  useTestDatabase(dialect, (opened) => (db = opened), { warn: (m) => warnings.push(m) });
 
   it("opens with the local user in place and reports its dialect", async () => {
     expect(db.dialect).toBe(dialect);

@@ -4,6 +4,8 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { openDatabase, type Database, type OpenDatabaseOptions } from "./database";
 import type { Dialect } from "./paths";
 
 export const DIALECTS: Dialect[] = ["sqlite", "postgresql"];
@@ -11,6 +13,32 @@ export const DIALECTS: Dialect[] = ["sqlite", "postgresql"];
 export interface TestDatabase {
   url: string;
   drop(): Promise<void>;
+}
+
+/** Opens a fresh database of `dialect` for the enclosing describe block and hands it (and its URL)
+ * to `use`;
+ * closes and drops it afterwards. Without a database to use, every test fails on its own (rather
+ * than being skipped). */
+export function useTestDatabase(dialect: Dialect, use: (db: Database, url: string) => void, options: OpenDatabaseOptions = {}): void {
+  let testDb: TestDatabase | undefined;
+  let db: Database | undefined;
+  let setupError: unknown;
+  beforeAll(async () => {
+    try {
+      testDb = await freshDatabase(dialect);
+      db = await openDatabase(testDb.url, { log: () => {}, ...options });
+      use(db, testDb.url);
+    } catch (error) {
+      setupError = error;
+    }
+  });
+  beforeEach(() => {
+    if (setupError) throw setupError;
+  });
+  afterAll(async () => {
+    await db?.close();
+    await testDb?.drop();
+  });
 }
 
 export function tempDir(prefix = "cellar-db-test-"): string {
