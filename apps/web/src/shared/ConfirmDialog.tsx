@@ -1,5 +1,6 @@
 "use client";
-import { useEffect, useRef, type ReactNode } from "react";
+import type { ReactNode } from "react";
+import { useModalDialog } from "./use-modal-dialog";
 
 export interface ConfirmDialogProps {
   title: string;
@@ -13,12 +14,7 @@ export interface ConfirmDialogProps {
 /** A modal question with a drastic answer. The native <dialog> traps focus and closes on
  * Escape; the safe answer has the focus so Enter never destroys anything by accident. */
 export function ConfirmDialog({ title, children, confirmLabel, busy, onConfirm, onCancel }: ConfirmDialogProps) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal?.();
-    return () => dialog?.close?.();
-  }, []);
+  const ref = useModalDialog();
   return (
     <dialog
       ref={ref}

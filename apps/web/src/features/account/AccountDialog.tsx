@@ -1,5 +1,6 @@
 "use client";
-import { useEffect, useRef, type ReactNode } from "react";
+import type { ReactNode } from "react";
+import { useModalDialog } from "../../shared/use-modal-dialog";
 
 /** A modal of the account menu (invites, credentials). The native <dialog> traps focus and
  * closes on Escape; closing is always the parent's decision (`onClose` unmounts it). */
@@ -14,13 +15,8 @@ export function AccountDialog({
   onClose(): void;
   children: ReactNode;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
+  const ref = useModalDialog();
   const titleId = `${testId}-title`;
-  useEffect(() => {
-    const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal?.();
-    return () => dialog?.close?.();
-  }, []);
   return (
     <dialog
       ref={ref}
