@@ -12,7 +12,9 @@ const emailSchema = z
   .max(254)
   .pipe(z.email("not an email address"))
   .transform((e) => e.toLowerCase());
-const passwordSchema = z.string().min(10, "at least 10 characters").max(256, "at most 256 characters");
+/** The one rule a new password must meet (NIST 800-63B: length, no composition rules). */
+export const MIN_PASSWORD_LENGTH = 10;
+const passwordSchema = z.string().min(MIN_PASSWORD_LENGTH, `at least ${MIN_PASSWORD_LENGTH} characters`).max(256, "at most 256 characters");
 
 export const userReplySchema = z.object({
   id: z.string(),

@@ -2,6 +2,7 @@
 import { useState } from "react";
 import { AccountDialog } from "./AccountDialog";
 import { FormError } from "./AccountPage";
+import { NewPasswordField } from "./NewPasswordField";
 import { useSetCredentials } from "./account-queries";
 
 /** For the owner who came in by the URL `npm start` prints: an email and password of their own,
@@ -32,22 +33,7 @@ export function CredentialsDialog({ onClose }: { onClose(): void }) {
             onChange={(e) => setEmail(e.target.value)}
           />
         </label>
-        <label className="field">
-          <span>Password</span>
-          <input
-            type="password"
-            autoComplete="new-password"
-            required
-            minLength={10}
-            aria-describedby="credentials-password-hint"
-            data-testid="credentials-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-          <span className="field-hint" id="credentials-password-hint">
-            At least 10 characters.
-          </span>
-        </label>
+        <NewPasswordField testId="credentials-password" value={password} onChange={setPassword} />
         <FormError error={save.error} testId="credentials-error" />
         <div className="confirm-dialog-actions">
           <button type="button" className="button" onClick={onClose}>

@@ -3,6 +3,7 @@ import { useState } from "react";
 import { GatewayError } from "@cellar/kernel-client";
 import { gateway } from "../../shared/gateway";
 import { AccountPage, FormError } from "./AccountPage";
+import { NewPasswordField } from "./NewPasswordField";
 import { useInviteCheck, useSignIn } from "./account-queries";
 
 const isGone = (e: unknown) => e instanceof GatewayError && e.status === 410;
@@ -58,23 +59,7 @@ export function SignupForm({ invite }: { invite: string | null }) {
             onChange={(e) => setEmail(e.target.value)}
           />
         </label>
-        <label className="field">
-          <span>Password</span>
-          <input
-            type="password"
-            name="password"
-            autoComplete="new-password"
-            required
-            minLength={10}
-            aria-describedby="signup-password-hint"
-            data-testid="signup-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-          <span className="field-hint" id="signup-password-hint">
-            At least 10 characters.
-          </span>
-        </label>
+        <NewPasswordField testId="signup-password" value={password} onChange={setPassword} />
         <FormError error={signup.error} testId="signup-error" />
         <button type="submit" className="button button-primary account-submit" data-testid="signup-submit" disabled={signup.isPending}>
           {signup.isPending ? "Creating your account…" : "Create account"}
