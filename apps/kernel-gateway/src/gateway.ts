@@ -124,7 +124,7 @@ export function createGateway(opts: {
   attachBrowserSockets(io, {
     kernels: router,
     terminals,
-    mayOpen: async (userId, id) => (await store.ownerOf(id)) === userId && images.open(id),
+    roleOn: async (userId, id) => ((await store.ownerOf(id)) === userId && (await images.open(id)) ? "owner" : null),
   });
   attachWorkerSockets(workers, {
     pool,

@@ -9,3 +9,4 @@ export * from "./framing";
 export * from "./workspace-files";
 export * from "./terminals";
 export * from "./http";
+export * from "./roles";

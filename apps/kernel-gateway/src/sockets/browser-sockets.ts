@@ -2,6 +2,7 @@
 import type { Server, Socket } from "socket.io";
 import type { UserRecord } from "@cellar/db";
 import {
+  type NotebookRole,
   validateBrowserMessage,
   validateClearOutputs,
   validateNotebookId,
@@ -18,6 +19,8 @@ import { attachTerminalSockets } from "./terminal-sockets";
 /** What the gateway keeps on each browser connection. */
 export interface BrowserSocketData {
   user: UserRecord;
+  /** The caller's role on each notebook this socket opened: every event on a notebook checks it. */
+  roles: Map<string, NotebookRole>;
 }
 export type BrowserServer = Server<BrowserToGateway, GatewayToBrowser, ReplicaEvents, BrowserSocketData>;
 type BrowserSocket = Socket<BrowserToGateway, GatewayToBrowser, ReplicaEvents, BrowserSocketData>;
@@ -33,8 +36,8 @@ export interface BrowserSocketDeps {
   /** The notebook's kernel, on whichever replica runs it. */
   kernels: KernelRouter;
   terminals: TerminalRelay;
-  /** Whether the user may open the notebook (it exists and is theirs). */
-  mayOpen(userId: string, notebookId: string): Promise<boolean>;
+  /** The user's role on the notebook; null: it does not exist for them. */
+  roleOn(userId: string, notebookId: string): Promise<NotebookRole | null>;
 }
 
 export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps): void {
@@ -47,7 +50,9 @@ export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps)
     socket.on("notebook:open", async (p, ack) => {
       const id = validateNotebookId(p?.notebookId);
       if (!id.ok) return safeAck(ack, { ok: false, error: id.error });
-      if (!(await deps.mayOpen(user.id, id.value))) return safeAck(ack, { ok: false, error: "No such notebook." });
+      const role = await deps.roleOn(user.id, id.value);
+      if (!role) return safeAck(ack, { ok: false, error: "No such notebook." });
+      socket.data.roles.set(id.value, role);
       // The replica that runs the kernel sends what the page missed and puts it in the room.
       const resume = validateStreamPosition(p?.resume);
       const opened = await answer(ack, () => deps.kernels.route(id.value, { op: "open", socketId: socket.id, resume, by: user.id }));

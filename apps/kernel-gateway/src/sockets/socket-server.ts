@@ -28,6 +28,7 @@ export function createSocketServer(
       (caller) => {
         if (!caller) return next(new Error("unauthorized"));
         socket.data.user = caller.user;
+        socket.data.roles = new Map();
         void socket.join(userRoom(caller.user.id));
         next();
       },
