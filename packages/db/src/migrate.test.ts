@@ -62,7 +62,12 @@ describe.each(DIALECTS)("migrate on %s", (dialect) => {
       "Invite",
       "KernelSession",
       "Notebook",
+      "NotebookDocument",
+      "NotebookDocumentUpdate",
+      "NotebookGrant",
+      "ShareLink",
       "User",
+      "UserIdentity",
       "_prisma_migrations",
     ]);
     const rows = await recorded(db.url);

@@ -257,9 +257,27 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
       attachments: null,
       outputsSession: null,
       outputsSeq: null,
+      lastRunById: null,
     });
-    // Deleting a user takes their notebooks and cells with it.
+    // A teammate's grant, a share link, an identity and the shared document's bytes.
+    const mate = await db.prisma.user.create({ data: { id: "roundtrip-mate", name: "Grace" } });
+    await db.prisma.cell.update({ where: { notebookId_id: { notebookId: notebook.id, id: "c1" } }, data: { lastRunById: mate.id } });
+    await db.prisma.notebookGrant.create({ data: { notebookId: notebook.id, userId: mate.id, role: "runner" } });
+    await db.prisma.shareLink.create({ data: { id: "f".repeat(64), notebookId: notebook.id, role: "viewer", createdById: user.id } });
+    await db.prisma.userIdentity.create({ data: { issuer: "https://idp.test", subject: "s1", userId: mate.id } });
+    const state = Uint8Array.from([0, 1, 254, 255]);
+    await db.prisma.notebookDocument.create({ data: { notebookId: notebook.id, state, updates: { create: [{ update: state }] } } });
+    const doc = await db.prisma.notebookDocument.findUniqueOrThrow({ where: { notebookId: notebook.id }, include: { updates: true } });
+    expect([...doc.state]).toEqual([0, 1, 254, 255]);
+    expect([...doc.updates[0]!.update]).toEqual([0, 1, 254, 255]);
+    // Deleting the teammate keeps the notebook and forgets who ran the cell.
+    await db.prisma.user.delete({ where: { id: mate.id } });
+    expect((await db.prisma.cell.findFirstOrThrow({ where: { notebookId: notebook.id } })).lastRunById).toBeNull();
+    expect(await db.prisma.notebookGrant.count({ where: { notebookId: notebook.id } })).toBe(0);
+    // Deleting a user takes their notebooks, cells, links and document with it.
     await db.prisma.user.delete({ where: { id: user.id } });
     expect(await db.prisma.cell.count({ where: { notebookId: notebook.id } })).toBe(0);
+    expect(await db.prisma.shareLink.count({ where: { notebookId: notebook.id } })).toBe(0);
+    expect(await db.prisma.notebookDocumentUpdate.count({ where: { notebookId: notebook.id } })).toBe(0);
   });
 });
