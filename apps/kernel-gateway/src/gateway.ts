@@ -1,7 +1,7 @@
 // Composes the gateway: HTTP (login, API, web app), socket.io beside it, kernels, terminals and
 // workers. Only wiring: each part keeps its own state.
 import type http from "node:http";
-import type { AccessTokenStore, AccountStore, KernelSessionStore } from "@cellar/db";
+import type { AccessTokenStore, AccountStore, KernelSessionStore, ShareStore } from "@cellar/db";
 import { Identity } from "./auth/identity";
 import { userRoom } from "./sockets/rooms";
 import type { BlobStore } from "@cellar/fs-client";
@@ -20,9 +20,7 @@ import { attachWorkerSockets } from "./sockets/worker-sockets";
 import { WorkerPool } from "./workers/worker-pool";
 import { TerminalRelay } from "./terminals/terminal-relay";
 
-export interface GatewayStore extends NotebookApiStore, NotebookFileStore, RunRecorder {
-  ownerOf(notebookId: string): Promise<string | null>;
-}
+export interface GatewayStore extends NotebookApiStore, NotebookFileStore, RunRecorder {}
 
 export interface Gateway {
   server: http.Server;
@@ -39,6 +37,8 @@ export function createGateway(opts: {
   /** Users, their sessions and invites. */
   accounts: AccountStore;
   accessTokens: AccessTokenStore;
+  /** Grants and share links: every caller's role on a notebook. */
+  shares: ShareStore;
   /** The instance's first owner: whom the instance token signs in. */
   userId: string;
   token: string;
@@ -60,6 +60,7 @@ export function createGateway(opts: {
     disconnectUser: (userId) => io.in(userRoom(userId)).disconnectSockets(true),
     webDir: config.webDir,
     store,
+    shares: opts.shares,
     workers: () => pool.list(),
     dropWorkerCaches: () => pool.dropCaches(),
     onNotebookSaved: (id, nb) => {
@@ -124,7 +125,10 @@ export function createGateway(opts: {
   attachBrowserSockets(io, {
     kernels: router,
     terminals,
-    roleOn: async (userId, id) => ((await store.ownerOf(id)) === userId && (await images.open(id)) ? "owner" : null),
+    roleOn: async (userId, id) => {
+      const role = await opts.shares.roleOf(userId, id);
+      return role && (await images.open(id)) ? role : null;
+    },
   });
   attachWorkerSockets(workers, {
     pool,

@@ -1,14 +1,16 @@
-// Who may call each route of the route table, walked for every route: nobody signed in, a member
-// acting on the owner's notebook (and on owner-only routes), and the owner. The table is keyed by
-// every route name, so a new route without an entry does not compile, and the walk checks the
-// table and the route table agree.
+// Who may call each route of the route table, walked for every route: nobody signed in, a guest
+// holding a view link, a member with no grant, members with a viewer's, runner's and editor's
+// grant, and the owner. The table is keyed by every route name, so a new route without an entry
+// does not compile; a notebook route's least role is the one the route table gives it (the fact
+// the gateway enforces), and the walk checks the table and the route table agree.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiRoutes, type ApiRouteName } from "@cellar/protocol";
+import { apiRoutes, roleAtLeast, SHARE_LINK_HEADER, type ApiRoute, type ApiRouteName, type SharedRole } from "@cellar/protocol";
 import { newToken, SESSION_COOKIE, sessionExpiry, tokenId } from "../auth/session-tokens";
 import { startTestApp, TEST_TOKEN, type TestApp } from "./test-app";
 
 /** open: needs nobody; anyone: any signed-in user, on their own things; owner: instance owners
- * only; notebook: the notebook's owner only (404 to anyone else, as if it did not exist). */
+ * only; notebook: callers with at least the route's role on the notebook (404 to those with no
+ * role, as if it did not exist; 403 to a weaker role). */
 type Access = "open" | "anyone" | "owner" | "notebook";
 
 const ACCESS: Record<ApiRouteName, Access> = {
@@ -45,71 +47,140 @@ const ACCESS: Record<ApiRouteName, Access> = {
   uploadFile: "notebook",
   createFolder: "notebook",
   renameFile: "notebook",
+  listGrants: "notebook",
+  addGrant: "notebook",
+  updateGrant: "notebook",
+  removeGrant: "notebook",
+  listShareLinks: "notebook",
+  createShareLink: "notebook",
+  revokeShareLink: "notebook",
 };
 
+const GRANTED: SharedRole[] = ["viewer", "runner", "editor"];
+const owner = { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json" };
+
 let gateway: TestApp;
-let ownersNotebook: string;
-let memberId: string;
+/** Members by the grant each gets on every walked notebook ("none": no grant). */
+const members = new Map<SharedRole | "none", { id: string; email: string }>();
 
 beforeAll(async () => {
   gateway = await startTestApp();
-  const owner = { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json" };
-  ownersNotebook = (await (await fetch(`${gateway.base}/api/notebooks`, { method: "POST", headers: owner, body: "{}" })).json()).id;
-  const invite = await (await fetch(`${gateway.base}/api/invites`, { method: "POST", headers: owner, body: "{}" })).json();
-  const signup = await fetch(`${gateway.base}/api/auth/signup`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ invite: invite.token, name: "Member", email: "member@example.com", password: "a member password" }),
-  });
-  memberId = (await signup.json()).user.id;
+  for (const grant of ["none", ...GRANTED] as const) {
+    const invite = await (await fetch(`${gateway.base}/api/invites`, { method: "POST", headers: owner, body: "{}" })).json();
+    const email = `${grant}@example.com`;
+    const signup = await fetch(`${gateway.base}/api/auth/signup`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ invite: invite.token, name: `Member ${grant}`, email, password: "a member password" }),
+    });
+    members.set(grant, { id: (await signup.json()).user.id, email });
+  }
 });
-
-/** A fresh session of the member for each call: the walk signs out, too. */
-async function memberCookie(): Promise<string> {
-  const token = newToken();
-  await gateway.db.accounts.createSession({ id: tokenId(token), userId: memberId, expiresAt: sessionExpiry() });
-  return `${SESSION_COOKIE}=${token}`;
-}
 afterAll(() => gateway.close());
 
-/** The route's URL with its params filled: the owner's notebook, made-up ids elsewhere. */
-function urlOf(name: ApiRouteName): string {
-  return apiRoutes[name].url
-    .replace(":id", name === "deleteAccessToken" || name === "deleteInvite" ? "some-id" : ownersNotebook)
-    .replace(":token", "some-token");
+/** A notebook of the owner's, shared with the members by their grants, and a view link to it. */
+async function sharedNotebook(): Promise<{ id: string; viewLink: string }> {
+  const id = (await (await fetch(`${gateway.base}/api/notebooks`, { method: "POST", headers: owner, body: "{}" })).json()).id;
+  for (const role of GRANTED) await gateway.db.shares.grant(id, members.get(role)!.email, role);
+  const link = await gateway.db.shares.createLink({ notebookId: id, role: "viewer", createdById: gateway.db.localUserId, expiresAt: null });
+  return { id, viewLink: link.secret };
 }
 
-async function call(name: ApiRouteName, headers: Record<string, string>): Promise<number> {
+/** A fresh session of the member for each call: the walk signs out, too. */
+async function memberCookie(grant: SharedRole | "none"): Promise<string> {
+  const token = newToken();
+  await gateway.db.accounts.createSession({ id: tokenId(token), userId: members.get(grant)!.id, expiresAt: sessionExpiry() });
+  return `${SESSION_COOKIE}=${token}`;
+}
+
+/** The route's URL with its params filled: the given notebook, made-up ids elsewhere. */
+function urlOf(name: ApiRouteName, notebookId: string): string {
+  return apiRoutes[name].url
+    .replace(":id", name === "deleteAccessToken" || name === "deleteInvite" ? "some-id" : notebookId)
+    .replace(":token", "some-token")
+    .replace(":userId", "some-user")
+    .replace(":linkId", "some-link");
+}
+
+interface Answer {
+  status: number;
+  error?: string;
+}
+
+async function call(name: ApiRouteName, notebookId: string, headers: Record<string, string>): Promise<Answer> {
   const { method } = apiRoutes[name];
-  const res = await fetch(gateway.base + urlOf(name), {
+  const res = await fetch(gateway.base + urlOf(name, notebookId), {
     method,
     headers: { ...headers, ...(method === "GET" ? {} : { origin: gateway.base, "content-type": "application/json" }) },
     body: method === "GET" ? undefined : "{}",
   });
-  return res.status;
+  const body = await res.text();
+  return { status: res.status, error: body.startsWith("{") ? JSON.parse(body).error : undefined };
+}
+
+/** Let through: what the request then lacks (a body, a worker, a made-up id) is the route's own
+ * business, but it is not refused for who is asking. */
+function expectLetThrough(answer: Answer, who: string): void {
+  expect([401, 403], who).not.toContain(answer.status);
+  expect(answer.error, who).not.toBe("No such notebook");
 }
 
 describe("authorization of every route", () => {
-  it("the table names every route of the route table, and only those", () => {
+  it("the table names every route of the route table, and only those; notebook routes are those with a role", () => {
     expect(Object.keys(ACCESS).sort()).toEqual(Object.keys(apiRoutes).sort());
+    for (const name of Object.keys(apiRoutes) as ApiRouteName[])
+      expect((apiRoutes[name] as ApiRoute).role !== undefined, name).toBe(ACCESS[name] === "notebook");
   });
 
   for (const name of Object.keys(apiRoutes) as ApiRouteName[]) {
-    it(`${apiRoutes[name].method} ${apiRoutes[name].url} (${ACCESS[name]})`, async () => {
+    const route: ApiRoute = apiRoutes[name];
+    it(`${route.method} ${route.url} (${route.role ? `${route.role} of the notebook` : ACCESS[name]})`, async () => {
       const access = ACCESS[name];
-      const signedOut = await call(name, {});
-      if (access === "open") expect(signedOut).not.toBe(401);
-      else expect(signedOut).toBe(401);
+      const { id, viewLink } = await sharedNotebook();
 
-      const asMember = await call(name, { cookie: await memberCookie() });
-      if (access === "notebook") expect(asMember).toBe(404);
-      else if (access === "owner") expect(asMember).toBe(403);
-      else expect([401, 403]).not.toContain(asMember);
+      const signedOut = await call(name, id, {});
+      if (access === "open") expect(signedOut.status).not.toBe(401);
+      else expect(signedOut.status).toBe(401);
 
-      // The owner is let through (what the request then lacks, or a walked DELETE took away, is
-      // the route's own business).
-      const asOwner = await call(name, { authorization: `Bearer ${TEST_TOKEN}` });
-      expect([401, 403]).not.toContain(asOwner);
+      // A guest with a view link: the notebook's GET routes as a viewer; nothing else.
+      const guest = await call(name, id, { [SHARE_LINK_HEADER]: viewLink });
+      if (access === "open") expect(guest.status).not.toBe(401);
+      else if (!route.role || route.method !== "GET") expect(guest.status, "guest").toBe(401);
+      else if (roleAtLeast("viewer", route.role)) expectLetThrough(guest, "guest");
+      else expect(guest, "guest").toEqual({ status: 403, error: `Needs the ${route.role} role on this notebook` });
+
+      const noGrant = await call(name, id, { cookie: await memberCookie("none") });
+      if (access === "notebook") expect(noGrant).toEqual({ status: 404, error: "No such notebook" });
+      else if (access === "owner") expect(noGrant.status).toBe(403);
+      else expect([401, 403]).not.toContain(noGrant.status);
+
+      if (route.role) {
+        for (const grant of GRANTED) {
+          const answer = await call(name, id, { cookie: await memberCookie(grant) });
+          if (roleAtLeast(grant, route.role)) expectLetThrough(answer, grant);
+          else expect(answer, grant).toEqual({ status: 403, error: `Needs the ${route.role} role on this notebook` });
+        }
+      }
+
+      expectLetThrough(await call(name, id, { authorization: `Bearer ${TEST_TOKEN}` }), "owner");
     });
   }
+});
+
+describe("share links", () => {
+  it("a link opens only its own notebook, also given as ?link=", async () => {
+    const { id, viewLink } = await sharedNotebook();
+    const other = await sharedNotebook();
+    expect((await fetch(`${gateway.base}/api/notebooks/${id}?link=${viewLink}`)).status).toBe(200);
+    expect((await fetch(`${gateway.base}/api/notebooks/${other.id}?link=${viewLink}`)).status).toBe(404);
+    expect((await fetch(`${gateway.base}/api/notebooks/${id}?link=not-a-link`)).status).toBe(404);
+  });
+
+  it("a signed-out page load with a link gets the notebook page, not the login page", async () => {
+    const { id, viewLink } = await sharedNotebook();
+    const page = await fetch(`${gateway.base}/notebook/?id=${id}&link=${viewLink}`, { redirect: "manual" });
+    expect(page.status).not.toBe(302);
+    const withoutLink = await fetch(`${gateway.base}/notebook/?id=${id}`, { redirect: "manual" });
+    expect(withoutLink.headers.get("location")).toMatch(/^\/login\//);
+  });
 });

@@ -10,28 +10,22 @@ import swagger from "@fastify/swagger";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import sirv from "sirv";
 import { BLOB_ROUTE_PREFIX, REF_ROUTE_PREFIX, createBlobHandler, type BlobStore } from "@cellar/fs-client";
-import {
-  apiRoutes,
-  errorReplySchema,
-  MAX_WORKSPACE_FILE_BYTES,
-  notebookIdSchema,
-  type ApiRoute,
-  type ApiRouteName,
-  type Notebook,
-} from "@cellar/protocol";
+import { apiRoutes, errorReplySchema, MAX_WORKSPACE_FILE_BYTES, type ApiRoute, type ApiRouteName, type Notebook } from "@cellar/protocol";
 import { secretMatches } from "../secrets";
 import type { ApiHandlers } from "./api-handlers";
 import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
-import type { AccessTokenStore, AccountStore } from "@cellar/db";
+import type { AccessTokenStore, AccountStore, ShareStore } from "@cellar/db";
 import type { Identity } from "../auth/identity";
+import { requireNotebookRole } from "../auth/notebook-access";
 import { authApi } from "./auth-api";
-import { loginHook, userOf } from "./auth";
+import { loginHook } from "./auth";
 import { gatewayApi, type GatewayApiDeps } from "./gateway-api";
 import { API_METHODS, HttpError, installErrorHandling, methodNotAllowed } from "./http-errors";
 import { kernelApi, type KernelApiDeps } from "./kernel-api";
 import { notebookFilesApi, type NotebookFileStore } from "./notebook-files-api";
 import { notebooksApi, type NotebookApiStore } from "./notebooks-api";
+import { sharesApi, type AccessChange } from "./shares-api";
 import { uploadTooLarge, workspaceFilesApi, type WorkspaceFilesDeps } from "./workspace-files-api";
 
 /** Limit of every body but a file upload's. */
@@ -45,7 +39,12 @@ export interface HttpDeps extends GatewayApiDeps {
   accounts: AccountStore;
   accessTokens: AccessTokenStore;
   webDir: string;
-  store: NotebookApiStore & NotebookFileStore & { ownerOf(notebookId: string): Promise<string | null> };
+  store: NotebookApiStore & NotebookFileStore;
+  /** Grants, share links, and every caller's role on a notebook (the notebook routes' check). */
+  shares: ShareStore;
+  /** A grant was changed or removed, or a link revoked: the gateway re-checks the open sockets
+   * it concerns. Optional so test setups need not care. */
+  onAccessChanged?(change: AccessChange): void;
   /** Ends every open socket of a user (signed out everywhere). */
   disconnectUser?(userId: string): void;
   onNotebookSaved(notebookId: string, notebook?: Notebook): void;
@@ -88,13 +87,6 @@ const RATE_LIMITED: Partial<Record<ApiRouteName, { max: number; timeWindow: stri
 
 const emailIn = (body: unknown) => String((body as { email?: unknown } | undefined)?.email ?? "").toLowerCase();
 
-async function notebookOwnerOnly(request: FastifyRequest, store: { ownerOf(id: string): Promise<string | null> }): Promise<void> {
-  const id = (request.params as { id?: string }).id;
-  // A malformed id is nobody's notebook: the route's schema answers 400 for it, telling nothing.
-  if (!notebookIdSchema.safeParse(id).success) return;
-  if ((await store.ownerOf(id!)) !== userOf(request).id) throw new HttpError(404, "No such notebook");
-}
-
 export function createHttpApp(deps: HttpDeps): FastifyInstance {
   const app = fastify({ bodyLimit: MAX_BODY_BYTES, routerOptions: { ignoreTrailingSlash: true } }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -125,7 +117,10 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   const openRoutes = new Set(
     [apiRoutes.health, apiRoutes.ready, apiRoutes.login, apiRoutes.signup, apiRoutes.checkInvite].map((r) => r.url),
   );
-  app.addHook("onRequest", loginHook(deps.identity, openRoutes));
+  const guestRoutes = new Set(
+    Object.values(apiRoutes as Record<string, ApiRoute>).flatMap((r) => (r.role && r.method === "GET" ? [r.url] : [])),
+  );
+  app.addHook("onRequest", loginHook(deps.identity, openRoutes, guestRoutes));
   // Guessing passwords (and invites) costs time: a few tries a minute per address and email.
   app.register(rateLimit, { global: false, hook: "preHandler" });
 
@@ -160,11 +155,13 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
     ...authApi({ accounts: deps.accounts, accessTokens: deps.accessTokens, identity: deps.identity, disconnectUser: deps.disconnectUser }),
     ...notebooksApi({
       store: deps.store,
+      sharedWith: (userId) => deps.shares.sharedWith(userId),
       onSaved: deps.onNotebookSaved,
       onDeleted: deps.onNotebookDeleted,
       imageExists: (name) => !deps.images || deps.images().some((i) => i.name === name),
     }),
     ...notebookFilesApi(deps.store),
+    ...sharesApi({ shares: deps.shares, onAccessChanged: deps.onAccessChanged }),
     ...kernelApi(deps.kernels),
     ...workspaceFilesApi(deps.workspaceFiles),
   };
@@ -172,7 +169,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   app.register(async (api) => {
     const methodsOf = new Map<string, Set<string>>();
     for (const name of Object.keys(apiRoutes) as ApiRouteName[]) {
-      const { method, url, summary, raw, schema }: ApiRoute = apiRoutes[name];
+      const { method, url, summary, raw, role, schema }: ApiRoute = apiRoutes[name];
       methodsOf.set(url, new Set([...(methodsOf.get(url) ?? []), method]));
       const upload = raw === "bytes-in";
       const tooLarge = upload ? uploadTooLarge(maxFileBytes) : `Request body over ${MAX_BODY_BYTES} bytes`;
@@ -180,9 +177,10 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
         method,
         url,
         config: { raw, tooLarge, ...(RATE_LIMITED[name] && { rateLimit: RATE_LIMITED[name] }) },
-        // A notebook's routes answer only its owner; to anyone else it does not exist, whatever the
-        // request carries (checked before its body is read or validated).
-        onRequest: url.startsWith("/api/notebooks/:id") ? (request) => notebookOwnerOnly(request, deps.store) : undefined,
+        // A notebook's routes answer only callers with the route's role on it; to anyone without a
+        // role it does not exist, whatever the request carries (checked before its body is read
+        // or validated).
+        onRequest: role ? (request) => requireNotebookRole(request, deps.shares, role) : undefined,
         bodyLimit: upload ? maxFileBytes : MAX_BODY_BYTES,
         schema: {
           ...schema,

@@ -1,7 +1,7 @@
-// The notebook routes: list, create, read, save, delete. Bodies are checked by the route table's
+// The notebook routes: list (own and shared), create, read, save, delete. Bodies are checked by the route table's
 // schemas before a handler runs. Outputs are not accepted from the browser; the gateway records
 // them from the kernel.
-import type { Notebook, NotebookSummary, NotebookUpdate } from "@cellar/protocol";
+import type { NotebookRole, Notebook, NotebookSummary, NotebookUpdate } from "@cellar/protocol";
 import type { ApiHandlers } from "./api-handlers";
 import { userOf } from "./auth";
 import { HttpError } from "./http-errors";
@@ -16,6 +16,8 @@ export interface NotebookApiStore {
 
 export interface NotebookApiDeps {
   store: NotebookApiStore;
+  /** The notebooks others shared with the user, with the user's role and the owner's name. */
+  sharedWith(userId: string): Promise<Array<NotebookSummary & { role: NotebookRole; ownerName: string }>>;
   onSaved(notebookId: string, notebook: Notebook): void;
   onDeleted?(notebookId: string): void;
   imageExists(name: string): boolean;
@@ -26,9 +28,15 @@ export function notebooksApi(
 ): ApiHandlers<"listNotebooks" | "createNotebook" | "getNotebook" | "updateNotebook" | "deleteNotebook"> {
   const { store } = deps;
   return {
-    listNotebooks: async (req) => store.list(userOf(req).id),
+    // The caller's own notebooks first, then those shared with them.
+    listNotebooks: async (req) => {
+      const user = userOf(req);
+      const [own, shared] = await Promise.all([store.list(user.id), deps.sharedWith(user.id)]);
+      return [...own.map((nb) => ({ ...nb, role: "owner" as const, ownerName: user.name })), ...shared];
+    },
     createNotebook: async (req, reply) => reply.code(201).send(await store.create(userOf(req).id, req.body.title)),
-    getNotebook: async (req) => (await store.get(req.params.id)) ?? notFound(),
+    // The role the route's check found: what the page may offer this caller.
+    getNotebook: async (req) => ({ ...((await store.get(req.params.id)) ?? notFound()), role: req.notebookRole ?? "viewer" }),
     updateNotebook: async (req) => {
       const update = req.body;
       if (update.image !== undefined && !deps.imageExists(update.image)) throw new HttpError(400, `No image named ${update.image}`);

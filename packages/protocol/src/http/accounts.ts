@@ -6,7 +6,7 @@ import { z } from "zod";
 export const instanceRoleSchema = z.enum(["owner", "member"]);
 export type InstanceRole = z.infer<typeof instanceRoleSchema>;
 
-const emailSchema = z
+export const emailSchema = z
   .string()
   .trim()
   .max(254)

@@ -3,3 +3,4 @@ export * from "./errors";
 export * from "./notebooks";
 export * from "./workspace-files";
 export * from "./routes";
+export * from "./shares";

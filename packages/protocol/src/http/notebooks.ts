@@ -3,6 +3,7 @@
 import { z } from "zod";
 import type { NotebookUpdate, Output } from "../notebook";
 import { notebookIdSchema } from "../validate";
+import { notebookRoleSchema } from "./shares";
 
 export const notebookParamsSchema = z.object({ id: notebookIdSchema });
 
@@ -53,6 +54,12 @@ export const notebookSummaryReplySchema = z.object({
   lastRunAt: z.string().nullable(),
 });
 
+/** A notebook in the caller's list: their own (role "owner") and those shared with them. */
+export const notebookListEntryReplySchema = notebookSummaryReplySchema.extend({
+  role: notebookRoleSchema,
+  ownerName: z.string(),
+});
+
 export const notebookReplySchema = notebookSummaryReplySchema.extend({
   userId: z.string(),
   image: z.string().optional(),
@@ -61,6 +68,9 @@ export const notebookReplySchema = notebookSummaryReplySchema.extend({
   metadata: z.record(z.string(), z.unknown()).optional(),
   nbformatMinor: z.number().optional(),
 });
+
+/** A notebook as opened: with the caller's role on it (what the page may offer). */
+export const openedNotebookReplySchema = notebookReplySchema.extend({ role: notebookRoleSchema });
 
 /** An imported or duplicated notebook, with the web app page that shows it. */
 export const importedNotebookReplySchema = notebookReplySchema.extend({ url: z.string() });

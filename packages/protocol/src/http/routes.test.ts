@@ -16,4 +16,11 @@ describe("the gateway's route table", () => {
       expect(Object.keys(schema.response).length, `${r.method} ${r.url}`).toBeGreaterThan(0);
     }
   });
+
+  it("gives every notebook route (and only those) the least role it needs", () => {
+    for (const r of routes) {
+      const route: { role?: string; url: string } = r;
+      expect(route.role !== undefined, `${r.method} ${r.url}`).toBe(r.url.startsWith("/api/notebooks/:id"));
+    }
+  });
 });

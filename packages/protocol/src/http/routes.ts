@@ -19,6 +19,7 @@ import {
   meReplySchema,
   signupBodySchema,
 } from "./accounts";
+import type { NotebookRole } from "../roles";
 import { errorReplySchema } from "./errors";
 import {
   createNotebookBodySchema,
@@ -28,11 +29,22 @@ import {
   importNotebookQuerySchema,
   notebookParamsSchema,
   notebookReplySchema,
-  notebookSummaryReplySchema,
+  notebookListEntryReplySchema,
+  openedNotebookReplySchema,
   notebookUpdateBodySchema,
   okReplySchema,
   workerReplySchema,
 } from "./notebooks";
+import {
+  addGrantBodySchema,
+  createdShareLinkReplySchema,
+  createShareLinkBodySchema,
+  grantParamsSchema,
+  grantReplySchema,
+  shareLinkParamsSchema,
+  shareLinkReplySchema,
+  updateGrantBodySchema,
+} from "./shares";
 import {
   filesItemQuerySchema,
   filesListingReplySchema,
@@ -58,6 +70,9 @@ export interface ApiRoute {
   url: string;
   summary: string;
   raw?: ApiRawBody;
+  /** A notebook's route (/api/notebooks/:id…): the least role on that notebook it needs. Callers
+   * with no role get 404 (the notebook does not exist for them), a weaker role 403. */
+  role?: NotebookRole;
   schema: ApiRouteSchema;
 }
 
@@ -180,8 +195,8 @@ export const apiRoutes = {
   listNotebooks: route({
     method: "GET",
     url: "/api/notebooks",
-    summary: "The user's notebooks",
-    schema: { response: { 200: z.array(notebookSummaryReplySchema) } },
+    summary: "The user's notebooks and those shared with them, each with the user's role and its owner's name",
+    schema: { response: { 200: z.array(notebookListEntryReplySchema) } },
   }),
   createNotebook: route({
     method: "POST",
@@ -199,24 +214,28 @@ export const apiRoutes = {
   getNotebook: route({
     method: "GET",
     url: "/api/notebooks/:id",
-    summary: "A notebook with its cells and outputs",
-    schema: { params: notebookParamsSchema, response: { 200: notebookReplySchema } },
+    role: "viewer",
+    summary: "A notebook with its cells and outputs, and the caller's role on it",
+    schema: { params: notebookParamsSchema, response: { 200: openedNotebookReplySchema } },
   }),
   updateNotebook: route({
     method: "PUT",
     url: "/api/notebooks/:id",
+    role: "editor",
     summary: "Saves title, image, cell order and sources",
     schema: { params: notebookParamsSchema, body: notebookUpdateBodySchema, response: { 200: notebookReplySchema } },
   }),
   deleteNotebook: route({
     method: "DELETE",
     url: "/api/notebooks/:id",
+    role: "owner",
     summary: "Deletes the notebook and stops its kernel",
     schema: { params: notebookParamsSchema, response: { 204: noContent } },
   }),
   exportNotebook: route({
     method: "GET",
     url: "/api/notebooks/:id/export",
+    role: "viewer",
     summary: "The notebook as an .ipynb attachment",
     raw: "bytes-out",
     schema: { params: notebookParamsSchema, response: { 200: fileReply } },
@@ -224,30 +243,35 @@ export const apiRoutes = {
   duplicateNotebook: route({
     method: "POST",
     url: "/api/notebooks/:id/duplicate",
+    role: "viewer",
     summary: 'A copy with outputs, titled "<title> (copy)"',
     schema: { params: notebookParamsSchema, response: { 201: importedNotebookReplySchema } },
   }),
   suspendKernel: route({
     method: "POST",
     url: "/api/notebooks/:id/kernel/suspend",
+    role: "runner",
     summary: "Checkpoints the idle kernel now and frees its memory",
     schema: { params: notebookParamsSchema, response: { 200: okReplySchema } },
   }),
   listFiles: route({
     method: "GET",
     url: "/api/notebooks/:id/files",
+    role: "runner",
     summary: "Lists a folder of the notebook's workspace",
     schema: { params: notebookParamsSchema, querystring: filesListQuerySchema, response: { 200: filesListingReplySchema } },
   }),
   deleteFile: route({
     method: "DELETE",
     url: "/api/notebooks/:id/files",
+    role: "editor",
     summary: "Deletes a file, or a folder with its contents",
     schema: { params: notebookParamsSchema, querystring: filesItemQuerySchema, response: { 204: noContent } },
   }),
   downloadFile: route({
     method: "GET",
     url: "/api/notebooks/:id/files/content",
+    role: "runner",
     summary: "A file's bytes, always as an attachment",
     raw: "bytes-out",
     schema: { params: notebookParamsSchema, querystring: filesItemQuerySchema, response: { 200: fileReply } },
@@ -255,6 +279,7 @@ export const apiRoutes = {
   uploadFile: route({
     method: "PUT",
     url: "/api/notebooks/:id/files/content",
+    role: "editor",
     summary: "Uploads or saves a file (the raw body)",
     raw: "bytes-in",
     schema: { params: notebookParamsSchema, querystring: filesUploadQuerySchema, response: { 200: workspaceEntryReplySchema } },
@@ -262,14 +287,69 @@ export const apiRoutes = {
   createFolder: route({
     method: "POST",
     url: "/api/notebooks/:id/files/dirs",
+    role: "editor",
     summary: "Creates a folder",
     schema: { params: notebookParamsSchema, querystring: filesItemQuerySchema, response: { 201: workspaceEntryReplySchema } },
   }),
   renameFile: route({
     method: "POST",
     url: "/api/notebooks/:id/files/rename",
+    role: "editor",
     summary: "Renames or moves a file or folder",
     schema: { params: notebookParamsSchema, body: filesRenameBodySchema, response: { 200: workspaceEntryReplySchema } },
+  }),
+  listGrants: route({
+    method: "GET",
+    url: "/api/notebooks/:id/grants",
+    role: "owner",
+    summary: "Who the notebook is shared with, and their roles",
+    schema: { params: notebookParamsSchema, response: { 200: z.array(grantReplySchema) } },
+  }),
+  addGrant: route({
+    method: "POST",
+    url: "/api/notebooks/:id/grants",
+    role: "owner",
+    summary: "Shares the notebook with the teammate of that email, or changes their role",
+    schema: {
+      params: notebookParamsSchema,
+      body: addGrantBodySchema,
+      response: { 200: grantReplySchema, 400: errorReplySchema, 404: errorReplySchema },
+    },
+  }),
+  updateGrant: route({
+    method: "PUT",
+    url: "/api/notebooks/:id/grants/:userId",
+    role: "owner",
+    summary: "Changes a teammate's role on the notebook",
+    schema: { params: grantParamsSchema, body: updateGrantBodySchema, response: { 200: grantReplySchema, 404: errorReplySchema } },
+  }),
+  removeGrant: route({
+    method: "DELETE",
+    url: "/api/notebooks/:id/grants/:userId",
+    role: "owner",
+    summary: "Stops sharing the notebook with a teammate; their open pages are cut off",
+    schema: { params: grantParamsSchema, response: { 204: noContent, 404: errorReplySchema } },
+  }),
+  listShareLinks: route({
+    method: "GET",
+    url: "/api/notebooks/:id/links",
+    role: "owner",
+    summary: "The notebook's share links (never their secrets), expired ones too",
+    schema: { params: notebookParamsSchema, response: { 200: z.array(shareLinkReplySchema) } },
+  }),
+  createShareLink: route({
+    method: "POST",
+    url: "/api/notebooks/:id/links",
+    role: "owner",
+    summary: "A share link with a role cap and an optional expiry, shown once",
+    schema: { params: notebookParamsSchema, body: createShareLinkBodySchema, response: { 201: createdShareLinkReplySchema } },
+  }),
+  revokeShareLink: route({
+    method: "DELETE",
+    url: "/api/notebooks/:id/links/:linkId",
+    role: "owner",
+    summary: "Revokes a share link; pages opened with it are cut off",
+    schema: { params: shareLinkParamsSchema, response: { 204: noContent, 404: errorReplySchema } },
   }),
 } as const satisfies Record<string, ApiRoute>;
 
