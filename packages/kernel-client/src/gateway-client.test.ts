@@ -29,6 +29,19 @@ describe("GatewayClient", () => {
     expect(new Headers(calls[1]!.init.headers).has("content-type")).toBe(false);
   });
 
+  it("sends the share link the page holds, and fills a route's two params", async () => {
+    const { calls, fetch } = recording(() => new Response(null, { status: 204 }));
+    let link: string | undefined = "s3cret";
+    const client = new GatewayClient({ baseUrl: "http://h:1", fetch, shareLink: () => link });
+    await client.shares.removeGrant("n1", "u 2");
+    link = undefined;
+    await client.shares.revokeLink("n1", "l1");
+    expect(calls[0]!.url).toBe("http://h:1/api/notebooks/n1/grants/u%202");
+    expect(new Headers(calls[0]!.init.headers).get("x-cellar-link")).toBe("s3cret");
+    expect(calls[1]!.url).toBe("http://h:1/api/notebooks/n1/links/l1");
+    expect(new Headers(calls[1]!.init.headers).has("x-cellar-link")).toBe(false);
+  });
+
   it("throws the gateway's error with its problems, and tells a 401 to onUnauthorized", async () => {
     const onUnauthorized = vi.fn();
     const { fetch } = recording((url) =>

@@ -2,7 +2,15 @@
 // authenticates), the CLI and tests (a base URL and the token). Every call is built from
 // @cellar/protocol's route table (method, URL template, what it takes and answers; see
 // api-types.ts), so a route's shape is stated once, in the gateway's schemas.
-import { apiRoutes, errorReplySchema, type ApiRouteName, type ApiRouteSchema, type NotebookUpdate } from "@cellar/protocol";
+import {
+  apiRoutes,
+  errorReplySchema,
+  SHARE_LINK_HEADER,
+  type ApiRouteName,
+  type ApiRouteSchema,
+  type NotebookUpdate,
+  type SharedRole,
+} from "@cellar/protocol";
 import type { ApiReply, ApiRequest, RawBody } from "./api-types";
 
 export type ImageInfo = ApiReply<"listImages">[number];
@@ -32,6 +40,9 @@ export interface GatewayClientOptions {
   baseUrl?: string;
   /** Sent as a bearer token; without it a page's session cookie authenticates. */
   token?: string;
+  /** The share link the caller holds (a page opened with `?link=`), sent with every request; read
+   * at each request. */
+  shareLink?: () => string | null | undefined;
   /** Called on every 401, before the GatewayError is thrown (a page asks for the token). */
   onUnauthorized?: () => void;
   fetch?: typeof fetch;
@@ -106,6 +117,25 @@ export class GatewayClient {
     remove: (id: string) => this.call("deleteAccessToken", { params: { id } }),
   };
 
+  /** Sharing a notebook (its owner only): teammates' roles by email, and share links. */
+  readonly shares = {
+    grants: (notebookId: string) => this.call("listGrants", { params: { id: notebookId } }),
+    /** Shares with the teammate of that email, or changes their role. */
+    grant: (notebookId: string, email: string, role: SharedRole) =>
+      this.call("addGrant", { params: { id: notebookId }, body: { email, role } }),
+    changeRole: (notebookId: string, userId: string, role: SharedRole) =>
+      this.call("updateGrant", { params: { id: notebookId, userId }, body: { role } }),
+    removeGrant: (notebookId: string, userId: string) => this.call("removeGrant", { params: { id: notebookId, userId } }),
+    links: (notebookId: string) => this.call("listShareLinks", { params: { id: notebookId } }),
+    /** A new link; its secret (in `url`) is in this answer only. */
+    createLink: (notebookId: string, role: SharedRole, expiresInDays?: number) =>
+      this.call("createShareLink", {
+        params: { id: notebookId },
+        body: expiresInDays === undefined ? { role } : { role, expiresInDays },
+      }),
+    revokeLink: (notebookId: string, linkId: string) => this.call("revokeShareLink", { params: { id: notebookId, linkId } }),
+  };
+
   /** Invite links (owners make them; anyone holding one can check it before signing up). */
   readonly invites = {
     check: (token: string) => this.call("checkInvite", { params: { token } }),
@@ -178,6 +208,8 @@ export class GatewayClient {
   async send(method: string, path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.options.token) headers.set("authorization", `Bearer ${this.options.token}`);
+    const link = this.options.shareLink?.();
+    if (link) headers.set(SHARE_LINK_HEADER, link);
     let res: Response;
     try {
       res = await (this.options.fetch ?? fetch)(this.url(path), { method, credentials: "same-origin", ...init, headers });

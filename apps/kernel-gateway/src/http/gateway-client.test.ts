@@ -112,6 +112,28 @@ describe("GatewayClient against the gateway", () => {
     await expect(client.files.read(id, "missing")).rejects.toMatchObject({ status: 404, message: "No such file" });
   });
 
+  it("shares a notebook with a teammate and by a link, and a link's holder opens it signed out", async () => {
+    const { id } = await client.notebooks.create("Shared");
+    const invite = await client.invites.create();
+    const teammate = await new GatewayClient({ baseUrl: gateway.base }).auth.signup({
+      invite: invite.token,
+      name: "Tea",
+      email: "tea@example.com",
+      password: "a member password",
+    });
+    const grant = await client.shares.grant(id, "tea@example.com", "runner");
+    expect(grant).toMatchObject({ userId: teammate.user.id, role: "runner" });
+    expect((await client.shares.changeRole(id, grant.userId, "editor")).role).toBe("editor");
+    expect((await client.shares.grants(id)).map((g) => g.role)).toEqual(["editor"]);
+    await client.shares.removeGrant(id, grant.userId);
+    const link = await client.shares.createLink(id, "viewer", 1);
+    expect((await client.shares.links(id)).map((l) => l.id)).toEqual([link.id]);
+    const guest = new GatewayClient({ baseUrl: gateway.base, shareLink: () => link.secret, checkReplies: true });
+    expect(await guest.notebooks.get(id)).toMatchObject({ id, role: "viewer" });
+    await client.shares.revokeLink(id, link.id);
+    expect(isNotFound(await guest.notebooks.get(id).catch((e) => e))).toBe(true);
+  });
+
   it("tells a refused token to onUnauthorized", async () => {
     const onUnauthorized = vi.fn();
     const err = await new GatewayClient({ baseUrl: gateway.base, token: "wrong", onUnauthorized }).notebooks.list().catch((e) => e);
