@@ -8,6 +8,7 @@ import { AccountMenu } from "../account/AccountMenu";
 import { SearchIcon } from "../../shared/icons";
 import { ImportNotebookButton } from "./ImportNotebookButton";
 import { notebookHref, NotebookRow } from "./NotebookRow";
+import { SharedNotebooks } from "./SharedNotebooks";
 
 export { notebookHref } from "./NotebookRow";
 
@@ -23,6 +24,9 @@ export function NotebookList() {
     const q = query.trim().toLocaleLowerCase();
     return q ? notebooks.data?.filter((nb) => (nb.title || "Untitled").toLocaleLowerCase().includes(q)) : notebooks.data;
   }, [notebooks.data, query]);
+  // The caller's own notebooks, and below them those others shared with them.
+  const own = shown?.filter((nb) => nb.role === "owner") ?? [];
+  const shared = shown?.filter((nb) => nb.role !== "owner") ?? [];
 
   return (
     <div className="page">
@@ -70,11 +74,12 @@ export function NotebookList() {
                 onChange={(e) => setQuery(e.target.value)}
               />
             </label>
-            {shown!.length === 0 ? (
+            {shown!.length === 0 && (
               <p className="muted" data-testid="no-search-results">
                 No notebook titles match “{query.trim()}”.
               </p>
-            ) : (
+            )}
+            {own.length > 0 && (
               <table className="notebook-table">
                 <thead>
                   <tr>
@@ -85,12 +90,13 @@ export function NotebookList() {
                   </tr>
                 </thead>
                 <tbody>
-                  {shown!.map((nb) => (
+                  {own.map((nb) => (
                     <NotebookRow key={nb.id} notebook={nb} />
                   ))}
                 </tbody>
               </table>
             )}
+            {shared.length > 0 && <SharedNotebooks notebooks={shared} />}
           </>
         )}
       </main>

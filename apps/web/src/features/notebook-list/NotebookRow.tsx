@@ -1,7 +1,7 @@
 "use client";
 import Link from "next/link";
 import { useRef, useState } from "react";
-import type { NotebookSummary } from "@cellar/protocol";
+import type { ApiReply } from "@cellar/kernel-client";
 import { useDeleteNotebook, useDuplicateNotebook, useRenameNotebook } from "../../shared/notebook-queries";
 import { gateway } from "../../shared/gateway";
 import { fullDate, timeAgo } from "../../shared/format-time";
@@ -10,7 +10,7 @@ import { CopyIcon, DownloadIcon, PencilIcon, TrashIcon } from "../../shared/icon
 
 export const notebookHref = (id: string) => `/notebook/?id=${encodeURIComponent(id)}`;
 
-export function NotebookRow({ notebook }: { notebook: NotebookSummary }) {
+export function NotebookRow({ notebook }: { notebook: ApiReply<"listNotebooks">[number] }) {
   const [renaming, setRenaming] = useState(false);
   const [confirmingDelete, setConfirmingDelete] = useState(false);
   const rename = useRenameNotebook();

@@ -1,6 +1,7 @@
 "use client";
 import { AppHeader } from "../../shared/AppHeader";
 import { AccountMenu } from "../account/AccountMenu";
+import { ShareButton } from "../share/ShareButton";
 import { CellList } from "./CellList";
 import { DraftOffer } from "../save/DraftOffer";
 import { NotebookConfirmation } from "./NotebookConfirmation";
@@ -22,6 +23,7 @@ export function NotebookLayout() {
         <div className="header-spacer" />
         <WorkerStatus />
         <KernelStatusBadge />
+        <ShareButton />
         <AccountMenu />
       </AppHeader>
       {/* One sticky block, so the find bar sits under the toolbar however many rows it wraps to. */}
