@@ -1,0 +1,88 @@
+// Issue 13, roles and links: the owner shares a notebook with a teammate (a second browser), who
+// finds it under "Shared with me" and opens it; the owner makes them an editor, then removes
+// them, and their reload finds nothing. A view link opens the notebook in a third, signed-out
+// browser until the owner revokes it.
+import { test, expect, type Browser } from "@playwright/test";
+import { cells, login, token } from "./helpers";
+
+const owner = { authorization: `Bearer ${token()}` };
+
+const newContext = (browser: Browser) => browser.newContext({ baseURL: test.info().project.use.baseURL });
+
+test("the owner shares a notebook with a teammate and by a view link, changes and removes access, and revokes the link", async ({
+  page,
+  browser,
+}) => {
+  await login(page);
+  const created = await page.request.post("/api/notebooks", { headers: owner, data: { title: "Team report" } });
+  const { id } = await created.json();
+  const saved = await page.request.put(`/api/notebooks/${id}`, {
+    headers: owner,
+    data: { cells: [{ id: "c1", cell_type: "code", source: "print('numbers for the team')" }] },
+  });
+  expect(saved.status()).toBe(200);
+
+  // A teammate signs up with an invite, in a browser of their own.
+  const invite = await (await page.request.post("/api/invites", { headers: owner, data: {} })).json();
+  const teammate = await (await newContext(browser)).newPage();
+  await teammate.goto(invite.url);
+  await teammate.getByTestId("signup-name").fill("Grace Hopper");
+  await teammate.getByTestId("signup-email").fill("grace@example.com");
+  await teammate.getByTestId("signup-password").fill("compiler of compilers");
+  await teammate.getByTestId("signup-submit").click();
+  await expect(teammate.getByTestId("new-notebook")).toBeVisible();
+  await expect(teammate.getByTestId("shared-notebooks")).toHaveCount(0);
+
+  // The owner shares it with her as a viewer.
+  await page.goto(`/notebook/?id=${id}`);
+  await expect(cells(page).first()).toContainText("numbers for the team");
+  await page.getByTestId("share-open").click();
+  const dialog = page.getByTestId("share-dialog");
+  await expect(dialog.getByTestId("share-owner")).toContainText("(you)");
+  await dialog.getByTestId("share-email").fill("grace@example.com");
+  await dialog.getByTestId("share-role").selectOption("viewer");
+  await dialog.getByTestId("share-add").click();
+  const person = dialog.getByTestId("share-person");
+  await expect(person).toContainText("Grace Hopper");
+  await expect(person.getByTestId("share-person-role")).toHaveValue("viewer");
+
+  // She finds it under "Shared with me", with its owner and her role, and opens it.
+  await teammate.reload();
+  const row = teammate.getByTestId("shared-notebook-row");
+  await expect(row).toContainText("Team report");
+  await expect(row.getByTestId("shared-notebook-owner")).toHaveText("Local user");
+  await expect(row.getByTestId("shared-notebook-role")).toHaveText("Can view");
+  await row.getByTestId("shared-notebook-link").click();
+  await expect(cells(teammate).first()).toContainText("numbers for the team");
+  // Only the owner is offered sharing.
+  await expect(teammate.getByTestId("share-open")).toHaveCount(0);
+
+  // The owner makes her an editor: the gateway answers her with that role.
+  await person.getByTestId("share-person-role").selectOption("editor");
+  await expect.poll(async () => (await (await teammate.request.get(`/api/notebooks/${id}`)).json()).role).toBe("editor");
+
+  // Removed, her reload finds no such notebook.
+  await person.getByTestId("share-person-remove").click();
+  await expect(dialog.getByTestId("share-person")).toHaveCount(0);
+  await teammate.reload();
+  await expect(teammate.getByText("This notebook does not exist")).toBeVisible();
+  await teammate.context().close();
+
+  // A view link, opened in a signed-out browser, shows the cells.
+  await dialog.getByTestId("share-link-role").selectOption("viewer");
+  await dialog.getByTestId("share-link-create").click();
+  const linkUrl = await dialog.getByTestId("share-link-url").inputValue();
+  expect(linkUrl).toContain(`/notebook/?id=${id}&link=`);
+  const secret = new URL(linkUrl).searchParams.get("link")!;
+  const guest = await (await newContext(browser)).newPage();
+  await guest.goto(linkUrl);
+  await expect(cells(guest).first()).toContainText("numbers for the team");
+  expect(new URL(guest.url()).pathname).toMatch(/^\/notebook\/?$/);
+  expect((await guest.request.get(`/api/notebooks/${id}?link=${secret}`)).status()).toBe(200);
+
+  // Revoked, the link opens nothing.
+  await dialog.getByTestId("share-link-revoke").click();
+  await expect(dialog.getByTestId("share-link-row")).toHaveCount(0);
+  expect((await guest.request.get(`/api/notebooks/${id}?link=${secret}`)).status()).toBe(404);
+  await guest.context().close();
+});
