@@ -22,6 +22,7 @@ import { TerminalRelay } from "./terminals/terminal-relay";
 
 export interface GatewayStore extends NotebookApiStore, NotebookFileStore, RunRecorder {
   ownerOf(notebookId: string): Promise<string | null>;
+  cellSource(notebookId: string, cellId: string): Promise<string | null>;
 }
 
 export interface Gateway {
@@ -121,11 +122,18 @@ export function createGateway(opts: {
     router.shareKernelStatus(change);
   });
 
-  attachBrowserSockets(io, {
+  const browsers = attachBrowserSockets(io, {
     kernels: router,
     terminals,
     roleOn: async (userId, id) => ((await store.ownerOf(id)) === userId && (await images.open(id)) ? "owner" : null),
+    cellSource: (id, cellId) => store.cellSource(id, cellId),
   });
+  // Someone's access to a notebook changed: every replica asks its pages' roles again.
+  io.on("cellar:access-changed", ({ notebookId }) => void browsers.recheckAccess(notebookId));
+  const accessChanged = (notebookId: string) => {
+    void browsers.recheckAccess(notebookId);
+    if (redis) io.serverSideEmit("cellar:access-changed", { notebookId });
+  };
   attachWorkerSockets(workers, {
     pool,
     kernels,

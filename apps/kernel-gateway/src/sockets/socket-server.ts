@@ -29,6 +29,7 @@ export function createSocketServer(
         if (!caller) return next(new Error("unauthorized"));
         socket.data.user = caller.user;
         socket.data.roles = new Map();
+        socket.data.links = new Map();
         void socket.join(userRoom(caller.user.id));
         next();
       },
