@@ -4,6 +4,7 @@ import { createAccountStore, type AccountStore } from "./account-store";
 import { migrate, type MigrateOptions } from "./migrate";
 import { createKernelSessionStore, type KernelSessionStore } from "./kernel-session-store";
 import { createNotebookStore, type NotebookStore } from "./notebook-store";
+import { createShareStore, type ShareStore } from "./share-store";
 import { createPrismaClient, type PrismaClient } from "./prisma-client";
 import type { Dialect } from "./paths";
 import { defaultDatabaseUrl, dialectOf, redact } from "./url";
@@ -20,6 +21,8 @@ export interface Database {
   accessTokens: AccessTokenStore;
   /** Every notebook's kernel: which worker runs it, its status, a suspended kernel's checkpoint. */
   kernels: KernelSessionStore;
+  /** Who else may open a notebook: teammates' grants, share links, and every caller's role. */
+  shares: ShareStore;
   dialect: Dialect;
   /** The user that owns notebooks on this install (LOCAL_USER_ID); it exists once opened. */
   localUserId: string;
@@ -60,6 +63,7 @@ export async function openDatabase(url: string = defaultDatabaseUrl(), options: 
     kernels: createKernelSessionStore(prisma),
     accounts: createAccountStore(prisma),
     accessTokens: createAccessTokenStore(prisma),
+    shares: createShareStore(prisma),
     close: () => prisma.$disconnect(),
     ping: (timeoutMs) => pingDatabase(prisma, timeoutMs),
   };

@@ -35,6 +35,16 @@ export {
   type UserRecord,
 } from "./account-store";
 export { createAccessTokenStore, type AccessTokenRecord, type AccessTokenStore } from "./access-token-store";
+export {
+  createShareStore,
+  GrantRefusedError,
+  shareLinkId,
+  type GrantRecord,
+  type SharedNotebookRecord,
+  type SharedRole,
+  type ShareLinkRecord,
+  type ShareStore,
+} from "./share-store";
 export { createPrismaClient, type PrismaClient } from "./prisma-client";
 export type { Dialect } from "./paths";
 export { defaultDatabaseUrl, dialectOf } from "./url";

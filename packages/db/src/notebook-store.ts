@@ -243,7 +243,7 @@ function assertUniqueIds(cells: Array<{ id: string }>, where: string): void {
   }
 }
 
-function toSummary(row: Pick<NotebookRow, "id" | "title" | "updatedAt" | "lastRunAt">): NotebookSummary {
+export function toSummary(row: Pick<NotebookRow, "id" | "title" | "updatedAt" | "lastRunAt">): NotebookSummary {
   return {
     id: row.id,
     title: row.title,
