@@ -1,7 +1,7 @@
 // Composes the gateway: HTTP (login, API, web app), socket.io beside it, kernels, terminals and
 // workers. Only wiring: each part keeps its own state.
 import type http from "node:http";
-import type { AccessTokenStore, AccountStore, KernelSessionStore } from "@cellar/db";
+import type { AccessTokenStore, AccountStore, KernelSessionStore, ShareStore } from "@cellar/db";
 import { Identity } from "./auth/identity";
 import { userRoom } from "./sockets/rooms";
 import type { BlobStore } from "@cellar/fs-client";
@@ -40,6 +40,8 @@ export function createGateway(opts: {
   /** Users, their sessions and invites. */
   accounts: AccountStore;
   accessTokens: AccessTokenStore;
+  /** Who else may open each notebook: grants and share links. */
+  shares: Pick<ShareStore, "roleOf">;
   /** The instance's first owner: whom the instance token signs in. */
   userId: string;
   token: string;
@@ -125,7 +127,10 @@ export function createGateway(opts: {
   const browsers = attachBrowserSockets(io, {
     kernels: router,
     terminals,
-    roleOn: async (userId, id) => ((await store.ownerOf(id)) === userId && (await images.open(id)) ? "owner" : null),
+    roleOn: async (userId, id, link) => {
+      const role = await opts.shares.roleOf(userId, id, link);
+      return role && (await images.open(id)) ? role : null;
+    },
     cellSource: (id, cellId) => store.cellSource(id, cellId),
   });
   // Someone's access to a notebook changed: every replica asks its pages' roles again.

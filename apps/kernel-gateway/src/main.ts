@@ -18,6 +18,7 @@ const gateway = createGateway({
   sessions: db.kernels,
   accounts: db.accounts,
   accessTokens: db.accessTokens,
+  shares: db.shares,
   userId: db.localUserId,
   token: secrets.token,
   workerSecret: secrets.workerSecret,

@@ -94,7 +94,9 @@ export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps)
         return safeAck(ack, { ok: false, error: msg.error });
       }
       const type = msg.value.header.msg_type as keyof typeof kernelMessageRoles;
-      const refused = refusal(socket, id.value, browserEventRoles["kernel:send"]) ?? refusal(socket, id.value, kernelMessageRoles[type]);
+      // The message's role first: it is never weaker than the event's, so a refusal names the role
+      // that would do.
+      const refused = refusal(socket, id.value, kernelMessageRoles[type]) ?? refusal(socket, id.value, browserEventRoles["kernel:send"]);
       if (refused) return safeAck(ack, { ok: false, error: refused });
       const message = roleAtLeast(socket.data.roles.get(id.value), OWN_CODE_ROLE) ? msg.value : await asRunOfCell(id.value, msg.value);
       if (typeof message === "string") return safeAck(ack, { ok: false, error: message });

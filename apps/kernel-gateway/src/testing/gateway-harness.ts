@@ -95,6 +95,7 @@ export class GatewayHarness {
       sessions: db.kernels,
       accounts: db.accounts,
       accessTokens: db.accessTokens,
+      shares: db.shares,
       userId: db.localUserId,
       token: TOKEN,
       workerSecret: SECRET,
@@ -145,6 +146,7 @@ export class GatewayHarness {
       );
       send(sessionId, makeMessage("status", { execution_state: "idle" }, opts), cellId);
     });
+    socket.on("session:stop", (_p: unknown, ack: (r: { ok: true }) => void) => ack({ ok: true }));
     // A terminal that greets and echoes what is typed into it.
     socket.on("session:terminal", ({ sessionId, request }: { sessionId: string; request: TerminalRequest }) => {
       const data = request.type === "open" ? "hello" : request.type === "input" ? Buffer.from(request.data, "base64").toString() : null;
