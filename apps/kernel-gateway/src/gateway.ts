@@ -87,7 +87,12 @@ export function createGateway(opts: {
       },
     },
   });
-  const { io, workers, redis } = createSocketServer(app.server, identity, config.redisUrl);
+  const { io, workers, redis } = createSocketServer(
+    app.server,
+    identity,
+    { roleOf: (notebookId, link) => opts.shares.roleOf(null, notebookId, link) },
+    config.redisUrl,
+  );
 
   const kernels: KernelManager = new KernelManager({
     pool,

@@ -24,7 +24,8 @@ import { attachTerminalSockets } from "./terminal-sockets";
 
 /** What the gateway keeps on each browser connection. */
 export interface BrowserSocketData {
-  user: UserRecord;
+  /** Null: a signed-out guest, admitted with a share link of one notebook. */
+  user: UserRecord | null;
   /** The caller's role on each notebook this socket opened: every event on a notebook checks it. */
   roles: Map<string, NotebookRole>;
   /** The share link each notebook was opened with, to ask the role again when access changes. */
@@ -46,7 +47,7 @@ export interface BrowserSocketDeps {
   terminals: TerminalRelay;
   /** The user's role on the notebook (with `link`, a share link's secret, counted too); null: it
    * does not exist for them. */
-  roleOn(userId: string, notebookId: string, link?: string): Promise<NotebookRole | null>;
+  roleOn(userId: string | null, notebookId: string, link?: string): Promise<NotebookRole | null>;
   /** A cell's source as the notebook holds it (what a runner's run runs); null: no such cell. */
   cellSource(notebookId: string, cellId: string): Promise<string | null>;
 }
@@ -61,16 +62,17 @@ export interface BrowserSockets {
 export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps): BrowserSockets {
   io.on("connection", (socket: BrowserSocket) => {
     // Set by the middleware (socket-server.ts) before any connection gets here.
-    const user: UserRecord = socket.data.user;
-    const by = { id: user.id, name: user.name };
+    const user = socket.data.user;
+    // A guest's runs are nobody's: there is no account to name.
+    const by = user ? { id: user.id, name: user.name } : undefined;
     void deps.kernels.workerCount().then((connected) => socket.emit("workers:count", { connected }));
     attachTerminalSockets(socket, deps.terminals, (notebookId, event) => refusal(socket, notebookId, browserEventRoles[event]));
 
     socket.on("notebook:open", async (p, ack) => {
       const id = validateNotebookId(p?.notebookId);
       if (!id.ok) return safeAck(ack, { ok: false, error: id.error });
-      const link = typeof p?.link === "string" && p.link.length <= 200 ? p.link : undefined;
-      const role = await deps.roleOn(user.id, id.value, link);
+      const link = typeof p?.link === "string" && p.link.length <= 200 ? p.link : socket.data.links.get(id.value);
+      const role = await deps.roleOn(user?.id ?? null, id.value, link);
       if (!role) return safeAck(ack, { ok: false, error: "No such notebook." });
       socket.data.roles.set(id.value, role);
       if (link) socket.data.links.set(id.value, link);
@@ -79,7 +81,9 @@ export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps)
       // viewer only watches: their page must not start (or resume) a kernel.
       const resume = validateStreamPosition(p?.resume);
       const watch = !roleAtLeast(role, "runner");
-      const opened = await answer(ack, () => deps.kernels.route(id.value, { op: "open", socketId: socket.id, resume, by: user.id, watch }));
+      const opened = await answer(ack, () =>
+        deps.kernels.route(id.value, { op: "open", socketId: socket.id, resume, by: user?.id, watch }),
+      );
       if (!opened) return;
       safeAck(ack, { ok: true, status: opened.status, replayed: opened.replayed, role });
       socket.emit("kernel:status", { notebookId: id.value, status: opened.status, reason: opened.reason });
@@ -150,7 +154,7 @@ export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps)
       for (const socket of await io.local.in(room).fetchSockets()) {
         const local = io.sockets.sockets.get(socket.id);
         if (!local) continue;
-        const role = await deps.roleOn(local.data.user.id, notebookId, local.data.links.get(notebookId)).catch(() => null);
+        const role = await deps.roleOn(local.data.user?.id ?? null, notebookId, local.data.links.get(notebookId)).catch(() => null);
         if (role === local.data.roles.get(notebookId)) continue;
         if (role) local.data.roles.set(notebookId, role);
         else {

@@ -169,4 +169,39 @@ describe("socket events by role", () => {
     );
     await until(async () => (await db.notebooks.get(notebook.id))?.cells[0]?.lastRunBy?.name === "editor", "the cell's last runner");
   }, 30_000);
+
+  it("a signed-out holder of a share link opens that one notebook with the link's role, at most a runner", async () => {
+    const { url, db, notebook, cellId, worker } = await setup();
+    const link = (role: "viewer" | "runner" | "editor") =>
+      db.shares.createLink({ notebookId: notebook.id, role, createdById: db.localUserId, expiresAt: null });
+    const guest = async (auth: Record<string, string>) => {
+      const p = harness.page(url, {}, auth);
+      await until(() => p.socket.connected || p.refused(), "the guest's connection to be answered");
+      return p;
+    };
+
+    const nobody = await guest({});
+    expect(nobody.refused()).toBe("unauthorized");
+    const forged = await guest({ notebookId: notebook.id, link: "not-a-link" });
+    expect(forged.refused()).toBe("unauthorized");
+
+    const viewing = await guest({ notebookId: notebook.id, link: (await link("viewer")).secret });
+    expect(await ack(viewing, "notebook:open", { notebookId: notebook.id })).toMatchObject({ ok: true, role: "viewer" });
+    expect(await viewing.run(notebook.id, "1", cellId)).toEqual({ ok: false, error: "Needs the runner role on this notebook." });
+    // Another notebook of the owner's is not reachable with it.
+    const other = await db.notebooks.create(db.localUserId, "private");
+    expect(await ack(viewing, "notebook:open", { notebookId: other.id })).toEqual({ ok: false, error: "No such notebook." });
+
+    // An edit link gives a signed-out holder no more than running the notebook as it is.
+    const editing = await guest({ notebookId: notebook.id, link: (await link("editor")).secret });
+    expect(await ack(editing, "notebook:open", { notebookId: notebook.id })).toMatchObject({ ok: true, role: "runner" });
+    expect(await editing.run(notebook.id, "print('guest code')", cellId)).toEqual({ ok: true });
+    await until(() => worker.ran.length === 1, "the guest's run");
+    expect(worker.ran).toEqual(["print('stored')"]);
+
+    // Revoked: the next connection with it is refused.
+    const revoked = await link("runner");
+    await db.shares.revokeLink(notebook.id, revoked.id);
+    expect((await guest({ notebookId: notebook.id, link: revoked.secret })).refused()).toBe("unauthorized");
+  }, 30_000);
 });

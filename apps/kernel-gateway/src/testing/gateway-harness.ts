@@ -159,9 +159,10 @@ export class GatewayHarness {
     return { socket, started, ran, received, connected: () => socket.connected };
   }
 
-  /** A browser page; `headers` sign it in (the instance token, the owner's, by default). */
-  page(url: string, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }) {
-    const socket = connect(url, { extraHeaders: headers, transports: ["websocket"], forceNew: true });
+  /** A browser page; `headers` sign it in (the instance token, the owner's, by default), and a
+   * signed-out page's `auth` may carry a share link. */
+  page(url: string, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }, auth?: Record<string, string>) {
+    const socket = connect(url, { extraHeaders: headers, auth, transports: ["websocket"], forceNew: true });
     this.clients.push(socket);
     const messages: JupyterMessage[] = [];
     const statuses: string[] = [];
@@ -171,6 +172,10 @@ export class GatewayHarness {
       if (p.event.type === "output" && p.event.data) terminal.push(Buffer.from(p.event.data, "base64").toString());
     });
     let workers = -1;
+    let refused: string | null = null;
+    socket.on("connect_error", (e: Error) => {
+      refused = e.message;
+    });
     socket.on("kernel:message", (p: { message: JupyterMessage }) => messages.push(p.message));
     socket.on("kernel:status", (p: { status: string }) => statuses.push(p.status));
     socket.on("workers:count", (p: { connected: number }) => {
@@ -185,6 +190,8 @@ export class GatewayHarness {
       /** Every event the gateway sent, in order. */
       events,
       workers: () => workers,
+      /** Why the gateway refused the connection, if it did. */
+      refused: () => refused,
       open: (notebookId: string, link?: string) => socket.timeout(10_000).emitWithAck("notebook:open", { notebookId, link }),
       run: (notebookId: string, code: string, cellId: string) =>
         socket.timeout(10_000).emitWithAck("kernel:send", {
