@@ -34,6 +34,7 @@ export {
   type SessionRecord,
   type UserRecord,
 } from "./account-store";
+export { createDocumentStore, type DocumentSize, type DocumentStore, type StoredDocument } from "./document-store";
 export { createAccessTokenStore, type AccessTokenRecord, type AccessTokenStore } from "./access-token-store";
 export {
   createShareStore,
