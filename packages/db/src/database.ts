@@ -1,6 +1,7 @@
 // The one way in: open a database, migrated and ready, with its notebook store.
 import { createAccessTokenStore, type AccessTokenStore } from "./access-token-store";
 import { createAccountStore, type AccountStore } from "./account-store";
+import { createIdentityStore, type IdentityStore } from "./identity-store";
 import { migrate, type MigrateOptions } from "./migrate";
 import { createKernelSessionStore, type KernelSessionStore } from "./kernel-session-store";
 import { createNotebookStore, type NotebookStore } from "./notebook-store";
@@ -18,6 +19,8 @@ export interface Database {
   accounts: AccountStore;
   /** Personal access tokens (the CLI's and scripts' sign-in). */
   accessTokens: AccessTokenStore;
+  /** Sign-ins through an OpenID Connect provider, linked to users. */
+  identities: IdentityStore;
   /** Every notebook's kernel: which worker runs it, its status, a suspended kernel's checkpoint. */
   kernels: KernelSessionStore;
   dialect: Dialect;
@@ -60,6 +63,7 @@ export async function openDatabase(url: string = defaultDatabaseUrl(), options: 
     kernels: createKernelSessionStore(prisma),
     accounts: createAccountStore(prisma),
     accessTokens: createAccessTokenStore(prisma),
+    identities: createIdentityStore(prisma),
     close: () => prisma.$disconnect(),
     ping: (timeoutMs) => pingDatabase(prisma, timeoutMs),
   };

@@ -34,6 +34,12 @@ export {
   type SessionRecord,
   type UserRecord,
 } from "./account-store";
+export {
+  createIdentityStore,
+  IdentityTakenError,
+  type IdentityStore,
+  type ProviderIdentity,
+} from "./identity-store";
 export { createAccessTokenStore, type AccessTokenRecord, type AccessTokenStore } from "./access-token-store";
 export { createPrismaClient, type PrismaClient } from "./prisma-client";
 export type { Dialect } from "./paths";
