@@ -2,6 +2,7 @@
 import { createAccessTokenStore, type AccessTokenStore } from "./access-token-store";
 import { createAccountStore, type AccountStore } from "./account-store";
 import { createDocumentStore, type DocumentStore } from "./document-store";
+import { createIdentityStore, type IdentityStore } from "./identity-store";
 import { migrate, type MigrateOptions } from "./migrate";
 import { createKernelSessionStore, type KernelSessionStore } from "./kernel-session-store";
 import { createNotebookStore, type NotebookStore } from "./notebook-store";
@@ -20,6 +21,8 @@ export interface Database {
   accounts: AccountStore;
   /** Personal access tokens (the CLI's and scripts' sign-in). */
   accessTokens: AccessTokenStore;
+  /** Sign-ins through an OpenID Connect provider, linked to users. */
+  identities: IdentityStore;
   /** Every notebook's kernel: which worker runs it, its status, a suspended kernel's checkpoint. */
   kernels: KernelSessionStore;
   /** Who else may open a notebook: teammates' grants, share links, and every caller's role. */
@@ -68,6 +71,7 @@ export async function openDatabase(url: string = defaultDatabaseUrl(), options: 
     accessTokens: createAccessTokenStore(prisma),
     shares: createShareStore(prisma),
     documents: createDocumentStore(prisma),
+    identities: createIdentityStore(prisma),
     close: () => prisma.$disconnect(),
     ping: (timeoutMs) => pingDatabase(prisma, timeoutMs),
   };
