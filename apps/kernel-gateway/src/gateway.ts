@@ -20,7 +20,9 @@ import { attachWorkerSockets } from "./sockets/worker-sockets";
 import { WorkerPool } from "./workers/worker-pool";
 import { TerminalRelay } from "./terminals/terminal-relay";
 
-export interface GatewayStore extends NotebookApiStore, NotebookFileStore, RunRecorder {}
+export interface GatewayStore extends NotebookApiStore, NotebookFileStore, RunRecorder {
+  cellSource(notebookId: string, cellId: string): Promise<string | null>;
+}
 
 export interface Gateway {
   server: http.Server;
@@ -37,7 +39,7 @@ export function createGateway(opts: {
   /** Users, their sessions and invites. */
   accounts: AccountStore;
   accessTokens: AccessTokenStore;
-  /** Grants and share links: every caller's role on a notebook. */
+  /** Who else may open each notebook: grants and share links, and every caller's role. */
   shares: ShareStore;
   /** The instance's first owner: whom the instance token signs in. */
   userId: string;
@@ -61,6 +63,8 @@ export function createGateway(opts: {
     webDir: config.webDir,
     store,
     shares: opts.shares,
+    // A grant changed or went, or a link was revoked: the pages it concerns are asked again.
+    onAccessChanged: (change) => accessChanged(change.notebookId),
     workers: () => pool.list(),
     dropWorkerCaches: () => pool.dropCaches(),
     onNotebookSaved: (id, nb) => {
@@ -85,7 +89,12 @@ export function createGateway(opts: {
       },
     },
   });
-  const { io, workers, redis } = createSocketServer(app.server, identity, config.redisUrl);
+  const { io, workers, redis } = createSocketServer(
+    app.server,
+    identity,
+    { roleOf: (notebookId, link) => opts.shares.roleOf(null, notebookId, link) },
+    config.redisUrl,
+  );
 
   const kernels: KernelManager = new KernelManager({
     pool,
@@ -122,14 +131,21 @@ export function createGateway(opts: {
     router.shareKernelStatus(change);
   });
 
-  attachBrowserSockets(io, {
+  const browsers = attachBrowserSockets(io, {
     kernels: router,
     terminals,
-    roleOn: async (userId, id) => {
-      const role = await opts.shares.roleOf(userId, id);
+    roleOn: async (userId, id, link) => {
+      const role = await opts.shares.roleOf(userId, id, link);
       return role && (await images.open(id)) ? role : null;
     },
+    cellSource: (id, cellId) => store.cellSource(id, cellId),
   });
+  // Someone's access to a notebook changed: every replica asks its pages' roles again.
+  io.on("cellar:access-changed", ({ notebookId }) => void browsers.recheckAccess(notebookId));
+  const accessChanged = (notebookId: string) => {
+    void browsers.recheckAccess(notebookId);
+    if (redis) io.serverSideEmit("cellar:access-changed", { notebookId });
+  };
   attachWorkerSockets(workers, {
     pool,
     kernels,

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { PrismaClient } from "./prisma-client";
 import { isUniqueViolation } from "./prisma-errors";
-import type { Invite as InviteRow, User as UserRow } from "../generated/sqlite/client";
+import type { Invite as InviteRow, Prisma, User as UserRow } from "../generated/sqlite/client";
 
 /** A user's role on the whole instance (not on a notebook): owners invite teammates. */
 export type InstanceRole = "owner" | "member";
@@ -175,29 +175,43 @@ export function createAccountStore(prisma: PrismaClient): AccountStore {
 
     async acceptInvite(id, user, now = new Date()) {
       return prisma.$transaction(async (tx) => {
-        // Claim first, by a conditional write: of two accepts racing, the second waits on the
-        // first's row lock (PostgreSQL) or write lock (SQLite), then finds the invite used. A
-        // failure below rolls the claim back, so a taken email leaves the invite usable.
-        const claimed = await tx.invite.updateMany({
-          where: { id, usedAt: null, expiresAt: { gt: now } },
-          data: { usedAt: now },
-        });
-        if (claimed.count === 0) {
-          const invite = await tx.invite.findUnique({ where: { id }, select: { usedAt: true } });
-          throw new InviteUnusableError(!invite ? "unknown" : invite.usedAt ? "used" : "expired");
-        }
-        let member: UserRecord;
-        try {
-          member = toUser(await tx.user.create({ data: { id: randomUUID(), ...user, role: "member" }, select: USER }));
-        } catch (error) {
-          if (isUniqueViolation(error)) throw new EmailTakenError({ cause: error });
-          throw error;
-        }
+        await claimInvite(tx, id, now);
+        const member = await createMember(tx, user);
         await tx.invite.update({ where: { id }, data: { usedById: member.id } });
         return member;
       });
     },
   };
+}
+
+type Transaction = Prisma.TransactionClient;
+
+/** Marks the invite used, inside the caller's transaction, or throws InviteUnusableError. Claimed
+ * first, by a conditional write: of two accepts racing, the second waits on the first's row lock
+ * (PostgreSQL) or write lock (SQLite), then finds the invite used. A failure later in the
+ * transaction rolls the claim back, so a taken email leaves the invite usable. */
+export async function claimInvite(tx: Transaction, id: string, now: Date): Promise<void> {
+  const claimed = await tx.invite.updateMany({
+    where: { id, usedAt: null, expiresAt: { gt: now } },
+    data: { usedAt: now },
+  });
+  if (claimed.count === 0) {
+    const invite = await tx.invite.findUnique({ where: { id }, select: { usedAt: true } });
+    throw new InviteUnusableError(!invite ? "unknown" : invite.usedAt ? "used" : "expired");
+  }
+}
+
+/** A new member; EmailTakenError if another user has the email. */
+export async function createMember(
+  tx: Transaction,
+  user: { name: string; email: string | null; passwordHash: string | null },
+): Promise<UserRecord> {
+  try {
+    return toUser(await tx.user.create({ data: { id: randomUUID(), ...user, role: "member" }, select: USER }));
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new EmailTakenError({ cause: error });
+    throw error;
+  }
 }
 
 export function toUser(row: Pick<UserRow, "id" | "name" | "email" | "role" | "createdAt">): UserRecord {

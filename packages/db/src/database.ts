@@ -1,6 +1,8 @@
 // The one way in: open a database, migrated and ready, with its notebook store.
 import { createAccessTokenStore, type AccessTokenStore } from "./access-token-store";
 import { createAccountStore, type AccountStore } from "./account-store";
+import { createDocumentStore, type DocumentStore } from "./document-store";
+import { createIdentityStore, type IdentityStore } from "./identity-store";
 import { migrate, type MigrateOptions } from "./migrate";
 import { createKernelSessionStore, type KernelSessionStore } from "./kernel-session-store";
 import { createNotebookStore, type NotebookStore } from "./notebook-store";
@@ -19,10 +21,14 @@ export interface Database {
   accounts: AccountStore;
   /** Personal access tokens (the CLI's and scripts' sign-in). */
   accessTokens: AccessTokenStore;
+  /** Sign-ins through an OpenID Connect provider, linked to users. */
+  identities: IdentityStore;
   /** Every notebook's kernel: which worker runs it, its status, a suspended kernel's checkpoint. */
   kernels: KernelSessionStore;
   /** Who else may open a notebook: teammates' grants, share links, and every caller's role. */
   shares: ShareStore;
+  /** Each notebook's live-editing document: a state and the updates appended since. */
+  documents: DocumentStore;
   dialect: Dialect;
   /** The user that owns notebooks on this install (LOCAL_USER_ID); it exists once opened. */
   localUserId: string;
@@ -64,6 +70,8 @@ export async function openDatabase(url: string = defaultDatabaseUrl(), options: 
     accounts: createAccountStore(prisma),
     accessTokens: createAccessTokenStore(prisma),
     shares: createShareStore(prisma),
+    documents: createDocumentStore(prisma),
+    identities: createIdentityStore(prisma),
     close: () => prisma.$disconnect(),
     ping: (timeoutMs) => pingDatabase(prisma, timeoutMs),
   };

@@ -34,6 +34,13 @@ export {
   type SessionRecord,
   type UserRecord,
 } from "./account-store";
+export { createDocumentStore, type DocumentSize, type DocumentStore, type StoredDocument } from "./document-store";
+export {
+  createIdentityStore,
+  IdentityTakenError,
+  type IdentityStore,
+  type ProviderIdentity,
+} from "./identity-store";
 export { createAccessTokenStore, type AccessTokenRecord, type AccessTokenStore } from "./access-token-store";
 export {
   createShareStore,

@@ -159,6 +159,20 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
     expect(after?.updatedAt).toBe(nb.updatedAt);
   });
 
+  it("records who ran a cell last, through a later save, and reads a cell's stored source", async () => {
+    const nb = await db.notebooks.create(LOCAL_USER_ID, "who ran");
+    const cellId = nb.cells[0]!.id;
+    await db.notebooks.update(nb.id, { cells: [{ id: cellId, cell_type: "code", source: "print(1)" }] });
+    await db.notebooks.markRun(nb.id, { cellId, userId: LOCAL_USER_ID });
+    await db.notebooks.update(nb.id, { cells: [{ id: cellId, cell_type: "code", source: "print(2)" }] });
+    const after = await db.notebooks.get(nb.id);
+    expect(after?.cells[0]?.lastRunBy?.id).toBe(LOCAL_USER_ID);
+    expect(after?.cells[0]?.lastRunBy?.name).toBeTruthy();
+    expect(await db.notebooks.cellSource(nb.id, cellId)).toBe("print(2)");
+    expect(await db.notebooks.cellSource(nb.id, "no-such-cell")).toBeNull();
+    expect(await db.notebooks.cellSource("no-such-notebook", cellId)).toBeNull();
+  });
+
   it("imports a whole notebook: cell types, outputs, counts, metadata, attachments, nbformat minor", async () => {
     const nb = await db.notebooks.importNotebook(LOCAL_USER_ID, {
       title: "imported",

@@ -29,8 +29,11 @@ export interface NotebookStore {
   ): Promise<boolean>;
   /** A cell's recorded outputs and execution count; null if the notebook has no such cell. */
   cellOutputs(notebookId: string, cellId: string): Promise<RecordedOutputs | null>;
-  /** Sets lastRunAt to now. Does not change updatedAt (the list order follows saves). */
-  markRun(notebookId: string): Promise<void>;
+  /** Sets lastRunAt to now, and with `cell`, who ran that cell. Does not change updatedAt (the
+   * list order follows saves). */
+  markRun(notebookId: string, cell?: { cellId: string; userId: string }): Promise<void>;
+  /** A cell's source as stored; null if the notebook has no such cell. */
+  cellSource(notebookId: string, cellId: string): Promise<string | null>;
   remove(id: string): Promise<boolean>;
   /** The id of the user the notebook belongs to; null if there is no such notebook. */
   ownerOf(notebookId: string): Promise<string | null>;
@@ -52,7 +55,10 @@ export class DuplicateCellIdError extends Error {
   override name = "DuplicateCellIdError";
 }
 
-type NotebookWithCells = NotebookRow & { cells: CellRow[] };
+type CellWithRunner = CellRow & { lastRunBy?: { id: string; name: string } | null };
+type NotebookWithCells = NotebookRow & { cells: CellWithRunner[] };
+/** The cells in order, with who ran each last. */
+const cellsInOrder = { orderBy: { position: "asc" }, include: { lastRunBy: { select: { id: true, name: true } } } } as const;
 
 export function createNotebookStore(prisma: PrismaClient, options: NotebookStoreOptions = {}): NotebookStore {
   const warn = options.warn ?? ((message: string) => console.warn(`[db] ${message}`));
@@ -70,7 +76,7 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
   const load = async (id: string): Promise<Notebook | null> => {
     const row = await prisma.notebook.findUnique({
       where: { id },
-      include: { cells: { orderBy: { position: "asc" } } },
+      include: { cells: cellsInOrder },
     });
     return row ? toNotebook(row) : null;
   };
@@ -93,7 +99,7 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
           title,
           cells: { create: [{ id: randomUUID(), position: 0, cellType: "code", source: "" }] },
         },
-        include: { cells: { orderBy: { position: "asc" } } },
+        include: { cells: cellsInOrder },
       });
       return toNotebook(row);
     },
@@ -205,8 +211,14 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
       return { outputs: toCell(row, warn).outputs, executionCount: row.executionCount, through };
     },
 
-    async markRun(notebookId) {
+    async markRun(notebookId, cell) {
       await prisma.notebook.updateMany({ where: { id: notebookId }, data: { lastRunAt: new Date() } });
+      if (cell) await prisma.cell.updateMany({ where: { notebookId, id: cell.cellId }, data: { lastRunById: cell.userId } });
+    },
+
+    async cellSource(notebookId, cellId) {
+      const row = await prisma.cell.findUnique({ where: { notebookId_id: { notebookId, id: cellId } }, select: { source: true } });
+      return row?.source ?? null;
     },
 
     async remove(id) {
@@ -240,7 +252,7 @@ export function toSummary(row: Pick<NotebookRow, "id" | "title" | "updatedAt" | 
   };
 }
 
-function toCell(row: CellRow, warn: (message: string) => void): Cell {
+function toCell(row: CellWithRunner, warn: (message: string) => void): Cell {
   const where = `notebook ${row.notebookId} cell ${row.id}`;
   const cell: Cell = {
     id: row.id,
@@ -250,6 +262,7 @@ function toCell(row: CellRow, warn: (message: string) => void): Cell {
     execution_count: row.executionCount,
     metadata: parseJson(row.metadata, isPlainObject, {} as Record<string, unknown>, `metadata of ${where}`, warn),
   };
+  if (row.lastRunBy) cell.lastRunBy = { id: row.lastRunBy.id, name: row.lastRunBy.name };
   if (row.attachments !== null) {
     cell.attachments = parseJson(row.attachments, isPlainObject, {} as Record<string, MimeBundle>, `attachments of ${where}`, warn);
   }

@@ -37,7 +37,7 @@ beforeEach(async () => {
       if (p.notebookId !== NB) return ack({ ok: false, error: "No such notebook." });
       opens.push({ resume: p.resume });
       void socket.join(NB);
-      ack({ ok: true, status: "idle", replayed: false });
+      ack({ ok: true, status: "idle", replayed: false, role: "owner" });
     });
     socket.on("kernel:send", (p, ack) => {
       received.push(p.message);

@@ -2,6 +2,7 @@
 // WORKER_NAMESPACE. Every payload crossing a trust boundary is checked with validate.ts.
 import type { JupyterMessage } from "./jupyter";
 import type { KernelStatus, WorkerStatus } from "./kernel-states";
+import type { NotebookRole } from "./roles";
 import type { WorkspaceFilesEvents } from "./workspace-files";
 import type { TerminalBrowserEvents, TerminalFromWorker, TerminalGatewayEvents, TerminalToWorker } from "./terminals";
 
@@ -31,12 +32,29 @@ export interface NotebookOpenRequest {
   notebookId: string;
   /** On a reconnect: the gateway sends what came after it, if it can. */
   resume?: StreamPosition;
+  /** A share link's secret (the page was opened from one): its role, if stronger than a grant. */
+  link?: string;
+}
+
+/** Who ran a cell last, for "last run by" beside it. */
+export interface CellRunEvent {
+  notebookId: string;
+  cellId: string;
+  by: { id: string; name: string };
+}
+
+/** The caller's role on an open notebook changed (a grant changed, a link was revoked); null:
+ * they lost it, and the gateway stopped sending them the notebook's events. */
+export interface AccessChangedEvent {
+  notebookId: string;
+  role: NotebookRole | null;
 }
 
 export interface BrowserToGateway extends TerminalBrowserEvents {
   /** `replayed`: everything after `resume` was sent (before this answer) or is still to come from
-   * the worker; otherwise the page must read the notebook's outputs back. */
-  "notebook:open": (p: NotebookOpenRequest, ack: Ack<{ status: KernelStatus; replayed: boolean }>) => void;
+   * the worker; otherwise the page must read the notebook's outputs back. `role`: the caller's. A
+   * viewer's open never starts a kernel: they watch the one that runs, if any. */
+  "notebook:open": (p: NotebookOpenRequest, ack: Ack<{ status: KernelStatus; replayed: boolean; role: NotebookRole }>) => void;
   "kernel:send": (p: { notebookId: string; message: JupyterMessage }, ack: Ack) => void;
   "kernel:interrupt": (p: { notebookId: string }, ack: Ack) => void;
   "kernel:restart": (p: { notebookId: string }, ack: Ack) => void;
@@ -55,6 +73,9 @@ export interface GatewayToBrowser extends TerminalGatewayEvents {
   "kernel:message": (p: { notebookId: string; message: JupyterMessage; stream?: string; seq?: number }) => void;
   "kernel:status": (p: KernelStatusEvent) => void;
   "workers:count": (p: { connected: number }) => void;
+  /** Someone ran a cell (to every page with the notebook open). */
+  "cell:ran": (p: CellRunEvent) => void;
+  "access:changed": (p: AccessChangedEvent) => void;
 }
 
 export interface WorkerResources {

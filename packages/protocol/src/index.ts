@@ -10,3 +10,4 @@ export * from "./workspace-files";
 export * from "./terminals";
 export * from "./http";
 export * from "./roles";
+export * from "./event-roles";

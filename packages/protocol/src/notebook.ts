@@ -26,6 +26,8 @@ export interface Cell {
   metadata: Record<string, unknown>;
   /** nbformat attachments of markdown and raw cells (images pasted into markdown), kept as-is. */
   attachments?: Record<string, MimeBundle>;
+  /** Who ran it last (absent: nobody since this was recorded, or that account is gone). */
+  lastRunBy?: { id: string; name: string };
 }
 
 export interface NotebookSummary {

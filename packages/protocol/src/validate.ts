@@ -5,6 +5,7 @@ import type { JupyterMessage } from "./jupyter";
 import { isKnownMsgType, MESSAGE_CONTENT_SCHEMAS } from "./message-contents";
 import type { ClearOutputsRequest, SessionStatusEvent, StreamPosition, WorkerSessionReport } from "./events";
 import { WORKER_STATUSES, type WorkerStatus } from "./kernel-states";
+import { kernelMessageRoles } from "./event-roles";
 
 const header = z.object({
   msg_id: z.string().min(1),
@@ -34,17 +35,8 @@ export const jupyterMessageSchema = z
       ctx.addIssue({ code: "custom", message: `${issue.message} (in a ${type})`, path: ["content", ...issue.path] });
   });
 
-/** Messages a browser may send to a kernel. Anything else (e.g. forged iopub) is refused. */
-export const BROWSER_MSG_TYPES = new Set([
-  "execute_request",
-  "complete_request",
-  "inspect_request",
-  "is_complete_request",
-  "kernel_info_request",
-  "history_request",
-  "input_reply",
-  "comm_info_request",
-]);
+/** Messages a browser may send to a kernel (the role each needs is checked by the gateway). */
+export const BROWSER_MSG_TYPES: ReadonlySet<string> = new Set(Object.keys(kernelMessageRoles));
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
 

@@ -8,18 +8,20 @@
 // that holds it. Without Redis there is one replica and every call is local.
 import { randomUUID } from "node:crypto";
 import type { JupyterMessage, KernelStatus, StreamPosition, TerminalEvent, TerminalRequest } from "@cellar/protocol";
-import type { KernelManager, KernelStatusChange, SendResult } from "../kernels/kernel-manager";
+import type { KernelManager, KernelStatusChange, Requester, SendResult } from "../kernels/kernel-manager";
 import type { BrowserServer } from "../sockets/browser-sockets";
 import { notebookRoom } from "../sockets/rooms";
 import type { WorkerPool } from "../workers/worker-pool";
 
 /** What a browser (or the HTTP API) asks of a notebook's kernel. */
 export type KernelOp =
-  /** `by`: the user opening it, recorded as the kernel's starter if this starts one. */
-  | { op: "open"; socketId: string; resume?: StreamPosition; by?: string }
+  /** `by`: the user opening it, recorded as the kernel's starter if this starts one. `watch`: join
+   * the room and catch up, but start nothing (a viewer may not start a kernel). */
+  | { op: "open"; socketId: string; resume?: StreamPosition; by?: string; watch?: boolean }
   /** Start a kernel unless the notebook has one (a terminal opens on it). */
   | { op: "ensure" }
-  | { op: "send"; message: JupyterMessage }
+  /** `by`: who sent it, recorded as the cell's last runner. */
+  | { op: "send"; message: JupyterMessage; by?: Requester }
   | { op: "terminal"; request: TerminalRequest }
   | { op: "interrupt" }
   | { op: "restart" }
@@ -63,6 +65,8 @@ export interface ReplicaEvents {
   "cellar:terminal-event": (p: { sessionId: string; event: TerminalEvent }) => void;
   /** A kernel's status changed on the replica that runs it (ends terminals opened elsewhere). */
   "cellar:kernel-status": (change: KernelStatusChange) => void;
+  /** Someone's access to the notebook changed: each replica checks its pages' roles again. */
+  "cellar:access-changed": (p: { notebookId: string }) => void;
 }
 
 /** What reaches this replica from the kernels other replicas run. */
@@ -82,6 +86,9 @@ export class ClusterUnavailableError extends Error {
     super(`The other gateway replicas cannot be reached, so the kernel cannot be reached; try again shortly. (${problem})`);
   }
 }
+
+/** Why a viewer sees no kernel: only someone who may run the notebook starts one. */
+export const NO_KERNEL_TO_WATCH = "No kernel is running; it starts when someone who may run this notebook opens it.";
 
 export class KernelRouter {
   readonly replicaId = randomUUID();
@@ -128,7 +135,8 @@ export class KernelRouter {
     if (owner) return owner.value as OpResult<O["op"]>;
     await this.kernels.reload(notebookId);
     const placing = op.op === "ensure" ? "open" : op.op === "terminal" ? "send" : op.op;
-    if ((placing === "open" || placing === "send" || placing === "restart") && this.kernels.wouldPlace(notebookId, placing)) {
+    const watching = op.op === "open" && op.watch;
+    if ((placing === "open" || placing === "send" || placing === "restart") && !watching && this.kernels.wouldPlace(notebookId, placing)) {
       const best = await this.bestReplica();
       if (best && best !== this.replicaId) {
         const placed = await this.forward({ ...op, notebookId, target: best });
@@ -241,19 +249,20 @@ export class KernelRouter {
     type R = OpResult<O["op"]>;
     switch (op.op) {
       case "open": {
-        const status = await k.ensureKernel(notebookId, op.by);
+        const watched = op.watch ? (k.status(notebookId) ?? { status: "disconnected" as const, reason: NO_KERNEL_TO_WATCH }) : undefined;
+        const status = watched ? watched.status : await k.ensureKernel(notebookId, op.by);
         const missed = k.missedSince(notebookId, op.resume);
         // What it missed, then the room for what comes next, in one go from the replica that
         // relays the kernel: the adapter keeps one publisher's messages in order, so nothing
         // slips between the two even when the page is on another replica.
         for (const m of missed ?? []) this.io.to(op.socketId).emit("kernel:message", { notebookId, ...m });
         this.io.in(op.socketId).socketsJoin(notebookRoom(notebookId));
-        return { status, reason: k.status(notebookId)?.reason, replayed: missed !== null } as R;
+        return { status, reason: watched ? watched.reason : k.status(notebookId)?.reason, replayed: missed !== null } as R;
       }
       case "ensure":
         return (await k.ensureKernel(notebookId)) as R;
       case "send":
-        return k.send(notebookId, op.message) as R;
+        return k.send(notebookId, op.message, op.by) as R;
       case "terminal":
         return k.sendTerminal(notebookId, op.request) as R;
       case "interrupt":

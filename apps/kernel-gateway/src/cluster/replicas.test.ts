@@ -2,210 +2,33 @@
 // replica A runs code on a kernel whose worker is connected to replica B, and sees its output.
 // The worker here is a scripted socket.io client speaking the worker protocol (the real worker
 // and sandbox are covered by the e2e suite's cluster test).
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { io as connect, type Socket } from "socket.io-client";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type Database } from "@cellar/db";
-import { openBlobStore } from "@cellar/fs-client";
-import { makeMessage, WORKER_NAMESPACE, type JupyterMessage, type TerminalRequest, type WorkerSessionReport } from "@cellar/protocol";
-import type { GatewayConfig } from "../config";
-import { createGateway, type Gateway } from "../gateway";
+import { GatewayHarness, type Page, startRedis as startRedisOn, TOKEN, until } from "../testing/gateway-harness";
 
-const TOKEN = "cluster-token";
-const SECRET = "cluster-secret";
-const IMAGE_ID = "a".repeat(64);
-
-let dir: string;
+const harness = new GatewayHarness();
 let redis: ChildProcess;
-let redisPort: number;
+let redisPort: number | undefined;
 let redisUrl: string;
-let dbs: Database[] = [];
-let gateways: Array<{ gateway: Gateway; url: string }> = [];
-let clients: Socket[] = [];
-let cluster = 0;
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+const startGateway = () => harness.startGateway(redisUrl);
+const scriptedWorker = harness.scriptedWorker.bind(harness);
+const page = (url: string) => harness.page(url);
+const printed = (p: Page) => p.printed();
 
-async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** A gateway replica; those of one test share a database (`cluster` numbers the tests). */
-async function startGateway(): Promise<{ gateway: Gateway; url: string; db: Database }> {
-  const db = await openDatabase(`file:${join(dir, `db-${cluster}.sqlite`)}`, { log: () => {} });
-  dbs.push(db);
-  const config: GatewayConfig = {
-    host: "127.0.0.1",
-    port: 0,
-    home: dir,
-    webDir: join(dir, "web"),
-    imagesDir: join(dir, "images"),
-    cacheDir: dir,
-    casDir: join(dir, "cas"),
-    sessionMemoryBytes: 1 << 30,
-    sessionPids: 100,
-    kernelStartTimeoutMs: 30_000,
-    lostWorkerGraceMs: 30_000,
-    redisUrl,
-    gcIntervalMs: 0,
-    gcGraceMs: 3_600_000,
-  };
-  const gateway = createGateway({
-    config,
-    store: db.notebooks,
-    sessions: db.kernels,
-    accounts: db.accounts,
-    accessTokens: db.accessTokens,
-    shares: db.shares,
-    userId: db.localUserId,
-    token: TOKEN,
-    workerSecret: SECRET,
-    blobStore: openBlobStore({ localDir: join(dir, "cas") }),
-    images: {
-      imageId: () => IMAGE_ID,
-      get: (name) => ({ name, description: "", imageId: IMAGE_ID, specHash: "", warmup: [] }),
-      list: () => [{ name: "base", description: "", imageId: IMAGE_ID, specHash: "", warmup: [] }],
-    },
-  });
-  const { port } = await gateway.listen();
-  const entry = { gateway, url: `http://127.0.0.1:${port}`, db };
-  gateways.push(entry);
-  return entry;
-}
-
-/** A worker that runs every cell by printing its code back. */
-function scriptedWorker(url: string, workerId: string, sessions: WorkerSessionReport[] = []) {
-  const socket = connect(`${url}${WORKER_NAMESPACE}`, {
-    auth: { secret: SECRET, workerId, resources: { cpus: 1, memoryBytes: 1, gpus: [] }, sessions },
-    transports: ["websocket"],
-    forceNew: true,
-  });
-  clients.push(socket);
-  const started: string[] = [];
-  const ran: string[] = [];
-  let seq = 0;
-  const send = (sessionId: string, message: JupyterMessage, cellId?: string) =>
-    socket.emit("session:message", { sessionId, message, seq: ++seq, epoch: "e1", cellId });
-  socket.on("session:start", (p: { sessionId: string }, ack: (r: { ok: true }) => void) => {
-    started.push(p.sessionId);
-    ack({ ok: true });
-    socket.emit("session:status", { sessionId: p.sessionId, status: "idle" });
-  });
-  socket.on("session:send", ({ sessionId, message }: { sessionId: string; message: JupyterMessage }) => {
-    if (message.header.msg_type !== "execute_request") return;
-    const cellId = message.metadata.cellId as string | undefined;
-    const code = (message.content as { code: string }).code;
-    ran.push(code);
-    const opts = { channel: "iopub" as const, parent: message };
-    send(sessionId, makeMessage("status", { execution_state: "busy" }, opts), cellId);
-    send(sessionId, makeMessage("stream", { name: "stdout", text: `ran ${code}\n` }, opts), cellId);
-    send(
-      sessionId,
-      makeMessage("execute_reply", { status: "ok", execution_count: 1, user_expressions: {} }, { channel: "shell", parent: message }),
-      cellId,
-    );
-    send(sessionId, makeMessage("status", { execution_state: "idle" }, opts), cellId);
-  });
-  // A terminal that greets and echoes what is typed into it.
-  socket.on("session:terminal", ({ sessionId, request }: { sessionId: string; request: TerminalRequest }) => {
-    const data = request.type === "open" ? "hello" : request.type === "input" ? Buffer.from(request.data, "base64").toString() : null;
-    if (data !== null)
-      socket.emit("session:terminal", { sessionId, event: { type: "output", id: request.id, data: Buffer.from(data).toString("base64") } });
-  });
-  return { socket, started, ran, connected: () => socket.connected };
-}
-
-function page(url: string) {
-  const socket = connect(url, { extraHeaders: { authorization: `Bearer ${TOKEN}` }, transports: ["websocket"], forceNew: true });
-  clients.push(socket);
-  const messages: JupyterMessage[] = [];
-  const statuses: string[] = [];
-  const terminal: string[] = [];
-  socket.on("terminal:event", (p: { event: { type: string; data?: string } }) => {
-    if (p.event.type === "output" && p.event.data) terminal.push(Buffer.from(p.event.data, "base64").toString());
-  });
-  let workers = -1;
-  socket.on("kernel:message", (p: { message: JupyterMessage }) => messages.push(p.message));
-  socket.on("kernel:status", (p: { status: string }) => statuses.push(p.status));
-  socket.on("workers:count", (p: { connected: number }) => {
-    workers = p.connected;
-  });
-  return {
-    socket,
-    messages,
-    statuses,
-    terminal,
-    workers: () => workers,
-    open: (notebookId: string) => socket.timeout(10_000).emitWithAck("notebook:open", { notebookId }),
-    run: (notebookId: string, code: string, cellId: string) =>
-      socket.timeout(10_000).emitWithAck("kernel:send", {
-        notebookId,
-        message: makeMessage(
-          "execute_request",
-          { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true },
-          {
-            channel: "shell",
-            metadata: { cellId },
-          },
-        ),
-      }),
-  };
-}
-
-const printed = (p: ReturnType<typeof page>) =>
-  p.messages.filter((m) => m.header.msg_type === "stream").map((m) => (m.content as { text: string }).text);
-
+/** Redis again on the same port, as after a restart. */
 async function startRedis(): Promise<void> {
-  redis = spawn("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-    stdio: "ignore",
-  });
-  await until(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const c = net.connect(redisPort, "127.0.0.1", () => resolve(!!c.end()));
-        c.on("error", () => resolve(false));
-      }),
-    "redis-server to listen",
-  );
+  const started = await startRedisOn(redisPort);
+  redis = started.process;
+  redisPort = started.port;
+  redisUrl = started.url;
 }
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "cellar-replicas-"));
-  mkdirSync(join(dir, "web"));
-  redisPort = await freePort();
-  redisUrl = `redis://127.0.0.1:${redisPort}`;
-  await startRedis();
-});
-
-afterEach(async () => {
-  for (const c of clients) c.disconnect();
-  for (const g of gateways) await g.gateway.close().catch(() => {});
-  for (const db of dbs) await db.close().catch(() => {});
-  clients = [];
-  gateways = [];
-  dbs = [];
-  cluster++;
-});
-
+beforeAll(startRedis);
+afterEach(() => harness.reset());
 afterAll(async () => {
   redis?.kill();
-  rmSync(dir, { recursive: true, force: true });
+  await harness.close();
 });
 
 describe("gateway replicas sharing Redis and a database", () => {

@@ -25,7 +25,13 @@ import { CellOutputRecorder, type OutputSink } from "./cell-output-recorder";
 import { InputEcho } from "./input-echo";
 
 export interface RunRecorder extends OutputSink {
-  markRun(notebookId: string): Promise<void>;
+  markRun(notebookId: string, cell?: { cellId: string; userId: string }): Promise<void>;
+}
+
+/** Who sent a request: a run is recorded as theirs ("last run by"). */
+export interface Requester {
+  id: string;
+  name: string;
 }
 
 /** Sends an event to every browser that has the notebook open. */
@@ -212,7 +218,7 @@ export class KernelManager {
     return this.byNotebook.get(notebookId)?.workerId ?? this.lastWorker.get(notebookId);
   }
 
-  send(notebookId: string, msg: JupyterMessage): SendResult {
+  send(notebookId: string, msg: JupyterMessage, by?: Requester): SendResult {
     const held = this.byNotebook.get(notebookId);
     if (held && this.mustHold(held)) {
       // No worker to resume it on yet (this gateway just restarted, or its worker is leaving and
@@ -220,26 +226,27 @@ export class KernelManager {
       // rather than the click being lost.
       if (held.held.length >= MAX_HELD_REQUESTS)
         return { ok: false, error: "No worker is connected; the suspended kernel resumes once one is." };
-      this.noteRequest(held, msg);
+      this.noteRequest(held, msg, by);
       held.held.push(msg);
       return { ok: true };
     }
     const target = this.relayTarget(notebookId, "run code");
     if (!target.ok) return target;
-    this.noteRequest(target.k, msg);
+    this.noteRequest(target.k, msg, by);
     this.relay(target.k, target.worker, msg);
     return { ok: true };
   }
 
-  private noteRequest(k: KernelSession, msg: JupyterMessage): void {
-    if (msg.header.msg_type === "execute_request") {
-      const cellId = msg.metadata.cellId;
-      if (typeof cellId === "string") {
-        k.requests.set(msg.header.msg_id, cellId);
-        k.recorder.begin(cellId);
-      }
-      this.opts.store.markRun(k.notebookId).catch((e) => console.error("gateway: markRun failed:", e));
+  private noteRequest(k: KernelSession, msg: JupyterMessage, by?: Requester): void {
+    if (msg.header.msg_type !== "execute_request") return;
+    const cellId = typeof msg.metadata.cellId === "string" ? msg.metadata.cellId : undefined;
+    if (cellId) {
+      k.requests.set(msg.header.msg_id, cellId);
+      k.recorder.begin(cellId);
+      if (by) this.opts.emit(k.notebookId, "cell:ran", { notebookId: k.notebookId, cellId, by });
     }
+    const ran = cellId && by ? { cellId, userId: by.id } : undefined;
+    this.opts.store.markRun(k.notebookId, ran).catch((e) => console.error("gateway: markRun failed:", e));
   }
 
   private relay(k: KernelSession, worker: ConnectedWorker, msg: JupyterMessage): void {

@@ -50,7 +50,7 @@ async function gatewaySockets() {
         ? { user: { id: "u", name: "U", email: null, role: "owner" as const, createdAt: new Date() } }
         : null,
   };
-  const sockets = createSocketServer(server, identity, redisUrl);
+  const sockets = createSocketServer(server, identity, { roleOf: async () => null }, redisUrl);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

@@ -11,10 +11,17 @@ import { userRoom } from "./rooms";
 
 export type WorkerNamespace = Namespace<WorkerToGateway, GatewayToWorker>;
 
+/** A signed-out page's handshake may carry a share link of one notebook. */
+export interface GuestLinks {
+  /** The role the link gives a signed-out holder on the notebook; null if it gives none. */
+  roleOf(notebookId: string, link: string): Promise<unknown>;
+}
+
 /** `redisUrl`: rooms span every gateway replica sharing that Redis. */
 export function createSocketServer(
   server: http.Server,
   identity: Pick<Identity, "resolve">,
+  guests: GuestLinks,
   redisUrl?: string,
 ): { io: BrowserServer; workers: WorkerNamespace; redis: RedisLink | null } {
   // Short ping so a vanished worker is noticed within seconds, not the default ~45 s.
@@ -24,17 +31,28 @@ export function createSocketServer(
   // hijacking): the handshake's origin must be this gateway's.
   io.use((socket, next) => {
     if (isCrossSite(socket.request.headers)) return next(new Error("cross-site connection refused"));
-    identity.resolve(socket.request).then(
-      (caller) => {
-        if (!caller) return next(new Error("unauthorized"));
-        socket.data.user = caller.user;
-        socket.data.roles = new Map();
-        void socket.join(userRoom(caller.user.id));
-        next();
-      },
+    socket.data.roles = new Map();
+    socket.data.links = new Map();
+    void admit(socket).then(
+      (admitted) => (admitted ? next() : next(new Error("unauthorized"))),
       (error) => next(error instanceof Error ? error : new Error(String(error))),
     );
   });
+  /** A signed-in user, or a signed-out holder of a valid share link (a guest, user null). */
+  async function admit(socket: Parameters<Parameters<BrowserServer["use"]>[0]>[0]): Promise<boolean> {
+    const caller = await identity.resolve(socket.request);
+    if (caller) {
+      socket.data.user = caller.user;
+      void socket.join(userRoom(caller.user.id));
+      return true;
+    }
+    const { link, notebookId } = (socket.handshake.auth ?? {}) as { link?: unknown; notebookId?: unknown };
+    if (typeof link !== "string" || typeof notebookId !== "string" || link.length > 200 || notebookId.length > 64) return false;
+    if (!(await guests.roleOf(notebookId, link))) return false;
+    socket.data.user = null;
+    socket.data.links.set(notebookId, link);
+    return true;
+  }
   // One server types one pair of event maps; the worker namespace speaks the worker protocol.
   const redis = redisUrl ? attachRedisAdapter(io, redisUrl) : null;
   const workers = io.of(WORKER_NAMESPACE) as unknown as WorkerNamespace;

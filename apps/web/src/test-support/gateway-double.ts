@@ -41,7 +41,7 @@ export async function startGatewayDouble(initial: KernelStatus, workers = 1): Pr
   server.on("connection", (socket) => {
     last = socket;
     socket.emit("workers:count", { connected: workers });
-    socket.on("notebook:open", (p, ack) => ack({ ok: true, status: gw.status, replayed: false }));
+    socket.on("notebook:open", (p, ack) => ack({ ok: true, status: gw.status, replayed: false, role: "owner" }));
     socket.on("kernel:send", (p, ack) => {
       gw.sent.push(p.message);
       ack({ ok: true });

@@ -1,0 +1,224 @@
+// Real gateways (createGateway) on a real database, for tests that speak to them over socket.io
+// as pages and workers do. The worker here is a scripted socket.io client speaking the worker
+// protocol (the real worker and sandbox are covered by the e2e suites).
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { io as connect, type Socket } from "socket.io-client";
+import { openDatabase, type Database } from "@cellar/db";
+import { openBlobStore } from "@cellar/fs-client";
+import { makeMessage, WORKER_NAMESPACE, type JupyterMessage, type TerminalRequest, type WorkerSessionReport } from "@cellar/protocol";
+import type { GatewayConfig } from "../config";
+import { createGateway, type Gateway } from "../gateway";
+
+export const TOKEN = "test-instance-token";
+const SECRET = "test-worker-secret";
+const IMAGE_ID = "a".repeat(64);
+
+export async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+export async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A redis-server on a free port, for replicas to share. */
+export async function startRedis(port?: number): Promise<{ url: string; port: number; process: ChildProcess }> {
+  const p = port ?? (await freePort());
+  const process = spawn("redis-server", ["--port", String(p), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: "ignore",
+  });
+  await until(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const c = net.connect(p, "127.0.0.1", () => resolve(!!c.end()));
+        c.on("error", () => resolve(false));
+      }),
+    "redis-server to listen",
+  );
+  return { url: `redis://127.0.0.1:${p}`, port: p, process };
+}
+
+export type Page = ReturnType<GatewayHarness["page"]>;
+export type ScriptedWorker = ReturnType<GatewayHarness["scriptedWorker"]>;
+
+/** Gateways, pages and workers of one test file; `reset` after each test, `close` after all. */
+export class GatewayHarness {
+  readonly dir = mkdtempSync(join(tmpdir(), "cellar-gateway-test-"));
+  private dbs: Database[] = [];
+  private gateways: Gateway[] = [];
+  private clients: Socket[] = [];
+  /** Numbers the tests: the replicas of one test share a database. */
+  private round = 0;
+
+  constructor() {
+    mkdirSync(join(this.dir, "web"));
+  }
+
+  /** A gateway; those started in one test share a database, and Redis when `redisUrl` is given. */
+  async startGateway(redisUrl?: string): Promise<{ gateway: Gateway; url: string; db: Database }> {
+    const dir = this.dir;
+    const db = await openDatabase(`file:${join(dir, `db-${this.round}.sqlite`)}`, { log: () => {} });
+    this.dbs.push(db);
+    const config: GatewayConfig = {
+      host: "127.0.0.1",
+      port: 0,
+      home: dir,
+      webDir: join(dir, "web"),
+      imagesDir: join(dir, "images"),
+      cacheDir: dir,
+      casDir: join(dir, "cas"),
+      sessionMemoryBytes: 1 << 30,
+      sessionPids: 100,
+      kernelStartTimeoutMs: 30_000,
+      lostWorkerGraceMs: 30_000,
+      redisUrl,
+      gcIntervalMs: 0,
+      gcGraceMs: 3_600_000,
+    };
+    const gateway = createGateway({
+      config,
+      store: db.notebooks,
+      sessions: db.kernels,
+      accounts: db.accounts,
+      accessTokens: db.accessTokens,
+      shares: db.shares,
+      userId: db.localUserId,
+      token: TOKEN,
+      workerSecret: SECRET,
+      blobStore: openBlobStore({ localDir: join(dir, "cas") }),
+      images: {
+        imageId: () => IMAGE_ID,
+        get: (name) => ({ name, description: "", imageId: IMAGE_ID, specHash: "", warmup: [] }),
+        list: () => [{ name: "base", description: "", imageId: IMAGE_ID, specHash: "", warmup: [] }],
+      },
+    });
+    const { port } = await gateway.listen();
+    this.gateways.push(gateway);
+    return { gateway, url: `http://127.0.0.1:${port}`, db };
+  }
+
+  /** A worker that runs every cell by printing its code back. */
+  scriptedWorker(url: string, workerId: string, sessions: WorkerSessionReport[] = []) {
+    const socket = connect(`${url}${WORKER_NAMESPACE}`, {
+      auth: { secret: SECRET, workerId, resources: { cpus: 1, memoryBytes: 1, gpus: [] }, sessions },
+      transports: ["websocket"],
+      forceNew: true,
+    });
+    this.clients.push(socket);
+    const started: string[] = [];
+    const ran: string[] = [];
+    const received: JupyterMessage[] = [];
+    let seq = 0;
+    const send = (sessionId: string, message: JupyterMessage, cellId?: string) =>
+      socket.emit("session:message", { sessionId, message, seq: ++seq, epoch: "e1", cellId });
+    socket.on("session:start", (p: { sessionId: string }, ack: (r: { ok: true }) => void) => {
+      started.push(p.sessionId);
+      ack({ ok: true });
+      socket.emit("session:status", { sessionId: p.sessionId, status: "idle" });
+    });
+    socket.on("session:send", ({ sessionId, message }: { sessionId: string; message: JupyterMessage }) => {
+      received.push(message);
+      if (message.header.msg_type !== "execute_request") return;
+      const cellId = message.metadata.cellId as string | undefined;
+      const code = (message.content as { code: string }).code;
+      ran.push(code);
+      const opts = { channel: "iopub" as const, parent: message };
+      send(sessionId, makeMessage("status", { execution_state: "busy" }, opts), cellId);
+      send(sessionId, makeMessage("stream", { name: "stdout", text: `ran ${code}\n` }, opts), cellId);
+      send(
+        sessionId,
+        makeMessage("execute_reply", { status: "ok", execution_count: 1, user_expressions: {} }, { channel: "shell", parent: message }),
+        cellId,
+      );
+      send(sessionId, makeMessage("status", { execution_state: "idle" }, opts), cellId);
+    });
+    socket.on("session:stop", (_p: unknown, ack: (r: { ok: true }) => void) => ack({ ok: true }));
+    // A terminal that greets and echoes what is typed into it.
+    socket.on("session:terminal", ({ sessionId, request }: { sessionId: string; request: TerminalRequest }) => {
+      const data = request.type === "open" ? "hello" : request.type === "input" ? Buffer.from(request.data, "base64").toString() : null;
+      if (data !== null)
+        socket.emit("session:terminal", {
+          sessionId,
+          event: { type: "output", id: request.id, data: Buffer.from(data).toString("base64") },
+        });
+    });
+    return { socket, started, ran, received, connected: () => socket.connected };
+  }
+
+  /** A browser page; `headers` sign it in (the instance token, the owner's, by default), and a
+   * signed-out page's `auth` may carry a share link. */
+  page(url: string, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }, auth?: Record<string, string>) {
+    const socket = connect(url, { extraHeaders: headers, auth, transports: ["websocket"], forceNew: true });
+    this.clients.push(socket);
+    const messages: JupyterMessage[] = [];
+    const statuses: string[] = [];
+    const terminal: string[] = [];
+    const events: Array<{ event: string; payload: unknown }> = [];
+    socket.on("terminal:event", (p: { event: { type: string; data?: string } }) => {
+      if (p.event.type === "output" && p.event.data) terminal.push(Buffer.from(p.event.data, "base64").toString());
+    });
+    let workers = -1;
+    let refused: string | null = null;
+    socket.on("connect_error", (e: Error) => {
+      refused = e.message;
+    });
+    socket.on("kernel:message", (p: { message: JupyterMessage }) => messages.push(p.message));
+    socket.on("kernel:status", (p: { status: string }) => statuses.push(p.status));
+    socket.on("workers:count", (p: { connected: number }) => {
+      workers = p.connected;
+    });
+    socket.onAny((event: string, payload: unknown) => events.push({ event, payload }));
+    return {
+      socket,
+      messages,
+      statuses,
+      terminal,
+      /** Every event the gateway sent, in order. */
+      events,
+      workers: () => workers,
+      /** Why the gateway refused the connection, if it did. */
+      refused: () => refused,
+      open: (notebookId: string, link?: string) => socket.timeout(10_000).emitWithAck("notebook:open", { notebookId, link }),
+      run: (notebookId: string, code: string, cellId: string) =>
+        socket.timeout(10_000).emitWithAck("kernel:send", {
+          notebookId,
+          message: makeMessage(
+            "execute_request",
+            { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true },
+            { channel: "shell", metadata: { cellId } },
+          ),
+        }),
+      printed: () => messages.filter((m) => m.header.msg_type === "stream").map((m) => (m.content as { text: string }).text),
+    };
+  }
+
+  /** Ends this test's pages, workers, gateways and databases. */
+  async reset(): Promise<void> {
+    for (const c of this.clients) c.disconnect();
+    for (const g of this.gateways) await g.close().catch(() => {});
+    for (const db of this.dbs) await db.close().catch(() => {});
+    this.clients = [];
+    this.gateways = [];
+    this.dbs = [];
+    this.round++;
+  }
+
+  async close(): Promise<void> {
+    await this.reset();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,18 @@
+export {
+  applyCells,
+  cellsMap,
+  cellText,
+  deleteCell,
+  docTitle,
+  fromNotebook,
+  insertCell,
+  metaMap,
+  moveCell,
+  setCellType,
+  setSource,
+  setTitle,
+  toCells,
+  type DocCell,
+  type NewCell,
+  type Placement,
+} from "./doc";
