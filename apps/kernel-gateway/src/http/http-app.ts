@@ -23,8 +23,9 @@ import { secretMatches } from "../secrets";
 import type { ApiHandlers } from "./api-handlers";
 import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
-import type { AccessTokenStore, AccountStore } from "@cellar/db";
+import type { AccessTokenStore, AccountStore, IdentityStore } from "@cellar/db";
 import type { Identity } from "../auth/identity";
+import type { SingleSignOn } from "../auth/single-sign-on";
 import { authApi } from "./auth-api";
 import { loginHook, userOf } from "./auth";
 import { gatewayApi, type GatewayApiDeps } from "./gateway-api";
@@ -32,6 +33,7 @@ import { API_METHODS, HttpError, installErrorHandling, methodNotAllowed } from "
 import { kernelApi, type KernelApiDeps } from "./kernel-api";
 import { notebookFilesApi, type NotebookFileStore } from "./notebook-files-api";
 import { notebooksApi, type NotebookApiStore } from "./notebooks-api";
+import { oidcApi } from "./oidc-api";
 import { uploadTooLarge, workspaceFilesApi, type WorkspaceFilesDeps } from "./workspace-files-api";
 
 /** Limit of every body but a file upload's. */
@@ -44,6 +46,10 @@ export interface HttpDeps extends GatewayApiDeps {
   identity: Identity;
   accounts: AccountStore;
   accessTokens: AccessTokenStore;
+  /** Sign-ins through the OpenID Connect provider, linked to users. */
+  identities: IdentityStore;
+  /** Unset: no single sign-on. */
+  singleSignOn?: SingleSignOn;
   webDir: string;
   store: NotebookApiStore & NotebookFileStore & { ownerOf(notebookId: string): Promise<string | null> };
   /** Ends every open socket of a user (signed out everywhere). */
@@ -123,7 +129,16 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
     await serveBlobs(request.raw, reply.raw);
   });
   const openRoutes = new Set(
-    [apiRoutes.health, apiRoutes.ready, apiRoutes.login, apiRoutes.signup, apiRoutes.checkInvite].map((r) => r.url),
+    [
+      apiRoutes.health,
+      apiRoutes.ready,
+      apiRoutes.login,
+      apiRoutes.signup,
+      apiRoutes.checkInvite,
+      apiRoutes.authProviders,
+      apiRoutes.oidcStart,
+      apiRoutes.oidcCallback,
+    ].map((r) => r.url),
   );
   app.addHook("onRequest", loginHook(deps.identity, openRoutes));
   // Guessing passwords (and invites) costs time: a few tries a minute per address and email.
@@ -158,6 +173,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   const handlers: ApiHandlers = {
     ...gatewayApi(deps),
     ...authApi({ accounts: deps.accounts, accessTokens: deps.accessTokens, identity: deps.identity, disconnectUser: deps.disconnectUser }),
+    ...oidcApi({ accounts: deps.accounts, identities: deps.identities, identity: deps.identity, singleSignOn: deps.singleSignOn }),
     ...notebooksApi({
       store: deps.store,
       onSaved: deps.onNotebookSaved,

@@ -29,6 +29,7 @@ export async function startTestApp(
     identity: new Identity({ accounts: db.accounts, accessTokens: db.accessTokens, token: TEST_TOKEN, ownerId: db.localUserId }),
     accounts: db.accounts,
     accessTokens: db.accessTokens,
+    identities: db.identities,
     webDir: path.join(dir, "web"),
     store: db.notebooks,
     workers: () => [],
