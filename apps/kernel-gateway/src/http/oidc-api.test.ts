@@ -2,7 +2,8 @@
 // pages): a browser is played by fetch with a cookie jar, following redirects as Chromium would.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SingleSignOn } from "../auth/single-sign-on";
-import { startTestOidcProvider, TEST_CLIENT_ID, TEST_CLIENT_SECRET, type TestOidcProvider } from "../testing/oidc-test-provider";
+import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "../testing/oidc-test-client";
+import { startTestOidcProvider, type TestOidcProvider } from "../testing/oidc-test-provider";
 import { sameOriginPath } from "./oidc-api";
 import { startTestApp, TEST_TOKEN, type TestApp } from "./test-app";
 

@@ -5,9 +5,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import Provider from "oidc-provider";
-
-export const TEST_CLIENT_ID = "cellar";
-export const TEST_CLIENT_SECRET = "a client secret for tests";
+import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "./oidc-test-client";
 
 export interface TestPerson {
   email?: string;
@@ -23,9 +21,10 @@ export interface TestOidcProvider {
   close(): Promise<void>;
 }
 
-export async function startTestOidcProvider(): Promise<TestOidcProvider> {
+/** `port`: 0 (default) for a free one. */
+export async function startTestOidcProvider(port = 0): Promise<TestOidcProvider> {
   const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const people = new Map<string, TestPerson>();
   let handler: ReturnType<Provider["callback"]> | undefined;
