@@ -7,8 +7,9 @@ import path from "node:path";
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "../apps/kernel-gateway/src/testing/oidc-test-client";
 
 export const E2E_PORT = Number(process.env.CELLAR_E2E_PORT ?? 8899);
-/** The single sign-on provider the gateway is configured with (oidc-provider.mts). */
-export const E2E_OIDC_PORT = E2E_PORT + 1;
+/** The single sign-on provider the gateway is configured with (oidc-provider.mts); off the
+ * neighbouring ports, which other checkouts' suites may use. */
+export const E2E_OIDC_PORT = Number(process.env.CELLAR_E2E_OIDC_PORT ?? E2E_PORT + 100);
 export const E2E_OIDC_NAME = "Acme ID";
 // The config is loaded by the runner and again by its workers: pass token and home by env so
 // every process agrees.
