@@ -4,8 +4,13 @@ import { defineConfig } from "@playwright/test";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from "../apps/kernel-gateway/src/testing/oidc-test-client";
 
 export const E2E_PORT = Number(process.env.CELLAR_E2E_PORT ?? 8899);
+/** The single sign-on provider the gateway is configured with (oidc-provider.mts); off the
+ * neighbouring ports, which other checkouts' suites may use. */
+export const E2E_OIDC_PORT = Number(process.env.CELLAR_E2E_OIDC_PORT ?? E2E_PORT + 100);
+export const E2E_OIDC_NAME = "Acme ID";
 // The config is loaded by the runner and again by its workers: pass token and home by env so
 // every process agrees.
 process.env.CELLAR_E2E_TOKEN ??= "e2e-" + Math.random().toString(36).slice(2);
@@ -36,19 +41,34 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: "node --import tsx ../scripts/cellar-local.ts",
-    url: `http://127.0.0.1:${E2E_PORT}/api/health`,
-    timeout: 120_000,
-    reuseExistingServer: false,
-    stdout: "pipe",
-    stderr: "pipe",
-    env: {
-      CELLAR_PORT: String(E2E_PORT),
-      CELLAR_TOKEN: process.env.CELLAR_E2E_TOKEN!,
-      CELLAR_HOME: process.env.CELLAR_E2E_HOME!,
-      CELLAR_WORKER_ID: "e2e-worker",
-      CELLAR_SESSION_MEMORY_MB: "2048",
+  webServer: [
+    {
+      command: "node --import tsx oidc-provider.mts",
+      url: `http://127.0.0.1:${E2E_OIDC_PORT}/.well-known/openid-configuration`,
+      timeout: 30_000,
+      reuseExistingServer: false,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { CELLAR_E2E_OIDC_PORT: String(E2E_OIDC_PORT), CELLAR_E2E_GATEWAY_URL: `http://127.0.0.1:${E2E_PORT}` },
     },
-  },
+    {
+      command: "node --import tsx ../scripts/cellar-local.ts",
+      url: `http://127.0.0.1:${E2E_PORT}/api/health`,
+      timeout: 120_000,
+      reuseExistingServer: false,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: {
+        CELLAR_PORT: String(E2E_PORT),
+        CELLAR_TOKEN: process.env.CELLAR_E2E_TOKEN!,
+        CELLAR_HOME: process.env.CELLAR_E2E_HOME!,
+        CELLAR_WORKER_ID: "e2e-worker",
+        CELLAR_SESSION_MEMORY_MB: "2048",
+        CELLAR_OIDC_ISSUER: `http://127.0.0.1:${E2E_OIDC_PORT}`,
+        CELLAR_OIDC_CLIENT_ID: TEST_CLIENT_ID,
+        CELLAR_OIDC_CLIENT_SECRET: TEST_CLIENT_SECRET,
+        CELLAR_OIDC_NAME: E2E_OIDC_NAME,
+      },
+    },
+  ],
 });

@@ -1,6 +1,7 @@
 // Gateway settings from the environment, with the embedded single-machine defaults.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { OidcSettings } from "./auth/single-sign-on";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -32,6 +33,9 @@ export interface GatewayConfig {
    * 600: scheduleCasGc raises a shorter one, with a warning). */
   gcIntervalMs: number;
   gcGraceMs: number;
+  /** Single sign-on through an OpenID Connect provider (CELLAR_OIDC_ISSUER, _CLIENT_ID,
+   * _CLIENT_SECRET, _NAME, _ALLOW_SIGNUP); unset: password sign-in only. */
+  oidc?: OidcSettings;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -52,5 +56,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     redisUrl: env.CELLAR_REDIS_URL || undefined,
     gcIntervalMs: Number(env.CELLAR_GC_INTERVAL_S ?? 3600) * 1000,
     gcGraceMs: Number(env.CELLAR_GC_GRACE_S ?? 3600) * 1000,
+    oidc: oidcSettings(env),
+  };
+}
+
+function oidcSettings(env: NodeJS.ProcessEnv): OidcSettings | undefined {
+  const issuer = env.CELLAR_OIDC_ISSUER;
+  if (!issuer) return undefined;
+  // A half-configured sign-on is a mistake to hear about at start, not at the first sign-in.
+  if (!URL.canParse(issuer)) throw new Error(`CELLAR_OIDC_ISSUER is not a URL: ${issuer}`);
+  if (!env.CELLAR_OIDC_CLIENT_ID) throw new Error("CELLAR_OIDC_ISSUER is set but CELLAR_OIDC_CLIENT_ID is not");
+  return {
+    issuer,
+    clientId: env.CELLAR_OIDC_CLIENT_ID,
+    clientSecret: env.CELLAR_OIDC_CLIENT_SECRET || undefined,
+    name: env.CELLAR_OIDC_NAME || "Single sign-on",
+    allowSignup: env.CELLAR_OIDC_ALLOW_SIGNUP === "true" || env.CELLAR_OIDC_ALLOW_SIGNUP === "1",
   };
 }

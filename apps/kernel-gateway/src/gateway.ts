@@ -1,8 +1,10 @@
 // Composes the gateway: HTTP (login, API, web app), socket.io beside it, kernels, terminals and
 // workers. Only wiring: each part keeps its own state.
 import type http from "node:http";
-import type { AccessTokenStore, AccountStore, KernelSessionStore, ShareStore } from "@cellar/db";
+import { createHmac } from "node:crypto";
+import type { AccessTokenStore, AccountStore, IdentityStore, KernelSessionStore, ShareStore } from "@cellar/db";
 import { Identity } from "./auth/identity";
+import { SingleSignOn } from "./auth/single-sign-on";
 import { userRoom } from "./sockets/rooms";
 import type { BlobStore } from "@cellar/fs-client";
 import type { ImageCatalog } from "./images/image-catalog";
@@ -41,6 +43,8 @@ export function createGateway(opts: {
   accessTokens: AccessTokenStore;
   /** Who else may open each notebook: grants and share links, and every caller's role. */
   shares: ShareStore;
+  /** OpenID Connect sign-ins linked to users (used when config.oidc is set). */
+  identities: IdentityStore;
   /** The instance's first owner: whom the instance token signs in. */
   userId: string;
   token: string;
@@ -55,10 +59,18 @@ export function createGateway(opts: {
   const images = new NotebookImages(store);
 
   const identity = new Identity({ accounts: opts.accounts, accessTokens: opts.accessTokens, token: opts.token, ownerId: opts.userId });
+  // The flow cookie's key comes from the instance token, so every replica (which shares it) can
+  // read a flow another one started.
+  const singleSignOn =
+    config.oidc && new SingleSignOn(config.oidc, createHmac("sha256", opts.token).update("cellar oidc flow").digest("hex"));
+  // Discovered now rather than at the first sign-in; a provider that is down is retried later.
+  void singleSignOn?.reachable();
   const app = createHttpApp({
     identity,
     accounts: opts.accounts,
     accessTokens: opts.accessTokens,
+    identities: opts.identities,
+    singleSignOn,
     disconnectUser: (userId) => io.in(userRoom(userId)).disconnectSockets(true),
     webDir: config.webDir,
     store,

@@ -19,6 +19,7 @@ const gateway = createGateway({
   accounts: db.accounts,
   accessTokens: db.accessTokens,
   shares: db.shares,
+  identities: db.identities,
   userId: db.localUserId,
   token: secrets.token,
   workerSecret: secrets.workerSecret,

@@ -107,6 +107,10 @@ export class GatewayClient {
     logoutEverywhere: () => this.call("logoutEverywhere", {}),
     setCredentials: (email: string, password: string) => this.call("setCredentials", { body: { email, password } }),
     signup: (body: { invite: string; name: string; email: string; password: string }) => this.call("signup", { body }),
+    /** The sign-in methods besides a password (single sign-on's name, whether it answers). */
+    providers: () => this.call("authProviders", {}),
+    /** Where a browser starts single sign-on (a page to go to, not a request to make). */
+    singleSignOnPath: (query: { next?: string; invite?: string }) => apiPath("oidcStart", { query }),
   };
 
   /** Personal access tokens: what the CLI and scripts sign in with (a bearer token). */

@@ -43,7 +43,7 @@ function ownerOnly(request: FastifyRequest): UserRecord {
   return user;
 }
 
-const INVITE_GONE: Record<InviteUnusableError["reason"], string> = {
+export const INVITE_GONE: Record<InviteUnusableError["reason"], string> = {
   unknown: "This invite does not exist (it may have been revoked).",
   used: "This invite has already been used.",
   expired: "This invite has expired; ask for a new one.",

@@ -15,9 +15,10 @@ import { secretMatches } from "../secrets";
 import type { ApiHandlers } from "./api-handlers";
 import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
-import type { AccessTokenStore, AccountStore, ShareStore } from "@cellar/db";
+import type { AccessTokenStore, AccountStore, IdentityStore, ShareStore } from "@cellar/db";
 import type { Identity } from "../auth/identity";
 import { requireNotebookRole } from "../auth/notebook-access";
+import type { SingleSignOn } from "../auth/single-sign-on";
 import { authApi } from "./auth-api";
 import { loginHook } from "./auth";
 import { gatewayApi, type GatewayApiDeps } from "./gateway-api";
@@ -26,6 +27,7 @@ import { kernelApi, type KernelApiDeps } from "./kernel-api";
 import { notebookFilesApi, type NotebookFileStore } from "./notebook-files-api";
 import { notebooksApi, type NotebookApiStore } from "./notebooks-api";
 import { sharesApi, type AccessChange } from "./shares-api";
+import { oidcApi } from "./oidc-api";
 import { uploadTooLarge, workspaceFilesApi, type WorkspaceFilesDeps } from "./workspace-files-api";
 
 /** Limit of every body but a file upload's. */
@@ -38,6 +40,10 @@ export interface HttpDeps extends GatewayApiDeps {
   identity: Identity;
   accounts: AccountStore;
   accessTokens: AccessTokenStore;
+  /** Sign-ins through the OpenID Connect provider, linked to users. */
+  identities: IdentityStore;
+  /** Unset: no single sign-on. */
+  singleSignOn?: SingleSignOn;
   webDir: string;
   store: NotebookApiStore & NotebookFileStore;
   /** Grants, share links, and every caller's role on a notebook (the notebook routes' check). */
@@ -115,7 +121,16 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
     await serveBlobs(request.raw, reply.raw);
   });
   const openRoutes = new Set(
-    [apiRoutes.health, apiRoutes.ready, apiRoutes.login, apiRoutes.signup, apiRoutes.checkInvite].map((r) => r.url),
+    [
+      apiRoutes.health,
+      apiRoutes.ready,
+      apiRoutes.login,
+      apiRoutes.signup,
+      apiRoutes.checkInvite,
+      apiRoutes.authProviders,
+      apiRoutes.oidcStart,
+      apiRoutes.oidcCallback,
+    ].map((r) => r.url),
   );
   const guestRoutes = new Set(
     Object.values(apiRoutes as Record<string, ApiRoute>).flatMap((r) => (r.role && r.method === "GET" ? [r.url] : [])),
@@ -153,6 +168,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   const handlers: ApiHandlers = {
     ...gatewayApi(deps),
     ...authApi({ accounts: deps.accounts, accessTokens: deps.accessTokens, identity: deps.identity, disconnectUser: deps.disconnectUser }),
+    ...oidcApi({ accounts: deps.accounts, identities: deps.identities, identity: deps.identity, singleSignOn: deps.singleSignOn }),
     ...notebooksApi({
       store: deps.store,
       sharedWith: (userId) => deps.shares.sharedWith(userId),

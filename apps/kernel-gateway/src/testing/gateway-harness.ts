@@ -96,6 +96,7 @@ export class GatewayHarness {
       accounts: db.accounts,
       accessTokens: db.accessTokens,
       shares: db.shares,
+      identities: db.identities,
       userId: db.localUserId,
       token: TOKEN,
       workerSecret: SECRET,

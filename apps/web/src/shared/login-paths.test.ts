@@ -16,6 +16,7 @@ describe("safeNextPath", () => {
       "//evil.example/x",
       "/\\evil.example",
       "/\t/evil.example",
+      "/.//evil.example",
       "javascript:alert(1)",
       " /notebook/",
     ])

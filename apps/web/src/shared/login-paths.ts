@@ -23,6 +23,7 @@ export function safeNextPath(next: string | null | undefined, origin: string = w
   } catch {
     return "/";
   }
-  if (url.origin !== origin || isPublicPage(url.pathname)) return "/";
+  // "/.//host" normalises to the path "//host", which the browser would then take as a host.
+  if (url.origin !== origin || url.pathname.startsWith("//") || isPublicPage(url.pathname)) return "/";
   return url.pathname + url.search + url.hash;
 }

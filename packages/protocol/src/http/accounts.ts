@@ -6,6 +6,7 @@ import { z } from "zod";
 export const instanceRoleSchema = z.enum(["owner", "member"]);
 export type InstanceRole = z.infer<typeof instanceRoleSchema>;
 
+/** Trimmed and lower-cased: accounts are found by email as stored. */
 export const emailSchema = z
   .string()
   .trim()
@@ -85,3 +86,18 @@ export const createAccessTokenBodySchema = z.object({
 export const createdAccessTokenReplySchema = accessTokenReplySchema.extend({ token: z.string() });
 
 export const accessTokenParamsSchema = z.object({ id: z.string().min(1).max(100) });
+
+/** The sign-in methods the login page offers: a password always; single sign-on when the gateway
+ * is configured with an OpenID Connect provider (`reachable` false while its discovery fails). */
+export const authProvidersReplySchema = z.object({
+  oidc: z.object({ name: z.string(), reachable: z.boolean() }).nullable(),
+});
+
+/** Where single sign-on returns to (a path on this origin), and the invite it signs up with. */
+export const oidcStartQuerySchema = z.object({
+  next: z.string().max(2000).optional(),
+  invite: z.string().min(1).max(200).optional(),
+});
+
+/** What the provider sends back (code, state, iss; or error): read by the OpenID Connect client. */
+export const oidcCallbackQuerySchema = z.looseObject({});

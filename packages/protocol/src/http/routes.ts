@@ -6,6 +6,7 @@ import { z } from "zod";
 import {
   accessTokenParamsSchema,
   accessTokenReplySchema,
+  authProvidersReplySchema,
   createAccessTokenBodySchema,
   createdAccessTokenReplySchema,
   createdInviteReplySchema,
@@ -17,6 +18,8 @@ import {
   inviteReplySchema,
   loginBodySchema,
   meReplySchema,
+  oidcCallbackQuerySchema,
+  oidcStartQuerySchema,
   signupBodySchema,
 } from "./accounts";
 import type { NotebookRole } from "../roles";
@@ -77,6 +80,7 @@ export interface ApiRoute {
 }
 
 const noContent = z.null().describe("no content");
+const redirect = z.unknown().describe("a redirect (Location)");
 const fileReply = z.unknown().describe("the file's bytes");
 
 function route<const R extends ApiRoute>(r: R): R {
@@ -131,6 +135,26 @@ export const apiRoutes = {
     url: "/api/auth/signup",
     summary: "Creates a member's account with an invite and signs them in; needs no session",
     schema: { body: signupBodySchema, response: { 200: meReplySchema, 409: errorReplySchema, 410: errorReplySchema } },
+  }),
+  authProviders: route({
+    method: "GET",
+    url: "/api/auth/providers",
+    summary: "The sign-in methods besides a password (single sign-on's name), for the login page; needs no session",
+    schema: { response: { 200: authProvidersReplySchema } },
+  }),
+  oidcStart: route({
+    method: "GET",
+    url: "/api/auth/oidc/start",
+    summary:
+      "Single sign-on: redirects to the OpenID Connect provider (a refusal redirects to the login page with ?error=); needs no session",
+    schema: { querystring: oidcStartQuerySchema, response: { 302: redirect } },
+  }),
+  oidcCallback: route({
+    method: "GET",
+    url: "/api/auth/oidc/callback",
+    summary:
+      "Single sign-on: where the provider returns; signs in (a new session cookie) and redirects to next, or to the login page with ?error=; needs no session",
+    schema: { querystring: oidcCallbackQuerySchema, response: { 302: redirect } },
   }),
   listAccessTokens: route({
     method: "GET",

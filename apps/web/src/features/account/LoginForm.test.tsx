@@ -36,7 +36,9 @@ describe("login page", () => {
     signIn("ada@example.com", "not-it-at-all");
     await waitFor(() => expect(screen.getByTestId("login-error").textContent).toBe("Wrong email or password."));
     expect(screen.getByTestId("login-error").getAttribute("role")).toBe("alert");
-    expect(requests).toEqual([{ method: "POST", path: "/api/auth/login", body: { email: "ada@example.com", password: "not-it-at-all" } }]);
+    expect(requests.filter((r) => r.method === "POST")).toEqual([
+      { method: "POST", path: "/api/auth/login", body: { email: "ada@example.com", password: "not-it-at-all" } },
+    ]);
     expect(goTo).not.toHaveBeenCalled();
     expect((screen.getByTestId("login-submit") as HTMLButtonElement).disabled).toBe(false);
   });
@@ -65,5 +67,34 @@ describe("login page", () => {
     signIn("ada@example.com", "whatever1234");
     await waitFor(() => expect(screen.getByTestId("login-error").textContent).toMatch(/Too many/));
     expect(goTo).not.toHaveBeenCalled();
+  });
+
+  it("shows the error a refused single sign-on came back with", () => {
+    stubGateway({});
+    renderWithQueries(<LoginForm next={null} error="There is no account here for eve@example.com." />);
+    const alert = screen.getByTestId("login-error");
+    expect(alert.hidden).toBe(false);
+    expect(alert.textContent).toBe("There is no account here for eve@example.com.");
+  });
+
+  it("offers single sign-on when the gateway has it, coming back to next", async () => {
+    stubGateway({ "GET /api/auth/providers": { status: 200, body: { oidc: { name: "Acme ID", reachable: true } } } });
+    renderWithQueries(<LoginForm next="/notebook/?id=nb1" />);
+    const button = await screen.findByTestId("oidc-sign-in");
+    expect(button.textContent).toBe("Sign in with Acme ID");
+    expect(button.getAttribute("href")).toBe(`/api/auth/oidc/start?next=${encodeURIComponent("/notebook/?id=nb1")}`);
+  });
+
+  it("says when the provider cannot be reached, and offers no button without one", async () => {
+    stubGateway({ "GET /api/auth/providers": { status: 200, body: { oidc: { name: "Acme ID", reachable: false } } } });
+    renderWithQueries(<LoginForm next={null} />);
+    expect((await screen.findByTestId("oidc-unreachable")).textContent).toBe("Acme ID cannot be reached right now.");
+    expect(screen.queryByTestId("oidc-sign-in")).toBeNull();
+    cleanup();
+    const requests = stubGateway({ "GET /api/auth/providers": { status: 200, body: { oidc: null } } });
+    renderWithQueries(<LoginForm next={null} />);
+    await waitFor(() => expect(requests).toHaveLength(1));
+    expect(screen.queryByTestId("oidc-sign-in")).toBeNull();
+    expect(screen.queryByTestId("oidc-unreachable")).toBeNull();
   });
 });

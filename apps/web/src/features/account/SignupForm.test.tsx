@@ -73,4 +73,15 @@ describe("sign-up page", () => {
     await screen.findByTestId("signup-invite-gone");
     expect(screen.queryByTestId("signup-name")).toBeNull();
   });
+
+  it("offers to sign up with single sign-on, carrying the invite", async () => {
+    stubGateway({
+      "GET /api/invites/tok": valid,
+      "GET /api/auth/providers": { status: 200, body: { oidc: { name: "Acme ID", reachable: true } } },
+    });
+    renderWithQueries(<SignupForm invite="tok" />);
+    const button = await screen.findByTestId("oidc-sign-in");
+    expect(button.textContent).toBe("Sign up with Acme ID");
+    expect(button.getAttribute("href")).toBe("/api/auth/oidc/start?invite=tok");
+  });
 });

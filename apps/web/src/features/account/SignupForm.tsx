@@ -5,6 +5,7 @@ import { gateway } from "../../shared/gateway";
 import { AccountPage, FormError } from "./AccountPage";
 import { NewPasswordField } from "./NewPasswordField";
 import { useInviteCheck, useSignIn } from "./account-queries";
+import { SingleSignOnButton } from "./SingleSignOnButton";
 
 const isGone = (e: unknown) => e instanceof GatewayError && e.status === 410;
 
@@ -65,6 +66,7 @@ export function SignupForm({ invite }: { invite: string | null }) {
           {signup.isPending ? "Creating your account…" : "Create account"}
         </button>
       </form>
+      <SingleSignOnButton verb="Sign up" invite={invite} />
       <p className="muted account-hint">
         Already have an account? <a href="/login/">Sign in</a>
       </p>

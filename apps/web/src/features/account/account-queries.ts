@@ -17,11 +17,17 @@ export const accountKeys = {
   invites: ["invites"] as const,
   invite: (token: string) => ["invites", "check", token] as const,
   tokens: ["auth", "tokens"] as const,
+  providers: ["auth", "providers"] as const,
 };
 
 /** Who is signed in; it changes only by signing in or out, which reload the page. */
 export function useMe() {
   return useQuery({ queryKey: accountKeys.me, queryFn: async () => (await gateway.auth.me()).user, staleTime: Infinity });
+}
+
+/** The sign-in methods the gateway offers besides a password; fixed while the page is open. */
+export function useAuthProviders() {
+  return useQuery({ queryKey: accountKeys.providers, queryFn: gateway.auth.providers, staleTime: Infinity, retry: false });
 }
 
 /** Signs in (login) or signs up, then leaves for `to`: a full load, as the session changed. */
