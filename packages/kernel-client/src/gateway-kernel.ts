@@ -8,7 +8,9 @@ import {
   type ExecuteReplyMessage,
   type JupyterMessage,
   type KernelStatus,
+  type CellRunEvent,
   type MessageHeader,
+  type NotebookRole,
   type StreamPosition,
 } from "@cellar/protocol";
 import { KernelFutureError, type KernelFuture, type KernelFutureOptions } from "./kernel-future";
@@ -20,6 +22,8 @@ export interface GatewayKernelOptions {
   session?: string;
   /** How long the gateway may take to acknowledge an event. */
   ackTimeoutMs?: number;
+  /** The share link the page was opened with: its role counts on the notebook. */
+  link?: string;
 }
 
 export interface GatewayKernelEvents {
@@ -28,7 +32,11 @@ export interface GatewayKernelEvents {
   /** The notebook was opened on the gateway; `reconnected`: after a lost connection. Then
    * `replayed` says whether the gateway sent (or the worker will send) every message missed;
    * if not, the page must read the notebook's recorded outputs back. */
-  open: (p: { status: KernelStatus; reconnected: boolean; replayed: boolean }) => void;
+  open: (p: { status: KernelStatus; reconnected: boolean; replayed: boolean; role: NotebookRole }) => void;
+  /** Someone ran a cell of the notebook (this page's user too). */
+  ran: (p: CellRunEvent) => void;
+  /** The caller's role on the notebook changed; null: they lost it, and hear nothing more of it. */
+  access: (role: NotebookRole | null) => void;
   /** Every kernel message for the notebook, after its request's future (if open here) has had it. */
   message: (msg: JupyterMessage, future: KernelFuture<any> | undefined) => void;
   /** The socket could not connect; `error.message` says why (see isAuthRefusal). */
@@ -65,7 +73,10 @@ export class GatewayKernel {
     message: new Set(),
     "connect-error": new Set(),
     workers: new Set(),
+    ran: new Set(),
+    access: new Set(),
   };
+  private readonly link: string | undefined;
   /** The notebook is open on the gateway over the current connection. */
   private isOpen = false;
   private openedBefore = false;
@@ -82,6 +93,7 @@ export class GatewayKernel {
   ) {
     this.session = options.session ?? globalThis.crypto.randomUUID();
     this.ackTimeoutMs = options.ackTimeoutMs ?? ACK_TIMEOUT_MS;
+    this.link = options.link;
     this.futures = new KernelFutures((msg) => this.sendMessage(msg));
 
     socket.on("connect", () => this.openNotebook());
@@ -117,6 +129,18 @@ export class GatewayKernel {
       this.emit("message", p.message, future);
     });
     socket.on("workers:count", (p) => this.emit("workers", p.connected));
+    socket.on("cell:ran", (p) => {
+      if (p.notebookId === this.notebookId) this.emit("ran", p);
+    });
+    socket.on("access:changed", (p) => {
+      if (p.notebookId !== this.notebookId) return;
+      if (!p.role) {
+        this.isOpen = false;
+        this.futures.failAll("refused", "your access to this notebook was removed");
+        this.setStatus("dead", "Your access to this notebook was removed.");
+      }
+      this.emit("access", p.role);
+    });
     if (socket.connected) this.openNotebook();
   }
 
@@ -196,7 +220,7 @@ export class GatewayKernel {
     const reconnected = this.openedBefore;
     this.openedBefore = true;
     const resume = reconnected ? this.position : undefined;
-    this.socket.timeout(this.ackTimeoutMs).emit("notebook:open", { notebookId: this.notebookId, resume }, (err, ack) => {
+    this.socket.timeout(this.ackTimeoutMs).emit("notebook:open", { notebookId: this.notebookId, resume, link: this.link }, (err, ack) => {
       if (err) {
         this.rejectOpen(new KernelFutureError("unanswered", NO_ANSWER));
         return this.setStatus("disconnected", "The gateway did not answer; retrying…");
@@ -208,7 +232,7 @@ export class GatewayKernel {
       this.isOpen = true;
       this.setStatus(ack.status);
       for (const w of this.openWaiters.splice(0)) w.resolve(ack.status);
-      this.emit("open", { status: ack.status, reconnected, replayed: ack.replayed });
+      this.emit("open", { status: ack.status, reconnected, replayed: ack.replayed, role: ack.role });
     });
   }
 

@@ -14,6 +14,8 @@ export interface GatewaySocketOptions {
   token?: string;
   /** false: do not reconnect by itself after a lost connection (a one-shot command). */
   reconnection?: boolean;
+  /** A share link of one notebook: without a session it admits this page as a guest there. */
+  shareLink?: { notebookId: string; link: string };
 }
 
 export function createGatewaySocket(options: GatewaySocketOptions = {}): GatewaySocket {
@@ -26,6 +28,7 @@ export function createGatewaySocket(options: GatewaySocketOptions = {}): Gateway
     reconnectionDelayMax: 1_000,
     ...(options.token ? { transports: ["websocket"], extraHeaders: { authorization: `Bearer ${options.token}` } } : {}),
     ...(options.reconnection === false ? { reconnection: false } : {}),
+    ...(options.shareLink ? { auth: options.shareLink } : {}),
   };
   return (options.url === undefined ? io(settings) : io(options.url, settings)) as GatewaySocket;
 }

@@ -4,13 +4,22 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server, type Socket as ServerSocket } from "socket.io";
 import { io } from "socket.io-client";
-import { makeMessage, type BrowserToGateway, type GatewayToBrowser, type JupyterMessage, type KernelStatus } from "@cellar/protocol";
+import {
+  makeMessage,
+  type BrowserToGateway,
+  type GatewayToBrowser,
+  type JupyterMessage,
+  type KernelStatus,
+  type NotebookRole,
+} from "@cellar/protocol";
 import type { GatewaySocket } from "@cellar/kernel-client";
 
 export interface GatewayDouble {
   port: number;
   sent: JupyterMessage[];
   status: KernelStatus;
+  /** The role notebook:open answers (the owner's unless a test says otherwise). */
+  role: NotebookRole;
   socket(): ServerSocket<BrowserToGateway, GatewayToBrowser>;
   /** A socket factory for KernelConnection's `createSocket`. */
   connectSocket(): GatewaySocket;
@@ -27,6 +36,7 @@ export async function startGatewayDouble(initial: KernelStatus, workers = 1): Pr
     port: 0,
     sent: [],
     status: initial,
+    role: "owner",
     socket: () => last!,
     connectSocket: () => io(`http://127.0.0.1:${gw.port}`, { transports: ["websocket"], forceNew: true }) as GatewaySocket,
     reply: (notebookId, request, type, content) => {
@@ -41,7 +51,7 @@ export async function startGatewayDouble(initial: KernelStatus, workers = 1): Pr
   server.on("connection", (socket) => {
     last = socket;
     socket.emit("workers:count", { connected: workers });
-    socket.on("notebook:open", (p, ack) => ack({ ok: true, status: gw.status, replayed: false, role: "owner" }));
+    socket.on("notebook:open", (p, ack) => ack({ ok: true, status: gw.status, replayed: false, role: gw.role }));
     socket.on("kernel:send", (p, ack) => {
       gw.sent.push(p.message);
       ack({ ok: true });

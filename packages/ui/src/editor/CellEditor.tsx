@@ -32,6 +32,8 @@ export interface CellEditorProps {
   focusToken?: number;
   placeholder?: string;
   ariaLabel?: string;
+  /** Shown and selectable but not editable (the user may not edit the notebook). */
+  readOnly?: boolean;
   /** Find in the notebook: every match of `searchPattern` is marked, `currentMatch` more so. */
   searchPattern?: RegExp | null;
   currentMatch?: SearchMatch | null;
@@ -47,11 +49,15 @@ function languageExtension(language: CellLanguage): Extension {
 
 /** A CodeMirror 6 editor for one cell. The view is created once; later `value` changes are
  * applied only when they differ from what the editor holds (an external change). */
+/** Read-only: no caret and no edits (the text can still be selected and copied). */
+const editability = (readOnly: boolean): Extension => [EditorState.readOnly.of(readOnly), EditorView.editable.of(!readOnly)];
+
 export function CellEditor(props: CellEditorProps) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const language = useRef(new Compartment());
   const search = useRef(new Compartment());
+  const editable = useRef(new Compartment());
   // Handlers live in a ref so a re-render never rebuilds the editor.
   const handlers = useRef(props);
   handlers.current = props;
@@ -84,6 +90,7 @@ export function CellEditor(props: CellEditorProps) {
         language.current.of(languageExtension(handlers.current.language)),
         search.current.of(searchHighlight(handlers.current.searchPattern ?? null, handlers.current.currentMatch ?? null)),
         placeholderExt(handlers.current.placeholder ?? ""),
+        editable.current.of(editability(handlers.current.readOnly ?? false)),
         EditorView.contentAttributes.of({ "aria-label": handlers.current.ariaLabel ?? "Cell source" }),
         EditorView.updateListener.of((update) => {
           if (update.docChanged && !update.transactions.some((t) => t.annotation(external)))
@@ -119,6 +126,10 @@ export function CellEditor(props: CellEditorProps) {
       effects: search.current.reconfigure(searchHighlight(props.searchPattern ?? null, props.currentMatch ?? null)),
     });
   }, [props.searchPattern, props.currentMatch]);
+
+  useEffect(() => {
+    view.current?.dispatch({ effects: editable.current.reconfigure(editability(props.readOnly ?? false)) });
+  }, [props.readOnly]);
 
   useEffect(() => {
     if (props.focusToken) view.current?.focus();

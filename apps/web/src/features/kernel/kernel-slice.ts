@@ -3,7 +3,7 @@
 // page's own word when it cannot reach the gateway (connecting, disconnected); and how many
 // workers are connected. Set only by the kernel connection (kernel-socket.ts).
 import type { StateCreator } from "zustand/vanilla";
-import type { KernelStatus } from "@cellar/protocol";
+import type { KernelStatus, Notebook, NotebookRole } from "@cellar/protocol";
 import type { NotebookState } from "../notebook/notebook-store";
 
 /** `connecting`: the page has not heard from the gateway yet. */
@@ -12,15 +12,28 @@ export type KernelDisplayStatus = KernelStatus | "connecting";
 export interface KernelSlice {
   kernel: { status: KernelDisplayStatus; reason?: string };
   workers: number | null;
+  /** The user's role on the notebook, as the gateway answered it (getNotebook, then each open of
+   * the socket); what the page offers follows it, the gateway checks it. */
+  role: NotebookRole;
+  /** The gateway took the user's access away: nothing more can be done here. */
+  accessRemoved: boolean;
 
   setKernelStatus(status: KernelDisplayStatus, reason?: string): void;
   setWorkers(connected: number): void;
+  /** null: the access was removed. */
+  setRole(role: NotebookRole | null): void;
 }
 
-export const createKernelSlice: StateCreator<NotebookState, [], [], KernelSlice> = (set) => ({
-  kernel: { status: "connecting" },
-  workers: null,
+/** `notebook.role`: as getNotebook answered (absent in older test doubles: the owner). */
+export const createKernelSlice =
+  (notebook: Notebook & { role?: NotebookRole }): StateCreator<NotebookState, [], [], KernelSlice> =>
+  (set) => ({
+    kernel: { status: "connecting" },
+    workers: null,
+    role: notebook.role ?? "owner",
+    accessRemoved: false,
+    setRole: (role) => set(role ? { role, accessRemoved: false } : { role: "viewer", accessRemoved: true }),
 
-  setKernelStatus: (status, reason) => set({ kernel: { status, reason } }),
-  setWorkers: (connected) => set({ workers: connected }),
-});
+    setKernelStatus: (status, reason) => set({ kernel: { status, reason } }),
+    setWorkers: (connected) => set({ workers: connected }),
+  });

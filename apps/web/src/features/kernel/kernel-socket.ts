@@ -19,6 +19,7 @@ import type { EditorAssist } from "@cellar/ui";
 import { KernelRequests } from "./kernel-requests";
 import { kernelAssist } from "./kernel-assist";
 import { TerminalSession, type TerminalHandlers } from "../terminal/terminal-socket";
+import { pageShareLink } from "../../shared/share-link";
 
 export type { GatewaySocket };
 
@@ -74,13 +75,27 @@ export class KernelConnection {
 
   connect(): void {
     if (this.kernel) return;
-    const kernel = new GatewayKernel(this.options.createSocket?.() ?? createGatewaySocket(), this.notebookId, { session: this.session });
+    // A page opened by a share link sends it: signed out, it is what admits the page at all.
+    const link = pageShareLink() ?? undefined;
+    const socket = this.options.createSocket?.() ?? createGatewaySocket(link ? { shareLink: { notebookId: this.notebookId, link } } : {});
+    const kernel = new GatewayKernel(socket, this.notebookId, { session: this.session, link });
     this.kernel = kernel;
     kernel.on("status", (status, reason) => this.status(status, reason));
     // Live messages sent while we were away: the gateway sends them again when it still has them
     // (or the worker will); otherwise it recorded them, so read them back.
-    kernel.on("open", ({ status, reconnected, replayed }) => {
+    kernel.on("open", ({ status, reconnected, replayed, role }) => {
+      this.store.getState().setRole(role);
       if (reconnected && !replayed) void this.catchUp(status);
+    });
+    kernel.on("ran", ({ cellId, by }) => this.store.getState().setLastRunBy(cellId, by));
+    kernel.on("access", (role) => {
+      const store = this.store.getState();
+      store.setRole(role);
+      if (!role) {
+        this.dropWaiting();
+        store.clearRunning();
+        store.setNotice("Your access to this notebook was removed; nothing here reaches it any more.");
+      }
     });
     kernel.on("connect-error", (error) => {
       if (isAuthRefusal(error)) markAuthRequired();

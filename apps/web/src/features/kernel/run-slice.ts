@@ -33,6 +33,8 @@ export interface RunSlice {
   started: Record<string, true>;
   /** Running cells waiting for the user's answer to `input()`. */
   inputPrompts: Record<string, InputPrompt>;
+  /** Who ran each cell last (the gateway's record, then its cell:ran events). */
+  lastRunBy: Record<string, { id: string; name: string }>;
 
   startRun(cellId: string, msgId: string): void;
   /** The kernel began executing the request (it is no longer queued). */
@@ -40,6 +42,7 @@ export interface RunSlice {
   /** With `msgId`, only if that request is still the cell's latest. */
   finishRun(cellId: string, msgId?: string): void;
   clearRunning(): void;
+  setLastRunBy(cellId: string, by: { id: string; name: string }): void;
   /** `null`: the prompt was answered, or the run it belonged to ended. */
   setInputPrompt(cellId: string, prompt: InputPrompt | null): void;
   applyKernelMessages(batch: Array<{ cellId: string; message: JupyterMessage }>): void;
@@ -55,6 +58,8 @@ export function createRunSlice(notebook: Notebook): StateCreator<NotebookState, 
     running: {},
     started: {},
     inputPrompts: {},
+    lastRunBy: Object.fromEntries(notebook.cells.flatMap((c) => (c.lastRunBy ? [[c.id, c.lastRunBy]] : []))),
+    setLastRunBy: (cellId, by) => set((s) => ({ lastRunBy: { ...s.lastRunBy, [cellId]: by } })),
 
     startRun: (cellId, msgId) =>
       set((s) => ({

@@ -1,11 +1,14 @@
 "use client";
-import { useNotebookContext } from "./notebook-context";
+import { roleAtLeast } from "@cellar/protocol";
+import { useNotebookContext, useNotebookState } from "./notebook-context";
 import type { CellPlace } from "./document-slice";
 import { PlusIcon } from "../../shared/icons";
 
 /** The slim "+ Code / + Markdown" row above the first cell and below every cell. */
 export function AddCellBar({ place }: { place: CellPlace }) {
   const { store } = useNotebookContext();
+  const mayEdit = useNotebookState((s) => roleAtLeast(s.role, "editor"));
+  if (!mayEdit) return null;
   const where = place === "start" ? "top" : "below";
   return (
     <div className={`add-cell-bar add-cell-bar-${where}`}>

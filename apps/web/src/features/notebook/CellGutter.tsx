@@ -3,6 +3,7 @@ import type { HTMLAttributes } from "react";
 import { useNotebookContext, useNotebookState } from "./notebook-context";
 import { executionDuration, formatDuration } from "./format-duration";
 import { GripIcon, PlayIcon } from "../../shared/icons";
+import { roleAtLeast } from "@cellar/protocol";
 
 /** What dnd-kit needs on the element the user grabs to drag a cell. */
 export type DragHandleProps = HTMLAttributes<HTMLElement> & { ref?: (el: HTMLElement | null) => void };
@@ -36,21 +37,24 @@ function CodeGutter({ cellId }: { cellId: string }) {
     const cell = s.cells.find((c) => c.id === cellId);
     return cell ? executionDuration(cell.metadata) : null;
   });
+  const mayRun = useNotebookState((s) => roleAtLeast(s.role, "runner"));
   const state = !running ? "idle" : started ? "running" : "queued";
   const label = running ? "[*]" : count === null ? "[ ]" : `[${count}]`;
   return (
     <div className="cell-gutter-code">
       <div className="cell-gutter-row">
-        <button
-          type="button"
-          className="cell-run"
-          data-testid="run-this-cell"
-          title="Run this cell (Ctrl+Enter)"
-          aria-label="Run this cell"
-          onClick={() => commands.runCell(cellId, "in-place")}
-        >
-          <PlayIcon />
-        </button>
+        {mayRun && (
+          <button
+            type="button"
+            className="cell-run"
+            data-testid="run-this-cell"
+            title="Run this cell (Ctrl+Enter)"
+            aria-label="Run this cell"
+            onClick={() => commands.runCell(cellId, "in-place")}
+          >
+            <PlayIcon />
+          </button>
+        )}
         <span
           className={`execution-count execution-count-${state}${running ? " execution-count-running" : ""}`}
           data-testid="execution-count"

@@ -1,6 +1,7 @@
 "use client";
 import { memo, useDeferredValue, useEffect, useRef } from "react";
 import { CellEditor, MarkdownView, OutputArea, type RunMode } from "@cellar/ui";
+import { roleAtLeast } from "@cellar/protocol";
 import { useNotebookContext, useNotebookState } from "./notebook-context";
 import { useThrottledValue } from "./use-throttled-value";
 import { isCellSelected } from "./cell-selection";
@@ -25,6 +26,7 @@ export const CellView = memo(function CellView({ cellId, index, count, dragHandl
   const cell = useNotebookState((s) => s.cells.find((c) => c.id === cellId));
   const active = useNotebookState((s) => s.activeCellId === cellId);
   const selected = useNotebookState((s) => isCellSelected(s, cellId));
+  const mayEdit = useNotebookState((s) => roleAtLeast(s.role, "editor"));
   const focus = useNotebookState((s) => (s.focusRequest?.cellId === cellId ? s.focusRequest : null));
   const ref = useRef<HTMLDivElement>(null);
   // The cell list mounts and unmounts cells as the page scrolls: a request this cell already
@@ -71,7 +73,7 @@ export const CellView = memo(function CellView({ cellId, index, count, dragHandl
           <MarkdownCellBody cellId={cellId} source={cell.source} focusToken={editorToken} />
         )}
       </div>
-      <CellActions cellId={cellId} index={index} count={count} />
+      {mayEdit && <CellActions cellId={cellId} index={index} count={count} />}
     </div>
   );
 });
@@ -80,7 +82,9 @@ function useEditorHandlers(cellId: string) {
   const { store, commands } = useNotebookContext();
   const searchPattern = useNotebookState((s) => s.search.pattern);
   const currentMatch = useNotebookState((s) => (s.search.current?.cellId === cellId ? s.search.current : null));
+  const readOnly = useNotebookState((s) => !roleAtLeast(s.role, "editor"));
   return {
+    readOnly,
     onChange: (value: string) => store.getState().setSource(cellId, value),
     onRun: (mode: RunMode) => commands.runCell(cellId, mode),
     onFocus: () => {
@@ -108,6 +112,7 @@ function CodeCellBody({ cellId, source, focusToken }: { cellId: string; source: 
   );
   const streaming = useNotebookState((s) => Boolean(s.started[cellId]));
   const inputPrompt = useNotebookState((s) => s.inputPrompts[cellId]);
+  const lastRunBy = useNotebookState((s) => s.lastRunBy[cellId]?.name);
   return (
     <>
       <CellEditor
@@ -121,6 +126,11 @@ function CodeCellBody({ cellId, source, focusToken }: { cellId: string; source: 
       />
       <OutputArea outputs={outputs ?? NO_OUTPUTS} streaming={streaming} />
       {inputPrompt && kernel && <InputPrompt prompt={inputPrompt} onAnswer={(value) => kernel.answerInput(cellId, value)} />}
+      {lastRunBy && (
+        <div className="cell-last-run" data-testid="last-run-by">
+          Last run by {lastRunBy}
+        </div>
+      )}
     </>
   );
 }
@@ -153,7 +163,7 @@ function RawCellBody({ cellId, source, focusToken }: { cellId: string; source: s
 function MarkdownCellBody({ cellId, source, focusToken }: { cellId: string; source: string; focusToken: number }) {
   const { store } = useNotebookContext();
   const handlers = useEditorHandlers(cellId);
-  const editing = useNotebookState((s) => Boolean(s.editingMarkdown[cellId]));
+  const editing = useNotebookState((s) => Boolean(s.editingMarkdown[cellId]) && !handlers.readOnly);
 
   if (!editing) {
     return (

@@ -1,4 +1,5 @@
 "use client";
+import { roleAtLeast } from "@cellar/protocol";
 import { useNotebookContext, useNotebookState } from "./notebook-context";
 import { CellTypeSelect } from "./CellTypeSelect";
 import { ExportNotebookButton } from "./ExportNotebookButton";
@@ -9,6 +10,7 @@ export function NotebookToolbar() {
   const { store, commands } = useNotebookContext();
   const status = useNotebookState((s) => s.kernel.status);
   const mode = useNotebookState((s) => s.mode);
+  const role = useNotebookState((s) => s.role);
   const addCell = (type: "code" | "markdown") => {
     const s = store.getState();
     s.addCell(type, s.activeCellId ? { after: s.activeCellId } : "end");
@@ -21,54 +23,74 @@ export function NotebookToolbar() {
       onConfirm: () => void commands.restartAndRunAll(),
     });
   const noKernel = status === "dead" || status === "connecting";
+  const mayEdit = roleAtLeast(role, "editor");
+  const mayRun = roleAtLeast(role, "runner");
   return (
     <div className="toolbar" role="toolbar" aria-label="Notebook actions">
-      <Tool id="add-code-cell" title="Add a code cell below the selected one (B)" onClick={() => addCell("code")}>
-        <PlusIcon /> Code
-      </Tool>
-      <Tool id="add-markdown-cell" title="Add a markdown cell below the selected one" onClick={() => addCell("markdown")}>
-        <PlusIcon /> Markdown
-      </Tool>
-      <span className="toolbar-sep" />
-      <Tool id="run-cell" title="Run the selected cells (Ctrl+Enter)" onClick={() => commands.runActiveCell()}>
-        <PlayIcon /> Run
-      </Tool>
-      <Tool id="run-all" title="Run all cells" onClick={() => commands.runAll()}>
-        <RunAllIcon /> Run all
-      </Tool>
-      <Tool id="run-above" title="Run the cells above the selected one" onClick={() => commands.runAbove()}>
-        Above
-      </Tool>
-      <Tool id="run-below" title="Run the selected cell and all below it" onClick={() => commands.runBelow()}>
-        Below
-      </Tool>
-      <span className="toolbar-sep" />
-      <Tool id="interrupt-kernel" title="Interrupt the kernel (I, I)" onClick={() => void commands.interrupt()} disabled={noKernel}>
-        <StopIcon /> Interrupt
-      </Tool>
-      <Tool id="restart-kernel" title="Restart the kernel (outputs are kept)" onClick={() => void commands.restart()}>
-        <RestartIcon /> Restart
-      </Tool>
-      <Tool id="restart-run-all" title="Restart the kernel, then run all cells" onClick={restartAndRunAll}>
-        <RestartIcon /> Restart &amp; run all
-      </Tool>
-      <span className="toolbar-sep" />
-      <Tool id="clear-outputs" title="Clear the outputs of the selected cells" onClick={() => commands.clearOutputs()}>
-        <EraserIcon /> Clear
-      </Tool>
-      <Tool id="clear-all-outputs" title="Clear the outputs of all cells" onClick={() => commands.clearAllOutputs()}>
-        <EraserIcon /> Clear all
-      </Tool>
-      <span className="toolbar-sep" />
-      <CellTypeSelect />
-      <span className="toolbar-sep" />
+      {mayEdit && (
+        <>
+          <Tool id="add-code-cell" title="Add a code cell below the selected one (B)" onClick={() => addCell("code")}>
+            <PlusIcon /> Code
+          </Tool>
+          <Tool id="add-markdown-cell" title="Add a markdown cell below the selected one" onClick={() => addCell("markdown")}>
+            <PlusIcon /> Markdown
+          </Tool>
+          <span className="toolbar-sep" />
+        </>
+      )}
+      {mayRun && (
+        <>
+          <Tool id="run-cell" title="Run the selected cells (Ctrl+Enter)" onClick={() => commands.runActiveCell()}>
+            <PlayIcon /> Run
+          </Tool>
+          <Tool id="run-all" title="Run all cells" onClick={() => commands.runAll()}>
+            <RunAllIcon /> Run all
+          </Tool>
+          <Tool id="run-above" title="Run the cells above the selected one" onClick={() => commands.runAbove()}>
+            Above
+          </Tool>
+          <Tool id="run-below" title="Run the selected cell and all below it" onClick={() => commands.runBelow()}>
+            Below
+          </Tool>
+          <span className="toolbar-sep" />
+          <Tool id="interrupt-kernel" title="Interrupt the kernel (I, I)" onClick={() => void commands.interrupt()} disabled={noKernel}>
+            <StopIcon /> Interrupt
+          </Tool>
+          <Tool id="restart-kernel" title="Restart the kernel (outputs are kept)" onClick={() => void commands.restart()}>
+            <RestartIcon /> Restart
+          </Tool>
+          <Tool id="restart-run-all" title="Restart the kernel, then run all cells" onClick={restartAndRunAll}>
+            <RestartIcon /> Restart &amp; run all
+          </Tool>
+          <span className="toolbar-sep" />
+        </>
+      )}
+      {mayEdit && (
+        <>
+          <Tool id="clear-outputs" title="Clear the outputs of the selected cells" onClick={() => commands.clearOutputs()}>
+            <EraserIcon /> Clear
+          </Tool>
+          <Tool id="clear-all-outputs" title="Clear the outputs of all cells" onClick={() => commands.clearAllOutputs()}>
+            <EraserIcon /> Clear all
+          </Tool>
+          <span className="toolbar-sep" />
+          <CellTypeSelect />
+          <span className="toolbar-sep" />
+        </>
+      )}
       <Tool id="find-open" title="Find and replace in all cells (Ctrl+F)" onClick={() => store.getState().setFindOpen(true)}>
         <SearchIcon /> Find
       </Tool>
       <span className="toolbar-sep" />
       <ExportNotebookButton />
       <span className="toolbar-spacer" />
-      <ImagePicker />
+      {mayEdit ? (
+        <ImagePicker />
+      ) : (
+        <span className="notebook-access" data-testid="notebook-access" title="What the owner shared with you">
+          {mayRun ? "Can run" : "View only"}
+        </span>
+      )}
       <span
         className={`notebook-mode notebook-mode-${mode}`}
         data-testid="notebook-mode"

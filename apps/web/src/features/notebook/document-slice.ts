@@ -1,7 +1,7 @@
 // The document: what autosave sends to the gateway (title, cells, their order and metadata), and
 // the deleted cells kept for undo. Every change here bumps `docVersion`, which autosave watches.
 import type { StateCreator } from "zustand/vanilla";
-import { emptyCellOutput, type CellOutputState, type CellType, type Notebook, type NotebookUpdate } from "@cellar/protocol";
+import { emptyCellOutput, roleAtLeast, type CellOutputState, type CellType, type Notebook, type NotebookUpdate } from "@cellar/protocol";
 import { withoutKey } from "../../shared/records";
 import type { NotebookState } from "./notebook-store";
 import { focusRequestFor, selectRange } from "./selection-slice";
@@ -73,7 +73,10 @@ export function withoutTimings(cells: CellDoc[], ids: ReadonlySet<string>): Cell
 
 export function createDocumentSlice(notebook: Notebook): StateCreator<NotebookState, [], [], DocumentSlice> {
   return (set, get) => {
-    const edit = (patch: Partial<NotebookState>) => set((s) => documentEdit(s, patch));
+    // Only an editor changes the notebook; for anyone else the page's edits would be refused.
+    const edit = (patch: Partial<NotebookState>) => {
+      if (roleAtLeast(get().role, "editor")) set((s) => documentEdit(s, patch));
+    };
     return {
       notebookId: notebook.id,
       title: notebook.title,

@@ -4,7 +4,7 @@
 // - selection-slice (notebook): active cell and range, edit/command mode, focus requests
 // - notice-slice (notebook): the notice line and confirmation dialogs
 // - run-slice (kernel): outputs, queued/running cells, input() prompts
-// - kernel-slice (kernel): kernel status and worker count
+// - kernel-slice (kernel): kernel status, worker count, and the user's role on the notebook
 // - find-slice (find): find bar and highlights
 // - save-slice (save): save state and an offered draft
 // A slice's actions may also set other slices' fields in the same update (adding a cell makes it
@@ -29,7 +29,7 @@ export function createNotebookStore(notebook: Notebook) {
     ...createSelectionSlice(notebook)(...a),
     ...createNoticeSlice(...a),
     ...createRunSlice(notebook)(...a),
-    ...createKernelSlice(...a),
+    ...createKernelSlice(notebook)(...a),
     ...createFindSlice(...a),
     ...createSaveSlice(...a),
   }));
