@@ -4,6 +4,7 @@
 // and sandbox are covered by the e2e suite's cluster test).
 import type { ChildProcess } from "node:child_process";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { newToken, SESSION_COOKIE, sessionExpiry, tokenId } from "../auth/session-tokens";
 import { GatewayHarness, type Page, startRedis as startRedisOn, TOKEN, until } from "../testing/gateway-harness";
 
 const harness = new GatewayHarness();
@@ -158,4 +159,45 @@ describe("gateway replicas sharing Redis and a database", () => {
     expect(await browser.run(notebook.id, "2", "cell-1")).toEqual({ ok: true });
     await until(() => printed(browser).includes("ran 2\n"), "the output once Redis is back");
   }, 60_000);
+
+  it("a teammate whose access is removed on replica A loses the notebook on replica B within seconds: no more events, no more runs", async () => {
+    const a = await startGateway();
+    const b = await startGateway();
+    const worker = scriptedWorker(b.url, "w1");
+    await until(() => worker.connected(), "the worker to connect to B");
+    const notebook = await a.db.notebooks.create(a.db.localUserId, "revoked");
+    const invite = await a.db.accounts.createInvite({
+      id: "inv-1",
+      createdById: a.db.localUserId,
+      expiresAt: new Date(Date.now() + 60_000),
+    });
+    const teammate = await a.db.accounts.acceptInvite(invite.id, { name: "Tess", email: "tess@example.com", passwordHash: "x" });
+    await a.db.shares.grant(notebook.id, "tess@example.com", "runner");
+    const token = newToken();
+    await a.db.accounts.createSession({ id: tokenId(token), userId: teammate.id, expiresAt: sessionExpiry() });
+
+    const owner = page(a.url);
+    const tess = harness.page(b.url, { cookie: `${SESSION_COOKIE}=${token}` });
+    await owner.open(notebook.id);
+    expect(await tess.open(notebook.id)).toMatchObject({ ok: true, role: "runner" });
+    await until(() => tess.statuses.includes("idle"), "the kernel to start");
+
+    const removed = await fetch(`${a.url}/api/notebooks/${notebook.id}/grants/${teammate.id}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(removed.status).toBeLessThan(300);
+    await until(
+      () => tess.events.some((e) => e.event === "access:changed" && (e.payload as { role: unknown }).role === null),
+      "the page on B to hear that its access is gone",
+      5_000,
+    );
+    expect(await tess.run(notebook.id, "1", notebook.cells[0]!.id)).toEqual({ ok: false, error: "Open the notebook first." });
+    expect(await tess.open(notebook.id)).toEqual({ ok: false, error: "No such notebook." });
+    // The owner's next run is no longer shown to her.
+    expect(await owner.run(notebook.id, "secret = 42", notebook.cells[0]!.id)).toEqual({ ok: true });
+    await until(() => printed(owner).includes("ran secret = 42\n"), "the owner's output");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(printed(tess)).not.toContain("ran secret = 42\n");
+  }, 30_000);
 });
