@@ -1,7 +1,7 @@
 // Composes the gateway: HTTP (login, API, web app), socket.io beside it, kernels, terminals and
 // workers. Only wiring: each part keeps its own state.
 import type http from "node:http";
-import type { AccessTokenStore, AccountStore, KernelSessionStore } from "@cellar/db";
+import type { AccessTokenStore, AccountStore, DocumentStore, KernelSessionStore } from "@cellar/db";
 import { Identity } from "./auth/identity";
 import { userRoom } from "./sockets/rooms";
 import type { BlobStore } from "@cellar/fs-client";
@@ -15,6 +15,8 @@ import { KernelRouter } from "./cluster/kernel-router";
 import { KernelManager, type RunRecorder } from "./kernels/kernel-manager";
 import { NotebookImages } from "./notebooks/notebook-images";
 import { attachBrowserSockets, notebookEmitter } from "./sockets/browser-sockets";
+import { DocumentHubs } from "./documents/document-hubs";
+import { attachDocumentSockets } from "./sockets/document-sockets";
 import { createSocketServer } from "./sockets/socket-server";
 import { attachWorkerSockets } from "./sockets/worker-sockets";
 import { WorkerPool } from "./workers/worker-pool";
@@ -39,6 +41,8 @@ export function createGateway(opts: {
   /** Users, their sessions and invites. */
   accounts: AccountStore;
   accessTokens: AccessTokenStore;
+  /** The notebooks' live-editing documents. */
+  documents: DocumentStore;
   /** The instance's first owner: whom the instance token signs in. */
   userId: string;
   token: string;
@@ -62,8 +66,9 @@ export function createGateway(opts: {
     store,
     workers: () => pool.list(),
     dropWorkerCaches: () => pool.dropCaches(),
-    onNotebookSaved: (id, nb) => {
+    onNotebookSaved: (id, nb, update) => {
       images.saved(id, nb);
+      documents.saved(id, update, nb).catch((e) => console.error(`gateway: the save of ${id} did not reach its live document:`, e));
       router.route(id, { op: "saved" }).catch((e) => console.warn(`gateway: ${e.message}`));
     },
     images: () => opts.images.list().map(({ name, description }) => ({ name, description })),
@@ -126,6 +131,18 @@ export function createGateway(opts: {
     terminals,
     roleOn: async (userId, id) => ((await store.ownerOf(id)) === userId && (await images.open(id)) ? "owner" : null),
   });
+  const documents = new DocumentHubs({
+    documents: opts.documents,
+    notebooks: store,
+    writeBack: async (id, cells) => {
+      const saved = await store.update(id, { cells });
+      // Like a save: outputs of cells that did not exist in the table yet can land now.
+      if (saved) await router.route(id, { op: "saved" });
+    },
+    replicas: redis ? io : null,
+    log: (line) => console.warn(line),
+  });
+  attachDocumentSockets(io, documents);
   attachWorkerSockets(workers, {
     pool,
     kernels,
@@ -155,6 +172,7 @@ export function createGateway(opts: {
       // Once, however often it is called (a signal during a shutdown).
       closed ??= (async () => {
         router.close();
+        await documents.closeAll();
         await kernels.shutdown();
         // Closes the HTTP server too.
         await new Promise<void>((resolve) => io.close(() => resolve()));

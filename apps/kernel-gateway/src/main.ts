@@ -18,6 +18,7 @@ const gateway = createGateway({
   sessions: db.kernels,
   accounts: db.accounts,
   accessTokens: db.accessTokens,
+  documents: db.documents,
   userId: db.localUserId,
   token: secrets.token,
   workerSecret: secrets.workerSecret,

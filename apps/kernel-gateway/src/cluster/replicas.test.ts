@@ -72,6 +72,7 @@ async function startGateway(): Promise<{ gateway: Gateway; url: string; db: Data
     sessions: db.kernels,
     accounts: db.accounts,
     accessTokens: db.accessTokens,
+    documents: db.documents,
     userId: db.localUserId,
     token: TOKEN,
     workerSecret: SECRET,

@@ -18,6 +18,7 @@ import {
   type ApiRoute,
   type ApiRouteName,
   type Notebook,
+  type NotebookUpdate,
 } from "@cellar/protocol";
 import { secretMatches } from "../secrets";
 import type { ApiHandlers } from "./api-handlers";
@@ -48,7 +49,7 @@ export interface HttpDeps extends GatewayApiDeps {
   store: NotebookApiStore & NotebookFileStore & { ownerOf(notebookId: string): Promise<string | null> };
   /** Ends every open socket of a user (signed out everywhere). */
   disconnectUser?(userId: string): void;
-  onNotebookSaved(notebookId: string, notebook?: Notebook): void;
+  onNotebookSaved(notebookId: string, notebook: Notebook, update: NotebookUpdate): void;
   /** Optional so test setups need not care; the gateway stops the notebook's kernel. */
   onNotebookDeleted?(notebookId: string): void;
   /** Image blobs for workers, authenticated with the worker secret (not the browser token). */

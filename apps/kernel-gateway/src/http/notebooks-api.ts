@@ -16,7 +16,8 @@ export interface NotebookApiStore {
 
 export interface NotebookApiDeps {
   store: NotebookApiStore;
-  onSaved(notebookId: string, notebook: Notebook): void;
+  /** `update`: what the request changed (a title-only save has no cells). */
+  onSaved(notebookId: string, notebook: Notebook, update: NotebookUpdate): void;
   onDeleted?(notebookId: string): void;
   imageExists(name: string): boolean;
 }
@@ -33,7 +34,7 @@ export function notebooksApi(
       const update = req.body;
       if (update.image !== undefined && !deps.imageExists(update.image)) throw new HttpError(400, `No image named ${update.image}`);
       const nb = (await store.update(req.params.id, update)) ?? notFound();
-      deps.onSaved(nb.id, nb);
+      deps.onSaved(nb.id, nb, update);
       return nb;
     },
     deleteNotebook: async (req, reply) => {
