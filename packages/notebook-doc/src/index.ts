@@ -16,4 +16,4 @@ export {
   type NewCell,
   type Placement,
 } from "./doc";
-export { DocumentProvider, FROM_GATEWAY, type DocumentSocket } from "./provider";
+export { DocumentOfflineError, DocumentProvider, FROM_GATEWAY, type DocumentSocket } from "./provider";

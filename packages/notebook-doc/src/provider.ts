@@ -4,7 +4,7 @@
 // opened on it (notebook:open) before `start()`, and again after each reconnect, since the
 // gateway keeps roles per connection. Changes made while disconnected stay in the doc and go up
 // in the sync exchange of the next `start()`: Yjs merges them, nothing is offered back.
-import type { DocAwarenessMessage, DocSyncMessage } from "@cellar/protocol";
+import type { Ack, DocAwarenessMessage, DocSyncMessage } from "@cellar/protocol";
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
 import * as awarenessProtocol from "y-protocols/awareness";
@@ -16,6 +16,7 @@ export interface DocumentSocket {
   readonly connected: boolean;
   emit(event: "doc:sync", p: DocSyncMessage): unknown;
   emit(event: "doc:awareness", p: DocAwarenessMessage): unknown;
+  emit(event: "doc:flush", p: { notebookId: string }, ack: Ack): unknown;
   on(event: "doc:sync", listener: (p: DocSyncMessage) => void): unknown;
   on(event: "doc:awareness", listener: (p: DocAwarenessMessage) => void): unknown;
   on(event: "doc:refused", listener: (p: { notebookId: string; reason: string }) => void): unknown;
@@ -29,12 +30,23 @@ export interface DocumentSocket {
 /** The origin of changes that came from the gateway (an UndoManager must not track them). */
 export const FROM_GATEWAY = Symbol("from-gateway");
 
+/** flush() could not reach the gateway: the changes stay in the doc and go up on reconnect. */
+export class DocumentOfflineError extends Error {
+  override name = "DocumentOfflineError";
+}
+
+/** How long flush() waits for a connection before saying the page is offline. */
+const FLUSH_WAIT_MS = 5_000;
+
 export class DocumentProvider {
   readonly awareness: awarenessProtocol.Awareness;
   private live = false;
   private synced = false;
   private readonly syncedWaiters: Array<() => void> = [];
   private readonly refusedListeners: Array<(reason: string) => void> = [];
+  private readonly liveWaiters: Array<() => void> = [];
+  /** Flushes waiting for their answer: a disconnect answers them "offline". */
+  private readonly flushes = new Set<() => void>();
 
   constructor(
     private readonly socket: DocumentSocket,
@@ -60,6 +72,34 @@ export class DocumentProvider {
         notebookId: this.notebookId,
         update: awarenessProtocol.encodeAwarenessUpdate(this.awareness, [this.doc.clientID]),
       });
+  }
+
+  /** Resolves once the gateway has stored every change this page sent before it (and written
+   * the cells back); rejects with DocumentOfflineError while there is no connection. */
+  async flush(): Promise<void> {
+    // Synced, not only live: the gateway's step 1 comes before its step 2, so by then this page's
+    // answer (what it changed offline) has gone up ahead of the flush.
+    if (!this.live || !this.synced || !this.socket.connected) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const live = await new Promise<boolean>((resolve) => {
+        this.liveWaiters.push(() => resolve(true));
+        timer = setTimeout(() => resolve(false), FLUSH_WAIT_MS);
+      });
+      clearTimeout(timer);
+      if (!live || !this.synced || !this.socket.connected) throw new DocumentOfflineError("Not connected to the gateway.");
+    }
+    const answer = await new Promise<{ ok: true } | { ok: false; error: string }>((resolve) => {
+      const offline = () => finish({ ok: false, error: "offline" });
+      const timer = setTimeout(offline, 10_000);
+      const finish = (result: { ok: true } | { ok: false; error: string }) => {
+        clearTimeout(timer);
+        this.flushes.delete(offline);
+        resolve(result);
+      };
+      this.flushes.add(offline);
+      this.socket.emit("doc:flush", { notebookId: this.notebookId }, finish);
+    });
+    if (!answer.ok) throw answer.error === "offline" ? new DocumentOfflineError("Not connected to the gateway.") : new Error(answer.error);
   }
 
   /** Resolves once the gateway's copy has been received since the last start. */
@@ -116,6 +156,7 @@ export class DocumentProvider {
     if (type === syncProtocol.messageYjsSyncStep2 && !this.synced) {
       this.synced = true;
       for (const resolve of this.syncedWaiters.splice(0)) resolve();
+      for (const resolve of this.liveWaiters.splice(0)) resolve();
     }
   };
 
@@ -129,6 +170,7 @@ export class DocumentProvider {
 
   private readonly onDisconnect = () => {
     this.live = false;
+    for (const offline of [...this.flushes]) offline();
   };
 }
 

@@ -51,6 +51,9 @@ export interface DocAwarenessMessage {
 export interface DocumentBrowserEvents {
   "doc:sync": (p: DocSyncMessage) => void;
   "doc:awareness": (p: DocAwarenessMessage) => void;
+  /** Answered once every change this socket sent before it is stored and in the Cell table: what
+   * "Saved" means on the page. */
+  "doc:flush": (p: { notebookId: string }, ack: Ack) => void;
 }
 
 export interface DocumentGatewayEvents {

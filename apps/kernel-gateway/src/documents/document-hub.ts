@@ -130,6 +130,16 @@ export class DocumentHub {
     this.doc.transact(() => fn(this.doc), "gateway");
   }
 
+  /** Resolves once every change applied so far is stored and written back to the Cell table. */
+  async persist(): Promise<void> {
+    await this.flush();
+    if (!this.dirty) return;
+    if (this.writeBackTimer) clearTimeout(this.writeBackTimer);
+    this.writeBackTimer = null;
+    await this.writeBackNow();
+    if (this.dirty) throw new Error("The cells could not be stored; try again.");
+  }
+
   /** Stores what is pending, writes the cells back and compacts; the hub is unusable afterwards. */
   async close(): Promise<void> {
     this.closed = true;

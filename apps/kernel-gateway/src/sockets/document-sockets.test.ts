@@ -115,6 +115,18 @@ describe("live editing on one replica", () => {
     await until(async () => (await db.notebooks.get(nb.id))?.cells[0].source === a.text(nb.cellId).toString(), "the write-back");
   });
 
+  it("a flush answers once the changes sent before it are stored and in the Cell table", async () => {
+    const { url } = await replica();
+    const nb = await notebook("a");
+    const a = await page(url, nb.id, "editor");
+    a.text(nb.cellId).insert(1, "bc");
+    await a.provider.flush();
+    expect((await db.notebooks.get(nb.id))?.cells[0].source).toBe("abc");
+    // Offline, it waits a while for the connection to come back, then says so.
+    a.socket.disconnect();
+    await expect(a.provider.flush()).rejects.toThrow("Not connected");
+  }, 10_000);
+
   it("a viewer's and a runner's changes are dropped by the gateway, and each is told once", async () => {
     const { url } = await replica();
     const nb = await notebook("x = 1");

@@ -60,6 +60,20 @@ export function attachDocumentSockets(io: BrowserServer, hubs: DocumentHubs): vo
       (await hub)?.receiveAwareness(socket.id, p.update);
     });
 
+    socket.on("doc:flush", async (p, ack) => {
+      const reply = typeof ack === "function" ? ack : () => {};
+      const id = validateNotebookId(p?.notebookId);
+      const hub = id.ok ? joined.get(id.value) : undefined;
+      const opened = await hub;
+      if (!opened) return reply({ ok: false, error: "Open the notebook first." });
+      try {
+        await opened.persist();
+        reply({ ok: true });
+      } catch (error) {
+        reply({ ok: false, error: (error as Error).message });
+      }
+    });
+
     socket.on("disconnect", () => {
       for (const [notebookId, hub] of joined) void hub.then((opened) => opened && hubs.leave(notebookId, socket.id));
     });

@@ -39,6 +39,7 @@ const ANSWERING: ReadonlySet<KernelDisplayStatus> = new Set<KernelStatus>(["idle
 export class KernelConnection {
   private kernel: GatewayKernel | null = null;
   private readonly session = globalThis.crypto.randomUUID();
+  private readonly openListeners = new Set<(socket: GatewaySocket) => void>();
   /** execute_request msg_id → cell id: a run's outputs keep going to its cell even after its
    * future has ended (a reconnect fails it, while the kernel goes on running it). */
   private readonly requests = new Map<string, string>();
@@ -81,12 +82,20 @@ export class KernelConnection {
     // (or the worker will); otherwise it recorded them, so read them back.
     kernel.on("open", ({ status, reconnected, replayed }) => {
       if (reconnected && !replayed) void this.catchUp(status);
+      for (const listener of this.openListeners) listener(kernel.socket);
     });
     kernel.on("connect-error", (error) => {
       if (isAuthRefusal(error)) markAuthRequired();
     });
     kernel.on("workers", (connected) => this.store.getState().setWorkers(connected));
     kernel.on("message", (message) => this.receive(message));
+  }
+
+  /** Called each time the gateway has opened the notebook on this page's socket (the first
+   * connect and every reconnect): what else speaks for the notebook on the socket starts then. */
+  onNotebookOpen(listener: (socket: GatewaySocket) => void): () => void {
+    this.openListeners.add(listener);
+    return () => this.openListeners.delete(listener);
   }
 
   /** Runs code for a cell: its outputs are cleared now and refilled as the kernel answers. */
