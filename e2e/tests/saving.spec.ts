@@ -1,6 +1,8 @@
 // Issue 5, item 8: every edit reaches the gateway within a second or two, a closed tab or a lost
 // network loses nothing, the page says whether it is saved, and offline edits sync when the network
-// returns, through the real stack (browser, gateway, SQLite). The gateway's copy is read with the
+// returns, merging with what others saved meanwhile (issue 13: cells are a shared Yjs document,
+// kept in this browser's IndexedDB until the gateway has them), through the real stack (browser,
+// gateway, SQLite). The gateway's copy is read with the
 // HTTP API, outside the browser, so "saved" means saved where another browser would see it.
 import { test, expect, type APIRequestContext, type Page } from "@playwright/test";
 import { cells, login, setSource, token } from "./helpers";
@@ -100,10 +102,26 @@ async function editOffline(page: Page, request: APIRequestContext, title: string
   return id;
 }
 
-/** Kills the tab's renderer once its draft of notebook `id` holds `text`: no unload code runs, so
- * the draft in this browser is the only copy of the offline edits. */
+/** Kills the tab's renderer once this browser's copy of notebook `id` (the shared document in
+ * IndexedDB, y-indexeddb) holds `text`: no unload code runs, so that copy is the only one of the
+ * offline edits. Yjs stores inserted text as UTF-8 inside its updates, so the bytes show it. */
 async function crashTab(page: Page, id: string, text: string): Promise<void> {
-  await expect.poll(() => page.evaluate((key) => localStorage.getItem(key), `cellar:draft:${id}`)).toContain(text);
+  await expect
+    .poll(() =>
+      page.evaluate(
+        (name) =>
+          new Promise<string>((resolve) => {
+            const req = indexedDB.open(name);
+            req.onsuccess = () => {
+              const all = req.result.transaction("updates").objectStore("updates").getAll();
+              all.onsuccess = () => resolve(all.result.map((u: Uint8Array) => new TextDecoder().decode(u)).join(""));
+            };
+            req.onerror = () => resolve("");
+          }),
+        `cellar:notebook:${id}`,
+      ),
+    )
+    .toContain(text);
   const cdp = await page.context().newCDPSession(page);
   const crashed = page.waitForEvent("crash");
   void cdp.send("Page.crash").catch(() => {}); // answered only when the tab is closed
@@ -127,7 +145,7 @@ test("offline edits survive closing the tab, and are on the next visit and saved
   expect(await savedSources(request, id)).toEqual(["kept_in_this_browser = 'yes'"]);
 });
 
-test("offline edits survive a crashed tab: the next visit restores them from this browser, says so, and saves them", async ({
+test("offline edits survive a crashed tab: the next visit merges them from this browser and saves them", async ({
   page,
   context,
   request,
@@ -140,12 +158,11 @@ test("offline edits survive a crashed tab: the next visit restores them from thi
   await context.setOffline(false);
   await open(again, id);
   await expect(cells(again).first().locator(".cm-content")).toHaveText("kept_in_this_browser = 'yes'");
-  await expect(again.getByTestId("notice")).toContainText("Restored edits made in this browser");
   await expect(status(again)).toHaveText("Saved", { timeout: 10_000 });
   expect(await savedSources(request, id)).toEqual(["kept_in_this_browser = 'yes'"]);
 });
 
-test("a save from elsewhere after offline edits wins, but the offline edits are offered back", async ({ page, context, request }) => {
+test("a save from elsewhere after offline edits merges with them: neither is lost", async ({ page, context, request }) => {
   const id = await editOffline(page, request, "Two writers", "mine = 'offline'");
   const cellId = (await (await request.get(`/api/notebooks/${id}`, { headers: auth() })).json()).cells[0].id;
   const again = await context.newPage();
@@ -160,10 +177,11 @@ test("a save from elsewhere after offline edits wins, but the offline edits are 
 
   await context.setOffline(false);
   await open(again, id);
-  await expect(cells(again).first().locator(".cm-content")).toHaveText("theirs = 'later'");
-  await expect(again.getByTestId("draft-offer")).toContainText("saved elsewhere after edits made in this browser");
-  await again.getByTestId("draft-use").click();
-  await expect(cells(again).first().locator(".cm-content")).toHaveText("mine = 'offline'");
-  await expect(again.getByTestId("draft-offer")).toHaveCount(0);
-  await expect.poll(() => savedSources(request, id), { timeout: 5_000 }).toEqual(["mine = 'offline'"]);
+  const editor = cells(again).first().locator(".cm-content");
+  await expect(editor).toContainText("theirs = 'later'");
+  await expect(editor).toContainText("mine = 'offline'");
+  await expect(status(again)).toHaveText("Saved", { timeout: 10_000 });
+  const [merged] = await savedSources(request, id);
+  expect(merged).toContain("theirs = 'later'");
+  expect(merged).toContain("mine = 'offline'");
 });

@@ -2,7 +2,7 @@
 // workers. Only wiring: each part keeps its own state.
 import type http from "node:http";
 import { createHmac } from "node:crypto";
-import type { AccessTokenStore, AccountStore, IdentityStore, KernelSessionStore, ShareStore } from "@cellar/db";
+import type { AccessTokenStore, AccountStore, DocumentStore, IdentityStore, KernelSessionStore, ShareStore } from "@cellar/db";
 import { Identity } from "./auth/identity";
 import { SingleSignOn } from "./auth/single-sign-on";
 import { userRoom } from "./sockets/rooms";
@@ -17,6 +17,8 @@ import { KernelRouter } from "./cluster/kernel-router";
 import { KernelManager, type RunRecorder } from "./kernels/kernel-manager";
 import { NotebookImages } from "./notebooks/notebook-images";
 import { attachBrowserSockets, notebookEmitter } from "./sockets/browser-sockets";
+import { DocumentHubs } from "./documents/document-hubs";
+import { attachDocumentSockets } from "./sockets/document-sockets";
 import { createSocketServer } from "./sockets/socket-server";
 import { attachWorkerSockets } from "./sockets/worker-sockets";
 import { WorkerPool } from "./workers/worker-pool";
@@ -45,6 +47,8 @@ export function createGateway(opts: {
   shares: ShareStore;
   /** OpenID Connect sign-ins linked to users (used when config.oidc is set). */
   identities: IdentityStore;
+  /** The notebooks' live-editing documents. */
+  documents: DocumentStore;
   /** The instance's first owner: whom the instance token signs in. */
   userId: string;
   token: string;
@@ -79,8 +83,9 @@ export function createGateway(opts: {
     onAccessChanged: (change) => accessChanged(change.notebookId),
     workers: () => pool.list(),
     dropWorkerCaches: () => pool.dropCaches(),
-    onNotebookSaved: (id, nb) => {
+    onNotebookSaved: (id, nb, update) => {
       images.saved(id, nb);
+      documents.saved(id, update, nb).catch((e) => console.error(`gateway: the save of ${id} did not reach its live document:`, e));
       router.route(id, { op: "saved" }).catch((e) => console.warn(`gateway: ${e.message}`));
     },
     images: () => opts.images.list().map(({ name, description }) => ({ name, description })),
@@ -158,6 +163,18 @@ export function createGateway(opts: {
     void browsers.recheckAccess(notebookId);
     if (redis) io.serverSideEmit("cellar:access-changed", { notebookId });
   };
+  const documents = new DocumentHubs({
+    documents: opts.documents,
+    notebooks: store,
+    writeBack: async (id, cells) => {
+      const saved = await store.update(id, { cells });
+      // Like a save: outputs of cells that did not exist in the table yet can land now.
+      if (saved) await router.route(id, { op: "saved" });
+    },
+    replicas: redis ? io : null,
+    log: (line) => console.warn(line),
+  });
+  attachDocumentSockets(io, documents);
   attachWorkerSockets(workers, {
     pool,
     kernels,
@@ -187,6 +204,7 @@ export function createGateway(opts: {
       // Once, however often it is called (a signal during a shutdown).
       closed ??= (async () => {
         router.close();
+        await documents.closeAll();
         await kernels.shutdown();
         // Closes the HTTP server too.
         await new Promise<void>((resolve) => io.close(() => resolve()));

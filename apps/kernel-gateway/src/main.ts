@@ -20,6 +20,7 @@ const gateway = createGateway({
   accessTokens: db.accessTokens,
   shares: db.shares,
   identities: db.identities,
+  documents: db.documents,
   userId: db.localUserId,
   token: secrets.token,
   workerSecret: secrets.workerSecret,

@@ -175,8 +175,10 @@ export function setCellType(doc: Y.Doc, cellId: string, cellType: CellType, orig
 /** Makes the document hold exactly these cells in this order (an API save, an import): cells
  * that are missing are deleted, new ones inserted, sources changed by their smallest edit, and
  * only the cells that are out of order get a new key. One transaction, so it arrives as one
- * change for everyone editing. */
-export function applyCells(doc: Y.Doc, cells: NewCell[], origin?: unknown): void {
+ * change for everyone editing. `sources: false` leaves existing cells' sources alone (a page
+ * whose editors write their Y.Text themselves sends only structure this way). */
+export function applyCells(doc: Y.Doc, cells: NewCell[], origin?: unknown, options: { sources?: boolean } = {}): void {
+  const sources = options.sources ?? true;
   doc.transact(() => {
     const map = cellsMap(doc);
     const wanted = new Set(cells.map((c) => c.id));
@@ -192,7 +194,7 @@ export function applyCells(doc: Y.Doc, cells: NewCell[], origin?: unknown): void
       const existing = map.get(cell.id);
       if (existing) {
         if (existing.get("type") !== cell.cell_type) existing.set("type", cell.cell_type);
-        replaceText(existing.get("source") as Y.Text, cell.source ?? "");
+        if (sources) replaceText(existing.get("source") as Y.Text, cell.source ?? "");
         if (cell.metadata !== undefined && JSON.stringify(existing.get("metadata") ?? {}) !== JSON.stringify(cell.metadata))
           existing.set("metadata", cell.metadata);
       }

@@ -16,3 +16,4 @@ export {
   type NewCell,
   type Placement,
 } from "./doc";
+export { DocumentOfflineError, DocumentProvider, FROM_GATEWAY, type DocumentSocket } from "./provider";

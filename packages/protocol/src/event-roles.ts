@@ -36,7 +36,15 @@ export const browserEventRoles = {
   "terminal:input": "editor",
   "terminal:resize": "editor",
   "terminal:close": "editor",
+  // Anyone may follow the live document and show where they are; the gateway drops the changes
+  // of anyone below DOCUMENT_WRITE_ROLE.
+  "doc:sync": "viewer",
+  "doc:awareness": "viewer",
+  "doc:flush": "viewer",
 } as const satisfies Record<keyof BrowserToGateway, NotebookRole>;
+
+/** The least role whose changes to the live document (doc:sync updates) are kept. */
+export const DOCUMENT_WRITE_ROLE: NotebookRole = "editor";
 
 /** What a refused caller is told. */
 export function roleRefusal(needed: NotebookRole): string {

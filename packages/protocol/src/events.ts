@@ -50,7 +50,38 @@ export interface AccessChangedEvent {
   role: NotebookRole | null;
 }
 
-export interface BrowserToGateway extends TerminalBrowserEvents {
+/** A y-protocols sync message (sync step 1, step 2 or an update) of one notebook's shared
+ * document (@cellar/notebook-doc), either way. */
+export interface DocSyncMessage {
+  notebookId: string;
+  message: Uint8Array;
+}
+
+/** A y-protocols awareness update (who is here: name, colour, cursor), either way. */
+export interface DocAwarenessMessage {
+  notebookId: string;
+  update: Uint8Array;
+}
+
+/** Live editing of a notebook the socket opened (notebook:open): any role may sync and send
+ * awareness; only an editor's (or owner's) changes are applied, the others' are dropped. */
+export interface DocumentBrowserEvents {
+  "doc:sync": (p: DocSyncMessage) => void;
+  "doc:awareness": (p: DocAwarenessMessage) => void;
+  /** Answered once every change this socket sent before it is stored and in the Cell table: what
+   * "Saved" means on the page. */
+  "doc:flush": (p: { notebookId: string }, ack: Ack) => void;
+}
+
+export interface DocumentGatewayEvents {
+  "doc:sync": (p: DocSyncMessage) => void;
+  "doc:awareness": (p: DocAwarenessMessage) => void;
+  /** Said once per notebook and socket: the document was not opened, or this socket's changes
+   * are dropped (its role may not edit). */
+  "doc:refused": (p: { notebookId: string; reason: string }) => void;
+}
+
+export interface BrowserToGateway extends TerminalBrowserEvents, DocumentBrowserEvents {
   /** `replayed`: everything after `resume` was sent (before this answer) or is still to come from
    * the worker; otherwise the page must read the notebook's outputs back. `role`: the caller's. A
    * viewer's open never starts a kernel: they watch the one that runs, if any. */
@@ -67,7 +98,7 @@ export interface ClearOutputsRequest {
   cellIds: string[];
 }
 
-export interface GatewayToBrowser extends TerminalGatewayEvents {
+export interface GatewayToBrowser extends TerminalGatewayEvents, DocumentGatewayEvents {
   /** `stream` and `seq` (StreamPosition) are absent on messages the gateway makes itself (the
    * echo of an input() answer). */
   "kernel:message": (p: { notebookId: string; message: JupyterMessage; stream?: string; seq?: number }) => void;

@@ -8,6 +8,7 @@
 // that holds it. Without Redis there is one replica and every call is local.
 import { randomUUID } from "node:crypto";
 import type { JupyterMessage, KernelStatus, StreamPosition, TerminalEvent, TerminalRequest } from "@cellar/protocol";
+import type { DocumentReplicaEvents } from "../documents/document-hubs";
 import type { KernelManager, KernelStatusChange, Requester, SendResult } from "../kernels/kernel-manager";
 import type { BrowserServer } from "../sockets/browser-sockets";
 import { notebookRoom } from "../sockets/rooms";
@@ -57,7 +58,7 @@ export interface ReplicaWorkers {
 }
 
 /** Events between gateway replicas (socket.io's ServerSideEvents). */
-export interface ReplicaEvents {
+export interface ReplicaEvents extends DocumentReplicaEvents {
   "cellar:kernel": (req: ReplicaKernelRequest, ack: (answer: ReplicaKernelAnswer) => void) => void;
   "cellar:workers": (ack: (workers: ReplicaWorkers) => void) => void;
   "cellar:workers-changed": () => void;

@@ -10,7 +10,16 @@ import swagger from "@fastify/swagger";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import sirv from "sirv";
 import { BLOB_ROUTE_PREFIX, REF_ROUTE_PREFIX, createBlobHandler, type BlobStore } from "@cellar/fs-client";
-import { apiRoutes, errorReplySchema, MAX_WORKSPACE_FILE_BYTES, type ApiRoute, type ApiRouteName, type Notebook } from "@cellar/protocol";
+import {
+  apiRoutes,
+  errorReplySchema,
+  MAX_WORKSPACE_FILE_BYTES,
+  notebookIdSchema,
+  type ApiRoute,
+  type ApiRouteName,
+  type Notebook,
+  type NotebookUpdate,
+} from "@cellar/protocol";
 import { secretMatches } from "../secrets";
 import type { ApiHandlers } from "./api-handlers";
 import helmet from "@fastify/helmet";
@@ -53,7 +62,7 @@ export interface HttpDeps extends GatewayApiDeps {
   onAccessChanged?(change: AccessChange): void;
   /** Ends every open socket of a user (signed out everywhere). */
   disconnectUser?(userId: string): void;
-  onNotebookSaved(notebookId: string, notebook?: Notebook): void;
+  onNotebookSaved(notebookId: string, notebook: Notebook, update: NotebookUpdate): void;
   /** Optional so test setups need not care; the gateway stops the notebook's kernel. */
   onNotebookDeleted?(notebookId: string): void;
   /** Image blobs for workers, authenticated with the worker secret (not the browser token). */

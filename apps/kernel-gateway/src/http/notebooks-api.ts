@@ -18,7 +18,8 @@ export interface NotebookApiDeps {
   store: NotebookApiStore;
   /** The notebooks others shared with the user, with the user's role and the owner's name. */
   sharedWith(userId: string): Promise<Array<NotebookSummary & { role: NotebookRole; ownerName: string }>>;
-  onSaved(notebookId: string, notebook: Notebook): void;
+  /** `update`: what the request changed (a title-only save has no cells). */
+  onSaved(notebookId: string, notebook: Notebook, update: NotebookUpdate): void;
   onDeleted?(notebookId: string): void;
   imageExists(name: string): boolean;
 }
@@ -41,7 +42,7 @@ export function notebooksApi(
       const update = req.body;
       if (update.image !== undefined && !deps.imageExists(update.image)) throw new HttpError(400, `No image named ${update.image}`);
       const nb = (await store.update(req.params.id, update)) ?? notFound();
-      deps.onSaved(nb.id, nb);
+      deps.onSaved(nb.id, nb, update);
       return nb;
     },
     deleteNotebook: async (req, reply) => {

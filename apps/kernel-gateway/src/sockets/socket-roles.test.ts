@@ -23,6 +23,10 @@ const LEAST: Record<keyof BrowserToGateway, NotebookRole> = {
   "terminal:input": "editor",
   "terminal:resize": "editor",
   "terminal:close": "editor",
+  // Reading the live document: its writes are the hub's to drop (document-sockets.test.ts).
+  "doc:sync": "viewer",
+  "doc:awareness": "viewer",
+  "doc:flush": "viewer",
 };
 /** And for each kernel message a page may send. */
 const LEAST_MESSAGE = {

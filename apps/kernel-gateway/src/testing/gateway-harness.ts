@@ -97,6 +97,7 @@ export class GatewayHarness {
       accessTokens: db.accessTokens,
       shares: db.shares,
       identities: db.identities,
+      documents: db.documents,
       userId: db.localUserId,
       token: TOKEN,
       workerSecret: SECRET,

@@ -1,9 +1,9 @@
 import { useEffect, useRef } from "react";
 import { Annotation, Compartment, EditorState, Prec, Transaction, type Extension } from "@codemirror/state";
-import { EditorView, keymap, placeholder as placeholderExt } from "@codemirror/view";
+import { drawSelection, EditorView, highlightSpecialChars, keymap, placeholder as placeholderExt } from "@codemirror/view";
 import { searchHighlight, type SearchMatch } from "./search-highlight";
 import { kernelAssist, type EditorAssist } from "./kernel-assist";
-import { indentWithTab } from "@codemirror/commands";
+import { defaultKeymap, indentWithTab } from "@codemirror/commands";
 import { bracketMatching, defaultHighlightStyle, indentOnInput, indentUnit, syntaxHighlighting } from "@codemirror/language";
 import { minimalSetup } from "codemirror";
 import { python } from "@codemirror/lang-python";
@@ -39,6 +39,10 @@ export interface CellEditorProps {
   currentMatch?: SearchMatch | null;
   /** Tab completion and Shift+Tab inspection; without it Tab and Shift+Tab only indent. */
   assist?: EditorAssist;
+  /** A shared document binding (y-codemirror.next's yCollab with its undo keys), fixed for the
+   * editor's life: it then owns the text and its undo, so `value` only seeds the editor and
+   * CodeMirror's own history is left out. */
+  collab?: Extension;
 }
 
 function languageExtension(language: CellLanguage): Extension {
@@ -81,7 +85,11 @@ export function CellEditor(props: CellEditorProps) {
             { key: "Escape", run: () => (handlers.current.onEscape?.(), true) },
           ]),
         ),
-        minimalSetup, // history, undo keys, selection drawing
+        // minimalSetup is history, undo keys and selection drawing; a shared document brings its
+        // own undo (only this person's edits).
+        handlers.current.collab
+          ? [highlightSpecialChars(), drawSelection(), keymap.of(defaultKeymap), handlers.current.collab]
+          : minimalSetup,
         indentOnInput(),
         bracketMatching(),
         indentUnit.of("    "),
@@ -108,7 +116,7 @@ export function CellEditor(props: CellEditorProps) {
 
   useEffect(() => {
     const v = view.current;
-    if (!v) return;
+    if (!v || handlers.current.collab) return;
     const current = v.state.doc.toString();
     if (current !== props.value)
       v.dispatch({

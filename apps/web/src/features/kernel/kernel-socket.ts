@@ -40,6 +40,7 @@ const ANSWERING: ReadonlySet<KernelDisplayStatus> = new Set<KernelStatus>(["idle
 export class KernelConnection {
   private kernel: GatewayKernel | null = null;
   private readonly session = globalThis.crypto.randomUUID();
+  private readonly openListeners = new Set<(socket: GatewaySocket) => void>();
   /** execute_request msg_id → cell id: a run's outputs keep going to its cell even after its
    * future has ended (a reconnect fails it, while the kernel goes on running it). */
   private readonly requests = new Map<string, string>();
@@ -86,6 +87,7 @@ export class KernelConnection {
     kernel.on("open", ({ status, reconnected, replayed, role }) => {
       this.store.getState().setRole(role);
       if (reconnected && !replayed) void this.catchUp(status);
+      for (const listener of this.openListeners) listener(kernel.socket);
     });
     kernel.on("ran", ({ cellId, by }) => this.store.getState().setLastRunBy(cellId, by));
     kernel.on("access", (role) => {
@@ -102,6 +104,13 @@ export class KernelConnection {
     });
     kernel.on("workers", (connected) => this.store.getState().setWorkers(connected));
     kernel.on("message", (message) => this.receive(message));
+  }
+
+  /** Called each time the gateway has opened the notebook on this page's socket (the first
+   * connect and every reconnect): what else speaks for the notebook on the socket starts then. */
+  onNotebookOpen(listener: (socket: GatewaySocket) => void): () => void {
+    this.openListeners.add(listener);
+    return () => this.openListeners.delete(listener);
   }
 
   /** Runs code for a cell: its outputs are cleared now and refilled as the kernel answers. */

@@ -8,6 +8,7 @@ import { isCellSelected } from "./cell-selection";
 import { CellActions } from "./CellActions";
 import { CellGutter, type DragHandleProps } from "./CellGutter";
 import { InputPrompt } from "../kernel/InputPrompt";
+import { useCellCollab } from "../collab/cell-collab";
 
 /** The newest focus request a cell has carried out, per notebook store. */
 const handledFocus = new WeakMap<object, number>();
@@ -79,13 +80,17 @@ export const CellView = memo(function CellView({ cellId, index, count, dragHandl
 });
 
 function useEditorHandlers(cellId: string) {
-  const { store, commands } = useNotebookContext();
+  const { store, commands, shared } = useNotebookContext();
+  // Bound to the shared document, the editor writes the cell's text there itself and the store
+  // follows the document; without one (tests) the store takes each change.
+  const collab = useCellCollab(shared, cellId);
   const searchPattern = useNotebookState((s) => s.search.pattern);
   const currentMatch = useNotebookState((s) => (s.search.current?.cellId === cellId ? s.search.current : null));
   const readOnly = useNotebookState((s) => !roleAtLeast(s.role, "editor"));
   return {
     readOnly,
-    onChange: (value: string) => store.getState().setSource(cellId, value),
+    onChange: collab ? () => {} : (value: string) => store.getState().setSource(cellId, value),
+    collab,
     onRun: (mode: RunMode) => commands.runCell(cellId, mode),
     onFocus: () => {
       const s = store.getState();

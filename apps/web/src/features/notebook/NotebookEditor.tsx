@@ -5,24 +5,19 @@ import { NotebookContext } from "./notebook-context";
 import { useAutosave } from "../save/use-autosave";
 import { useNotebookKeys } from "./use-notebook-keys";
 import { useKernelConnection } from "../kernel/use-kernel-connection";
-import { decideDraft, readDraft } from "../save/local-drafts";
 import { createNotebookCommands } from "./notebook-commands";
 import { createNotebookStore } from "./notebook-store";
 import { NotebookLayout } from "./NotebookLayout";
+import { useSharedNotebook } from "../collab/use-shared-notebook";
 
-/** One open notebook: its store, its kernel connection and its autosave live as long as this does.
- * Edits this browser made that never reached the gateway (local-drafts.ts) are put back first. */
+/** One open notebook: its store, its kernel connection, its shared document and the autosave of
+ * its title live as long as this does. The cells are shown once the shared document has arrived:
+ * the editors bind to it, and edits this browser kept while offline merge into it. */
 export function NotebookEditor({ notebook }: { notebook: Notebook }) {
-  const [draft] = useState(() => decideDraft(notebook, readDraft(notebook.id)));
-  const [store] = useState(() => {
-    const created = createNotebookStore(draft.kind === "restore" ? draft.notebook : notebook);
-    if (draft.kind === "restore")
-      created.getState().setNotice("Restored edits made in this browser that had not reached the gateway; saving them now.");
-    if (draft.kind === "conflict") created.getState().offerDraft(draft.draft);
-    return created;
-  });
-  const saveNow = useAutosave(store, { restored: draft.kind === "restore" });
+  const [store] = useState(() => createNotebookStore(notebook));
   const kernel = useKernelConnection(notebook.id, store);
+  const { shared, synced } = useSharedNotebook(notebook.id, store, kernel);
+  const saveNow = useAutosave(store, shared);
   const commands = useMemo(() => createNotebookCommands(store, kernel, saveNow), [store, kernel, saveNow]);
 
   useNotebookKeys(store, commands, saveNow);
@@ -38,10 +33,10 @@ export function NotebookEditor({ notebook }: { notebook: Notebook }) {
     document.title = `${store.getState().title || "Untitled"} · Cellar`;
   }, [store]);
 
-  const context = useMemo(() => ({ store, commands, saveNow, kernel }), [store, commands, saveNow, kernel]);
+  const context = useMemo(() => ({ store, commands, saveNow, kernel, shared }), [store, commands, saveNow, kernel, shared]);
   return (
     <NotebookContext.Provider value={context}>
-      <NotebookLayout />
+      <NotebookLayout cellsReady={synced} />
     </NotebookContext.Provider>
   );
 }

@@ -3,7 +3,6 @@ import { AppHeader } from "../../shared/AppHeader";
 import { AccountMenu } from "../account/AccountMenu";
 import { ShareButton } from "../share/ShareButton";
 import { CellList } from "./CellList";
-import { DraftOffer } from "../save/DraftOffer";
 import { NotebookConfirmation } from "./NotebookConfirmation";
 import { FindBar } from "../find/FindBar";
 import { WorkspaceArea } from "../files/WorkspaceArea";
@@ -12,15 +11,18 @@ import { NoticeBar } from "./NoticeBar";
 import { NotebookToolbar } from "./NotebookToolbar";
 import { SaveStatus } from "../save/SaveStatus";
 import { TitleInput } from "./TitleInput";
+import { PresenceBar } from "../collab/PresenceBar";
 
-/** The notebook page's layout; everything it shows comes from the NotebookContext. */
-export function NotebookLayout() {
+/** The notebook page's layout; everything it shows comes from the NotebookContext. `cellsReady`:
+ * false while the shared document the cells are edited in is still on its way. */
+export function NotebookLayout({ cellsReady = true }: { cellsReady?: boolean }) {
   return (
     <div className="page notebook-page">
       <AppHeader>
         <TitleInput />
         <SaveStatus />
         <div className="header-spacer" />
+        {cellsReady && <PresenceBar />}
         <WorkerStatus />
         <KernelStatusBadge />
         <ShareButton />
@@ -32,11 +34,8 @@ export function NotebookLayout() {
         <FindBar />
       </div>
       <NoticeBar />
-      <DraftOffer />
       <WorkspaceArea>
-        <main className="notebook-main">
-          <CellList />
-        </main>
+        <main className="notebook-main">{cellsReady ? <CellList /> : <p className="muted">Loading cells…</p>}</main>
       </WorkspaceArea>
       <NotebookConfirmation />
     </div>

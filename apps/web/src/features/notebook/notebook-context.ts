@@ -4,6 +4,7 @@ import { useStore } from "zustand";
 import type { NotebookState, NotebookStore } from "./notebook-store";
 import type { NotebookCommands } from "./notebook-commands";
 import type { KernelConnection } from "../kernel/kernel-socket";
+import type { SharedNotebook } from "../collab/shared-notebook";
 
 export interface NotebookContextValue {
   store: NotebookStore;
@@ -11,6 +12,8 @@ export interface NotebookContextValue {
   saveNow: () => Promise<void>;
   /** Completion, inspection and input() answers; absent where no kernel is connected (tests). */
   kernel?: Pick<KernelConnection, "assist" | "answerInput" | "openTerminal">;
+  /** The shared document the editors bind to; absent in tests without a gateway. */
+  shared?: SharedNotebook;
 }
 
 export const NotebookContext = createContext<NotebookContextValue | null>(null);

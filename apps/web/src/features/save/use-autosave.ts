@@ -2,75 +2,63 @@
 import { useCallback, useEffect, useRef } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { GatewayError } from "@cellar/kernel-client";
+import { DocumentOfflineError, FROM_GATEWAY } from "@cellar/notebook-doc";
 import { gateway } from "../../shared/gateway";
 import { Autosaver } from "./autosave";
-import { clearDraft, writeDraft } from "./local-drafts";
-import { toNotebookUpdate } from "../notebook/document-slice";
 import type { NotebookStore } from "../notebook/notebook-store";
+import type { SharedNotebook } from "../collab/shared-notebook";
 import { notebookKeys } from "../../shared/notebook-queries";
 
 export const AUTOSAVE_DELAY_MS = 500;
-/** How soon after an edit it is also written to this browser's storage. */
-export const DRAFT_DELAY_MS = 150;
-/** Browsers refuse keepalive requests whose bodies add up to more than 64 KiB. */
-const KEEPALIVE_LIMIT = 60_000;
 
-/** Saves title, cell sources and order to the gateway shortly after each edit, and keeps what the
- * gateway has not confirmed in this browser (see local-drafts.ts) so a closed tab or a lost network
- * loses nothing. `restored`: the store starts from such a draft, so save it at once. Returns a
- * function that saves immediately. */
-export function useAutosave(store: NotebookStore, options: { restored?: boolean } = {}): () => Promise<void> {
+/** Saves shortly after each edit and says whether the gateway has everything (the save status).
+ * Cells live in the shared document, which sends each change at once and keeps it in this
+ * browser (IndexedDB) until then; a save here asks the gateway to confirm it has stored them
+ * (`flush`), and PUTs the title when it changed. Returns a function that saves immediately. */
+export function useAutosave(store: NotebookStore, shared: SharedNotebook): () => Promise<void> {
   const client = useQueryClient();
   const saverRef = useRef<Autosaver | null>(null);
-  const restored = options.restored ?? false;
 
   useEffect(() => {
     const notebookId = store.getState().notebookId;
+    let savedTitle = store.getState().title;
+    const saveTitle = async (options?: { keepalive: boolean }) => {
+      const title = store.getState().title;
+      if (title === savedTitle) return;
+      await gateway.notebooks.update(notebookId, { title }, options);
+      savedTitle = title;
+      void client.invalidateQueries({ queryKey: notebookKeys.all, exact: true });
+    };
     const saver = new Autosaver({
       delayMs: AUTOSAVE_DELAY_MS,
       save: async () => {
-        const s = store.getState();
-        await gateway.notebooks.update(s.notebookId, toNotebookUpdate(s));
-        void client.invalidateQueries({ queryKey: notebookKeys.all, exact: true });
+        await saveTitle();
+        await shared.flush();
       },
-      onState: (state, error) => {
-        // Only once nothing is pending is the gateway's copy the whole truth.
-        if (state === "saved") clearDraft(notebookId);
-        store.getState().setSaveState(state, error);
-      },
-      isOffline: (e) => (e instanceof GatewayError && e.status === 0) || (typeof navigator !== "undefined" && navigator.onLine === false),
+      onState: (state, error) => store.getState().setSaveState(state, error),
+      isOffline: (e) =>
+        e instanceof DocumentOfflineError ||
+        (e instanceof GatewayError && e.status === 0) ||
+        (typeof navigator !== "undefined" && navigator.onLine === false),
     });
     saverRef.current = saver;
 
-    let draftTimer: ReturnType<typeof setTimeout> | null = null;
-    const keepDraft = () => {
-      if (draftTimer) clearTimeout(draftTimer);
-      draftTimer = null;
-      if (saver.hasUnsavedChanges) writeDraft(notebookId, toNotebookUpdate(store.getState()));
-    };
     const unsubscribe = store.subscribe((s, prev) => {
-      if (s.docVersion === prev.docVersion) return;
-      saver.changed();
-      if (!draftTimer) draftTimer = setTimeout(keepDraft, DRAFT_DELAY_MS);
+      if (s.docVersion !== prev.docVersion) saver.changed();
     });
-    if (restored) {
-      saver.changed();
-      keepDraft();
-    }
+    const onDocUpdate = (_update: Uint8Array, origin: unknown) => {
+      if (origin !== FROM_GATEWAY && shared.isSynced) saver.changed();
+    };
+    shared.doc.on("update", onDocUpdate);
+    // What this browser kept (IndexedDB) and the gateway did not have went up in the first sync:
+    // the status says "Saved" only once the gateway has stored it.
+    const stopSynced = shared.onSynced(() => saver.changed());
 
-    // Leaving (or hiding) the page mid-debounce: keep the edits here, and send them with a request
-    // that outlives the page. (No "leave site?" prompt: this covers it, and a prompt would block
-    // reloads.) Whatever that request does not deliver is restored from the draft next time.
+    // Leaving the page: the document already sent its changes (and IndexedDB keeps them); a
+    // title changed within the debounce goes with a request that outlives the page.
     const onLeave = () => {
-      if (!saver.hasUnsavedChanges) return;
-      keepDraft();
-      // Offline, the draft is all there is. Chromium may still deliver a keepalive request sent
-      // now once the network returns, after the page is gone, racing the next visit's restore of
-      // the draft: that visit would open the gateway's copy with no word that edits were restored.
       if (typeof navigator !== "undefined" && navigator.onLine === false) return;
-      const body = toNotebookUpdate(store.getState());
-      if (JSON.stringify(body).length > KEEPALIVE_LIMIT) return;
-      void gateway.notebooks.update(notebookId, body, { keepalive: true }).catch(() => {});
+      void saveTitle({ keepalive: true }).catch(() => {});
     };
     const onVisibility = () => {
       if (document.visibilityState === "hidden") onLeave();
@@ -84,16 +72,17 @@ export function useAutosave(store: NotebookStore, options: { restored?: boolean 
     if (typeof navigator !== "undefined" && navigator.onLine === false) saver.setOffline(true);
     return () => {
       unsubscribe();
+      shared.doc.off("update", onDocUpdate);
+      stopSynced();
       window.removeEventListener("pagehide", onLeave);
       document.removeEventListener("visibilitychange", onVisibility);
       window.removeEventListener("online", onOnline);
       window.removeEventListener("offline", onOffline);
-      if (draftTimer) keepDraft();
       if (saverRef.current === saver) saverRef.current = null;
       // Navigating away inside the app: finish the pending save rather than drop it.
       void saver.flush().finally(() => saver.dispose());
     };
-  }, [store, client, restored]);
+  }, [store, client, shared]);
 
   return useCallback(() => saverRef.current?.flush() ?? Promise.resolve(), []);
 }
