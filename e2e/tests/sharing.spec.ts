@@ -54,16 +54,25 @@ test("the owner shares a notebook with a teammate and by a view link, changes an
   await expect(row.getByTestId("shared-notebook-role")).toHaveText("Can view");
   await row.getByTestId("shared-notebook-link").click();
   await expect(cells(teammate).first()).toContainText("numbers for the team");
-  // Only the owner is offered sharing.
+  // Only the owner is offered sharing; a viewer reads, and is offered no editing or running.
   await expect(teammate.getByTestId("share-open")).toHaveCount(0);
+  await expect(teammate.getByTestId("notebook-access")).toHaveText("View only");
+  await expect(cells(teammate).first().locator(".cm-content")).toHaveAttribute("contenteditable", "false");
+  await expect(cells(teammate).first().getByTestId("run-this-cell")).toHaveCount(0);
 
   // The owner makes her an editor: the gateway answers her with that role.
   await person.getByTestId("share-person-role").selectOption("editor");
   await expect.poll(async () => (await (await teammate.request.get(`/api/notebooks/${id}`)).json()).role).toBe("editor");
+  // Her open page follows at once, without a reload.
+  await expect(teammate.getByTestId("notebook-access")).toHaveCount(0);
+  await expect(cells(teammate).first().locator(".cm-content")).toHaveAttribute("contenteditable", "true");
 
   // Removed, her reload finds no such notebook.
   await person.getByTestId("share-person-remove").click();
   await expect(dialog.getByTestId("share-person")).toHaveCount(0);
+  // Her open page is cut off within seconds, and says so.
+  await expect(teammate.getByTestId("notice")).toContainText("access to this notebook was removed", { timeout: 5_000 });
+  await expect(cells(teammate).first().locator(".cm-content")).toHaveAttribute("contenteditable", "false");
   await teammate.reload();
   await expect(teammate.getByText("This notebook does not exist")).toBeVisible();
   await teammate.context().close();
@@ -79,10 +88,18 @@ test("the owner shares a notebook with a teammate and by a view link, changes an
   await expect(cells(guest).first()).toContainText("numbers for the team");
   expect(new URL(guest.url()).pathname).toMatch(/^\/notebook\/?$/);
   expect((await guest.request.get(`/api/notebooks/${id}?link=${secret}`)).status()).toBe(200);
+  await expect(guest.getByTestId("notebook-access")).toHaveText("View only");
+  // The owner runs the cell: the signed-out viewer sees its output arrive live, and who ran it.
+  await dialog.getByRole("button", { name: "Done" }).click();
+  await cells(page).first().getByTestId("run-this-cell").click();
+  await expect(cells(guest).first().locator(".cellar-outputs")).toContainText("numbers for the team", { timeout: 90_000 });
+  await expect(cells(guest).first().getByTestId("last-run-by")).toHaveText("Last run by Local user");
+  await page.getByTestId("share-open").click();
 
   // Revoked, the link opens nothing.
   await dialog.getByTestId("share-link-revoke").click();
   await expect(dialog.getByTestId("share-link-row")).toHaveCount(0);
   expect((await guest.request.get(`/api/notebooks/${id}?link=${secret}`)).status()).toBe(404);
+  await expect(guest.getByTestId("notice")).toContainText("access to this notebook was removed", { timeout: 5_000 });
   await guest.context().close();
 });

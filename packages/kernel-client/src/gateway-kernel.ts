@@ -37,8 +37,9 @@ export interface GatewayKernelEvents {
   ran: (p: CellRunEvent) => void;
   /** The caller's role on the notebook changed; null: they lost it, and hear nothing more of it. */
   access: (role: NotebookRole | null) => void;
-  /** Every kernel message for the notebook, after its request's future (if open here) has had it. */
-  message: (msg: JupyterMessage, future: KernelFuture<any> | undefined) => void;
+  /** Every kernel message for the notebook, after its request's future (if open here) has had it;
+   * `cellId`: the cell whose run it belongs to, as the gateway recorded it (any page's run). */
+  message: (msg: JupyterMessage, future: KernelFuture<any> | undefined, cellId: string | undefined) => void;
   /** The socket could not connect; `error.message` says why (see isAuthRefusal). */
   "connect-error": (error: Error) => void;
   /** How many workers the gateway has. */
@@ -126,7 +127,7 @@ export class GatewayKernel {
         this.position = { stream: p.stream, seq: p.seq };
       }
       const future = this.futures.route(p.message);
-      this.emit("message", p.message, future);
+      this.emit("message", p.message, future, p.cellId);
     });
     socket.on("workers:count", (p) => this.emit("workers", p.connected));
     socket.on("cell:ran", (p) => {

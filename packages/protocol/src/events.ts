@@ -98,10 +98,20 @@ export interface ClearOutputsRequest {
   cellIds: string[];
 }
 
+/** A kernel message for a notebook's pages. `cellId`: the cell whose run it belongs to, so every
+ * page shows the run live, whoever started it. */
+export interface KernelMessageEvent {
+  notebookId: string;
+  message: JupyterMessage;
+  stream?: string;
+  seq?: number;
+  cellId?: string;
+}
+
 export interface GatewayToBrowser extends TerminalGatewayEvents, DocumentGatewayEvents {
   /** `stream` and `seq` (StreamPosition) are absent on messages the gateway makes itself (the
    * echo of an input() answer). */
-  "kernel:message": (p: { notebookId: string; message: JupyterMessage; stream?: string; seq?: number }) => void;
+  "kernel:message": (p: KernelMessageEvent) => void;
   "kernel:status": (p: KernelStatusEvent) => void;
   "workers:count": (p: { connected: number }) => void;
   /** Someone ran a cell (to every page with the notebook open). */

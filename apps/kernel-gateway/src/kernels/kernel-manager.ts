@@ -72,7 +72,7 @@ interface KernelSession {
   /** The stream `lastSeq` counts in (StreamPosition), undefined before the first message here. */
   stream?: string;
   /** The latest messages relayed, by number, for pages that reconnect (StreamPosition). */
-  recent: Array<{ stream: string; seq: number; message: JupyterMessage }>;
+  recent: Array<{ stream: string; seq: number; message: JupyterMessage; cellId?: string }>;
   ackTimer?: NodeJS.Timeout;
   /** Its worker's connection dropped: how long the gateway waits for it to come back. */
   lostTimer?: NodeJS.Timeout;
@@ -359,10 +359,10 @@ export class KernelManager {
     }
     if (!relay) return;
     if (meta && stream) {
-      k.recent.push({ stream, seq: meta.seq, message: msg });
+      k.recent.push({ stream, seq: meta.seq, message: msg, cellId });
       if (k.recent.length > RECENT_MESSAGES) k.recent.splice(0, k.recent.length - RECENT_MESSAGES);
     }
-    this.opts.emit(k.notebookId, "kernel:message", { notebookId: k.notebookId, message: msg, stream, seq: meta?.seq });
+    this.opts.emit(k.notebookId, "kernel:message", { notebookId: k.notebookId, message: msg, stream, seq: meta?.seq, cellId });
   }
 
   /** What a page that reconnects at `from` missed of the notebook's kernel, if this gateway can
@@ -370,7 +370,7 @@ export class KernelManager {
   missedSince(
     notebookId: string,
     from: StreamPosition | undefined,
-  ): Array<{ message: JupyterMessage; stream: string; seq: number }> | null {
+  ): Array<{ message: JupyterMessage; stream: string; seq: number; cellId?: string }> | null {
     const k = this.byNotebook.get(notebookId);
     if (!k || !from || !from.stream.startsWith(`${k.sessionId}:`)) return null;
     // Nothing from this kernel yet on this gateway (it restarted): its worker sends again what

@@ -136,6 +136,26 @@ describe("KernelConnection", () => {
     expect(store.getState().kernel.status).toBe("idle");
   });
 
+  it("shows a run another page started live in its cell, from the cell the gateway names", async () => {
+    const gw = await startGateway("idle");
+    const { store } = connect(gw);
+    await until(() => store.getState().kernel.status === "idle", "idle");
+    const theirs = executeRequest("print('from a teammate')");
+    const send = (type: string, content: Record<string, unknown>) =>
+      gw.socket().emit("kernel:message", {
+        notebookId: NB,
+        cellId: "c3",
+        message: makeMessage(type, content as never, { channel: type === "execute_reply" ? "shell" : "iopub", parent: theirs }),
+      });
+    send("status", { execution_state: "busy" });
+    await until(() => Boolean(store.getState().running.c3), "the cell to show as running");
+    send("stream", { name: "stdout", text: "from a teammate\n" });
+    send("execute_reply", { status: "ok", execution_count: 7, user_expressions: {} });
+    send("status", { execution_state: "idle" });
+    await until(() => !store.getState().running.c3, "the run to end");
+    expect(store.getState().outputs.c3.outputs).toEqual([{ output_type: "stream", name: "stdout", text: "from a teammate\n" }]);
+  });
+
   it("sends runs one at a time: queued cells are told apart from the running one, and get their timing", async () => {
     const gw = await startGateway("idle");
     const { store, kernel } = connect(gw);

@@ -103,7 +103,7 @@ export class KernelConnection {
       if (isAuthRefusal(error)) markAuthRequired();
     });
     kernel.on("workers", (connected) => this.store.getState().setWorkers(connected));
-    kernel.on("message", (message) => this.receive(message));
+    kernel.on("message", (message, _future, cellId) => this.receive(message, cellId));
   }
 
   /** Called each time the gateway has opened the notebook on this page's socket (the first
@@ -266,10 +266,11 @@ export class KernelConnection {
   }
 
   /** Every kernel message of the notebook, after GatewayKernel has given it to its future. */
-  private receive(message: JupyterMessage) {
+  /** `runOf`: the cell the gateway says the message's run belongs to. */
+  private receive(message: JupyterMessage, runOf?: string) {
     const type = message.header?.msg_type;
     const parentId = parentIdOf(message) ?? "";
-    const cellId = this.requests.get(parentId);
+    const cellId = this.requests.get(parentId) ?? this.othersRun(parentId, runOf);
     if (type === "status") {
       const state = (message.content as { execution_state?: string }).execution_state;
       if (state === "idle" && cellId) this.finishAfterFlush(cellId, parentId);
@@ -284,7 +285,7 @@ export class KernelConnection {
       this.startedAt.delete(parentId);
       return;
     }
-    if (!cellId) return; // another tab's run: reload shows what the gateway recorded
+    if (!cellId) return; // not a cell's run (a completion, an inspection)
     if (type === "input_request") {
       // Outputs printed before the prompt show above it.
       this.flush();
@@ -300,6 +301,15 @@ export class KernelConnection {
     }
     this.inbox.push({ cellId, message });
     this.flushTimer ??= setTimeout(() => this.flush(), this.options.flushEveryMs ?? 16);
+  }
+
+  /** A run another page started (a teammate, another tab): shown here live as well, unless the
+   * cell runs from this page now (then it is late output of a run this page replaced). */
+  private othersRun(msgId: string, cellId: string | undefined): string | undefined {
+    if (!cellId || !msgId || this.store.getState().running[cellId]) return undefined;
+    this.store.getState().startRun(cellId, msgId);
+    this.track(msgId, cellId);
+    return cellId;
   }
 
   /** A cell stops showing [*] only once its last outputs are on screen. */
