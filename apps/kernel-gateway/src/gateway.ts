@@ -155,7 +155,11 @@ export function createGateway(opts: {
       const role = await opts.shares.roleOf(userId, id, link);
       return role && (await images.open(id)) ? role : null;
     },
-    cellSource: (id, cellId) => store.cellSource(id, cellId),
+    // The live document when a page has it open here (the Cell table lags it by a second).
+    cellSource: async (id, cellId) => {
+      const live = await documents.liveCellSource(id, cellId);
+      return live === undefined ? store.cellSource(id, cellId) : live;
+    },
   });
   // Someone's access to a notebook changed: every replica asks its pages' roles again.
   io.on("cellar:access-changed", ({ notebookId }) => void browsers.recheckAccess(notebookId));

@@ -5,7 +5,7 @@
 // change through `serverSideEmit`, and a hub that opens asks them for what the database does
 // not have yet.
 import type { DocumentStore } from "@cellar/db";
-import { applyCells, docTitle, fromNotebook, setTitle, type DocCell } from "@cellar/notebook-doc";
+import { applyCells, cellText, docTitle, fromNotebook, setTitle, type DocCell } from "@cellar/notebook-doc";
 import type { Notebook, NotebookUpdate } from "@cellar/protocol";
 import * as Y from "yjs";
 import { DocumentHub, type DocumentPeer } from "./document-hub";
@@ -78,6 +78,15 @@ export class DocumentHubs {
       hub?.leave(peerId);
       this.release(notebookId, entry);
     });
+  }
+
+  /** A cell's source in the notebook's live document on this replica (it has every change the
+   * others have); undefined when no page has the document open here, null when it has no such cell. */
+  async liveCellSource(notebookId: string, cellId: string): Promise<string | null | undefined> {
+    const live = this.live(notebookId);
+    const hub = live && (await live);
+    if (!hub) return undefined;
+    return cellText(hub.doc, cellId)?.toString() ?? null;
   }
 
   /** A save through the API (PUT /api/notebooks/:id) becomes a change of the live document, so

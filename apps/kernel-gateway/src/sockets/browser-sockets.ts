@@ -137,14 +137,17 @@ export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps)
     });
   });
 
-  /** A run by someone who may not send code of their own: the cell's source as the notebook
-   * holds it, whatever the request carried (and no user_expressions, which are code too). */
+  /** A run by someone who may not send code of their own: a cell of the notebook, by id, run as
+   * the gateway's copy holds it. Code that differs from that copy is refused (it was forged, or
+   * the cell changed meanwhile: run it again); user_expressions, which are code too, are dropped. */
   async function asRunOfCell(notebookId: string, msg: JupyterMessage): Promise<JupyterMessage | string> {
     if (msg.header.msg_type !== "execute_request") return msg;
     const cellId = msg.metadata.cellId;
     if (typeof cellId !== "string") return "Only the notebook's cells can be run with this role.";
     const source = await deps.cellSource(notebookId, cellId);
     if (source === null) return "No such cell in this notebook.";
+    const sent = (msg.content as { code?: unknown }).code;
+    if (sent !== source) return `${roleRefusal(OWN_CODE_ROLE)} Only the cell as the notebook holds it can be run.`;
     return { ...msg, content: { ...msg.content, code: source, user_expressions: {}, silent: false, store_history: true } };
   }
 

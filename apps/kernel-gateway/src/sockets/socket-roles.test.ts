@@ -83,7 +83,7 @@ const ack = (p: Page, event: string, payload: unknown) =>
 const kernelMessage = (type: keyof typeof LEAST_MESSAGE, cellId: string) => {
   const content: Record<string, unknown> = {
     execute_request: {
-      code: "print('my own code')",
+      code: "print('stored')",
       silent: false,
       store_history: true,
       user_expressions: { x: "1" },
@@ -149,12 +149,16 @@ describe("socket events by role", () => {
     }
   }, 60_000);
 
-  it("a runner's run runs the cell as the notebook holds it, never code of their own; an editor's runs what they typed", async () => {
+  it("a runner runs the cell as the notebook holds it, and forged code is refused; an editor's runs what they typed", async () => {
     const { db, notebook, cellId, pages, worker } = await setup();
     for (const role of ["runner", "editor", "owner"] as const) await ack(pages[role], "notebook:open", { notebookId: notebook.id });
     await until(() => pages.owner.statuses.includes("idle"), "the kernel to start");
 
-    expect(await pages.runner.run(notebook.id, "import os; os.system('rm -rf /')", cellId)).toEqual({ ok: true });
+    expect(await pages.runner.run(notebook.id, "import os; os.system('rm -rf /')", cellId)).toEqual({
+      ok: false,
+      error: "Needs the editor role on this notebook. Only the cell as the notebook holds it can be run.",
+    });
+    expect(await pages.runner.run(notebook.id, "print('stored')", cellId)).toEqual({ ok: true });
     await until(() => worker.ran.length === 1, "the runner's run");
     expect(worker.ran).toEqual(["print('stored')"]);
     const sent = worker.received.find((m) => m.header.msg_type === "execute_request");
@@ -199,7 +203,8 @@ describe("socket events by role", () => {
     // An edit link gives a signed-out holder no more than running the notebook as it is.
     const editing = await guest({ notebookId: notebook.id, link: (await link("editor")).secret });
     expect(await ack(editing, "notebook:open", { notebookId: notebook.id })).toMatchObject({ ok: true, role: "runner" });
-    expect(await editing.run(notebook.id, "print('guest code')", cellId)).toEqual({ ok: true });
+    expect(await editing.run(notebook.id, "print('guest code')", cellId)).toMatchObject({ ok: false });
+    expect(await editing.run(notebook.id, "print('stored')", cellId)).toEqual({ ok: true });
     await until(() => worker.ran.length === 1, "the guest's run");
     expect(worker.ran).toEqual(["print('stored')"]);
 
