@@ -1,6 +1,7 @@
-// Issue 13, live collaboration: two browsers (two contexts of the owner until sharing lands; then
-// owner and teammate) type into the same cell at once and end with the same text holding both
-// inputs, each sees the other's cursor with a name on it, and each page shows who is viewing.
+// Issue 13, live collaboration: the owner and a teammate they shared the notebook with as editor
+// type into the same cell at once and end with the same text holding both inputs, each sees the
+// other's cursor with a name on it, each page shows who is viewing, and the teammate's run shows
+// live on the owner's page.
 // Real stack: browser, gateway, SQLite; the gateway's copy is read back with the HTTP API.
 import { test, expect, type Browser, type Page } from "@playwright/test";
 import { cells, token } from "./helpers";
@@ -30,19 +31,34 @@ async function textOf(page: Page): Promise<string> {
     });
 }
 
+/** A teammate who signed up with an invite, in a browser of their own, made an editor of `id`. */
+async function teammateEditor(browser: Browser, request: import("@playwright/test").APIRequestContext, id: string): Promise<Page> {
+  const invite = await (await request.post("/api/invites", { headers: auth(), data: {} })).json();
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(invite.url);
+  await page.getByTestId("signup-name").fill("Ada Lovelace");
+  await page.getByTestId("signup-email").fill("ada@example.com");
+  await page.getByTestId("signup-password").fill("analytical engine");
+  await page.getByTestId("signup-submit").click();
+  await expect(page.getByTestId("new-notebook")).toBeVisible();
+  const granted = await request.post(`/api/notebooks/${id}/grants`, { headers: auth(), data: { email: "ada@example.com", role: "editor" } });
+  expect(granted.status()).toBeLessThan(300);
+  return page;
+}
+
 async function open(page: Page, id: string): Promise<void> {
   await page.goto(`/notebook/?id=${id}`);
   await expect(cells(page).first().locator(".cm-content")).toBeVisible();
 }
 
-test("two people typing in the same cell at once end with the same text holding both inputs, and see each other's cursor", async ({
+test("owner and teammate typing in the same cell at once end with the same text holding both inputs, see each other's cursor, and see each other's runs", async ({
   browser,
   request,
 }) => {
   const res = await request.post("/api/notebooks", { headers: auth(), data: { title: "Together" } });
   const id = (await res.json()).id as string;
   const a = await signedInPage(browser);
-  const b = await signedInPage(browser);
+  const b = await teammateEditor(browser, request, id);
   await open(a, id);
   await open(b, id);
   await expect(a.getByTestId("presence-avatar")).toHaveCount(2);
@@ -73,6 +89,15 @@ test("two people typing in the same cell at once end with the same text holding 
   await expect
     .poll(async () => (await (await request.get(`/api/notebooks/${id}`, { headers: auth() })).json()).cells[0].source, { timeout: 5_000 })
     .toBe(text);
+
+  // The teammate runs the cell; the owner's page shows its output as it comes, and who ran it.
+  await editorB.click();
+  await b.keyboard.press("ControlOrMeta+a");
+  await b.keyboard.insertText("print('run by ' + 'Ada')");
+  await expect.poll(() => textOf(a)).toBe("print('run by ' + 'Ada')");
+  await cells(b).first().getByTestId("run-this-cell").click();
+  await expect(cells(a).first().locator(".cellar-outputs")).toContainText("run by Ada", { timeout: 90_000 });
+  await expect(cells(a).first().getByTestId("last-run-by")).toHaveText("Last run by Ada Lovelace");
 });
 
 test("undo takes back only your own typing, not the other person's", async ({ browser, request }) => {
