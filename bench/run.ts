@@ -8,6 +8,7 @@ const suites: Record<string, () => Promise<void>> = {
   snapshots: async () => (await import("./snapshots")).run(),
   fanout: async () => (await import("./fanout")).run(),
   cluster: async () => (await import("./cluster")).run(),
+  collab: async () => (await import("./collab")).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));

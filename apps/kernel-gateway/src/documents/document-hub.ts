@@ -39,6 +39,9 @@ export interface DocumentHubDeps {
 
 export type SyncResult = "ok" | "refused" | "malformed";
 
+/** How long a failed append waits before the next try. */
+const RETRY_MS = 500;
+
 export class DocumentHub {
   readonly awareness: awarenessProtocol.Awareness;
   private readonly peers = new Map<string, { peer: DocumentPeer; clients: Set<number> }>();
@@ -192,7 +195,13 @@ export class DocumentHub {
       .then(() => {
         if (++this.appended >= this.deps.compactEvery) this.compacting ??= this.compactNow().finally(() => (this.compacting = null));
       })
-      .catch((error) => this.deps.log?.(`gateway: a document update was not stored: ${(error as Error).message}`))
+      .catch(async (error) => {
+        // Kept, in front of what came meanwhile, and tried again: the pages already have it, and
+        // the next open loads what is stored.
+        this.deps.log?.(`gateway: a document update was not stored (trying again): ${(error as Error).message}`);
+        this.pending.unshift(batch);
+        await new Promise((r) => setTimeout(r, RETRY_MS));
+      })
       .finally(() => (this.flushing = null));
     return this.flushing;
   }

@@ -42,6 +42,7 @@ export class SharedNotebook {
   private presence: Presence | null = null;
   /** The title as the page loaded it: one changed before the document arrived goes into it. */
   private readonly loadedTitle: string;
+  private holds = 0;
 
   constructor(
     readonly notebookId: string,
@@ -100,7 +101,20 @@ export class SharedNotebook {
     return cellText(this.doc, cellId);
   }
 
-  dispose(): void {
+  /** Held by a mounted component; the last release disposes, unless it is held again at once
+   * (React's strict mode unmounts and mounts every component once in development). */
+  retain(): void {
+    this.holds++;
+  }
+
+  release(): void {
+    if (--this.holds > 0) return;
+    setTimeout(() => {
+      if (this.holds === 0) this.dispose();
+    }, 0);
+  }
+
+  private dispose(): void {
     this.unsubscribe();
     this.provider?.destroy();
     void this.local?.destroy();

@@ -21,7 +21,10 @@ export function useSharedNotebook(notebookId: string, store: NotebookStore, kern
       unsubscribe();
     };
   }, [shared, kernel]);
-  useEffect(() => () => shared.dispose(), [shared]);
+  useEffect(() => {
+    shared.retain();
+    return () => shared.release();
+  }, [shared]);
   useEffect(() => {
     if (!me) return;
     const hash = [...me.id].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 7);

@@ -1,7 +1,8 @@
-// The document: what autosave sends to the gateway (title, cells, their order and metadata), and
-// the deleted cells kept for undo. Every change here bumps `docVersion`, which autosave watches.
+// The document: title, cells, their order and metadata (mirrored with the shared document,
+// collab/shared-notebook.ts), and the deleted cells kept for undo. Every change here bumps
+// `docVersion`, which autosave watches.
 import type { StateCreator } from "zustand/vanilla";
-import { emptyCellOutput, roleAtLeast, type CellOutputState, type CellType, type Notebook, type NotebookUpdate } from "@cellar/protocol";
+import { emptyCellOutput, roleAtLeast, type CellOutputState, type CellType, type Notebook } from "@cellar/protocol";
 import { withoutKey } from "../../shared/records";
 import type { NotebookState } from "./notebook-store";
 import { focusRequestFor, selectRange } from "./selection-slice";
@@ -225,9 +226,4 @@ function insertionIndex(cells: CellDoc[], place: CellPlace | { before: string })
   }
   const i = cells.findIndex((c) => c.id === place.after);
   return i >= 0 ? i + 1 : cells.length;
-}
-
-/** What autosave sends: structure and sources only; outputs belong to the gateway. */
-export function toNotebookUpdate(s: Pick<NotebookState, "title" | "cells">): NotebookUpdate {
-  return { title: s.title, cells: s.cells.map(({ id, cell_type, source, metadata }) => ({ id, cell_type, source, metadata })) };
 }

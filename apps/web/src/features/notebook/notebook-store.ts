@@ -1,6 +1,6 @@
 // One store per open notebook, composed of slices (zustand's slices pattern), each owned by the
 // feature whose state it is:
-// - document-slice (notebook): title, cells, order, undo of deletions; what autosave saves
+// - document-slice (notebook): title, cells, order, undo of deletions; mirrored with the shared document
 // - selection-slice (notebook): active cell and range, edit/command mode, focus requests
 // - notice-slice (notebook): the notice line and confirmation dialogs
 // - run-slice (kernel): outputs, queued/running cells, input() prompts
@@ -35,4 +35,3 @@ export function createNotebookStore(notebook: Notebook) {
   }));
 }
 
-export { toNotebookUpdate } from "./document-slice";
