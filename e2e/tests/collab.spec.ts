@@ -24,9 +24,9 @@ async function textOf(page: Page): Promise<string> {
     .locator(".cm-content")
     .evaluate((el) => {
       const copy = el.cloneNode(true) as HTMLElement;
-      for (const extra of copy.querySelectorAll(".cm-ySelectionCaret, .cm-ySelectionInfo, .cm-widgetBuffer")) extra.remove();
-      return [...copy.querySelectorAll(".cm-line")]
-        .map((line) => (line.textContent ?? "").replace(/[\u2060\u00a0]/g, (c) => (c === "\u00a0" ? " " : "")))
+      for (const extra of Array.from(copy.querySelectorAll(".cm-ySelectionCaret, .cm-ySelectionInfo, .cm-widgetBuffer"))) extra.remove();
+      return Array.from(copy.querySelectorAll(".cm-line"))
+        .map((line) => (line.textContent ?? "").replace(/[\u2060\u00a0]/g, (c: string) => (c === "\u00a0" ? " " : "")))
         .join("\n");
     });
 }
@@ -41,7 +41,10 @@ async function teammateEditor(browser: Browser, request: import("@playwright/tes
   await page.getByTestId("signup-password").fill("analytical engine");
   await page.getByTestId("signup-submit").click();
   await expect(page.getByTestId("new-notebook")).toBeVisible();
-  const granted = await request.post(`/api/notebooks/${id}/grants`, { headers: auth(), data: { email: "ada@example.com", role: "editor" } });
+  const granted = await request.post(`/api/notebooks/${id}/grants`, {
+    headers: auth(),
+    data: { email: "ada@example.com", role: "editor" },
+  });
   expect(granted.status()).toBeLessThan(300);
   return page;
 }

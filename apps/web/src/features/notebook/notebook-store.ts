@@ -34,4 +34,3 @@ export function createNotebookStore(notebook: Notebook) {
     ...createSaveSlice(...a),
   }));
 }
-
