@@ -39,6 +39,8 @@ const gateway = createGateway({
   accounts: db.accounts,
   accessTokens: db.accessTokens,
   documents: db.documents,
+  shares: db.shares,
+  identities: db.identities,
   userId: db.localUserId,
   token,
   workerSecret: SECRET,
