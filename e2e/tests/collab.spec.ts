@@ -37,13 +37,15 @@ async function teammateEditor(browser: Browser, request: import("@playwright/tes
   const page = await (await browser.newContext()).newPage();
   await page.goto(invite.url);
   await page.getByTestId("signup-name").fill("Ada Lovelace");
-  await page.getByTestId("signup-email").fill("ada@example.com");
+  // Unique per run: other specs sign teammates up in the same database.
+  const email = `ada-collab-${Date.now()}@example.com`;
+  await page.getByTestId("signup-email").fill(email);
   await page.getByTestId("signup-password").fill("analytical engine");
   await page.getByTestId("signup-submit").click();
   await expect(page.getByTestId("new-notebook")).toBeVisible();
   const granted = await request.post(`/api/notebooks/${id}/grants`, {
     headers: auth(),
-    data: { email: "ada@example.com", role: "editor" },
+    data: { email, role: "editor" },
   });
   expect(granted.status()).toBeLessThan(300);
   return page;

@@ -6,6 +6,8 @@ import { test, expect, type Browser } from "@playwright/test";
 import { cells, login, token } from "./helpers";
 
 const owner = { authorization: `Bearer ${token()}` };
+// Unique per run: other specs sign teammates up in the same database.
+const graceEmail = `grace-${Date.now()}@example.com`;
 
 const newContext = (browser: Browser) => browser.newContext({ baseURL: test.info().project.use.baseURL });
 
@@ -27,7 +29,7 @@ test("the owner shares a notebook with a teammate and by a view link, changes an
   const teammate = await (await newContext(browser)).newPage();
   await teammate.goto(invite.url);
   await teammate.getByTestId("signup-name").fill("Grace Hopper");
-  await teammate.getByTestId("signup-email").fill("grace@example.com");
+  await teammate.getByTestId("signup-email").fill(graceEmail);
   await teammate.getByTestId("signup-password").fill("compiler of compilers");
   await teammate.getByTestId("signup-submit").click();
   await expect(teammate.getByTestId("new-notebook")).toBeVisible();
@@ -39,7 +41,7 @@ test("the owner shares a notebook with a teammate and by a view link, changes an
   await page.getByTestId("share-open").click();
   const dialog = page.getByTestId("share-dialog");
   await expect(dialog.getByTestId("share-owner")).toContainText("(you)");
-  await dialog.getByTestId("share-email").fill("grace@example.com");
+  await dialog.getByTestId("share-email").fill(graceEmail);
   await dialog.getByTestId("share-role").selectOption("viewer");
   await dialog.getByTestId("share-add").click();
   const person = dialog.getByTestId("share-person");
