@@ -17,3 +17,4 @@ export {
   type Placement,
 } from "./doc";
 export { DocumentOfflineError, DocumentProvider, FROM_GATEWAY, type DocumentSocket } from "./provider";
+export { type AwarenessChange, encodeWith } from "./sync-encoding";

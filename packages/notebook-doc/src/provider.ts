@@ -7,6 +7,7 @@
 import type { Ack, DocAwarenessMessage, DocSyncMessage } from "@cellar/protocol";
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
+import { type AwarenessChange, encodeWith } from "./sync-encoding";
 import * as awarenessProtocol from "y-protocols/awareness";
 import * as syncProtocol from "y-protocols/sync";
 import type * as Y from "yjs";
@@ -172,16 +173,4 @@ export class DocumentProvider {
     this.live = false;
     for (const offline of [...this.flushes]) offline();
   };
-}
-
-interface AwarenessChange {
-  added: number[];
-  updated: number[];
-  removed: number[];
-}
-
-function encodeWith(write: (encoder: encoding.Encoder) => void): Uint8Array {
-  const encoder = encoding.createEncoder();
-  write(encoder);
-  return encoding.toUint8Array(encoder);
 }

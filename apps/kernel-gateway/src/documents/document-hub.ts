@@ -4,9 +4,8 @@
 // relayed from another replica (REMOTE) only reaches this replica's pages, since its own replica
 // stores it. The cells are written back to the Cell table shortly after each change, so export,
 // runs and the API read what people typed.
-import { toCells, type DocCell } from "@cellar/notebook-doc";
+import { type AwarenessChange, encodeWith, toCells, type DocCell } from "@cellar/notebook-doc";
 import * as decoding from "lib0/decoding";
-import * as encoding from "lib0/encoding";
 import * as awarenessProtocol from "y-protocols/awareness";
 import * as syncProtocol from "y-protocols/sync";
 import * as Y from "yjs";
@@ -230,16 +229,4 @@ export class DocumentHub {
       this.deps.log?.(`gateway: the cells were not written back: ${(error as Error).message}`);
     }
   }
-}
-
-interface AwarenessChange {
-  added: number[];
-  updated: number[];
-  removed: number[];
-}
-
-function encodeWith(write: (encoder: encoding.Encoder) => void): Uint8Array {
-  const encoder = encoding.createEncoder();
-  write(encoder);
-  return encoding.toUint8Array(encoder);
 }
