@@ -1,9 +1,9 @@
 "use client";
 import { useState } from "react";
-import { fullDate, timeAgo } from "../../shared/format-time";
+import { timeAgo } from "../../shared/format-time";
 import { AccountDialog } from "./AccountDialog";
-import { CopyField } from "./CopyField";
 import { FormError } from "./AccountPage";
+import { ExpirySelect, expiresInDays, expiryText, latestError, ShownOnce } from "./shown-once";
 import { useAccessTokens, useCreateAccessToken, useRevokeAccessToken, type AccessToken } from "./account-queries";
 
 const EXPIRY_CHOICES = [
@@ -24,9 +24,7 @@ export function AccessTokensDialog({ onClose }: { onClose(): void }) {
   const revoke = useRevokeAccessToken();
   const created = create.data;
   const now = Date.now();
-  // What the user did last decides what the alert says; a failed listing otherwise.
-  const latestError =
-    (create.submittedAt >= revoke.submittedAt ? (create.error ?? revoke.error) : (revoke.error ?? create.error)) ?? tokens.error;
+  const error = latestError(create, revoke) ?? tokens.error;
 
   const onRevoke = (token: AccessToken) =>
     revoke.mutate(token.id, {
@@ -45,7 +43,7 @@ export function AccessTokensDialog({ onClose }: { onClose(): void }) {
         onSubmit={(e) => {
           e.preventDefault();
           if (create.isPending) return;
-          create.mutate({ name, expiresInDays: expiry ? Number(expiry) : undefined }, { onSuccess: () => setName("") });
+          create.mutate({ name, expiresInDays: expiresInDays(expiry) }, { onSuccess: () => setName("") });
         }}
       >
         <label className="field">
@@ -61,22 +59,13 @@ export function AccessTokensDialog({ onClose }: { onClose(): void }) {
             onChange={(e) => setName(e.target.value)}
           />
         </label>
-        <label className="field">
-          <span>Expires</span>
-          <select data-testid="token-expiry" value={expiry} onChange={(e) => setExpiry(e.target.value)}>
-            {EXPIRY_CHOICES.map((c) => (
-              <option key={c.value} value={c.value}>
-                {c.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ExpirySelect choices={EXPIRY_CHOICES} value={expiry} onChange={setExpiry} testId="token-expiry" />
         <button type="submit" className="button button-primary" data-testid="token-create" disabled={create.isPending}>
           {create.isPending ? "Creating…" : "Create token"}
         </button>
       </form>
       {created && <NewToken secret={created.token} />}
-      <FormError error={latestError} testId="token-error" />
+      <FormError error={error} testId="token-error" />
       <h3 className="invite-pending-heading">Your tokens</h3>
       {tokens.data?.length === 0 && <p className="muted">None yet.</p>}
       <ul className="invite-pending">
@@ -84,7 +73,7 @@ export function AccessTokensDialog({ onClose }: { onClose(): void }) {
           <li key={token.id} data-testid="token-row">
             <span>
               <strong>{token.name}</strong> · created {timeAgo(token.createdAt, now)} ·{" "}
-              {token.lastUsedAt ? `last used ${timeAgo(token.lastUsedAt, now)}` : "never used"} · {expiryText(token, now)}
+              {token.lastUsedAt ? `last used ${timeAgo(token.lastUsedAt, now)}` : "never used"} · {expiryText(token.expiresAt, now)}
               {token.id === created?.id && <span className="muted"> (the one above)</span>}
             </span>
             <button
@@ -114,20 +103,11 @@ export function AccessTokensDialog({ onClose }: { onClose(): void }) {
 function NewToken({ secret }: { secret: string }) {
   const url = `${window.location.origin}/?token=${encodeURIComponent(secret)}`;
   return (
-    <div className="token-new">
-      <CopyField label="Your new token" value={secret} testId="token-secret" copyTestId="token-copy" />
-      <p className="token-warning">
-        <strong>Copy it now: it is not shown again.</strong>
-      </p>
+    <ShownOnce label="Your new token" value={secret} testId="token-secret" copyTestId="token-copy">
       <p className="field-hint">Use it from a terminal:</p>
       <pre className="token-usage" data-testid="token-usage">
         {`export CELLAR_URL='${url}'\nnpx cellar run analysis.ipynb -o out.ipynb`}
       </pre>
-    </div>
+    </ShownOnce>
   );
-}
-
-function expiryText(token: AccessToken, now: number): string {
-  if (token.expiresAt === null) return "never expires";
-  return Date.parse(token.expiresAt) <= now ? `expired ${fullDate(token.expiresAt)}` : `expires ${fullDate(token.expiresAt)}`;
 }

@@ -4,7 +4,7 @@ import type { SharedRole } from "@cellar/protocol";
 import { fullDate } from "../../shared/format-time";
 import { AccountDialog } from "../account/AccountDialog";
 import { FormError } from "../account/AccountPage";
-import { CopyField } from "../account/CopyField";
+import { ExpirySelect, expiresInDays, expiryText, latestError, ShownOnce } from "../account/shown-once";
 import { useMe } from "../account/account-queries";
 import {
   useAddGrant,
@@ -66,7 +66,7 @@ function People({ notebookId }: { notebookId: string }) {
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<SharedRole>("editor");
   const roleId = useId();
-  const error = latest(add, change, remove) ?? grants.error;
+  const error = latestError(add, change, remove) ?? grants.error;
 
   return (
     <section aria-labelledby="share-people-heading">
@@ -161,7 +161,7 @@ function Links({ notebookId }: { notebookId: string }) {
   const roleId = useId();
   const created = create.data;
   const now = Date.now();
-  const error = latest(create, revoke) ?? links.error;
+  const error = latestError(create, revoke) ?? links.error;
 
   const onRevoke = (link: ShareLink) =>
     revoke.mutate(link.id, {
@@ -180,39 +180,25 @@ function Links({ notebookId }: { notebookId: string }) {
         className="account-form token-form"
         onSubmit={(e) => {
           e.preventDefault();
-          if (!create.isPending) create.mutate({ role, expiresInDays: expiry ? Number(expiry) : undefined });
+          if (!create.isPending) create.mutate({ role, expiresInDays: expiresInDays(expiry) });
         }}
       >
         <div className="field">
           <label htmlFor={roleId}>Role</label>
           <RoleSelect id={roleId} value={role} onChange={setRole} choices={LINK_ROLES} testId="share-link-role" />
         </div>
-        <label className="field">
-          <span>Expires</span>
-          <select data-testid="share-link-expiry" value={expiry} onChange={(e) => setExpiry(e.target.value)}>
-            {LINK_EXPIRY.map((c) => (
-              <option key={c.value} value={c.value}>
-                {c.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ExpirySelect choices={LINK_EXPIRY} value={expiry} onChange={setExpiry} testId="share-link-expiry" />
         <button type="submit" className="button button-primary" data-testid="share-link-create" disabled={create.isPending}>
           {create.isPending ? "Creating…" : "Create link"}
         </button>
       </form>
       {created && (
-        <div className="token-new">
-          <CopyField
-            label="Your new link"
-            value={`${window.location.origin}${created.url}`}
-            testId="share-link-url"
-            copyTestId="share-link-copy"
-          />
-          <p className="token-warning">
-            <strong>Copy it now: it is not shown again.</strong>
-          </p>
-        </div>
+        <ShownOnce
+          label="Your new link"
+          value={`${window.location.origin}${created.url}`}
+          testId="share-link-url"
+          copyTestId="share-link-copy"
+        />
       )}
       <FormError error={error} testId="share-link-error" />
       {links.data?.length === 0 && <p className="muted">No links.</p>}
@@ -221,7 +207,7 @@ function Links({ notebookId }: { notebookId: string }) {
           <li key={link.id} data-testid="share-link-row">
             <span>
               <strong>{roleLabel(link.role)}</strong> · by {link.createdByName} · created {fullDate(link.createdAt)} ·{" "}
-              {expiryText(link, now)}
+              {expiryText(link.expiresAt, now)}
               {link.id === created?.id && <span className="muted"> (the one above)</span>}
             </span>
             <button
@@ -265,15 +251,4 @@ function RoleSelect({
       ))}
     </select>
   );
-}
-
-/** The error of the mutation the user made last. */
-function latest(...mutations: Array<{ submittedAt: number; error: Error | null }>): Error | null {
-  const last = mutations.reduce((a, b) => (b.submittedAt > a.submittedAt ? b : a));
-  return last.error;
-}
-
-function expiryText(link: ShareLink, now: number): string {
-  if (link.expiresAt === null) return "never expires";
-  return Date.parse(link.expiresAt) <= now ? `expired ${fullDate(link.expiresAt)}` : `expires ${fullDate(link.expiresAt)}`;
 }
