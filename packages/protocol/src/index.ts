@@ -11,3 +11,4 @@ export * from "./terminals";
 export * from "./http";
 export * from "./roles";
 export * from "./event-roles";
+export * from "./python-names";

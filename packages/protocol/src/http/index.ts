@@ -4,3 +4,4 @@ export * from "./notebooks";
 export * from "./workspace-files";
 export * from "./routes";
 export * from "./shares";
+export * from "./schedules";

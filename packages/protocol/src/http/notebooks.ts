@@ -20,13 +20,14 @@ const cellUpdateSchema = z.object({
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
 
+/** An image's name, as a notebook or a schedule names it (images/<name>.json). */
+export const IMAGE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+export const imageNameSchema = z.string().regex(IMAGE_NAME_PATTERN, "not an image name");
+
 /** What the browser saves: structure and sources, never outputs (see NotebookUpdate). */
 export const notebookUpdateBodySchema = z.object({
   title: z.string().max(500).optional(),
-  image: z
-    .string()
-    .regex(/^[a-z][a-z0-9-]{0,39}$/, "not an image name")
-    .optional(),
+  image: imageNameSchema.optional(),
   cells: z
     .array(cellUpdateSchema)
     .max(20_000)
