@@ -136,11 +136,47 @@ describe("dueFireTimes after a month down (a per-minute schedule: 43,200 missed)
   });
 });
 
-describe("dueFireTimes across DST", () => {
-  it("makes 02:30 on spring-forward day due once, at 03:00 New York time", () => {
-    const q = { cron: "30 2 * * *", timezone: "America/New_York", backfillLimit: 1, cursor: at("2026-03-07T07:30:00Z") };
-    const r = due({ ...q, now: at("2026-03-08T07:00:10Z") });
-    expect(r.fireTimes).toEqual([at("2026-03-08T07:00:00Z")]);
-    expect(due({ ...q, cursor: r.cursor, now: at("2026-03-08T12:00:00Z") }).fireTimes).toEqual([]);
+/** A scheduler ticking from `from` to `to` every `stepMs` (or at the given offsets): each tick
+ * materialises what is due and moves the cursor, as the store will. */
+function simulate(q: Omit<DueQuery, "cursor" | "now">, from: Date, ticks: number[]) {
+  let cursor = from;
+  const runs: Date[] = [];
+  const skipped: Date[] = [];
+  for (const ms of ticks) {
+    const r = dueFireTimes({ ...q, cursor, now: new Date(from.getTime() + ms) });
+    runs.push(...r.fireTimes);
+    skipped.push(...r.skipped);
+    cursor = r.cursor;
+  }
+  return { runs, skipped };
+}
+const every = (stepMs: number, untilMs: number) => Array.from({ length: Math.floor(untilMs / stepMs) }, (_, i) => (i + 1) * stepMs);
+
+describe("dueFireTimes ticked like the scheduler", () => {
+  const NY = "America/New_York";
+
+  it("runs 02:30 once on spring-forward night in New York, at 03:00", () => {
+    const q = { cron: "30 2 * * *", timezone: NY, catchUp: "skip" as const, backfillLimit: 1 };
+    const { runs, skipped } = simulate(q, at("2026-03-08T05:00:00Z"), every(10_000, 4 * 3600_000));
+    expect(runs).toEqual([at("2026-03-08T07:00:00Z")]);
+    expect(skipped).toEqual([]);
+  });
+
+  it("runs 01:30 once on fall-back night in New York, though 01:30 comes twice", () => {
+    const q = { cron: "30 1 * * *", timezone: NY, catchUp: "skip" as const, backfillLimit: 1 };
+    const { runs, skipped } = simulate(q, at("2026-11-01T04:00:00Z"), every(10_000, 4 * 3600_000));
+    expect(runs).toEqual([at("2026-11-01T05:30:00Z")]);
+    expect(skipped).toEqual([]);
+  });
+
+  it("gives an every-second schedule exactly 100 distinct runs in 100 s, ticked at uneven intervals", () => {
+    // Uneven, repeatable gaps of 0.1–2.9 s, as a loaded gateway's timer would fire.
+    const ticks: number[] = [];
+    for (let t = 0, i = 0; t < 100_000; i++) ticks.push((t = Math.min(100_000, t + 100 + ((i * 7919) % 2800))));
+    const q = { cron: "* * * * * *", timezone: "UTC", catchUp: "skip" as const, backfillLimit: 1 };
+    const { runs, skipped } = simulate(q, at("2026-01-01T00:00:00Z"), ticks);
+    expect(runs).toHaveLength(100);
+    expect(new Set(runs.map((d) => d.getTime())).size).toBe(100);
+    expect(skipped).toEqual([]);
   });
 });
