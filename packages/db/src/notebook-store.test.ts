@@ -294,4 +294,38 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
     expect(await db.prisma.shareLink.count({ where: { notebookId: notebook.id } })).toBe(0);
     expect(await db.prisma.notebookDocumentUpdate.count({ where: { notebookId: notebook.id } })).toBe(0);
   });
+
+  it("copies a notebook as last saved into a run that the lists leave out, and says what it was run from", async () => {
+    const source = await db.notebooks.create(LOCAL_USER_ID, "report");
+    await db.notebooks.update(source.id, {
+      cells: [
+        { id: "p", cell_type: "code", source: "n = 1", metadata: { tags: ["parameters"] } },
+        { id: "m", cell_type: "markdown", source: "# Result" },
+      ],
+    });
+    await db.notebooks.saveCellOutputs(source.id, "p", hello, 4);
+    const at = new Date("2026-12-04T09:00:30Z");
+    const run = await db.notebooks.createExecutedCopy(source.id, { userId: LOCAL_USER_ID, at });
+    expect(run).toMatchObject({ kind: "run", executedFromId: source.id, title: "report — run 2026-12-04 09:00 UTC", userId: LOCAL_USER_ID });
+    // Outputs are the run's own, not the source's last ones.
+    expect(run!.cells).toEqual([
+      { id: "p", cell_type: "code", source: "n = 1", outputs: [], execution_count: null, metadata: { tags: ["parameters"] } },
+      { id: "m", cell_type: "markdown", source: "# Result", outputs: [], execution_count: null, metadata: {} },
+    ]);
+    expect(await db.notebooks.get(source.id)).toMatchObject({ kind: "notebook", executedFromId: null });
+    expect((await db.notebooks.list(LOCAL_USER_ID)).map((n) => n.id)).toContain(source.id);
+    expect((await db.notebooks.list(LOCAL_USER_ID)).map((n) => n.id)).not.toContain(run!.id);
+
+    // Given cells (parameters injected) replace the source's.
+    const injected = await db.notebooks.createExecutedCopy(source.id, {
+      userId: LOCAL_USER_ID,
+      cells: [{ id: "x", cell_type: "code", source: "n = 5", outputs: [], execution_count: null, metadata: {} }],
+    });
+    expect(injected!.cells.map((c) => c.source)).toEqual(["n = 5"]);
+    expect(await db.notebooks.createExecutedCopy("no-such-notebook", { userId: LOCAL_USER_ID })).toBeNull();
+
+    // History outlives its notebook.
+    await db.notebooks.remove(source.id);
+    expect(await db.notebooks.get(run!.id)).toMatchObject({ kind: "run", executedFromId: null });
+  });
 });

@@ -7,7 +7,7 @@ import type { PrismaClient } from "./prisma-client";
 import type { Cell as CellRow, Notebook as NotebookRow } from "../generated/sqlite/client";
 
 export interface NotebookStore {
-  /** One user's notebooks, most recently saved first. */
+  /** One user's notebooks, most recently saved first; runs' executed copies are not listed. */
   list(userId: string): Promise<NotebookSummary[]>;
   /** A new notebook titled `title` ("Untitled" by default) holding one empty code cell. */
   create(userId: string, title?: string): Promise<Notebook>;
@@ -15,6 +15,11 @@ export interface NotebookStore {
    * attachments (an imported .ipynb, or a copy of a notebook). Cell ids must be unique. */
   importNotebook(userId: string, notebook: NotebookImport): Promise<Notebook>;
   get(id: string): Promise<Notebook | null>;
+  /** A new notebook of kind "run" owned by `userId`: the source as last saved (its Cell table,
+   * not a live document), or with `cells` instead of the source's when given (the same cells
+   * with parameters injected), outputs and counts cleared, titled "<title> — run <time>". Null if
+   * there is no such source. */
+  createExecutedCopy(sourceId: string, options: { userId: string; cells?: Cell[]; at?: Date }): Promise<Notebook | null>;
   /** Replaces the title and/or the ordered cell list in one transaction. Cells that already exist
    * keep their outputs and execution count; cells left out are deleted. Null if no such notebook. */
   update(id: string, update: NotebookUpdate): Promise<Notebook | null>;
@@ -68,6 +73,8 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
     userId: row.userId,
     image: row.image,
     createdAt: row.createdAt.toISOString(),
+    kind: row.kind === "run" ? "run" : "notebook",
+    executedFromId: row.executedFromId,
     cells: row.cells.map((cell) => toCell(cell, warn)),
     metadata: parseJson(row.metadata, isPlainObject, {} as Record<string, unknown>, `metadata of notebook ${row.id}`, warn),
     nbformatMinor: row.nbformatMinor,
@@ -84,7 +91,7 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
   return {
     async list(userId) {
       const rows = await prisma.notebook.findMany({
-        where: { userId },
+        where: { userId, kind: NOTEBOOK_KIND },
         orderBy: [{ updatedAt: "desc" }, { createdAt: "desc" }, { id: "asc" }],
         select: { id: true, title: true, updatedAt: true, lastRunAt: true },
       });
@@ -133,6 +140,37 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
     },
 
     get: load,
+
+    async createExecutedCopy(sourceId, { userId, cells, at = new Date() }) {
+      const source = await load(sourceId);
+      if (!source) return null;
+      const copied = cells ?? source.cells;
+      assertUniqueIds(copied, "the run");
+      const id = randomUUID();
+      await prisma.notebook.create({
+        data: {
+          id,
+          userId,
+          kind: RUN_KIND,
+          executedFromId: sourceId,
+          title: `${source.title} — run ${at.toISOString().slice(0, 16).replace("T", " ")} UTC`,
+          image: source.image,
+          metadata: JSON.stringify(source.metadata ?? {}),
+          nbformatMinor: source.nbformatMinor,
+          cells: {
+            create: copied.map((cell, position) => ({
+              id: cell.id,
+              position,
+              cellType: cell.cell_type,
+              source: cell.source,
+              metadata: JSON.stringify(cell.metadata ?? {}),
+              attachments: cell.attachments ? JSON.stringify(cell.attachments) : null,
+            })),
+          },
+        },
+      });
+      return load(id);
+    },
 
     async update(id, update) {
       const cells = update.cells;
@@ -234,6 +272,10 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
     },
   };
 }
+
+/** Notebook.kind: a notebook people edit, or a run's executed copy. */
+export const NOTEBOOK_KIND = "notebook";
+export const RUN_KIND = "run";
 
 function assertUniqueIds(cells: Array<{ id: string }>, where: string): void {
   const seen = new Set<string>();

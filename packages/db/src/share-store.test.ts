@@ -121,4 +121,18 @@ describe.each(DIALECTS)("share store on %s", (dialect) => {
     expect(await db.shares.sharedWith(dee.id)).toEqual([]);
     expect(await db.prisma.shareLink.findUnique({ where: { id: link.id } })).toBeNull();
   });
+
+  it("a run's executed copy is read-only to everyone, its owner included, and not among the notebooks shared with anyone", async () => {
+    const notebook = await ownersNotebook("Nightly");
+    const ada = await member("Ada");
+    await db.shares.grant(notebook.id, ada.email!, "editor");
+    const run = await db.notebooks.createExecutedCopy(notebook.id, { userId: LOCAL_USER_ID });
+    await db.shares.grant(run!.id, ada.email!, "editor");
+    const link = await db.shares.createLink({ notebookId: run!.id, role: "runner", createdById: LOCAL_USER_ID, expiresAt: null });
+    expect(await db.shares.roleOf(LOCAL_USER_ID, run!.id)).toBe("viewer");
+    expect(await db.shares.roleOf(ada.id, run!.id)).toBe("viewer");
+    expect(await db.shares.roleOf(null, run!.id, link.secret)).toBe("viewer");
+    expect(await db.shares.roleOf(ada.id, notebook.id)).toBe("editor");
+    expect((await db.shares.sharedWith(ada.id)).map((n) => n.id)).toEqual([notebook.id]);
+  });
 });

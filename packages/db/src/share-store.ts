@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { notebookRoles, roleAtLeast, weakerRole, type NotebookRole, type NotebookSummary } from "@cellar/protocol";
 import type { PrismaClient } from "./prisma-client";
-import { toSummary } from "./notebook-store";
+import { NOTEBOOK_KIND, RUN_KIND, toSummary } from "./notebook-store";
 
 /** What a grant or a link may give: every role but the owner's, which is Notebook.userId. */
 export type SharedRole = Exclude<NotebookRole, "owner">;
@@ -128,7 +128,7 @@ export function createShareStore(prisma: PrismaClient): ShareStore {
 
     async sharedWith(userId) {
       const rows = await prisma.notebookGrant.findMany({
-        where: { userId },
+        where: { userId, notebook: { kind: NOTEBOOK_KIND } },
         select: {
           role: true,
           notebook: { select: { id: true, title: true, updatedAt: true, lastRunAt: true, user: { select: { name: true } } } },
@@ -166,24 +166,37 @@ export function createShareStore(prisma: PrismaClient): ShareStore {
         where: { id: notebookId },
         select: {
           userId: true,
+          kind: true,
           grants: { where: { userId: userId ?? "" }, select: { role: true } },
           links: { where: { id: linkSecret ? shareLinkId(linkSecret) : "" }, select: { role: true, expiresAt: true } },
         },
       });
       if (!row) return null;
-      if (userId !== null && row.userId === userId) return "owner";
-      const granted = userId !== null && row.grants[0] ? sharedRole(row.grants[0].role) : null;
-      const link = row.links[0];
-      const linked =
-        link && (!link.expiresAt || link.expiresAt > now)
-          ? userId === null
-            ? weakerRole(sharedRole(link.role), GUEST_CAP)
-            : sharedRole(link.role)
-          : null;
-      if (granted && linked) return roleAtLeast(granted, linked) ? granted : linked;
-      return granted ?? linked;
+      const role = bestRole(row, userId, now);
+      // A run's executed copy is history: whoever may see it may only read it, its owner too.
+      return role && row.kind === RUN_KIND ? weakerRole(role, "viewer") : role;
     },
   };
+}
+
+type RoleRow = {
+  userId: string;
+  grants: Array<{ role: string }>;
+  links: Array<{ role: string; expiresAt: Date | null }>;
+};
+
+function bestRole(row: RoleRow, userId: string | null, now: Date): NotebookRole | null {
+  if (userId !== null && row.userId === userId) return "owner";
+  const granted = userId !== null && row.grants[0] ? sharedRole(row.grants[0].role) : null;
+  const link = row.links[0];
+  const linked =
+    link && (!link.expiresAt || link.expiresAt > now)
+      ? userId === null
+        ? weakerRole(sharedRole(link.role), GUEST_CAP)
+        : sharedRole(link.role)
+      : null;
+  if (granted && linked) return roleAtLeast(granted, linked) ? granted : linked;
+  return granted ?? linked;
 }
 
 /** A stored role this version does not know (or "owner", which no row may give) reads as the

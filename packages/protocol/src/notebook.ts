@@ -48,7 +48,13 @@ export interface Notebook extends NotebookSummary {
   metadata?: Record<string, unknown>;
   /** The nbformat 4 minor version the notebook was imported as (5 for notebooks made here). */
   nbformatMinor?: number;
+  /** "run": the read-only executed copy a headless run left behind. Optional for test doubles. */
+  kind?: NotebookKind;
+  /** A run's source notebook; null when it is not a run, or its source was deleted. */
+  executedFromId?: string | null;
 }
+
+export type NotebookKind = "notebook" | "run";
 
 /** A whole notebook as it arrives from an .ipynb file: cells with their outputs and metadata. */
 export interface NotebookImport {

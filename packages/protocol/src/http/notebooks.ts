@@ -68,6 +68,8 @@ export const notebookReplySchema = notebookSummaryReplySchema.extend({
   cells: z.array(cellReplySchema),
   metadata: z.record(z.string(), z.unknown()).optional(),
   nbformatMinor: z.number().optional(),
+  kind: z.enum(["notebook", "run"]).optional(),
+  executedFromId: z.string().nullable().optional(),
 });
 
 /** A notebook as opened: with the caller's role on it (what the page may offer). */
