@@ -187,3 +187,22 @@ describe("share links", () => {
     expect(withoutLink.headers.get("location")).toMatch(/^\/login\//);
   });
 });
+
+describe("a run's executed copy", () => {
+  it("its owner may read and export it but change nothing, and it is not in their notebook list", async () => {
+    const { id } = await sharedNotebook();
+    const run = await gateway.db.notebooks.createExecutedCopy(id, { userId: gateway.db.localUserId });
+    const ownerHeaders = { authorization: `Bearer ${TEST_TOKEN}` };
+    const got = await fetch(`${gateway.base}/api/notebooks/${run!.id}`, { headers: ownerHeaders });
+    expect(got.status).toBe(200);
+    expect(await got.json()).toMatchObject({ kind: "run", executedFromId: id, role: "viewer" });
+    expect((await call("exportNotebook", run!.id, ownerHeaders)).status).toBe(200);
+    for (const name of ["updateNotebook", "deleteNotebook", "addGrant", "createShareLink", "uploadFile"] as const) {
+      const { role } = apiRoutes[name] as ApiRoute;
+      expect(await call(name, run!.id, ownerHeaders), name).toEqual({ status: 403, error: `Needs the ${role} role on this notebook` });
+    }
+    const list = await (await fetch(`${gateway.base}/api/notebooks`, { headers: ownerHeaders })).json();
+    expect(list.map((n: { id: string }) => n.id)).toContain(id);
+    expect(list.map((n: { id: string }) => n.id)).not.toContain(run!.id);
+  });
+});

@@ -213,4 +213,24 @@ describe("socket events by role", () => {
     await db.shares.revokeLink(notebook.id, revoked.id);
     expect((await guest({ notebookId: notebook.id, link: revoked.secret })).refused()).toBe("unauthorized");
   }, 30_000);
+
+  it("a run's executed copy is only watched, by its owner too: no kernel starts and nothing runs", async () => {
+    const { db, notebook, cellId, pages, worker } = await setup();
+    const run = await db.notebooks.createExecutedCopy(notebook.id, { userId: db.localUserId });
+    expect(await ack(pages.owner, "notebook:open", { notebookId: run!.id })).toMatchObject({
+      ok: true,
+      role: "viewer",
+      status: "disconnected",
+    });
+    expect(await pages.owner.run(run!.id, "print('stored')", cellId)).toEqual({
+      ok: false,
+      error: "Needs the runner role on this notebook.",
+    });
+    expect(await ack(pages.owner, "kernel:restart", { notebookId: run!.id })).toEqual({
+      ok: false,
+      error: "Needs the runner role on this notebook.",
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(worker.started).toEqual([]);
+  }, 30_000);
 });
