@@ -3,4 +3,14 @@ export { parseIpynb, validateIpynb, NotebookFormatError, type IpynbValidation } 
 export { fromIpynb, toIpynb, serializeIpynb, type FromIpynbOptions, type ExportableNotebook } from "./convert";
 export { joinLines, splitLines, joinBundle, isJsonMime } from "./multiline";
 export { normalizeIpynb } from "./normalize";
-export { parameterLiteral, injectParameters, ParameterError, PARAMETERS_TAG, INJECTED_TAG } from "./parameters";
+export {
+  parameterLiteral,
+  parameterLiterals,
+  pythonLiteral,
+  injectParameters,
+  hasTag,
+  ParameterError,
+  PARAMETERS_TAG,
+  INJECTED_TAG,
+} from "./parameters";
+export { errorStopsRun, RAISES_EXCEPTION_TAG, type RunErrorPolicy } from "./run-errors";

@@ -19,7 +19,44 @@ export function parameterLiteral(text: string): string {
   return JSON.stringify(text);
 }
 
+/** A JSON-like value (a schedule's parameters) as the Python literal that evaluates to it:
+ * null/true/false as None/True/False, integers as ints, other numbers as floats (NaN and the
+ * infinities as float('nan'), float('inf')), strings escaped, arrays as lists, objects as dicts.
+ * Anything else (undefined, a function, a bigint, a Date) is a ParameterError naming `path`. */
+export function pythonLiteral(value: unknown, path = "value"): string {
+  if (value === null) return "None";
+  if (value === true) return "True";
+  if (value === false) return "False";
+  if (typeof value === "number") {
+    if (Number.isNaN(value)) return "float('nan')";
+    if (!Number.isFinite(value)) return value > 0 ? "float('inf')" : "-float('inf')";
+    // Safe integers are Python ints; anything else prints as a float Python reads back the same.
+    if (Number.isSafeInteger(value)) return Object.is(value, -0) ? "-0.0" : String(value);
+    const text = String(value);
+    return /[.e]/.test(text) ? text : `${text}.0`;
+  }
+  // JSON's string escapes (\" \\ \n \uXXXX …) are Python's too.
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map((v, i) => pythonLiteral(v, `${path}[${i}]`)).join(", ")}]`;
+  if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    const entries = Object.entries(value as Record<string, unknown>);
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}: ${pythonLiteral(v, `${path}.${k}`)}`).join(", ")}}`;
+  }
+  throw new ParameterError(`${path} is not a JSON value (${typeof value}), so it cannot be a Python literal`);
+}
+
+/** A map of JSON values as the Python literals injectParameters takes. */
+export function parameterLiterals(parameters: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(parameters).map(([name, value]) => [name, pythonLiteral(value, `parameter ${name}`)]));
+}
+
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Python's keywords (keyword.kwlist): names an assignment cannot bind. */
+const KEYWORDS = new Set(
+  "False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield".split(
+    " ",
+  ),
+);
 
 export class ParameterError extends Error {
   override name = "ParameterError";
@@ -34,7 +71,8 @@ export function injectParameters(
 ): Cell[] {
   const names = Object.keys(parameters);
   for (const name of names) {
-    if (!IDENTIFIER.test(name)) throw new ParameterError(`parameter name ${JSON.stringify(name)} is not a Python identifier`);
+    if (!IDENTIFIER.test(name) || KEYWORDS.has(name))
+      throw new ParameterError(`parameter name ${JSON.stringify(name)} is not a Python identifier`);
   }
   const kept = cells.filter((c) => !hasTag(c, INJECTED_TAG));
   if (!names.length) return kept;
@@ -51,7 +89,7 @@ export function injectParameters(
   return [...kept.slice(0, at + 1), injected, ...kept.slice(at + 1)];
 }
 
-function hasTag(cell: Cell, tag: string): boolean {
+export function hasTag(cell: Pick<Cell, "metadata">, tag: string): boolean {
   const tags = cell.metadata?.tags;
   return Array.isArray(tags) && tags.includes(tag);
 }
