@@ -2,7 +2,15 @@
 // workers. Only wiring: each part keeps its own state.
 import type http from "node:http";
 import { createHmac } from "node:crypto";
-import type { AccessTokenStore, AccountStore, DocumentStore, IdentityStore, KernelSessionStore, ShareStore } from "@cellar/db";
+import type {
+  AccessTokenStore,
+  AccountStore,
+  DocumentStore,
+  IdentityStore,
+  KernelSessionStore,
+  NotebookStore,
+  ShareStore,
+} from "@cellar/db";
 import { Identity } from "./auth/identity";
 import { SingleSignOn } from "./auth/single-sign-on";
 import { userRoom } from "./sockets/rooms";
@@ -23,14 +31,17 @@ import { createSocketServer } from "./sockets/socket-server";
 import { attachWorkerSockets } from "./sockets/worker-sockets";
 import { WorkerPool } from "./workers/worker-pool";
 import { TerminalRelay } from "./terminals/terminal-relay";
+import { NotebookRunner } from "./runs/notebook-runner";
 
-export interface GatewayStore extends NotebookApiStore, NotebookFileStore, RunRecorder {
+export interface GatewayStore extends NotebookApiStore, NotebookFileStore, RunRecorder, Pick<NotebookStore, "createExecutedCopy"> {
   cellSource(notebookId: string, cellId: string): Promise<string | null>;
 }
 
 export interface Gateway {
   server: http.Server;
   kernels: KernelManager;
+  /** Headless runs of notebooks (schedules, "run now"), on this gateway's workers. */
+  runs: NotebookRunner;
   listen(): Promise<{ port: number }>;
   close(): Promise<void>;
 }
@@ -188,10 +199,17 @@ export function createGateway(opts: {
     shareTerminalEvent: (sessionId, event) => router.shareTerminalEvent(sessionId, event),
   });
 
+  const runs = new NotebookRunner({
+    kernels,
+    notebooks: store,
+    userName: async (id) => (await opts.accounts.getUser(id))?.name ?? null,
+  });
+
   let closed: Promise<void> | undefined;
   return {
     server: app.server,
     kernels,
+    runs,
     listen: async () => {
       // Before any worker or browser connects: they find the kernels as the last gateway left them.
       const restored = await kernels.restore();

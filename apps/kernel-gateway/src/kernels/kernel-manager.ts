@@ -121,12 +121,20 @@ export interface KernelStatusChange {
   reason?: string;
 }
 
+/** A message a notebook's kernel sent, as the browsers get it (`cellId`: the run it belongs to). */
+export interface KernelMessageEvent {
+  notebookId: string;
+  message: JupyterMessage;
+  cellId?: string;
+}
+
 export class KernelManager {
   private byNotebook = new Map<string, KernelSession>();
   private bySession = new Map<string, KernelSession>();
   /** The worker each notebook's kernel last ran on: its workspace lives there. */
   private lastWorker = new Map<string, string>();
   private readonly statusListeners = new Set<(change: KernelStatusChange) => void>();
+  private readonly messageListeners = new Set<(event: KernelMessageEvent) => void>();
   /** Starts under way, so that two opens of one notebook make one kernel. */
   private readonly starting = new Map<string, Promise<KernelSession>>();
   /** Shutting down: its workers' connections close, and that loses no kernel. */
@@ -139,6 +147,14 @@ export class KernelManager {
   onStatusChange(listener: (change: KernelStatusChange) => void): () => void {
     this.statusListeners.add(listener);
     return () => this.statusListeners.delete(listener);
+  }
+
+  /** Calls `listener` with every message a kernel of this gateway relays to the browsers, for
+   * in-process clients (the notebook runner) that watch a run as a page would. Returns the
+   * unsubscribe. */
+  onKernelMessage(listener: (event: KernelMessageEvent) => void): () => void {
+    this.messageListeners.add(listener);
+    return () => this.messageListeners.delete(listener);
   }
 
   status(notebookId: string): { status: KernelStatus; reason?: string } | undefined {
@@ -362,6 +378,7 @@ export class KernelManager {
       k.recent.push({ stream, seq: meta.seq, message: msg, cellId });
       if (k.recent.length > RECENT_MESSAGES) k.recent.splice(0, k.recent.length - RECENT_MESSAGES);
     }
+    for (const listener of this.messageListeners) listener({ notebookId: k.notebookId, message: msg, cellId });
     this.opts.emit(k.notebookId, "kernel:message", { notebookId: k.notebookId, message: msg, stream, seq: meta?.seq, cellId });
   }
 
