@@ -306,7 +306,12 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
     await db.notebooks.saveCellOutputs(source.id, "p", hello, 4);
     const at = new Date("2026-12-04T09:00:30Z");
     const run = await db.notebooks.createExecutedCopy(source.id, { userId: LOCAL_USER_ID, at });
-    expect(run).toMatchObject({ kind: "run", executedFromId: source.id, title: "report — run 2026-12-04 09:00 UTC", userId: LOCAL_USER_ID });
+    expect(run).toMatchObject({
+      kind: "run",
+      executedFromId: source.id,
+      title: "report — run 2026-12-04 09:00 UTC",
+      userId: LOCAL_USER_ID,
+    });
     // Outputs are the run's own, not the source's last ones.
     expect(run!.cells).toEqual([
       { id: "p", cell_type: "code", source: "n = 1", outputs: [], execution_count: null, metadata: { tags: ["parameters"] } },
