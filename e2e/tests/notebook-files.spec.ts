@@ -235,3 +235,26 @@ test("cellar run exits non-zero with the failing cell's traceback, keeping the o
   expect(after!.outputs).toEqual([]);
   expect(after!.execution_count).toBeNull();
 });
+
+test("cellar run --allow-errors runs on past a cell that raises, and a cell tagged raises-exception may always raise", async ({
+  baseURL,
+}) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellar-cli-e2e-"));
+  const allowed = path.join(dir, "allowed.ipynb");
+  const run = await cellar(["run", path.join(FIXTURES, "cellar-raises.ipynb"), "-o", allowed, "--allow-errors"], baseURL!);
+  expect(run.code, run.stderr).toBe(0);
+  const [, boom, after] = codeCells(JSON.parse(fs.readFileSync(allowed, "utf8")) as IpynbNotebook);
+  expect(boom!.outputs).toMatchObject([{ output_type: "error", ename: "ZeroDivisionError" }]);
+  expect(text((after!.outputs[0] as { text: unknown }).text)).toBe("after the error\n");
+
+  // The same notebook with its raising cell tagged, run without --allow-errors.
+  const tagged = JSON.parse(fixture("cellar-raises.ipynb")) as IpynbNotebook;
+  tagged.cells[1]!.metadata = { tags: ["raises-exception"] };
+  const file = path.join(dir, "tagged.ipynb");
+  fs.writeFileSync(file, JSON.stringify(tagged));
+  const out = path.join(dir, "tagged-out.ipynb");
+  const taggedRun = await cellar(["run", file, "-o", out], baseURL!);
+  expect(taggedRun.code, taggedRun.stderr).toBe(0);
+  const [, , afterTagged] = codeCells(JSON.parse(fs.readFileSync(out, "utf8")) as IpynbNotebook);
+  expect(text((afterTagged!.outputs[0] as { text: unknown }).text)).toBe("after the error\n");
+});

@@ -1,6 +1,7 @@
 // What each `cellar` subcommand does, apart from argument parsing (main.ts).
 import fs from "node:fs/promises";
 import path from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { GatewayClient } from "@cellar/kernel-client";
 import { fromIpynb, injectParameters, parameterLiteral, parseIpynb, serializeIpynb, toIpynb } from "@cellar/notebook-format";
 import type { Connection } from "./connection";
@@ -59,6 +60,7 @@ export interface RunCommandOptions {
   parameter?: string[];
   keep?: boolean;
   cellTimeout?: number;
+  allowErrors?: boolean;
 }
 
 export async function runCommand(connection: Connection, file: string, opts: RunCommandOptions, io: Io): Promise<number> {
@@ -77,6 +79,7 @@ export async function runCommand(connection: Connection, file: string, opts: Run
     const result = await runNotebookCells(connection, stored.id, stored.cells, {
       onCell: () => io.err(`Running cell ${++n}/${codeCells}…`),
       cellTimeoutMs: opts.cellTimeout ? opts.cellTimeout * 1000 : undefined,
+      allowErrors: opts.allowErrors,
     });
     failure = result.failure;
     // Written even when a cell failed, like papermill: the outputs up to the failure are the story.
@@ -95,13 +98,8 @@ export async function runCommand(connection: Connection, file: string, opts: Run
   if (failure) {
     io.err(`\nCell ${failure.index + 1} raised ${failure.ename}: ${failure.evalue}`);
     const traceback = failure.traceback.join("\n");
-    io.err(io.colour ? traceback : stripAnsi(traceback));
+    io.err(io.colour ? traceback : stripVTControlCharacters(traceback));
     return 1;
   }
   return 0;
-}
-
-function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, "");
 }

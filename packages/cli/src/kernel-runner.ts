@@ -2,6 +2,7 @@
 // same client core as the browser (@cellar/kernel-client) and the same outputs reducer, so a CLI
 // run records exactly what a run in the browser would.
 import { createGatewaySocket, GatewayKernel, isAuthRefusal, KernelFutureError } from "@cellar/kernel-client";
+import { errorStopsRun } from "@cellar/notebook-format";
 import { applyOutputMessage, emptyCellOutput, isRunning, type Cell, type ExecuteReplyContent } from "@cellar/protocol";
 import { TOKEN_REFUSED, type Connection } from "./connection";
 
@@ -26,6 +27,8 @@ export interface RunOptions {
   startTimeoutMs?: number;
   /** Per-cell limit; none by default (like papermill). */
   cellTimeoutMs?: number;
+  /** Run on past errors, as nbclient's allow_errors; a cell tagged "raises-exception" may always raise. */
+  allowErrors?: boolean;
 }
 
 export class RunError extends Error {
@@ -52,7 +55,7 @@ export async function runNotebookCells(
       options.onCell?.(index, cell);
       const ran = await runCell(kernel, cell, options.cellTimeoutMs);
       result[index] = { ...cell, outputs: ran.outputs, execution_count: ran.executionCount };
-      if (ran.reply.status !== "ok") {
+      if (errorStopsRun(ran.reply, cell, { allowErrors: options.allowErrors })) {
         const error = ran.outputs.find((o) => o.output_type === "error");
         return {
           cells: result,

@@ -50,15 +50,20 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
 
   program
     .command("run")
-    .description("run every code cell on a Cellar worker and write the executed notebook; exits 1 if a cell raises")
+    .description(
+      "run every code cell on a Cellar worker and write the executed notebook; exits 1 if a cell raises (unless tagged raises-exception)",
+    )
     .argument("<file>", "the .ipynb file to run")
     .requiredOption("-o, --output <file>", "where to write the executed notebook")
     .option("-p, --parameter <name value...>", "set a parameter, as papermill -p does (repeatable: -p alpha 0.5 -p label run)")
     .option("--cell-timeout <seconds>", "fail a cell that runs longer than this", positiveNumber)
     .option("--keep", "keep the run's notebook on the gateway and print its URL (it is deleted by default)")
-    .action(async (file: string, opts: { output: string; parameter?: string[]; keep?: boolean; cellTimeout?: number }) => {
-      code = await runCommand(connection(), file, opts, io);
-    });
+    .option("--allow-errors", "run on past cells that raise, and exit 0 (as nbclient's and papermill's allow_errors)")
+    .action(
+      async (file: string, opts: { output: string; parameter?: string[]; keep?: boolean; cellTimeout?: number; allowErrors?: boolean }) => {
+        code = await runCommand(connection(), file, opts, io);
+      },
+    );
 
   try {
     await program.parseAsync(argv);
