@@ -202,6 +202,7 @@ export function createGateway(opts: {
   const runs = new NotebookRunner({
     kernels,
     notebooks: store,
+    useImage: (id, image) => images.saved(id, { image }),
     userName: async (id) => (await opts.accounts.getUser(id))?.name ?? null,
   });
 

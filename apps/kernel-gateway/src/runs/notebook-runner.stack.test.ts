@@ -1,7 +1,7 @@
 // The notebook runner through the real stack: this process's gateway, a real worker process,
 // gVisor sandboxes and IPython (testing/real-stack.ts). Each run starts a kernel of its own, like
 // a scheduled run does, and the interactive kernel of the source notebook stays as it was.
-import type { Cell } from "@cellar/protocol";
+import { DEFAULT_OUTPUT_LIMITS, TRUNCATION_NOTE_KEY, type Cell } from "@cellar/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GatewayHarness, until } from "../testing/gateway-harness";
 import { startRealStack, type RealStack } from "../testing/real-stack";
@@ -169,4 +169,36 @@ describe("notebook runner on the real stack", () => {
       errorValue: 'parameter name "not a name" is not a Python identifier',
     });
   });
+
+  it("runs on the source notebook's image", async () => {
+    const id = await notebook([code("which", "import seaborn\nprint(seaborn.__name__)")]);
+    await stack.db.notebooks.update(id, { image: "seaborn" });
+    const outcome = await run(id);
+    expect(outcome).toMatchObject({ status: "succeeded" });
+    expect(await printed(outcome.executedNotebookId!, "which")).toBe("seaborn\n");
+  }, 180_000);
+
+  it("a run that prints far more than the output limit keeps the limit's worth, and is still recorded", async () => {
+    const id = await notebook([
+      code("flood", "import sys\nfor _ in range(50):\n    sys.stdout.write('x' * 1_000_000)"),
+      code("after", "print('after')"),
+    ]);
+    const outcome = await run(id);
+    expect(outcome).toMatchObject({ status: "succeeded" });
+    const copy = (await stack.db.notebooks.get(outcome.executedNotebookId!))!;
+    const flood = copy.cells.find((c) => c.id === "flood")!;
+    const chars = flood.outputs.reduce((n, o) => n + (o.output_type === "stream" ? o.text.length : 0), 0);
+    expect(chars).toBeLessThanOrEqual(DEFAULT_OUTPUT_LIMITS.maxChars);
+    expect(flood.outputs.at(-1)).toMatchObject({ output_type: "display_data", metadata: { [TRUNCATION_NOTE_KEY]: true } });
+    expect(await printed(copy.id, "after")).toBe("after\n");
+  }, 180_000);
+
+  // Last: it takes the worker down.
+  it("a run whose worker dies fails with the reason", async () => {
+    const id = await notebook([code("slow", "import time\ntime.sleep(600)")]);
+    const outcome = await run(id, { onProgress: () => setTimeout(() => stack.worker.kill("SIGKILL"), 500) });
+    expect(outcome).toMatchObject({ status: "failed", failingCellId: "slow", errorName: "KernelDied", workerId: stack.workerId });
+    expect(outcome.errorValue).toMatch(/worker/);
+    await expectKernelStopped(outcome.executedNotebookId!);
+  }, 120_000);
 });

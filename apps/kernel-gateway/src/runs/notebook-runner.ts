@@ -61,6 +61,8 @@ export interface NotebookRunnerDeps {
     "ensureKernel" | "send" | "interrupt" | "stop" | "status" | "workerIdOf" | "onStatusChange" | "onKernelMessage"
   >;
   notebooks: Pick<NotebookStore, "get" | "createExecutedCopy">;
+  /** The copy is about to get its kernel: the image it must start on is the source's. */
+  useImage?(notebookId: string, image: string): void;
   /** The name a run is shown as run by ("Last run by"); the user's id when not known. */
   userName?(userId: string): Promise<string | null>;
   /** How long an interrupted cell may take to stop before the kernel is stopped anyway. */
@@ -113,6 +115,7 @@ export class NotebookRunner {
     const copy = await this.deps.notebooks.createExecutedCopy(source.id, { userId: request.userId, cells });
     if (!copy) return outcome("failed", { errorName: "NotebookNotFound", errorValue: `The notebook ${request.notebookId} was deleted.` });
 
+    this.deps.useImage?.(copy.id, copy.image ?? "base");
     const by: Requester = { id: request.userId, name: (await this.deps.userName?.(request.userId).catch(() => null)) ?? request.userId };
     const run = new KernelRun(this.deps, copy.id, request, by);
     try {
