@@ -203,6 +203,7 @@ export function createGateway(opts: {
     kernels,
     notebooks: store,
     useImage: (id, image) => images.saved(id, { image }),
+    kernelStartTimeoutMs: config.kernelStartTimeoutMs,
     userName: async (id) => (await opts.accounts.getUser(id))?.name ?? null,
   });
 

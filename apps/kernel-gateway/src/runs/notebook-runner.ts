@@ -65,6 +65,8 @@ export interface NotebookRunnerDeps {
   useImage?(notebookId: string, image: string): void;
   /** The name a run is shown as run by ("Last run by"); the user's id when not known. */
   userName?(userId: string): Promise<string | null>;
+  /** How long the run waits for its kernel (no worker connected, a slow start) before it fails. */
+  kernelStartTimeoutMs: number;
   /** How long an interrupted cell may take to stop before the kernel is stopped anyway. */
   interruptGraceMs?: number;
 }
@@ -220,15 +222,25 @@ class KernelRun {
     return null;
   }
 
-  /** Resolves once the kernel is up; a kernel that dies first ends the run (see the listener). */
+  /** Resolves once the kernel is up; a kernel that dies first ends the run (see the listener), and
+   * one that is not up within kernelStartTimeoutMs (no worker is connected) fails it. */
   private async started(): Promise<void> {
-    const { kernels } = this.deps;
-    await Promise.race([kernels.ensureKernel(this.notebookId, this.request.userId), this.ended]);
-    await this.until(() => {
-      const now = kernels.status(this.notebookId);
-      if (now?.status === "dead") throw new RunEnd("failed", "KernelDied", now.reason ?? "The kernel did not start.");
-      return now !== undefined && isRunning(now.status);
-    });
+    const { kernels, kernelStartTimeoutMs } = this.deps;
+    const limit = setTimeout(() => {
+      const why = kernels.status(this.notebookId)?.reason;
+      const seconds = Math.round(kernelStartTimeoutMs / 1000);
+      this.end(new RunEnd("failed", "KernelUnavailable", `No kernel started within ${seconds} s${why ? `: ${why}` : "."}`));
+    }, kernelStartTimeoutMs);
+    try {
+      await Promise.race([kernels.ensureKernel(this.notebookId, this.request.userId), this.ended]);
+      await this.until(() => {
+        const now = kernels.status(this.notebookId);
+        if (now?.status === "dead") throw new RunEnd("failed", "KernelDied", now.reason ?? "The kernel did not start.");
+        return now !== undefined && isRunning(now.status);
+      });
+    } finally {
+      clearTimeout(limit);
+    }
     this.worker = kernels.workerIdOf(this.notebookId) ?? null;
   }
 
