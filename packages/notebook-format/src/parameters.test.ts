@@ -86,7 +86,7 @@ describe("pythonLiteral (a schedule's JSON parameters)", () => {
   });
 
   it("refuses Python keywords as names", () => {
-    expect(() => injectParameters([], { class: "1" })).toThrow('parameter name "class" is not a Python identifier');
+    expect(() => injectParameters([], { class: "1" })).toThrow('parameter name "class" is a Python keyword');
     expect(() => injectParameters([], { "1x": "1" })).toThrow(ParameterError);
   });
 });

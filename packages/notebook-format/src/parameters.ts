@@ -1,7 +1,7 @@
 // Parameters the way papermill injects them: `-p NAME VALUE` becomes a Python assignment in a new
 // code cell right after the cell tagged "parameters" (at the top when there is none), so the
 // notebook's defaults are overridden and the rest of it runs unchanged.
-import type { Cell } from "@cellar/protocol";
+import { pythonNameProblem, type Cell } from "@cellar/protocol";
 
 export const PARAMETERS_TAG = "parameters";
 export const INJECTED_TAG = "injected-parameters";
@@ -50,14 +50,6 @@ export function parameterLiterals(parameters: Record<string, unknown>): Record<s
   return Object.fromEntries(Object.entries(parameters).map(([name, value]) => [name, pythonLiteral(value, `parameter ${name}`)]));
 }
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Python's keywords (keyword.kwlist): names an assignment cannot bind. */
-const KEYWORDS = new Set(
-  "False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield".split(
-    " ",
-  ),
-);
-
 export class ParameterError extends Error {
   override name = "ParameterError";
 }
@@ -71,8 +63,8 @@ export function injectParameters(
 ): Cell[] {
   const names = Object.keys(parameters);
   for (const name of names) {
-    if (!IDENTIFIER.test(name) || KEYWORDS.has(name))
-      throw new ParameterError(`parameter name ${JSON.stringify(name)} is not a Python identifier`);
+    const problem = pythonNameProblem(name);
+    if (problem) throw new ParameterError(`parameter name ${JSON.stringify(name)} ${problem}`);
   }
   const kept = cells.filter((c) => !hasTag(c, INJECTED_TAG));
   if (!names.length) return kept;

@@ -166,7 +166,7 @@ describe("notebook runner on the real stack", () => {
       status: "failed",
       executedNotebookId: null,
       errorName: "ParameterError",
-      errorValue: 'parameter name "not a name" is not a Python identifier',
+      errorValue: 'parameter name "not a name" is not a Python identifier (letters, digits and _, not starting with a digit)',
     });
   });
 

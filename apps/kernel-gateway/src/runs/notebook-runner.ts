@@ -8,7 +8,7 @@
 import { stripVTControlCharacters } from "node:util";
 import type { NotebookStore } from "@cellar/db";
 import { errorStopsRun, injectParameters, parameterLiterals, ParameterError } from "@cellar/notebook-format";
-import { isRunning, makeMessage, type Cell, type ExecuteReplyContent, type JupyterMessage } from "@cellar/protocol";
+import { isRunning, makeMessage, type Cell, type ExecuteReplyContent, type JsonValue, type JupyterMessage } from "@cellar/protocol";
 import type { KernelManager, KernelMessageEvent, KernelStatusChange, Requester } from "../kernels/kernel-manager";
 
 export type RunStatus = "succeeded" | "failed" | "timed_out" | "cancelled";
@@ -18,7 +18,7 @@ export interface RunRequest {
   /** Whom the run is for (the schedule's owner): the copy is theirs, the runs are recorded as theirs. */
   userId: string;
   /** Names to JSON values, injected papermill-style. */
-  parameters?: Record<string, unknown>;
+  parameters?: Record<string, JsonValue>;
   /** How long the cells may run, counted from the moment the kernel is up (starting it has the
    * gateway's own limit, kernelStartTimeoutMs, after which it is dead and the run failed). */
   timeoutMs: number;
