@@ -112,6 +112,12 @@ test("the owner shares a notebook with a teammate and by a view link, changes an
   await expect(guest.getByText(/Needs the \w+ role/)).toHaveCount(0);
   await expect(guest.getByTestId("terminal-new")).toHaveCount(0);
   await expect(guest.getByTestId("run-this-cell")).toHaveCount(0);
+  // What a viewer may do works: the export is a download the browser makes by itself, no header
+  // with it, so it carries the link.
+  const exported = guest.waitForEvent("download");
+  await guest.getByTestId("export-notebook").click();
+  expect(await (await exported).failure()).toBeNull();
+  expect((await exported).suggestedFilename()).toMatch(/\.ipynb$/);
   // The owner runs the second cell: the signed-out viewer sees its output arrive live, and who ran it.
   await dialog.getByRole("button", { name: "Done" }).click();
   await cells(page).nth(1).getByTestId("run-this-cell").click();
