@@ -177,6 +177,7 @@ function MarkdownCellBody({ cellId, source, focusToken }: { cellId: string; sour
       <MarkdownView
         source={source}
         onDoubleClick={() => {
+          if (handlers.readOnly) return;
           const s = store.getState();
           s.setEditingMarkdown(cellId, true);
           s.focusCell(cellId);

@@ -68,6 +68,10 @@ describe("a shared notebook's page", () => {
     expect(screen.queryAllByTestId("drag-handle")).toHaveLength(0);
     expect(screen.getByTestId("notebook-access").textContent).toBe("View only");
     expect(screen.getByTestId<HTMLInputElement>("notebook-title").readOnly).toBe(true);
+    // Find works; replacing is an edit.
+    act(() => store.getState().setFindOpen(true));
+    expect(screen.getByTestId("find-close")).toBeTruthy();
+    expect(screen.queryByTestId("replace-all")).toBeNull();
     // No workspace: the gateway lists files to runners up, and a shell needs an editor.
     expect(screen.queryByTestId("files-panel")).toBeNull();
     expect(screen.queryByTestId("files-show")).toBeNull();
@@ -131,6 +135,8 @@ describe("a shared notebook's page", () => {
     expect(screen.getByTestId("terminal-new")).toBeTruthy();
     expect(screen.getByTestId("files-upload")).toBeTruthy();
     expect(screen.getAllByTestId("drag-handle")).toHaveLength(2);
+    act(() => store.getState().setFindOpen(true));
+    expect(screen.getByTestId("replace-all")).toBeTruthy();
     act(() => void gw.socket().emit("access:changed", { notebookId: "nb", role: null }));
     await waitUntil(() => store.getState().accessRemoved, "the page to hear of it");
     expect(store.getState().notice).toMatch(/access to this notebook was removed/);
