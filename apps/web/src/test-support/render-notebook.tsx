@@ -1,14 +1,16 @@
-// The notebook page as a user sees it, for component tests: a real store, real commands and a real
-// kernel connection talking socket.io to a gateway double, rendered in NotebookLayout with a fresh
-// react-query client. Everything it starts is stopped when the test finishes.
+// The notebook page as a user sees it, for component tests: a real store, real commands, the
+// page's keys and a real kernel connection talking socket.io to a gateway double, rendered in
+// NotebookLayout with a fresh react-query client. Everything it starts is stopped when the test
+// finishes.
 import { onTestFinished } from "vitest";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { act, render } from "@testing-library/react";
 import type { Notebook, NotebookRole } from "@cellar/protocol";
 import { NotebookContext } from "../features/notebook/notebook-context";
 import { KernelConnection } from "../features/kernel/kernel-socket";
-import { createNotebookCommands } from "../features/notebook/notebook-commands";
-import { createNotebookStore } from "../features/notebook/notebook-store";
+import { createNotebookCommands, type NotebookCommands } from "../features/notebook/notebook-commands";
+import { createNotebookStore, type NotebookStore } from "../features/notebook/notebook-store";
+import { useNotebookKeys } from "../features/notebook/use-notebook-keys";
 import { NotebookLayout } from "../features/notebook/NotebookLayout";
 import { startGatewayDouble, until, type GatewayDouble } from "./gateway-double";
 
@@ -34,6 +36,7 @@ export function renderNotebook(gw: GatewayDouble, notebook: () => Notebook & { r
   render(
     <QueryClientProvider client={queries}>
       <NotebookContext.Provider value={{ store, commands, saveNow: async () => {}, kernel }}>
+        <Keys store={store} commands={commands} />
         <NotebookLayout />
       </NotebookContext.Provider>
     </QueryClientProvider>,
@@ -41,6 +44,11 @@ export function renderNotebook(gw: GatewayDouble, notebook: () => Notebook & { r
   kernel.connect();
   onTestFinished(() => kernel.dispose());
   return { store, kernel, commands };
+}
+
+function Keys({ store, commands }: { store: NotebookStore; commands: NotebookCommands }) {
+  useNotebookKeys(store, commands, async () => {});
+  return null;
 }
 
 /** Waits, inside act(), until `check` holds. */

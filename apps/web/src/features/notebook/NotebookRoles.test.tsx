@@ -3,7 +3,7 @@
 // ran a cell last, and the page once the owner takes the access away. A real store, commands and
 // kernel connection, talking socket.io to a gateway double that answers with the role.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { act, cleanup, screen } from "@testing-library/react";
+import { act, cleanup, fireEvent, screen } from "@testing-library/react";
 import type { Notebook, NotebookRole, WorkspaceEntry } from "@cellar/protocol";
 import { renderNotebook, startGateway, waitUntil } from "../../test-support/render-notebook";
 import { stubGateway } from "../../test-support/render-with-gateway";
@@ -86,6 +86,8 @@ describe("a shared notebook's page", () => {
     expect(store.getState().cells.map((c) => c.id)).toEqual(["c1", "m1"]);
     expect(store.getState().docVersion).toBe(0);
     act(() => void commands.execute("run-advance"));
+    act(() => store.getState().selectCell("c1"));
+    fireEvent.keyDown(screen.getAllByTestId("cell")[0]!, { key: "Enter", shiftKey: true });
     act(() => commands.runCell("c1", "in-place"));
     await act(() => commands.restart());
     expect(gw.sent).toEqual([]);
