@@ -1,7 +1,7 @@
 // Issue 13, roles and links: the owner shares a notebook with a teammate (a second browser), who
 // finds it under "Shared with me" and opens it; the owner makes them an editor, then removes
 // them, and their reload finds nothing. A view link opens the notebook in a third, signed-out
-// browser until the owner revokes it.
+// browser, read-only and offering nothing its role may not do, until the owner revokes it.
 import { test, expect, type Browser } from "@playwright/test";
 import { cells, login, token } from "./helpers";
 
@@ -20,7 +20,12 @@ test("the owner shares a notebook with a teammate and by a view link, changes an
   const { id } = await created.json();
   const saved = await page.request.put(`/api/notebooks/${id}`, {
     headers: owner,
-    data: { cells: [{ id: "c1", cell_type: "code", source: "print('numbers for the team')" }] },
+    data: {
+      cells: [
+        { id: "c1", cell_type: "code", source: "print('numbers for the team')" },
+        { id: "c2", cell_type: "code", source: "print('live', 6 * 7)" },
+      ],
+    },
   });
   expect(saved.status()).toBe(200);
 
@@ -79,7 +84,13 @@ test("the owner shares a notebook with a teammate and by a view link, changes an
   await expect(teammate.getByText("This notebook does not exist")).toBeVisible();
   await teammate.context().close();
 
-  // A view link, opened in a signed-out browser, shows the cells.
+  // The owner runs the first cell before anyone opens the link.
+  await dialog.getByRole("button", { name: "Done" }).click();
+  await cells(page).first().getByTestId("run-this-cell").click();
+  await expect(cells(page).first().locator(".cellar-outputs")).toContainText("numbers for the team", { timeout: 90_000 });
+  await page.getByTestId("share-open").click();
+
+  // A view link, opened in a signed-out browser, shows the cells, their outputs and who ran them.
   await dialog.getByTestId("share-link-role").selectOption("viewer");
   await dialog.getByTestId("share-link-create").click();
   const linkUrl = await dialog.getByTestId("share-link-url").inputValue();
@@ -91,11 +102,28 @@ test("the owner shares a notebook with a teammate and by a view link, changes an
   expect(new URL(guest.url()).pathname).toMatch(/^\/notebook\/?$/);
   expect((await guest.request.get(`/api/notebooks/${id}?link=${secret}`)).status()).toBe(200);
   await expect(guest.getByTestId("notebook-access")).toHaveText("View only");
-  // The owner runs the cell: the signed-out viewer sees its output arrive live, and who ran it.
-  await dialog.getByRole("button", { name: "Done" }).click();
-  await cells(page).first().getByTestId("run-this-cell").click();
-  await expect(cells(guest).first().locator(".cellar-outputs")).toContainText("numbers for the team", { timeout: 90_000 });
+  await expect(cells(guest).first().locator(".cellar-outputs")).toContainText("numbers for the team");
   await expect(cells(guest).first().getByTestId("last-run-by")).toHaveText("Last run by Local user");
+  // Nothing offered that the gateway would refuse: no save state, files, terminal or run buttons.
+  await expect(guest.getByTestId("save-status")).toHaveCount(0);
+  await expect(guest.getByTestId("files-panel")).toHaveCount(0);
+  await expect(guest.getByTestId("files-upload")).toHaveCount(0);
+  await expect(guest.getByTestId("files-new-folder")).toHaveCount(0);
+  await expect(guest.getByText(/Needs the \w+ role/)).toHaveCount(0);
+  await expect(guest.getByTestId("terminal-new")).toHaveCount(0);
+  await expect(guest.getByTestId("run-this-cell")).toHaveCount(0);
+  // What a viewer may do works: the export is a download the browser makes by itself, no header
+  // with it, so it carries the link.
+  const exported = guest.waitForEvent("download");
+  await guest.getByTestId("export-notebook").click();
+  expect(await (await exported).failure()).toBeNull();
+  expect((await exported).suggestedFilename()).toMatch(/\.ipynb$/);
+  // The owner runs the second cell: the signed-out viewer sees its output arrive live, and who ran it.
+  await dialog.getByRole("button", { name: "Done" }).click();
+  await cells(page).nth(1).getByTestId("run-this-cell").click();
+  await expect(cells(guest).nth(1).locator(".cellar-outputs")).toContainText("live 42", { timeout: 90_000 });
+  await expect(cells(guest).nth(1).getByTestId("last-run-by")).toHaveText("Last run by Local user");
+  await expect(guest.getByText("Unsaved changes")).toHaveCount(0);
   await page.getByTestId("share-open").click();
 
   // Revoked, the link opens nothing.

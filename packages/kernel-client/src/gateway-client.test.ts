@@ -80,5 +80,9 @@ describe("GatewayClient", () => {
     expect(await client.files.read("n", "d/f.bin")).toEqual(new Uint8Array([1, 2]));
     expect(calls.map((c) => c.url)).toEqual(["/api/notebooks/a%20b/export", "/api/notebooks/n/files/content?path=d%2Ff.bin"]);
     expect(client.files.downloadPath("n", "x y")).toBe("/api/notebooks/n/files/content?path=x%20y");
+    // A page opened by a share link: what the browser downloads by itself carries the link.
+    const guest = new GatewayClient({ fetch, shareLink: () => "s/cret" });
+    expect(guest.files.downloadPath("n", "x y")).toBe("/api/notebooks/n/files/content?path=x%20y&link=s%2Fcret");
+    expect(guest.notebooks.exportPath("n")).toBe("/api/notebooks/n/export?link=s%2Fcret");
   });
 });

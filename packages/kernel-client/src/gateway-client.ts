@@ -78,6 +78,13 @@ export class GatewayClient {
     return this.baseUrl + path;
   }
 
+  /** A path the browser follows by itself (a download link), which no header goes with: it
+   * carries the share link in its query, so a guest's download is not refused. */
+  private followable(path: string): string {
+    const link = this.options.shareLink?.();
+    return link ? `${path}${path.includes("?") ? "&" : "?"}link=${encodeURIComponent(link)}` : path;
+  }
+
   readonly notebooks = {
     list: () => this.call("listNotebooks", {}),
     create: (title?: string) => this.call("createNotebook", { body: title === undefined ? {} : { title } }),
@@ -91,7 +98,7 @@ export class GatewayClient {
     import: (ipynb: string, title: string) => this.call("importNotebook", { query: { title }, body: ipynb }),
     /** The notebook as .ipynb text. */
     export: async (id: string) => (await this.call("exportNotebook", { params: { id } })).text(),
-    exportPath: (id: string) => apiPath("exportNotebook", { params: { id } }),
+    exportPath: (id: string) => this.followable(apiPath("exportNotebook", { params: { id } })),
   };
 
   readonly kernels = {
@@ -174,7 +181,8 @@ export class GatewayClient {
     remove: (notebookId: string, path: string) => this.call("deleteFile", { params: { id: notebookId }, query: { path } }),
     rename: (notebookId: string, from: string, to: string) => this.call("renameFile", { params: { id: notebookId }, body: { from, to } }),
     /** Where the browser downloads the file (always as an attachment). */
-    downloadPath: (notebookId: string, path: string) => apiPath("downloadFile", { params: { id: notebookId }, query: { path } }),
+    downloadPath: (notebookId: string, path: string) =>
+      this.followable(apiPath("downloadFile", { params: { id: notebookId }, query: { path } })),
   };
 
   health = () => this.call("health", {});

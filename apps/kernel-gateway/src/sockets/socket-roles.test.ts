@@ -150,7 +150,7 @@ describe("socket events by role", () => {
   }, 60_000);
 
   it("a runner runs the cell as the notebook holds it, and forged code is refused; an editor's runs what they typed", async () => {
-    const { db, notebook, cellId, pages, worker } = await setup();
+    const { url, db, notebook, cellId, pages, worker } = await setup();
     for (const role of ["runner", "editor", "owner"] as const) await ack(pages[role], "notebook:open", { notebookId: notebook.id });
     await until(() => pages.owner.statuses.includes("idle"), "the kernel to start");
 
@@ -176,6 +176,17 @@ describe("socket events by role", () => {
       "the owner's page to hear that the editor ran the cell",
     );
     await until(async () => (await db.notebooks.get(notebook.id))?.cells[0]?.lastRunBy?.name === "editor", "the cell's last runner");
+    // And tells whoever opens it afterwards, a signed-out holder of a view link too: the reply's
+    // schema once dropped the field, so only pages open during the run knew.
+    const { secret } = await db.shares.createLink({
+      notebookId: notebook.id,
+      role: "viewer",
+      createdById: db.localUserId,
+      expiresAt: null,
+    });
+    const opened = await fetch(`${url}/api/notebooks/${notebook.id}?link=${secret}`);
+    expect(opened.status).toBe(200);
+    expect((await opened.json()).cells[0].lastRunBy).toEqual({ id: expect.any(String), name: "editor" });
   }, 30_000);
 
   it("a signed-out holder of a share link opens that one notebook with the link's role, at most a runner", async () => {

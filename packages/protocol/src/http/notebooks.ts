@@ -46,6 +46,7 @@ const cellReplySchema = z.object({
   execution_count: z.number().nullable(),
   metadata: z.record(z.string(), z.unknown()),
   attachments: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  lastRunBy: z.object({ id: z.string(), name: z.string() }).optional(),
 });
 
 export const notebookSummaryReplySchema = z.object({

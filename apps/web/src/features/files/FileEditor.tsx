@@ -4,6 +4,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { textOf } from "./workspace-files";
 import { gateway } from "../../shared/gateway";
 import { DownloadIcon } from "../../shared/icons";
+import { useMay } from "../notebook/page-roles";
 
 const MonacoEditor = dynamic(() => import("./MonacoEditor"), {
   ssr: false,
@@ -34,6 +35,8 @@ export function FileEditor({
   const current = useRef("");
   const saved = useRef("");
   const [dirty, setDirty] = useState(false);
+  // A role that may read the file but not save it (a runner) gets it read-only, with no Save.
+  const maySave = useMay("writeFile");
 
   useEffect(() => {
     let live = true;
@@ -55,6 +58,7 @@ export function FileEditor({
   useEffect(() => onDirtyChange(path, dirty), [path, dirty, onDirtyChange]);
 
   const save = useCallback(async () => {
+    if (!maySave) return;
     const text = current.current;
     setSaveState({ kind: "saving" });
     try {
@@ -66,7 +70,7 @@ export function FileEditor({
     } catch (err) {
       setSaveState({ kind: "error", message: (err as Error).message });
     }
-  }, [notebookId, path, onSaved]);
+  }, [notebookId, path, onSaved, maySave]);
 
   const onChange = useCallback((value: string) => {
     current.current = value;
@@ -91,7 +95,7 @@ export function FileEditor({
           )}
         </span>
         <div className="header-spacer" />
-        {loaded.state === "text" && (
+        {loaded.state === "text" && maySave && (
           <button type="button" className="button button-small" data-testid="file-save" onClick={() => void save()} disabled={!dirty}>
             Save
           </button>
@@ -112,7 +116,9 @@ export function FileEditor({
             {path} is not a text file ({loaded.size} bytes), so it cannot be edited here. Download it instead.
           </div>
         )}
-        {loaded.state === "text" && <MonacoEditor path={path} value={loaded.text} onChange={onChange} onSave={() => void save()} />}
+        {loaded.state === "text" && (
+          <MonacoEditor path={path} value={loaded.text} readOnly={!maySave} onChange={onChange} onSave={() => void save()} />
+        )}
       </div>
     </div>
   );

@@ -3,6 +3,7 @@ import { useEffect, useRef, useState, type DragEvent, type KeyboardEvent } from 
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { MAX_WORKSPACE_FILE_BYTES, type WorkspaceEntry } from "@cellar/protocol";
 import { useNotebookContext } from "../notebook/notebook-context";
+import { useMay } from "../notebook/page-roles";
 import { GatewayError } from "@cellar/kernel-client";
 import { joinPath, parentOf } from "./workspace-files";
 import { gateway } from "../../shared/gateway";
@@ -14,7 +15,8 @@ const filesKey = (notebookId: string, dir?: string) =>
 
 /** The notebook's workspace (the kernel's working directory, /workspace) as a tree: folders
  * expand, files open in an editor tab, and files dropped or picked are uploaded into the selected
- * folder. Refreshes whenever a cell finishes and when the kernel becomes idle. */
+ * folder. Refreshes whenever a cell finishes and when the kernel becomes idle. Each change is
+ * offered only to a role the gateway allows it (a runner reads and downloads, nothing more). */
 export function FilesPanel({
   onOpen,
   onHide,
@@ -39,6 +41,9 @@ export function FilesPanel({
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const picker = useRef<HTMLInputElement>(null);
+  const mayUpload = useMay("writeFile");
+  const mayCreateFolder = useMay("createFolder");
+  const allowed: FileActions = { download: useMay("downloadFile"), rename: useMay("renameFile"), delete: useMay("deleteFile") };
 
   const refresh = () => queryClient.invalidateQueries({ queryKey: filesKey(notebookId) });
   useEffect(
@@ -83,6 +88,7 @@ export function FilesPanel({
     });
 
   const onDrop = (e: DragEvent, dir: string) => {
+    if (!mayUpload) return;
     e.preventDefault();
     e.stopPropagation();
     setDropFolder(null);
@@ -90,7 +96,7 @@ export function FilesPanel({
     if (files.length) void upload(files, dir);
   };
   const onDragOver = (e: DragEvent, dir: string) => {
-    if (![...e.dataTransfer.types].includes("Files")) return;
+    if (!mayUpload || ![...e.dataTransfer.types].includes("Files")) return;
     e.preventDefault();
     e.stopPropagation();
     e.dataTransfer.dropEffect = "copy";
@@ -121,19 +127,23 @@ export function FilesPanel({
       <div className="files-panel-bar">
         <strong>Files</strong>
         <div className="header-spacer" />
-        <button
-          type="button"
-          className="icon-button"
-          title="Upload files"
-          data-testid="files-upload"
-          onClick={() => picker.current?.click()}
-          disabled={busy}
-        >
-          <UploadIcon />
-        </button>
-        <button type="button" className="icon-button" title="New folder" data-testid="files-new-folder" onClick={() => setCreating(true)}>
-          <PlusIcon />
-        </button>
+        {mayUpload && (
+          <button
+            type="button"
+            className="icon-button"
+            title="Upload files"
+            data-testid="files-upload"
+            onClick={() => picker.current?.click()}
+            disabled={busy}
+          >
+            <UploadIcon />
+          </button>
+        )}
+        {mayCreateFolder && (
+          <button type="button" className="icon-button" title="New folder" data-testid="files-new-folder" onClick={() => setCreating(true)}>
+            <PlusIcon />
+          </button>
+        )}
         <button type="button" className="icon-button" title="Refresh" data-testid="files-refresh" onClick={() => void refresh()}>
           <RestartIcon />
         </button>
@@ -153,14 +163,16 @@ export function FilesPanel({
           }}
         />
       </div>
-      <div className="files-panel-target muted" data-testid="files-target">
-        In <code>/workspace{folder ? `/${folder}` : ""}</code>
-        {folder && (
-          <button type="button" className="link-button" onClick={() => setFolder("")}>
-            top
-          </button>
-        )}
-      </div>
+      {(mayUpload || mayCreateFolder) && (
+        <div className="files-panel-target muted" data-testid="files-target">
+          In <code>/workspace{folder ? `/${folder}` : ""}</code>
+          {folder && (
+            <button type="button" className="link-button" onClick={() => setFolder("")}>
+              top
+            </button>
+          )}
+        </div>
+      )}
       {creating && (
         <NameInput
           label="New folder name"
@@ -187,6 +199,7 @@ export function FilesPanel({
           notebookId={notebookId}
           expanded={expanded}
           folder={folder}
+          allowed={allowed}
           dropFolder={dropFolder}
           onToggle={toggle}
           onOpen={(p) => onOpen(p)}
@@ -215,7 +228,15 @@ export function FilesPanel({
   );
 }
 
+/** What the caller's role may do to an entry of the tree. */
+interface FileActions {
+  download: boolean;
+  rename: boolean;
+  delete: boolean;
+}
+
 interface ListingProps {
+  allowed: FileActions;
   dir: string;
   depth: number;
   notebookId: string;
@@ -293,7 +314,7 @@ function Listing(props: ListingProps) {
                   {entry.name}
                 </button>
               )}
-              {!isDir && (
+              {!isDir && props.allowed.download && (
                 <a
                   className="icon-button file-action"
                   title={`Download ${entry.name}`}
@@ -304,24 +325,28 @@ function Listing(props: ListingProps) {
                   <DownloadIcon />
                 </a>
               )}
-              <button
-                type="button"
-                className="icon-button file-action"
-                title={`Rename ${entry.name}`}
-                data-testid="file-rename"
-                onClick={() => props.onStartRename(entry.path)}
-              >
-                <PencilIcon />
-              </button>
-              <button
-                type="button"
-                className="icon-button file-action"
-                title={`Delete ${entry.name}`}
-                data-testid="file-delete"
-                onClick={() => props.onDelete(entry)}
-              >
-                <TrashIcon />
-              </button>
+              {props.allowed.rename && (
+                <button
+                  type="button"
+                  className="icon-button file-action"
+                  title={`Rename ${entry.name}`}
+                  data-testid="file-rename"
+                  onClick={() => props.onStartRename(entry.path)}
+                >
+                  <PencilIcon />
+                </button>
+              )}
+              {props.allowed.delete && (
+                <button
+                  type="button"
+                  className="icon-button file-action"
+                  title={`Delete ${entry.name}`}
+                  data-testid="file-delete"
+                  onClick={() => props.onDelete(entry)}
+                >
+                  <TrashIcon />
+                </button>
+              )}
             </div>
             {open && <Listing {...props} dir={entry.path} depth={depth + 1} />}
           </div>

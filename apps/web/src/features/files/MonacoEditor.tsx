@@ -27,11 +27,13 @@ export interface MonacoEditorProps {
   /** Workspace-relative path: names the model, and its extension picks the language. */
   path: string;
   value: string;
+  /** Shown but not editable (a role that may not save it). */
+  readOnly?: boolean;
   onChange(value: string): void;
   onSave(): void;
 }
 
-export default function MonacoEditor({ path, value, onChange, onSave }: MonacoEditorProps) {
+export default function MonacoEditor({ path, value, readOnly = false, onChange, onSave }: MonacoEditorProps) {
   const save = useRef(onSave);
   save.current = onSave;
   // The model is disposed when this unmounts (keepCurrentModel is off), so reopening reads afresh.
@@ -45,7 +47,7 @@ export default function MonacoEditor({ path, value, onChange, onSave }: MonacoEd
         editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => save.current());
         editor.focus();
       }}
-      options={{ automaticLayout: true, minimap: { enabled: false }, fontSize: 13, scrollBeyondLastLine: false, wordWrap: "off" }}
+      options={{ automaticLayout: true, minimap: { enabled: false }, fontSize: 13, scrollBeyondLastLine: false, wordWrap: "off", readOnly }}
       loading={<div className="muted file-editor-message">Loading editor…</div>}
     />
   );

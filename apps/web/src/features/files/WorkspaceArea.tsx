@@ -6,10 +6,13 @@ import { FileEditor } from "./FileEditor";
 import { FilesPanel } from "./FilesPanel";
 import { TerminalTab } from "../terminal/TerminalTab";
 import { useOpenTerminal } from "../terminal/use-open-terminal";
+import { useMay } from "../notebook/page-roles";
 
 /** The notebook with its workspace beside it: the files panel on the left, and tabs — the
  * notebook itself, every file opened from the panel, and terminals. Editors and terminals stay
- * mounted while another tab is shown, so unsaved edits and running shells survive switching tabs. */
+ * mounted while another tab is shown, so unsaved edits and running shells survive switching tabs.
+ * A role the gateway would not list the files for gets no panel, and one it would not open a
+ * shell for no terminals. */
 export function WorkspaceArea({ children }: { children: ReactNode }) {
   const { store } = useNotebookContext();
   const notebookId = store.getState().notebookId;
@@ -20,7 +23,11 @@ export function WorkspaceArea({ children }: { children: ReactNode }) {
   const [dirty, setDirty] = useState<Record<string, boolean>>({});
   const [terminals, setTerminals] = useState<number[]>([]);
   const [activeTerminal, setActiveTerminal] = useState<number | null>(null); // shown over `active`
-  const openTerminal = useOpenTerminal();
+  const mayListFiles = useMay("listFiles");
+  const mayTerminal = useMay("terminal");
+  const kernelTerminal = useOpenTerminal();
+  const openTerminal = mayTerminal ? kernelTerminal : null;
+  const filesShown = panelOpen && mayListFiles;
   const show = (path: string | null) => {
     setActiveTerminal(null);
     setActive(path);
@@ -72,11 +79,11 @@ export function WorkspaceArea({ children }: { children: ReactNode }) {
 
   return (
     <div className="workspace-layout">
-      {panelOpen && <FilesPanel onOpen={open} onHide={() => setPanelOpen(false)} onRenamed={renamed} renameBlocked={renameBlocked} />}
+      {filesShown && <FilesPanel onOpen={open} onHide={() => setPanelOpen(false)} onRenamed={renamed} renameBlocked={renameBlocked} />}
       <div className="workspace-main">
-        {(tabs.length > 0 || !panelOpen || openTerminal) && (
+        {(tabs.length > 0 || (mayListFiles && !panelOpen) || openTerminal) && (
           <div className="workspace-tabs" role="tablist" data-testid="workspace-tabs">
-            {!panelOpen && (
+            {mayListFiles && !panelOpen && (
               <button
                 type="button"
                 className="workspace-tab"

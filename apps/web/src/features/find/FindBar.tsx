@@ -2,10 +2,11 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useNotebookContext, useNotebookState } from "../notebook/notebook-context";
 import { compileQuery, findMatches, replaceAll, replaceMatch, type FindOptions } from "./find-replace";
+import { useMay } from "../notebook/page-roles";
 
 /** Find and replace across all cells (Ctrl+F), like JupyterLab's notebook search: matches are
  * marked in every editor, Enter / Shift+Enter step through them, and replace works on the current
- * match or all of them. */
+ * match or all of them (for a role that may edit: anyone else only finds). */
 export function FindBar() {
   const open = useNotebookState((s) => s.findOpen);
   if (!open) return null;
@@ -20,6 +21,7 @@ function FindBarOpen() {
   const [options, setOptionsState] = useState<FindOptions>({ caseSensitive: false, regex: false });
   const [index, setIndex] = useState(0);
   const input = useRef<HTMLInputElement>(null);
+  const mayReplace = useMay("edit");
 
   const compiled = useMemo(() => (query ? compileQuery(query, options) : null), [query, options]);
   const matches = useMemo(() => findMatches(cells, query, options), [cells, query, options]);
@@ -137,21 +139,25 @@ function FindBarOpen() {
       >
         ↓
       </button>
-      <input
-        className="find-input"
-        data-testid="replace-input"
-        aria-label="Replace with"
-        placeholder="Replace"
-        value={replacement}
-        onChange={(e) => setReplacement(e.target.value)}
-        onKeyDown={(e) => keys(e, replaceCurrent)}
-      />
-      <button type="button" className="tool" data-testid="replace-one" onClick={replaceCurrent} disabled={!current}>
-        Replace
-      </button>
-      <button type="button" className="tool" data-testid="replace-all" onClick={replaceEverywhere} disabled={!matches.length}>
-        Replace all
-      </button>
+      {mayReplace && (
+        <>
+          <input
+            className="find-input"
+            data-testid="replace-input"
+            aria-label="Replace with"
+            placeholder="Replace"
+            value={replacement}
+            onChange={(e) => setReplacement(e.target.value)}
+            onKeyDown={(e) => keys(e, replaceCurrent)}
+          />
+          <button type="button" className="tool" data-testid="replace-one" onClick={replaceCurrent} disabled={!current}>
+            Replace
+          </button>
+          <button type="button" className="tool" data-testid="replace-all" onClick={replaceEverywhere} disabled={!matches.length}>
+            Replace all
+          </button>
+        </>
+      )}
       <button type="button" className="icon-button" data-testid="find-close" aria-label="Close find" onClick={close}>
         ×
       </button>

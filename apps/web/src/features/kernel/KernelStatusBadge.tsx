@@ -1,6 +1,7 @@
 "use client";
 import { useNotebookContext, useNotebookState } from "../notebook/notebook-context";
 import type { KernelDisplayStatus } from "./kernel-slice";
+import { useMay } from "../notebook/page-roles";
 
 // Keyed by the protocol's statuses (plus "connecting"), so a new status cannot go unlabelled.
 const LABEL: Record<KernelDisplayStatus, string> = {
@@ -23,6 +24,7 @@ const TITLE: Partial<Record<KernelDisplayStatus, string>> = {
 export function KernelStatusBadge() {
   const { commands } = useNotebookContext();
   const kernel = useNotebookState((s) => s.kernel);
+  const mayRestart = useMay("restart");
   const showReason = (kernel.status === "dead" || kernel.status === "disconnected") && kernel.reason;
   return (
     <div
@@ -37,7 +39,7 @@ export function KernelStatusBadge() {
         Kernel <strong>{LABEL[kernel.status]}</strong>
       </span>
       {showReason && <span className="kernel-reason">— {kernel.reason}</span>}
-      {kernel.status === "dead" && (
+      {kernel.status === "dead" && mayRestart && (
         <button
           type="button"
           className="button button-small button-danger"

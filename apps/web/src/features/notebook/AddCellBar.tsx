@@ -1,13 +1,13 @@
 "use client";
-import { roleAtLeast } from "@cellar/protocol";
-import { useNotebookContext, useNotebookState } from "./notebook-context";
+import { useNotebookContext } from "./notebook-context";
 import type { CellPlace } from "./document-slice";
+import { useMay } from "./page-roles";
 import { PlusIcon } from "../../shared/icons";
 
 /** The slim "+ Code / + Markdown" row above the first cell and below every cell. */
 export function AddCellBar({ place }: { place: CellPlace }) {
   const { store } = useNotebookContext();
-  const mayEdit = useNotebookState((s) => roleAtLeast(s.role, "editor"));
+  const mayEdit = useMay("edit");
   if (!mayEdit) return null;
   const where = place === "start" ? "top" : "below";
   return (

@@ -3,7 +3,7 @@ import type { HTMLAttributes } from "react";
 import { useNotebookContext, useNotebookState } from "./notebook-context";
 import { executionDuration, formatDuration } from "./format-duration";
 import { GripIcon, PlayIcon } from "../../shared/icons";
-import { roleAtLeast } from "@cellar/protocol";
+import { useMay } from "./page-roles";
 
 /** What dnd-kit needs on the element the user grabs to drag a cell. */
 export type DragHandleProps = HTMLAttributes<HTMLElement> & { ref?: (el: HTMLElement | null) => void };
@@ -11,18 +11,22 @@ export type DragHandleProps = HTMLAttributes<HTMLElement> & { ref?: (el: HTMLEle
 /** Left of a cell: the drag handle, the run button, `[n]` / `[*]`, queued or running, and how
  * long the last run took. */
 export function CellGutter({ cellId, isCode, dragHandle }: { cellId: string; isCode: boolean; dragHandle?: DragHandleProps }) {
+  // Moving a cell is an edit: below that, no handle to grab.
+  const mayMove = useMay("edit");
   return (
     <div className="cell-gutter">
-      <button
-        type="button"
-        className="cell-drag"
-        data-testid="drag-handle"
-        title="Drag to move the cell"
-        aria-label="Move cell (drag)"
-        {...dragHandle}
-      >
-        <GripIcon />
-      </button>
+      {mayMove && (
+        <button
+          type="button"
+          className="cell-drag"
+          data-testid="drag-handle"
+          title="Drag to move the cell"
+          aria-label="Move cell (drag)"
+          {...dragHandle}
+        >
+          <GripIcon />
+        </button>
+      )}
       {isCode && <CodeGutter cellId={cellId} />}
     </div>
   );
@@ -37,7 +41,7 @@ function CodeGutter({ cellId }: { cellId: string }) {
     const cell = s.cells.find((c) => c.id === cellId);
     return cell ? executionDuration(cell.metadata) : null;
   });
-  const mayRun = useNotebookState((s) => roleAtLeast(s.role, "runner"));
+  const mayRun = useMay("run");
   const state = !running ? "idle" : started ? "running" : "queued";
   const label = running ? "[*]" : count === null ? "[ ]" : `[${count}]`;
   return (

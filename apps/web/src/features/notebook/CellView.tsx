@@ -1,7 +1,6 @@
 "use client";
 import { memo, useDeferredValue, useEffect, useRef } from "react";
 import { CellEditor, MarkdownView, OutputArea, type RunMode } from "@cellar/ui";
-import { roleAtLeast } from "@cellar/protocol";
 import { useNotebookContext, useNotebookState } from "./notebook-context";
 import { useThrottledValue } from "./use-throttled-value";
 import { isCellSelected } from "./cell-selection";
@@ -9,6 +8,7 @@ import { CellActions } from "./CellActions";
 import { CellGutter, type DragHandleProps } from "./CellGutter";
 import { InputPrompt } from "../kernel/InputPrompt";
 import { useCellCollab } from "../collab/cell-collab";
+import { useMay } from "./page-roles";
 
 /** The newest focus request a cell has carried out, per notebook store. */
 const handledFocus = new WeakMap<object, number>();
@@ -27,7 +27,7 @@ export const CellView = memo(function CellView({ cellId, index, count, dragHandl
   const cell = useNotebookState((s) => s.cells.find((c) => c.id === cellId));
   const active = useNotebookState((s) => s.activeCellId === cellId);
   const selected = useNotebookState((s) => isCellSelected(s, cellId));
-  const mayEdit = useNotebookState((s) => roleAtLeast(s.role, "editor"));
+  const mayEdit = useMay("edit");
   const focus = useNotebookState((s) => (s.focusRequest?.cellId === cellId ? s.focusRequest : null));
   const ref = useRef<HTMLDivElement>(null);
   // The cell list mounts and unmounts cells as the page scrolls: a request this cell already
@@ -86,7 +86,7 @@ function useEditorHandlers(cellId: string) {
   const collab = useCellCollab(shared, cellId);
   const searchPattern = useNotebookState((s) => s.search.pattern);
   const currentMatch = useNotebookState((s) => (s.search.current?.cellId === cellId ? s.search.current : null));
-  const readOnly = useNotebookState((s) => !roleAtLeast(s.role, "editor"));
+  const readOnly = !useMay("edit");
   return {
     readOnly,
     onChange: collab ? () => {} : (value: string) => store.getState().setSource(cellId, value),
@@ -118,6 +118,8 @@ function CodeCellBody({ cellId, source, focusToken }: { cellId: string; source: 
   const streaming = useNotebookState((s) => Boolean(s.started[cellId]));
   const inputPrompt = useNotebookState((s) => s.inputPrompts[cellId]);
   const lastRunBy = useNotebookState((s) => s.lastRunBy[cellId]?.name);
+  // Completion and inspection ask the kernel: offered only to a role the gateway lets ask.
+  const mayAssist = useMay("assist");
   return (
     <>
       <CellEditor
@@ -126,7 +128,7 @@ function CodeCellBody({ cellId, source, focusToken }: { cellId: string; source: 
         focusToken={focusToken}
         ariaLabel="Code cell"
         onEscape={() => store.getState().commandModeAt(cellId)}
-        assist={kernel?.assist}
+        assist={mayAssist ? kernel?.assist : undefined}
         {...handlers}
       />
       <OutputArea outputs={outputs ?? NO_OUTPUTS} streaming={streaming} />
@@ -175,6 +177,7 @@ function MarkdownCellBody({ cellId, source, focusToken }: { cellId: string; sour
       <MarkdownView
         source={source}
         onDoubleClick={() => {
+          if (handlers.readOnly) return;
           const s = store.getState();
           s.setEditingMarkdown(cellId, true);
           s.focusCell(cellId);

@@ -2,21 +2,12 @@
 // The notebook page as a user sees it, wired to a real store, real commands and a real kernel
 // connection talking socket.io to a gateway double.
 import { afterEach, describe, expect, it } from "vitest";
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { act, cleanup, fireEvent, render, screen, waitFor as waitForElement, within } from "@testing-library/react";
+import { cleanup, fireEvent, screen, waitFor as waitForElement, within } from "@testing-library/react";
 import type { Notebook } from "@cellar/protocol";
-import { NotebookContext } from "./notebook-context";
-import { KernelConnection } from "../kernel/kernel-socket";
-import { createNotebookCommands } from "./notebook-commands";
-import { createNotebookStore } from "./notebook-store";
-import { startGatewayDouble, until, type GatewayDouble } from "../../test-support/gateway-double";
-import { NotebookLayout } from "./NotebookLayout";
+import { renderNotebook, startGateway as gateway, waitUntil as waitFor } from "../../test-support/render-notebook";
+import type { GatewayDouble } from "../../test-support/gateway-double";
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  cleanup();
-  while (cleanups.length) cleanups.pop()!();
-});
+afterEach(cleanup);
 
 function notebook(): Notebook {
   return {
@@ -41,35 +32,7 @@ function notebook(): Notebook {
   };
 }
 
-async function open(gw: GatewayDouble) {
-  const store = createNotebookStore(notebook());
-  const kernel = new KernelConnection("nb", store, {
-    fetchNotebook: async () => notebook(),
-    createSocket: gw.connectSocket,
-    flushEveryMs: 5,
-  });
-  const commands = createNotebookCommands(store, kernel, async () => {});
-  // No gateway HTTP API here: queries such as the image list just fail, as they would offline.
-  const queries = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  render(
-    <QueryClientProvider client={queries}>
-      <NotebookContext.Provider value={{ store, commands, saveNow: async () => {} }}>
-        <NotebookLayout />
-      </NotebookContext.Provider>
-    </QueryClientProvider>,
-  );
-  kernel.connect();
-  cleanups.push(() => kernel.dispose());
-  return { store, kernel };
-}
-
-async function gateway(status: "idle" | "starting", workers = 1) {
-  const gw = await startGatewayDouble(status, workers);
-  cleanups.push(() => gw.close());
-  return gw;
-}
-
-const waitFor = (check: () => boolean, what: string) => act(() => until(check, what));
+const open = async (gw: GatewayDouble) => renderNotebook(gw, notebook);
 
 describe("notebook page", () => {
   it("shows the notebook as saved: title, cells, outputs, counts, rendered markdown", async () => {

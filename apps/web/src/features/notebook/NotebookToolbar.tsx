@@ -1,6 +1,6 @@
 "use client";
-import { roleAtLeast } from "@cellar/protocol";
 import { useNotebookContext, useNotebookState } from "./notebook-context";
+import { useMay } from "./page-roles";
 import { CellTypeSelect } from "./CellTypeSelect";
 import { ExportNotebookButton } from "./ExportNotebookButton";
 import { ImagePicker } from "./ImagePicker";
@@ -10,7 +10,6 @@ export function NotebookToolbar() {
   const { store, commands } = useNotebookContext();
   const status = useNotebookState((s) => s.kernel.status);
   const mode = useNotebookState((s) => s.mode);
-  const role = useNotebookState((s) => s.role);
   const addCell = (type: "code" | "markdown") => {
     const s = store.getState();
     s.addCell(type, s.activeCellId ? { after: s.activeCellId } : "end");
@@ -23,8 +22,12 @@ export function NotebookToolbar() {
       onConfirm: () => void commands.restartAndRunAll(),
     });
   const noKernel = status === "dead" || status === "connecting";
-  const mayEdit = roleAtLeast(role, "editor");
-  const mayRun = roleAtLeast(role, "runner");
+  const mayEdit = useMay("edit");
+  const mayRun = useMay("run");
+  const mayInterrupt = useMay("interrupt");
+  const mayRestart = useMay("restart");
+  const mayClear = useMay("clearOutputs");
+  const mayChangeImage = useMay("changeImage");
   return (
     <div className="toolbar" role="toolbar" aria-label="Notebook actions">
       {mayEdit && (
@@ -53,19 +56,25 @@ export function NotebookToolbar() {
             Below
           </Tool>
           <span className="toolbar-sep" />
-          <Tool id="interrupt-kernel" title="Interrupt the kernel (I, I)" onClick={() => void commands.interrupt()} disabled={noKernel}>
-            <StopIcon /> Interrupt
-          </Tool>
-          <Tool id="restart-kernel" title="Restart the kernel (outputs are kept)" onClick={() => void commands.restart()}>
-            <RestartIcon /> Restart
-          </Tool>
-          <Tool id="restart-run-all" title="Restart the kernel, then run all cells" onClick={restartAndRunAll}>
-            <RestartIcon /> Restart &amp; run all
-          </Tool>
-          <span className="toolbar-sep" />
         </>
       )}
-      {mayEdit && (
+      {mayInterrupt && (
+        <Tool id="interrupt-kernel" title="Interrupt the kernel (I, I)" onClick={() => void commands.interrupt()} disabled={noKernel}>
+          <StopIcon /> Interrupt
+        </Tool>
+      )}
+      {mayRestart && (
+        <Tool id="restart-kernel" title="Restart the kernel (outputs are kept)" onClick={() => void commands.restart()}>
+          <RestartIcon /> Restart
+        </Tool>
+      )}
+      {mayRestart && mayRun && (
+        <Tool id="restart-run-all" title="Restart the kernel, then run all cells" onClick={restartAndRunAll}>
+          <RestartIcon /> Restart &amp; run all
+        </Tool>
+      )}
+      {(mayInterrupt || mayRestart) && <span className="toolbar-sep" />}
+      {mayClear && (
         <>
           <Tool id="clear-outputs" title="Clear the outputs of the selected cells" onClick={() => commands.clearOutputs()}>
             <EraserIcon /> Clear
@@ -74,6 +83,10 @@ export function NotebookToolbar() {
             <EraserIcon /> Clear all
           </Tool>
           <span className="toolbar-sep" />
+        </>
+      )}
+      {mayEdit && (
+        <>
           <CellTypeSelect />
           <span className="toolbar-sep" />
         </>
@@ -84,7 +97,7 @@ export function NotebookToolbar() {
       <span className="toolbar-sep" />
       <ExportNotebookButton />
       <span className="toolbar-spacer" />
-      {mayEdit ? (
+      {mayChangeImage ? (
         <ImagePicker />
       ) : (
         <span className="notebook-access" data-testid="notebook-access" title="What the owner shared with you">

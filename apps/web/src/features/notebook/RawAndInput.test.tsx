@@ -2,22 +2,11 @@
 // Raw cells and input() prompts on the notebook page, wired to a real store, commands and kernel
 // connection talking socket.io to a gateway double.
 import { afterEach, describe, expect, it } from "vitest";
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { act, cleanup, fireEvent, render, screen, within } from "@testing-library/react";
+import { act, cleanup, fireEvent, screen, within } from "@testing-library/react";
 import { makeMessage, type Notebook } from "@cellar/protocol";
-import { NotebookContext } from "./notebook-context";
-import { useNotebookKeys } from "./use-notebook-keys";
-import { KernelConnection } from "../kernel/kernel-socket";
-import { createNotebookCommands, type NotebookCommands } from "./notebook-commands";
-import { createNotebookStore, type NotebookStore } from "./notebook-store";
-import { startGatewayDouble, until } from "../../test-support/gateway-double";
-import { NotebookLayout } from "./NotebookLayout";
+import { renderNotebook, startGateway, waitUntil } from "../../test-support/render-notebook";
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  cleanup();
-  while (cleanups.length) cleanups.pop()!();
-});
+afterEach(cleanup);
 
 const notebook = (): Notebook => ({
   id: "nb",
@@ -32,33 +21,10 @@ const notebook = (): Notebook => ({
   ],
 });
 
-function Keys({ store, commands }: { store: NotebookStore; commands: NotebookCommands }) {
-  useNotebookKeys(store, commands, async () => {});
-  return null;
-}
-
 async function open() {
-  const gw = await startGatewayDouble("idle");
-  cleanups.push(() => gw.close());
-  const store = createNotebookStore(notebook());
-  const kernel = new KernelConnection("nb", store, {
-    fetchNotebook: async () => notebook(),
-    createSocket: gw.connectSocket,
-    flushEveryMs: 5,
-  });
-  const commands = createNotebookCommands(store, kernel, async () => {});
-  const queries = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  render(
-    <QueryClientProvider client={queries}>
-      <NotebookContext.Provider value={{ store, commands, saveNow: async () => {}, kernel }}>
-        <Keys store={store} commands={commands} />
-        <NotebookLayout />
-      </NotebookContext.Provider>
-    </QueryClientProvider>,
-  );
-  kernel.connect();
-  cleanups.push(() => kernel.dispose());
-  await act(() => until(() => store.getState().kernel.status === "idle", "idle"));
+  const gw = await startGateway("idle");
+  const { store } = renderNotebook(gw, notebook);
+  await waitUntil(() => store.getState().kernel.status === "idle", "idle");
   return { gw, store };
 }
 
@@ -96,7 +62,7 @@ describe("input() prompts", () => {
   it("show the prompt with a focused box in the running cell; Enter answers and keys do not act on cells", async () => {
     const { gw, store } = await open();
     fireEvent.click(within(screen.getAllByTestId("cell")[0]).getByTestId("run-this-cell"));
-    await act(() => until(() => gw.sent.length === 1, "the run"));
+    await waitUntil(() => gw.sent.length === 1, "the run");
     const ask = makeMessage("input_request", { prompt: "Your name: ", password: false }, { channel: "stdin", parent: gw.sent[0] });
     act(() => void gw.socket().emit("kernel:message", { notebookId: "nb", message: ask }));
     const prompt = await screen.findByTestId("input-prompt");
@@ -109,7 +75,7 @@ describe("input() prompts", () => {
     fireEvent.change(box, { target: { value: "Ada" } });
     expect(store.getState().cells).toHaveLength(2);
     fireEvent.keyDown(box, { key: "Enter" });
-    await act(() => until(() => gw.sent.length === 2, "the answer"));
+    await waitUntil(() => gw.sent.length === 2, "the answer");
     expect(gw.sent[1]).toMatchObject({ channel: "stdin", header: { msg_type: "input_reply" }, content: { value: "Ada" } });
     expect(screen.queryByTestId("input-prompt")).toBeNull();
   });
@@ -117,7 +83,7 @@ describe("input() prompts", () => {
   it("use a password box for getpass()", async () => {
     const { gw } = await open();
     fireEvent.click(within(screen.getAllByTestId("cell")[0]).getByTestId("run-this-cell"));
-    await act(() => until(() => gw.sent.length === 1, "the run"));
+    await waitUntil(() => gw.sent.length === 1, "the run");
     const ask = makeMessage("input_request", { prompt: "Password: ", password: true }, { channel: "stdin", parent: gw.sent[0] });
     act(() => void gw.socket().emit("kernel:message", { notebookId: "nb", message: ask }));
     const box = (await screen.findByTestId("input-prompt-box")) as HTMLInputElement;

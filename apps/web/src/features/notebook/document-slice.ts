@@ -2,11 +2,12 @@
 // collab/shared-notebook.ts), and the deleted cells kept for undo. Every change here bumps
 // `docVersion`, which autosave watches.
 import type { StateCreator } from "zustand/vanilla";
-import { emptyCellOutput, roleAtLeast, type CellOutputState, type CellType, type Notebook } from "@cellar/protocol";
+import { emptyCellOutput, type CellOutputState, type CellType, type Notebook } from "@cellar/protocol";
 import { withoutKey } from "../../shared/records";
 import type { NotebookState } from "./notebook-store";
 import { focusRequestFor, selectRange } from "./selection-slice";
 import { withEmptyOutputs } from "../kernel/cell-outputs";
+import { may, type PageAction } from "./page-roles";
 
 export interface CellDoc {
   id: string;
@@ -74,9 +75,10 @@ export function withoutTimings(cells: CellDoc[], ids: ReadonlySet<string>): Cell
 
 export function createDocumentSlice(notebook: Notebook): StateCreator<NotebookState, [], [], DocumentSlice> {
   return (set, get) => {
-    // Only an editor changes the notebook; for anyone else the page's edits would be refused.
-    const edit = (patch: Partial<NotebookState>) => {
-      if (roleAtLeast(get().role, "editor")) set((s) => documentEdit(s, patch));
+    // Only a role that may change the notebook does; anyone else's edits would be refused (the
+    // gateway drops them), so they never count as something to save.
+    const edit = (patch: Partial<NotebookState>, action: PageAction = "edit") => {
+      if (may(get().role, action)) set((s) => documentEdit(s, patch));
     };
     return {
       notebookId: notebook.id,
@@ -85,7 +87,7 @@ export function createDocumentSlice(notebook: Notebook): StateCreator<NotebookSt
       deleted: [],
       docVersion: 0,
 
-      setTitle: (title) => edit({ title }),
+      setTitle: (title) => edit({ title }, "rename"),
       setSource: (cellId, source) => {
         const cells = get().cells;
         const i = cells.findIndex((c) => c.id === cellId);

@@ -7,6 +7,7 @@ import type { KernelConnection } from "../kernel/kernel-socket";
 import { copyCells, pasteCells } from "./cell-clipboard";
 import { selectedCellIds } from "./cell-selection";
 import type { NotebookCommandName } from "./command-keymap";
+import { may, type PageAction } from "./page-roles";
 
 export type KernelControls = Pick<KernelConnection, "run" | "interrupt" | "restart" | "clearOutputs">;
 
@@ -34,8 +35,12 @@ export interface NotebookCommands {
  * outputs of a cell it has no row for yet and writes them once the save lands. */
 export function createNotebookCommands(store: NotebookStore, kernel: KernelControls, saveNow: () => Promise<void>): NotebookCommands {
   const state = () => store.getState();
+  // Keys reach these as buttons do: a role the gateway would refuse sends nothing (and gets no
+  // refusal notice for a key it pressed by habit, Shift+Enter in a view-only notebook).
+  const allowed = (action: PageAction) => may(state().role, action);
   const execute = (cellId: string) => {
     const s = state();
+    if (!allowed("run")) return;
     const cell = s.cells.find((c) => c.id === cellId);
     if (!cell) return;
     // Running a markdown cell means showing it rendered; a raw cell is never run or rendered.
@@ -116,7 +121,7 @@ export function createNotebookCommands(store: NotebookStore, kernel: KernelContr
   };
 
   const clear = (ids: string[]) => {
-    if (!ids.length) return;
+    if (!ids.length || !allowed("clearOutputs")) return;
     state().clearOutputs(ids);
     void kernel.clearOutputs(ids);
   };
@@ -143,9 +148,14 @@ export function createNotebookCommands(store: NotebookStore, kernel: KernelContr
       const index = s.cells.findIndex((c) => c.id === s.activeCellId);
       if (index >= 0) executeAll(s.cells.slice(index).map((c) => c.id));
     },
-    interrupt: () => kernel.interrupt(),
-    restart: () => kernel.restart(),
+    interrupt: async () => {
+      if (allowed("interrupt")) await kernel.interrupt();
+    },
+    restart: async () => {
+      if (allowed("restart")) await kernel.restart();
+    },
     async restartAndRunAll() {
+      if (!allowed("restart")) return;
       await kernel.restart();
       // Runs wait for the new kernel to be idle, then go in order.
       commands.runAll();

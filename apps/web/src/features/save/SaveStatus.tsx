@@ -1,10 +1,15 @@
 "use client";
 import { useNotebookState } from "../notebook/notebook-context";
+import { useMay } from "../notebook/page-roles";
 
 const LABEL = { saved: "Saved", saving: "Saving…", unsaved: "Unsaved changes", offline: "Offline" } as const;
 
+/** Whether the gateway has this page's edits; nothing for a role that cannot edit (the toolbar
+ * says "View only" or "Can run"): such a page has nothing of its own to save. */
 export function SaveStatus() {
   const save = useNotebookState((s) => s.save);
+  const mayEdit = useMay("edit");
+  if (!mayEdit) return null;
   const title =
     save.state === "offline"
       ? "The gateway cannot be reached. Edits are kept in this browser and saved when the connection returns."

@@ -8,6 +8,7 @@ import { Autosaver } from "./autosave";
 import type { NotebookStore } from "../notebook/notebook-store";
 import type { SharedNotebook } from "../collab/shared-notebook";
 import { notebookKeys } from "../../shared/notebook-queries";
+import { may } from "../notebook/page-roles";
 
 export const AUTOSAVE_DELAY_MS = 500;
 
@@ -42,17 +43,22 @@ export function useAutosave(store: NotebookStore, shared: SharedNotebook): () =>
         (typeof navigator !== "undefined" && navigator.onLine === false),
     });
     saverRef.current = saver;
+    // A page that may not edit has nothing to save: the gateway drops its document changes, and
+    // "Unsaved changes" (the first sync's check, say) would tell a viewer something untrue.
+    const changed = () => {
+      if (may(store.getState().role, "edit")) saver.changed();
+    };
 
     const unsubscribe = store.subscribe((s, prev) => {
-      if (s.docVersion !== prev.docVersion) saver.changed();
+      if (s.docVersion !== prev.docVersion) changed();
     });
     const onDocUpdate = (_update: Uint8Array, origin: unknown) => {
-      if (origin !== FROM_GATEWAY && shared.isSynced) saver.changed();
+      if (origin !== FROM_GATEWAY && shared.isSynced) changed();
     };
     shared.doc.on("update", onDocUpdate);
     // What this browser kept (IndexedDB) and the gateway did not have went up in the first sync:
     // the status says "Saved" only once the gateway has stored it.
-    const stopSynced = shared.onSynced(() => saver.changed());
+    const stopSynced = shared.onSynced(changed);
 
     // Leaving the page: the document already sent its changes (and IndexedDB keeps them); a
     // title changed within the debounce goes with a request that outlives the page.
