@@ -6,6 +6,7 @@ import { createIdentityStore, type IdentityStore } from "./identity-store";
 import { migrate, type MigrateOptions } from "./migrate";
 import { createKernelSessionStore, type KernelSessionStore } from "./kernel-session-store";
 import { createNotebookStore, type NotebookStore } from "./notebook-store";
+import { createScheduleStore, type ScheduleStore } from "./schedule-store";
 import { createShareStore, type ShareStore } from "./share-store";
 import { createPrismaClient, type PrismaClient } from "./prisma-client";
 import type { Dialect } from "./paths";
@@ -29,6 +30,8 @@ export interface Database {
   shares: ShareStore;
   /** Each notebook's live-editing document: a state and the updates appended since. */
   documents: DocumentStore;
+  /** Schedules, their runs (one per fire time, claimed under a lease), notifications and notices. */
+  schedules: ScheduleStore;
   dialect: Dialect;
   /** The user that owns notebooks on this install (LOCAL_USER_ID); it exists once opened. */
   localUserId: string;
@@ -72,6 +75,7 @@ export async function openDatabase(url: string = defaultDatabaseUrl(), options: 
     shares: createShareStore(prisma),
     documents: createDocumentStore(prisma),
     identities: createIdentityStore(prisma),
+    schedules: createScheduleStore(prisma, dialect),
     close: () => prisma.$disconnect(),
     ping: (timeoutMs) => pingDatabase(prisma, timeoutMs),
   };

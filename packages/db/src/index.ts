@@ -52,6 +52,33 @@ export {
   type ShareLinkRecord,
   type ShareStore,
 } from "./share-store";
+export {
+  createScheduleStore,
+  MISSED_WHILE_DOWN,
+  NOTEBOOK_DELETED,
+  PREVIOUS_RUN_GOING,
+  ScheduleRefusedError,
+  type CatchUpPolicy,
+  type ClaimedNotification,
+  type ClaimedRun,
+  type NewSchedule,
+  type NoticeKind,
+  type NoticeRecord,
+  type NotificationRecord,
+  type NotificationStatus,
+  type OverlapPolicy,
+  type ParameterValues,
+  type RetryDelay,
+  type RunDetail,
+  type RunFilter,
+  type RunOutcome,
+  type RunScope,
+  type ScheduleRecord,
+  type ScheduleRunRecord,
+  type ScheduleSettings,
+  type ScheduleStore,
+  type ScheduleSummary,
+} from "./schedule-store";
 export { createPrismaClient, type PrismaClient } from "./prisma-client";
 export type { Dialect } from "./paths";
 export { defaultDatabaseUrl, dialectOf } from "./url";

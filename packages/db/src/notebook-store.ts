@@ -4,6 +4,8 @@
 import { randomUUID } from "node:crypto";
 import type { Cell, MimeBundle, Notebook, NotebookImport, NotebookSummary, NotebookUpdate, Output, StreamPosition } from "@cellar/protocol";
 import type { PrismaClient } from "./prisma-client";
+import { disableSchedulesOfNotebook } from "./schedule-store";
+import { writeTransaction } from "./write-transaction";
 import type { Cell as CellRow, Notebook as NotebookRow } from "../generated/sqlite/client";
 
 export interface NotebookStore {
@@ -260,9 +262,13 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
     },
 
     async remove(id) {
-      // Cells go with it: the foreign key cascades.
-      const { count } = await prisma.notebook.deleteMany({ where: { id } });
-      return count > 0;
+      return writeTransaction(prisma, async (tx) => {
+        // Its schedules stay, disabled, with their history; the delete then sets their notebookId
+        // to null. Cells go with it: the foreign key cascades.
+        await disableSchedulesOfNotebook(tx, id);
+        const { count } = await tx.notebook.deleteMany({ where: { id } });
+        return count > 0;
+      });
     },
 
     async ownerOf(notebookId) {

@@ -1,6 +1,7 @@
 export * from "./jupyter";
 export * from "./message-contents";
 export * from "./kernel-states";
+export * from "./run-states";
 export * from "./notebook";
 export * from "./events";
 export * from "./outputs";
