@@ -14,7 +14,10 @@ import {
   type RunOutcomeStatus,
   type RunStatus,
   type RunTrigger,
+  type JsonValue,
+  type ScheduleSpec,
 } from "@cellar/protocol";
+import { overlapDecision } from "@cellar/schedules";
 import type {
   Notice as NoticeRow,
   RunNotification as NotificationRow,
@@ -25,36 +28,11 @@ import type { Dialect } from "./paths";
 import type { PrismaClient } from "./prisma-client";
 import { type Tx, writeTransaction } from "./write-transaction";
 
-export type OverlapPolicy = "skip" | "queue";
-export type CatchUpPolicy = "skip" | "once" | "backfill";
 /** Parameter name → JSON value, injected papermill-style. */
-export type ParameterValues = Record<string, unknown>;
+export type ParameterValues = Record<string, JsonValue>;
 
-/** What the owner sets on a schedule. */
-export interface ScheduleSettings {
-  name: string;
-  cron: string;
-  /** IANA time zone the cron expression is read in. */
-  timezone: string;
-  parameters: ParameterValues;
-  /** Null: the notebook's image at the time of each run. */
-  image: string | null;
-  timeoutSeconds: number;
-  /** Attempts after a first one that fails. */
-  retries: number;
-  retryBackoffSeconds: number;
-  overlap: OverlapPolicy;
-  maxConcurrent: number;
-  catchUp: CatchUpPolicy;
-  backfillLimit: number;
-  /** Seconds before a fire time its run may be claimed, so its kernel is ready; 0: off. */
-  prewarmSeconds: number;
-  notifyOnFailure: boolean;
-  notifyOnSuccess: boolean;
-  notifyOnRecovery: boolean;
-  webhookUrl: string | null;
-  enabled: boolean;
-}
+/** What the owner sets on a schedule: protocol's ScheduleSpec (validated by @cellar/schedules). */
+export type ScheduleSettings = ScheduleSpec;
 
 /** A new schedule: what is left out takes the schema's default (timeout 1 h, no retries, overlap
  * skip, one at a time, catch-up skip, notify on failure, enabled). */
@@ -515,7 +493,11 @@ export function createScheduleStore(prisma: PrismaClient, dialect: Dialect): Sch
           const run = await tx.scheduleRun.findUniqueOrThrow({ where: { id: candidate.id } });
           if (run.status !== "queued") return { done: false as const };
           const running = await tx.scheduleRun.count({ where: { scheduleId: schedule.id, status: "running" } });
-          if (running < schedule.maxConcurrent) {
+          // Runs that did not come from a fire time ("Run now", backfill) are never skipped: they
+          // were asked for, so they wait for a slot.
+          const policy = run.trigger === "schedule" && schedule.overlap === "skip" ? "skip" : "queue";
+          const decision = overlapDecision({ policy, maxConcurrent: schedule.maxConcurrent, running });
+          if (decision === "start") {
             const claimed = await tx.scheduleRun.update({
               where: { id: run.id },
               data: {
@@ -529,7 +511,7 @@ export function createScheduleStore(prisma: PrismaClient, dialect: Dialect): Sch
             });
             return { done: true as const, claimed: { run: toRun(claimed), schedule: toSchedule(schedule) } };
           }
-          if (schedule.overlap === "skip" && run.trigger === "schedule") {
+          if (decision === "skip") {
             await tx.scheduleRun.update({
               where: { id: run.id },
               data: { status: "skipped", reason: PREVIOUS_RUN_GOING, finishedAt: now },
