@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { dueFireTimes } from "@cellar/schedules";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { LOCAL_USER_ID, type Database } from "./database";
 import { createPrismaClient, type PrismaClient } from "./prisma-client";
@@ -126,6 +127,41 @@ describe.each(DIALECTS)("schedule store on %s", (dialect) => {
     const again = await a.materialize(s.id, { fireTimes: [at(600), at(660)], cursor: at(660), expectedCursor: at(600) });
     expect(again.runs.map((r) => r.scheduledFor)).toEqual([at(660)]);
   });
+
+  it("three replicas ticking an every-second schedule for 100 s on skewed, uneven clocks make exactly 100 runs", async () => {
+    const s = await schedule({ cron: "* * * * * *", timezone: "UTC" });
+    const replicas = [db.schedules, await replica(), await replica()];
+    const skewMs = [0, 700, -400];
+    // Each replica ticks on its own clock every 300–1300 ms, as the scheduler loop will: read the
+    // cursor, compute what is due after it, materialise by compare-and-set.
+    const tick = async (store: ScheduleStore, now: Date) => {
+      const current = (await store.get(s.id))!;
+      const due = dueFireTimes({
+        cron: current.cron,
+        timezone: current.timezone,
+        catchUp: current.catchUp,
+        backfillLimit: current.backfillLimit,
+        cursor: current.cursor,
+        now,
+      });
+      if (due.fireTimes.length === 0 && due.skipped.length === 0) return;
+      await store.materialize(s.id, { fireTimes: due.fireTimes, skipped: due.skipped, cursor: due.cursor, expectedCursor: current.cursor });
+    };
+    await Promise.all(
+      replicas.map(async (store, i) => {
+        let seed = i + 1;
+        const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+        for (let t = 300 * i; t <= 100_000 + 1500; t += 300 + Math.floor(random() * 1000)) {
+          await tick(store, new Date(T0.getTime() + t + skewMs[i]));
+        }
+      }),
+    );
+    const runs = await db.schedules.listRuns({ scheduleId: s.id }, { since: at(1), limit: 500 });
+    const inWindow = runs.filter((r) => r.scheduledFor <= at(100));
+    expect(inWindow).toHaveLength(100);
+    expect(new Set(inWindow.map((r) => r.scheduledFor.getTime())).size).toBe(100);
+    expect(inWindow.every((r) => r.status === "queued" && r.trigger === "schedule")).toBe(true);
+  }, 60_000);
 
   it("records skipped and backfilled fire times, and makes no runs for a paused schedule", async () => {
     const s = await schedule({ prewarmSeconds: 5 });
