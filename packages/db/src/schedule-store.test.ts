@@ -411,6 +411,7 @@ describe.each(DIALECTS)("schedule store on %s", (dialect) => {
     ]);
     expect((await db.schedules.listByOwner(owner))[0]).toMatchObject({ id: s.id, lastRun: { id: queued.id, status: "cancelled" } });
     await expect(db.schedules.resume(s.id)).rejects.toMatchObject({ reason: "notebook-deleted" });
+    expect(await db.schedules.pause(s.id)).toMatchObject({ enabled: false, disabledReason: NOTEBOOK_DELETED });
     await expect(db.schedules.runNow(s.id)).rejects.toBeInstanceOf(ScheduleRefusedError);
     expect(await db.schedules.materialize(s.id, { fireTimes: [at(999)], cursor: at(999), expectedCursor: at(120) })).toMatchObject({
       advanced: false,

@@ -323,7 +323,8 @@ export function createScheduleStore(prisma: PrismaClient, dialect: Dialect): Sch
           notebookTitle: row.notebook?.title ?? row.notebookTitle,
           updatedAt: now,
           ...(retimed || resumed ? { cursor: now } : {}),
-          ...(patch.enabled !== undefined ? { disabledReason: null } : {}),
+          // A reason the system gave stays while it holds (the notebook is gone).
+          ...(patch.enabled !== undefined && row.notebookId ? { disabledReason: null } : {}),
         },
       });
       return toSchedule(updated);
