@@ -8,7 +8,12 @@ import {
   SHARE_LINK_HEADER,
   type ApiRouteName,
   type ApiRouteSchema,
+  type FieldError,
+  type JsonValue,
   type NotebookUpdate,
+  type RunStatus,
+  type ScheduleInput,
+  type ScheduleUpdate,
   type SharedRole,
 } from "@cellar/protocol";
 import type { ApiReply, ApiRequest, RawBody } from "./api-types";
@@ -16,6 +21,11 @@ import type { ApiReply, ApiRequest, RawBody } from "./api-types";
 export type ImageInfo = ApiReply<"listImages">[number];
 export type WorkerInfo = ApiReply<"listWorkers">[number];
 export type DroppedCache = ApiReply<"dropWorkerCaches">[number];
+const runQuery = ({ status, limit }: { status?: RunStatus[]; limit?: number }) => ({
+  ...(status?.length && { status: status.join(",") }),
+  ...(limit !== undefined && { limit }),
+});
+
 /** An imported or duplicated notebook, with the path of its page. */
 export type StoredNotebook = ApiReply<"importNotebook">;
 export type FolderListing = ApiReply<"listFiles">;
@@ -27,6 +37,8 @@ export class GatewayError extends Error {
     readonly status: number,
     message: string,
     readonly problems: string[] = [],
+    /** A form's fields found wrong (a schedule's 400), for the form to show beside each. */
+    readonly fields: FieldError[] = [],
   ) {
     super(message);
   }
@@ -159,6 +171,37 @@ export class GatewayClient {
     list: () => this.call("listImages", {}),
   };
 
+  /** Schedules: a notebook's, the caller's (the Jobs page), and changes to one. */
+  readonly schedules = {
+    ofNotebook: (notebookId: string) => this.call("listNotebookSchedules", { params: { id: notebookId } }),
+    mine: () => this.call("listSchedules", {}),
+    get: (scheduleId: string) => this.call("getSchedule", { params: { scheduleId } }),
+    create: (notebookId: string, schedule: ScheduleInput) => this.call("createSchedule", { params: { id: notebookId }, body: schedule }),
+    update: (scheduleId: string, change: ScheduleUpdate) => this.call("updateSchedule", { params: { scheduleId }, body: change }),
+    remove: (scheduleId: string) => this.call("deleteSchedule", { params: { scheduleId } }),
+    pause: (scheduleId: string) => this.call("pauseSchedule", { params: { scheduleId } }),
+    resume: (scheduleId: string) => this.call("resumeSchedule", { params: { scheduleId } }),
+    /** "Run now", with the schedule's parameters or these. */
+    runNow: (scheduleId: string, parameters?: Record<string, JsonValue>) =>
+      this.call("runScheduleNow", { params: { scheduleId }, body: parameters ? { parameters } : {} }),
+  };
+
+  /** Runs of schedules, and the caller's notices about them. */
+  readonly runs = {
+    ofNotebook: (notebookId: string, filter: { status?: RunStatus[]; limit?: number } = {}) =>
+      this.call("listNotebookRuns", { params: { id: notebookId }, query: runQuery(filter) }),
+    ofSchedule: (scheduleId: string, filter: { status?: RunStatus[]; limit?: number } = {}) =>
+      this.call("listScheduleRuns", { params: { scheduleId }, query: runQuery(filter) }),
+    get: (runId: string) => this.call("getRun", { params: { runId } }),
+    cancel: (runId: string) => this.call("cancelRun", { params: { runId } }),
+    diff: (runId: string) => this.call("runDiff", { params: { runId } }),
+  };
+
+  readonly notices = {
+    list: () => this.call("listNotices", {}),
+    markRead: (ids?: string[]) => this.call("markNoticesRead", { body: ids ? { ids } : {} }),
+  };
+
   readonly workers = {
     list: () => this.call("listWorkers", {}),
     /** Every worker drops its image chunk cache. */
@@ -233,7 +276,7 @@ export class GatewayClient {
     if (res.ok) return res;
     const text = await res.text().catch(() => "");
     const reply = errorReplySchema.safeParse(parseJson(text));
-    if (reply.success) throw new GatewayError(res.status, reply.data.error, reply.data.problems);
+    if (reply.success) throw new GatewayError(res.status, reply.data.error, reply.data.problems, reply.data.fields);
     // Not the gateway's error body (a proxy's page, a crash): keep the text.
     throw new GatewayError(res.status, text || `The gateway answered ${res.status} ${res.statusText}`);
   }

@@ -5,3 +5,4 @@ export * from "./workspace-files";
 export * from "./routes";
 export * from "./shares";
 export * from "./schedules";
+export * from "./runs";

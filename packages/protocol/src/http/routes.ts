@@ -49,6 +49,19 @@ import {
   updateGrantBodySchema,
 } from "./shares";
 import {
+  markNoticesReadBodySchema,
+  noticeReplySchema,
+  runDetailReplySchema,
+  runDiffReplySchema,
+  runListQuerySchema,
+  runNowBodySchema,
+  runParamsSchema,
+  runReplySchema,
+  scheduleParamsSchema,
+  scheduleSummaryReplySchema,
+} from "./runs";
+import { scheduleBodySchema, scheduleUpdateBodySchema } from "./schedules";
+import {
   filesItemQuerySchema,
   filesListingReplySchema,
   filesListQuerySchema,
@@ -76,6 +89,9 @@ export interface ApiRoute {
   /** A notebook's route (/api/notebooks/:id…): the least role on that notebook it needs. Callers
    * with no role get 404 (the notebook does not exist for them), a weaker role 403. */
   role?: NotebookRole;
+  /** "handler": the body schema documents the route, and the handler checks the body itself with
+   * it and more (a schedule's cron and zone), so that a form hears every problem at once. */
+  bodyCheckedBy?: "handler";
   schema: ApiRouteSchema;
 }
 
@@ -374,6 +390,131 @@ export const apiRoutes = {
     role: "owner",
     summary: "Revokes a share link; pages opened with it are cut off",
     schema: { params: shareLinkParamsSchema, response: { 204: noContent, 404: errorReplySchema } },
+  }),
+  // Schedules (issue 14). A notebook's schedules and runs are seen by anyone who may view it; a
+  // schedule is changed by its owner or the notebook's owner; runs execute as the schedule's owner.
+  listNotebookSchedules: route({
+    method: "GET",
+    url: "/api/notebooks/:id/schedules",
+    role: "viewer",
+    summary: "The notebook's schedules, each with its next fire times and last 30 runs",
+    schema: { params: notebookParamsSchema, response: { 200: z.array(scheduleSummaryReplySchema) } },
+  }),
+  createSchedule: route({
+    method: "POST",
+    url: "/api/notebooks/:id/schedules",
+    role: "editor",
+    bodyCheckedBy: "handler",
+    summary: "Schedules the notebook (cron, time zone, parameters, policies); the caller owns the schedule and its runs run as them",
+    schema: {
+      params: notebookParamsSchema,
+      body: scheduleBodySchema,
+      response: { 201: scheduleSummaryReplySchema, 400: errorReplySchema },
+    },
+  }),
+  listNotebookRuns: route({
+    method: "GET",
+    url: "/api/notebooks/:id/runs",
+    role: "viewer",
+    summary: "Runs of the notebook's schedules, latest fire time first",
+    schema: { params: notebookParamsSchema, querystring: runListQuerySchema, response: { 200: z.array(runReplySchema) } },
+  }),
+  listSchedules: route({
+    method: "GET",
+    url: "/api/schedules",
+    summary: "The caller's schedules on every notebook (the Jobs page)",
+    schema: { response: { 200: z.array(scheduleSummaryReplySchema) } },
+  }),
+  getSchedule: route({
+    method: "GET",
+    url: "/api/schedules/:scheduleId",
+    summary: "A schedule, for anyone who may view its notebook",
+    schema: { params: scheduleParamsSchema, response: { 200: scheduleSummaryReplySchema, 404: errorReplySchema } },
+  }),
+  updateSchedule: route({
+    method: "PUT",
+    url: "/api/schedules/:scheduleId",
+    bodyCheckedBy: "handler",
+    summary: "Changes a schedule (its owner or the notebook's); the result is checked whole",
+    schema: {
+      params: scheduleParamsSchema,
+      body: scheduleUpdateBodySchema,
+      response: { 200: scheduleSummaryReplySchema, 400: errorReplySchema, 403: errorReplySchema, 404: errorReplySchema },
+    },
+  }),
+  deleteSchedule: route({
+    method: "DELETE",
+    url: "/api/schedules/:scheduleId",
+    summary: "Deletes a schedule with its runs and their executed notebooks",
+    schema: { params: scheduleParamsSchema, response: { 204: noContent, 403: errorReplySchema, 404: errorReplySchema } },
+  }),
+  pauseSchedule: route({
+    method: "POST",
+    url: "/api/schedules/:scheduleId/pause",
+    summary: "Pauses a schedule: no fire time runs until it is resumed (its queued runs are cancelled)",
+    schema: { params: scheduleParamsSchema, response: { 200: scheduleSummaryReplySchema, 403: errorReplySchema, 404: errorReplySchema } },
+  }),
+  resumeSchedule: route({
+    method: "POST",
+    url: "/api/schedules/:scheduleId/resume",
+    summary: "Resumes a schedule from now on (what was missed while paused is not caught up)",
+    schema: {
+      params: scheduleParamsSchema,
+      response: { 200: scheduleSummaryReplySchema, 403: errorReplySchema, 404: errorReplySchema, 409: errorReplySchema },
+    },
+  }),
+  runScheduleNow: route({
+    method: "POST",
+    url: "/api/schedules/:scheduleId/runs",
+    summary: "Run now: a run of the schedule at once, with its parameters or those given",
+    schema: {
+      params: scheduleParamsSchema,
+      body: runNowBodySchema,
+      response: { 201: runReplySchema, 400: errorReplySchema, 403: errorReplySchema, 404: errorReplySchema, 409: errorReplySchema },
+    },
+  }),
+  listScheduleRuns: route({
+    method: "GET",
+    url: "/api/schedules/:scheduleId/runs",
+    summary: "The schedule's runs, latest fire time first",
+    schema: {
+      params: scheduleParamsSchema,
+      querystring: runListQuerySchema,
+      response: { 200: z.array(runReplySchema), 404: errorReplySchema },
+    },
+  }),
+  getRun: route({
+    method: "GET",
+    url: "/api/runs/:runId",
+    summary: "A run with its notifications' delivery and the previous successful run",
+    schema: { params: runParamsSchema, response: { 200: runDetailReplySchema, 404: errorReplySchema } },
+  }),
+  cancelRun: route({
+    method: "POST",
+    url: "/api/runs/:runId/cancel",
+    summary: "Cancels a queued run, or stops a running one (its kernel is stopped)",
+    schema: {
+      params: runParamsSchema,
+      response: { 200: runReplySchema, 403: errorReplySchema, 404: errorReplySchema, 409: errorReplySchema },
+    },
+  }),
+  runDiff: route({
+    method: "GET",
+    url: "/api/runs/:runId/diff",
+    summary: "The run's outputs against the schedule's previous successful run, cell by cell",
+    schema: { params: runParamsSchema, response: { 200: runDiffReplySchema, 404: errorReplySchema } },
+  }),
+  listNotices: route({
+    method: "GET",
+    url: "/api/notices",
+    summary: "The caller's notices (runs that failed, recovered or succeeded; schedules disabled), newest first",
+    schema: { response: { 200: z.array(noticeReplySchema) } },
+  }),
+  markNoticesRead: route({
+    method: "POST",
+    url: "/api/notices/read",
+    summary: "Marks the caller's notices read (those listed, else all)",
+    schema: { body: markNoticesReadBodySchema, response: { 204: noContent } },
   }),
 } as const satisfies Record<string, ApiRoute>;
 
