@@ -10,8 +10,10 @@ import { startTestApp, TEST_TOKEN, type TestApp } from "./test-app";
 
 /** open: needs nobody; anyone: any signed-in user, on their own things; owner: instance owners
  * only; notebook: callers with at least the route's role on the notebook (404 to those with no
- * role, as if it did not exist; 403 to a weaker role). */
-type Access = "open" | "anyone" | "owner" | "notebook";
+ * role, as if it did not exist; 403 to a weaker role); schedule-view: a schedule's or run's, for
+ * its owner and whoever may view its notebook (404 to others); schedule-change: its owner's and
+ * the notebook owner's (403 to other roles on the notebook, 404 to those with none). */
+type Access = "open" | "anyone" | "owner" | "notebook" | "schedule-view" | "schedule-change";
 
 const ACCESS: Record<ApiRouteName, Access> = {
   health: "open",
@@ -57,6 +59,22 @@ const ACCESS: Record<ApiRouteName, Access> = {
   listShareLinks: "notebook",
   createShareLink: "notebook",
   revokeShareLink: "notebook",
+  listNotebookSchedules: "notebook",
+  createSchedule: "notebook",
+  listNotebookRuns: "notebook",
+  listSchedules: "anyone",
+  getSchedule: "schedule-view",
+  updateSchedule: "schedule-change",
+  deleteSchedule: "schedule-change",
+  pauseSchedule: "schedule-change",
+  resumeSchedule: "schedule-change",
+  runScheduleNow: "schedule-change",
+  listScheduleRuns: "schedule-view",
+  getRun: "schedule-view",
+  cancelRun: "schedule-change",
+  runDiff: "schedule-view",
+  listNotices: "anyone",
+  markNoticesRead: "anyone",
 };
 
 const GRANTED: SharedRole[] = ["viewer", "runner", "editor"];
@@ -81,12 +99,28 @@ beforeAll(async () => {
 });
 afterAll(() => gateway.close());
 
-/** A notebook of the owner's, shared with the members by their grants, and a view link to it. */
-async function sharedNotebook(): Promise<{ id: string; viewLink: string }> {
+interface Walked {
+  id: string;
+  viewLink: string;
+  scheduleId: string;
+  runId: string;
+}
+
+/** A notebook of the owner's, shared with the members by their grants, a view link to it, and a
+ * schedule of the owner's on it with a queued run. */
+async function sharedNotebook(): Promise<Walked> {
   const id = (await (await fetch(`${gateway.base}/api/notebooks`, { method: "POST", headers: owner, body: "{}" })).json()).id;
   for (const role of GRANTED) await gateway.db.shares.grant(id, members.get(role)!.email, role);
   const link = await gateway.db.shares.createLink({ notebookId: id, role: "viewer", createdById: gateway.db.localUserId, expiresAt: null });
-  return { id, viewLink: link.secret };
+  const schedule = await gateway.db.schedules.create({
+    notebookId: id,
+    ownerId: gateway.db.localUserId,
+    name: "Walked",
+    cron: "0 9 * * *",
+    timezone: "UTC",
+  });
+  const run = await gateway.db.schedules.runNow(schedule.id);
+  return { id, viewLink: link.secret, scheduleId: schedule.id, runId: run!.id };
 }
 
 /** A fresh session of the member for each call: the walk signs out, too. */
@@ -96,13 +130,16 @@ async function memberCookie(grant: SharedRole | "none"): Promise<string> {
   return `${SESSION_COOKIE}=${token}`;
 }
 
-/** The route's URL with its params filled: the given notebook, made-up ids elsewhere. */
-function urlOf(name: ApiRouteName, notebookId: string): string {
+/** The route's URL with its params filled: the given notebook and its schedule and run, made-up
+ * ids elsewhere. */
+function urlOf(name: ApiRouteName, walked: Walked): string {
   return apiRoutes[name].url
-    .replace(":id", name === "deleteAccessToken" || name === "deleteInvite" ? "some-id" : notebookId)
+    .replace(":id", name === "deleteAccessToken" || name === "deleteInvite" ? "some-id" : walked.id)
     .replace(":token", "some-token")
     .replace(":userId", "some-user")
-    .replace(":linkId", "some-link");
+    .replace(":linkId", "some-link")
+    .replace(":scheduleId", walked.scheduleId)
+    .replace(":runId", walked.runId);
 }
 
 interface Answer {
@@ -110,9 +147,10 @@ interface Answer {
   error?: string;
 }
 
-async function call(name: ApiRouteName, notebookId: string, headers: Record<string, string>): Promise<Answer> {
+async function call(name: ApiRouteName, walked: Walked | string, headers: Record<string, string>): Promise<Answer> {
   const { method } = apiRoutes[name];
-  const res = await fetch(gateway.base + urlOf(name, notebookId), {
+  const target = typeof walked === "string" ? { id: walked, viewLink: "", scheduleId: "none", runId: "none" } : walked;
+  const res = await fetch(gateway.base + urlOf(name, target), {
     method,
     headers: { ...headers, ...(method === "GET" ? {} : { origin: gateway.base, "content-type": "application/json" }) },
     body: method === "GET" ? undefined : "{}",
@@ -139,7 +177,8 @@ describe("authorization of every route", () => {
     const route: ApiRoute = apiRoutes[name];
     it(`${route.method} ${route.url} (${route.role ? `${route.role} of the notebook` : ACCESS[name]})`, async () => {
       const access = ACCESS[name];
-      const { id, viewLink } = await sharedNotebook();
+      const id = await sharedNotebook();
+      const { viewLink } = id;
 
       const signedOut = await call(name, id, {});
       if (access === "open") expect(signedOut.status).not.toBe(401);
@@ -155,6 +194,8 @@ describe("authorization of every route", () => {
       const noGrant = await call(name, id, { cookie: await memberCookie("none") });
       if (access === "notebook") expect(noGrant).toEqual({ status: 404, error: "No such notebook" });
       else if (access === "owner") expect(noGrant.status).toBe(403);
+      else if (access.startsWith("schedule-"))
+        expect(noGrant).toEqual({ status: 404, error: name.endsWith("Run") || name === "runDiff" ? "No such run" : "No such schedule" });
       else expect([401, 403]).not.toContain(noGrant.status);
 
       if (route.role) {
@@ -162,6 +203,19 @@ describe("authorization of every route", () => {
           const answer = await call(name, id, { cookie: await memberCookie(grant) });
           if (roleAtLeast(grant, route.role)) expectLetThrough(answer, grant);
           else expect(answer, grant).toEqual({ status: 403, error: `Needs the ${route.role} role on this notebook` });
+        }
+      }
+      // Any role on the notebook sees its schedules; only the notebook's owner (or the
+      // schedule's) changes them.
+      if (access.startsWith("schedule-")) {
+        for (const grant of GRANTED) {
+          const answer = await call(name, id, { cookie: await memberCookie(grant) });
+          if (access === "schedule-view") expectLetThrough(answer, grant);
+          else
+            expect(answer, grant).toEqual({
+              status: 403,
+              error: "Only the schedule's owner or the notebook's owner can change this schedule",
+            });
         }
       }
 

@@ -24,7 +24,7 @@ import { secretMatches } from "../secrets";
 import type { ApiHandlers } from "./api-handlers";
 import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
-import type { AccessTokenStore, AccountStore, IdentityStore, ShareStore } from "@cellar/db";
+import type { AccessTokenStore, AccountStore, IdentityStore, ScheduleStore, ShareStore } from "@cellar/db";
 import type { Identity } from "../auth/identity";
 import { requireNotebookRole } from "../auth/notebook-access";
 import type { SingleSignOn } from "../auth/single-sign-on";
@@ -35,6 +35,7 @@ import { API_METHODS, HttpError, installErrorHandling, methodNotAllowed } from "
 import { kernelApi, type KernelApiDeps } from "./kernel-api";
 import { notebookFilesApi, type NotebookFileStore } from "./notebook-files-api";
 import { notebooksApi, type NotebookApiStore } from "./notebooks-api";
+import { schedulesApi } from "./schedules-api";
 import { sharesApi, type AccessChange } from "./shares-api";
 import { oidcApi } from "./oidc-api";
 import { uploadTooLarge, workspaceFilesApi, type WorkspaceFilesDeps } from "./workspace-files-api";
@@ -57,6 +58,8 @@ export interface HttpDeps extends GatewayApiDeps {
   store: NotebookApiStore & NotebookFileStore;
   /** Grants, share links, and every caller's role on a notebook (the notebook routes' check). */
   shares: ShareStore;
+  /** Schedules, their runs and notices. */
+  schedules: ScheduleStore;
   /** A grant was changed or removed, or a link revoked: the gateway re-checks the open sockets
    * it concerns. Optional so test setups need not care. */
   onAccessChanged?(change: AccessChange): void;
@@ -187,6 +190,12 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
     }),
     ...notebookFilesApi(deps.store),
     ...sharesApi({ shares: deps.shares, onAccessChanged: deps.onAccessChanged }),
+    ...schedulesApi({
+      schedules: deps.schedules,
+      shares: deps.shares,
+      notebooks: deps.store,
+      userName: async (id) => (await deps.accounts.getUser(id))?.name ?? null,
+    }),
     ...kernelApi(deps.kernels),
     ...workspaceFilesApi(deps.workspaceFiles),
   };
@@ -194,7 +203,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   app.register(async (api) => {
     const methodsOf = new Map<string, Set<string>>();
     for (const name of Object.keys(apiRoutes) as ApiRouteName[]) {
-      const { method, url, summary, raw, role, schema }: ApiRoute = apiRoutes[name];
+      const { method, url, summary, raw, role, bodyCheckedBy, schema }: ApiRoute = apiRoutes[name];
       methodsOf.set(url, new Set([...(methodsOf.get(url) ?? []), method]));
       const upload = raw === "bytes-in";
       const tooLarge = upload ? uploadTooLarge(maxFileBytes) : `Request body over ${MAX_BODY_BYTES} bytes`;
@@ -207,6 +216,13 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
         // or validated).
         onRequest: role ? (request) => requireNotebookRole(request, deps.shares, role) : undefined,
         bodyLimit: upload ? maxFileBytes : MAX_BODY_BYTES,
+        // The body passes as sent; the handler checks it whole (params and query still here).
+        ...(bodyCheckedBy && {
+          validatorCompiler: (route) =>
+            route.httpPart === "body"
+              ? (data: unknown) => ({ value: data })
+              : validatorCompiler(route as Parameters<typeof validatorCompiler>[0]),
+        }),
         schema: {
           ...schema,
           summary,

@@ -7,9 +7,11 @@ import { databaseUnavailableReason } from "@cellar/db";
 import { ClusterUnavailableError } from "../cluster/kernel-router";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
-import type { ApiRawBody, ErrorReply } from "@cellar/protocol";
+import type { ApiRawBody, ErrorReply, FieldError } from "@cellar/protocol";
 
 export class HttpError extends Error {
+  /** A form's fields found wrong (a schedule's 400), each with its reason. */
+  fields?: FieldError[];
   constructor(
     readonly status: number,
     message: string,
@@ -41,10 +43,25 @@ function validationMessage(error: FastifyError): string {
   return `Bad ${label}: ${first?.message ?? "invalid"}`;
 }
 
+/** Every problem of a body, for a form to show beside each field. */
+function bodyFields(error: FastifyError): FieldError[] {
+  return (error.validation ?? []).map((v) => ({
+    field: v.instancePath.split("/").filter(Boolean).join("."),
+    message: v.message ?? "invalid",
+  }));
+}
+
 function errorReply(error: FastifyError, request: FastifyRequest): { status: number; body: ErrorReply } {
   if (error instanceof HttpError)
-    return { status: error.status, body: { error: error.message, ...(error.problems && { problems: error.problems }) } };
-  if (hasZodFastifySchemaValidationErrors(error)) return { status: 400, body: { error: validationMessage(error) } };
+    return {
+      status: error.status,
+      body: { error: error.message, ...(error.problems && { problems: error.problems }), ...(error.fields && { fields: error.fields }) },
+    };
+  if (hasZodFastifySchemaValidationErrors(error))
+    return {
+      status: 400,
+      body: { error: validationMessage(error), ...(error.validationContext === "body" && { fields: bodyFields(error) }) },
+    };
   if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
     return { status: 413, body: { error: request.routeOptions.config.tooLarge ?? "Request body is too large" } };
   }

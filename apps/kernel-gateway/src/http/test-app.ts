@@ -30,6 +30,7 @@ export async function startTestApp(
     accounts: db.accounts,
     accessTokens: db.accessTokens,
     shares: db.shares,
+    schedules: db.schedules,
     identities: db.identities,
     webDir: path.join(dir, "web"),
     store: db.notebooks,
