@@ -40,6 +40,7 @@ const gateway = createGateway({
   accessTokens: db.accessTokens,
   documents: db.documents,
   shares: db.shares,
+  schedules: db.schedules,
   identities: db.identities,
   userId: db.localUserId,
   token,

@@ -28,6 +28,12 @@ export interface GatewayConfig {
   lostWorkerGraceMs: number;
   /** Redis for socket.io rooms across gateway replicas (CELLAR_REDIS_URL); unset: one gateway. */
   redisUrl?: string;
+  /** The address people reach the gateway at, for links sent out (a failed run's webhook):
+   * CELLAR_PUBLIC_URL, default http://host:port. */
+  publicUrl?: string;
+  /** Scheduled runs one gateway executes at once (CELLAR_SCHEDULE_MAX_RUNS, default 2); each holds
+   * a kernel on some worker while it runs. */
+  scheduleMaxRuns?: number;
   /** How often unreachable blobs are collected from the content store (CELLAR_GC_INTERVAL_S,
    * default 3600; 0 never), and how old they must be (CELLAR_GC_GRACE_S, default 3600; at least
    * 600: scheduleCasGc raises a shorter one, with a warning). */
@@ -54,6 +60,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     kernelStartTimeoutMs: Number(env.CELLAR_KERNEL_START_TIMEOUT_MS ?? 60_000),
     lostWorkerGraceMs: Number(env.CELLAR_WORKER_LOST_GRACE_S ?? 30) * 1000,
     redisUrl: env.CELLAR_REDIS_URL || undefined,
+    scheduleMaxRuns: Number(env.CELLAR_SCHEDULE_MAX_RUNS ?? 2),
+    publicUrl: env.CELLAR_PUBLIC_URL?.replace(/\/+$/, "") || undefined,
     gcIntervalMs: Number(env.CELLAR_GC_INTERVAL_S ?? 3600) * 1000,
     gcGraceMs: Number(env.CELLAR_GC_GRACE_S ?? 3600) * 1000,
     oidc: oidcSettings(env),

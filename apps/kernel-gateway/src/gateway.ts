@@ -8,6 +8,7 @@ import type {
   DocumentStore,
   IdentityStore,
   KernelSessionStore,
+  ScheduleStore,
   NotebookStore,
   ShareStore,
 } from "@cellar/db";
@@ -32,6 +33,9 @@ import { attachWorkerSockets } from "./sockets/worker-sockets";
 import { WorkerPool } from "./workers/worker-pool";
 import { TerminalRelay } from "./terminals/terminal-relay";
 import { NotebookRunner } from "./runs/notebook-runner";
+import { runPagePath } from "./http/schedules-api";
+import { Scheduler, type SchedulerOptions } from "./schedules/scheduler";
+import { WebhookSender } from "./schedules/webhook-sender";
 
 export interface GatewayStore extends NotebookApiStore, NotebookFileStore, RunRecorder, Pick<NotebookStore, "createExecutedCopy"> {
   cellSource(notebookId: string, cellId: string): Promise<string | null>;
@@ -42,6 +46,8 @@ export interface Gateway {
   kernels: KernelManager;
   /** Headless runs of notebooks (schedules, "run now"), on this gateway's workers. */
   runs: NotebookRunner;
+  /** Turns schedules' fire times into runs and runs them (tests tick it themselves). */
+  scheduler: Scheduler;
   listen(): Promise<{ port: number }>;
   close(): Promise<void>;
 }
@@ -60,6 +66,10 @@ export function createGateway(opts: {
   identities: IdentityStore;
   /** The notebooks' live-editing documents. */
   documents: DocumentStore;
+  /** Schedules, their runs, notifications and notices. */
+  schedules: ScheduleStore;
+  /** The scheduler's pace (tickMs 0: it does not tick by itself, for tests that drive it). */
+  scheduler?: Pick<SchedulerOptions, "tickMs" | "leaseMs" | "maxRuns" | "now">;
   /** The instance's first owner: whom the instance token signs in. */
   userId: string;
   token: string;
@@ -90,6 +100,7 @@ export function createGateway(opts: {
     webDir: config.webDir,
     store,
     shares: opts.shares,
+    schedules: opts.schedules,
     // A grant changed or went, or a link was revoked: the pages it concerns are asked again.
     onAccessChanged: (change) => accessChanged(change.notebookId),
     workers: () => pool.list(),
@@ -206,12 +217,26 @@ export function createGateway(opts: {
     kernelStartTimeoutMs: config.kernelStartTimeoutMs,
     userName: async (id) => (await opts.accounts.getUser(id))?.name ?? null,
   });
+  // Every replica ticks; the database decides which one runs each fire time.
+  const scheduler = new Scheduler({
+    store: opts.schedules,
+    run: (request) => runs.run(request),
+    owner: `gateway-${router.replicaId}`,
+    // The runner starts kernels on this replica's own workers.
+    canRun: () => pool.placeable().length > 0,
+    maxRuns: config.scheduleMaxRuns,
+    ...opts.scheduler,
+  });
+  const publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
+  const webhooks = new WebhookSender({ store: opts.schedules, runUrl: (id) => `${publicUrl}${runPagePath(id)}` });
+  let webhookTimer: NodeJS.Timeout | undefined;
 
   let closed: Promise<void> | undefined;
   return {
     server: app.server,
     kernels,
     runs,
+    scheduler,
     listen: async () => {
       // Before any worker or browser connects: they find the kernels as the last gateway left them.
       const restored = await kernels.restore();
@@ -221,12 +246,26 @@ export function createGateway(opts: {
       if (redis && (await Promise.race([redis.subscribed(), wait])) === "late")
         console.warn("gateway: Redis is not up yet; serving without it");
       await app.listen({ port: config.port, host: config.host });
+      if (opts.scheduler?.tickMs !== 0) {
+        scheduler.start();
+        const send = () =>
+          void webhooks
+            .sendDue()
+            .catch((e) => console.warn(`gateway: webhook deliveries failed: ${e.message}`))
+            .finally(() => {
+              webhookTimer = setTimeout(send, 10_000).unref();
+            });
+        send();
+      }
       const addr = app.server.address();
       return { port: typeof addr === "object" && addr ? addr.port : config.port };
     },
     close: () => {
       // Once, however often it is called (a signal during a shutdown).
       closed ??= (async () => {
+        clearTimeout(webhookTimer);
+        // Its runs' leases lapse, and another replica (or this one restarted) retries them.
+        await scheduler.stop();
         router.close();
         await documents.closeAll();
         await kernels.shutdown();

@@ -19,6 +19,7 @@ const gateway = createGateway({
   accounts: db.accounts,
   accessTokens: db.accessTokens,
   shares: db.shares,
+  schedules: db.schedules,
   identities: db.identities,
   documents: db.documents,
   userId: db.localUserId,

@@ -25,6 +25,10 @@ export interface RunRequest {
   /** Run on past errors (cells tagged "raises-exception" always may raise). */
   allowErrors?: boolean;
   signal?: AbortSignal;
+  /** Pre-warm: the kernel is started at once, its first cell waits for this time. */
+  startCellsAt?: Date;
+  /** Once the kernel is up (and any pre-warm wait is over), as its first cell starts. */
+  onStarted?(facts: { executedNotebookId: string; workerId: string | null; startedAt: Date }): void;
   onProgress?(progress: RunProgress): void;
 }
 
@@ -190,6 +194,9 @@ class KernelRun {
   /** Runs the code cells in order; the first error that stops the run is returned. */
   async execute(cells: Cell[]): Promise<Failure | null> {
     await this.started();
+    const wait = (this.request.startCellsAt?.getTime() ?? 0) - Date.now();
+    if (wait > 0) await Promise.race([new Promise((resolve) => setTimeout(resolve, wait)), this.ended]);
+    this.request.onStarted?.({ executedNotebookId: this.notebookId, workerId: this.workerId(), startedAt: new Date() });
     this.timer = setTimeout(() => void this.timeOut(), this.request.timeoutMs);
     // Like nbclient: blank code cells are not sent.
     const runnable = cells.flatMap((cell, index) => (cell.cell_type === "code" && cell.source.trim() ? [{ cell, index }] : []));

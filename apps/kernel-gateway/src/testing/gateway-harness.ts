@@ -96,6 +96,7 @@ export class GatewayHarness {
       accounts: db.accounts,
       accessTokens: db.accessTokens,
       shares: db.shares,
+      schedules: db.schedules,
       identities: db.identities,
       documents: db.documents,
       userId: db.localUserId,

@@ -64,6 +64,7 @@ export async function startRealStack(): Promise<RealStack> {
     accounts: db.accounts,
     accessTokens: db.accessTokens,
     shares: db.shares,
+    schedules: db.schedules,
     identities: db.identities,
     documents: db.documents,
     userId: db.localUserId,
