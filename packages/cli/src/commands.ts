@@ -16,7 +16,7 @@ export interface Io {
 }
 
 const titleOf = (file: string) => path.basename(file).replace(/\.ipynb$/i, "");
-const gatewayClient = (connection: Connection) => new GatewayClient({ baseUrl: connection.baseUrl, token: connection.token });
+export const gatewayClient = (connection: Connection) => new GatewayClient({ baseUrl: connection.baseUrl, token: connection.token });
 
 async function readNotebookFile(file: string): Promise<string> {
   try {

@@ -4,7 +4,9 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { GatewayError } from "@cellar/kernel-client";
 import { NotebookFormatError, ParameterError } from "@cellar/notebook-format";
 import { DEFAULT_URL, resolveConnection, TOKEN_REFUSED, UsageError } from "./connection";
-import { exportCommand, importCommand, runCommand, type Io } from "./commands";
+import { exportCommand, gatewayClient, importCommand, runCommand, type Io } from "./commands";
+import { runsList, scheduleAct, scheduleCreate, scheduleList, type ScheduleCreateOptions } from "./schedule-commands";
+import { ParameterError as ScheduleParameterError } from "@cellar/schedules";
 import { RunError } from "./kernel-runner";
 
 const defaultIo: Io = {
@@ -29,6 +31,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, "")), writeErr: (s) => io.err(s.replace(/\n$/, "")) });
   const connection = () => resolveConnection(program.opts<{ url?: string; token?: string }>());
+  const client = () => gatewayClient(connection());
 
   program
     .command("import")
@@ -65,6 +68,54 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       },
     );
 
+  const schedule = program.command("schedule").description("schedule a notebook as a recurring job, and manage its schedules");
+  schedule
+    .command("create")
+    .description("schedule a notebook (its id) and print the schedule's id and next fire times")
+    .argument("<notebook>", "the notebook's id (the id=… in its URL)")
+    .requiredOption("--cron <expression>", 'when it runs, e.g. "0 9 * * 1-5" (weekdays at 09:00)')
+    .option("--tz <zone>", "the IANA time zone the expression is read in (default: this machine's)")
+    .option("--name <name>", "the schedule's name")
+    .option("-p, --parameter <name value...>", "set a parameter, as papermill -p does (repeatable)")
+    .option("--timeout <seconds>", "fail a run that takes longer (default 3600)", positiveNumber)
+    .option("--retries <n>", "attempts after a failed one (default 0)", (v) => Number.parseInt(v, 10))
+    .option("--paused", "create it paused")
+    .action(async (notebook: string, opts: ScheduleCreateOptions) => {
+      code = await scheduleCreate(client(), notebook, opts, io);
+    });
+  schedule
+    .command("list")
+    .description("your schedules, or a notebook's")
+    .argument("[notebook]", "only this notebook's")
+    .action(async (notebook?: string) => {
+      code = await scheduleList(client(), notebook, io);
+    });
+  for (const action of ["pause", "resume", "delete"] as const) {
+    schedule
+      .command(action)
+      .description(`${action} a schedule`)
+      .argument("<schedule>", "the schedule's id")
+      .action(async (id: string) => {
+        code = await scheduleAct(client(), action, id, io);
+      });
+  }
+  schedule
+    .command("run")
+    .description("run a schedule now and print the run's id")
+    .argument("<schedule>", "the schedule's id")
+    .option("-p, --parameter <name value...>", "parameters for this run instead of the schedule's")
+    .action(async (id: string, opts: { parameter?: string[] }) => {
+      code = await scheduleAct(client(), "run", id, io, opts.parameter);
+    });
+  program
+    .command("runs")
+    .description("the runs of a notebook's schedules, latest first")
+    .argument("<notebook>", "the notebook's id")
+    .option("-n, --limit <n>", "how many (default 20)", (v) => Number.parseInt(v, 10))
+    .action(async (notebook: string, opts: { limit?: number }) => {
+      code = await runsList(client(), notebook, opts, io);
+    });
+
   try {
     await program.parseAsync(argv);
     return code;
@@ -78,9 +129,15 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     if (error instanceof GatewayError) {
       io.err(`cellar: ${error.status === 401 ? TOKEN_REFUSED : error.message}`);
       for (const p of error.problems) io.err(`  - ${p}`);
+      for (const f of error.fields) io.err(`  - ${f.field ? `${f.field}: ` : ""}${f.message}`);
       return 2;
     }
-    if (error instanceof UsageError || error instanceof ParameterError || error instanceof RunError) {
+    if (
+      error instanceof UsageError ||
+      error instanceof ParameterError ||
+      error instanceof ScheduleParameterError ||
+      error instanceof RunError
+    ) {
       io.err(`cellar: ${error.message}`);
       return 2;
     }
