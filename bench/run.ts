@@ -9,6 +9,7 @@ const suites: Record<string, () => Promise<void>> = {
   fanout: async () => (await import("./fanout")).run(),
   cluster: async () => (await import("./cluster")).run(),
   collab: async () => (await import("./collab")).run(),
+  schedules: async () => (await import("./schedules")).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));
