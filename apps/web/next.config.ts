@@ -6,7 +6,7 @@ const nextConfig: NextConfig = {
   output: "export",
   trailingSlash: true,
   images: { unoptimized: true },
-  transpilePackages: ["@cellar/kernel-client", "@cellar/notebook-doc", "@cellar/protocol", "@cellar/ui"],
+  transpilePackages: ["@cellar/kernel-client", "@cellar/notebook-doc", "@cellar/protocol", "@cellar/schedules", "@cellar/ui"],
   reactStrictMode: true,
   poweredByHeader: false,
 };

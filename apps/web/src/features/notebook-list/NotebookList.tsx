@@ -5,6 +5,7 @@ import { useCreateNotebook, useNotebooks } from "../../shared/notebook-queries";
 import { isUnauthorized } from "@cellar/kernel-client";
 import { AppHeader } from "../../shared/AppHeader";
 import { AccountMenu } from "../account/AccountMenu";
+import { NoticesBell } from "../notices/NoticesBell";
 import { SearchIcon } from "../../shared/icons";
 import { ImportNotebookButton } from "./ImportNotebookButton";
 import { notebookHref, NotebookRow } from "./NotebookRow";
@@ -32,6 +33,10 @@ export function NotebookList() {
     <div className="page">
       <AppHeader>
         <div className="header-spacer" />
+        <a href="/jobs/" className="button" data-testid="jobs-link">
+          Jobs
+        </a>
+        <NoticesBell />
         <AccountMenu />
       </AppHeader>
       <main className="list-page">

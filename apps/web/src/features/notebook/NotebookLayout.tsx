@@ -1,7 +1,12 @@
 "use client";
+import { useState } from "react";
 import { AppHeader } from "../../shared/AppHeader";
 import { AccountMenu } from "../account/AccountMenu";
 import { ShareButton } from "../share/ShareButton";
+import { ScheduleButton } from "../schedules/ScheduleButton";
+import { RunsPanel } from "../runs/RunsPanel";
+import { NoticesBell } from "../notices/NoticesBell";
+import { useNotebookContext } from "./notebook-context";
 import { CellList } from "./CellList";
 import { NotebookConfirmation } from "./NotebookConfirmation";
 import { FindBar } from "../find/FindBar";
@@ -16,6 +21,9 @@ import { PresenceBar } from "../collab/PresenceBar";
 /** The notebook page's layout; everything it shows comes from the NotebookContext. `cellsReady`:
  * false while the shared document the cells are edited in is still on its way. */
 export function NotebookLayout({ cellsReady = true }: { cellsReady?: boolean }) {
+  const { store } = useNotebookContext();
+  const notebookId = store.getState().notebookId;
+  const [runsOpen, setRunsOpen] = useState(false);
   return (
     <div className="page notebook-page">
       <AppHeader>
@@ -25,7 +33,19 @@ export function NotebookLayout({ cellsReady = true }: { cellsReady?: boolean }) 
         {cellsReady && <PresenceBar />}
         <WorkerStatus />
         <KernelStatusBadge />
+        <ScheduleButton />
+        <button
+          type="button"
+          className="button"
+          data-testid="runs-open"
+          aria-pressed={runsOpen}
+          onClick={() => setRunsOpen((o) => !o)}
+          title="This notebook's scheduled runs"
+        >
+          Runs
+        </button>
         <ShareButton />
+        <NoticesBell />
         <AccountMenu />
       </AppHeader>
       {/* One sticky block, so the find bar sits under the toolbar however many rows it wraps to. */}
@@ -34,9 +54,12 @@ export function NotebookLayout({ cellsReady = true }: { cellsReady?: boolean }) 
         <FindBar />
       </div>
       <NoticeBar />
-      <WorkspaceArea>
-        <main className="notebook-main">{cellsReady ? <CellList /> : <p className="muted">Loading cells…</p>}</main>
-      </WorkspaceArea>
+      <div className="notebook-with-runs">
+        <WorkspaceArea>
+          <main className="notebook-main">{cellsReady ? <CellList /> : <p className="muted">Loading cells…</p>}</main>
+        </WorkspaceArea>
+        {runsOpen && <RunsPanel notebookId={notebookId} onHide={() => setRunsOpen(false)} />}
+      </div>
       <NotebookConfirmation />
     </div>
   );

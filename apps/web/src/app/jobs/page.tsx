@@ -1,0 +1,5 @@
+import { JobsPage } from "../../features/jobs/JobsPage";
+
+export default function Jobs() {
+  return <JobsPage />;
+}
