@@ -6,16 +6,18 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { io as connect, type Socket } from "socket.io-client";
+import * as Y from "yjs";
 import { openDatabase, type Database } from "@cellar/db";
-import { openBlobStore } from "@cellar/fs-client";
+import { createGatewaySocket, GatewayKernel } from "@cellar/kernel-client";
+import { cellText, DocumentProvider } from "@cellar/notebook-doc";
 import { makeMessage, WORKER_NAMESPACE, type JupyterMessage, type TerminalRequest, type WorkerSessionReport } from "@cellar/protocol";
-import type { GatewayConfig } from "../config";
-import { createGateway, type Gateway } from "../gateway";
+import type { Gateway } from "../gateway";
+import { createTestGateway, testGatewayConfig } from "./test-gateway";
 
 export const TOKEN = "test-instance-token";
 const SECRET = "test-worker-secret";
-const IMAGE_ID = "a".repeat(64);
 
 export async function freePort(): Promise<number> {
   const s = net.createServer();
@@ -54,6 +56,7 @@ export async function startRedis(port?: number): Promise<{ url: string; port: nu
 
 export type Page = ReturnType<GatewayHarness["page"]>;
 export type ScriptedWorker = ReturnType<GatewayHarness["scriptedWorker"]>;
+export type Editor = ReturnType<GatewayHarness["editor"]>;
 
 /** Gateways, pages and workers of one test file; `reset` after each test, `close` after all. */
 export class GatewayHarness {
@@ -61,6 +64,8 @@ export class GatewayHarness {
   private dbs: Database[] = [];
   private gateways: Gateway[] = [];
   private clients: Socket[] = [];
+  /** Gateway processes and balancers to stop, editors to end. */
+  private processes: Array<() => Promise<void> | void> = [];
   /** Numbers the tests: the replicas of one test share a database. */
   private round = 0;
 
@@ -69,49 +74,101 @@ export class GatewayHarness {
   }
 
   /** A gateway; those started in one test share a database, and Redis when `redisUrl` is given. */
-  async startGateway(redisUrl?: string): Promise<{ gateway: Gateway; url: string; db: Database }> {
+  async startGateway(redisUrl?: string): Promise<{ gateway: Gateway; url: string; port: number; db: Database }> {
     const dir = this.dir;
-    const db = await openDatabase(`file:${join(dir, `db-${this.round}.sqlite`)}`, { log: () => {} });
+    const db = await openDatabase(this.databaseUrl(), { log: () => {} });
     this.dbs.push(db);
-    const config: GatewayConfig = {
-      host: "127.0.0.1",
-      port: 0,
-      home: dir,
-      webDir: join(dir, "web"),
-      imagesDir: join(dir, "images"),
-      cacheDir: dir,
-      casDir: join(dir, "cas"),
-      sessionMemoryBytes: 1 << 30,
-      sessionPids: 100,
-      kernelStartTimeoutMs: 30_000,
-      lostWorkerGraceMs: 30_000,
-      redisUrl,
-      gcIntervalMs: 0,
-      gcGraceMs: 3_600_000,
-    };
-    const gateway = createGateway({
-      config,
-      store: db.notebooks,
-      sessions: db.kernels,
-      accounts: db.accounts,
-      accessTokens: db.accessTokens,
-      shares: db.shares,
-      schedules: db.schedules,
-      identities: db.identities,
-      documents: db.documents,
-      userId: db.localUserId,
-      token: TOKEN,
-      workerSecret: SECRET,
-      blobStore: openBlobStore({ localDir: join(dir, "cas") }),
-      images: {
-        imageId: () => IMAGE_ID,
-        get: (name) => ({ name, description: "", imageId: IMAGE_ID, specHash: "", warmup: [] }),
-        list: () => [{ name: "base", description: "", imageId: IMAGE_ID, specHash: "", warmup: [] }],
-      },
-    });
+    const gateway = createTestGateway({ db, config: testGatewayConfig({ home: dir, redisUrl }), token: TOKEN, workerSecret: SECRET });
     const { port } = await gateway.listen();
     this.gateways.push(gateway);
-    return { gateway, url: `http://127.0.0.1:${port}`, db };
+    return { gateway, url: `http://127.0.0.1:${port}`, port, db };
+  }
+
+  /** A gateway in a process of its own on this test's database (and Redis), which `kill` stops
+   * hard: no graceful close, so nothing pending is stored on the way out. `port` 0: any. */
+  async startGatewayProcess(redisUrl: string, port = 0): Promise<{ url: string; port: number; kill(): Promise<void> }> {
+    const script = fileURLToPath(new URL("./gateway-process.ts", import.meta.url));
+    const args = [this.databaseUrl(), this.dir, String(port), redisUrl, TOKEN, SECRET];
+    const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+    const kill = async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGKILL");
+      await exited;
+    };
+    this.processes.push(kill);
+    const listening = await new Promise<number>((resolve, reject) => {
+      child.once("exit", (code) => reject(new Error(`the gateway process exited (${code}) before it was ready`)));
+      let out = "";
+      child.stdout!.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        const ready = /ready (\d+)/.exec(out);
+        if (ready) resolve(Number(ready[1]));
+      });
+    });
+    return { url: `http://127.0.0.1:${listening}`, port: listening, kill };
+  }
+
+  /** A plain TCP load balancer: each connection goes to the first of `ports()` that accepts it,
+   * as a balancer's health check would pick, so a page's socket redials to a live replica. */
+  async balancer(ports: () => number[]): Promise<string> {
+    const server = net.createServer((incoming) => {
+      incoming.pause();
+      const tryPort = (left: number[]) => {
+        const [port, ...rest] = left;
+        if (port === undefined) return incoming.destroy();
+        const outgoing = net.connect(port, "127.0.0.1");
+        outgoing.once("error", () => tryPort(rest));
+        outgoing.once("connect", () => {
+          outgoing.removeAllListeners("error");
+          incoming.pipe(outgoing).pipe(incoming);
+          incoming.resume();
+          const end = () => {
+            incoming.destroy();
+            outgoing.destroy();
+          };
+          incoming.on("error", end).on("close", end);
+          outgoing.on("error", end).on("close", end);
+        });
+      };
+      tryPort(ports());
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    this.processes.push(() => new Promise((r) => server.close(() => r())));
+    return `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  }
+
+  /** A page editing one notebook live, as the web's does: the kernel client opens the notebook
+   * (again after every reconnect, wherever the socket lands) and the document provider then
+   * syncs; what is typed while disconnected stays in its doc and merges on the next sync. */
+  editor(url: string, notebookId: string) {
+    const socket = createGatewaySocket({ url, token: TOKEN });
+    const kernel = new GatewayKernel(socket, notebookId);
+    const doc = new Y.Doc();
+    const provider = new DocumentProvider(socket, notebookId, doc);
+    let opens = 0;
+    kernel.on("open", () => {
+      opens++;
+      provider.start();
+    });
+    this.clients.push(socket);
+    this.processes.push(() => {
+      provider.destroy();
+      kernel.dispose();
+    });
+    return {
+      socket,
+      doc,
+      provider,
+      /** How often the notebook was opened (1 + the reconnects). */
+      opens: () => opens,
+      text: (cellId: string) => cellText(doc, cellId)?.toString(),
+      /** Types `chars` at the end of the cell. */
+      type: (cellId: string, chars: string) => {
+        const text = cellText(doc, cellId)!;
+        text.insert(text.length, chars);
+      },
+    };
   }
 
   /** A worker that runs every cell by printing its code back. */
@@ -209,8 +266,14 @@ export class GatewayHarness {
     };
   }
 
+  /** The database this test's gateways share. */
+  databaseUrl(): string {
+    return `file:${join(this.dir, `db-${this.round}.sqlite`)}`;
+  }
+
   /** Ends this test's pages, workers, gateways and databases. */
   async reset(): Promise<void> {
+    for (const stop of this.processes.splice(0).reverse()) await stop();
     for (const c of this.clients) c.disconnect();
     for (const g of this.gateways) await g.close().catch(() => {});
     for (const db of this.dbs) await db.close().catch(() => {});
