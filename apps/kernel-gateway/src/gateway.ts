@@ -201,6 +201,7 @@ export function createGateway(opts: {
     log: (line) => console.warn(line),
   });
   attachDocumentSockets(io, documents);
+  redis?.onConnected(() => documents.resync());
   attachWorkerSockets(workers, {
     pool,
     kernels,

@@ -12,6 +12,10 @@ import * as Y from "yjs";
 
 /** The origin of changes another replica (or the database) already has. */
 export const REMOTE = Symbol("remote");
+/** The origin of what a catch-up between replicas brought in after their link broke
+ * (DocumentHubs.resync): stored and written back here too, since the replica that first had it
+ * may have died before doing so (storing an update twice is harmless), but not relayed. */
+export const RESYNC = Symbol("resync");
 
 /** A page with the document open on this replica. */
 export interface DocumentPeer {
@@ -123,6 +127,11 @@ export class DocumentHub {
     Y.applyUpdate(this.doc, update, REMOTE);
   }
 
+  /** What another replica's hub had that this one missed while the link between them was down. */
+  applyResync(update: Uint8Array): void {
+    Y.applyUpdate(this.doc, update, RESYNC);
+  }
+
   applyRemoteAwareness(update: Uint8Array): void {
     awarenessProtocol.applyAwarenessUpdate(this.awareness, update, REMOTE);
   }
@@ -158,15 +167,27 @@ export class DocumentHub {
     const message = encodeWith((e) => syncProtocol.writeUpdate(e, update));
     for (const { peer } of this.peers.values()) if (peer !== origin) peer.sendSync(message);
     if (origin === REMOTE) return;
-    this.deps.relayUpdate(update);
+    if (origin !== RESYNC) this.deps.relayUpdate(update);
     this.pending.push(update);
     void this.flush();
+    this.writeBackSoon();
+  }
+
+  /** Stores an update this hub holds that the database lacks (see DocumentHubs.reconcile). */
+  store(update: Uint8Array): void {
+    this.pending.push(update);
+    void this.flush();
+  }
+
+  /** Writes the cells back to the Cell table shortly (after a change; or when the table lags
+   * what this hub holds, e.g. a replica died before its write-back). */
+  writeBackSoon(delayMs = this.deps.writeBackDelayMs): void {
     this.dirty = true;
     if (!this.closed && !this.writeBackTimer)
       this.writeBackTimer = setTimeout(() => {
         this.writeBackTimer = null;
         void this.writeBackNow();
-      }, this.deps.writeBackDelayMs);
+      }, delayMs);
   }
 
   private onAwareness({ added, updated, removed }: AwarenessChange, origin: unknown): void {
@@ -182,27 +203,32 @@ export class DocumentHub {
     if (origin !== REMOTE && origin !== "timeout") this.deps.relayAwareness(update);
   }
 
-  /** One append at a time; what arrives meanwhile is merged into the next, so a burst of
-   * keystrokes is one row, not one per key. */
+  /** Resolves once everything pending is stored. One append at a time; what arrives meanwhile
+   * is merged into the next, so a burst of keystrokes is one row, not one per key. A refused
+   * append is kept and tried again until the database takes it: every caller waits for that, so
+   * a flush (a page's Save) never answers before its changes are stored. */
   private flush(): Promise<void> {
-    if (this.flushing) return this.flushing.then(() => (this.pending.length > 0 ? this.flush() : undefined));
-    if (this.pending.length === 0) return Promise.resolve();
+    if (!this.flushing) {
+      if (this.pending.length === 0) return Promise.resolve();
+      this.flushing = this.appendPending().finally(() => (this.flushing = null));
+    }
+    // Another waiter may have started the next append already: that one is waited for too.
+    return this.flushing.then(() => (this.flushing || this.pending.length > 0 ? this.flush() : undefined));
+  }
+
+  private async appendPending(): Promise<void> {
     const batch = this.pending.length === 1 ? this.pending[0] : Y.mergeUpdates(this.pending);
     this.pending = [];
-    this.flushing = this.deps
-      .append(batch)
-      .then(() => {
-        if (++this.appended >= this.deps.compactEvery) this.compacting ??= this.compactNow().finally(() => (this.compacting = null));
-      })
-      .catch(async (error) => {
-        // Kept, in front of what came meanwhile, and tried again: the pages already have it, and
-        // the next open loads what is stored.
-        this.deps.log?.(`gateway: a document update was not stored (trying again): ${(error as Error).message}`);
-        this.pending.unshift(batch);
-        await new Promise((r) => setTimeout(r, RETRY_MS));
-      })
-      .finally(() => (this.flushing = null));
-    return this.flushing;
+    try {
+      await this.deps.append(batch);
+      if (++this.appended >= this.deps.compactEvery) this.compacting ??= this.compactNow().finally(() => (this.compacting = null));
+    } catch (error) {
+      // Kept, in front of what came meanwhile: the pages already have it, and the next open
+      // loads what is stored.
+      this.deps.log?.(`gateway: a document update was not stored (trying again): ${(error as Error).message}`);
+      this.pending.unshift(batch);
+      await new Promise((r) => setTimeout(r, RETRY_MS));
+    }
   }
 
   private async compactNow(): Promise<void> {
@@ -225,8 +251,9 @@ export class DocumentHub {
     try {
       await this.deps.writeBack(toCells(this.doc));
     } catch (error) {
-      this.dirty = true;
-      this.deps.log?.(`gateway: the cells were not written back: ${(error as Error).message}`);
+      // Tried again: nobody may type again to set it off.
+      this.deps.log?.(`gateway: the cells were not written back (trying again): ${(error as Error).message}`);
+      this.writeBackSoon(Math.max(RETRY_MS, this.deps.writeBackDelayMs));
     }
   }
 }

@@ -4,8 +4,8 @@
 // compacted) when its last page leaves. The other replicas' hubs of the same notebook hear every
 // change through `serverSideEmit`, and a hub that opens asks them for what the database does
 // not have yet.
-import type { DocumentStore } from "@cellar/db";
-import { applyCells, cellText, docTitle, fromNotebook, setTitle, type DocCell } from "@cellar/notebook-doc";
+import type { DocumentStore, StoredDocument } from "@cellar/db";
+import { applyCells, cellText, docTitle, fromNotebook, setTitle, toCells, type DocCell } from "@cellar/notebook-doc";
 import type { Notebook, NotebookUpdate } from "@cellar/protocol";
 import * as Y from "yjs";
 import { DocumentHub, type DocumentPeer } from "./document-hub";
@@ -15,8 +15,16 @@ export interface DocumentReplicaEvents {
   /** Bytes travel as base64 (see `wire`). */
   "cellar:doc-update": (p: { notebookId: string; update: string }) => void;
   "cellar:doc-awareness": (p: { notebookId: string; update: string }) => void;
-  /** What a replica's hub has beyond `stateVector` (nothing when it has no hub open). */
-  "cellar:doc-missing": (p: { notebookId: string; stateVector: string }, ack: (update: string | null) => void) => void;
+  /** What a replica's hub has beyond `stateVector`, and its own state vector so the asker can
+   * send back what it lacks (null when it has no hub open): Yjs' sync steps 1 and 2 between hubs. */
+  "cellar:doc-missing": (p: { notebookId: string; stateVector: string }, ack: (answer: CatchUpAnswer | null) => void) => void;
+  /** The second half of a catch-up: what the asker has beyond an answerer's state vector. */
+  "cellar:doc-resync": (p: { notebookId: string; update: string }) => void;
+}
+
+interface CatchUpAnswer {
+  update: string;
+  stateVector: string;
 }
 
 /** The part of a socket.io server the hubs use to reach the other replicas. */
@@ -60,15 +68,55 @@ export class DocumentHubs {
     replicas.on("cellar:doc-missing", ({ notebookId, stateVector }, ack) => {
       const live = this.live(notebookId);
       if (!live) return ack(null);
-      void live.then((hub) => ack(hub ? wire(Y.encodeStateAsUpdate(hub.doc, bytes(stateVector))) : null));
+      void live.then((hub) =>
+        ack(hub && { update: wire(Y.encodeStateAsUpdate(hub.doc, bytes(stateVector))), stateVector: wire(Y.encodeStateVector(hub.doc)) }),
+      );
     });
+    replicas.on(
+      "cellar:doc-resync",
+      ({ notebookId, update }) => void this.live(notebookId)?.then((hub) => hub?.applyResync(bytes(update))),
+    );
+  }
+
+  /** The link between the replicas came (back) up: changes relayed while it was down are lost,
+   * so each open hub catches up with the others' now, both ways. Why this and not, say, re-reading
+   * the database every few seconds: it costs nothing while the link holds, it brings over what a
+   * replica holds but has not stored yet (or could not: its database refused), and each replica's
+   * link coming up runs it, so the last replica to reconnect, which finds every other one
+   * listening, leaves them all with the same document. */
+  resync(): void {
+    for (const [notebookId, entry] of this.entries)
+      if (!entry.closing) void entry.hub.then((hub) => hub && this.catchUp(notebookId, hub, "resync"));
   }
 
   /** Opens the notebook's document for a page; null when there is no such notebook. */
   async join(notebookId: string, peer: DocumentPeer, canWrite: boolean): Promise<DocumentHub | null> {
     const hub = await this.acquire(notebookId);
     hub?.join(peer, canWrite);
+    if (hub) void this.reconcile(notebookId, hub);
     return hub;
+  }
+
+  /** A page (re)joins when its replica died, maybe before it stored what it had already relayed
+   * here, or wrote the last changes back to the Cell table (it waits a second): what this hub
+   * holds beyond the stored document is stored here, and a Cell table that lags it is written
+   * back. (Storing an update twice, when that replica is alive and was about to, is harmless.) */
+  private async reconcile(notebookId: string, hub: DocumentHub): Promise<void> {
+    try {
+      const [stored, notebook] = await Promise.all([this.deps.documents.load(notebookId), this.deps.notebooks.get(notebookId)]);
+      if (stored) {
+        const doc = loaded(stored);
+        let missing = false;
+        doc.on("update", () => (missing = true));
+        const beyond = Y.encodeStateAsUpdate(hub.doc, Y.encodeStateVector(doc));
+        Y.applyUpdate(doc, beyond);
+        doc.destroy();
+        if (missing) hub.store(beyond);
+      }
+      if (notebook && !sameCells(notebook.cells, toCells(hub.doc))) hub.writeBackSoon();
+    } catch (error) {
+      this.deps.log?.(`gateway: the document of ${notebookId} could not be compared with what is stored: ${(error as Error).message}`);
+    }
   }
 
   leave(notebookId: string, peerId: string): void {
@@ -165,14 +213,29 @@ export class DocumentHubs {
       log: this.deps.log,
     });
     // What other replicas' hubs have that is not stored yet (in flight when this one loaded).
+    this.catchUp(notebookId, hub, "open");
+    return hub;
+  }
+
+  /** Asks the other replicas' hubs of the notebook for what this one lacks and sends each what
+   * it lacks. On open, what comes in is stored already (by the hub that had it); after the link
+   * was down, it is stored and written back here as well (RESYNC). */
+  private catchUp(notebookId: string, hub: DocumentHub, why: "open" | "resync"): void {
+    const replicas = this.deps.replicas;
     replicas?.serverSideEmit(
       "cellar:doc-missing",
-      { notebookId, stateVector: wire(Y.encodeStateVector(doc)) },
-      (_error: Error | null, answers: Array<string | null> | undefined) => {
-        for (const update of answers ?? []) if (update) hub.applyRemote(bytes(update));
+      { notebookId, stateVector: wire(Y.encodeStateVector(hub.doc)) },
+      (_error: Error | null, answers: Array<CatchUpAnswer | null> | undefined) => {
+        for (const answer of answers ?? []) {
+          if (!answer) continue;
+          if (why === "open") hub.applyRemote(bytes(answer.update));
+          else hub.applyResync(bytes(answer.update));
+          // Deletions do not show in a state vector, so the difference always goes.
+          const update = Y.encodeStateAsUpdate(hub.doc, bytes(answer.stateVector));
+          replicas.serverSideEmit("cellar:doc-resync", { notebookId, update: wire(update) });
+        }
       },
     );
-    return hub;
   }
 
   private async load(notebookId: string): Promise<Y.Doc | null> {
@@ -187,11 +250,22 @@ export class DocumentHubs {
       stored = await documents.load(notebookId);
       if (!stored) return null;
     }
-    const doc = new Y.Doc();
-    Y.applyUpdate(doc, stored.state);
-    for (const { update } of stored.updates) Y.applyUpdate(doc, update);
-    return doc;
+    return loaded(stored);
   }
+}
+
+function loaded(stored: StoredDocument): Y.Doc {
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, stored.state);
+  for (const { update } of stored.updates) Y.applyUpdate(doc, update);
+  return doc;
+}
+
+function sameCells(stored: Notebook["cells"], cells: DocCell[]): boolean {
+  return (
+    stored.length === cells.length &&
+    stored.every((c, i) => c.id === cells[i].id && c.cell_type === cells[i].cell_type && c.source === cells[i].source)
+  );
 }
 
 /** The Redis adapter sends serverSideEmit's arguments as JSON, where bytes would become an array

@@ -13,6 +13,9 @@ export interface RedisLink {
   /** Resolves once both connections are up and the adapters' subscriptions are in place: before
    * that, the other replicas would not count this one when they ask around. */
   subscribed(): Promise<void>;
+  /** Called each time both connections are up and subscribed again (the first time too): what
+   * the replicas sent each other while they were not is lost, and this is when to catch up. */
+  onConnected(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -21,6 +24,7 @@ export function attachRedisAdapter(io: Server, url: string, log: (line: string) 
   const pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: null });
   const sub = pub.duplicate();
   let lastError: string | null = null;
+  const connected: Array<() => void> = [];
   for (const client of [pub, sub]) {
     client.on("error", (error: Error) => {
       // Once per distinct failure, not once per retry.
@@ -28,22 +32,32 @@ export function attachRedisAdapter(io: Server, url: string, log: (line: string) 
       lastError = error.message;
     });
     client.on("ready", () => {
-      if (pub.status === "ready" && sub.status === "ready") lastError = null;
+      if (pub.status !== "ready" || sub.status !== "ready") return;
+      lastError = null;
+      // ioredis sends its SUBSCRIBEs again right after "ready"; subscribed() waits for them.
+      void subscribed().then(
+        () => {
+          for (const listener of connected) listener();
+        },
+        () => {},
+      );
     });
   }
   io.adapter(createAdapter(pub, sub, { requestsTimeout: REPLICA_ANSWER_TIMEOUT_MS }));
+  const subscribed = async () => {
+    await Promise.all([pub, sub].map((c) => (c.status === "ready" ? undefined : new Promise((r) => c.once("ready", r)))));
+    // Commands on one connection are answered in order: once this is, the SUBSCRIBEs sent
+    // before it (by every namespace's adapter) are done.
+    await sub.ping();
+  };
   return {
     problem: () =>
       pub.status === "ready" && sub.status === "ready"
         ? null
         : `Redis at ${redact(url)} is ${pub.status}${lastError ? ` (${lastError})` : ""}`,
+    subscribed,
+    onConnected: (listener) => connected.push(listener),
     // QUIT lets what the adapter still sends (its unsubscribes) finish; disconnect would fail it.
-    subscribed: async () => {
-      await Promise.all([pub, sub].map((c) => (c.status === "ready" ? undefined : new Promise((r) => c.once("ready", r)))));
-      // Commands on one connection are answered in order: once this is, the SUBSCRIBEs sent
-      // before it (by every namespace's adapter) are done.
-      await sub.ping();
-    },
     close: async () => {
       await Promise.allSettled([pub.quit(), sub.quit()]);
     },
