@@ -121,7 +121,7 @@ describe("nothing typed together is lost", () => {
     await until(() => !one.socket.connected && (first.type("<one:offline>"), true), "page one to see A gone");
     await until(() => !two.socket.connected && (second.type("<two:offline>"), true), "page two to see A gone");
     await harness.startGatewayProcess(redisUrl, a.port);
-    await until(() => one.opens() === 2 && two.opens() === 2, "both pages to reopen the notebook on A restarted", 20_000);
+    await until(() => one.opens() >= 2 && two.opens() >= 2, "both pages to reopen the notebook on A restarted", 20_000);
     await Promise.all([first.finish(20), second.finish(20)]);
     await expectNothingLost(b.db, nb.id, nb.cellId, [one, two], [first, second]);
   }, 60_000);
@@ -143,7 +143,7 @@ describe("nothing typed together is lost", () => {
 
     await a.kill();
     await until(() => !onA.socket.connected && (first.type("<a:offline>"), true), "the page on A to see A gone");
-    await until(() => onA.opens() === 2, "the page on A to reopen the notebook on B", 20_000);
+    await until(() => onA.opens() >= 2, "the page on A to reopen the notebook on B", 20_000);
     await Promise.all([first.finish(20), second.finish(20)]);
     expect(onB.opens()).toBe(1);
     await expectNothingLost(b.db, nb.id, nb.cellId, [onA, onB], [first, second]);

@@ -101,6 +101,10 @@ const RATE_LIMITED: Partial<Record<ApiRouteName, { max: number; timeWindow: stri
   login: { max: 10, timeWindow: "1 minute", keyGenerator: (r) => `${r.ip}|${emailIn(r.body)}` },
   signup: { max: 10, timeWindow: "1 minute", keyGenerator: (r) => r.ip },
   checkInvite: { max: 30, timeWindow: "1 minute", keyGenerator: (r) => r.ip },
+  // Each start makes a signed flow cookie and each callback calls the provider: a loop of either
+  // would cost this gateway and the provider alike.
+  oidcStart: { max: 20, timeWindow: "1 minute", keyGenerator: (r) => r.ip },
+  oidcCallback: { max: 20, timeWindow: "1 minute", keyGenerator: (r) => r.ip },
 };
 
 const emailIn = (body: unknown) => String((body as { email?: unknown } | undefined)?.email ?? "").toLowerCase();
@@ -149,7 +153,13 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   );
   app.addHook("onRequest", loginHook(deps.identity, openRoutes, guestRoutes));
   // Guessing passwords (and invites) costs time: a few tries a minute per address and email.
-  app.register(rateLimit, { global: false, hook: "preHandler" });
+  app.register(rateLimit, {
+    global: false,
+    hook: "preHandler",
+    // Thrown, and answered like every other error ({error}).
+    errorResponseBuilder: (_request, { after, statusCode }) =>
+      Object.assign(new Error(`Too many tries from this address; try again in ${after}.`), { statusCode }),
+  });
 
   // Bodies: raw bytes for an upload, text for an .ipynb import, JSON (whatever the content type
   // says, as the API always read them) where the route has a body schema; others are ignored.

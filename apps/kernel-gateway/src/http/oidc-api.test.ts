@@ -217,6 +217,26 @@ describe("single sign-on through OpenID Connect", () => {
   });
 });
 
+describe("single sign-on's rate limit", () => {
+  it("after 20 starts or 20 callbacks a minute from one address, the next is refused with 429, saying why", async () => {
+    // A gateway of its own: the limit is per replica, and the other tests' sign-ins must not count.
+    const settings = { issuer: provider.issuer, clientId: TEST_CLIENT_ID, clientSecret: TEST_CLIENT_SECRET, name: "Acme ID" };
+    const limited = await startTestApp({ deps: () => ({ singleSignOn: new SingleSignOn({ ...settings, allowSignup: false }, "key") }) });
+    try {
+      for (const url of [start(limited.base), `${limited.base}/api/auth/oidc/callback?code=x&state=y`]) {
+        const statuses: number[] = [];
+        for (let i = 0; i < 20; i++) statuses.push((await fetch(url, { redirect: "manual" })).status);
+        expect(statuses.every((s) => s === 302)).toBe(true);
+        const refused = await fetch(url, { redirect: "manual" });
+        expect(refused.status).toBe(429);
+        expect((await refused.json()).error).toMatch(/^Too many tries from this address; try again in 1 minute\.$/);
+      }
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe("sameOriginPath", () => {
   it("keeps a path on this origin, and nothing else", () => {
     expect(sameOriginPath("/notebook/?id=a#c1")).toBe("/notebook/?id=a#c1");
