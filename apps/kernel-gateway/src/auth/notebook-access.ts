@@ -2,7 +2,7 @@
 // or a share link the request carries (`?link=` or the x-cellar-link header). Every notebook
 // route asks it before its body is read; the sockets ask it when a page opens a notebook.
 import type { FastifyRequest } from "fastify";
-import { type NotebookRole, notebookIdSchema, roleAtLeast, SHARE_LINK_HEADER } from "@cellar/protocol";
+import { isShareLinkSecret, type NotebookRole, notebookIdSchema, roleAtLeast, SHARE_LINK_HEADER } from "@cellar/protocol";
 import { HttpError } from "../http/http-errors";
 
 export interface NotebookAccess {
@@ -17,11 +17,12 @@ declare module "fastify" {
   }
 }
 
-/** The share link's secret a request carries, if any. */
+/** The share link's secret a request carries, if any (one too long to be a link is none). */
 export function linkSecretOf(request: Pick<FastifyRequest, "headers" | "url">): string | undefined {
   const header = request.headers[SHARE_LINK_HEADER];
-  if (typeof header === "string" && header) return header;
-  return new URL(request.url, "http://x").searchParams.get("link") || undefined;
+  if (isShareLinkSecret(header)) return header;
+  const query = new URL(request.url, "http://x").searchParams.get("link");
+  return isShareLinkSecret(query) ? query : undefined;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Server, Socket } from "socket.io";
 import type { UserRecord } from "@cellar/db";
 import {
   browserEventRoles,
+  isShareLinkSecret,
   type JupyterMessage,
   kernelMessageRoles,
   type NotebookRole,
@@ -71,7 +72,7 @@ export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps)
     socket.on("notebook:open", async (p, ack) => {
       const id = validateNotebookId(p?.notebookId);
       if (!id.ok) return safeAck(ack, { ok: false, error: id.error });
-      const link = typeof p?.link === "string" && p.link.length <= 200 ? p.link : socket.data.links.get(id.value);
+      const link = isShareLinkSecret(p?.link) ? p.link : socket.data.links.get(id.value);
       const role = await deps.roleOn(user?.id ?? null, id.value, link);
       if (!role) return safeAck(ack, { ok: false, error: "No such notebook." });
       socket.data.roles.set(id.value, role);

@@ -3,7 +3,7 @@
 // app sees the request.
 import type http from "node:http";
 import { Server, type Namespace } from "socket.io";
-import { WORKER_NAMESPACE, type GatewayToWorker, type WorkerToGateway } from "@cellar/protocol";
+import { isShareLinkSecret, WORKER_NAMESPACE, type GatewayToWorker, type WorkerToGateway } from "@cellar/protocol";
 import { type Identity, isCrossSite } from "../auth/identity";
 import { attachRedisAdapter, type RedisLink } from "./redis-adapter";
 import type { BrowserServer } from "./browser-sockets";
@@ -47,7 +47,7 @@ export function createSocketServer(
       return true;
     }
     const { link, notebookId } = (socket.handshake.auth ?? {}) as { link?: unknown; notebookId?: unknown };
-    if (typeof link !== "string" || typeof notebookId !== "string" || link.length > 200 || notebookId.length > 64) return false;
+    if (!isShareLinkSecret(link) || typeof notebookId !== "string" || notebookId.length > 64) return false;
     if (!(await guests.roleOf(notebookId, link))) return false;
     socket.data.user = null;
     socket.data.links.set(notebookId, link);

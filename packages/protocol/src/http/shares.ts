@@ -13,6 +13,15 @@ export type SharedRole = z.infer<typeof sharedRoleSchema>;
 /** The header a request may carry a share link's secret in (or the `link` query parameter). */
 export const SHARE_LINK_HEADER = "x-cellar-link";
 
+/** The longest share link secret looked up at all (the ones made are far shorter): anything
+ * longer is not a link, and is refused before it reaches the database. */
+export const SHARE_LINK_MAX_LENGTH = 200;
+
+/** Whether `value` may be a share link's secret, as a socket's handshake or event carries it. */
+export function isShareLinkSecret(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0 && value.length <= SHARE_LINK_MAX_LENGTH;
+}
+
 export const grantReplySchema = z.object({
   userId: z.string(),
   name: z.string(),
