@@ -35,9 +35,15 @@ afterAll(async () => {
 /** Types a token (`<name:n>`) at the end of the cell every few milliseconds, connected or not. */
 function typist(page: Editor, cellId: string, name: string) {
   const typed: string[] = [];
+  /** Types `token` now; true, so that a wait can type the moment it sees what it waits for. */
   const type = (token: string) => {
     page.type(cellId, token);
     typed.push(token);
+    return true;
+  };
+  const stop = () => {
+    clearInterval(timer);
+    return true;
   };
   const timer = setInterval(() => type(`<${name}:${typed.length}>`), 15);
   return {
@@ -45,9 +51,8 @@ function typist(page: Editor, cellId: string, name: string) {
     /** Types `count` more tokens, then stops. */
     finish: (count: number) => {
       const target = typed.length + count;
-      return until(() => typed.length >= target && (clearInterval(timer), true), `${name} to type ${count} more`);
+      return until(() => typed.length >= target && stop(), `${name} to type ${count} more`);
     },
-    stop: () => clearInterval(timer),
     type,
   };
 }
@@ -118,8 +123,8 @@ describe("nothing typed together is lost", () => {
 
     await a.kill();
     // Typed while the page knows it is offline: kept in its document, merged when it is back.
-    await until(() => !one.socket.connected && (first.type("<one:offline>"), true), "page one to see A gone");
-    await until(() => !two.socket.connected && (second.type("<two:offline>"), true), "page two to see A gone");
+    await until(() => !one.socket.connected && first.type("<one:offline>"), "page one to see A gone");
+    await until(() => !two.socket.connected && second.type("<two:offline>"), "page two to see A gone");
     await harness.startGatewayProcess(redisUrl, a.port);
     await until(() => one.opens() >= 2 && two.opens() >= 2, "both pages to reopen the notebook on A restarted", 20_000);
     await Promise.all([first.finish(20), second.finish(20)]);
@@ -142,7 +147,7 @@ describe("nothing typed together is lost", () => {
     await until(() => first.typed.length >= 20 && second.typed.length >= 20, "some typing");
 
     await a.kill();
-    await until(() => !onA.socket.connected && (first.type("<a:offline>"), true), "the page on A to see A gone");
+    await until(() => !onA.socket.connected && first.type("<a:offline>"), "the page on A to see A gone");
     await until(() => onA.opens() >= 2, "the page on A to reopen the notebook on B", 20_000);
     await Promise.all([first.finish(20), second.finish(20)]);
     expect(onB.opens()).toBe(1);
