@@ -254,4 +254,49 @@ describe("live editing across replicas", () => {
     const expected = `${"a".repeat(10)}cell from A${"b".repeat(10)}`;
     await until(() => onA.text(nb.cellId).toString() === expected && onB.text(nb.cellId).toString() === expected, "convergence");
   });
+
+  it("what a replica relayed but never stored is stored by the replica its page moves to", async () => {
+    // A's database takes none of its appends (as if it died before storing them); B's is fine.
+    const other = await openDatabase(`file:${join(dir, "db.sqlite")}`, { log: () => {} });
+    cleanups.push(() => other.close());
+    let aStores = false;
+    const refusing = {
+      ...db,
+      documents: {
+        ...db.documents,
+        append: async (id: string, update: Uint8Array) => {
+          if (!aStores) throw new Error("not stored");
+          return db.documents.append(id, update);
+        },
+      },
+    } as Database;
+    const a = await replica({ redisUrl, database: refusing });
+    const b = await replica({ redisUrl, database: other });
+    await until(() => a.redis?.problem() === null && b.redis?.problem() === null, "both Redis links");
+    await a.redis?.subscribed();
+    await b.redis?.subscribed();
+    // However the test ends, A's database takes its appends again, so A's hub can close.
+    cleanups.push(() => {
+      aStores = true;
+    });
+    const nb = await notebook("x");
+    const onB = await page(b.url, nb.id, "editor");
+    const onA = await page(a.url, nb.id, "editor");
+    onA.text(nb.cellId).insert(1, " from A");
+    await until(() => onB.text(nb.cellId).toString() === "x from A", "B's hub (and page) to have A's edit");
+    // The page leaves A and opens the notebook on B, with nothing B lacks.
+    onA.socket.disconnect();
+    const moved = await page(b.url, nb.id, "editor");
+    expect(moved.text(nb.cellId).toString()).toBe("x from A");
+    const stored = async () => {
+      const doc = await db.documents.load(nb.id);
+      if (!doc) return undefined;
+      const y = new Y.Doc();
+      Y.applyUpdate(y, doc.state);
+      for (const { update } of doc.updates) Y.applyUpdate(y, update);
+      return y.getMap("cells").size > 0 ? cellText(y, nb.cellId)?.toString() : undefined;
+    };
+    await until(async () => (await stored()) === "x from A", "B to store what it held beyond the database");
+    await until(async () => (await db.notebooks.get(nb.id))?.cells[0].source === "x from A", "and to write it back");
+  });
 });
