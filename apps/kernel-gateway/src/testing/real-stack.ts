@@ -13,6 +13,7 @@ import type { GatewayConfig } from "../config";
 import { createGateway, type Gateway } from "../gateway";
 import { loadImageCatalog } from "../images/image-catalog";
 import { until } from "./gateway-harness";
+import { testGatewayConfig } from "./test-gateway";
 
 const REPO = resolve(fileURLToPath(import.meta.url), "../../../../..");
 const CACHE = process.env.CELLAR_CACHE ?? "/var/cache/cellar";
@@ -42,20 +43,15 @@ export async function startRealStack(): Promise<RealStack> {
     throw new Error(`the base image is not built under ${CACHE}: run npm run setup (or scripts/build-base-image.sh)`);
   const token = `real-stack-${process.pid}`;
   const workerSecret = `real-stack-worker-${process.pid}`;
+  // The test gateways' settings, but the real images and a real sandbox's needs.
   const config: GatewayConfig = {
-    host: "127.0.0.1",
-    port: 0,
-    home: dir,
-    webDir: join(dir, "web"),
+    ...testGatewayConfig({ home: dir }),
     imagesDir: join(REPO, "images"),
     cacheDir: CACHE,
     casDir,
-    sessionMemoryBytes: 1 << 30,
     sessionPids: 256,
     kernelStartTimeoutMs: 120_000,
     lostWorkerGraceMs: 2_000,
-    gcIntervalMs: 0,
-    gcGraceMs: 3_600_000,
   };
   const gateway = createGateway({
     config,
