@@ -111,9 +111,10 @@ describe("nothing typed together is lost", () => {
     const b = await harness.startGateway(redisUrl);
     const worker = harness.scriptedWorker(b.url, "w1");
     await until(() => worker.connected(), "the worker to connect to B");
+    // Made before A starts: A's process migrating the shared SQLite file makes B's writes wait.
+    const nb = await sharedNotebook(b.db);
     const a = await harness.startGatewayProcess(redisUrl);
     const lb = await harness.balancer(() => [a.port]);
-    const nb = await sharedNotebook(b.db);
     const one = harness.editor(lb, nb.id);
     const two = harness.editor(lb, nb.id);
     await until(() => synced(one, nb.cellId) && synced(two, nb.cellId), "both pages to sync");
