@@ -37,6 +37,9 @@ import { runPagePath } from "./http/schedules-api";
 import { Scheduler, type SchedulerOptions } from "./schedules/scheduler";
 import { WebhookSender } from "./schedules/webhook-sender";
 
+/** How long a shutdown waits for the live documents to be stored. */
+const DOCUMENTS_CLOSE_MS = 15_000;
+
 export interface GatewayStore extends NotebookApiStore, NotebookFileStore, RunRecorder, Pick<NotebookStore, "createExecutedCopy"> {
   cellSource(notebookId: string, cellId: string): Promise<string | null>;
 }
@@ -268,7 +271,13 @@ export function createGateway(opts: {
         // Its runs' leases lapse, and another replica (or this one restarted) retries them.
         await scheduler.stop();
         router.close();
-        await documents.closeAll();
+        // Bounded: with the database down the hubs would wait for it forever. What they could not
+        // store is still in the pages (and their IndexedDB), which merge it back on reconnect.
+        const stored = await Promise.race([
+          documents.closeAll().then(() => true),
+          new Promise<false>((r) => setTimeout(() => r(false), DOCUMENTS_CLOSE_MS).unref()),
+        ]);
+        if (!stored) console.warn(`gateway: live documents were not all stored within ${DOCUMENTS_CLOSE_MS / 1000} s; stopping anyway`);
         await kernels.shutdown();
         // Closes the HTTP server too.
         await new Promise<void>((resolve) => io.close(() => resolve()));

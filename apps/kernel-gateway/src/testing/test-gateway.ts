@@ -37,8 +37,16 @@ export const testImages: ImageCatalog = {
   list: () => [{ name: "base", description: "", imageId: TEST_IMAGE_ID, specHash: "", warmup: [] }],
 };
 
-/** createGateway on `db`'s stores, with the test images and a local content store. */
-export function createTestGateway(opts: { db: Database; config: GatewayConfig; token: string; workerSecret: string }): Gateway {
+/** createGateway on `db`'s stores, with the test images and a local content store. Its scheduler
+ * does not tick by itself (`schedules: true` lets it): tests of other things need no schedule
+ * writes contending for a SQLite file shared by processes. */
+export function createTestGateway(opts: {
+  db: Database;
+  config: GatewayConfig;
+  token: string;
+  workerSecret: string;
+  schedules?: boolean;
+}): Gateway {
   const { db, config } = opts;
   return createGateway({
     config,
@@ -55,5 +63,6 @@ export function createTestGateway(opts: { db: Database; config: GatewayConfig; t
     workerSecret: opts.workerSecret,
     blobStore: openBlobStore({ localDir: config.casDir }),
     images: testImages,
+    ...(!opts.schedules && { scheduler: { tickMs: 0 } }),
   });
 }
