@@ -74,21 +74,43 @@ export class GatewayHarness {
   }
 
   /** A gateway; those started in one test share a database, and Redis when `redisUrl` is given. */
-  async startGateway(redisUrl?: string): Promise<{ gateway: Gateway; url: string; port: number; db: Database }> {
+  async startGateway(
+    redisUrl?: string,
+    opts: { schedules?: boolean } = {},
+  ): Promise<{ gateway: Gateway; url: string; port: number; db: Database }> {
     const dir = this.dir;
     const db = await openDatabase(this.databaseUrl(), { log: () => {} });
     this.dbs.push(db);
-    const gateway = createTestGateway({ db, config: testGatewayConfig({ home: dir, redisUrl }), token: TOKEN, workerSecret: SECRET });
+    const gateway = createTestGateway({
+      db,
+      config: testGatewayConfig({ home: dir, redisUrl }),
+      token: TOKEN,
+      workerSecret: SECRET,
+      schedules: opts.schedules,
+    });
     const { port } = await gateway.listen();
     this.gateways.push(gateway);
     return { gateway, url: `http://127.0.0.1:${port}`, port, db };
   }
 
-  /** A gateway in a process of its own on this test's database (and Redis), which `kill` stops
-   * hard: no graceful close, so nothing pending is stored on the way out. `port` 0: any. */
-  async startGatewayProcess(redisUrl: string, port = 0): Promise<{ url: string; port: number; kill(): Promise<void> }> {
+  /** A gateway in a process of its own on this test's database (or `databaseUrl`) and Redis,
+   * which `kill` stops hard: no graceful close, so nothing pending is stored on the way out.
+   * `port` 0: any. `schedules`: its scheduler ticks. */
+  async startGatewayProcess(
+    redisUrl: string,
+    port = 0,
+    opts: { databaseUrl?: string; schedules?: boolean } = {},
+  ): Promise<{ url: string; port: number; kill(): Promise<void> }> {
     const script = fileURLToPath(new URL("./gateway-process.ts", import.meta.url));
-    const args = [this.databaseUrl(), this.dir, String(port), redisUrl, TOKEN, SECRET];
+    const args = [
+      opts.databaseUrl ?? this.databaseUrl(),
+      this.dir,
+      String(port),
+      redisUrl,
+      TOKEN,
+      SECRET,
+      opts.schedules ? "schedules" : "",
+    ];
     const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { stdio: ["ignore", "pipe", "inherit"] });
     const kill = async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
