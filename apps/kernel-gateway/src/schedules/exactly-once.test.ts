@@ -94,6 +94,46 @@ describe("every fire time runs exactly once", () => {
     expect(byWorker.size).toBeGreaterThan(1);
   }, 240_000);
 
+  it("a gateway killed mid-run: another takes the run up once its lease lapses, as attempt 2, and runs it once", async () => {
+    // A's worker never finishes the cell: A holds the run when it is SIGKILLed.
+    const a = await harness.startGatewayProcess("", 0, { schedules: true, leaseMs: 2_000 });
+    const stuck = harness.scriptedWorker(a.url, "wa", [], { replyAfterMs: 600_000 });
+    await until(() => stuck.connected(), "A's worker to connect");
+    const db = await openDatabase(harness.databaseUrl(), { log: () => {} });
+    cleanups.push(() => db.close());
+    const notebook = await db.notebooks.create(db.localUserId, "Nightly");
+    await db.notebooks.update(notebook.id, { cells: [{ id: "c", cell_type: "code", source: "train()" }] });
+    const schedule = await db.schedules.create({
+      notebookId: notebook.id,
+      ownerId: db.localUserId,
+      name: "Nightly",
+      cron: "0 3 * * *",
+      timezone: "UTC",
+      retries: 1,
+    });
+    const run = (await db.schedules.runNow(schedule.id))!;
+    await until(
+      async () => (await db.schedules.getRun(run.id))?.status === "running" && stuck.ran.length === 1,
+      "A to start the run",
+      30_000,
+    );
+    await a.kill();
+
+    const b = await harness.startGateway(undefined, { schedules: true, leaseMs: 2_000 });
+    const worker = harness.scriptedWorker(b.url, "wb");
+    const done = await until(
+      async () => {
+        const now = await db.schedules.getRun(run.id);
+        return now && !["queued", "running"].includes(now.status) && now;
+      },
+      "B to retry and finish the run",
+      90_000,
+    );
+    expect(done).toMatchObject({ status: "succeeded", attempt: 2, workerId: "wb" });
+    expect(worker.ran).toEqual(["train()"]);
+    expect(stuck.ran).toEqual(["train()"]);
+  }, 150_000);
+
   it("one gateway on SQLite, an every-second schedule for 30 s", async () => {
     const { url, db } = await harness.startGateway(undefined, { schedules: true });
     const worker = harness.scriptedWorker(url, "w1");

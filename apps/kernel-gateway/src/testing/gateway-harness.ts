@@ -76,7 +76,7 @@ export class GatewayHarness {
   /** A gateway; those started in one test share a database, and Redis when `redisUrl` is given. */
   async startGateway(
     redisUrl?: string,
-    opts: { schedules?: boolean } = {},
+    opts: { schedules?: boolean; leaseMs?: number } = {},
   ): Promise<{ gateway: Gateway; url: string; port: number; db: Database }> {
     const dir = this.dir;
     const db = await openDatabase(this.databaseUrl(), { log: () => {} });
@@ -87,6 +87,7 @@ export class GatewayHarness {
       token: TOKEN,
       workerSecret: SECRET,
       schedules: opts.schedules,
+      leaseMs: opts.leaseMs,
     });
     const { port } = await gateway.listen();
     this.gateways.push(gateway);
@@ -99,7 +100,7 @@ export class GatewayHarness {
   async startGatewayProcess(
     redisUrl: string,
     port = 0,
-    opts: { databaseUrl?: string; schedules?: boolean } = {},
+    opts: { databaseUrl?: string; schedules?: boolean; leaseMs?: number } = {},
   ): Promise<{ url: string; port: number; kill(): Promise<void> }> {
     const script = fileURLToPath(new URL("./gateway-process.ts", import.meta.url));
     const args = [
@@ -194,7 +195,8 @@ export class GatewayHarness {
   }
 
   /** A worker that runs every cell by printing its code back. */
-  scriptedWorker(url: string, workerId: string, sessions: WorkerSessionReport[] = []) {
+  /** `replyAfterMs`: each cell is answered that long after it is sent (a cell still running). */
+  scriptedWorker(url: string, workerId: string, sessions: WorkerSessionReport[] = [], opts: { replyAfterMs?: number } = {}) {
     const socket = connect(`${url}${WORKER_NAMESPACE}`, {
       auth: { secret: SECRET, workerId, resources: { cpus: 1, memoryBytes: 1, gpus: [] }, sessions },
       transports: ["websocket"],
@@ -218,6 +220,13 @@ export class GatewayHarness {
       const cellId = message.metadata.cellId as string | undefined;
       const code = (message.content as { code: string }).code;
       ran.push(code);
+      if (opts.replyAfterMs) {
+        setTimeout(() => answer(sessionId, message, cellId, code), opts.replyAfterMs).unref();
+        return;
+      }
+      answer(sessionId, message, cellId, code);
+    });
+    const answer = (sessionId: string, message: JupyterMessage, cellId: string | undefined, code: string) => {
       const opts = { channel: "iopub" as const, parent: message };
       send(sessionId, makeMessage("status", { execution_state: "busy" }, opts), cellId);
       send(sessionId, makeMessage("stream", { name: "stdout", text: `ran ${code}\n` }, opts), cellId);
@@ -227,7 +236,7 @@ export class GatewayHarness {
         cellId,
       );
       send(sessionId, makeMessage("status", { execution_state: "idle" }, opts), cellId);
-    });
+    };
     socket.on("session:stop", (_p: unknown, ack: (r: { ok: true }) => void) => ack({ ok: true }));
     // A terminal that greets and echoes what is typed into it.
     socket.on("session:terminal", ({ sessionId, request }: { sessionId: string; request: TerminalRequest }) => {

@@ -1,6 +1,6 @@
 // A gateway replica in a process of its own, for tests that must kill one hard (SIGKILL: no
 // graceful close, nothing stored on the way out). argv: databaseUrl home port redisUrl token
-// workerSecret [schedules]. Prints "ready <port>" once it listens.
+// workerSecret [schedules[:leaseMs]]. Prints "ready <port>" once it listens.
 import { openDatabase } from "@cellar/db";
 import { createTestGateway, testGatewayConfig } from "./test-gateway";
 
@@ -11,7 +11,8 @@ const gateway = createTestGateway({
   config: testGatewayConfig({ home, port: Number(port), redisUrl }),
   token,
   workerSecret,
-  schedules: schedules === "schedules",
+  schedules: schedules?.startsWith("schedules"),
+  leaseMs: schedules?.includes(":") ? Number(schedules.split(":")[1]) : undefined,
 });
 const { port: listening } = await gateway.listen();
 console.log(`ready ${listening}`);

@@ -46,6 +46,8 @@ export function createTestGateway(opts: {
   token: string;
   workerSecret: string;
   schedules?: boolean;
+  /** The scheduler's lease (default its own, 30 s). */
+  leaseMs?: number;
 }): Gateway {
   const { db, config } = opts;
   return createGateway({
@@ -63,6 +65,6 @@ export function createTestGateway(opts: {
     workerSecret: opts.workerSecret,
     blobStore: openBlobStore({ localDir: config.casDir }),
     images: testImages,
-    ...(!opts.schedules && { scheduler: { tickMs: 0 } }),
+    scheduler: opts.schedules ? { leaseMs: opts.leaseMs } : { tickMs: 0 },
   });
 }
