@@ -15,6 +15,7 @@ import {
   type RunStatus,
   type RunTrigger,
   type JsonValue,
+  SCHEDULE_SPEC_KEYS,
   type ScheduleSpec,
 } from "@cellar/protocol";
 import { overlapDecision } from "@cellar/schedules";
@@ -810,31 +811,10 @@ async function cancelQueued(tx: Tx, scheduleIds: string[], reason: string, now: 
   });
 }
 
-const SETTING_KEYS = [
-  "name",
-  "cron",
-  "timezone",
-  "parameters",
-  "image",
-  "timeoutSeconds",
-  "retries",
-  "retryBackoffSeconds",
-  "overlap",
-  "maxConcurrent",
-  "catchUp",
-  "backfillLimit",
-  "prewarmSeconds",
-  "notifyOnFailure",
-  "notifyOnSuccess",
-  "notifyOnRecovery",
-  "webhookUrl",
-  "enabled",
-] as const satisfies readonly (keyof ScheduleSettings)[];
-
 /** The settings given, as columns (parameters as JSON text); keys left out are not written. */
 function settingsData(settings: Partial<ScheduleSettings>): Partial<Omit<ScheduleSettings, "parameters"> & { parameters: string }> {
   const data: Record<string, unknown> = {};
-  for (const key of SETTING_KEYS) {
+  for (const key of SCHEDULE_SPEC_KEYS) {
     const value = settings[key];
     if (value !== undefined) data[key] = key === "parameters" ? JSON.stringify(value) : value;
   }

@@ -9,6 +9,7 @@ import {
   type FieldError,
   isRunStatus,
   pythonNameProblem,
+  scheduleSpecOf,
   type RunReply,
   type RunStatus,
   type ScheduleSpec,
@@ -97,7 +98,7 @@ export function schedulesApi(
   async function summary(schedule: ScheduleRecord): Promise<ScheduleSummaryReply> {
     const recent = await schedules.listRuns({ scheduleId: schedule.id }, { limit: 30 });
     return {
-      ...specOf(schedule),
+      ...scheduleSpecOf(schedule),
       id: schedule.id,
       notebookId: schedule.notebookId,
       notebookTitle: schedule.notebookTitle,
@@ -151,7 +152,7 @@ export function schedulesApi(
     getSchedule: async (req) => summary(await scheduleFor(req, req.params.scheduleId, "view")),
     updateSchedule: async (req) => {
       const current = await scheduleFor(req, req.params.scheduleId, "change");
-      const checked = validateScheduleUpdate(specOf(current), req.body);
+      const checked = validateScheduleUpdate(scheduleSpecOf(current), req.body);
       if (!checked.ok) throw invalid(checked.errors);
       const updated = await refusals(() => schedules.update(current.id, { ...checked.value, name: nameOrDefault(checked.value) }, now()));
       return summary(updated ?? noSchedule());
@@ -258,29 +259,6 @@ async function refusals<T>(act: () => Promise<T>): Promise<T> {
 /** An unnamed schedule is called by when it runs. */
 function nameOrDefault(spec: ScheduleSpec): string {
   return spec.name || `${spec.cron} (${spec.timezone})`;
-}
-
-function specOf(s: ScheduleRecord): ScheduleSpec {
-  return {
-    name: s.name,
-    cron: s.cron,
-    timezone: s.timezone,
-    parameters: s.parameters as ScheduleSpec["parameters"],
-    image: s.image,
-    timeoutSeconds: s.timeoutSeconds,
-    retries: s.retries,
-    retryBackoffSeconds: s.retryBackoffSeconds,
-    overlap: s.overlap,
-    maxConcurrent: s.maxConcurrent,
-    catchUp: s.catchUp,
-    backfillLimit: s.backfillLimit,
-    prewarmSeconds: s.prewarmSeconds,
-    notifyOnFailure: s.notifyOnFailure,
-    notifyOnSuccess: s.notifyOnSuccess,
-    notifyOnRecovery: s.notifyOnRecovery,
-    webhookUrl: s.webhookUrl,
-    enabled: s.enabled,
-  };
 }
 
 function runReply(run: ScheduleRunRecord, schedule: ScheduleRecord | null): RunReply {

@@ -112,6 +112,14 @@ export const scheduleSpecShape = {
   enabled: flag("enabled"),
 };
 
+/** The names of a schedule's settings, in the schema's order: what stores and replies copy. */
+export const SCHEDULE_SPEC_KEYS = Object.keys(scheduleSpecShape) as Array<keyof typeof scheduleSpecShape>;
+
+/** A schedule's settings out of anything that carries them (a stored schedule, a reply). */
+export function scheduleSpecOf<T extends { [K in keyof ScheduleSpec]: ScheduleSpec[K] }>(source: T): ScheduleSpec {
+  return Object.fromEntries(SCHEDULE_SPEC_KEYS.map((key) => [key, source[key]])) as ScheduleSpec;
+}
+
 const d = SCHEDULE_DEFAULTS;
 /** A new schedule as sent (create): `cron` and `timezone` are required, the rest defaults. Unknown
  * fields are refused, so a misspelt one is not silently ignored. */
