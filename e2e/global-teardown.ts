@@ -12,6 +12,7 @@ export default function globalTeardown(): void {
     .map((l) => l.split(" ")[1])
     .filter(Boolean);
   for (const m of mounts) if (m.startsWith(`${home}/`)) execFileSync("umount", ["-l", m]);
-  // The stack's last processes may still be writing as they die: retry ENOTEMPTY a few times.
-  fs.rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  // The stack's processes may still be writing as they die (the stack is stopped after this
+  // teardown): retry ENOTEMPTY for a few seconds.
+  fs.rmSync(home, { recursive: true, force: true, maxRetries: 40, retryDelay: 250 });
 }

@@ -473,6 +473,10 @@ export function createScheduleStore(prisma: PrismaClient, dialect: Dialect): Sch
     },
 
     async claimNext({ owner, leaseMs, now = new Date() }) {
+      // Every replica asks every few seconds: a read first, so that an idle tick takes no write
+      // lock (on SQLite, no journal file either).
+      if (!(await prisma.scheduleRun.findFirst({ where: { status: "queued", nextAttemptAt: { lte: now } }, select: { id: true } })))
+        return null;
       // Each turn either claims, or skips a run (which ends it), or finds a race lost: bounded.
       for (let turn = 0; turn < 100; turn++) {
         const result = await writeTransaction(prisma, async (tx) => {
@@ -593,6 +597,9 @@ export function createScheduleStore(prisma: PrismaClient, dialect: Dialect): Sch
     },
 
     async expireLeases(now, retryDelay) {
+      // As in claimNext: an idle tick only reads.
+      if (!(await prisma.scheduleRun.findFirst({ where: { status: "running", leaseExpiresAt: { lt: now } }, select: { id: true } })))
+        return [];
       return writeTransaction(prisma, async (tx) => {
         const expired = await tx.scheduleRun.findMany({
           where: { status: "running", leaseExpiresAt: { lt: now } },
