@@ -3,20 +3,21 @@
 // (streams, text/plain, errors; an image or HTML output by its MIME type and size), since the
 // copies of two runs never share bytes of a plot's PNG anyway.
 import { stripVTControlCharacters } from "node:util";
+import { INJECTED_TAG } from "@cellar/notebook-format";
 import type { Cell, Output, RunDiffReply } from "@cellar/protocol";
 
 type DiffCell = RunDiffReply["cells"][number];
 
 /** `before` null: there is no earlier run, so every cell is "added". Cells are matched by id (an
- * executed copy keeps its notebook's cell ids). Markdown and raw cells have no outputs and are
- * left out. */
+ * executed copy keeps its notebook's cell ids), and each run's injected-parameters cell (a new
+ * id every run) with the other's. Markdown and raw cells have no outputs and are left out. */
 export function outputsDiff(before: Cell[] | null, after: Cell[]): DiffCell[] {
-  const earlier = new Map((before ?? []).filter(isCode).map((c) => [c.id, c]));
+  const earlier = new Map((before ?? []).filter(isCode).map((c) => [keyOf(c), c]));
   const cells: DiffCell[] = [];
   after.forEach((cell, index) => {
     if (!isCode(cell)) return;
-    const then = earlier.get(cell.id);
-    earlier.delete(cell.id);
+    const then = earlier.get(keyOf(cell));
+    earlier.delete(keyOf(cell));
     const now = outputsText(cell.outputs);
     const was = then ? outputsText(then.outputs) : "";
     cells.push({
@@ -34,6 +35,8 @@ export function outputsDiff(before: Cell[] | null, after: Cell[]): DiffCell[] {
 }
 
 const isCode = (cell: Cell) => cell.cell_type === "code";
+
+const keyOf = (cell: Cell) => (((cell.metadata.tags as unknown[] | undefined) ?? []).includes(INJECTED_TAG) ? `#${INJECTED_TAG}` : cell.id);
 
 export function outputsText(outputs: Output[]): string {
   return outputs.map(outputText).join("");

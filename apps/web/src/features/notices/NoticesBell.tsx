@@ -4,6 +4,7 @@ import { fullDate } from "../../shared/format-time";
 import { runHref } from "../runs/run-format";
 import { useMarkNoticesRead, useNotices } from "./notice-queries";
 import "./notices.css";
+import { BellIcon } from "../../shared/icons";
 
 /** The header's bell: how many notices are unread (read every 30 s), and their list, newest
  * first, each with its run when it has one; "Mark all read". Nothing until the list has come. */
@@ -39,7 +40,7 @@ export function NoticesBell() {
         aria-expanded={open}
         onClick={() => setOpen((o) => !o)}
       >
-        <span aria-hidden="true">🔔</span>
+        <BellIcon />
         {unread.length > 0 && (
           <span className="notice-count" data-testid="notice-count">
             {unread.length}

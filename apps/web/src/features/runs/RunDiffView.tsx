@@ -24,7 +24,8 @@ export function RunDiffView({ diff }: { diff: RunDiff }) {
       {diff.cells.map((cell) => (
         <div key={cell.cellId} className="run-diff-cell" data-testid="run-diff-cell" data-change={cell.change} data-cell-id={cell.cellId}>
           <div className="run-diff-head">
-            <span>Cell {cell.index + 1}</span>
+            {/* A removed cell has no place in this run. */}
+            <span>{cell.index < 0 ? "Cell" : `Cell ${cell.index + 1}`}</span>
             <span data-testid="run-diff-change">{CHANGE_LABELS[cell.change]}</span>
           </div>
           <pre className="run-diff-source">{cell.source}</pre>
