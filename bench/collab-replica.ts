@@ -16,7 +16,7 @@ const config = testGatewayConfig({ home, port: Number(port), redisUrl, webDir: p
 const gateway = createTestGateway({ db, config, token, workerSecret: SECRET });
 const { port: listening } = await gateway.listen();
 const worker = connect(`http://127.0.0.1:${listening}${WORKER_NAMESPACE}`, {
-  auth: { secret: SECRET, workerId: `bench-${port}`, resources: { cpus: 1, memoryBytes: 1, gpus: [] } },
+  auth: { secret: SECRET, workerId: `bench-${port}`, resources: { cpus: 1, memoryBytes: 1, gpus: [], labels: {} } },
   transports: ["websocket"],
 });
 worker.on("session:start", (p: { sessionId: string }, ack: (r: { ok: true }) => void) => {

@@ -14,5 +14,11 @@ export function detectResources(): WorkerResources {
   } catch {
     /* no /dev listing */
   }
-  return { cpus: os.cpus().length, memoryBytes: os.totalmem(), gpus };
+  // Until nvidia-smi is read, a device node says only that a GPU is there.
+  return {
+    cpus: os.cpus().length,
+    memoryBytes: os.totalmem(),
+    gpus: gpus.map((_, index) => ({ index, model: "NVIDIA GPU", memoryBytes: 0, source: "nvidia-smi" as const })),
+    labels: {},
+  };
 }

@@ -1,5 +1,6 @@
 // socket.io event maps. Browser <-> gateway on the default namespace, worker <-> gateway on
 // WORKER_NAMESPACE. Every payload crossing a trust boundary is checked with validate.ts.
+import type { WorkerResources } from "./devices";
 import type { JupyterMessage } from "./jupyter";
 import type { KernelStatus, WorkerStatus } from "./kernel-states";
 import type { NotebookRole } from "./roles";
@@ -117,12 +118,6 @@ export interface GatewayToBrowser extends TerminalGatewayEvents, DocumentGateway
   /** Someone ran a cell (to every page with the notebook open). */
   "cell:ran": (p: CellRunEvent) => void;
   "access:changed": (p: AccessChangedEvent) => void;
-}
-
-export interface WorkerResources {
-  cpus: number;
-  memoryBytes: number;
-  gpus: string[];
 }
 
 export interface WorkerAuth {

@@ -13,3 +13,4 @@ export * from "./http";
 export * from "./roles";
 export * from "./event-roles";
 export * from "./python-names";
+export * from "./devices";

@@ -46,7 +46,7 @@ function gateway(sessions = memoryKernelSessions(), cellsInDb = new Map<string, 
   });
   const connect = async (id: string, reports: Parameters<KernelManager["onWorkerConnected"]>[1] = []) => {
     const w = fakeWorkerSocket();
-    const worker = pool.add(id, w.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
+    const worker = pool.add(id, w.socket, { cpus: 2, memoryBytes: 1, gpus: [], labels: {} });
     await kernels.onWorkerConnected(worker, reports);
     return w;
   };

@@ -33,7 +33,7 @@ function fakeWorkerSocket(answer: (event: string) => { ok: true } | { ok: false;
 async function setup() {
   const pool = new WorkerPool();
   const w1 = fakeWorkerSocket();
-  pool.add("w1", w1.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
+  pool.add("w1", w1.socket, { cpus: 2, memoryBytes: 1, gpus: [], labels: {} });
   const statuses: string[] = [];
   const kernels = new KernelManager({
     pool,
@@ -76,7 +76,7 @@ describe("KernelManager: suspended kernels", () => {
     expect(t.kernels.status("nb1")?.status).toBe("suspended");
 
     const w2 = fakeWorkerSocket();
-    t.pool.add("w2", w2.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
+    t.pool.add("w2", w2.socket, { cpus: 2, memoryBytes: 1, gpus: [], labels: {} });
     await t.kernels.onWorkerConnected(t.pool.get("w1") ?? t.pool.get("w2")!, []);
     expect(w2.sent).toHaveLength(0); // nothing is resumed until the notebook asks for it
 
@@ -103,7 +103,7 @@ describe("KernelManager: suspended kernels", () => {
     expect(t.kernels.send("nb1", req)).toEqual({ ok: true });
     expect(t.kernels.status("nb1")?.status).toBe("suspended");
     const w2 = fakeWorkerSocket();
-    const worker = t.pool.add("w2", w2.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
+    const worker = t.pool.add("w2", w2.socket, { cpus: 2, memoryBytes: 1, gpus: [], labels: {} });
     await t.kernels.onWorkerConnected(worker, []);
     expect(w2.sent.map((s) => s.event)).toEqual(["session:start", "session:send"]);
     expect(w2.sent[0].payload.resume).toEqual({ checkpoint: CHECKPOINT });
@@ -115,7 +115,7 @@ describe("KernelManager: suspended kernels", () => {
     t.kernels.onWorkerStatus(t.sessionId, "suspended", undefined, { checkpoint: CHECKPOINT });
     t.kernels.onWorkerLost(t.pool.remove("w1", t.w1.socket));
     const w2 = fakeWorkerSocket(() => ({ ok: false, error: "image missing" }));
-    t.pool.add("w2", w2.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
+    t.pool.add("w2", w2.socket, { cpus: 2, memoryBytes: 1, gpus: [], labels: {} });
     t.kernels.send("nb1", executeRequest("1"));
     expect(t.kernels.status("nb1")).toEqual({ status: "dead", reason: "The suspended kernel could not be resumed: image missing" });
   });
@@ -150,7 +150,7 @@ describe("KernelManager: suspended kernels", () => {
     t.kernels.onWorkerStatus(t.sessionId, "suspended", undefined, { checkpoint: CHECKPOINT });
     t.kernels.onWorkerLost(t.pool.remove("w1", t.w1.socket));
     const w2 = fakeWorkerSocket();
-    t.pool.add("w2", w2.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
+    t.pool.add("w2", w2.socket, { cpus: 2, memoryBytes: 1, gpus: [], labels: {} });
     await t.kernels.restart("nb1");
     const start = w2.sent.find((s) => s.event === "session:start")!;
     expect(start.payload.resume).toBeUndefined();
@@ -174,7 +174,7 @@ describe("KernelManager: suspended kernels", () => {
     t.pool.get("w1")!.draining = true;
     t.kernels.onWorkerStatus(t.sessionId, "suspended", undefined, { checkpoint: CHECKPOINT });
     const w2 = fakeWorkerSocket();
-    const second = t.pool.add("w2", w2.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
+    const second = t.pool.add("w2", w2.socket, { cpus: 2, memoryBytes: 1, gpus: [], labels: {} });
     await t.kernels.onWorkerConnected(second, []);
     const req = executeRequest("1");
     // Not to the leaving worker (it would resume the kernel and take it down with it), and not yet

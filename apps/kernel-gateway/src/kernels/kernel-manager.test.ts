@@ -20,7 +20,7 @@ function fakeWorkerSocket() {
 async function setup({ withWorker = true } = {}) {
   const pool = new WorkerPool();
   const worker = fakeWorkerSocket();
-  if (withWorker) pool.add("w1", worker.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
+  if (withWorker) pool.add("w1", worker.socket, { cpus: 2, memoryBytes: 1, gpus: [], labels: {} });
   const events: Array<{ event: string; payload: any }> = [];
   const saved: Array<{ cellId: string; outputs: Output[]; count: number | null }> = [];
   const cellsInDb = new Set(["cell-a", "c"]);
@@ -66,7 +66,7 @@ describe("KernelManager", () => {
     const t = await setup({ withWorker: false });
     expect(await t.kernels.ensureKernel("nb1")).toBe("disconnected");
     expect(t.kernels.status("nb1")?.reason).toMatch(/No worker/);
-    t.pool.add("w1", t.worker.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
+    t.pool.add("w1", t.worker.socket, { cpus: 2, memoryBytes: 1, gpus: [], labels: {} });
     await t.kernels.onWorkerConnected(t.pool.get("w1") ?? t.pool.get("w2")!, []);
     expect(t.kernels.status("nb1")?.status).toBe("starting");
   });
@@ -201,7 +201,7 @@ describe("KernelManager", () => {
     t.kernels.onWorkerLost(t.pool.remove("w1", t.worker.socket));
     await vi.waitFor(() => expect(t.kernels.status("nb1")?.status).toBe("disconnected"));
     const again = fakeWorkerSocket();
-    const worker = t.pool.add("w1", again.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
+    const worker = t.pool.add("w1", again.socket, { cpus: 2, memoryBytes: 1, gpus: [], labels: {} });
     await t.kernels.onWorkerConnected(worker, [{ sessionId, notebookId: "nb1", status: "idle" }]);
     expect(t.kernels.status("nb1")?.status).toBe("idle");
     await new Promise((r) => setTimeout(r, 80));
@@ -253,7 +253,7 @@ describe("KernelManager", () => {
     // A worker that left holds nothing reachable; back under the same id, it is asked again.
     t.kernels.onWorkerLost(t.pool.remove("w1", t.worker.socket));
     expect(t.kernels.workerOf("nb1")).toBeUndefined();
-    t.pool.add("w1", t.worker.socket, { cpus: 2, memoryBytes: 1, gpus: [] });
+    t.pool.add("w1", t.worker.socket, { cpus: 2, memoryBytes: 1, gpus: [], labels: {} });
     expect(t.kernels.workerOf("nb1")?.id).toBe("w1");
   });
 

@@ -11,6 +11,7 @@ import {
   type GatewayToWorker,
   type WorkerAuth,
   type WorkerToGateway,
+  workerResourcesSchema,
 } from "@cellar/protocol";
 import { secretMatches } from "../secrets";
 import type { KernelManager } from "../kernels/kernel-manager";
@@ -39,7 +40,13 @@ export function attachWorkerSockets(
 
   nsp.on("connection", (socket: WorkerSocket) => {
     const auth = socket.handshake.auth as WorkerAuth;
-    const worker = deps.pool.add(auth.workerId, socket, auth.resources ?? { cpus: 0, memoryBytes: 0, gpus: [] });
+    const resources = workerResourcesSchema.safeParse(auth.resources);
+    if (!resources.success) console.warn(`gateway: worker ${auth.workerId} sent no readable resources; it is taken as a CPU worker`);
+    const worker = deps.pool.add(
+      auth.workerId,
+      socket,
+      resources.success ? resources.data : { cpus: 0, memoryBytes: 0, gpus: [], labels: {} },
+    );
     // Any replica can reach it through its room (workspace files, with Redis).
     void socket.join(workerRoom(worker.id));
     console.log(`gateway: worker ${worker.id} connected (${worker.resources.cpus} CPUs)`);

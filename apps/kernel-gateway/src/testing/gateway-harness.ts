@@ -198,7 +198,7 @@ export class GatewayHarness {
   /** `replyAfterMs`: each cell is answered that long after it is sent (a cell still running). */
   scriptedWorker(url: string, workerId: string, sessions: WorkerSessionReport[] = [], opts: { replyAfterMs?: number } = {}) {
     const socket = connect(`${url}${WORKER_NAMESPACE}`, {
-      auth: { secret: SECRET, workerId, resources: { cpus: 1, memoryBytes: 1, gpus: [] }, sessions },
+      auth: { secret: SECRET, workerId, resources: { cpus: 1, memoryBytes: 1, gpus: [], labels: {} }, sessions },
       transports: ["websocket"],
       forceNew: true,
     });

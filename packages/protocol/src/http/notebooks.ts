@@ -1,6 +1,7 @@
 // Request and reply shapes of the notebook routes (list, create, read, save, delete, import,
 // export, duplicate) and of the small gateway-wide ones (images, workers).
 import { z } from "zod";
+import { workerResourcesSchema } from "../devices";
 import type { NotebookUpdate, Output } from "../notebook";
 import { notebookIdSchema } from "../validate";
 import { notebookRoleSchema } from "./shares";
@@ -86,7 +87,7 @@ export const imageReplySchema = z.object({ name: z.string(), description: z.stri
 
 export const workerReplySchema = z.object({
   id: z.string(),
-  resources: z.object({ cpus: z.number(), memoryBytes: z.number(), gpus: z.array(z.string()) }),
+  resources: workerResourcesSchema,
   sessions: z.number(),
 });
 
