@@ -8,6 +8,9 @@ import {
   gpusFromLabels,
   noWorkerOffers,
   parseDevice,
+  placementSchema,
+  placementText,
+  skippedNamesText,
   shortGpuName,
   withDeviceInMetadata,
   workerClassOf,
@@ -120,5 +123,27 @@ describe("workers and devices", () => {
       "no worker offers 4 × any GPU (workers: 1 × CPU, 1 × 2 × H100)",
     );
     expect(noWorkerOffers({ kind: "gpu", count: 1 }, [])).toBe("no worker offers any GPU (workers: none connected)");
+  });
+});
+
+describe("placement", () => {
+  it("says in one line where a cell ran and what moved", () => {
+    const p = placementSchema.parse({
+      device: "H100",
+      workerId: "gpu-1",
+      workerClass: "H100",
+      isolation: "gvisor",
+      moved: { from: "cpu-1", names: 14, bytes: 2.1e9, seconds: 1.84 },
+    });
+    expect(placementText(p)).toBe("ran on H100 · worker gpu-1 · moved 14 names, 2.1 GB in 1.8 s");
+    expect(placementText({ ...p, isolation: "crun-passthrough", moved: undefined })).toBe(
+      "ran on H100 · worker gpu-1 · crun (devices passed through)",
+    );
+  });
+
+  it("lists the names that stayed behind with their types and reasons", () => {
+    const text = skippedNamesText([{ name: "sock", type: "socket", reason: "cannot pickle 'socket' object" }], "H100");
+    expect(text).toContain("1 name could not move to the H100 kernel");
+    expect(text).toContain("sock (socket): cannot pickle 'socket' object");
   });
 });

@@ -166,3 +166,74 @@ export function noWorkerOffers(device: DeviceRequest, fleet: Array<Pick<WorkerRe
   const listed = [...classes].map(([cls, n]) => `${n} × ${cls}`).join(", ");
   return `no worker offers ${formatDevice(device)} (workers: ${listed || "none connected"})`;
 }
+
+/** How a kernel is isolated: gVisor alone (CPU), gVisor reaching the GPU through nvproxy, or the
+ * worker's fallback OCI runtime with the devices passed through (weaker: the host kernel is shared). */
+export const ISOLATIONS = ["gvisor", "gvisor-nvproxy", "crun-passthrough"] as const;
+export type Isolation = (typeof ISOLATIONS)[number];
+
+/** A Python name the state move could not carry, and why (its type as `type(x).__qualname__`). */
+export const skippedNameSchema = z.object({ name: z.string(), type: z.string(), reason: z.string() });
+export type SkippedName = z.infer<typeof skippedNameSchema>;
+
+/** What a kernel's export of its namespace wrote (worker → gateway). */
+export const stateExportReportSchema = z.object({
+  names: z.array(z.object({ name: z.string(), type: z.string(), bytes: z.number() })),
+  skipped: z.array(skippedNameSchema),
+  /** Modules bound to names (`np` → numpy), re-imported by name on the other side. */
+  modules: z.array(z.object({ name: z.string(), module: z.string() })),
+  bytes: z.number(),
+  seconds: z.number(),
+});
+export type StateExportReport = z.infer<typeof stateExportReportSchema>;
+
+/** What the importing kernel took in; `failed`: exported names that would not load there. */
+export const stateImportReportSchema = z.object({
+  names: z.array(z.string()),
+  failed: z.array(skippedNameSchema),
+  seconds: z.number(),
+});
+export type StateImportReport = z.infer<typeof stateImportReportSchema>;
+
+/** Where a cell ran, as an output of the cell (display_data under this MIME type, with a text/plain
+ * line other tools show): "ran on H100 · worker gpu-1 · moved 14 names, 2.1 GB in 1.8 s". */
+export const PLACEMENT_MIME = "application/vnd.cellar.placement+json";
+
+export const placementSchema = z.object({
+  device: z.string(),
+  workerId: z.string(),
+  workerClass: z.string(),
+  isolation: z.enum(ISOLATIONS),
+  moved: z.object({ from: z.string(), names: z.number(), bytes: z.number(), seconds: z.number() }).optional(),
+  skipped: z.array(skippedNameSchema).default([]),
+});
+export type Placement = z.output<typeof placementSchema>;
+
+function formatBytes(n: number): string {
+  if (n < 1e3) return `${n} B`;
+  const units = ["kB", "MB", "GB", "TB"];
+  let v = n / 1e3;
+  let i = 0;
+  while (v >= 1e3 && i < units.length - 1) {
+    v /= 1e3;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/** The placement's one line: "ran on H100 · worker gpu-1 · moved 14 names, 2.1 GB in 1.8 s". */
+export function placementText(p: Placement): string {
+  const parts = [`ran on ${p.device}`, `worker ${p.workerId}`];
+  if (p.isolation !== "gvisor") parts.push(p.isolation === "gvisor-nvproxy" ? "gVisor + nvproxy" : "crun (devices passed through)");
+  if (p.moved) {
+    const n = p.moved.names;
+    parts.push(`moved ${n} ${n === 1 ? "name" : "names"}, ${formatBytes(p.moved.bytes)} in ${p.moved.seconds.toFixed(1)} s`);
+  }
+  return parts.join(" · ");
+}
+
+/** The warning listed in a moved cell's output for the names that stayed behind. */
+export function skippedNamesText(skipped: SkippedName[], to: string): string {
+  const lines = skipped.map((s) => `  ${s.name} (${s.type}): ${s.reason}`);
+  return `Warning: ${skipped.length} ${skipped.length === 1 ? "name" : "names"} could not move to the ${to} kernel and ${skipped.length === 1 ? "is" : "are"} not defined there:\n${lines.join("\n")}\n`;
+}

@@ -1,6 +1,6 @@
 // socket.io event maps. Browser <-> gateway on the default namespace, worker <-> gateway on
 // WORKER_NAMESPACE. Every payload crossing a trust boundary is checked with validate.ts.
-import type { WorkerResources } from "./devices";
+import type { DeviceRequest, Isolation, StateExportReport, StateImportReport, WorkerResources } from "./devices";
 import type { JupyterMessage } from "./jupyter";
 import type { KernelStatus, WorkerStatus } from "./kernel-states";
 import type { NotebookRole } from "./roles";
@@ -153,6 +153,13 @@ export interface StartSession {
   warmup?: string[];
   /** Resume this suspended kernel instead of starting a fresh one (same session id). */
   resume?: SuspendedKernelRef;
+  /** What the kernel runs on; absent: CPU. `gpus`: the indices (GpuInfo.index) it is given. */
+  device?: DeviceRequest;
+  gpus?: number[];
+  /** The notebook's workspace as another worker left it (a manifest id in the content store, from
+   * `session:export-state`): laid out in this worker's workspace before the kernel starts, so
+   * files follow the kernel. */
+  workspace?: string;
 }
 
 /** Where a suspended kernel's checkpoint is: the manifest hash of the checkpoint directory in the
@@ -183,7 +190,8 @@ export interface SessionStatusEvent {
 }
 
 export interface GatewayToWorker extends WorkspaceFilesEvents, TerminalToWorker {
-  "session:start": (p: StartSession, ack: Ack) => void;
+  /** `isolation`: how the kernel is sandboxed (absent from older workers: gVisor). */
+  "session:start": (p: StartSession, ack: Ack<{ isolation?: Isolation }>) => void;
   "session:send": (p: { sessionId: string; message: JupyterMessage }) => void;
   /** Messages up to `seq` are recorded: the worker may forget them. */
   "session:ack": (p: { sessionId: string; epoch: string; seq: number }) => void;
@@ -191,6 +199,13 @@ export interface GatewayToWorker extends WorkspaceFilesEvents, TerminalToWorker 
   "session:stop": (p: { sessionId: string }, ack: Ack) => void;
   /** Suspend the kernel now (if it is idle) rather than after the idle timeout. */
   "session:suspend": (p: { sessionId: string }, ack: Ack) => void;
+  /** Writes the kernel's namespace (name by name, dill then cloudpickle) into the workspace under
+   * `.cellar/moves/<moveId>` and stores the workspace in the content store: `workspace` is its
+   * manifest id, for the next kernel's `session:start`. The kernel keeps running. */
+  "session:export-state": (p: { sessionId: string; moveId: string }, ack: Ack<{ report: StateExportReport; workspace: string }>) => void;
+  /** Loads what `session:export-state` wrote (laid out by `StartSession.workspace`) into this
+   * kernel's namespace, and removes the move's files. */
+  "session:import-state": (p: { sessionId: string; moveId: string }, ack: Ack<{ report: StateImportReport }>) => void;
   /** Drop every cached image chunk; mounted images and running kernels carry on, fetching again. */
   "cache:drop": (p: Record<string, never>, ack: Ack<{ droppedBytes: number }>) => void;
 }
