@@ -16,6 +16,25 @@ export interface KernelStatusEvent {
   status: KernelStatus;
   /** Why the kernel is dead or disconnected, in words a user can act on. */
   reason?: string;
+  /** Where the kernel runs now (absent until placed): the toolbar shows it. */
+  placement?: KernelPlacement;
+}
+
+/** What device a notebook's kernel is on, on which worker, sandboxed how. */
+export interface KernelPlacement {
+  device: DeviceRequest;
+  workerId: string;
+  workerClass: string;
+  isolation: Isolation;
+}
+
+/** A cell waits for a device that exists but is busy: its place in line (1: next). Sent again as
+ * the line moves; `position` 0: it left the line (placed, cancelled or failed). */
+export interface CellQueuedEvent {
+  notebookId: string;
+  cellId: string;
+  device: DeviceRequest;
+  position: number;
 }
 
 /** Where a stream of a kernel's messages stopped. `stream` is `<session id>:<epoch>`: a worker
@@ -117,6 +136,7 @@ export interface GatewayToBrowser extends TerminalGatewayEvents, DocumentGateway
   "workers:count": (p: { connected: number }) => void;
   /** Someone ran a cell (to every page with the notebook open). */
   "cell:ran": (p: CellRunEvent) => void;
+  "cell:queued": (p: CellQueuedEvent) => void;
   "access:changed": (p: AccessChangedEvent) => void;
 }
 
