@@ -15,6 +15,7 @@ import type {
 import { Identity } from "./auth/identity";
 import { SingleSignOn } from "./auth/single-sign-on";
 import { userRoom } from "./sockets/rooms";
+import { deviceOfCell } from "@cellar/protocol";
 import type { BlobStore } from "@cellar/fs-client";
 import type { ImageCatalog } from "./images/image-catalog";
 import type { GatewayConfig } from "./config";
@@ -40,7 +41,11 @@ import { WebhookSender } from "./schedules/webhook-sender";
 /** How long a shutdown waits for the live documents to be stored. */
 const DOCUMENTS_CLOSE_MS = 15_000;
 
-export interface GatewayStore extends NotebookApiStore, NotebookFileStore, RunRecorder, Pick<NotebookStore, "createExecutedCopy"> {
+export interface GatewayStore
+  extends NotebookApiStore,
+    NotebookFileStore,
+    RunRecorder,
+    Pick<NotebookStore, "createExecutedCopy" | "runMetadata"> {
   cellSource(notebookId: string, cellId: string): Promise<string | null>;
 }
 
@@ -184,6 +189,10 @@ export function createGateway(opts: {
     cellSource: async (id, cellId) => {
       const live = await documents.liveCellSource(id, cellId);
       return live === undefined ? store.cellSource(id, cellId) : live;
+    },
+    cellDevice: async (id, cellId) => {
+      const [live, stored] = await Promise.all([documents.liveCellMetadata(id, cellId), store.runMetadata(id, cellId)]);
+      return deviceOfCell((live === undefined ? stored.cell : live) ?? undefined, stored.notebook);
     },
   });
   // Someone's access to a notebook changed: every replica asks its pages' roles again.

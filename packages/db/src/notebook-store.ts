@@ -41,6 +41,9 @@ export interface NotebookStore {
   markRun(notebookId: string, cell?: { cellId: string; userId: string }): Promise<void>;
   /** A cell's source as stored; null if the notebook has no such cell. */
   cellSource(notebookId: string, cellId: string): Promise<string | null>;
+  /** The stored nbformat metadata of a cell (null: no such cell) and of its notebook (a run's
+   * device is chosen there). */
+  runMetadata(notebookId: string, cellId: string): Promise<{ cell: Record<string, unknown> | null; notebook: Record<string, unknown> }>;
   remove(id: string): Promise<boolean>;
   /** The id of the user the notebook belongs to; null if there is no such notebook. */
   ownerOf(notebookId: string): Promise<string | null>;
@@ -256,6 +259,14 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
       if (cell) await prisma.cell.updateMany({ where: { notebookId, id: cell.cellId }, data: { lastRunById: cell.userId } });
     },
 
+    async runMetadata(notebookId, cellId) {
+      const [cell, notebook] = await Promise.all([
+        prisma.cell.findUnique({ where: { notebookId_id: { notebookId, id: cellId } }, select: { metadata: true } }),
+        prisma.notebook.findUnique({ where: { id: notebookId }, select: { metadata: true } }),
+      ]);
+      return { cell: cell ? parseObject(cell.metadata) : null, notebook: notebook ? parseObject(notebook.metadata) : {} };
+    },
+
     async cellSource(notebookId, cellId) {
       const row = await prisma.cell.findUnique({ where: { notebookId_id: { notebookId, id: cellId } }, select: { source: true } });
       return row?.source ?? null;
@@ -331,4 +342,14 @@ function parseJson<T>(text: string, valid: (value: unknown) => boolean, fallback
     warn(`${what} is not valid JSON (${(error as Error).message}); showing it empty`);
   }
   return fallback;
+}
+
+/** A JSON object column; anything else (a hand-edited row) reads as empty. */
+function parseObject(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }

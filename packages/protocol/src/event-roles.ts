@@ -31,6 +31,7 @@ export const browserEventRoles = {
   "kernel:interrupt": "runner",
   "kernel:restart": "runner",
   "outputs:clear": "editor",
+  "cell:cancel-queued": "runner",
   // A shell in the sandbox runs anything: an editor's, like their own code.
   "terminal:open": "editor",
   "terminal:input": "editor",

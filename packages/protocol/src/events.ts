@@ -111,6 +111,8 @@ export interface BrowserToGateway extends TerminalBrowserEvents, DocumentBrowser
   "kernel:restart": (p: { notebookId: string }, ack: Ack) => void;
   /** "Clear outputs": the gateway owns outputs, so it forgets them (and the counts) for good. */
   "outputs:clear": (p: ClearOutputsRequest, ack: Ack) => void;
+  /** Takes a cell out of the line for a busy device (CellQueuedEvent): it does not run. */
+  "cell:cancel-queued": (p: { notebookId: string; cellId: string }, ack: Ack) => void;
 }
 
 export interface ClearOutputsRequest {

@@ -25,6 +25,8 @@ export type KernelOp =
   | { op: "send"; message: JupyterMessage; by?: Requester }
   | { op: "terminal"; request: TerminalRequest }
   | { op: "interrupt" }
+  /** Take the cell out of the line for a busy device. */
+  | { op: "cancelQueued"; cellId: string }
   | { op: "restart" }
   | { op: "suspend" }
   | { op: "clearOutputs"; cellIds: string[] }
@@ -43,7 +45,7 @@ type OpResult<O extends KernelOp["op"]> = O extends "open"
     ? KernelStatus
     : O extends "terminal"
       ? ReturnType<KernelManager["sendTerminal"]>
-      : O extends "send" | "interrupt" | "restart" | "suspend"
+      : O extends "send" | "interrupt" | "cancelQueued" | "restart" | "suspend"
         ? SendResult
         : undefined;
 
@@ -268,6 +270,8 @@ export class KernelRouter {
         return k.sendTerminal(notebookId, op.request) as R;
       case "interrupt":
         return k.interrupt(notebookId) as R;
+      case "cancelQueued":
+        return k.cancelQueued(notebookId, op.cellId) as R;
       case "restart":
         return (await k.restart(notebookId)) as R;
       case "suspend":

@@ -5,7 +5,7 @@
 // change through `serverSideEmit`, and a hub that opens asks them for what the database does
 // not have yet.
 import type { DocumentStore, StoredDocument } from "@cellar/db";
-import { applyCells, cellText, docTitle, fromNotebook, setTitle, toCells, type DocCell } from "@cellar/notebook-doc";
+import { applyCells, cellsMap, cellText, docTitle, fromNotebook, setTitle, toCells, type DocCell } from "@cellar/notebook-doc";
 import type { Notebook, NotebookUpdate } from "@cellar/protocol";
 import * as Y from "yjs";
 import { DocumentHub, type DocumentPeer } from "./document-hub";
@@ -135,6 +135,16 @@ export class DocumentHubs {
     const hub = live && (await live);
     if (!hub) return undefined;
     return cellText(hub.doc, cellId)?.toString() ?? null;
+  }
+
+  /** A cell's metadata in the live document here; undefined when no page has it open here, null
+   * when it has no such cell. */
+  async liveCellMetadata(notebookId: string, cellId: string): Promise<Record<string, unknown> | null | undefined> {
+    const live = this.live(notebookId);
+    const hub = live && (await live);
+    if (!hub) return undefined;
+    const cell = cellsMap(hub.doc).get(cellId);
+    return cell ? ((cell.get("metadata") as Record<string, unknown> | undefined) ?? {}) : null;
   }
 
   /** A save through the API (PUT /api/notebooks/:id) becomes a change of the live document, so

@@ -8,7 +8,19 @@ import { storedStatus, type KernelSessionPatch, type KernelSessionRecord, type K
 import { parentIdOf } from "@cellar/kernel-client";
 import {
   canChangeStatus,
+  CPU,
+  formatDevice,
+  hasMsgType,
+  makeMessage,
+  noWorkerOffers,
+  sameDevice,
+  stateExportReportSchema,
+  stateImportReportSchema,
   streamOf,
+  workerClassOf,
+  type DeviceRequest,
+  type Isolation,
+  type KernelPlacement,
   type GatewayToBrowser,
   type JupyterMessage,
   type KernelStatus,
@@ -22,6 +34,7 @@ import {
 } from "@cellar/protocol";
 import type { ConnectedWorker, WorkerPool } from "../workers/worker-pool";
 import { CellOutputRecorder, type OutputSink } from "./cell-output-recorder";
+import { failedRun, leftBehind, placementOutputs, requestedDevice } from "./cell-device";
 import { InputEcho } from "./input-echo";
 
 export interface RunRecorder extends OutputSink {
@@ -76,7 +89,45 @@ interface KernelSession {
   ackTimer?: NodeJS.Timeout;
   /** Its worker's connection dropped: how long the gateway waits for it to come back. */
   lostTimer?: NodeJS.Timeout;
+  /** execute_requests sent and not yet answered (`requests` also names runs adopted after a
+   * restart, until their last message): a move waits for these. */
+  unanswered: Set<string>;
+  /** What it runs on, the GPUs it holds on its worker, and (once its worker said) how it is
+   * sandboxed. */
+  device: DeviceRequest;
+  gpus: number[];
+  placement?: KernelPlacement;
+  /** A move to another device is under way: the request that asked for it and every request
+   * after it wait here, in order. */
+  moving?: Array<{ msg: JupyterMessage; by?: Requester }>;
+  /** The kernel a move is starting on the other worker: not the notebook's kernel until its
+   * namespace is in, so its statuses go here rather than to the pages. */
+  standby?: (status: WorkerStatus, reason?: string) => void;
 }
+
+/** A move refused or failed before the cell reached a kernel: the cell's error says why. */
+class MoveError extends Error {
+  constructor(
+    readonly ename: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A cell waiting for a device that exists but is busy. */
+interface DeviceWaiter {
+  notebookId: string;
+  cellId?: string;
+  device: DeviceRequest;
+  except?: string;
+  sessionId: string;
+  resolve(placed: { worker: ConnectedWorker; gpus: number[] }): void;
+  reject(error: MoveError): void;
+}
+
+/** How long a worker may take to write a namespace (and the workspace) out, or to load it. */
+const MOVE_STEP_TIMEOUT_MS = 600_000;
 
 /** Messages kept per kernel for reconnecting pages: a few seconds of a flood. */
 const RECENT_MESSAGES = 5_000;
@@ -109,6 +160,9 @@ export interface KernelManagerOptions {
   /** How long a kernel waits for a worker whose connection dropped before it is dead (workers
    * keep their kernels for CELLAR_GATEWAY_GRACE_S and redial within a second). */
   lostWorkerGraceMs?: number;
+  /** After a cell on a GPU, whether the next CPU cell moves the kernel back ("return", the
+   * default: the GPU is freed) or runs where the kernel is ("stay"). */
+  devicePolicyOf?(notebookId: string): "return" | "stay";
 }
 
 const DEFAULT_LOST_WORKER_GRACE_MS = 30_000;
@@ -119,6 +173,7 @@ export interface KernelStatusChange {
   notebookId: string;
   status: KernelStatus;
   reason?: string;
+  placement?: KernelPlacement;
 }
 
 /** A message a notebook's kernel sent, as the browsers get it (`cellId`: the run it belongs to). */
@@ -139,6 +194,8 @@ export class KernelManager {
   private readonly starting = new Map<string, Promise<KernelSession>>();
   /** Shutting down: its workers' connections close, and that loses no kernel. */
   private closing = false;
+  /** Cells waiting for a busy device, first come first served. */
+  private deviceWaiters: DeviceWaiter[] = [];
 
   constructor(private readonly opts: KernelManagerOptions) {}
 
@@ -235,6 +292,24 @@ export class KernelManager {
   }
 
   send(notebookId: string, msg: JupyterMessage, by?: Requester): SendResult {
+    const current = this.byNotebook.get(notebookId);
+    if (current?.moving) {
+      current.moving.push({ msg, by });
+      return { ok: true };
+    }
+    if (current && hasMsgType(msg, "execute_request") && current.status !== "dead") {
+      const asked = requestedDevice(msg);
+      if ("error" in asked) {
+        this.failRun(current, msg, by, "UsageError", asked.error);
+        return { ok: true };
+      }
+      msg = asked.message;
+      if (this.mustMove(current, asked.device)) {
+        current.moving = [{ msg, by }];
+        void this.move(current, asked.device);
+        return { ok: true };
+      }
+    }
     const held = this.byNotebook.get(notebookId);
     if (held && this.mustHold(held)) {
       // No worker to resume it on yet (this gateway just restarted, or its worker is leaving and
@@ -249,12 +324,311 @@ export class KernelManager {
     const target = this.relayTarget(notebookId, "run code");
     if (!target.ok) return target;
     this.noteRequest(target.k, msg, by);
+    // A cell on a GPU says where it ran (a CPU cell on a CPU kernel is the ordinary case).
+    if (hasMsgType(msg, "execute_request") && target.k.device.kind === "gpu" && target.k.placement)
+      this.addOutputs(target.k, placementOutputs(msg, { ...target.k.placement, device: formatPlacementDevice(target.k), skipped: [] }));
     this.relay(target.k, target.worker, msg);
     return { ok: true };
   }
 
+  /** Whether a cell asking for `device` must move the kernel first. */
+  private mustMove(k: KernelSession, device: DeviceRequest): boolean {
+    if (sameDevice(k.device, device)) return false;
+    if (device.kind === "cpu" && this.opts.devicePolicyOf?.(k.notebookId) === "stay") return false;
+    return true;
+  }
+
+  /** Messages the gateway makes for a run (parented to its request), recorded and relayed as
+   * the kernel's own are. */
+  private addOutputs(k: KernelSession, messages: JupyterMessage[]): void {
+    for (const m of messages) this.onWorkerMessage(k.sessionId, m);
+  }
+
+  /** The run fails before reaching any kernel (a bad %%gpu line, a device nobody has). */
+  private failRun(k: KernelSession, msg: JupyterMessage, by: Requester | undefined, ename: string, evalue: string): void {
+    this.noteRequest(k, msg, by);
+    this.addOutputs(k, failedRun(msg, ename, evalue));
+  }
+
+  /** Takes a cell out of the line for a busy device: its run fails as cancelled. A cell that is
+   * not waiting (it was placed meanwhile) is left alone. */
+  cancelQueued(notebookId: string, cellId: string): SendResult {
+    const w = this.deviceWaiters.find((x) => x.notebookId === notebookId && x.cellId === cellId);
+    if (!w) return { ok: true };
+    this.dropWaiter(w);
+    w.reject(new MoveError("Cancelled", `Cancelled while waiting for ${formatDevice(w.device)}.`));
+    return { ok: true };
+  }
+
+  /** Moves the notebook's kernel to a worker that has `device`, with its namespace and workspace,
+   * then runs what waited for it there. The old kernel is stopped once the new one has the
+   * namespace; if anything fails first, the old kernel stays and the cell says why. */
+  private async move(k: KernelSession, device: DeviceRequest): Promise<void> {
+    const first = k.moving![0];
+    const cellId = typeof first.msg.metadata.cellId === "string" ? first.msg.metadata.cellId : undefined;
+    const began = performance.now();
+    const nextId = randomUUID();
+    let placed: { worker: ConnectedWorker; gpus: number[] } | undefined;
+    let next: KernelSession | undefined;
+    try {
+      if (this.opts.pool.offering(device).length === 0)
+        throw new MoveError(
+          "DeviceUnavailable",
+          noWorkerOffers(
+            device,
+            this.opts.pool.placeable().map((w) => w.resources),
+          ),
+        );
+      placed = this.opts.pool.pickFor(device);
+      if (placed) this.opts.pool.takeGpus(placed.worker, nextId, placed.gpus);
+      else placed = await this.waitForDevice({ notebookId: k.notebookId, cellId, device, sessionId: nextId });
+      await this.untilIdle(k);
+      const from = k.workerId ? this.opts.pool.get(k.workerId) : undefined;
+      if (!from) throw new MoveError("KernelMoveError", "The kernel's worker is gone; restart the kernel.");
+      const moveId = randomUUID();
+      const exported = await this.ask(from, "session:export-state", { sessionId: k.sessionId, moveId }, "write the kernel's variables out");
+      const exportReport = stateExportReportSchema.parse(exported.report);
+      next = this.trackStandby(k, nextId, device, placed.gpus);
+      const isolation = await this.startStandby(next, placed.worker, String(exported.workspace));
+      const imported = await this.ask(placed.worker, "session:import-state", { sessionId: next.sessionId, moveId }, "load the variables");
+      const importReport = stateImportReportSchema.parse(imported.report);
+      await this.swap(k, next, placed.worker, isolation);
+      const placement = {
+        ...next.placement!,
+        device: formatPlacementDevice(next),
+        moved: {
+          from: from.id,
+          names: importReport.names.length,
+          bytes: exportReport.bytes,
+          seconds: (performance.now() - began) / 1000,
+        },
+        skipped: leftBehind(exportReport.skipped, importReport.failed),
+      };
+      const queue = k.moving!.splice(0);
+      k.moving = undefined;
+      this.noteRequest(next, first.msg, first.by);
+      this.addOutputs(next, placementOutputs(first.msg, placement));
+      this.relay(next, placed.worker, first.msg);
+      for (const r of queue.slice(1)) this.send(k.notebookId, r.msg, r.by);
+    } catch (error) {
+      const e =
+        error instanceof MoveError ? error : new MoveError("KernelMoveError", `The kernel could not move: ${(error as Error).message}`);
+      if (!(error instanceof MoveError)) console.error(`gateway: moving the kernel of notebook ${k.notebookId} failed:`, error);
+      if (placed) this.opts.pool.releaseGpus(placed.worker, nextId);
+      if (next) {
+        this.bySession.delete(next.sessionId);
+        placed?.worker.sessions.delete(next.sessionId);
+        placed?.worker.socket.emit("session:stop", { sessionId: next.sessionId }, () => {});
+      }
+      const queue = k.moving?.splice(0) ?? [];
+      k.moving = undefined;
+      this.failRun(k, first.msg, first.by, e.ename, e.message);
+      for (const r of queue.slice(1)) this.send(k.notebookId, r.msg, r.by);
+      this.serveWaiters();
+    }
+  }
+
+  /** A worker's answer to a move step, or the step's failure as a MoveError. */
+  private async ask(
+    worker: ConnectedWorker,
+    event: "session:export-state" | "session:import-state",
+    payload: { sessionId: string; moveId: string },
+    doing: string,
+  ): Promise<Record<string, unknown>> {
+    let res: { ok: true } | { ok: false; error: string };
+    try {
+      res = await worker.socket.timeout(MOVE_STEP_TIMEOUT_MS).emitWithAck(event, payload);
+    } catch {
+      throw new MoveError("KernelMoveError", `Worker ${worker.id} did not ${doing} within ${MOVE_STEP_TIMEOUT_MS / 1000} s.`);
+    }
+    if (!res.ok) throw new MoveError("KernelMoveError", `Worker ${worker.id} could not ${doing}: ${res.error}`);
+    return res as Record<string, unknown>;
+  }
+
+  /** Waits until the kernel has no cell running (a move carries the state after the cells before
+   * it), resuming it if it is suspended. */
+  private async untilIdle(k: KernelSession): Promise<void> {
+    let woke = false;
+    for (;;) {
+      if (this.byNotebook.get(k.notebookId) !== k) throw new MoveError("KernelMoveError", "The kernel was restarted meanwhile.");
+      if (k.status === "dead") throw new MoveError("KernelDied", k.reason ?? "The kernel died.");
+      if (k.status === "idle" && k.unanswered.size === 0) return;
+      if (k.status === "suspended" && !woke) {
+        woke = true;
+        const target = this.relayTarget(k.notebookId, "move it");
+        if (!target.ok) throw new MoveError("KernelMoveError", target.error);
+        this.relay(k, target.worker, makeMessage("kernel_info_request", {}, { channel: "shell" }));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  /** The session a move starts, known by its id (its worker's messages find it) but not yet the
+   * notebook's kernel. */
+  private trackStandby(k: KernelSession, sessionId: string, device: DeviceRequest, gpus: number[]): KernelSession {
+    const next: KernelSession = {
+      sessionId,
+      notebookId: k.notebookId,
+      workerId: null,
+      status: "starting",
+      requests: new Map(),
+      unanswered: new Set(),
+      recorder: new CellOutputRecorder(k.notebookId, this.opts.store),
+      inputEcho: new InputEcho(),
+      writes: Promise.resolve(),
+      pendingWrites: 0,
+      held: [],
+      lastSeq: 0,
+      recent: [],
+      device,
+      gpus,
+      image: k.image,
+    };
+    this.bySession.set(sessionId, next);
+    return next;
+  }
+
+  /** Starts the standby kernel with the exported workspace; resolves with its isolation once it
+   * is idle. */
+  private startStandby(next: KernelSession, worker: ConnectedWorker, workspace: string): Promise<Isolation> {
+    const image = next.image;
+    if (!image) return Promise.reject(new MoveError("KernelMoveError", "The kernel's image is not known; restart the kernel."));
+    next.workerId = worker.id;
+    worker.sessions.add(next.sessionId);
+    return new Promise<Isolation>((resolve, reject) => {
+      let isolation: Isolation = "gvisor";
+      let up = false;
+      const timer = setTimeout(() => {
+        next.standby = undefined;
+        reject(
+          new MoveError(
+            "KernelMoveError",
+            `The kernel on worker ${worker.id} did not start within ${Math.round(this.opts.startTimeoutMs / 1000)} s.`,
+          ),
+        );
+      }, this.opts.startTimeoutMs);
+      timer.unref?.();
+      const settle = (status: WorkerStatus, reason?: string) => {
+        next.status = status;
+        if (status === "dead") {
+          clearTimeout(timer);
+          next.standby = undefined;
+          reject(new MoveError("KernelMoveError", `The kernel on worker ${worker.id} failed to start: ${reason ?? "it died"}`));
+        } else if (status === "idle" && up) {
+          clearTimeout(timer);
+          next.standby = undefined;
+          resolve(isolation);
+        }
+      };
+      next.standby = settle;
+      worker.socket.emit(
+        "session:start",
+        {
+          sessionId: next.sessionId,
+          notebookId: next.notebookId,
+          image: image.name,
+          imageId: image.id,
+          limits: this.opts.limits,
+          warmup: this.opts.warmupOf?.(image.name),
+          device: next.device,
+          gpus: next.gpus,
+          workspace,
+        },
+        (res) => {
+          if (!res.ok) return settle("dead", res.error);
+          isolation = res.isolation ?? "gvisor";
+          next.placement = { device: next.device, workerId: worker.id, workerClass: workerClassOf(worker.resources), isolation };
+          up = true;
+          if (next.status === "idle") settle("idle");
+        },
+      );
+    });
+  }
+
+  /** The standby kernel becomes the notebook's (its row first, as a start does); the old one stops. */
+  private async swap(old: KernelSession, next: KernelSession, worker: ConnectedWorker, isolation: Isolation): Promise<void> {
+    if (this.byNotebook.get(old.notebookId) !== old) throw new MoveError("KernelMoveError", "The kernel was restarted meanwhile.");
+    const claim = await this.opts.sessions.claim(
+      {
+        notebookId: old.notebookId,
+        sessionId: next.sessionId,
+        workerId: worker.id,
+        image: next.image!.name,
+        imageId: next.image!.id,
+        status: "starting",
+        startedBy: this.opts.userId,
+      },
+      old.sessionId,
+    );
+    if (!claim.won) throw new MoveError("KernelMoveError", "Another gateway took over the kernel meanwhile.");
+    next.placement = { device: next.device, workerId: worker.id, workerClass: workerClassOf(worker.resources), isolation };
+    this.lastWorker.set(old.notebookId, worker.id);
+    next.moving = undefined;
+    this.byNotebook.set(old.notebookId, next);
+    // Announced as a start that finished: pages and the row hear "idle" on the new worker.
+    next.status = "starting";
+    this.setStatus(next, "idle");
+    const from = old.workerId ? this.opts.pool.get(old.workerId) : undefined;
+    this.forget(old);
+    await old.recorder.flush();
+    from?.socket.emit("session:stop", { sessionId: old.sessionId }, () => {});
+    this.serveWaiters();
+  }
+
+  /** Waits for a free worker with the device, telling the cell its place in line. */
+  private waitForDevice(w: Omit<DeviceWaiter, "resolve" | "reject">): Promise<{ worker: ConnectedWorker; gpus: number[] }> {
+    return new Promise((resolve, reject) => {
+      this.deviceWaiters.push({ ...w, resolve, reject });
+      this.announceQueue();
+    });
+  }
+
+  private dropWaiter(w: DeviceWaiter): void {
+    this.deviceWaiters = this.deviceWaiters.filter((x) => x !== w);
+    if (w.cellId)
+      this.opts.emit(w.notebookId, "cell:queued", { notebookId: w.notebookId, cellId: w.cellId, device: w.device, position: 0 });
+    this.announceQueue();
+  }
+
+  /** Every waiting cell hears its place among those waiting for the same device. */
+  private announceQueue(): void {
+    const ahead = new Map<string, number>();
+    for (const w of this.deviceWaiters) {
+      const key = formatDevice(w.device).toLowerCase();
+      const position = (ahead.get(key) ?? 0) + 1;
+      ahead.set(key, position);
+      if (w.cellId) this.opts.emit(w.notebookId, "cell:queued", { notebookId: w.notebookId, cellId: w.cellId, device: w.device, position });
+    }
+  }
+
+  /** A GPU was freed or a worker connected: the first waiters that now fit are placed. */
+  private serveWaiters(): void {
+    for (const w of [...this.deviceWaiters]) {
+      const placed = this.opts.pool.pickFor(w.device);
+      if (!placed) {
+        if (this.opts.pool.offering(w.device).length === 0) {
+          this.dropWaiter(w);
+          w.reject(
+            new MoveError(
+              "DeviceUnavailable",
+              noWorkerOffers(
+                w.device,
+                this.opts.pool.placeable().map((x) => x.resources),
+              ),
+            ),
+          );
+        }
+        continue;
+      }
+      this.opts.pool.takeGpus(placed.worker, w.sessionId, placed.gpus);
+      this.dropWaiter(w);
+      w.resolve(placed);
+    }
+  }
+
   private noteRequest(k: KernelSession, msg: JupyterMessage, by?: Requester): void {
     if (msg.header.msg_type !== "execute_request") return;
+    k.unanswered.add(msg.header.msg_id);
     const cellId = typeof msg.metadata.cellId === "string" ? msg.metadata.cellId : undefined;
     if (cellId) {
       k.requests.set(msg.header.msg_id, cellId);
@@ -316,6 +690,11 @@ export class KernelManager {
   }
 
   interrupt(notebookId: string): SendResult {
+    // A cell waiting for a busy device is taken out of the line, as a queued cell is by Jupyter.
+    for (const w of this.deviceWaiters.filter((x) => x.notebookId === notebookId)) {
+      this.dropWaiter(w);
+      w.reject(new MoveError("Cancelled", `Interrupted while waiting for ${formatDevice(w.device)}.`));
+    }
     const k = this.byNotebook.get(notebookId);
     const worker = k?.workerId ? this.opts.pool.get(k.workerId) : undefined;
     if (!k || !worker) return { ok: false, error: "No running kernel to interrupt." };
@@ -345,7 +724,8 @@ export class KernelManager {
   /** A message from the kernel (`meta` from its worker; none for the gateway's own echo). */
   onWorkerMessage(sessionId: string, msg: JupyterMessage, meta?: MessageMeta): void {
     const k = this.bySession.get(sessionId);
-    if (!k) return;
+    // A move's standby kernel says nothing to the pages until it is the notebook's.
+    if (!k || this.byNotebook.get(k.notebookId) !== k) return;
     const stream = meta && streamOf(sessionId, meta.epoch);
     if (meta && stream) {
       // Sent again after a lost connection, and already had.
@@ -358,6 +738,7 @@ export class KernelManager {
     }
     k.inputEcho.fromKernel(msg);
     const parentId = parentIdOf(msg);
+    if (parentId && msg.header.msg_type === "execute_reply") k.unanswered.delete(parentId);
     let cellId = parentId ? k.requests.get(parentId) : undefined;
     if (!cellId && parentId && meta?.cellId && msg.header.msg_type !== "execute_reply") {
       // A run this gateway did not start (it restarted meanwhile): its outputs continue the cell's.
@@ -417,6 +798,7 @@ export class KernelManager {
   onWorkerStatus(sessionId: string, status: WorkerStatus, reason?: string, suspended?: SuspendedKernelRef): void {
     const k = this.bySession.get(sessionId);
     if (!k) return;
+    if (k.standby) return k.standby(status, reason);
     // Restarting: the old session is being stopped and whatever it still says is moot.
     if (k.status === "restarting") return;
     if (!canChangeStatus(k.status, status)) {
@@ -453,6 +835,8 @@ export class KernelManager {
       if (!workerId || k.status === "dead") continue;
       void this.waitForLostWorker(k, workerId);
     }
+    // Cells waiting for a device only this worker had now fail rather than wait for ever.
+    this.serveWaiters();
   }
 
   private async waitForLostWorker(k: KernelSession, workerId: string): Promise<void> {
@@ -597,6 +981,7 @@ export class KernelManager {
       workerId: null,
       status: "disconnected",
       requests: new Map(),
+      unanswered: new Set(),
       recorder: new CellOutputRecorder(notebookId, this.opts.store),
       inputEcho: new InputEcho(),
       writes: Promise.resolve(),
@@ -604,6 +989,8 @@ export class KernelManager {
       held: [],
       lastSeq: 0,
       recent: [],
+      device: CPU,
+      gpus: [],
     };
     this.byNotebook.set(notebookId, k);
     this.bySession.set(k.sessionId, k);
@@ -677,10 +1064,10 @@ export class KernelManager {
       "session:start",
       { sessionId: k.sessionId, notebookId, image, imageId, limits: this.opts.limits, warmup: this.opts.warmupOf?.(image) },
       (res) => {
-        if (!res.ok && this.bySession.get(k.sessionId) === k) {
-          clearTimeout(k.startTimer);
-          this.setStatus(k, "dead", `The kernel failed to start: ${res.error}`);
-        }
+        if (this.bySession.get(k.sessionId) !== k) return;
+        if (res.ok) return this.placed(k, worker, res.isolation ?? "gvisor");
+        clearTimeout(k.startTimer);
+        this.setStatus(k, "dead", `The kernel failed to start: ${res.error}`);
       },
     );
     return k;
@@ -709,6 +1096,19 @@ export class KernelManager {
     if (worker.draining && k.status === "suspended")
       return { ok: false, error: "The kernel's worker is restarting; try again in a moment." };
     return { ok: true, k, worker };
+  }
+
+  /** The kernel's worker said it started it: pages hear where it runs. */
+  private placed(k: KernelSession, worker: ConnectedWorker, isolation: Isolation): void {
+    k.placement = { device: k.device, workerId: worker.id, workerClass: workerClassOf(worker.resources), isolation };
+    // Still starting: its "idle" carries the placement. Already up: say it now.
+    if (this.byNotebook.get(k.notebookId) === k && k.status !== "starting")
+      this.opts.emit(k.notebookId, "kernel:status", {
+        notebookId: k.notebookId,
+        status: k.status,
+        reason: k.reason,
+        placement: k.placement,
+      });
   }
 
   /** The suspended kernel's worker is gone: another one takes the session and resumes it from the
@@ -745,6 +1145,7 @@ export class KernelManager {
     this.bySession.delete(k.sessionId);
     if (!worker) return;
     worker.sessions.delete(k.sessionId);
+    if (this.opts.pool.releaseGpus(worker, k.sessionId)) this.serveWaiters();
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, 10_000);
       worker.socket.emit("session:stop", { sessionId: k.sessionId }, () => {
@@ -759,7 +1160,9 @@ export class KernelManager {
     clearTimeout(k.ackTimer);
     clearTimeout(k.lostTimer);
     this.bySession.delete(k.sessionId);
-    if (k.workerId) this.opts.pool.get(k.workerId)?.sessions.delete(k.sessionId);
+    const worker = k.workerId ? this.opts.pool.get(k.workerId) : undefined;
+    worker?.sessions.delete(k.sessionId);
+    if (worker && this.opts.pool.releaseGpus(worker, k.sessionId)) this.serveWaiters();
   }
 
   /** Changes the kernel's status, records it in its row and then tells the browsers. Running a
@@ -770,7 +1173,7 @@ export class KernelManager {
     const changed = storedStatus(k.status) !== storedStatus(status) || k.reason !== reason;
     k.status = status;
     k.reason = reason;
-    const change: KernelStatusChange = { notebookId: k.notebookId, status, reason };
+    const change: KernelStatusChange = { notebookId: k.notebookId, status, reason, placement: k.placement };
     for (const listener of this.statusListeners) listener(change);
     const announce = () => this.opts.emit(k.notebookId, "kernel:status", change);
     if (!changed && k.pendingWrites === 0) return announce();
@@ -791,4 +1194,11 @@ export class KernelManager {
         announce();
       });
   }
+}
+
+/** The device a kernel runs on, as its cells show it: the model asked for, or (any GPU) the
+ * worker's class. */
+function formatPlacementDevice(k: KernelSession): string {
+  if (k.device.kind === "cpu") return "CPU";
+  return k.device.model ? formatDevice(k.device) : (k.placement?.workerClass ?? formatDevice(k.device));
 }

@@ -8,7 +8,17 @@
 import { stripVTControlCharacters } from "node:util";
 import type { NotebookStore } from "@cellar/db";
 import { errorStopsRun, injectParameters, parameterLiterals, ParameterError } from "@cellar/notebook-format";
-import { isRunning, makeMessage, type Cell, type ExecuteReplyContent, type JsonValue, type JupyterMessage } from "@cellar/protocol";
+import {
+  deviceOfCell,
+  isRunning,
+  makeMessage,
+  type Cell,
+  type DeviceRequest,
+  type ExecuteReplyContent,
+  type JsonValue,
+  type JupyterMessage,
+} from "@cellar/protocol";
+import { withRequestedDevice } from "../kernels/cell-device";
 import type { KernelManager, KernelMessageEvent, KernelStatusChange, Requester } from "../kernels/kernel-manager";
 
 export type RunStatus = "succeeded" | "failed" | "timed_out" | "cancelled";
@@ -125,7 +135,7 @@ export class NotebookRunner {
     const by: Requester = { id: request.userId, name: (await this.deps.userName?.(request.userId).catch(() => null)) ?? request.userId };
     const run = new KernelRun(this.deps, copy.id, request, by);
     try {
-      const failure = await run.execute(copy.cells);
+      const failure = await run.execute(copy.cells, copy.metadata);
       return outcome(failure ? "failed" : "succeeded", { executedNotebookId: copy.id, workerId: run.workerId(), ...failure });
     } catch (error) {
       if (!(error instanceof RunEnd)) throw error;
@@ -192,7 +202,7 @@ class KernelRun {
   }
 
   /** Runs the code cells in order; the first error that stops the run is returned. */
-  async execute(cells: Cell[]): Promise<Failure | null> {
+  async execute(cells: Cell[], notebookMetadata?: Record<string, unknown>): Promise<Failure | null> {
     await this.started();
     const wait = (this.request.startCellsAt?.getTime() ?? 0) - Date.now();
     if (wait > 0) await Promise.race([new Promise((resolve) => setTimeout(resolve, wait)), this.ended]);
@@ -209,7 +219,7 @@ class KernelRun {
         number: i + 1,
         count: runnable.length,
       });
-      const reply = await this.runCell(cell);
+      const reply = await this.runCell(cell, deviceOfCell(cell.metadata, notebookMetadata));
       if (this.expiring) {
         // The reply to the timeout's interrupt: the run ends as timed out, not as this error.
         this.expiring(reply);
@@ -253,12 +263,15 @@ class KernelRun {
 
   /** Sends the cell as a page does and waits for its reply and for the kernel to go idle after
    * it (outputs may arrive on iopub after the reply on shell). */
-  private async runCell(cell: Cell): Promise<ExecuteReplyContent> {
+  private async runCell(cell: Cell, device: DeviceRequest): Promise<ExecuteReplyContent> {
     const stopOnError = errorStopsRun({ status: "error" }, cell, { allowErrors: this.request.allowErrors });
-    const msg = makeMessage(
-      "execute_request",
-      { code: cell.source, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: stopOnError },
-      { channel: "shell", metadata: { cellId: cell.id } },
+    const msg = withRequestedDevice(
+      makeMessage(
+        "execute_request",
+        { code: cell.source, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: stopOnError },
+        { channel: "shell", metadata: { cellId: cell.id } },
+      ),
+      device,
     );
     let reply: ExecuteReplyContent | undefined;
     let idle = false;

@@ -2,6 +2,8 @@
 import type { Server, Socket } from "socket.io";
 import type { UserRecord } from "@cellar/db";
 import {
+  type DeviceRequest,
+  hasMsgType,
   browserEventRoles,
   isShareLinkSecret,
   type JupyterMessage,
@@ -18,6 +20,7 @@ import {
   type GatewayToBrowser,
 } from "@cellar/protocol";
 import { ClusterUnavailableError, type KernelRouter, type ReplicaEvents } from "../cluster/kernel-router";
+import { withRequestedDevice } from "../kernels/cell-device";
 import type { KernelEmit } from "../kernels/kernel-manager";
 import type { TerminalRelay } from "../terminals/terminal-relay";
 import { notebookRoom } from "./rooms";
@@ -51,6 +54,8 @@ export interface BrowserSocketDeps {
   roleOn(userId: string | null, notebookId: string, link?: string): Promise<NotebookRole | null>;
   /** A cell's source as the notebook holds it (what a runner's run runs); null: no such cell. */
   cellSource(notebookId: string, cellId: string): Promise<string | null>;
+  /** The device a cell asks for (its metadata, else the notebook's default, else CPU). */
+  cellDevice(notebookId: string, cellId: string): Promise<DeviceRequest>;
 }
 
 /** What each replica does when someone's access to a notebook changed. */
@@ -103,8 +108,13 @@ export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps)
       // that would do.
       const refused = refusal(socket, id.value, kernelMessageRoles[type]) ?? refusal(socket, id.value, browserEventRoles["kernel:send"]);
       if (refused) return safeAck(ack, { ok: false, error: refused });
-      const message = roleAtLeast(socket.data.roles.get(id.value), OWN_CODE_ROLE) ? msg.value : await asRunOfCell(id.value, msg.value);
-      if (typeof message === "string") return safeAck(ack, { ok: false, error: message });
+      const checked = roleAtLeast(socket.data.roles.get(id.value), OWN_CODE_ROLE) ? msg.value : await asRunOfCell(id.value, msg.value);
+      if (typeof checked === "string") return safeAck(ack, { ok: false, error: checked });
+      // The device comes from the notebook as the gateway holds it, whatever the page sent.
+      const cellId = checked.metadata.cellId;
+      const device =
+        hasMsgType(checked, "execute_request") && typeof cellId === "string" ? await deps.cellDevice(id.value, cellId) : undefined;
+      const message = withRequestedDevice(checked, device);
       const sent = await answer(ack, () => deps.kernels.route(id.value, { op: "send", message, by }));
       if (sent) safeAck(ack, sent);
     });
@@ -120,6 +130,14 @@ export function attachBrowserSockets(io: BrowserServer, deps: BrowserSocketDeps)
       const refused = refusal(socket, p?.notebookId, browserEventRoles["kernel:restart"]);
       if (refused) return safeAck(ack, { ok: false, error: refused });
       const done = await answer(ack, () => deps.kernels.route(p.notebookId, { op: "restart" }));
+      if (done) safeAck(ack, done);
+    });
+
+    socket.on("cell:cancel-queued", async (p, ack) => {
+      const refused = refusal(socket, p?.notebookId, browserEventRoles["cell:cancel-queued"]);
+      if (refused) return safeAck(ack, { ok: false, error: refused });
+      if (typeof p.cellId !== "string") return safeAck(ack, { ok: false, error: "cellId must be a string" });
+      const done = await answer(ack, () => deps.kernels.route(p.notebookId, { op: "cancelQueued", cellId: p.cellId }));
       if (done) safeAck(ack, done);
     });
 

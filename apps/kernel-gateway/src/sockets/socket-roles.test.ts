@@ -19,6 +19,7 @@ const LEAST: Record<keyof BrowserToGateway, NotebookRole> = {
   "kernel:interrupt": "runner",
   "kernel:restart": "runner",
   "outputs:clear": "editor",
+  "cell:cancel-queued": "runner",
   "terminal:open": "editor",
   "terminal:input": "editor",
   "terminal:resize": "editor",
@@ -135,6 +136,7 @@ describe("socket events by role", () => {
       ),
       ["kernel:interrupt", LEAST["kernel:interrupt"], (p) => ack(p, "kernel:interrupt", { notebookId: nb })],
       ["outputs:clear", LEAST["outputs:clear"], (p) => ack(p, "outputs:clear", { notebookId: nb, cellIds: [cellId] })],
+      ["cell:cancel-queued", LEAST["cell:cancel-queued"], (p) => ack(p, "cell:cancel-queued", { notebookId: nb, cellId })],
       ["terminal:open", LEAST["terminal:open"], (p) => ack(p, "terminal:open", { notebookId: nb, cols: 80, rows: 24 })],
       ["kernel:restart", LEAST["kernel:restart"], (p) => ack(p, "kernel:restart", { notebookId: nb })],
     ];

@@ -12,7 +12,15 @@ import * as Y from "yjs";
 import { openDatabase, type Database } from "@cellar/db";
 import { createGatewaySocket, GatewayKernel } from "@cellar/kernel-client";
 import { cellText, DocumentProvider } from "@cellar/notebook-doc";
-import { makeMessage, WORKER_NAMESPACE, type JupyterMessage, type TerminalRequest, type WorkerSessionReport } from "@cellar/protocol";
+import {
+  makeMessage,
+  WORKER_NAMESPACE,
+  type JupyterMessage,
+  type StartSession,
+  type TerminalRequest,
+  type WorkerResources,
+  type WorkerSessionReport,
+} from "@cellar/protocol";
 import type { Gateway } from "../gateway";
 import { createTestGateway, testGatewayConfig } from "./test-gateway";
 
@@ -59,6 +67,9 @@ export type ScriptedWorker = ReturnType<GatewayHarness["scriptedWorker"]>;
 export type Editor = ReturnType<GatewayHarness["editor"]>;
 
 /** Gateways, pages and workers of one test file; `reset` after each test, `close` after all. */
+/** What scripted workers' exports wrote, by workspace id: another scripted worker lays it out. */
+const exported = new Map<string, string[]>();
+
 export class GatewayHarness {
   readonly dir = mkdtempSync(join(tmpdir(), "cellar-gateway-test-"));
   private dbs: Database[] = [];
@@ -194,23 +205,37 @@ export class GatewayHarness {
     };
   }
 
-  /** A worker that runs every cell by printing its code back. */
-  /** `replyAfterMs`: each cell is answered that long after it is sent (a cell still running). */
-  scriptedWorker(url: string, workerId: string, sessions: WorkerSessionReport[] = [], opts: { replyAfterMs?: number } = {}) {
+  /** A worker that runs every cell by printing its code back. `replyAfterMs`: each cell is
+   * answered that long after it is sent (a cell still running). `resources`: what it offers (a
+   * CPU by default). A cell `NAME = …` binds NAME in its session's namespace, which the state
+   * move's export and import carry (names starting with "sock" cannot move). */
+  scriptedWorker(
+    url: string,
+    workerId: string,
+    sessions: WorkerSessionReport[] = [],
+    opts: { replyAfterMs?: number; resources?: WorkerResources } = {},
+  ) {
     const socket = connect(`${url}${WORKER_NAMESPACE}`, {
-      auth: { secret: SECRET, workerId, resources: { cpus: 1, memoryBytes: 1, gpus: [], labels: {} }, sessions },
+      auth: { secret: SECRET, workerId, resources: opts.resources ?? { cpus: 1, memoryBytes: 1, gpus: [], labels: {} }, sessions },
       transports: ["websocket"],
       forceNew: true,
     });
     this.clients.push(socket);
     const started: string[] = [];
+    const starts: StartSession[] = [];
+    const stopped: string[] = [];
     const ran: string[] = [];
+    /** Each session's bound names, and what exports left for imports (by move id). */
+    const namespaces = new Map<string, Set<string>>();
+    const moves: Array<{ event: "export" | "import"; sessionId: string; moveId: string }> = [];
     const received: JupyterMessage[] = [];
     let seq = 0;
     const send = (sessionId: string, message: JupyterMessage, cellId?: string) =>
       socket.emit("session:message", { sessionId, message, seq: ++seq, epoch: "e1", cellId });
-    socket.on("session:start", (p: { sessionId: string }, ack: (r: { ok: true }) => void) => {
+    socket.on("session:start", (p: StartSession, ack: (r: { ok: true }) => void) => {
       started.push(p.sessionId);
+      starts.push(p);
+      namespaces.set(p.sessionId, new Set(p.workspace ? (exported.get(p.workspace) ?? []) : []));
       ack({ ok: true });
       socket.emit("session:status", { sessionId: p.sessionId, status: "idle" });
     });
@@ -220,6 +245,7 @@ export class GatewayHarness {
       const cellId = message.metadata.cellId as string | undefined;
       const code = (message.content as { code: string }).code;
       ran.push(code);
+      for (const m of code.matchAll(/^\s*([A-Za-z_]\w*)\s*=/gm)) namespaces.get(sessionId)?.add(m[1]);
       if (opts.replyAfterMs) {
         setTimeout(() => answer(sessionId, message, cellId, code), opts.replyAfterMs).unref();
         return;
@@ -237,7 +263,34 @@ export class GatewayHarness {
       );
       send(sessionId, makeMessage("status", { execution_state: "idle" }, opts), cellId);
     };
-    socket.on("session:stop", (_p: unknown, ack: (r: { ok: true }) => void) => ack({ ok: true }));
+    socket.on("session:stop", (p: { sessionId: string }, ack: (r: { ok: true }) => void) => {
+      stopped.push(p.sessionId);
+      ack({ ok: true });
+    });
+    socket.on("session:export-state", (p: { sessionId: string; moveId: string }, ack: (r: unknown) => void) => {
+      moves.push({ event: "export", ...p });
+      const names = [...(namespaces.get(p.sessionId) ?? [])];
+      const movable = names.filter((n) => !n.startsWith("sock"));
+      const workspace = `ws-${p.moveId}`;
+      exported.set(workspace, movable);
+      ack({
+        ok: true,
+        workspace,
+        report: {
+          names: movable.map((name) => ({ name, type: "builtins.int", bytes: 28 })),
+          skipped: names
+            .filter((n) => n.startsWith("sock"))
+            .map((name) => ({ name, type: "socket.socket", reason: "cannot pickle 'socket' object" })),
+          modules: [],
+          bytes: movable.length * 28,
+          seconds: 0.01,
+        },
+      });
+    });
+    socket.on("session:import-state", (p: { sessionId: string; moveId: string }, ack: (r: unknown) => void) => {
+      moves.push({ event: "import", ...p });
+      ack({ ok: true, report: { names: [...(namespaces.get(p.sessionId) ?? [])], failed: [], seconds: 0.01 } });
+    });
     // A terminal that greets and echoes what is typed into it.
     socket.on("session:terminal", ({ sessionId, request }: { sessionId: string; request: TerminalRequest }) => {
       const data = request.type === "open" ? "hello" : request.type === "input" ? Buffer.from(request.data, "base64").toString() : null;
@@ -247,7 +300,7 @@ export class GatewayHarness {
           event: { type: "output", id: request.id, data: Buffer.from(data).toString("base64") },
         });
     });
-    return { socket, started, ran, received, connected: () => socket.connected };
+    return { socket, started, starts, stopped, ran, received, moves, namespaces, connected: () => socket.connected };
   }
 
   /** A browser page; `headers` sign it in (the instance token, the owner's, by default), and a

@@ -1,7 +1,16 @@
-// The workers connected right now and which kernel sessions each holds. Placement is "fewest
-// sessions first"; GPU- and image-aware placement comes with the issues that need it.
+// The workers connected right now, which kernel sessions each holds and which of its GPUs they
+// use. Placement: a worker that offers the device with enough free GPUs, fewest sessions first;
+// CPU kernels go to GPU machines only when no other worker can take them.
 import type { Socket } from "socket.io";
-import type { GatewayToWorker, WorkerResources, WorkerToGateway } from "@cellar/protocol";
+import {
+  CPU,
+  freeGpusFor,
+  workerOffers,
+  type DeviceRequest,
+  type GatewayToWorker,
+  type WorkerResources,
+  type WorkerToGateway,
+} from "@cellar/protocol";
 
 export type WorkerSocket = Socket<WorkerToGateway, GatewayToWorker>;
 
@@ -10,6 +19,8 @@ export interface ConnectedWorker {
   socket: WorkerSocket;
   resources: WorkerResources;
   sessions: Set<string>;
+  /** GPU index -> the session using it. */
+  gpusInUse: Map<number, string>;
   /** Told to stop (SIGTERM): it is suspending its kernels and leaves; nothing new goes to it. */
   draining: boolean;
 }
@@ -18,7 +29,7 @@ export class WorkerPool {
   private workers = new Map<string, ConnectedWorker>();
 
   add(id: string, socket: WorkerSocket, resources: WorkerResources): ConnectedWorker {
-    const worker: ConnectedWorker = { id, socket, resources, sessions: new Set(), draining: false };
+    const worker: ConnectedWorker = { id, socket, resources, sessions: new Set(), gpusInUse: new Map(), draining: false };
     this.workers.set(id, worker);
     return worker;
   }
@@ -36,12 +47,42 @@ export class WorkerPool {
     return this.workers.get(id);
   }
 
-  /** The worker a new or resumed kernel goes to: the one with the fewest kernels, never one that
-   * is draining. */
+  /** The worker a new or resumed CPU kernel goes to: the one with the fewest kernels, never one
+   * that is draining. */
   pick(): ConnectedWorker | undefined {
-    let best: ConnectedWorker | undefined;
-    for (const w of this.placeable()) if (!best || w.sessions.size < best.sessions.size) best = w;
-    return best;
+    return this.pickFor(CPU)?.worker;
+  }
+
+  /** The worker a kernel on `device` goes to and the GPUs it would take there, or undefined when
+   * none is free (see `offering` for whether any worker has the device at all). */
+  pickFor(device: DeviceRequest, except?: string): { worker: ConnectedWorker; gpus: number[] } | undefined {
+    let best: { worker: ConnectedWorker; gpus: number[]; rank: number } | undefined;
+    for (const w of this.placeable()) {
+      if (w.id === except) continue;
+      const gpus = freeGpusFor(w.resources, device, new Set(w.gpusInUse.keys()));
+      if (!gpus) continue;
+      // A CPU kernel on a GPU machine would keep a GPU kernel from its memory: last resort.
+      const rank = (device.kind === "cpu" && w.resources.gpus.length > 0 ? 1e6 : 0) + w.sessions.size;
+      if (!best || rank < best.rank) best = { worker: w, gpus, rank };
+    }
+    return best && { worker: best.worker, gpus: best.gpus };
+  }
+
+  /** The connected workers that have the device at all, busy or not. */
+  offering(device: DeviceRequest): ConnectedWorker[] {
+    return this.placeable().filter((w) => workerOffers(w.resources, device));
+  }
+
+  /** Marks the GPUs as used by the session (placement calls it with what pickFor chose). */
+  takeGpus(worker: ConnectedWorker, sessionId: string, gpus: number[]): void {
+    for (const g of gpus) worker.gpusInUse.set(g, sessionId);
+  }
+
+  /** The session ended or left the worker: its GPUs are free again. Returns whether any were. */
+  releaseGpus(worker: ConnectedWorker, sessionId: string): boolean {
+    let freed = false;
+    for (const [g, s] of worker.gpusInUse) if (s === sessionId) freed = worker.gpusInUse.delete(g);
+    return freed;
   }
 
   /** The workers that take new kernels (connected and not draining). */
