@@ -173,6 +173,15 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
     expect(await db.notebooks.cellSource("no-such-notebook", cellId)).toBeNull();
   });
 
+  it("reads the stored metadata a run's device is chosen from: the cell's and the notebook's", async () => {
+    const nb = await db.notebooks.create(LOCAL_USER_ID, "devices");
+    const cellId = nb.cells[0]!.id;
+    const device = { kind: "gpu", model: "H100", count: 1 };
+    await db.notebooks.update(nb.id, { cells: [{ id: cellId, cell_type: "code", source: "x", metadata: { cellar: { device } } }] });
+    expect(await db.notebooks.runMetadata(nb.id, cellId)).toMatchObject({ cell: { cellar: { device } }, notebook: {} });
+    expect((await db.notebooks.runMetadata(nb.id, "no-such-cell")).cell).toBeNull();
+  });
+
   it("imports a whole notebook: cell types, outputs, counts, metadata, attachments, nbformat minor", async () => {
     const nb = await db.notebooks.importNotebook(LOCAL_USER_ID, {
       title: "imported",
