@@ -10,6 +10,7 @@ const suites: Record<string, () => Promise<void>> = {
   cluster: async () => (await import("./cluster")).run(),
   collab: async () => (await import("./collab")).run(),
   schedules: async () => (await import("./schedules")).run(),
+  "device-switch": async () => (await import("./device-switch")).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));

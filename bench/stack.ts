@@ -45,3 +45,41 @@ export async function startStack(port: number): Promise<Stack> {
       }),
   };
 }
+
+/** Another worker process on the stack's gateway, with its own home (workspaces, sandboxes) and
+ * `labels` (CELLAR_WORKER_LABELS), as a second machine of another class would be. */
+export async function startExtraWorker(
+  stack: Stack,
+  workerId: string,
+  labels: string,
+  env: Record<string, string> = {},
+): Promise<() => Promise<void>> {
+  const { workerSecret } = JSON.parse(fs.readFileSync(path.join(stack.home, "secrets.json"), "utf8")) as { workerSecret: string };
+  const home = path.join(stack.home, "workers", workerId);
+  fs.mkdirSync(home, { recursive: true });
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "apps/worker/src/main.ts")], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      ...env,
+      CELLAR_HOME: home,
+      CELLAR_WORKER_ID: workerId,
+      CELLAR_WORKER_LABELS: labels,
+      CELLAR_WORKER_SECRET: workerSecret,
+      CELLAR_GATEWAY_URL: stack.base,
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const gateway = new GatewayClient({ baseUrl: stack.base, token: stack.token });
+  const deadline = Date.now() + 120_000;
+  while (!(await gateway.workers.list()).some((w) => w.id === workerId)) {
+    if (Date.now() > deadline) throw new Error(`worker ${workerId} did not connect`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+    });
+}

@@ -1,0 +1,90 @@
+// Issue 15's figure, through the real stack: a notebook's kernel moved between two workers (the
+// second configured as an H100 machine by its labels; on a machine without a GPU both run CPU
+// kernels in gVisor, which is what the move costs), for a namespace of numpy arrays of each size:
+// from sending the cell that asks for the other device to its reply (export, workspace stored,
+// the new kernel started, names loaded, the cell run). Baseline, same run: re-running the cells
+// from the top on a fresh kernel (restart, then the cell that builds the arrays, then the cell).
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createGatewaySocket, GatewayClient, GatewayKernel } from "@cellar/kernel-client";
+import { repoRoot, startExtraWorker, startStack } from "./stack";
+import { loadAverage, summarize, table, type Summary } from "./stats";
+
+const SIZES = (process.env.BENCH_DEVICE_SIZES ?? "10e6,1e9,4e9").split(",").map(Number);
+const MOVES = Number(process.env.BENCH_DEVICE_MOVES ?? 5);
+
+async function untilIdle(kernel: GatewayKernel): Promise<void> {
+  if (kernel.status === "idle") return;
+  await new Promise<void>((resolve) => {
+    const off = kernel.on("status", (s) => {
+      if (s === "idle") {
+        off();
+        resolve();
+      }
+    });
+  });
+}
+
+async function run1(kernel: GatewayKernel, code: string, cellId: string): Promise<number> {
+  const t0 = performance.now();
+  const reply = await kernel.execute(code, { cellId }).done;
+  const content = reply.content as { status: string; evalue?: string };
+  if (content.status !== "ok") throw new Error(`cell failed: ${content.evalue}`);
+  return (performance.now() - t0) / 1000;
+}
+
+export async function run(): Promise<void> {
+  // Room for a 4 GB namespace and its copies on the way out and in.
+  process.env.CELLAR_SESSION_MEMORY_MB ??= "14000";
+  const stack = await startStack(8896);
+  const stopGpu = await startExtraWorker(stack, "bench-gpu", "gpu=H100", { CELLAR_KERNEL_POOL_SIZE: "0" });
+  const gateway = new GatewayClient({ baseUrl: stack.base, token: stack.token });
+  const moves: Array<{ namespace_bytes: number; median_s: number; n: number; samples_s: number[] }> = [];
+  const rerun: Array<{ namespace_bytes: number; seconds: number }> = [];
+  try {
+    for (const bytes of SIZES) {
+      const nb = await gateway.notebooks.create(`device switch ${bytes}`);
+      const kernel = new GatewayKernel(createGatewaySocket({ url: stack.base, token: stack.token }), nb.id);
+      await untilIdle(kernel);
+      const build = `import numpy as np\narrays = [np.random.default_rng(i).random(${Math.round(bytes / 8 / 4)}) for i in range(4)]`;
+      await run1(kernel, build, "build");
+      const samples: number[] = [];
+      for (let i = 0; i < MOVES; i++) {
+        const to = i % 2 === 0 ? "%%gpu H100" : "%%cpu";
+        samples.push(await run1(kernel, `${to}\ntotal = sum(float(a.sum()) for a in arrays)`, `move${i}`));
+      }
+      moves.push({ namespace_bytes: bytes, median_s: summarize(samples).median_s, n: samples.length, samples_s: samples });
+      // Baseline: a fresh kernel, the notebook from the top.
+      const t0 = performance.now();
+      await kernel.restart();
+      await new Promise((r) => setTimeout(r, 200));
+      await untilIdle(kernel);
+      await run1(kernel, build, "build");
+      await run1(kernel, "total = sum(float(a.sum()) for a in arrays)", "compute");
+      rerun.push({ namespace_bytes: bytes, seconds: (performance.now() - t0) / 1000 });
+      kernel.dispose();
+      await gateway.notebooks.remove(nb.id);
+    }
+  } finally {
+    await stopGpu();
+    await stack.stop();
+  }
+  const out = { moves, rerun, machine: { cpus: os.cpus().length, load: loadAverage() } };
+  fs.mkdirSync(path.join(repoRoot, "bench/results"), { recursive: true });
+  fs.writeFileSync(path.join(repoRoot, "bench/results/device-switch.json"), `${JSON.stringify(out, null, 2)}\n`);
+  console.log(
+    table(
+      moves.flatMap(
+        (m, i): Array<[string, Summary | string]> => [
+          [`move + cell, ${(m.namespace_bytes / 1e6).toFixed(0)} MB`, summarize(m.samples_s)],
+          [
+            `re-run from the top, ${(m.namespace_bytes / 1e6).toFixed(0)} MB`,
+            `${rerun[i]!.seconds.toFixed(2)} s (move/rerun ${(m.median_s / rerun[i]!.seconds).toFixed(2)}×)`,
+          ],
+        ],
+      ),
+    ),
+  );
+  console.log(`load average: ${loadAverage()}`);
+}
