@@ -31,6 +31,10 @@ export interface WorkerConfig {
   /** Local checkpoint copies of kernels this worker no longer holds go after this long, if the
    * CAS has them (CELLAR_LOCAL_CHECKPOINT_TTL_S, default 7 days). */
   localCheckpointTtlMs: number;
+  /** CELLAR_WORKER_LABELS ("gpu=H100,gpus=2,zone=eu-1"): shown with the worker, and `gpu`/`gpus`
+   * (`gpu-memory-bytes`) declare GPUs where the machine has none of its own (a CPU machine standing
+   * in for a GPU class). */
+  labels: Record<string, string>;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -57,7 +61,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     gatewayGraceMs: seconds(env, "CELLAR_GATEWAY_GRACE_S", 10 * 60) * 1000,
     healthPort: port(env, "CELLAR_WORKER_HEALTH_PORT"),
     localCheckpointTtlMs: seconds(env, "CELLAR_LOCAL_CHECKPOINT_TTL_S", 7 * 24 * 3600) * 1000,
+    labels: parseWorkerLabels(env.CELLAR_WORKER_LABELS ?? ""),
   };
+}
+
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
+
+/** "gpu=H100,gpus=2,zone=eu-1" → {gpu: "H100", gpus: "2", zone: "eu-1"}; a malformed entry, a key
+ * given twice or a GPU count or memory that is not a number throws, naming it. */
+export function parseWorkerLabels(raw: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  const bad = (why: string) =>
+    new Error(`CELLAR_WORKER_LABELS: ${why} (expected key=value pairs separated by commas, e.g. "gpu=H100,gpus=2,zone=eu-1")`);
+  for (const entry of raw.split(",")) {
+    if (!entry.trim()) continue;
+    const eq = entry.indexOf("=");
+    const key = eq < 0 ? entry.trim() : entry.slice(0, eq).trim();
+    const value = eq < 0 ? "" : entry.slice(eq + 1).trim();
+    if (eq < 0 || !value) throw bad(`"${entry.trim()}" has no value`);
+    if (!LABEL_KEY.test(key)) throw bad(`"${key}" is not a label name (letters, digits, . _ / -)`);
+    if (key in labels) throw bad(`"${key}" is given twice`);
+    labels[key] = value;
+  }
+  if (labels.gpus !== undefined && !/^(?:[1-9]|1[0-6])$/.test(labels.gpus))
+    throw bad(`gpus must be a whole number from 1 to 16, not "${labels.gpus}"`);
+  if (labels.gpus !== undefined && labels.gpu === undefined) throw bad("gpus is given without gpu (the model, e.g. gpu=H100)");
+  if (labels["gpu-memory-bytes"] !== undefined && !/^\d+$/.test(labels["gpu-memory-bytes"]))
+    throw bad(`gpu-memory-bytes must be a number of bytes, not "${labels["gpu-memory-bytes"]}"`);
+  if (labels.gpu !== undefined && !/^[\w.\- ]{1,64}$/.test(labels.gpu))
+    throw bad(`gpu must be a GPU model such as H100, not "${labels.gpu}"`);
+  return labels;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string): number | undefined {

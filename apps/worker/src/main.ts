@@ -1,13 +1,20 @@
-// Entry point: clean up sandboxes a crashed predecessor left, then serve the gateway.
+// Entry point: clean up sandboxes a crashed predecessor left, read what this machine offers,
+// then serve the gateway.
 import { loadConfig } from "./config";
 import { connectToGateway } from "./gateway/gateway-connection";
 import { gatewayReadiness } from "./health/gateway-readiness";
 import { startHealthServer } from "./health/health-server";
 import { reapOrphanSandboxes } from "./sandbox/kernel-sandbox";
+import { detectResources } from "./resources";
+import { workerClassOf } from "@cellar/protocol";
 
 const config = loadConfig();
 await reapOrphanSandboxes(config.stateRoot);
-const conn = connectToGateway(config);
+const resources = await detectResources(config.labels);
+console.log(
+  `worker ${config.workerId}: ${resources.cpus} CPUs, class ${workerClassOf(resources)}${resources.gpuIsolationNote ? ` (${resources.gpuIsolationNote})` : ""}`,
+);
+const conn = connectToGateway(config, resources);
 const health =
   config.healthPort === undefined
     ? undefined

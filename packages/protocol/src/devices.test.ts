@@ -15,6 +15,7 @@ import {
   withDeviceInMetadata,
   workerClassOf,
   workerOffers,
+  workerResourcesSchema,
   type GpuInfo,
 } from "./devices";
 
@@ -145,5 +146,20 @@ describe("placement", () => {
     const text = skippedNamesText([{ name: "sock", type: "socket", reason: "cannot pickle 'socket' object" }], "H100");
     expect(text).toContain("1 name could not move to the H100 kernel");
     expect(text).toContain("sock (socket): cannot pickle 'socket' object");
+  });
+});
+
+describe("workerResourcesSchema", () => {
+  const base = { cpus: 16, memoryBytes: 128e9, gpus: [{ ...h100(0), driver: "580.95.05", cuda: "13.0" }] };
+  it("carries the GPU isolation a worker can give, and reads an older worker's report without it", () => {
+    expect(workerResourcesSchema.parse(base)).toEqual({ ...base, labels: {} });
+    for (const gpuIsolation of ["gvisor-nvproxy", "crun-passthrough", "gvisor", null] as const)
+      expect(workerResourcesSchema.parse({ ...base, gpuIsolation, gpuIsolationNote: "why" })).toMatchObject({
+        gpuIsolation,
+        gpuIsolationNote: "why",
+      });
+  });
+  it("refuses an isolation nobody implements", () => {
+    expect(workerResourcesSchema.safeParse({ ...base, gpuIsolation: "docker" }).success).toBe(false);
   });
 });

@@ -16,12 +16,24 @@ export const gpuInfoSchema = z.object({
 });
 export type GpuInfo = z.infer<typeof gpuInfoSchema>;
 
+/** How a kernel is isolated: gVisor alone (CPU), gVisor reaching the GPU through nvproxy, or the
+ * worker's fallback OCI runtime with the devices passed through (weaker: the host kernel is shared). */
+export const ISOLATIONS = ["gvisor", "gvisor-nvproxy", "crun-passthrough"] as const;
+export type Isolation = (typeof ISOLATIONS)[number];
+
 export const workerResourcesSchema = z.object({
   cpus: z.number(),
   memoryBytes: z.number(),
   gpus: z.array(gpuInfoSchema),
   /** Set by configuration (CELLAR_WORKER_LABELS), e.g. {zone: "eu-1", gpu: "H100"}. */
   labels: z.record(z.string(), z.string()).default({}),
+  /** How this worker can sandbox a GPU kernel: gVisor with nvproxy where runsc knows the host's
+   * driver, else the fallback runtime with the devices passed through; "gvisor" for GPUs only
+   * declared by labels (nothing is passed through); null: it has GPUs but no way to give them to
+   * a sandbox. Absent: no GPUs (or an older worker). */
+  gpuIsolation: z.enum(ISOLATIONS).nullable().optional(),
+  /** Why, in a sentence ("driver 580.95.05 is outside runsc 20240729's nvproxy range …"). */
+  gpuIsolationNote: z.string().optional(),
 });
 export type WorkerResources = z.output<typeof workerResourcesSchema>;
 
@@ -166,11 +178,6 @@ export function noWorkerOffers(device: DeviceRequest, fleet: Array<Pick<WorkerRe
   const listed = [...classes].map(([cls, n]) => `${n} × ${cls}`).join(", ");
   return `no worker offers ${formatDevice(device)} (workers: ${listed || "none connected"})`;
 }
-
-/** How a kernel is isolated: gVisor alone (CPU), gVisor reaching the GPU through nvproxy, or the
- * worker's fallback OCI runtime with the devices passed through (weaker: the host kernel is shared). */
-export const ISOLATIONS = ["gvisor", "gvisor-nvproxy", "crun-passthrough"] as const;
-export type Isolation = (typeof ISOLATIONS)[number];
 
 /** A Python name the state move could not carry, and why (its type as `type(x).__qualname__`). */
 export const skippedNameSchema = z.object({ name: z.string(), type: z.string(), reason: z.string() });

@@ -8,9 +8,14 @@
 // are only forgotten: the gateway keeps their checkpoint, and any worker may resume them).
 import path from "node:path";
 import { io, type Socket } from "socket.io-client";
-import { validateTerminalRequest, WORKER_NAMESPACE, type GatewayToWorker, type WorkerToGateway } from "@cellar/protocol";
+import {
+  validateTerminalRequest,
+  WORKER_NAMESPACE,
+  type GatewayToWorker,
+  type WorkerResources,
+  type WorkerToGateway,
+} from "@cellar/protocol";
 import type { WorkerConfig } from "../config";
-import { detectResources } from "../resources";
 import { ImageAttacher } from "../images/image-attacher";
 import { SessionManager } from "../kernel/session-manager";
 import { SuspendedKernels } from "../kernel/suspended-kernels";
@@ -22,7 +27,8 @@ import { KernelPool, WarmSnapshots } from "../snapshots";
 
 type GatewaySocket = Socket<GatewayToWorker, WorkerToGateway>;
 
-export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket; close(): Promise<void> } {
+/** `resources`: what this machine offers (resources.ts), told to the gateway on every connect. */
+export function connectToGateway(config: WorkerConfig, resources: WorkerResources): { socket: GatewaySocket; close(): Promise<void> } {
   const images = new ImageAttacher({
     gatewayUrl: config.gatewayUrl,
     secret: config.secret,
@@ -40,7 +46,7 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
   const suspendedKernels = new SuspendedKernels({ dir: path.join(config.home, "suspended-kernels"), remote: snapshotCas });
   const socket: GatewaySocket = io(new URL(WORKER_NAMESPACE, config.gatewayUrl).toString(), {
     // A function, so each reconnect sends the kernels as they are then.
-    auth: (send) => send({ secret: config.secret, workerId: config.workerId, resources: detectResources(), sessions: sessions.report() }),
+    auth: (send) => send({ secret: config.secret, workerId: config.workerId, resources, sessions: sessions.report() }),
     // One long-lived TCP connection: behind a load balancer with several gateways it needs no
     // sticky sessions, which HTTP long-polling would.
     transports: ["websocket"],
@@ -75,7 +81,7 @@ export function connectToGateway(config: WorkerConfig): { socket: GatewaySocket;
     snapshots,
     size: config.warmSnapshots ? config.kernelPoolSize : 0,
     workspacesDir: path.join(config.home, "workspaces"),
-    memoryBytes: detectResources().memoryBytes,
+    memoryBytes: resources.memoryBytes,
     liveSessionsMemory: () => sessions.liveSessionsMemory(),
   });
 
