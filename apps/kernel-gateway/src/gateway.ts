@@ -24,6 +24,7 @@ import type { NotebookApiStore } from "./http/notebooks-api";
 import type { NotebookFileStore } from "./http/notebook-files-api";
 import { roomFilesWorker, socketFilesWorker } from "./http/workspace-files-api";
 import { KernelRouter } from "./cluster/kernel-router";
+import { Fleet } from "./cluster/fleet";
 import { KernelManager, type RunRecorder } from "./kernels/kernel-manager";
 import { NotebookImages } from "./notebooks/notebook-images";
 import { attachBrowserSockets, notebookEmitter } from "./sockets/browser-sockets";
@@ -111,7 +112,7 @@ export function createGateway(opts: {
     schedules: opts.schedules,
     // A grant changed or went, or a link was revoked: the pages it concerns are asked again.
     onAccessChanged: (change) => accessChanged(change.notebookId),
-    workers: () => pool.list(),
+    workers: () => fleet.list(),
     dropWorkerCaches: () => pool.dropCaches(),
     onNotebookSaved: (id, nb, update) => {
       images.saved(id, nb);
@@ -173,6 +174,7 @@ export function createGateway(opts: {
     },
     () => redis?.problem() ?? null,
   );
+  const fleet = new Fleet(io, pool, redis !== null, () => redis?.problem() ?? null);
   kernels.onStatusChange((change) => {
     terminals.onKernelStatus(change.notebookId, change.status);
     router.shareKernelStatus(change);
@@ -280,6 +282,7 @@ export function createGateway(opts: {
         // Its runs' leases lapse, and another replica (or this one restarted) retries them.
         await scheduler.stop();
         router.close();
+        fleet.close();
         // Bounded: with the database down the hubs would wait for it forever. What they could not
         // store is still in the pages (and their IndexedDB), which merge it back on reconnect.
         const stored = await Promise.race([

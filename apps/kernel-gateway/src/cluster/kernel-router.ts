@@ -9,6 +9,7 @@
 import { randomUUID } from "node:crypto";
 import type { JupyterMessage, KernelStatus, StreamPosition, TerminalEvent, TerminalRequest } from "@cellar/protocol";
 import type { DocumentReplicaEvents } from "../documents/document-hubs";
+import type { FleetReplicaEvents } from "./fleet";
 import type { KernelManager, KernelStatusChange, Requester, SendResult } from "../kernels/kernel-manager";
 import type { BrowserServer } from "../sockets/browser-sockets";
 import { notebookRoom } from "../sockets/rooms";
@@ -60,7 +61,7 @@ export interface ReplicaWorkers {
 }
 
 /** Events between gateway replicas (socket.io's ServerSideEvents). */
-export interface ReplicaEvents extends DocumentReplicaEvents {
+export interface ReplicaEvents extends DocumentReplicaEvents, FleetReplicaEvents {
   "cellar:kernel": (req: ReplicaKernelRequest, ack: (answer: ReplicaKernelAnswer) => void) => void;
   "cellar:workers": (ack: (workers: ReplicaWorkers) => void) => void;
   "cellar:workers-changed": () => void;

@@ -7,7 +7,8 @@ import { userOf } from "./auth";
 import { HttpError } from "./http-errors";
 
 export interface GatewayApiDeps {
-  workers(): Array<z.output<typeof workerReplySchema>>;
+  /** The cluster's workers (cluster/fleet.ts). */
+  workers(): Promise<Array<z.output<typeof workerReplySchema>>> | Array<z.output<typeof workerReplySchema>>;
   /** Every worker drops its image cache (operators: to reclaim disk, or to measure a cold attach). */
   dropWorkerCaches?(): Promise<Array<z.output<typeof dropCacheReplySchema>>>;
   /** The images notebooks can choose (GET /api/images). */

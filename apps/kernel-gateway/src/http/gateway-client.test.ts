@@ -43,7 +43,17 @@ beforeAll(async () => {
   gateway = await startTestApp({
     deps: (db) => ({
       images: () => [{ name: "base", description: "Python" }],
-      workers: () => [{ id: "w1", resources: { cpus: 2, memoryBytes: 1, gpus: [], labels: {} }, sessions: 0 }],
+      workers: () => [
+        {
+          id: "w1",
+          resources: { cpus: 2, memoryBytes: 1, gpus: [], labels: {} },
+          sessions: 0,
+          workerClass: "CPU",
+          freeGpus: [],
+          draining: false,
+          local: true,
+        },
+      ],
       kernels: { suspendKernel: async () => ({ ok: true }) },
       workspaceFiles: { notebookExists: async (id) => (await db.notebooks.get(id)) !== null, workerFor: () => worker },
     }),

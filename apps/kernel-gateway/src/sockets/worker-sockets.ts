@@ -7,6 +7,7 @@ import {
   validateSessionReports,
   validateSessionStatus,
   validateTerminalEvent,
+  workerClassOf,
   type TerminalEvent,
   type GatewayToWorker,
   type WorkerAuth,
@@ -49,7 +50,7 @@ export function attachWorkerSockets(
     );
     // Any replica can reach it through its room (workspace files, with Redis).
     void socket.join(workerRoom(worker.id));
-    console.log(`gateway: worker ${worker.id} connected (${worker.resources.cpus} CPUs)`);
+    console.log(`gateway: worker ${worker.id} connected (${workerClassOf(worker.resources)}, ${worker.resources.cpus} CPUs)`);
     deps.onCountChange();
     const reports = validateSessionReports(auth.sessions);
     if (!reports.ok) console.warn(`gateway: ignored worker ${worker.id}'s list of kernels: ${reports.error}`);

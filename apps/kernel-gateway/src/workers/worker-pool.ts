@@ -25,6 +25,15 @@ export interface ConnectedWorker {
   draining: boolean;
 }
 
+/** A worker as the fleet listing shows it. */
+export interface WorkerListing {
+  id: string;
+  resources: WorkerResources;
+  sessions: number;
+  freeGpus: number[];
+  draining: boolean;
+}
+
 export class WorkerPool {
   private workers = new Map<string, ConnectedWorker>();
 
@@ -108,7 +117,14 @@ export class WorkerPool {
     );
   }
 
-  list(): Array<{ id: string; resources: WorkerResources; sessions: number }> {
-    return [...this.workers.values()].map((w) => ({ id: w.id, resources: w.resources, sessions: w.sessions.size }));
+  /** Every connected worker, draining ones too, with the GPUs no kernel of it holds. */
+  list(): WorkerListing[] {
+    return [...this.workers.values()].map((w) => ({
+      id: w.id,
+      resources: w.resources,
+      sessions: w.sessions.size,
+      freeGpus: w.resources.gpus.map((g) => g.index).filter((i) => !w.gpusInUse.has(i)),
+      draining: w.draining,
+    }));
   }
 }

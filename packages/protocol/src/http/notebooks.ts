@@ -85,10 +85,20 @@ export const importNotebookQuerySchema = z.object({ title: z.string().optional()
 
 export const imageReplySchema = z.object({ name: z.string(), description: z.string() });
 
+/** A connected worker as the Machines panel shows it. */
 export const workerReplySchema = z.object({
   id: z.string(),
   resources: workerResourcesSchema,
+  /** Its kernels (counted: which notebooks they are is not shown, since that needs each one's access check). */
   sessions: z.number(),
+  /** workerClassOf(resources): "CPU", "H100", "2 × H100". */
+  workerClass: z.string(),
+  /** Indices of its GPUs no kernel holds. */
+  freeGpus: z.array(z.number()),
+  /** Stopping: it takes no new kernels. */
+  draining: z.boolean(),
+  /** Connected to the replica that answered (false: to another replica of the cluster). */
+  local: z.boolean(),
 });
 
 export const dropCacheReplySchema = z.object({
