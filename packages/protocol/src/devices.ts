@@ -21,6 +21,11 @@ export type GpuInfo = z.infer<typeof gpuInfoSchema>;
 export const ISOLATIONS = ["gvisor", "gvisor-nvproxy", "crun-passthrough"] as const;
 export type Isolation = (typeof ISOLATIONS)[number];
 
+/** How an isolation is shown: "gVisor", "gVisor + nvproxy", "crun (devices passed through)". */
+export function isolationText(isolation: Isolation): string {
+  return isolation === "gvisor" ? "gVisor" : isolation === "gvisor-nvproxy" ? "gVisor + nvproxy" : "crun (devices passed through)";
+}
+
 export const workerResourcesSchema = z.object({
   cpus: z.number(),
   memoryBytes: z.number(),
@@ -231,7 +236,7 @@ function formatBytes(n: number): string {
 /** The placement's one line: "ran on H100 · worker gpu-1 · moved 14 names, 2.1 GB in 1.8 s". */
 export function placementText(p: Placement): string {
   const parts = [`ran on ${p.device}`, `worker ${p.workerId}`];
-  if (p.isolation !== "gvisor") parts.push(p.isolation === "gvisor-nvproxy" ? "gVisor + nvproxy" : "crun (devices passed through)");
+  if (p.isolation !== "gvisor") parts.push(isolationText(p.isolation));
   if (p.moved) {
     const n = p.moved.names;
     parts.push(`moved ${n} ${n === 1 ? "name" : "names"}, ${formatBytes(p.moved.bytes)} in ${p.moved.seconds.toFixed(1)} s`);

@@ -6,6 +6,7 @@ import { isUnauthorized } from "@cellar/kernel-client";
 import { AppHeader } from "../../shared/AppHeader";
 import { AccountMenu } from "../account/AccountMenu";
 import { NoticesBell } from "../notices/NoticesBell";
+import { MachinesButton } from "../machines/MachinesPanel";
 import { SearchIcon } from "../../shared/icons";
 import { ImportNotebookButton } from "./ImportNotebookButton";
 import { notebookHref, NotebookRow } from "./NotebookRow";
@@ -36,6 +37,7 @@ export function NotebookList() {
         <a href="/jobs/" className="button" data-testid="jobs-link">
           Jobs
         </a>
+        <MachinesButton />
         <NoticesBell />
         <AccountMenu />
       </AppHeader>

@@ -6,6 +6,7 @@ import { ShareButton } from "../share/ShareButton";
 import { ScheduleButton } from "../schedules/ScheduleButton";
 import { RunsPanel } from "../runs/RunsPanel";
 import { NoticesBell } from "../notices/NoticesBell";
+import { MachinesButton } from "../machines/MachinesPanel";
 import { useNotebookContext } from "./notebook-context";
 import { CellList } from "./CellList";
 import { NotebookConfirmation } from "./NotebookConfirmation";
@@ -44,6 +45,7 @@ export function NotebookLayout({ cellsReady = true }: { cellsReady?: boolean }) 
         >
           Runs
         </button>
+        <MachinesButton />
         <ShareButton />
         <NoticesBell />
         <AccountMenu />
