@@ -111,9 +111,8 @@ async function measurePlacement(cluster: Cluster) {
   const ids = new Set(notebooks.map((n) => n.id));
   const rows = (await db.kernels.list()).filter((r) => ids.has(r.notebookId));
   await db.close();
-  // Each replica lists the workers connected to it.
-  let onWorkers = 0;
-  for (const g of cluster.gateways) onWorkers += (await client(cluster, g.url).workers.list()).reduce((n, w) => n + w.sessions, 0);
+  // Any replica lists the whole cluster's workers.
+  const onWorkers = (await client(cluster).workers.list()).reduce((n, w) => n + w.sessions, 0);
   for (const k of kernels) k.dispose();
   for (const nb of notebooks) await client(cluster).notebooks.remove(nb.id);
   const s = summarize(latencies);
@@ -165,7 +164,8 @@ async function measureRelay(cluster: Cluster, browser: Browser) {
   const workerId = (await db.kernels.get(nb.id))?.workerId;
   await db.close();
   let home: ClusterGateway | undefined;
-  for (const g of cluster.gateways) if ((await client(cluster, g.url).workers.list()).some((w) => w.id === workerId)) home = g;
+  // Every replica lists every worker; `local` marks those connected to it.
+  for (const g of cluster.gateways) if ((await client(cluster, g.url).workers.list()).some((w) => w.id === workerId && w.local)) home = g;
   if (!home) throw new Error(`the kernel's worker ${workerId} is on no replica`);
   const other = cluster.gateways.find((g) => g !== home)!;
   await opener.context().close();
