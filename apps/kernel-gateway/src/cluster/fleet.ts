@@ -46,9 +46,9 @@ export class Fleet {
     const answers = await new Promise<WorkerListing[][]>((resolve) =>
       this.io.serverSideEmit("cellar:fleet", (_error: Error | null, replies: WorkerListing[][]) => resolve(replies ?? [])),
     );
-    const seen = new Set(local.map((w) => w.id));
-    const remote = answers.flat().filter((w) => !seen.has(w.id) && (seen.add(w.id), true));
-    return [...local, ...remote.map((w) => entry(w, false))];
+    const listed = new Map(local.map((w) => [w.id, w]));
+    for (const w of answers.flat()) if (!listed.has(w.id)) listed.set(w.id, entry(w, false));
+    return [...listed.values()];
   }
 }
 
