@@ -59,13 +59,21 @@ describe("the fleet listing", () => {
       gpuIsolation: "gvisor",
     });
 
-    // A kernel started: its worker's count says so.
+    // A kernel started: on the CPU worker (CPU kernels stay off GPU machines), whose count says so.
     const notebook = await gw.db.notebooks.create(gw.db.localUserId, "fleet");
     const page = harness.page(gw.url);
     expect(await page.open(notebook.id)).toMatchObject({ ok: true });
-    await until(() => cpu.started.length + gpu.started.length === 1, "the kernel to start");
-    const counted = await listWorkers(gw.url);
-    expect(counted.reduce((n, w) => n + (w.sessions as number), 0)).toBe(1);
+    await until(() => cpu.started.length === 1, "the kernel to start on the CPU worker");
+    await until(async () => byId(await listWorkers(gw.url))["cpu-1"]!.sessions === 1, "the CPU worker to count its kernel");
+
+    // A cell asks for an H100: the kernel moves there and holds one of its two GPUs.
+    expect(await page.run(notebook.id, "%%gpu H100\nx = 1", "c1")).toEqual({ ok: true });
+    await until(() => gpu.started.length === 1, "the kernel to move to the H100 worker");
+    const moved = await until(async () => {
+      const w = byId(await listWorkers(gw.url));
+      return w["gpu-1"]!.sessions === 1 && w["cpu-1"]!.sessions === 0 && w;
+    }, "the listing to show the kernel on the H100 worker");
+    expect(moved["gpu-1"]).toMatchObject({ freeGpus: [1] });
 
     // A worker that leaves is no longer listed.
     gpu.socket.disconnect();
