@@ -2,7 +2,8 @@
 # Installs the Debian packages Cellar needs, only those missing, so a second run costs nothing.
 # Usage: scripts/install-system.sh [--cluster] [--test]
 #   --cluster  the engines of the scaled-out layout (`npm run cluster`): postgresql, redis-server, haproxy
-#   --test     what only the test suite needs (chromium), and the cluster engines, which tests start
+#   --test     what only the test suite needs (chromium; Debian's python3 with dill, cloudpickle, numpy
+#              and pandas for the kernel bridge's state-move unit test), and the cluster engines, which tests start
 #
 # runsc comes from bookworm-backports (20240729: uncompressed checkpoints, systrap, nvproxy);
 # the suite is pinned below the default so nothing else is upgraded from it.
@@ -27,7 +28,10 @@ for arg in "$@"; do
     *) echo "usage: $0 [--cluster] [--test]" >&2; exit 2 ;;
   esac
 done
-if ((test)); then have chromium || need+=(chromium); fi
+if ((test)); then
+  # python3-torch is left out on purpose (over 200 MB installed with libtorch): that test skips.
+  for p in chromium python3-dill python3-cloudpickle python3-numpy python3-pandas; do have "$p" || need+=("$p"); done
+fi
 if ((cluster)); then
   for p in postgresql redis-server haproxy; do have "$p" || need+=("$p"); done
 fi
