@@ -39,6 +39,10 @@ PREBUILT_MPL_CACHE = "/etc/cellar/matplotlib"
 # Set by the worker for a boot that will become a warm snapshot (see "Warm snapshots" in README).
 SNAPSHOT_BOOT = os.environ.get("CELLAR_SNAPSHOT_BOOT") == "1"
 SANDBOX_UID = SANDBOX_GID = 1000
+WORKSPACE = "/workspace"
+# The bridge's own requests that run on the kernel's thread, between cells (not as cells: they
+# leave the history and the execution count alone).
+STATE_REQUESTS = ("cellar_state_export_request", "cellar_state_import_request")
 # ipykernel's debugger support imports debugpy (slow to import, and it listens on TCP when a
 # debug session starts, which would block checkpoints). Hiding it turns the debugger off.
 sys.modules["debugpy"] = None
@@ -295,6 +299,12 @@ class KernelBridge:
             os._exit(0)
         elif msg_type == "input_reply" or channel == "stdin":
             self.input_replies.put(msg)
+        elif msg_type in STATE_REQUESTS and (self.executing or not self.requests.empty()):
+            # Refused rather than queued: a move must not wait behind (or cut into) a running cell.
+            self.reply_direct(msg, msg_type.replace("_request", "_reply"), {
+                "status": "error",
+                "evalue": "A cell is running: the kernel's variables can only move while it is idle.",
+            }, "control")
         else:
             self.requests.put(msg)
 
@@ -342,6 +352,34 @@ class KernelBridge:
             # A kernel that could not shed the snapshot's identity or root must not run user code.
             os._exit(3)
 
+    def move_state(self, msg):
+        """Exports the user namespace to /workspace/.cellar/moves/<move_id>, or imports it from
+        there (cellar_state.py), on the kernel's thread with no cell running."""
+        msg_type = msg["header"]["msg_type"]
+        content = msg.get("content") or {}
+        reply_type = msg_type.replace("_request", "_reply")
+        try:
+            import re
+
+            import cellar_state
+
+            move_id = str(content.get("move_id", ""))
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", move_id):
+                raise ValueError(f"bad move id {move_id!r}")
+            move_dir = os.path.join(WORKSPACE, ".cellar", "moves", move_id)
+            shell = self.kernel.shell
+            if msg_type == "cellar_state_export_request":
+                report = cellar_state.export(shell.user_ns, move_dir, hidden=shell.user_ns_hidden)
+            else:
+                report = cellar_state.import_(shell.user_ns, move_dir, gpu=bool(content.get("gpu")))
+            reply = {"status": "ok", "report": report}
+        except Exception as e:
+            log_exception(msg_type)
+            reply = {"status": "error", "evalue": f"{type(e).__name__}: {e}"}
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.reply_direct(msg, reply_type, reply, "control")
+
     def dispatch(self, msg):
         import zmq
 
@@ -350,6 +388,8 @@ class KernelBridge:
             return self.warm_up(msg)
         if header["msg_type"] == "cellar_restore_request":
             return self.become_session(msg)
+        if header["msg_type"] in STATE_REQUESTS:
+            return self.move_state(msg)
         self.remember(header)
         wire = {
             "header": header,

@@ -188,6 +188,10 @@ export function noWorkerOffers(device: DeviceRequest, fleet: Array<Pick<WorkerRe
 export const skippedNameSchema = z.object({ name: z.string(), type: z.string(), reason: z.string() });
 export type SkippedName = z.infer<typeof skippedNameSchema>;
 
+/** Names one state move; it is a folder in the workspace (`.cellar/moves/<moveId>`), so nothing
+ * that could leave it. */
+export const moveIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a move id is 1-64 letters, digits, _ or -");
+
 /** What a kernel's export of its namespace wrote (worker → gateway). */
 export const stateExportReportSchema = z.object({
   names: z.array(z.object({ name: z.string(), type: z.string(), bytes: z.number() })),

@@ -5,6 +5,7 @@
 // does not read, and they travel on untouched. A reply's normal fields are optional because a
 // reply with status "error" (or "aborted") carries ename/evalue/traceback instead.
 import { z } from "zod";
+import { moveIdSchema, stateExportReportSchema, stateImportReportSchema } from "./devices";
 
 const record = z.record(z.string(), z.unknown());
 export const mimeBundleSchema = record;
@@ -79,6 +80,21 @@ export const MESSAGE_CONTENT_SCHEMAS = {
     status: z.enum(["ok", "error"]),
     uid: z.number().int().optional(),
     hostname: z.string().optional(),
+    evalue: z.string().optional(),
+  }),
+  // Moving a kernel's variables to another kernel (devices.ts): the bridge writes the namespace to
+  // /workspace/.cellar/moves/<move_id>, or loads it from there (then deletes it); `gpu`: tensors
+  // that were on a GPU go back to CUDA. Answered only while no cell runs (else status "error").
+  cellar_state_export_request: z.looseObject({ move_id: moveIdSchema }),
+  cellar_state_export_reply: z.looseObject({
+    status: z.enum(["ok", "error"]),
+    report: stateExportReportSchema.optional(),
+    evalue: z.string().optional(),
+  }),
+  cellar_state_import_request: z.looseObject({ move_id: moveIdSchema, gpu: z.boolean() }),
+  cellar_state_import_reply: z.looseObject({
+    status: z.enum(["ok", "error"]),
+    report: stateImportReportSchema.optional(),
     evalue: z.string().optional(),
   }),
 } satisfies Record<string, z.ZodType<Record<string, unknown>>>;
