@@ -9,6 +9,7 @@
 import path from "node:path";
 import { io, type Socket } from "socket.io-client";
 import {
+  moveIdSchema,
   validateTerminalRequest,
   WORKER_NAMESPACE,
   type GatewayToWorker,
@@ -22,10 +23,13 @@ import { SuspendedKernels } from "../kernel/suspended-kernels";
 import { SessionOutbox } from "./session-outbox";
 import { suspendForShutdown } from "../kernel/shutdown";
 import { serveWorkspaceFiles } from "../files/files-handler";
+import { layOutWorkspace, storeWorkspace } from "../files/workspace-transfer";
 import { BlobFetcher } from "@cellar/fs-client";
 import { KernelPool, WarmSnapshots } from "../snapshots";
 
 type GatewaySocket = Socket<GatewayToWorker, WorkerToGateway>;
+
+const validMoveId = (id: unknown): id is string => moveIdSchema.safeParse(id).success;
 
 /** `resources`: what this machine offers (resources.ts), told to the gateway on every connect. */
 export function connectToGateway(config: WorkerConfig, resources: WorkerResources): { socket: GatewaySocket; close(): Promise<void> } {
@@ -66,6 +70,10 @@ export function connectToGateway(config: WorkerConfig, resources: WorkerResource
     images,
     snapshots,
     suspendedKernels,
+    workspaces: {
+      store: (dir) => storeWorkspace(dir, snapshotCas),
+      layOut: (id, dir) => layOutWorkspace(id, dir, snapshotCas),
+    },
     pool: () => pool,
     events: (sessionId) => ({
       onMessage: (message) => {
@@ -147,6 +155,12 @@ export function connectToGateway(config: WorkerConfig, resources: WorkerResource
     sessions.get(p.sessionId)?.terminal(req.value);
   });
   socket.on("session:suspend", async (p, ack) => ack(await sessions.suspend(p?.sessionId)));
+  socket.on("session:export-state", async (p, ack) =>
+    ack(validMoveId(p?.moveId) ? await sessions.exportState(p.sessionId, p.moveId) : { ok: false, error: "bad move id" }),
+  );
+  socket.on("session:import-state", async (p, ack) =>
+    ack(validMoveId(p?.moveId) ? await sessions.importState(p.sessionId, p.moveId) : { ok: false, error: "bad move id" }),
+  );
   socket.on("session:stop", async (p, ack) => {
     await sessions.stop(p.sessionId);
     outboxes.delete(p.sessionId);

@@ -14,6 +14,8 @@
 import { parentIdOf } from "@cellar/kernel-client";
 import {
   assertTransition,
+  type ContentOf,
+  type ReplyType,
   isRunning,
   isStatus,
   shownStatus,
@@ -63,6 +65,8 @@ export class KernelSession {
   private suspended: SuspendedKernelRef | null = null;
   private _suspendFailure: string | null = null;
   private transition: Promise<unknown> = Promise.resolve();
+  /** The worker's own bridge requests under way (a state move): the kernel is not suspended meanwhile. */
+  private bridgeCalls = 0;
   private readonly log: (line: string) => void;
 
   constructor(
@@ -155,6 +159,34 @@ export class KernelSession {
     return next;
   }
 
+  /**
+   * Sends one of the bridge's own control requests (a state export or import) and resolves with
+   * its reply. Only an idle kernel with nothing queued or awaiting a reply takes one: while a cell
+   * runs this rejects at once. A suspended kernel is resumed first. The reply is the worker's
+   * alone: the gateway does not see it.
+   */
+  async bridgeCall<T extends `cellar_${string}_request`>(
+    msgType: T,
+    content: ContentOf<T>,
+    timeoutMs: number,
+  ): Promise<ContentOf<ReplyType<T>>> {
+    if (this._state === "suspended") await this.resume();
+    await this.transition;
+    if (this._state === "dead") throw new Error("The kernel is not running.");
+    if (this._state === "starting" || this._state === "resuming")
+      throw new Error(`The kernel is ${this._state}; try again when it is idle.`);
+    if (this._state !== "idle" || this.queue.length || this.awaitingReply.size || !this.sandbox)
+      throw new Error("A cell is running: the kernel's variables can only move while it is idle.");
+    this.bridgeCalls++;
+    this.clearIdleTimer();
+    try {
+      return await this.sandbox.call(msgType, content, timeoutMs);
+    } finally {
+      this.bridgeCalls--;
+      this.touch();
+    }
+  }
+
   /** Why the last `suspend()` that resolved false failed while checkpointing; null when it was
    * only refused (not idle) or succeeded. */
   get suspendFailure(): string | null {
@@ -224,6 +256,8 @@ export class KernelSession {
     const parentId = parentIdOf(msg);
     if (msg.header.msg_type.endsWith("_reply") && parentId) this.awaitingReply.delete(parentId);
     this.touch();
+    // Replies to the worker's own bridge requests (bridgeCall) stay on the worker.
+    if (msg.header.msg_type.startsWith("cellar_")) return;
     this.events.onMessage(msg);
   }
 
@@ -231,7 +265,15 @@ export class KernelSession {
     if (this._state === "suspended") return true;
     const sandbox = this.sandbox;
     const suspender = this.opts.suspender;
-    if (!suspender || !sandbox || this._state !== "idle" || this.queue.length || this.terminalQueue.length || this.awaitingReply.size)
+    if (
+      !suspender ||
+      !sandbox ||
+      this._state !== "idle" ||
+      this.queue.length ||
+      this.terminalQueue.length ||
+      this.awaitingReply.size ||
+      this.bridgeCalls
+    )
       return false;
     this.clearIdleTimer();
     this.moveTo("suspending");

@@ -39,7 +39,7 @@ const request = (sessionId: string, notebookId = "nb1", extra: Partial<StartSess
 });
 
 /** A manager whose image attacher, snapshots, pool and cold boot record what they are asked. */
-function manager(opts: { warmSnapshots?: boolean; poolFails?: Error } = {}) {
+function manager(opts: { warmSnapshots?: boolean; poolFails?: Error; layOutFails?: Error } = {}) {
   const calls: string[] = [];
   const statuses: Array<[string, WorkerStatus]> = [];
   const sandboxes: FakeSandbox[] = [];
@@ -75,6 +75,16 @@ function manager(opts: { warmSnapshots?: boolean; poolFails?: Error } = {}) {
       },
     }),
     suspendedKernels: { for: () => suspender },
+    workspaces: {
+      store: async (dir) => {
+        calls.push(`store ${path.relative(home, dir)}`);
+        return "w".repeat(64);
+      },
+      layOut: async (id, dir) => {
+        calls.push(`layOut ${id.slice(0, 1)} ${path.relative(home, dir)}`);
+        if (opts.layOutFails) throw opts.layOutFails;
+      },
+    },
     events: (sessionId) => ({ onMessage() {}, onStatus: (st) => statuses.push([sessionId, st]) }),
     coldBoot: async (o) => {
       calls.push(`cold ${o.sessionId} ${o.imageRootfs}`);
@@ -84,6 +94,38 @@ function manager(opts: { warmSnapshots?: boolean; poolFails?: Error } = {}) {
   };
   return { sessions: new SessionManager(deps), calls, statuses, sandboxes };
 }
+
+describe("SessionManager.start with a workspace from another worker", () => {
+  it("lays the workspace out in the notebook's folder before the kernel starts, pool kernel included", async () => {
+    const t = manager();
+    expect(await t.sessions.start(request("s1", "nb1", { workspace: "w".repeat(64) }))).toEqual({ ok: true });
+    expect(t.calls).toEqual(["layOut w workspaces/nb1", "prefetch", "attach i forRestore=true", "pool s1 /rootfs claim=true"]);
+  });
+
+  it("fails the start with the reason when the workspace cannot be laid out, and starts no kernel", async () => {
+    const t = manager({ layOutFails: new Error("chunk abc is missing") });
+    const r = await t.sessions.start(request("s1", "nb1", { workspace: "w".repeat(64) }));
+    expect(r).toEqual({ ok: false, error: "The notebook's workspace could not be laid out on this worker: chunk abc is missing" });
+    expect(t.calls).toEqual(["layOut w workspaces/nb1"]);
+    expect(t.sessions.get("s1")).toBeUndefined();
+  });
+
+  it("leaves the folder alone when a live kernel of the notebook already has it mounted here", async () => {
+    const t = manager();
+    await t.sessions.start(request("s1", "nb1"));
+    t.calls.length = 0;
+    expect(await t.sessions.start(request("s2", "nb1", { workspace: "w".repeat(64) }))).toEqual({ ok: true });
+    expect(t.calls.some((c) => c.startsWith("layOut"))).toBe(false);
+  });
+});
+
+describe("SessionManager state moves", () => {
+  it("refuses to export from a kernel this worker does not have", async () => {
+    const t = manager();
+    expect(await t.sessions.exportState("nope", "m1")).toEqual({ ok: false, error: "No such kernel on this worker." });
+    expect(await t.sessions.importState("nope", "m1")).toEqual({ ok: false, error: "No such kernel on this worker." });
+  });
+});
 
 describe("SessionManager.start", () => {
   it("fetches the warm snapshot before attaching the image for a restore, then takes the kernel from the pool", async () => {

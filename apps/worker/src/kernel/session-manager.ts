@@ -4,7 +4,7 @@
 // socket events into these calls, so this can be tested without a gateway or a sandbox.
 import fs from "node:fs";
 import path from "node:path";
-import type { StartSession, WorkerSessionReport } from "@cellar/protocol";
+import type { StartSession, StateExportReport, StateImportReport, WorkerSessionReport } from "@cellar/protocol";
 import type { WorkerConfig } from "../config";
 import type { ImageAttacher } from "../images/image-attacher";
 import { startKernelSandbox, type KernelSandbox, type KernelSandboxOptions } from "../sandbox/kernel-sandbox";
@@ -15,6 +15,17 @@ import { KernelSession, type KernelSessionEvents } from "./kernel-session";
 
 export type StartResult = { ok: true } | { ok: false; error: string };
 
+/** How a workspace travels through the content store (files/workspace-transfer.ts). */
+export interface WorkspaceTransfer {
+  /** Stores the folder; its manifest id. */
+  store(dir: string): Promise<string>;
+  /** Makes the folder hold exactly that manifest's files. */
+  layOut(id: string, dir: string): Promise<unknown>;
+}
+
+/** How long a state export or import may take: gigabytes of arrays go through the disk. */
+const STATE_MOVE_TIMEOUT_MS = 600_000;
+
 export interface SessionManagerDeps {
   config: Pick<WorkerConfig, "home" | "stateRoot" | "platform" | "warmSnapshots" | "suspendAfterMs">;
   images: Pick<ImageAttacher, "attach">;
@@ -22,6 +33,8 @@ export interface SessionManagerDeps {
   /** Set once built: the pool reads this manager's live sessions for its memory budget. */
   pool(): Pick<KernelPool, "start">;
   suspendedKernels: Pick<SuspendedKernels, "for">;
+  /** Absent: this worker cannot move kernel state (no content store). */
+  workspaces?: WorkspaceTransfer;
   /** What a session tells the gateway. */
   events(sessionId: string): KernelSessionEvents;
   /** A cold boot when warm snapshots are off. */
@@ -80,7 +93,11 @@ export class SessionManager {
   async start(p: StartSession): Promise<StartResult> {
     if (this.sessions.has(p.sessionId)) return { ok: false, error: "session already exists" };
     const { config, images } = this.deps;
-    const workspaceDir = path.join(config.home, "workspaces", p.notebookId);
+    const workspaceDir = this.workspaceDir(p.notebookId);
+    if (p.workspace) {
+      const laid = await this.layOutWorkspace(p, workspaceDir);
+      if (!laid.ok) return laid;
+    }
     const sandboxOptions = (imageRootfs: string): KernelSandboxOptions => ({
       sessionId: p.sessionId,
       imageRootfs,
@@ -134,6 +151,84 @@ export class SessionManager {
       this.sessions.delete(p.sessionId);
       console.error(`worker: session ${p.sessionId} failed to start:`, err);
       return { ok: false, error: (err as Error).message };
+    }
+  }
+
+  /**
+   * Writes the session's namespace into its workspace (`.cellar/moves/<moveId>`), stores the
+   * workspace in the content store, and drops the move's files here (the CAS has them). The
+   * kernel runs on.
+   */
+  async exportState(
+    sessionId: string,
+    moveId: string,
+  ): Promise<{ ok: true; report: StateExportReport; workspace: string } | { ok: false; error: string }> {
+    const s = this.sessions.get(sessionId);
+    const p = this.requested.get(sessionId);
+    if (!s || !p) return { ok: false, error: "No such kernel on this worker." };
+    if (!this.deps.workspaces) return { ok: false, error: "This worker has no content store to move a kernel's state through." };
+    const dir = this.workspaceDir(p.notebookId);
+    const moveDir = path.join(dir, ".cellar", "moves", moveId);
+    try {
+      const t0 = performance.now();
+      const reply = await s.bridgeCall("cellar_state_export_request", { move_id: moveId }, STATE_MOVE_TIMEOUT_MS);
+      if (reply.status !== "ok" || !reply.report)
+        return { ok: false, error: `The kernel could not export its variables: ${reply.evalue ?? "no report"}` };
+      const t1 = performance.now();
+      const workspace = await this.deps.workspaces.store(dir);
+      const t2 = performance.now();
+      this.log(
+        `worker: session ${sessionId} exported ${reply.report.names.length} names (${reply.report.bytes} bytes) in ${(t1 - t0).toFixed(0)} ms (kernel ${(reply.report.seconds * 1000).toFixed(0)} ms), stored the workspace in ${(t2 - t1).toFixed(0)} ms`,
+      );
+      return { ok: true, report: reply.report, workspace };
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    } finally {
+      await fs.promises.rm(moveDir, { recursive: true, force: true }).catch(() => {});
+    }
+  }
+
+  /** Loads a move laid out in the session's workspace (by `StartSession.workspace`) into its kernel. */
+  async importState(sessionId: string, moveId: string): Promise<{ ok: true; report: StateImportReport } | { ok: false; error: string }> {
+    const s = this.sessions.get(sessionId);
+    const p = this.requested.get(sessionId);
+    if (!s || !p) return { ok: false, error: "No such kernel on this worker." };
+    try {
+      const gpu = p.device?.kind === "gpu";
+      const reply = await s.bridgeCall("cellar_state_import_request", { move_id: moveId, gpu }, STATE_MOVE_TIMEOUT_MS);
+      if (reply.status !== "ok" || !reply.report)
+        return { ok: false, error: `The kernel could not import the variables: ${reply.evalue ?? "no report"}` };
+      this.log(
+        `worker: session ${sessionId} imported ${reply.report.names.length} names in ${(reply.report.seconds * 1000).toFixed(0)} ms`,
+      );
+      return { ok: true, report: reply.report };
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    }
+  }
+
+  private workspaceDir(notebookId: string): string {
+    return path.join(this.deps.config.home, "workspaces", notebookId);
+  }
+
+  /** Lays out the workspace another worker stored, before the kernel starts. A kernel of this
+   * notebook already live here has that very folder mounted (the state moved within this worker):
+   * it is already current, and replacing it would pull it from under that kernel. */
+  private async layOutWorkspace(p: StartSession, dir: string): Promise<StartResult> {
+    if (this.liveRequests().some((o) => o.notebookId === p.notebookId)) {
+      this.log(`worker: session ${p.sessionId} shares the workspace of a live kernel of notebook ${p.notebookId}; not laid out again`);
+      return { ok: true };
+    }
+    if (!this.deps.workspaces) return { ok: false, error: "This worker has no content store to take a workspace from." };
+    try {
+      const t0 = performance.now();
+      const stats = await this.deps.workspaces.layOut(p.workspace!, dir);
+      this.log(
+        `worker: session ${p.sessionId} laid out workspace ${p.workspace} in ${(performance.now() - t0).toFixed(0)} ms ${JSON.stringify(stats)}`,
+      );
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, error: `The notebook's workspace could not be laid out on this worker: ${(err as Error).message}` };
     }
   }
 

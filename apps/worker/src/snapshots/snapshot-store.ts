@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import { fetchManifest, ingestDirectory, type BlobStore, type IngestOptions, type Manifest } from "@cellar/fs-client";
+import { fetchManifest, ingestDirectory, type BlobStore, type IngestOptions, type Manifest, type ManifestEntry } from "@cellar/fs-client";
 
 /** The CAS as a worker sees it over HTTP (`BlobFetcher` from @cellar/fs-client). */
 export interface SnapshotRemote {
@@ -186,26 +186,31 @@ export class SnapshotStore {
 }
 
 /** Where one chunk's bytes go: each place it occurs, and the length it must have there. */
-interface ChunkJob {
+export interface ChunkJob {
   hash: string;
   length: number;
   places: { file: string; offset: number }[];
 }
 
 /** Makes the directories and (empty) files of `manifest` under `tmp`; returns the chunks to
- * fetch, one job per distinct chunk. */
-async function layOut(manifest: Manifest, id: string, tmp: string): Promise<ChunkJob[]> {
+ * fetch, one job per distinct chunk. A file that `reuse` provides itself (it answers true, having
+ * put the file at its target) is not created and its chunks are not fetched. */
+export async function layOut(
+  manifest: Manifest,
+  id: string,
+  tmp: string,
+  reuse?: (entry: ManifestEntry, target: string) => Promise<boolean>,
+): Promise<ChunkJob[]> {
   const jobs = new Map<string, ChunkJob>();
   for (const entry of manifest.entries) {
     const target = path.join(tmp, entry.path);
-    if (!target.startsWith(tmp + path.sep) && target !== tmp)
-      throw new Error(`snapshot manifest ${id} escapes its directory: ${entry.path}`);
+    if (!target.startsWith(tmp + path.sep) && target !== tmp) throw new Error(`manifest ${id} escapes its directory: ${entry.path}`);
     if (entry.type === "dir") await mkdir(target, { recursive: true });
-    if (entry.type !== "file") continue;
+    if (entry.type !== "file" || (reuse && (await reuse(entry, target)))) continue;
     await (await open(target, "w", 0o600)).close();
     const chunks = entry.chunks ?? [];
     if (chunks.length !== Math.ceil(entry.size / manifest.chunkSize)) {
-      throw new Error(`snapshot manifest ${id}: ${entry.path} has ${chunks.length} chunks for ${entry.size} bytes`);
+      throw new Error(`manifest ${id}: ${entry.path} has ${chunks.length} chunks for ${entry.size} bytes`);
     }
     chunks.forEach((hash, i) => {
       const offset = i * manifest.chunkSize;
@@ -215,7 +220,7 @@ async function layOut(manifest: Manifest, id: string, tmp: string): Promise<Chun
         job = { hash, length, places: [] };
         jobs.set(hash, job);
       }
-      if (job.length !== length) throw new Error(`snapshot manifest ${id}: chunk ${hash} has two lengths`);
+      if (job.length !== length) throw new Error(`manifest ${id}: chunk ${hash} has two lengths`);
       job.places.push({ file: target, offset });
     });
   }
@@ -224,7 +229,7 @@ async function layOut(manifest: Manifest, id: string, tmp: string): Promise<Chun
 
 /** Runs the jobs with at most `parallelism` chunks fetched or being written at once. After the
  * first failure no job starts, the running ones finish, and that failure is thrown. */
-async function fetchAll(jobs: ChunkJob[], parallelism: number, remote: SnapshotRemote): Promise<void> {
+export async function fetchAll(jobs: ChunkJob[], parallelism: number, remote: Pick<SnapshotRemote, "fetchChunk">): Promise<void> {
   let next = 0;
   let failure: { err: unknown } | null = null;
   const worker = async () => {
@@ -259,8 +264,8 @@ async function writeAt(file: string, data: Buffer, offset: number): Promise<void
 
 /** ingestDirectory writes through a BlobStore; this one uploads each blob to the CAS. Reads are
  * not needed by ingest and not offered. */
-class UploadStore implements BlobStore {
-  constructor(private readonly remote: SnapshotRemote) {}
+export class UploadStore implements BlobStore {
+  constructor(private readonly remote: Pick<SnapshotRemote, "fetchRef" | "putBlob" | "hasBlob" | "putRef">) {}
   // Checkpoints of kernels restored from one warm snapshot share most of their chunks: asking
   // first saves compressing and sending them (a worker's shutdown uploads every idle kernel's).
   // A chunk found may be old and reachable from nothing (the kernel was resumed, its earlier
