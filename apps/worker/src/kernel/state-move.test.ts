@@ -28,7 +28,7 @@ const NOTEBOOK = `nb-${RUN_ID}`;
 let work: string;
 let server: Server;
 let fetcher: BlobFetcher;
-const workers: Array<ReturnType<typeof worker>> = [];
+const workers: Array<{ sessions: SessionManager; stateRoot: string }> = [];
 
 /** One worker: its own home and sessions, the shared CAS; cold boots (no snapshots, no pool). */
 function worker(name: string) {
