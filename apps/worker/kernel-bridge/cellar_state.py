@@ -16,8 +16,9 @@ How a value is written:
   the object's memory to <n>.buf, and read back in one read into one buffer the arrays then use,
   so neither side copies them more than that;
 - torch tensors are written as CPU tensors (GPU memory cannot be pickled for another machine);
-  one that was on a GPU goes back to CUDA on import when the import asks for a GPU and
-  torch.cuda.is_available().
+  an import that asks for a GPU (the new kernel is a GPU kernel) puts every tensor, and so every
+  module's parameters, on CUDA when torch.cuda.is_available(): the cell that moved the kernel
+  finds its tensors on the device it asked for, all on one device. A CPU import keeps them on CPU.
 """
 import io
 import json
@@ -36,7 +37,7 @@ IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
 # Out-of-band buffers start at multiples of this in a .buf file, so arrays loaded over it are aligned.
 ALIGN = 64
 
-# Set by import_ for the duration of a load: where tensors that were on a GPU go.
+# Set by import_ for the duration of a load: the device tensors go to (None: stay on CPU).
 _tensor_target = None
 
 
@@ -72,7 +73,11 @@ def _restore_tensor_cpu(tensor, requires_grad, was_gpu, parameter):
 def _finish_tensor(t, requires_grad, was_gpu, parameter):
     import torch
 
-    if was_gpu and _tensor_target is not None:
+    # was_gpu is kept in the pickle for what a later policy may want; today the import decides.
+    global _tensor_target
+    if _tensor_target == "cuda?":
+        _tensor_target = "cuda" if torch.cuda.is_available() else None
+    if _tensor_target is not None:
         t = t.to(_tensor_target)
     if parameter:
         return torch.nn.Parameter(t, requires_grad=requires_grad)
@@ -129,8 +134,15 @@ def _cloudpickle_pickler():
     return lambda f, cb: Pickler(f, protocol=5, buffer_callback=cb)
 
 
+class _StdlibPickler(pickle.Pickler):
+    def reducer_override(self, obj):
+        return _reduce_tensor(obj)
+
+
 def _stdlib_pickler():
-    return lambda f, cb: pickle.Pickler(f, protocol=5, buffer_callback=cb)
+    # Used for plain arrays, and for everything in a Python without dill and cloudpickle (the
+    # GPU test machine has neither): tensors still leave as CPU data.
+    return lambda f, cb: _StdlibPickler(f, protocol=5, buffer_callback=cb)
 
 
 def _available(module):
@@ -293,8 +305,8 @@ def _load(entry, move_dir):
 
 def import_(user_ns, move_dir, gpu=False):
     """Loads what export wrote into user_ns (modules, then classes, then the rest; a name that
-    fails goes to `failed`, the others still load) and deletes move_dir. `gpu`: tensors that were
-    on a GPU go back to CUDA when torch has it."""
+    fails goes to `failed`, the others still load) and deletes move_dir. `gpu`: tensors go to
+    CUDA when torch has it."""
     global _tensor_target
     t0 = time.monotonic()
     report = {"names": [], "failed": [], "seconds": 0.0}
@@ -305,13 +317,8 @@ def import_(user_ns, move_dir, gpu=False):
         raise FileNotFoundError(f"no exported state at {move_dir}") from None
     if manifest.get("version") != VERSION:
         raise ValueError(f"exported state version {manifest.get('version')!r}, this kernel reads {VERSION}")
-    _tensor_target = None
-    if gpu:
-        torch = sys.modules.get("torch")
-        if torch is None and any(e.get("type", "").startswith("torch.") for e in manifest["names"]):
-            import torch
-        if torch is not None and torch.cuda.is_available():
-            _tensor_target = "cuda"
+    # Asked on the first tensor loaded (_finish_tensor), so torch is imported only when needed.
+    _tensor_target = "cuda?" if gpu else None
     try:
         for m in manifest.get("modules", []):
             try:
