@@ -83,8 +83,8 @@ export const MESSAGE_CONTENT_SCHEMAS = {
     evalue: z.string().optional(),
   }),
   // Moving a kernel's variables to another kernel (devices.ts): the bridge writes the namespace to
-  // /workspace/.cellar/moves/<move_id>, or loads it from there (then deletes it); `gpu`: tensors
-  // that were on a GPU go back to CUDA. Answered only while no cell runs (else status "error").
+  // /workspace/.cellar/moves/<move_id>, or loads it from there (then deletes it); `gpu`: torch tensors
+  // go to CUDA (the new kernel is a GPU kernel). Answered only while no cell runs (else status "error").
   cellar_state_export_request: z.looseObject({ move_id: moveIdSchema }),
   cellar_state_export_reply: z.looseObject({
     status: z.enum(["ok", "error"]),
