@@ -75,6 +75,7 @@ export function connectToGateway(config: WorkerConfig, resources: WorkerResource
       layOut: (id, dir) => layOutWorkspace(id, dir, snapshotCas),
     },
     pool: () => pool,
+    resources,
     events: (sessionId) => ({
       onMessage: (message) => {
         const event = outbox(sessionId).add(message);

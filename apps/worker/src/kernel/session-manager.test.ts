@@ -98,7 +98,7 @@ function manager(opts: { warmSnapshots?: boolean; poolFails?: Error; layOutFails
 describe("SessionManager.start with a workspace from another worker", () => {
   it("lays the workspace out in the notebook's folder before the kernel starts, pool kernel included", async () => {
     const t = manager();
-    expect(await t.sessions.start(request("s1", "nb1", { workspace: "w".repeat(64) }))).toEqual({ ok: true });
+    expect(await t.sessions.start(request("s1", "nb1", { workspace: "w".repeat(64) }))).toEqual({ ok: true, isolation: "gvisor" });
     expect(t.calls).toEqual(["layOut w workspaces/nb1", "prefetch", "attach i forRestore=true", "pool s1 /rootfs claim=true"]);
   });
 
@@ -114,7 +114,7 @@ describe("SessionManager.start with a workspace from another worker", () => {
     const t = manager();
     await t.sessions.start(request("s1", "nb1"));
     t.calls.length = 0;
-    expect(await t.sessions.start(request("s2", "nb1", { workspace: "w".repeat(64) }))).toEqual({ ok: true });
+    expect(await t.sessions.start(request("s2", "nb1", { workspace: "w".repeat(64) }))).toEqual({ ok: true, isolation: "gvisor" });
     expect(t.calls.some((c) => c.startsWith("layOut"))).toBe(false);
   });
 });
@@ -130,7 +130,7 @@ describe("SessionManager state moves", () => {
 describe("SessionManager.start", () => {
   it("fetches the warm snapshot before attaching the image for a restore, then takes the kernel from the pool", async () => {
     const t = manager();
-    expect(await t.sessions.start(request("s1"))).toEqual({ ok: true });
+    expect(await t.sessions.start(request("s1"))).toEqual({ ok: true, isolation: "gvisor" });
     expect(t.calls).toEqual(["prefetch", "attach i forRestore=true", "pool s1 /rootfs claim=true"]);
     expect(t.statuses).toEqual([
       ["s1", "starting"],
@@ -153,7 +153,7 @@ describe("SessionManager.start", () => {
 
   it("boots cold, without snapshots or the pool, when warm snapshots are off", async () => {
     const t = manager({ warmSnapshots: false });
-    expect(await t.sessions.start(request("s1"))).toEqual({ ok: true });
+    expect(await t.sessions.start(request("s1"))).toEqual({ ok: true, isolation: "gvisor" });
     expect(t.calls).toEqual(["attach i forRestore=false", "cold s1 /rootfs"]);
   });
 

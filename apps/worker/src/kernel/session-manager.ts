@@ -4,16 +4,17 @@
 // socket events into these calls, so this can be tested without a gateway or a sandbox.
 import fs from "node:fs";
 import path from "node:path";
-import type { StartSession, StateExportReport, StateImportReport, WorkerSessionReport } from "@cellar/protocol";
+import type { Isolation, StartSession, StateExportReport, StateImportReport, WorkerResources, WorkerSessionReport } from "@cellar/protocol";
 import type { WorkerConfig } from "../config";
 import type { ImageAttacher } from "../images/image-attacher";
 import { startKernelSandbox, type KernelSandbox, type KernelSandboxOptions } from "../sandbox/kernel-sandbox";
+import { planGpuSandbox } from "../sandbox/gpu-sandbox";
 import { sandboxMemoryCap } from "../sandbox/sandbox-cgroup";
 import { DEFAULT_WARMUP, type KernelPool, type WarmSnapshots } from "../snapshots";
 import type { ResumeSandboxOptions, SuspendedKernels } from "./suspended-kernels";
 import { KernelSession, type KernelSessionEvents } from "./kernel-session";
 
-export type StartResult = { ok: true } | { ok: false; error: string };
+export type StartResult = { ok: true; isolation?: Isolation } | { ok: false; error: string };
 
 /** How a workspace travels through the content store (files/workspace-transfer.ts). */
 export interface WorkspaceTransfer {
@@ -37,8 +38,10 @@ export interface SessionManagerDeps {
   workspaces?: WorkspaceTransfer;
   /** What a session tells the gateway. */
   events(sessionId: string): KernelSessionEvents;
-  /** A cold boot when warm snapshots are off. */
+  /** A cold boot when warm snapshots are off (and for GPU kernels, always). */
   coldBoot?: (opts: KernelSandboxOptions) => Promise<KernelSandbox>;
+  /** What this machine offers: a GPU session's sandbox is planned from it. Absent: CPU only. */
+  resources?: WorkerResources;
   log?: (line: string) => void;
 }
 
@@ -94,6 +97,8 @@ export class SessionManager {
     if (this.sessions.has(p.sessionId)) return { ok: false, error: "session already exists" };
     const { config, images } = this.deps;
     const workspaceDir = this.workspaceDir(p.notebookId);
+    const gpu = planGpuSandbox(p, this.deps.resources ?? { cpus: 0, memoryBytes: 0, gpus: [], labels: {} });
+    if (!gpu.ok) return gpu;
     if (p.workspace) {
       const laid = await this.layOutWorkspace(p, workspaceDir);
       if (!laid.ok) return laid;
@@ -127,6 +132,8 @@ export class SessionManager {
       const imageRootfs = await images.attach(p.imageId, { forRestore });
       fs.mkdirSync(workspaceDir, { recursive: true });
       await session.start(async () => {
+        // GPU memory is not checkpointed: a GPU kernel boots cold, with its devices.
+        if (gpu.gpu) return (this.deps.coldBoot ?? startKernelSandbox)({ ...sandboxOptions(imageRootfs), gpu: gpu.gpu });
         if (!config.warmSnapshots) return (this.deps.coldBoot ?? startKernelSandbox)(sandboxOptions(imageRootfs));
         // Claims a kernel the pool restored ahead of time, else restores the image's warm
         // snapshot, or boots cold (and makes the snapshot afterwards, in the background, so
@@ -146,7 +153,7 @@ export class SessionManager {
         this.log(`worker: session ${p.sessionId} ${how} in ${ms} ms`);
         return started.sandbox;
       });
-      return { ok: true };
+      return { ok: true, isolation: gpu.isolation };
     } catch (err) {
       this.sessions.delete(p.sessionId);
       console.error(`worker: session ${p.sessionId} failed to start:`, err);

@@ -4,6 +4,7 @@
 import { chmod, chown, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { type GpuSandbox, withGpu } from "./gpu-spec";
 
 /** Where the kernel bridge lives in the repo; bind-mounted so bridge changes need no image rebuild. */
 export const DEFAULT_BRIDGE_DIR = fileURLToPath(new URL("../../kernel-bridge", import.meta.url));
@@ -34,6 +35,8 @@ export interface BundleOptions {
    * inside can rename it). No user code runs before that drop.
    */
   snapshotBoot?: boolean;
+  /** A GPU kernel: its devices, driver libraries and isolation (gpu-spec.ts). */
+  gpu?: GpuSandbox;
 }
 
 /** What the snapshot boot's bridge may do until a restore hands it its session. */
@@ -103,7 +106,7 @@ export function buildOciConfig(opts: BundleOptions): Record<string, unknown> {
 
 /** Writes `<bundleDir>/config.json` and prepares the workspace so the sandbox user can write it. */
 export async function writeBundle(bundleDir: string, opts: BundleOptions): Promise<string> {
-  const config = buildOciConfig(opts);
+  const config = opts.gpu ? withGpu(buildOciConfig(opts), opts.gpu) : buildOciConfig(opts);
   await mkdir(bundleDir, { recursive: true, mode: 0o700 });
   await mkdir(opts.workspaceDir, { recursive: true });
   // Without a user namespace, uid 1000 inside is uid 1000 on the host's files.

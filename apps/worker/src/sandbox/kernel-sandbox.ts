@@ -19,6 +19,7 @@ import { futuresFor, KernelFutureError, parentIdOf } from "@cellar/kernel-client
 import { containerIdFor, writeBundle, type BundleOptions, type SandboxLimits } from "./bundle";
 import { randomBytes } from "node:crypto";
 import { hostnameFor } from "./bundle";
+import { type GpuSandbox, runscGpuFlags } from "./gpu-spec";
 import {
   runscCheckpoint,
   runscDelete,
@@ -48,6 +49,8 @@ export interface KernelSandboxOptions {
   startTimeoutMs?: number;
   /** Boot a kernel that will be checkpointed as a warm snapshot (see bundle.ts). */
   snapshotBoot?: boolean;
+  /** A GPU kernel (always booted cold: GPU memory is not checkpointed). */
+  gpu?: GpuSandbox;
 }
 
 /** Decides, for each message before the sandbox is ready, whether it means "ready" (true), a
@@ -314,6 +317,7 @@ export async function startKernelSandbox(opts: KernelSandboxOptions): Promise<Ke
     bridgeDir: opts.bridgeDir,
     limits: opts.limits,
     snapshotBoot: opts.snapshotBoot,
+    gpu: opts.gpu,
   });
   const child = await runscRun(runsc, containerId, bundleDir, cgroup);
   const sandbox = new KernelSandbox(opts, child, bundleDir, cgroup);
@@ -323,7 +327,12 @@ export async function startKernelSandbox(opts: KernelSandboxOptions): Promise<Ke
 /** The session's container id, bundle and cgroup, for a boot or a restore. */
 async function prepareContainer(opts: Omit<KernelSandboxOptions, "snapshotBoot">, bundle: BundleOptions) {
   const containerId = containerIdFor(opts.sessionId);
-  const runsc: RunscConfig = { stateRoot: opts.stateRoot, platform: opts.platform, runscPath: opts.runscPath };
+  const runsc: RunscConfig = {
+    stateRoot: opts.stateRoot,
+    platform: opts.platform,
+    runscPath: opts.runscPath,
+    extraFlags: runscGpuFlags(opts.gpu?.isolation ?? "gvisor"),
+  };
   const bundleDir = bundleDirFor(opts.stateRoot, opts.sessionId);
   // A container with this id left over from a crashed worker would make `runsc run` fail.
   if (await runscHasState(runsc, containerId)) await runscRemove(runsc, containerId).catch(() => {});

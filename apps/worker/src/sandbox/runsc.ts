@@ -12,6 +12,8 @@ export interface RunscConfig {
   /** gVisor platform. ptrace works everywhere; kvm hangs on the development machines. */
   platform?: string;
   runscPath?: string;
+  /** Flags for this sandbox only (a GPU kernel's `--nvproxy`). */
+  extraFlags?: string[];
 }
 
 export interface RunscContainer {
@@ -33,6 +35,7 @@ function globalFlags(cfg: RunscConfig): string[] {
     // runsc's cgroup handling needs a layout these hosts lack; the worker caps each sandbox's
     // memory with a cgroup of its own (sandbox-cgroup.ts) and each process with rlimits.
     "--ignore-cgroups",
+    ...(cfg.extraFlags ?? []),
   ];
 }
 
