@@ -20,7 +20,7 @@ export function NotebookDevicePicker() {
   }
   return (
     <span className="notebook-device" title="Where cells that name no device run">
-      <span className="notebook-device-label">Default device</span>
+      <span className="notebook-device-label">Device</span>
       <DevicePicker
         value={device}
         onChange={(next) => store.getState().setNotebookDevice(next)}
