@@ -7,7 +7,7 @@ import {
   deviceMagic,
   formatDevice,
   type DeviceRequest,
-  ISOLATION_TEXT,
+  isolationText,
   type KernelPlacement,
 } from "@cellar/protocol";
 
@@ -43,7 +43,7 @@ export function deviceBadge(cell: CellDevice, notebookDevice: DeviceRequest | un
 /** Where the kernel is, for the status area: "H100 · gpu-1 · gVisor + nvproxy", "CPU · w1". */
 export function placementLabel(p: KernelPlacement): string {
   const device = p.device.kind === "cpu" ? "CPU" : p.device.model ? formatDevice(p.device) : p.workerClass;
-  return [device, p.workerId, ...(p.isolation === "gvisor" ? [] : [ISOLATION_TEXT[p.isolation]])].join(" · ");
+  return [device, p.workerId, ...(p.isolation === "gvisor" ? [] : [isolationText(p.isolation)])].join(" · ");
 }
 
 /** "Waiting for H100 — 2nd in line". */
