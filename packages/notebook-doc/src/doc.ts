@@ -9,6 +9,7 @@
 import type { CellType } from "@cellar/protocol";
 import { generateKeyBetween } from "fractional-indexing";
 import * as Y from "yjs";
+import { seedSettings } from "./settings";
 
 export interface DocCell {
   id: string;
@@ -83,10 +84,16 @@ function newCellMap(cell: NewCell, position: string): CellMap {
   return map;
 }
 
-/** Fills an empty document with a notebook's cells (in the given order) and title. */
-export function fromNotebook(notebook: { title?: string; cells: NewCell[] }, doc: Y.Doc = new Y.Doc(), origin?: unknown): Y.Doc {
+/** Fills an empty document with a notebook's cells (in the given order), title and settings
+ * (read from its nbformat `metadata`, see settings.ts). */
+export function fromNotebook(
+  notebook: { title?: string; cells: NewCell[]; metadata?: Record<string, unknown> },
+  doc: Y.Doc = new Y.Doc(),
+  origin?: unknown,
+): Y.Doc {
   doc.transact(() => {
     if (notebook.title !== undefined) metaMap(doc).set("title", notebook.title);
+    seedSettings(doc, notebook.metadata);
     let position: string | null = null;
     for (const cell of notebook.cells) {
       position = generateKeyBetween(position, null);

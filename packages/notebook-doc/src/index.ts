@@ -16,5 +16,6 @@ export {
   type NewCell,
   type Placement,
 } from "./doc";
+export { docNotebookDevice, metadataWithSettings, notebookDevice, setNotebookDevice, settingsMap } from "./settings";
 export { DocumentOfflineError, DocumentProvider, FROM_GATEWAY, type DocumentSocket } from "./provider";
 export { type AwarenessChange, encodeWith } from "./sync-encoding";

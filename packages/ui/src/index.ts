@@ -2,6 +2,7 @@ export { CellEditor, type CellEditorProps, type CellLanguage, type RunMode } fro
 export type { SearchMatch } from "./editor/search-highlight";
 export { JsonOutput, type JsonOutputProps } from "./outputs/JsonOutput";
 export { OutputArea, OutputView, ErrorOutput, TruncationNotice, type OutputAreaProps } from "./outputs/OutputArea";
+export { PlacementOutput, isPlacementOutput } from "./outputs/PlacementOutput";
 export { MimeBundleOutput, type MimeBundleOutputProps } from "./outputs/MimeBundleOutput";
 export { AnsiText, DEFAULT_TEXT_LIMITS, type AnsiTextProps, type TextLimits } from "./outputs/AnsiText";
 export { MarkdownView, type MarkdownViewProps } from "./markdown/MarkdownView";

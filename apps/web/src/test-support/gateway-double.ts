@@ -20,6 +20,8 @@ export interface GatewayDouble {
   status: KernelStatus;
   /** The role notebook:open answers (the owner's unless a test says otherwise). */
   role: NotebookRole;
+  /** The cells the page asked to take out of a device's line (cell:cancel-queued). */
+  cancelled: string[];
   socket(): ServerSocket<BrowserToGateway, GatewayToBrowser>;
   /** A socket factory for KernelConnection's `createSocket`. */
   connectSocket(): GatewaySocket;
@@ -37,6 +39,7 @@ export async function startGatewayDouble(initial: KernelStatus, workers = 1): Pr
     sent: [],
     status: initial,
     role: "owner",
+    cancelled: [],
     socket: () => last!,
     connectSocket: () => io(`http://127.0.0.1:${gw.port}`, { transports: ["websocket"], forceNew: true }) as GatewaySocket,
     reply: (notebookId, request, type, content) => {
@@ -58,6 +61,10 @@ export async function startGatewayDouble(initial: KernelStatus, workers = 1): Pr
     });
     socket.on("kernel:interrupt", (p, ack) => ack({ ok: true }));
     socket.on("kernel:restart", (p, ack) => ack({ ok: true }));
+    socket.on("cell:cancel-queued", (p, ack) => {
+      gw.cancelled.push(p.cellId);
+      ack({ ok: true });
+    });
   });
   await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
   gw.port = (http.address() as AddressInfo).port;

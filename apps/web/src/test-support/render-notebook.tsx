@@ -13,6 +13,7 @@ import { createNotebookStore, type NotebookStore } from "../features/notebook/no
 import { useNotebookKeys } from "../features/notebook/use-notebook-keys";
 import { NotebookLayout } from "../features/notebook/NotebookLayout";
 import { startGatewayDouble, until, type GatewayDouble } from "./gateway-double";
+import type { SharedNotebook } from "../features/collab/shared-notebook";
 
 /** A gateway double whose kernel is `status`, closed after the test. */
 export async function startGateway(status: "idle" | "starting", workers = 1): Promise<GatewayDouble> {
@@ -23,9 +24,15 @@ export async function startGateway(status: "idle" | "starting", workers = 1): Pr
 
 /** Renders `notebook` (as getNotebook answered it: with the caller's role, else the owner's) and
  * connects its page to `gw`. Without a gateway HTTP API, queries such as the image list fail, as
- * they would offline, unless the test stubs `fetch` (render-with-gateway.tsx). */
-export function renderNotebook(gw: GatewayDouble, notebook: () => Notebook & { role?: NotebookRole }) {
+ * they would offline, unless the test stubs `fetch` (render-with-gateway.tsx). `shared`: the
+ * page's shared document, made for its store (without one, the store alone holds the cells). */
+export function renderNotebook(
+  gw: GatewayDouble,
+  notebook: () => Notebook & { role?: NotebookRole },
+  options: { shared?: (store: NotebookStore) => SharedNotebook } = {},
+) {
   const store = createNotebookStore(notebook());
+  const shared = options.shared?.(store);
   const kernel = new KernelConnection(notebook().id, store, {
     fetchNotebook: async () => notebook(),
     createSocket: gw.connectSocket,
@@ -35,7 +42,7 @@ export function renderNotebook(gw: GatewayDouble, notebook: () => Notebook & { r
   const queries = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   render(
     <QueryClientProvider client={queries}>
-      <NotebookContext.Provider value={{ store, commands, saveNow: async () => {}, kernel }}>
+      <NotebookContext.Provider value={{ store, commands, saveNow: async () => {}, kernel, shared }}>
         <Keys store={store} commands={commands} />
         <NotebookLayout />
       </NotebookContext.Provider>
@@ -43,7 +50,7 @@ export function renderNotebook(gw: GatewayDouble, notebook: () => Notebook & { r
   );
   kernel.connect();
   onTestFinished(() => kernel.dispose());
-  return { store, kernel, commands };
+  return { store, kernel, commands, shared };
 }
 
 function Keys({ store, commands }: { store: NotebookStore; commands: NotebookCommands }) {

@@ -3,6 +3,7 @@ import { TRUNCATION_NOTE_KEY, type Output } from "@cellar/protocol";
 import { AnsiText, type TextLimits } from "./AnsiText";
 import { MimeBundleOutput } from "./MimeBundleOutput";
 import { bundleText } from "./mime";
+import { isPlacementOutput, PlacementOutput } from "./PlacementOutput";
 
 export interface OutputAreaProps {
   outputs: Output[];
@@ -16,11 +17,19 @@ export const STREAMING_LIMITS: TextLimits = { maxLines: 500, maxChars: 50_000 };
 /** Everything one code cell printed or displayed, in order. Always rendered (empty when there is
  * nothing) so a page can wait on it. */
 export const OutputArea = memo(function OutputArea({ outputs, streaming = false }: OutputAreaProps) {
+  // Where the cell ran is said under everything it printed, wherever the gateway put it.
+  const placements = outputs.filter(isPlacementOutput);
   return (
     <div className="cellar-outputs" data-testid="cell-output">
-      {outputs.map((output, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: outputs have no ids and are only appended or cleared, so an index names one output
-        <OutputView key={i} output={output} streaming={streaming} />
+      {outputs.map((output, i) =>
+        isPlacementOutput(output) ? null : (
+          // biome-ignore lint/suspicious/noArrayIndexKey: outputs have no ids and are only appended or cleared, so an index names one output
+          <OutputView key={i} output={output} streaming={streaming} />
+        ),
+      )}
+      {placements.map((output, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: as above
+        <OutputView key={`placement-${i}`} output={output} />
       ))}
     </div>
   );
@@ -39,6 +48,7 @@ export const OutputView = memo(function OutputView({ output, streaming = false }
     case "display_data":
     case "execute_result":
       if (output.metadata?.[TRUNCATION_NOTE_KEY]) return <TruncationNotice text={bundleText(output.data["text/plain"] ?? "")} />;
+      if (isPlacementOutput(output)) return <PlacementOutput data={output.data} />;
       return (
         <div className="cellar-output cellar-output-rich">
           <MimeBundleOutput data={output.data} metadata={output.metadata} />

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen } from "@testing-library/react";
-import type { Output } from "@cellar/protocol";
+import { PLACEMENT_MIME, type Output } from "@cellar/protocol";
 import { OutputArea } from "./OutputArea";
 import { chooseMimeType } from "./mime";
 
@@ -203,5 +203,57 @@ describe("chooseMimeType", () => {
     expect(chooseMimeType({ "text/plain": "x", "text/markdown": "*x*" })).toBe("text/markdown");
     expect(chooseMimeType({ "text/plain": "x", "application/javascript": "alert(1)" })).toBe("text/plain");
     expect(chooseMimeType({ "application/vnd.jupyter.widget-view+json": {} })).toBeNull();
+  });
+});
+
+describe("placement output (where a cell ran)", () => {
+  const placement = {
+    device: "H100",
+    workerId: "gpu-1",
+    workerClass: "H100",
+    isolation: "gvisor-nvproxy",
+    moved: { from: "w1", names: 14, bytes: 2.1e9, seconds: 1.8 },
+    skipped: [] as Array<{ name: string; type: string; reason: string }>,
+  };
+  const placementOutput = (p: object): Output => ({
+    output_type: "display_data",
+    data: { [PLACEMENT_MIME]: p, "text/plain": "ran somewhere" },
+    metadata: {},
+  });
+
+  it("is one line under the cell's other outputs, wherever it came in", () => {
+    show(placementOutput(placement), { output_type: "stream", name: "stdout", text: "hello\n" });
+    const line = screen.getByTestId("cell-placement");
+    expect(line.textContent).toBe("ran on H100 · worker gpu-1 · gVisor + nvproxy · moved 14 names, 2.1 GB in 1.8 s");
+    const area = screen.getByTestId("cell-output");
+    const stream = screen.getByTestId("output-stream");
+    expect(stream.compareDocumentPosition(line) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(area.textContent).not.toContain("ran somewhere");
+    expect(screen.queryByTestId("cell-placement-skipped")).toBeNull();
+  });
+
+  it("lists the names that could not move with their type and reason, as a warning", () => {
+    show(
+      placementOutput({
+        ...placement,
+        skipped: [
+          { name: "sock", type: "socket", reason: "cannot pickle 'socket' object" },
+          { name: "gen", type: "generator", reason: "cannot pickle 'generator' object" },
+        ],
+      }),
+    );
+    const warning = screen.getByTestId("cell-placement-skipped");
+    expect(warning.getAttribute("role")).toBe("alert");
+    expect(warning.textContent).toContain("2 names could not move to H100");
+    const names = screen.getAllByTestId("cell-placement-skipped-name");
+    expect(names.map((n) => n.textContent)).toEqual([
+      "sock (socket): cannot pickle 'socket' object",
+      "gen (generator): cannot pickle 'generator' object",
+    ]);
+  });
+
+  it("one that does not read shows its text", () => {
+    show(placementOutput({ device: 3 }));
+    expect(screen.getByTestId("cell-placement").textContent).toBe("ran somewhere");
   });
 });

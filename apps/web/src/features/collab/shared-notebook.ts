@@ -10,7 +10,9 @@ import {
   cellText,
   DocumentOfflineError,
   DocumentProvider,
+  docNotebookDevice,
   docTitle,
+  setNotebookDevice,
   setTitle,
   setSource,
   toCells,
@@ -58,6 +60,7 @@ export class SharedNotebook {
       if (s.cells !== prev.cells) this.write(s.cells, prev.cells);
       // The title is shared too (it is also saved with a PUT, for the notebook list).
       if (s.title !== prev.title) setTitle(this.doc, s.title, FROM_STORE);
+      if (s.notebookDevice !== prev.notebookDevice) setNotebookDevice(this.doc, s.notebookDevice ?? null, FROM_STORE);
     });
   }
 
@@ -141,13 +144,20 @@ export class SharedNotebook {
     });
     const title = docTitle(this.doc);
     const changed = cells.length !== s.cells.length || cells.some((c, i) => c !== s.cells[i]);
-    if (!changed && (title === undefined || title === s.title)) return;
+    // A document that was never given a default device leaves the one the saved notebook has.
+    const live = docNotebookDevice(this.doc);
+    const device =
+      live === undefined || JSON.stringify(live ?? undefined) === JSON.stringify(s.notebookDevice)
+        ? null
+        : { notebookDevice: live ?? undefined };
+    if (!changed && (title === undefined || title === s.title) && !device) return;
     const fresh = cells.filter((c) => !before.has(c.id)).map((c) => c.id);
     this.mirroring = true;
     try {
       this.store.setState({
         ...(changed ? { cells, outputs: fresh.length ? withEmptyOutputs(s.outputs, fresh) : s.outputs } : {}),
         ...(title !== undefined && title !== s.title ? { title } : {}),
+        ...device,
       });
     } finally {
       this.mirroring = false;

@@ -2,6 +2,7 @@
 import { useNotebookContext, useNotebookState } from "../notebook/notebook-context";
 import type { KernelDisplayStatus } from "./kernel-slice";
 import { useMay } from "../notebook/page-roles";
+import { placementLabel } from "../devices/cell-device";
 
 // Keyed by the protocol's statuses (plus "connecting"), so a new status cannot go unlabelled.
 const LABEL: Record<KernelDisplayStatus, string> = {
@@ -26,6 +27,7 @@ export function KernelStatusBadge() {
   const kernel = useNotebookState((s) => s.kernel);
   const mayRestart = useMay("restart");
   const showReason = (kernel.status === "dead" || kernel.status === "disconnected") && kernel.reason;
+  const placement = useNotebookState((s) => s.placement);
   return (
     <div
       className={`kernel-status kernel-status-${kernel.status}`}
@@ -39,6 +41,18 @@ export function KernelStatusBadge() {
         Kernel <strong>{LABEL[kernel.status]}</strong>
       </span>
       {showReason && <span className="kernel-reason">— {kernel.reason}</span>}
+      {placement && (
+        <span
+          className="kernel-placement"
+          data-testid="kernel-placement"
+          data-device={placement.device.kind}
+          data-worker={placement.workerId}
+          data-isolation={placement.isolation}
+          title={`The kernel runs on worker ${placement.workerId} (${placement.workerClass})`}
+        >
+          {placementLabel(placement)}
+        </span>
+      )}
       {kernel.status === "dead" && mayRestart && (
         <button
           type="button"

@@ -1,9 +1,11 @@
 // The kernel's status as the gateway announces it (kernel:status, notebook:open's answer), moved
 // between busy and idle by the kernel's own iopub status too (see kernel-socket.ts for why), or the
 // page's own word when it cannot reach the gateway (connecting, disconnected); and how many
-// workers are connected. Set only by the kernel connection (kernel-socket.ts).
+// workers are connected; where the kernel runs, and the cells waiting for a busy device. Set only
+// by the kernel connection (kernel-socket.ts).
 import type { StateCreator } from "zustand/vanilla";
-import type { KernelStatus, Notebook, NotebookRole } from "@cellar/protocol";
+import type { DeviceRequest, KernelPlacement, KernelStatus, Notebook, NotebookRole } from "@cellar/protocol";
+import { withoutKey } from "../../shared/records";
 import type { NotebookState } from "../notebook/notebook-store";
 
 /** `connecting`: the page has not heard from the gateway yet. */
@@ -17,11 +19,19 @@ export interface KernelSlice {
   role: NotebookRole;
   /** The gateway took the user's access away: nothing more can be done here. */
   accessRemoved: boolean;
+  /** Where the kernel runs (device, worker, isolation); null until the gateway has placed it. */
+  placement: KernelPlacement | null;
+  /** Cells waiting for a device that exists but is busy: what they wait for and their place in line (1: next). */
+  deviceQueue: Record<string, { device: DeviceRequest; position: number }>;
 
   setKernelStatus(status: KernelDisplayStatus, reason?: string): void;
   setWorkers(connected: number): void;
   /** null: the access was removed. */
   setRole(role: NotebookRole | null): void;
+  setPlacement(placement: KernelPlacement | null): void;
+  /** `position` 0: the cell left the line. */
+  setDeviceQueue(cellId: string, device: DeviceRequest, position: number): void;
+  clearDeviceQueue(): void;
 }
 
 /** `notebook.role`: as getNotebook answered (absent in older test doubles: the owner). */
@@ -32,8 +42,16 @@ export const createKernelSlice =
     workers: null,
     role: notebook.role ?? "owner",
     accessRemoved: false,
+    placement: null,
+    deviceQueue: {},
     setRole: (role) => set(role ? { role, accessRemoved: false } : { role: "viewer", accessRemoved: true }),
 
     setKernelStatus: (status, reason) => set({ kernel: { status, reason } }),
     setWorkers: (connected) => set({ workers: connected }),
+    setPlacement: (placement) => set({ placement }),
+    setDeviceQueue: (cellId, device, position) =>
+      set((s) => ({
+        deviceQueue: position > 0 ? { ...s.deviceQueue, [cellId]: { device, position } } : withoutKey(s.deviceQueue, cellId),
+      })),
+    clearDeviceQueue: () => set({ deviceQueue: {} }),
   });

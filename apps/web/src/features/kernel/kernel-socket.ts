@@ -11,7 +11,7 @@ import {
   type GatewaySocket,
   type KernelFuture,
 } from "@cellar/kernel-client";
-import { executeRequest, type JupyterMessage, type KernelStatus, type Notebook } from "@cellar/protocol";
+import { executeRequest, type JupyterMessage, type KernelPlacement, type KernelStatus, type Notebook } from "@cellar/protocol";
 import type { NotebookStore } from "../notebook/notebook-store";
 import type { KernelDisplayStatus } from "./kernel-slice";
 import { markAuthRequired } from "../../shared/auth-store";
@@ -34,6 +34,9 @@ export interface KernelConnectionOptions {
 // A suspended kernel takes requests too: the first one resumes it.
 const READY: ReadonlySet<KernelDisplayStatus> = new Set<KernelStatus>(["idle", "busy", "suspended"]);
 const MAX_TRACKED_REQUESTS = 2_000;
+/** A kernel in these states is no longer where it was placed. */
+const UNPLACED: ReadonlySet<KernelStatus> = new Set<KernelStatus>(["starting", "restarting", "dead"]);
+const CANCEL_ACK_MS = 15_000;
 /** A suspended kernel is resumed by the next request, so it can still answer one. */
 const ANSWERING: ReadonlySet<KernelDisplayStatus> = new Set<KernelStatus>(["idle", "busy", "suspended", "resuming"]);
 
@@ -48,8 +51,9 @@ export class KernelConnection {
    * cell that raises can stop the rest (Jupyter's stop_on_error; the in-process kernel in our
    * sandbox does not abort its queue itself) and interrupt can drop what is still queued. */
   private waiting: Array<{ cellId: string; message: JupyterMessage }> = [];
-  /** The run sent to the kernel whose reply (or idle) has not come yet. */
+  /** The run sent to the kernel whose reply (or idle) has not come yet, and its cell. */
   private inFlight: KernelFuture | null = null;
+  private inFlightCell: string | null = null;
   /** The in-flight run produced an error output. */
   private raised = false;
   /** msg_id → the kernel's date for execute_input, for the cell's timing. */
@@ -103,6 +107,14 @@ export class KernelConnection {
       if (isAuthRefusal(error)) markAuthRequired();
     });
     kernel.on("workers", (connected) => this.store.getState().setWorkers(connected));
+    // Where the kernel runs, and cells waiting for a busy device: GatewayKernel leaves these
+    // parts of the gateway's events to the page.
+    kernel.socket.on("kernel:status", (p) => {
+      if (p.notebookId === this.notebookId) this.placed(p.status, p.placement);
+    });
+    kernel.socket.on("cell:queued", (p) => {
+      if (p.notebookId === this.notebookId) this.store.getState().setDeviceQueue(p.cellId, p.device, p.position);
+    });
     kernel.on("message", (message, _future, cellId) => this.receive(message, cellId));
   }
 
@@ -163,6 +175,27 @@ export class KernelConnection {
     await this.command((k) => k.restart(), "restart the kernel");
   }
 
+  /** Cancel on a cell waiting for a busy device: it leaves the line unrun and, as with an
+   * interrupt, the runs this page queued behind it are dropped. */
+  async cancelQueued(cellId: string): Promise<void> {
+    const notebookId = this.notebookId;
+    const cancelled = await this.command(async (k) => {
+      try {
+        return await k.socket.timeout(CANCEL_ACK_MS).emitWithAck("cell:cancel-queued", { notebookId, cellId });
+      } catch {
+        return { ok: false as const, error: "the gateway did not answer" };
+      }
+    }, "cancel the waiting cell");
+    if (!cancelled) return;
+    const store = this.store.getState();
+    const waiting = store.deviceQueue[cellId];
+    if (waiting) store.setDeviceQueue(cellId, waiting.device, 0);
+    if (this.inFlight && this.inFlightCell === cellId) {
+      store.finishRun(cellId, this.inFlight.msgId);
+      this.settle(this.inFlight, true);
+    }
+  }
+
   /** Forgets cells' outputs at the gateway too, so a reload does not bring them back. */
   async clearOutputs(cellIds: string[]): Promise<void> {
     if (!cellIds.length) return;
@@ -185,6 +218,15 @@ export class KernelConnection {
     } catch {
       /* the page keeps what it has; the next reconnect tries again */
     }
+  }
+
+  /** A status from the gateway: where the kernel now runs, if it says; a kernel starting afresh or
+   * gone is nowhere until it says again. */
+  private placed(status: KernelStatus, placement: KernelPlacement | undefined) {
+    const store = this.store.getState();
+    if (placement) store.setPlacement(placement);
+    else if (UNPLACED.has(status) && store.placement) store.setPlacement(null);
+    if (status === "dead" || status === "restarting") store.clearDeviceQueue();
   }
 
   private status(status: KernelStatus, reason?: string) {
@@ -215,6 +257,7 @@ export class KernelConnection {
       },
     });
     this.inFlight = future;
+    this.inFlightCell = next.cellId;
     future.replied.then(
       (reply) => this.settle(future, (reply.content as { status?: string }).status === "error"),
       (error: unknown) => {
@@ -240,13 +283,18 @@ export class KernelConnection {
     this.sendWaiting();
   }
 
-  private async command(call: (kernel: GatewayKernel) => Promise<{ ok: true } | { ok: false; error: string }>, what: string) {
+  /** Whether the gateway did it; if not, the notice says why. */
+  private async command(
+    call: (kernel: GatewayKernel) => Promise<{ ok: true } | { ok: false; error: string }>,
+    what: string,
+  ): Promise<boolean> {
     if (!this.kernel?.connected) {
       this.store.getState().setNotice(`Cannot ${what}: not connected to the gateway.`);
-      return;
+      return false;
     }
     const ack = await call(this.kernel);
     if (!ack.ok) this.store.getState().setNotice(`Could not ${what}: ${ack.error}${ack.error === "the gateway did not answer" ? "." : ""}`);
+    return ack.ok;
   }
 
   private dropWaiting(notice?: string) {

@@ -1,11 +1,13 @@
 "use client";
 import { useNotebookContext } from "./notebook-context";
 import { DownIcon, TrashIcon, UpIcon } from "../../shared/icons";
+import { CellDevicePicker } from "../devices/CellDevice";
 
-export function CellActions({ cellId, index, count }: { cellId: string; index: number; count: number }) {
+export function CellActions({ cellId, index, count, isCode }: { cellId: string; index: number; count: number; isCode: boolean }) {
   const { store } = useNotebookContext();
   return (
     <div className="cell-actions" aria-label="Cell actions">
+      {isCode && <CellDevicePicker cellId={cellId} />}
       <button
         type="button"
         className="icon-button"

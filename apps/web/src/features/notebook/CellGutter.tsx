@@ -4,12 +4,13 @@ import { useNotebookContext, useNotebookState } from "./notebook-context";
 import { executionDuration, formatDuration } from "./format-duration";
 import { GripIcon, PlayIcon } from "../../shared/icons";
 import { useMay } from "./page-roles";
+import { CellDeviceBadge } from "../devices/CellDevice";
 
 /** What dnd-kit needs on the element the user grabs to drag a cell. */
 export type DragHandleProps = HTMLAttributes<HTMLElement> & { ref?: (el: HTMLElement | null) => void };
 
-/** Left of a cell: the drag handle, the run button, `[n]` / `[*]`, queued or running, and how
- * long the last run took. */
+/** Left of a cell: the drag handle, the run button, `[n]` / `[*]`, queued or running, how long
+ * the last run took, and the device it runs on when not CPU. */
 export function CellGutter({ cellId, isCode, dragHandle }: { cellId: string; isCode: boolean; dragHandle?: DragHandleProps }) {
   // Moving a cell is an edit: below that, no handle to grab.
   const mayMove = useMay("edit");
@@ -82,6 +83,7 @@ function CodeGutter({ cellId }: { cellId: string }) {
           {formatDuration(duration)}
         </span>
       )}
+      <CellDeviceBadge cellId={cellId} />
     </div>
   );
 }

@@ -9,6 +9,7 @@ import { CellGutter, type DragHandleProps } from "./CellGutter";
 import { InputPrompt } from "../kernel/InputPrompt";
 import { useCellCollab } from "../collab/cell-collab";
 import { useMay } from "./page-roles";
+import { CellQueuedLine } from "../devices/CellDevice";
 
 /** The newest focus request a cell has carried out, per notebook store. */
 const handledFocus = new WeakMap<object, number>();
@@ -47,7 +48,7 @@ export const CellView = memo(function CellView({ cellId, index, count, dragHandl
   const onMouseDown = (e: React.MouseEvent) => {
     const target = e.target as HTMLElement;
     // The editor takes focus itself (edit mode); buttons do their own thing.
-    if (target.closest(".cm-editor, button, a, input, summary")) return store.getState().setActiveCell(cellId);
+    if (target.closest(".cm-editor, button, a, input, select, summary")) return store.getState().setActiveCell(cellId);
     store.getState().selectCell(cellId, e.shiftKey);
     // Focus goes to the cell (command mode), not to whatever text was clicked.
     if (!target.closest(".cellar-outputs")) e.preventDefault();
@@ -74,7 +75,7 @@ export const CellView = memo(function CellView({ cellId, index, count, dragHandl
           <MarkdownCellBody cellId={cellId} source={cell.source} focusToken={editorToken} />
         )}
       </div>
-      {mayEdit && <CellActions cellId={cellId} index={index} count={count} />}
+      {mayEdit && <CellActions cellId={cellId} index={index} count={count} isCode={cell.cell_type === "code"} />}
     </div>
   );
 });
@@ -131,6 +132,7 @@ function CodeCellBody({ cellId, source, focusToken }: { cellId: string; source: 
         assist={mayAssist ? kernel?.assist : undefined}
         {...handlers}
       />
+      <CellQueuedLine cellId={cellId} />
       <OutputArea outputs={outputs ?? NO_OUTPUTS} streaming={streaming} />
       {inputPrompt && kernel && <InputPrompt prompt={inputPrompt} onAnswer={(value) => kernel.answerInput(cellId, value)} />}
       {lastRunBy && (

@@ -4,6 +4,7 @@ import { useMay } from "./page-roles";
 import { CellTypeSelect } from "./CellTypeSelect";
 import { ExportNotebookButton } from "./ExportNotebookButton";
 import { ImagePicker } from "./ImagePicker";
+import { NotebookDevicePicker } from "../devices/NotebookDevicePicker";
 import { EraserIcon, PlayIcon, PlusIcon, RestartIcon, RunAllIcon, SearchIcon, StopIcon } from "../../shared/icons";
 
 export function NotebookToolbar() {
@@ -97,6 +98,7 @@ export function NotebookToolbar() {
       <span className="toolbar-sep" />
       <ExportNotebookButton />
       <span className="toolbar-spacer" />
+      <NotebookDevicePicker />
       {mayChangeImage ? (
         <ImagePicker />
       ) : (

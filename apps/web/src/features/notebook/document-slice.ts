@@ -1,8 +1,16 @@
-// The document: title, cells, their order and metadata (mirrored with the shared document,
-// collab/shared-notebook.ts), and the deleted cells kept for undo. Every change here bumps
+// The document: title, cells, their order and metadata, the notebook's default device (mirrored
+// with the shared document, collab/shared-notebook.ts), and the deleted cells kept for undo. Every change here bumps
 // `docVersion`, which autosave watches.
 import type { StateCreator } from "zustand/vanilla";
-import { emptyCellOutput, type CellOutputState, type CellType, type Notebook } from "@cellar/protocol";
+import {
+  deviceInMetadata,
+  emptyCellOutput,
+  withDeviceInMetadata,
+  type CellOutputState,
+  type CellType,
+  type DeviceRequest,
+  type Notebook,
+} from "@cellar/protocol";
 import { withoutKey } from "../../shared/records";
 import type { NotebookState } from "./notebook-store";
 import { focusRequestFor, selectRange } from "./selection-slice";
@@ -31,6 +39,8 @@ export interface DocumentSlice {
   title: string;
   cells: CellDoc[];
   deleted: DeletedCells[];
+  /** The device cells run on when they name none (undefined: CPU). */
+  notebookDevice: DeviceRequest | undefined;
   /** Bumps on every change the gateway must save. */
   docVersion: number;
 
@@ -50,6 +60,9 @@ export interface DocumentSlice {
   moveCellTo(cellId: string, toIndex: number): void;
   setCellType(cellIds: string[], type: CellType): void;
   replaceSources(sources: Map<string, string>): void;
+  /** A cell's own device (`metadata.cellar.device`); undefined: the notebook's default. */
+  setCellDevice(cellId: string, device: DeviceRequest | undefined): void;
+  setNotebookDevice(device: DeviceRequest | undefined): void;
   /** JupyterLab's `metadata.execution` timing, from the kernel's message dates. */
   recordTiming(cellId: string, startedAt: string, finishedAt: string): void;
 }
@@ -85,6 +98,7 @@ export function createDocumentSlice(notebook: Notebook): StateCreator<NotebookSt
       title: notebook.title,
       cells: cellDocsFrom(notebook.cells),
       deleted: [],
+      notebookDevice: deviceInMetadata(notebook.metadata),
       docVersion: 0,
 
       setTitle: (title) => edit({ title }, "rename"),
@@ -203,6 +217,19 @@ export function createDocumentSlice(notebook: Notebook): StateCreator<NotebookSt
       replaceSources: (sources) => {
         if (!sources.size) return;
         edit({ cells: get().cells.map((c) => (sources.has(c.id) ? { ...c, source: sources.get(c.id)! } : c)) });
+      },
+      setCellDevice: (cellId, device) => {
+        const cells = get().cells;
+        const i = cells.findIndex((c) => c.id === cellId);
+        if (i < 0) return;
+        const metadata = withDeviceInMetadata(cells[i].metadata, device);
+        if (JSON.stringify(metadata) === JSON.stringify(cells[i].metadata)) return;
+        const next = cells.slice();
+        next[i] = { ...cells[i], metadata };
+        edit({ cells: next });
+      },
+      setNotebookDevice: (device) => {
+        if (JSON.stringify(device) !== JSON.stringify(get().notebookDevice)) edit({ notebookDevice: device });
       },
       recordTiming: (cellId, startedAt, finishedAt) => {
         const cells = get().cells;

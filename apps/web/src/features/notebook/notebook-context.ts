@@ -11,7 +11,7 @@ export interface NotebookContextValue {
   commands: NotebookCommands;
   saveNow: () => Promise<void>;
   /** Completion, inspection and input() answers; absent where no kernel is connected (tests). */
-  kernel?: Pick<KernelConnection, "assist" | "answerInput" | "openTerminal">;
+  kernel?: Pick<KernelConnection, "assist" | "answerInput" | "openTerminal" | "cancelQueued">;
   /** The shared document the editors bind to; absent in tests without a gateway. */
   shared?: SharedNotebook;
 }

@@ -12,6 +12,8 @@ export const pageActionRoles = {
   changeImage: apiRoutes.updateNotebook.role,
   run: kernelMessageRoles.execute_request,
   interrupt: browserEventRoles["kernel:interrupt"],
+  /** Cancel on a cell waiting for a busy device. */
+  cancelQueued: browserEventRoles["cell:cancel-queued"],
   restart: browserEventRoles["kernel:restart"],
   clearOutputs: browserEventRoles["outputs:clear"],
   /** Completion and inspection in a cell's editor. */
