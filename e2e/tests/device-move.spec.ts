@@ -66,10 +66,10 @@ test("a cell on the H100 worker computes on the CPU cell's array, and the next C
   );
   const second = cells(page).nth(1);
   await expect(second).toContainText("b 999999000000.0", { timeout: 120_000 });
-  await expect(second).toContainText(`ran on H100 · worker ${GPU_WORKER} · moved`);
+  await expect(second.getByTestId("cell-placement")).toContainText(`ran on H100 · worker ${GPU_WORKER} · moved`);
   // The socket stayed behind, and the cell says so with its type and why.
-  await expect(second).toContainText("could not move to the H100 kernel");
-  await expect(second).toContainText("sock (socket.socket)");
+  await expect(second.getByTestId("cell-placement-skipped")).toContainText("1 name could not move to H100");
+  await expect(second.locator('[data-testid="cell-placement-skipped-name"][data-name="sock"]')).toContainText("(socket.socket)");
   await waitIdle(page);
 
   await runInCell(
@@ -79,5 +79,5 @@ test("a cell on the H100 worker computes on the CPU cell's array, and the next C
   const third = cells(page).nth(2);
   await expect(third).toContainText("result 999999000000.0 written on the H100 kernel", { timeout: 120_000 });
   await expect(third).toContainText("not here: ['sock']");
-  await expect(third).toContainText("ran on CPU · worker e2e-worker · moved");
+  await expect(third.getByTestId("cell-placement")).toContainText("ran on CPU · worker e2e-worker · moved");
 });

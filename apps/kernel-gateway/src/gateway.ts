@@ -15,7 +15,7 @@ import type {
 import { Identity } from "./auth/identity";
 import { SingleSignOn } from "./auth/single-sign-on";
 import { userRoom } from "./sockets/rooms";
-import { deviceOfCell } from "@cellar/protocol";
+import { CPU, deviceOfCell } from "@cellar/protocol";
 import type { BlobStore } from "@cellar/fs-client";
 import type { ImageCatalog } from "./images/image-catalog";
 import type { GatewayConfig } from "./config";
@@ -193,8 +193,9 @@ export function createGateway(opts: {
       return live === undefined ? store.cellSource(id, cellId) : live;
     },
     cellDevice: async (id, cellId) => {
-      const [live, stored] = await Promise.all([documents.liveCellMetadata(id, cellId), store.runMetadata(id, cellId)]);
-      return deviceOfCell((live === undefined ? stored.cell : live) ?? undefined, stored.notebook);
+      const stored = await store.runMetadata(id, cellId);
+      const live = await documents.liveCellDevice(id, cellId, stored.notebook);
+      return live === undefined ? deviceOfCell(stored.cell ?? undefined, stored.notebook) : (live ?? CPU);
     },
   });
   // Someone's access to a notebook changed: every replica asks its pages' roles again.

@@ -5,8 +5,18 @@
 // change through `serverSideEmit`, and a hub that opens asks them for what the database does
 // not have yet.
 import type { DocumentStore, StoredDocument } from "@cellar/db";
-import { applyCells, cellsMap, cellText, docTitle, fromNotebook, setTitle, toCells, type DocCell } from "@cellar/notebook-doc";
-import type { Notebook, NotebookUpdate } from "@cellar/protocol";
+import {
+  applyCells,
+  cellsMap,
+  cellText,
+  docTitle,
+  fromNotebook,
+  notebookDevice,
+  setTitle,
+  toCells,
+  type DocCell,
+} from "@cellar/notebook-doc";
+import { deviceInMetadata, type DeviceRequest, type Notebook, type NotebookUpdate } from "@cellar/protocol";
 import * as Y from "yjs";
 import { DocumentHub, type DocumentPeer } from "./document-hub";
 
@@ -137,14 +147,16 @@ export class DocumentHubs {
     return cellText(hub.doc, cellId)?.toString() ?? null;
   }
 
-  /** A cell's metadata in the live document here; undefined when no page has it open here, null
-   * when it has no such cell. */
-  async liveCellMetadata(notebookId: string, cellId: string): Promise<Record<string, unknown> | null | undefined> {
+  /** The device a cell of the live document here asks for: its own, else the notebook's default
+   * (the document's settings, else `saved`, the stored nbformat metadata); undefined when no page
+   * has the document open here. */
+  async liveCellDevice(notebookId: string, cellId: string, saved: Record<string, unknown>): Promise<DeviceRequest | undefined | null> {
     const live = this.live(notebookId);
     const hub = live && (await live);
     if (!hub) return undefined;
     const cell = cellsMap(hub.doc).get(cellId);
-    return cell ? ((cell.get("metadata") as Record<string, unknown> | undefined) ?? {}) : null;
+    const metadata = (cell?.get("metadata") as Record<string, unknown> | undefined) ?? {};
+    return deviceInMetadata(metadata) ?? notebookDevice(hub.doc, saved) ?? null;
   }
 
   /** A save through the API (PUT /api/notebooks/:id) becomes a change of the live document, so
@@ -254,7 +266,7 @@ export class DocumentHubs {
     if (!stored) {
       const notebook = await notebooks.get(notebookId);
       if (!notebook) return null;
-      const built = fromNotebook({ title: notebook.title, cells: notebook.cells });
+      const built = fromNotebook({ title: notebook.title, cells: notebook.cells, metadata: notebook.metadata });
       if (await documents.create(notebookId, Y.encodeStateAsUpdate(built))) return built;
       // Another replica built it first: use that one, or both would have their own cells.
       stored = await documents.load(notebookId);

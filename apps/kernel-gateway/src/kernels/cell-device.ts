@@ -54,27 +54,20 @@ export function failedRun(request: JupyterMessage, ename: string, evalue: string
   ];
 }
 
-/** The cell's line saying where it ran (and what moved), and the warning for names left behind. */
+/** The cell's line saying where it ran (and what moved) with the warning for names left behind:
+ * Cellar draws both from the placement; other tools show the text/plain, which has both too. */
 export function placementOutputs(request: JupyterMessage, placement: Placement): JupyterMessage[] {
-  const out: JupyterMessage[] = [];
-  if (placement.skipped.length > 0)
-    out.push(
-      parented(
-        makeMessage("stream", { name: "stderr", text: skippedNamesText(placement.skipped, placement.device) }, { channel: "iopub" }),
-        request,
-      ),
-    );
-  out.push(
+  const text = placementText(placement) + (placement.skipped.length ? `\n${skippedNamesText(placement.skipped, placement.device)}` : "");
+  return [
     parented(
       makeMessage(
         "display_data",
-        { data: { [PLACEMENT_MIME]: placement, "text/plain": placementText(placement) }, metadata: {}, transient: {} },
+        { data: { [PLACEMENT_MIME]: placement, "text/plain": text }, metadata: {}, transient: {} },
         { channel: "iopub" },
       ),
       request,
     ),
-  );
-  return out;
+  ];
 }
 
 /** Names the export skipped plus those the import could not load, each once. */

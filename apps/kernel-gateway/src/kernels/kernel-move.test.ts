@@ -4,6 +4,7 @@
 // names that did not, a device nobody has failing at once, and a busy one queueing.
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { PLACEMENT_MIME, type JupyterMessage, type WorkerResources } from "@cellar/protocol";
+import { setNotebookDevice } from "@cellar/notebook-doc";
 import { GatewayHarness, type Page, until } from "../testing/gateway-harness";
 
 const harness = new GatewayHarness();
@@ -70,11 +71,14 @@ describe("a cell on another device", () => {
     expect(gpu.moves.map((m) => m.event)).toEqual(["import"]);
     expect(cpu.moves.map((m) => m.event)).toEqual(["export"]);
     const data = placementOf(onGpu)!;
-    expect(data["text/plain"]).toMatch(/^ran on H100 · worker gpu-1 · moved 1 name, 28 B in \d+\.\d s$/);
-    expect(data[PLACEMENT_MIME]).toMatchObject({ workerId: "gpu-1", moved: { from: "cpu-1", names: 1 } });
+    expect(data["text/plain"]).toMatch(/^ran on H100 · worker gpu-1 · moved 1 name, 28 B in \d+\.\d s\n/);
     // The name that could not move is listed in the cell's output, with its type and why.
-    const warning = onGpu.find((m) => m.header.msg_type === "stream" && (m.content as { name: string }).name === "stderr");
-    expect((warning!.content as { text: string }).text).toContain("sock (socket.socket): cannot pickle 'socket' object");
+    expect(data["text/plain"]).toContain("sock (socket.socket): cannot pickle 'socket' object");
+    expect(data[PLACEMENT_MIME]).toMatchObject({
+      workerId: "gpu-1",
+      moved: { from: "cpu-1", names: 1 },
+      skipped: [{ name: "sock", type: "socket.socket", reason: "cannot pickle 'socket' object" }],
+    });
     // The old kernel is stopped once the new one has the names; pages hear where the kernel is.
     await until(() => cpu.stopped.length === 1, "the CPU kernel to stop");
     const lastStatus = page.events.filter((e) => e.event === "kernel:status").at(-1)?.payload as { placement?: { workerId: string } };
@@ -85,6 +89,20 @@ describe("a cell on another device", () => {
     expect(cpu.ran.at(-1)).toBe("print(x, y)");
     expect(placementOf(back)?.["text/plain"]).toMatch(/^ran on CPU · worker cpu-1 · moved 2 names/);
     await until(() => gpu.stopped.length === 1, "the GPU kernel to stop and free its GPU");
+  }, 30_000);
+
+  it("the notebook's default device, set in the live document, moves a cell that names none", async () => {
+    const { url, gpu, notebook, page } = await setup();
+    track(page);
+    const editor = harness.editor(url, notebook.id);
+    await until(() => editor.opens() > 0 && editor.doc.getMap("cells").size > 0, "the document to sync");
+    setNotebookDevice(editor.doc, { kind: "gpu", model: "H100", count: 1 });
+    const cellId = [...editor.doc.getMap("cells").keys()][0]!;
+    // Sent after the change on the same socket: once answered, the gateway's document has it.
+    expect(await editor.socket.timeout(5_000).emitWithAck("doc:flush", { notebookId: notebook.id })).toMatchObject({ ok: true });
+    const run = await runOf(page, notebook.id, "d = 1", cellId);
+    expect(gpu.ran).toEqual(["d = 1"]);
+    expect(placementOf(run)?.["text/plain"]).toMatch(/^ran on H100 · worker gpu-1/);
   }, 30_000);
 
   it("a device no worker offers fails the cell at once, naming the workers there are", async () => {
