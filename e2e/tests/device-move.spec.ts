@@ -1,14 +1,15 @@
 // A cell on another device, through the real stack: a second worker process joins the suite's
 // gateway, configured by its labels as an H100 machine (this machine has no GPU: its kernels run
 // on the CPU in gVisor like the first worker's, which is all the move needs). Cell 1 builds an
-// array on the CPU worker, cell 2 asks for the H100 and computes on it there, writing a file,
+// array on the CPU worker, cell 2 is set to the H100 in its device picker and computes on it
+// there, writing a file,
 // cell 3 is back on CPU with the result and the file, and the name that could not move is listed.
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { E2E_PORT } from "../playwright.config";
-import { cells, newNotebook, runInCell, waitIdle } from "./helpers";
+import { cells, newNotebook, runInCell, setSource, waitIdle } from "./helpers";
 
 const REPO = path.resolve(__dirname, "../..");
 const GPU_WORKER = "e2e-gpu";
@@ -60,11 +61,13 @@ test("a cell on the H100 worker computes on the CPU cell's array, and the next C
   await expect(cells(page).first()).toContainText("made 499999500000.0", { timeout: 60_000 });
   await waitIdle(page);
 
-  await runInCell(
-    cells(page).nth(1),
-    "%%gpu H100\nimport os\nb = a * 2\nopen('from-gpu.txt', 'w').write('written on the H100 kernel')\nprint('b', b.sum())",
-  );
+  // Cell 2 is set to the H100 class with its device picker (stored in the cell's metadata).
   const second = cells(page).nth(1);
+  await setSource(second, "b = a * 2\nopen('from-gpu.txt', 'w').write('written on the H100 kernel')\nprint('b', b.sum())");
+  await second.hover();
+  await second.getByTestId("cell-device-select").selectOption("model:H100");
+  await expect(second.getByTestId("cell-device-badge")).toHaveAttribute("data-device", "H100");
+  await second.locator(".cm-content").press("Shift+Enter");
   await expect(second).toContainText("b 999999000000.0", { timeout: 120_000 });
   await expect(second.getByTestId("cell-placement")).toContainText(`ran on H100 · worker ${GPU_WORKER} · moved`);
   // The socket stayed behind, and the cell says so with its type and why.
