@@ -77,6 +77,9 @@ test("a schedule made from a preset in the dialog runs now, live in the Runs pan
   await page.getByTestId("run-open-executed").click();
   await expect(page.getByTestId("notebook-access")).toHaveText(/View only/);
   await expect(page.getByText("from-ui: sum of squares below 3 = 5")).toBeVisible();
+  // An executed copy has no runs of its own: no Runs toggle, but the way back to the notebook.
+  await expect(page.getByTestId("run-copy-source")).toHaveAttribute("href", `/notebook/?id=${notebookId}`);
+  await expect(page.getByTestId("runs-open")).toHaveCount(0);
 
   // Break a cell; the next run fails there and the bell says so.
   const saved = await (await request.get(`/api/notebooks/${notebookId}`, { headers: auth() })).json();
