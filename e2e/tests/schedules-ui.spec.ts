@@ -1,7 +1,8 @@
 // Issue 14 in Chromium, through the real stack: a schedule made in the Schedule dialog from a
 // preset (its next fire times shown in two zones, a bad zone refused beside its field), "Run now"
-// watched in the Runs panel until it succeeds, the run page and its executed copy, and, after a
-// cell is broken, the failure notice in the header's bell leading to the failing run.
+// watched in the Runs panel until it succeeds, the run page (its .ipynb and HTML downloads) and its
+// executed copy, and, after a cell is broken, the failure notice in the header's bell leading to
+// the failing run.
 import fs from "node:fs";
 import path from "node:path";
 import { expect, test, type APIRequestContext } from "@playwright/test";
@@ -66,9 +67,19 @@ test("a schedule made from a preset in the dialog runs now, live in the Runs pan
   await page.getByTestId("run-download-ipynb").click();
   const file = await (await download).path();
   expect(fs.readFileSync(file, "utf8")).toContain("from-ui: sum of squares below 3 = 5");
+  const htmlDownload = page.waitForEvent("download");
+  await page.getByTestId("run-download-html").click();
+  const htmlFile = await htmlDownload;
+  expect(htmlFile.suggestedFilename()).toMatch(/\.html$/);
+  const html = fs.readFileSync(await htmlFile.path(), "utf8");
+  expect(html).toContain("from-ui: sum of squares below 3 = 5");
+  expect(html).not.toContain("<script");
   await page.getByTestId("run-open-executed").click();
   await expect(page.getByTestId("notebook-access")).toHaveText(/View only/);
   await expect(page.getByText("from-ui: sum of squares below 3 = 5")).toBeVisible();
+  // An executed copy has no runs of its own: no Runs toggle, but the way back to the notebook.
+  await expect(page.getByTestId("run-copy-source")).toHaveAttribute("href", `/notebook/?id=${notebookId}`);
+  await expect(page.getByTestId("runs-open")).toHaveCount(0);
 
   // Break a cell; the next run fails there and the bell says so.
   const saved = await (await request.get(`/api/notebooks/${notebookId}`, { headers: auth() })).json();

@@ -111,6 +111,8 @@ export class GatewayClient {
     /** The notebook as .ipynb text. */
     export: async (id: string) => (await this.call("exportNotebook", { params: { id } })).text(),
     exportPath: (id: string) => this.followable(apiPath("exportNotebook", { params: { id } })),
+    /** Where the browser downloads the notebook as one self-contained HTML file. */
+    exportHtmlPath: (id: string) => this.followable(apiPath("exportNotebookHtml", { params: { id } })),
   };
 
   readonly kernels = {

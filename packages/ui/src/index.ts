@@ -7,7 +7,8 @@ export { MimeBundleOutput, type MimeBundleOutputProps } from "./outputs/MimeBund
 export { AnsiText, DEFAULT_TEXT_LIMITS, type AnsiTextProps, type TextLimits } from "./outputs/AnsiText";
 export { MarkdownView, type MarkdownViewProps } from "./markdown/MarkdownView";
 export { ansiToHtml } from "./outputs/ansi";
-export { sanitizeHtml, sanitizeSvg, renderMarkdown, renderLatex } from "./outputs/sanitize";
+export { sanitizeHtml, sanitizeSvg, sanitizeInWindow, renderMarkdown, renderLatex } from "./outputs/sanitize";
+export { highlightCode } from "./markdown/render-markdown";
 export { chooseMimeType, bundleText, MIME_PREFERENCE, type RenderableMime } from "./outputs/mime";
 export { streamTail, applyCarriageReturns, countLines, type StreamTail } from "./outputs/stream-tail";
 export type { EditorAssist, EditorCompletions, EditorHint } from "./editor/kernel-assist";

@@ -44,6 +44,7 @@ const ACCESS: Record<ApiRouteName, Access> = {
   updateNotebook: "notebook",
   deleteNotebook: "notebook",
   exportNotebook: "notebook",
+  exportNotebookHtml: "notebook",
   duplicateNotebook: "notebook",
   suspendKernel: "notebook",
   listFiles: "notebook",
@@ -231,6 +232,10 @@ describe("share links", () => {
     expect((await fetch(`${gateway.base}/api/notebooks/${id}?link=${viewLink}`)).status).toBe(200);
     expect((await fetch(`${gateway.base}/api/notebooks/${other.id}?link=${viewLink}`)).status).toBe(404);
     expect((await fetch(`${gateway.base}/api/notebooks/${id}?link=not-a-link`)).status).toBe(404);
+    // What a guest's download link is: the file routes take the link the same way.
+    expect((await fetch(`${gateway.base}/api/notebooks/${id}/export?link=${viewLink}`)).status).toBe(200);
+    expect((await fetch(`${gateway.base}/api/notebooks/${id}/export.html?link=${viewLink}`)).status).toBe(200);
+    expect((await fetch(`${gateway.base}/api/notebooks/${other.id}/export.html?link=${viewLink}`)).status).toBe(404);
   });
 
   it("a signed-out page load with a link gets the notebook page, not the login page", async () => {
@@ -251,6 +256,7 @@ describe("a run's executed copy", () => {
     expect(got.status).toBe(200);
     expect(await got.json()).toMatchObject({ kind: "run", executedFromId: id, role: "viewer" });
     expect((await call("exportNotebook", run!.id, ownerHeaders)).status).toBe(200);
+    expect((await call("exportNotebookHtml", run!.id, ownerHeaders)).status).toBe(200);
     for (const name of ["updateNotebook", "deleteNotebook", "addGrant", "createShareLink", "uploadFile"] as const) {
       const { role } = apiRoutes[name] as ApiRoute;
       expect(await call(name, run!.id, ownerHeaders), name).toEqual({ status: 403, error: `Needs the ${role} role on this notebook` });

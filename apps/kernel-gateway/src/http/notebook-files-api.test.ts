@@ -32,6 +32,41 @@ describe("notebook files API", () => {
     expect(normalizeIpynb(await out.json())).toEqual(normalizeIpynb(JSON.parse(text)));
   });
 
+  it("exports a notebook as a self-contained HTML attachment named after its title", async () => {
+    const ipynb = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
+      cells: [
+        { id: "m", cell_type: "markdown", metadata: {}, source: "# Weekly *numbers*" },
+        {
+          id: "c",
+          cell_type: "code",
+          metadata: {},
+          execution_count: 3,
+          source: "print(total)",
+          outputs: [
+            { output_type: "stream", name: "stdout", text: "\u001b[32mtotal 42\u001b[0m\n" },
+            { output_type: "display_data", metadata: {}, data: { "text/html": "<i>fine</i><script>alert(1)</script>" } },
+          ],
+        },
+      ],
+    };
+    const nb = await (await api("/api/notebooks/import?title=Weekly%2Freport", { method: "POST", body: JSON.stringify(ipynb) })).json();
+    const res = await api(`/api/notebooks/${nb.id}/export.html`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(res.headers.get("content-disposition")).toBe('attachment; filename="Weekly_report.html"');
+    expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
+    const html = await res.text();
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain("<em>numbers</em>");
+    expect(html).toContain('<span class="ansi-green-fg">total 42</span>');
+    expect(html).toContain("<i>fine</i>");
+    expect(html).not.toContain("<script");
+    expect((await api("/api/notebooks/no-such-notebook/export.html")).status).toBe(404);
+  });
+
   it("refuses an invalid notebook with every problem named, and stores nothing", async () => {
     const before = (await (await api("/api/notebooks")).json()).length;
     const bad = { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ id: "a", cell_type: "code", metadata: {}, outputs: [] }] };

@@ -1,5 +1,7 @@
-// Notebooks as .ipynb files: import (validated with nbformat's schema), export, duplicate.
+// Notebooks as files: .ipynb import (validated with nbformat's schema) and export, a
+// self-contained HTML export (@cellar/notebook-html), duplicate.
 import contentDisposition from "content-disposition";
+import { notebookToHtml, PAGE_POLICY } from "@cellar/notebook-html";
 import { fromIpynb, NotebookFormatError, parseIpynb, serializeIpynb, toIpynb } from "@cellar/notebook-format";
 import type { Notebook, NotebookImport } from "@cellar/protocol";
 import type { ApiHandlers } from "./api-handlers";
@@ -17,7 +19,9 @@ export const notebookPagePath = (id: string) => `/notebook/?id=${encodeURICompon
 
 const MAX_TITLE = 500;
 
-export function notebookFilesApi(store: NotebookFileStore): ApiHandlers<"importNotebook" | "exportNotebook" | "duplicateNotebook"> {
+export function notebookFilesApi(
+  store: NotebookFileStore,
+): ApiHandlers<"importNotebook" | "exportNotebook" | "exportNotebookHtml" | "duplicateNotebook"> {
   const withPage = (nb: Notebook) => ({ ...nb, url: notebookPagePath(nb.id) });
   return {
     importNotebook: async (req, reply) => {
@@ -38,6 +42,20 @@ export function notebookFilesApi(store: NotebookFileStore): ApiHandlers<"importN
         .header("content-disposition", contentDisposition(`${fileNameFor(notebook.title)}.ipynb`))
         .header("cache-control", "no-store")
         .send(Buffer.from(serializeIpynb(toIpynb(notebook))));
+    },
+    exportNotebookHtml: async (req, reply) => {
+      const notebook = (await store.get(req.params.id)) ?? notFound();
+      const subtitle =
+        notebook.kind === "run" ? `Executed copy of a run, saved ${notebook.createdAt.replace("T", " ").slice(0, 16)} UTC` : undefined;
+      return (
+        reply
+          .header("content-type", "text/html; charset=utf-8")
+          .header("content-disposition", contentDisposition(`${fileNameFor(notebook.title)}.html`))
+          // The page's own policy, also as a header: opened from the gateway's origin, nothing in it may run.
+          .header("content-security-policy", PAGE_POLICY)
+          .header("cache-control", "no-store")
+          .send(Buffer.from(notebookToHtml(notebook, { subtitle })))
+      );
     },
     duplicateNotebook: async (req, reply) => {
       const notebook = (await store.get(req.params.id)) ?? notFound();

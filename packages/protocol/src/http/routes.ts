@@ -280,6 +280,15 @@ export const apiRoutes = {
     raw: "bytes-out",
     schema: { params: notebookParamsSchema, response: { 200: fileReply } },
   }),
+  exportNotebookHtml: route({
+    method: "GET",
+    url: "/api/notebooks/:id/export.html",
+    role: "viewer",
+    summary:
+      "The notebook as a self-contained HTML attachment (a run's executed copy too): markdown rendered, code with its outputs, HTML outputs sanitised, images inlined, no scripts",
+    raw: "bytes-out",
+    schema: { params: notebookParamsSchema, response: { 200: fileReply } },
+  }),
   duplicateNotebook: route({
     method: "POST",
     url: "/api/notebooks/:id/duplicate",

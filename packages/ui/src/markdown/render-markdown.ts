@@ -26,14 +26,17 @@ const marked = new Marked(
   markedHighlight({
     emptyLangClass: "hljs",
     langPrefix: "hljs language-",
-    highlight(code, lang) {
-      const language = hljs.getLanguage(lang) ? lang : "plaintext";
-      return hljs.highlight(code, { language }).value;
-    },
+    highlight: (code, lang) => highlightCode(code, lang),
   }),
   // nonStandard: Jupyter users write `$x$` glued to words ("the $n$-th"), which strict mode skips.
   markedKatex({ throwOnError: false, nonStandard: true }),
 );
+
+/** Code highlighted by the same highlight.js languages as fenced code in markdown (escaped HTML
+ * spans; plain text for a language it does not know). */
+export function highlightCode(code: string, language: string): string {
+  return hljs.highlight(code, { language: hljs.getLanguage(language) ? language : "plaintext" }).value;
+}
 
 /** Markdown to HTML (unsanitised). */
 export function markdownToHtml(markdown: string): string {

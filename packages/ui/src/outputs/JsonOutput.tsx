@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+// (The pragma: the gateway renders these under tsx, which applies no tsconfig of this package.)
 import { memo } from "react";
 import { JSONTree } from "react-json-tree";
 

@@ -1,3 +1,5 @@
+/** @jsxRuntime automatic */
+// (The pragma: the gateway renders these under tsx, which applies no tsconfig of this package.)
 import { memo, useMemo } from "react";
 import type { MimeBundle } from "@cellar/protocol";
 import { AnsiText } from "./AnsiText";

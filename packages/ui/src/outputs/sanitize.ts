@@ -3,9 +3,18 @@ import { markdownToHtml } from "../markdown/render-markdown";
 import { latexToHtml } from "./latex";
 
 // Outside a browser (static prerender) DOMPurify cannot sanitise and would hand back its input;
-// fail closed instead, the real render happens in the browser.
+// fail closed instead, the real render happens in the browser — unless a server hands a window
+// of its own (jsdom) to sanitise in, as the notebook's HTML export does.
+let serverPurifier: ReturnType<typeof DOMPurify> | null = null;
+
 function purifier() {
-  return DOMPurify.isSupported ? DOMPurify : null;
+  if (DOMPurify.isSupported) return DOMPurify;
+  return serverPurifier?.isSupported ? serverPurifier : null;
+}
+
+/** Outside a browser: sanitise in this window (a jsdom one) instead of refusing everything. */
+export function sanitizeInWindow(window: Parameters<typeof DOMPurify>[0]): void {
+  serverPurifier = DOMPurify(window);
 }
 
 /** HTML from a kernel or a markdown cell, safe to insert: no scripts, no event handlers, no

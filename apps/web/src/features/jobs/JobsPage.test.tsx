@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { SCHEDULE_DEFAULTS } from "@cellar/protocol";
 import { renderWithQueries, stubGateway } from "../../test-support/render-with-gateway";
 
 vi.mock("../../shared/navigation", () => ({ goTo: vi.fn() }));
@@ -21,24 +22,10 @@ function job(id: string, over: Record<string, unknown>) {
     notebookTitle: `Notebook ${id}`,
     ownerId: "u1",
     ownerName: "Olive",
+    ...SCHEDULE_DEFAULTS,
     name: `Job ${id}`,
     cron: "0 9 * * 1-5",
     timezone: "Europe/Paris",
-    parameters: {},
-    image: null,
-    timeoutSeconds: 3600,
-    retries: 0,
-    retryBackoffSeconds: 60,
-    overlap: "skip",
-    maxConcurrent: 1,
-    catchUp: "skip",
-    backfillLimit: 10,
-    prewarmSeconds: 0,
-    notifyOnFailure: true,
-    notifyOnSuccess: false,
-    notifyOnRecovery: false,
-    webhookUrl: null,
-    enabled: true,
     disabledReason: null,
     cursor: null,
     nextFireTimes: ["2026-03-23T08:00:00.000Z"],

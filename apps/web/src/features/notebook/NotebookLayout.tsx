@@ -4,6 +4,7 @@ import { AppHeader } from "../../shared/AppHeader";
 import { AccountMenu } from "../account/AccountMenu";
 import { ShareButton } from "../share/ShareButton";
 import { ScheduleButton } from "../schedules/ScheduleButton";
+import { RunsButton } from "../runs/RunsButton";
 import { RunsPanel } from "../runs/RunsPanel";
 import { NoticesBell } from "../notices/NoticesBell";
 import { MachinesButton } from "../machines/MachinesPanel";
@@ -35,16 +36,7 @@ export function NotebookLayout({ cellsReady = true }: { cellsReady?: boolean }) 
         <WorkerStatus />
         <KernelStatusBadge />
         <ScheduleButton />
-        <button
-          type="button"
-          className="button"
-          data-testid="runs-open"
-          aria-pressed={runsOpen}
-          onClick={() => setRunsOpen((o) => !o)}
-          title="This notebook's scheduled runs"
-        >
-          Runs
-        </button>
+        <RunsButton notebookId={notebookId} open={runsOpen} onToggle={() => setRunsOpen((o) => !o)} />
         <MachinesButton />
         <ShareButton />
         <NoticesBell />

@@ -97,6 +97,7 @@ export function NotebookToolbar() {
       </Tool>
       <span className="toolbar-sep" />
       <ExportNotebookButton />
+      <ExportNotebookButton format="html" />
       <span className="toolbar-spacer" />
       <NotebookDevicePicker />
       {mayChangeImage ? (

@@ -54,6 +54,7 @@ describe("run page", () => {
     expect(notes[1]!.textContent).toContain("failed after 5 attempts: HTTP 500");
     expect(screen.getByTestId("run-open-executed").getAttribute("href")).toBe("/notebook/?id=nb-run-1");
     expect(screen.getByTestId("run-download-ipynb").getAttribute("href")).toBe("/api/notebooks/nb-run-1/export");
+    expect(screen.getByTestId("run-download-html").getAttribute("href")).toBe("/api/notebooks/nb-run-1/export.html");
   });
 
   it("shows the outputs against the previous successful run, the changed cells highlighted", async () => {

@@ -15,7 +15,7 @@ const notebookHref = (id: string) => `/notebook/?id=${encodeURIComponent(id)}`;
 
 /** `/run/?id=`: one run — its status (live while it is going), times, parameters, worker and
  * attempt, where it failed and the traceback, its notifications' delivery, its executed notebook
- * (open read-only, download .ipynb), and its outputs against the previous successful run. */
+ * (open read-only, download .ipynb or HTML), and its outputs against the previous successful run. */
 export function RunPage({ id }: { id: string | null }) {
   const run = useRun(id ?? "");
   return (
@@ -125,6 +125,9 @@ function RunDetails({ run }: { run: RunDetail }) {
             </a>
             <a className="button" href={gateway.notebooks.exportPath(run.executedNotebookId)} download data-testid="run-download-ipynb">
               Download .ipynb
+            </a>
+            <a className="button" href={gateway.notebooks.exportHtmlPath(run.executedNotebookId)} download data-testid="run-download-html">
+              Download HTML
             </a>
           </>
         ) : (

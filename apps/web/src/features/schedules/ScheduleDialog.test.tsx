@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { SCHEDULE_DEFAULTS } from "@cellar/protocol";
 import { renderWithQueries, stubGateway, type StubRoutes } from "../../test-support/render-with-gateway";
 
 vi.mock("../../shared/navigation", () => ({ goTo: vi.fn() }));
@@ -22,24 +23,11 @@ function schedule(over: Record<string, unknown> = {}) {
     notebookTitle: "Report",
     ownerId: "u1",
     ownerName: "Olive",
+    ...SCHEDULE_DEFAULTS,
     name: "Morning",
     cron: "30 7 * * 3",
     timezone: "Europe/Paris",
     parameters: { alpha: 0.5 },
-    image: null,
-    timeoutSeconds: 3600,
-    retries: 0,
-    retryBackoffSeconds: 60,
-    overlap: "skip",
-    maxConcurrent: 1,
-    catchUp: "skip",
-    backfillLimit: 10,
-    prewarmSeconds: 0,
-    notifyOnFailure: true,
-    notifyOnSuccess: false,
-    notifyOnRecovery: false,
-    webhookUrl: null,
-    enabled: true,
     disabledReason: null,
     cursor: null,
     nextFireTimes: ["2026-03-25T06:30:00.000Z", "2026-04-01T05:30:00.000Z"],
@@ -91,14 +79,14 @@ describe("schedule form", () => {
 
     await waitFor(() => expect(onSaved).toHaveBeenCalled());
     const sent = requests.find((r) => r.method === "POST")!.body as Record<string, unknown>;
-    expect(sent).toMatchObject({
+    // Every setting the form left alone is the protocol's default; the image is not the form's.
+    const { image: _notTheForms, ...defaults } = SCHEDULE_DEFAULTS;
+    expect(sent).toEqual({
+      ...defaults,
       name: "Weekly report",
       cron: "30 7 * * 1-5",
       timezone: "Europe/Paris",
       parameters: { alpha: 0.5, label: true },
-      timeoutSeconds: 3600,
-      overlap: "skip",
-      enabled: true,
     });
   });
 

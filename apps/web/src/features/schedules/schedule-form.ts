@@ -2,8 +2,8 @@
 // custom cron) in a zone, parameters as typed text, policies. The rules themselves (what a
 // preset's cron is, how a value parses, which fire times come next) are @cellar/schedules'; this
 // module only wires the form to them, so the dialog stays a view.
-import type { FieldError, JsonValue, ScheduleInput, ScheduleReply } from "@cellar/protocol";
-import { SCHEDULE_DEFAULTS } from "@cellar/protocol";
+import type { FieldError, JsonValue, ScheduleInput, ScheduleReply, ScheduleSpec } from "@cellar/protocol";
+import { SCHEDULE_DEFAULTS, SCHEDULE_SPEC_KEYS, scheduleSpecOf } from "@cellar/protocol";
 import {
   CronError,
   describeCron,
@@ -23,30 +23,27 @@ export interface ParameterRow {
   value: string;
 }
 
-export interface ScheduleForm {
-  name: string;
+/** The schedule's settings the form holds as they are: all but the parameters (rows of typed
+ * text), the webhook URL (text, empty for none) and the image (the form leaves it as it is). */
+type SettingsAsIs = Omit<ScheduleSpec, "parameters" | "webhookUrl" | "image">;
+const NOT_AS_IS: ReadonlySet<string> = new Set(["parameters", "webhookUrl", "image"]);
+const SETTINGS_AS_IS = SCHEDULE_SPEC_KEYS.filter((key): key is keyof SettingsAsIs => !NOT_AS_IS.has(key));
+
+/** Those settings out of a spec, a form or the defaults, and nothing else (the gateway refuses
+ * fields it does not know, such as the form's preset fields). */
+function settingsAsIs(source: SettingsAsIs): SettingsAsIs {
+  return Object.fromEntries(SETTINGS_AS_IS.map((key) => [key, source[key]])) as SettingsAsIs;
+}
+
+export interface ScheduleForm extends SettingsAsIs {
   when: WhenKind;
   /** Preset fields: `time` is "HH:MM" (all but hourly), `minute` the hourly one. */
   minute: number;
   time: string;
   weekday: Weekday;
   day: number;
-  cron: string;
-  timezone: string;
   parameters: ParameterRow[];
-  timeoutSeconds: number;
-  retries: number;
-  retryBackoffSeconds: number;
-  overlap: "skip" | "queue";
-  maxConcurrent: number;
-  catchUp: "skip" | "once" | "backfill";
-  backfillLimit: number;
-  prewarmSeconds: number;
-  notifyOnFailure: boolean;
-  notifyOnSuccess: boolean;
-  notifyOnRecovery: boolean;
   webhookUrl: string;
-  enabled: boolean;
 }
 
 /** The zone the viewer's browser is in. */
@@ -58,32 +55,16 @@ export function timeZoneChoices(): string[] {
   return ["UTC", ...zones.filter((z) => z !== "UTC")];
 }
 
-const d = SCHEDULE_DEFAULTS;
-
 export function emptyForm(timezone: string = browserTimeZone()): ScheduleForm {
   return {
-    name: "",
+    ...settingsAsIs({ ...SCHEDULE_DEFAULTS, cron: "0 9 * * *", timezone }),
     when: "daily",
     minute: 0,
     time: "09:00",
     weekday: 1,
     day: 1,
-    cron: "0 9 * * *",
-    timezone,
     parameters: [],
-    timeoutSeconds: d.timeoutSeconds,
-    retries: d.retries,
-    retryBackoffSeconds: d.retryBackoffSeconds,
-    overlap: d.overlap,
-    maxConcurrent: d.maxConcurrent,
-    catchUp: d.catchUp,
-    backfillLimit: d.backfillLimit,
-    prewarmSeconds: d.prewarmSeconds,
-    notifyOnFailure: d.notifyOnFailure,
-    notifyOnSuccess: d.notifyOnSuccess,
-    notifyOnRecovery: d.notifyOnRecovery,
     webhookUrl: "",
-    enabled: d.enabled,
   };
 }
 
@@ -120,26 +101,14 @@ export function formCron(form: ScheduleForm): { cron: string } | { problem: stri
 
 /** A stored schedule as the form shows it: its preset when its cron is one, else custom. */
 export function formOfSchedule(s: ScheduleReply): ScheduleForm {
-  const { preset } = describeCron(s.cron);
+  const spec = scheduleSpecOf(s);
+  const { preset } = describeCron(spec.cron);
   const base: ScheduleForm = {
-    ...emptyForm(s.timezone),
-    name: s.name,
+    ...emptyForm(spec.timezone),
+    ...settingsAsIs(spec),
     when: preset?.kind ?? "custom",
-    cron: s.cron,
-    parameters: Object.entries(s.parameters).map(([name, value]) => ({ name, value: parameterText(value) })),
-    timeoutSeconds: s.timeoutSeconds,
-    retries: s.retries,
-    retryBackoffSeconds: s.retryBackoffSeconds,
-    overlap: s.overlap,
-    maxConcurrent: s.maxConcurrent,
-    catchUp: s.catchUp,
-    backfillLimit: s.backfillLimit,
-    prewarmSeconds: s.prewarmSeconds,
-    notifyOnFailure: s.notifyOnFailure,
-    notifyOnSuccess: s.notifyOnSuccess,
-    notifyOnRecovery: s.notifyOnRecovery,
-    webhookUrl: s.webhookUrl ?? "",
-    enabled: s.enabled,
+    parameters: Object.entries(spec.parameters).map(([name, value]) => ({ name, value: parameterText(value) })),
+    webhookUrl: spec.webhookUrl ?? "",
   };
   if (!preset) return base;
   const time = preset.kind === "hourly" ? base.time : `${pad(preset.hour)}:${pad(preset.minute)}`;
@@ -190,23 +159,12 @@ export function formToInput(form: ScheduleForm): FormResult {
   return {
     ok: true,
     input: {
+      ...settingsAsIs(form),
       name: form.name.trim(),
       cron: cron.cron,
       timezone: form.timezone.trim(),
       parameters,
-      timeoutSeconds: form.timeoutSeconds,
-      retries: form.retries,
-      retryBackoffSeconds: form.retryBackoffSeconds,
-      overlap: form.overlap,
-      maxConcurrent: form.maxConcurrent,
-      catchUp: form.catchUp,
-      backfillLimit: form.backfillLimit,
-      prewarmSeconds: form.prewarmSeconds,
-      notifyOnFailure: form.notifyOnFailure,
-      notifyOnSuccess: form.notifyOnSuccess,
-      notifyOnRecovery: form.notifyOnRecovery,
       webhookUrl: form.webhookUrl.trim() || null,
-      enabled: form.enabled,
     },
   };
 }

@@ -1,0 +1,1 @@
+export { notebookToHtml, PAGE_POLICY, type HtmlExportOptions, type HtmlNotebook } from "./notebook-html";
