@@ -569,7 +569,7 @@ export function createScheduleStore(prisma: PrismaClient, dialect: Dialect): Sch
               status: "queued",
               attempt: row.attempt + 1,
               nextAttemptAt: new Date(now.getTime() + (retryDelay?.(row.attempt) ?? 0)),
-              reason: `Attempt ${row.attempt} ${status === "failed" ? "failed" : "timed out"}${facts.reason ? `: ${facts.reason}` : ""}; trying again`,
+              reason: `Attempt ${row.attempt} ${status === "failed" ? "failed" : "timed out"}${whyEnded(facts)}; trying again`,
               leaseOwner: null,
               leaseExpiresAt: null,
               durationMs,
@@ -835,6 +835,12 @@ function parseParameters(text: string): ParameterValues {
   } catch {
     return {};
   }
+}
+
+/** ": <what ended the attempt>" (its reason, else its error), or nothing when neither is known. */
+function whyEnded(facts: { reason: string | null; errorName: string | null; errorValue: string | null }): string {
+  const why = facts.reason ?? [facts.errorName, facts.errorValue].filter(Boolean).join(": ");
+  return why ? `: ${why.replace(/\.$/, "")}` : "";
 }
 
 /** A status this version does not know reads as failed: shown as ended, never claimed. */
