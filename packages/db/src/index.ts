@@ -67,6 +67,7 @@ export {
   type NotificationStatus,
   type ParameterValues,
   type RetryDelay,
+  type RunAttemptRecord,
   type RunDetail,
   type RunFilter,
   type RunOutcome,

@@ -85,6 +85,22 @@ export interface ScheduleRunRecord {
   nextAttemptAt: Date;
   cancelRequested: boolean;
   createdAt: Date;
+  /** The attempts before this one that were retried, oldest first, each with its error. */
+  earlierAttempts: RunAttemptRecord[];
+}
+
+/** An attempt of a run that failed (or timed out, or lost its gateway) and was retried. */
+export interface RunAttemptRecord {
+  attempt: number;
+  status: "failed" | "timed_out";
+  workerId: string | null;
+  startedAt: Date | null;
+  finishedAt: Date;
+  failingCellId: string | null;
+  failingCellIndex: number | null;
+  errorName: string | null;
+  errorValue: string | null;
+  reason: string | null;
 }
 
 /** A claimed run and the schedule it belongs to (its notebook, owner, timeout, retries). */
@@ -563,9 +579,22 @@ export function createScheduleStore(prisma: PrismaClient, dialect: Dialect): Sch
         };
         const retry = (status === "failed" || status === "timed_out") && !row.cancelRequested && row.attempt <= row.schedule.retries;
         const durationMs = row.startedAt ? now.getTime() - row.startedAt.getTime() : null;
+        const ended: RunAttemptRecord = {
+          attempt: row.attempt,
+          status: status === "timed_out" ? "timed_out" : "failed",
+          workerId: facts.workerId ?? row.workerId,
+          startedAt: row.startedAt,
+          finishedAt: now,
+          failingCellId: facts.failingCellId,
+          failingCellIndex: facts.failingCellIndex,
+          errorName: facts.errorName,
+          errorValue: facts.errorValue,
+          reason: facts.reason,
+        };
         const data = retry
           ? {
               ...facts,
+              earlierAttempts: withAttempt(row.earlierAttempts, ended),
               status: "queued",
               attempt: row.attempt + 1,
               nextAttemptAt: new Date(now.getTime() + (retryDelay?.(row.attempt) ?? 0)),
@@ -618,6 +647,18 @@ export function createScheduleStore(prisma: PrismaClient, dialect: Dialect): Sch
                   attempt: row.attempt + 1,
                   nextAttemptAt: new Date(now.getTime() + retryDelay(row.attempt)),
                   reason: `Attempt ${row.attempt}: the gateway running it stopped (its lease expired at ${lostAt}); trying again`,
+                  earlierAttempts: withAttempt(row.earlierAttempts, {
+                    attempt: row.attempt,
+                    status: "failed",
+                    workerId: row.workerId,
+                    startedAt: row.startedAt,
+                    finishedAt: now,
+                    failingCellId: null,
+                    failingCellIndex: null,
+                    errorName: null,
+                    errorValue: null,
+                    reason: `The gateway running it stopped (its lease expired at ${lostAt})`,
+                  }),
                 }
               : { status: "failed", reason: `The gateway running it stopped (its lease expired at ${lostAt})` };
           const ended = data.status !== "queued";
@@ -879,9 +920,39 @@ function toSchedule(row: ScheduleRow): ScheduleRecord {
   };
 }
 
+/** The stored attempts (JSON text) with one more, as JSON text. */
+function withAttempt(stored: string, attempt: RunAttemptRecord): string {
+  return JSON.stringify([...parseAttempts(stored), attempt]);
+}
+
+/** Stored attempts that are not a JSON array read as none: the run stays readable. */
+function parseAttempts(text: string): RunAttemptRecord[] {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (!Array.isArray(value)) return [];
+    return value
+      .filter((a): a is Record<string, unknown> => typeof a === "object" && a !== null && typeof a.attempt === "number")
+      .map((a) => ({
+        attempt: a.attempt as number,
+        status: a.status === "timed_out" ? "timed_out" : "failed",
+        workerId: typeof a.workerId === "string" ? a.workerId : null,
+        startedAt: typeof a.startedAt === "string" ? new Date(a.startedAt) : null,
+        finishedAt: new Date(typeof a.finishedAt === "string" ? a.finishedAt : 0),
+        failingCellId: typeof a.failingCellId === "string" ? a.failingCellId : null,
+        failingCellIndex: typeof a.failingCellIndex === "number" ? a.failingCellIndex : null,
+        errorName: typeof a.errorName === "string" ? a.errorName : null,
+        errorValue: typeof a.errorValue === "string" ? a.errorValue : null,
+        reason: typeof a.reason === "string" ? a.reason : null,
+      }));
+  } catch {
+    return [];
+  }
+}
+
 function toRun(row: RunRow): ScheduleRunRecord {
   return {
     ...row,
+    earlierAttempts: parseAttempts(row.earlierAttempts),
     trigger: (RUN_TRIGGERS as readonly string[]).includes(row.trigger) ? (row.trigger as RunTrigger) : "schedule",
     status: runStatus(row.status),
     parameters: parseParameters(row.parameters),

@@ -286,5 +286,10 @@ function runReply(run: ScheduleRunRecord, schedule: ScheduleRecord | null): RunR
     reason: run.reason,
     executedNotebookId: run.executedNotebookId,
     cancelRequested: run.cancelRequested,
+    earlierAttempts: run.earlierAttempts.map((a) => ({
+      ...a,
+      startedAt: a.startedAt?.toISOString() ?? null,
+      finishedAt: a.finishedAt.toISOString(),
+    })),
   };
 }

@@ -126,7 +126,7 @@ describe("every fire time runs exactly once", () => {
     const done = await until(
       async () => {
         const now = await db.schedules.getRun(run.id);
-        return now && !["queued", "running"].includes(now.status) && now;
+        return now && !["queued", "running"].includes(now.status) ? now : undefined;
       },
       "B to retry and finish the run",
       90_000,
@@ -179,13 +179,16 @@ describe("every fire time runs exactly once", () => {
       async () => {
         const now = await db.schedules.getRun(run.id);
         if (now?.attempt === 2 && now.status !== "succeeded") retried ??= now.reason;
-        return now && !["queued", "running"].includes(now.status) && now;
+        return now && !["queued", "running"].includes(now.status) ? now : undefined;
       },
       "B to retry and finish the run",
       90_000,
     );
     expect(done).toMatchObject({ status: "succeeded", attempt: 2, workerId: "wb" });
     expect(retried).toMatch(/^Attempt 1: the gateway running it stopped \(its lease expired at .+\); trying again$/);
+    expect(done.earlierAttempts).toMatchObject([
+      { attempt: 1, status: "failed", workerId: "wa", reason: expect.stringMatching(/^The gateway running it stopped/) },
+    ]);
     expect(worker.ran).toEqual(["train()"]);
 
     // Woken, A finds its lease gone: it stops attempt 1's kernel (its worker may have given up on

@@ -84,6 +84,17 @@ describe("a scheduled run whose worker is killed mid-cell", () => {
     );
     const other = s.workers.find((w) => w.id !== lost)!.id;
     expect(done).toMatchObject({ status: "succeeded", attempt: 2, workerId: other, errorName: null });
+    // The first attempt's error is kept beside the second's success.
+    expect(done.earlierAttempts).toMatchObject([
+      {
+        attempt: 1,
+        status: "failed",
+        workerId: lost,
+        failingCellId: "slow",
+        errorName: "WorkerLost",
+        errorValue: `Worker ${lost} was lost mid-run: it disconnected and did not come back with the run's kernel.`,
+      },
+    ]);
     expect(retrying?.reason).toBe(
       `Attempt 1 failed: WorkerLost: Worker ${lost} was lost mid-run: it disconnected and did not come back with the run's kernel; trying again`,
     );
