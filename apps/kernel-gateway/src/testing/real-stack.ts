@@ -11,6 +11,7 @@ import { openDatabase, type Database } from "@cellar/db";
 import { openBlobStore } from "@cellar/fs-client";
 import type { GatewayConfig } from "../config";
 import { createGateway, type Gateway } from "../gateway";
+import { gatewayStores } from "../gateway-stores";
 import { loadImageCatalog } from "../images/image-catalog";
 import { until } from "./gateway-harness";
 import { testGatewayConfig } from "./test-gateway";
@@ -73,15 +74,7 @@ export async function startRealStack(opts: RealStackOptions = {}): Promise<RealS
   };
   const gateway = createGateway({
     config,
-    store: db.notebooks,
-    sessions: db.kernels,
-    accounts: db.accounts,
-    accessTokens: db.accessTokens,
-    shares: db.shares,
-    schedules: db.schedules,
-    identities: db.identities,
-    documents: db.documents,
-    userId: db.localUserId,
+    ...gatewayStores(db),
     token,
     workerSecret,
     blobStore,
