@@ -69,6 +69,7 @@ export {
   type RetryDelay,
   type RunAttemptRecord,
   type RunDetail,
+  type RunDot,
   type RunFilter,
   type RunOutcome,
   type RunScope,

@@ -414,6 +414,28 @@ describe.each(DIALECTS)("schedule store on %s", (dialect) => {
     ]);
   });
 
+  it("each schedule's latest runs in one query: newest first, at most the number asked, none for a schedule without runs", async () => {
+    const a = await schedule();
+    const b = await schedule();
+    const c = await schedule();
+    const aRuns = await due(a.id, [100, 160, 220, 280, 340]);
+    const bRuns = await due(b.id, [30, 90]);
+    await db.schedules.claimNext({ owner: "g", leaseMs: 30_000, now: at(30) });
+    await db.schedules.finish(bRuns[0]!.id, "g", { status: "failed" }, { now: at(42) });
+    const recent = await db.schedules.recentRuns([a.id, b.id, c.id], 3);
+    expect([...recent.keys()].sort()).toEqual([a.id, b.id, c.id].sort());
+    expect(recent.get(a.id)).toEqual(
+      [aRuns[4]!, aRuns[3]!, aRuns[2]!].map((r) => ({ id: r.id, status: "queued", scheduledFor: r.scheduledFor, durationMs: null })),
+    );
+    expect(recent.get(b.id)).toEqual([
+      { id: bRuns[1]!.id, status: "queued", scheduledFor: at(90), durationMs: null },
+      { id: bRuns[0]!.id, status: "failed", scheduledFor: at(30), durationMs: 12_000 },
+    ]);
+    expect(recent.get(c.id)).toEqual([]);
+    expect((await db.schedules.recentRuns([a.id])).get(a.id)).toHaveLength(5);
+    expect(await db.schedules.recentRuns([])).toEqual(new Map());
+  });
+
   it("cancels a queued run at once and asks a running one to stop", async () => {
     const s = await schedule({ overlap: "queue", maxConcurrent: 2 });
     const [first, second] = await due(s.id, [0, 1]);

@@ -89,6 +89,9 @@ export interface ScheduleRunRecord {
   earlierAttempts: RunAttemptRecord[];
 }
 
+/** A run in a sparkline. */
+export type RunDot = Pick<ScheduleRunRecord, "id" | "status" | "scheduledFor" | "durationMs">;
+
 /** An attempt of a run that failed (or timed out, or lost its gateway) and was retried. */
 export interface RunAttemptRecord {
   attempt: number;
@@ -207,6 +210,9 @@ export interface ScheduleStore {
   listByOwner(ownerId: string): Promise<ScheduleSummary[]>;
   /** The notebook's schedules, newest first, each with its last run. */
   listByNotebook(notebookId: string): Promise<ScheduleSummary[]>;
+  /** Each schedule's latest `perSchedule` runs (default 30), latest fire time first, in one
+   * query whatever the number of schedules (the Jobs page's sparklines). Every id is a key. */
+  recentRuns(scheduleIds: string[], perSchedule?: number): Promise<Map<string, RunDot[]>>;
   /** Every enabled schedule: what the scheduler loop materialises. */
   listEnabled(): Promise<ScheduleRecord[]>;
   /** Deletes the schedule, its runs, their notifications and their executed copies; false if absent. */
@@ -378,6 +384,32 @@ export function createScheduleStore(prisma: PrismaClient, dialect: Dialect): Sch
       return row && toSchedule(row);
     },
 
+    async recentRuns(scheduleIds, perSchedule = 30) {
+      const byId = new Map<string, RunDot[]>(scheduleIds.map((id) => [id, []]));
+      if (scheduleIds.length === 0) return byId;
+      // One query: each schedule's runs numbered newest first, the first perSchedule kept
+      // (the unique (scheduleId, scheduledFor) index serves the partitions).
+      const ids = [...byId.keys()];
+      const rows = await prisma.$queryRawUnsafe<
+        Array<{ id: string; scheduleId: string; status: string; scheduledFor: unknown; durationMs: unknown }>
+      >(
+        `SELECT "id", "scheduleId", "status", "scheduledFor", "durationMs" FROM (
+           SELECT "id", "scheduleId", "status", "scheduledFor", "durationMs",
+                  ROW_NUMBER() OVER (PARTITION BY "scheduleId" ORDER BY "scheduledFor" DESC, "id") AS "n"
+           FROM "ScheduleRun" WHERE "scheduleId" IN (${ids.map((_, i) => p(i + 2)).join(", ")})
+         ) ranked WHERE "n" <= ${p(1)} ORDER BY "scheduleId", "n"`,
+        Math.max(1, perSchedule),
+        ...ids,
+      );
+      for (const row of rows)
+        byId.get(row.scheduleId)?.push({
+          id: row.id,
+          status: runStatus(row.status),
+          scheduledFor: rawDate(row.scheduledFor),
+          durationMs: row.durationMs === null ? null : Number(row.durationMs),
+        });
+      return byId;
+    },
     listByOwner: (ownerId) => summaries({ ownerId }),
     listByNotebook: (notebookId) => summaries({ notebookId }),
 
@@ -882,6 +914,13 @@ function parseParameters(text: string): ParameterValues {
 function whyEnded(facts: { reason: string | null; errorName: string | null; errorValue: string | null }): string {
   const why = facts.reason ?? [facts.errorName, facts.errorValue].filter(Boolean).join(": ");
   return why ? `: ${why.replace(/\.$/, "")}` : "";
+}
+
+/** A DateTime as a raw query returns it: a Date (PostgreSQL), or what SQLite stored (text or epoch ms). */
+function rawDate(value: unknown): Date {
+  if (value instanceof Date) return value;
+  if (typeof value === "number" || typeof value === "bigint") return new Date(Number(value));
+  return new Date(String(value));
 }
 
 /** A status this version does not know reads as failed: shown as ended, never claimed. */
