@@ -61,7 +61,7 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export function createGateway(opts: {
+export interface GatewayOptions {
   config: GatewayConfig;
   store: GatewayStore;
   /** Every notebook's kernel, recorded so that a restarted gateway or another replica knows it. */
@@ -87,7 +87,9 @@ export function createGateway(opts: {
   images: ImageCatalog;
   /** GET /api/ready: resolves while the database answers. */
   pingDatabase?: () => Promise<void>;
-}): Gateway {
+}
+
+export function createGateway(opts: GatewayOptions): Gateway {
   const { config, store } = opts;
   const pool = new WorkerPool();
   const images = new NotebookImages(store);

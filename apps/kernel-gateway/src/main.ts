@@ -4,6 +4,7 @@ import { openBlobStore, storeSettingsFromEnv } from "@cellar/fs-client";
 import { loadImageCatalog } from "./images/image-catalog";
 import { loadConfig } from "./config";
 import { createGateway } from "./gateway";
+import { gatewayStores } from "./gateway-stores";
 import { scheduleCasGc } from "./storage/cas-gc";
 import { loadSecrets } from "./secrets";
 
@@ -14,15 +15,7 @@ const blobStore = openBlobStore(storeSettingsFromEnv(process.env, config.casDir)
 const images = await loadImageCatalog({ cacheDir: config.cacheDir, store: blobStore, specsDir: config.imagesDir });
 const gateway = createGateway({
   config,
-  store: db.notebooks,
-  sessions: db.kernels,
-  accounts: db.accounts,
-  accessTokens: db.accessTokens,
-  shares: db.shares,
-  schedules: db.schedules,
-  identities: db.identities,
-  documents: db.documents,
-  userId: db.localUserId,
+  ...gatewayStores(db),
   token: secrets.token,
   workerSecret: secrets.workerSecret,
   blobStore,

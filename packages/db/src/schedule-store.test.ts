@@ -367,6 +367,75 @@ describe.each(DIALECTS)("schedule store on %s", (dialect) => {
     });
   });
 
+  it("keeps each retried attempt's error, oldest first, whether it failed or lost its gateway", async () => {
+    const s = await schedule({ retries: 2 });
+    const [run] = await due(s.id, [0]);
+    await db.schedules.claimNext({ owner: "g", leaseMs: 30_000, now: at(0) });
+    await db.schedules.attach(run.id, "g", { workerId: "w1" });
+    await db.schedules.finish(
+      run.id,
+      "g",
+      { status: "failed", failingCellId: "c", failingCellIndex: 0, errorName: "WorkerLost", errorValue: "Worker w1 was lost mid-run." },
+      { now: at(10) },
+    );
+    // Attempt 2 on another gateway, which dies: its lease lapses.
+    await db.schedules.claimNext({ owner: "dead-gateway", leaseMs: 30_000, now: at(10) });
+    await db.schedules.attach(run.id, "dead-gateway", { workerId: "w2" });
+    await db.schedules.expireLeases(at(41), never);
+    await db.schedules.claimNext({ owner: "g", leaseMs: 30_000, now: at(41) });
+    await db.schedules.finish(run.id, "g", { status: "succeeded", workerId: "w3" }, { now: at(50) });
+    const done = (await db.schedules.getRun(run.id))!;
+    expect(done).toMatchObject({ status: "succeeded", attempt: 3, workerId: "w3", errorName: null, reason: null });
+    expect(done.earlierAttempts).toEqual([
+      {
+        attempt: 1,
+        status: "failed",
+        workerId: "w1",
+        startedAt: at(0),
+        finishedAt: at(10),
+        failingCellId: "c",
+        failingCellIndex: 0,
+        errorName: "WorkerLost",
+        errorValue: "Worker w1 was lost mid-run.",
+        reason: null,
+      },
+      {
+        attempt: 2,
+        status: "failed",
+        workerId: "w2",
+        startedAt: at(10),
+        finishedAt: at(41),
+        failingCellId: null,
+        failingCellIndex: null,
+        errorName: null,
+        errorValue: null,
+        reason: "The gateway running it stopped (its lease expired at 2026-03-01T09:00:40.000Z)",
+      },
+    ]);
+  });
+
+  it("each schedule's latest runs in one query: newest first, at most the number asked, none for a schedule without runs", async () => {
+    const a = await schedule();
+    const b = await schedule();
+    const c = await schedule();
+    const aRuns = await due(a.id, [100, 160, 220, 280, 340]);
+    const bRuns = await due(b.id, [30, 90]);
+    await db.schedules.claimNext({ owner: "g", leaseMs: 30_000, now: at(30) });
+    await db.schedules.finish(bRuns[0]!.id, "g", { status: "failed" }, { now: at(42) });
+    const recent = await db.schedules.recentRuns([a.id, b.id, c.id], 3);
+    expect([...recent.keys()].sort()).toEqual([a.id, b.id, c.id].sort());
+    expect(recent.get(a.id)).toEqual(
+      [aRuns[4]!, aRuns[3]!, aRuns[2]!].map((r) => ({ id: r.id, status: "queued", scheduledFor: r.scheduledFor, durationMs: null })),
+    );
+    expect(recent.get(b.id)).toEqual([
+      { id: bRuns[1]!.id, status: "queued", scheduledFor: at(90), durationMs: null },
+      { id: bRuns[0]!.id, status: "failed", scheduledFor: at(30), durationMs: 12_000 },
+    ]);
+    expect(recent.get(c.id)).toEqual([]);
+    expect((await db.schedules.recentRuns([a.id])).get(a.id)).toHaveLength(5);
+    expect(await db.schedules.recentRuns([])).toEqual(new Map());
+  });
+
   it("cancels a queued run at once and asks a running one to stop", async () => {
     const s = await schedule({ overlap: "queue", maxConcurrent: 2 });
     const [first, second] = await due(s.id, [0, 1]);

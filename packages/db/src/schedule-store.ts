@@ -85,6 +85,25 @@ export interface ScheduleRunRecord {
   nextAttemptAt: Date;
   cancelRequested: boolean;
   createdAt: Date;
+  /** The attempts before this one that were retried, oldest first, each with its error. */
+  earlierAttempts: RunAttemptRecord[];
+}
+
+/** A run in a sparkline. */
+export type RunDot = Pick<ScheduleRunRecord, "id" | "status" | "scheduledFor" | "durationMs">;
+
+/** An attempt of a run that failed (or timed out, or lost its gateway) and was retried. */
+export interface RunAttemptRecord {
+  attempt: number;
+  status: "failed" | "timed_out";
+  workerId: string | null;
+  startedAt: Date | null;
+  finishedAt: Date;
+  failingCellId: string | null;
+  failingCellIndex: number | null;
+  errorName: string | null;
+  errorValue: string | null;
+  reason: string | null;
 }
 
 /** A claimed run and the schedule it belongs to (its notebook, owner, timeout, retries). */
@@ -191,6 +210,9 @@ export interface ScheduleStore {
   listByOwner(ownerId: string): Promise<ScheduleSummary[]>;
   /** The notebook's schedules, newest first, each with its last run. */
   listByNotebook(notebookId: string): Promise<ScheduleSummary[]>;
+  /** Each schedule's latest `perSchedule` runs (default 30), latest fire time first, in one
+   * query whatever the number of schedules (the Jobs page's sparklines). Every id is a key. */
+  recentRuns(scheduleIds: string[], perSchedule?: number): Promise<Map<string, RunDot[]>>;
   /** Every enabled schedule: what the scheduler loop materialises. */
   listEnabled(): Promise<ScheduleRecord[]>;
   /** Deletes the schedule, its runs, their notifications and their executed copies; false if absent. */
@@ -362,6 +384,32 @@ export function createScheduleStore(prisma: PrismaClient, dialect: Dialect): Sch
       return row && toSchedule(row);
     },
 
+    async recentRuns(scheduleIds, perSchedule = 30) {
+      const byId = new Map<string, RunDot[]>(scheduleIds.map((id) => [id, []]));
+      if (scheduleIds.length === 0) return byId;
+      // One query: each schedule's runs numbered newest first, the first perSchedule kept
+      // (the unique (scheduleId, scheduledFor) index serves the partitions).
+      const ids = [...byId.keys()];
+      const rows = await prisma.$queryRawUnsafe<
+        Array<{ id: string; scheduleId: string; status: string; scheduledFor: unknown; durationMs: unknown }>
+      >(
+        `SELECT "id", "scheduleId", "status", "scheduledFor", "durationMs" FROM (
+           SELECT "id", "scheduleId", "status", "scheduledFor", "durationMs",
+                  ROW_NUMBER() OVER (PARTITION BY "scheduleId" ORDER BY "scheduledFor" DESC, "id") AS "n"
+           FROM "ScheduleRun" WHERE "scheduleId" IN (${ids.map((_, i) => p(i + 2)).join(", ")})
+         ) ranked WHERE "n" <= ${p(1)} ORDER BY "scheduleId", "n"`,
+        Math.max(1, perSchedule),
+        ...ids,
+      );
+      for (const row of rows)
+        byId.get(row.scheduleId)?.push({
+          id: row.id,
+          status: runStatus(row.status),
+          scheduledFor: rawDate(row.scheduledFor),
+          durationMs: row.durationMs === null ? null : Number(row.durationMs),
+        });
+      return byId;
+    },
     listByOwner: (ownerId) => summaries({ ownerId }),
     listByNotebook: (notebookId) => summaries({ notebookId }),
 
@@ -563,13 +611,26 @@ export function createScheduleStore(prisma: PrismaClient, dialect: Dialect): Sch
         };
         const retry = (status === "failed" || status === "timed_out") && !row.cancelRequested && row.attempt <= row.schedule.retries;
         const durationMs = row.startedAt ? now.getTime() - row.startedAt.getTime() : null;
+        const ended: RunAttemptRecord = {
+          attempt: row.attempt,
+          status: status === "timed_out" ? "timed_out" : "failed",
+          workerId: facts.workerId ?? row.workerId,
+          startedAt: row.startedAt,
+          finishedAt: now,
+          failingCellId: facts.failingCellId,
+          failingCellIndex: facts.failingCellIndex,
+          errorName: facts.errorName,
+          errorValue: facts.errorValue,
+          reason: facts.reason,
+        };
         const data = retry
           ? {
               ...facts,
+              earlierAttempts: withAttempt(row.earlierAttempts, ended),
               status: "queued",
               attempt: row.attempt + 1,
               nextAttemptAt: new Date(now.getTime() + (retryDelay?.(row.attempt) ?? 0)),
-              reason: `Attempt ${row.attempt} ${status === "failed" ? "failed" : "timed out"}${facts.reason ? `: ${facts.reason}` : ""}; trying again`,
+              reason: `Attempt ${row.attempt} ${status === "failed" ? "failed" : "timed out"}${whyEnded(facts)}; trying again`,
               leaseOwner: null,
               leaseExpiresAt: null,
               durationMs,
@@ -618,6 +679,18 @@ export function createScheduleStore(prisma: PrismaClient, dialect: Dialect): Sch
                   attempt: row.attempt + 1,
                   nextAttemptAt: new Date(now.getTime() + retryDelay(row.attempt)),
                   reason: `Attempt ${row.attempt}: the gateway running it stopped (its lease expired at ${lostAt}); trying again`,
+                  earlierAttempts: withAttempt(row.earlierAttempts, {
+                    attempt: row.attempt,
+                    status: "failed",
+                    workerId: row.workerId,
+                    startedAt: row.startedAt,
+                    finishedAt: now,
+                    failingCellId: null,
+                    failingCellIndex: null,
+                    errorName: null,
+                    errorValue: null,
+                    reason: `The gateway running it stopped (its lease expired at ${lostAt})`,
+                  }),
                 }
               : { status: "failed", reason: `The gateway running it stopped (its lease expired at ${lostAt})` };
           const ended = data.status !== "queued";
@@ -837,6 +910,19 @@ function parseParameters(text: string): ParameterValues {
   }
 }
 
+/** ": <what ended the attempt>" (its reason, else its error), or nothing when neither is known. */
+function whyEnded(facts: { reason: string | null; errorName: string | null; errorValue: string | null }): string {
+  const why = facts.reason ?? [facts.errorName, facts.errorValue].filter(Boolean).join(": ");
+  return why ? `: ${why.replace(/\.$/, "")}` : "";
+}
+
+/** A DateTime as a raw query returns it: a Date (PostgreSQL), or what SQLite stored (text or epoch ms). */
+function rawDate(value: unknown): Date {
+  if (value instanceof Date) return value;
+  if (typeof value === "number" || typeof value === "bigint") return new Date(Number(value));
+  return new Date(String(value));
+}
+
 /** A status this version does not know reads as failed: shown as ended, never claimed. */
 function runStatus(stored: string): RunStatus {
   return isRunStatus(stored) ? stored : "failed";
@@ -873,9 +959,39 @@ function toSchedule(row: ScheduleRow): ScheduleRecord {
   };
 }
 
+/** The stored attempts (JSON text) with one more, as JSON text. */
+function withAttempt(stored: string, attempt: RunAttemptRecord): string {
+  return JSON.stringify([...parseAttempts(stored), attempt]);
+}
+
+/** Stored attempts that are not a JSON array read as none: the run stays readable. */
+function parseAttempts(text: string): RunAttemptRecord[] {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (!Array.isArray(value)) return [];
+    return value
+      .filter((a): a is Record<string, unknown> => typeof a === "object" && a !== null && typeof a.attempt === "number")
+      .map((a) => ({
+        attempt: a.attempt as number,
+        status: a.status === "timed_out" ? "timed_out" : "failed",
+        workerId: typeof a.workerId === "string" ? a.workerId : null,
+        startedAt: typeof a.startedAt === "string" ? new Date(a.startedAt) : null,
+        finishedAt: new Date(typeof a.finishedAt === "string" ? a.finishedAt : 0),
+        failingCellId: typeof a.failingCellId === "string" ? a.failingCellId : null,
+        failingCellIndex: typeof a.failingCellIndex === "number" ? a.failingCellIndex : null,
+        errorName: typeof a.errorName === "string" ? a.errorName : null,
+        errorValue: typeof a.errorValue === "string" ? a.errorValue : null,
+        reason: typeof a.reason === "string" ? a.reason : null,
+      }));
+  } catch {
+    return [];
+  }
+}
+
 function toRun(row: RunRow): ScheduleRunRecord {
   return {
     ...row,
+    earlierAttempts: parseAttempts(row.earlierAttempts),
     trigger: (RUN_TRIGGERS as readonly string[]).includes(row.trigger) ? (row.trigger as RunTrigger) : "schedule",
     status: runStatus(row.status),
     parameters: parseParameters(row.parameters),

@@ -3,7 +3,14 @@
 // owner, "Run now", cancel, a run's record and its outputs against the previous successful run,
 // and the caller's notices. Who may see a schedule: whoever may view its notebook (the route
 // table's role for the notebook routes; `scheduleFor` for the others).
-import { ScheduleRefusedError, type ScheduleRecord, type ScheduleRunRecord, type ScheduleStore, type ShareStore } from "@cellar/db";
+import {
+  ScheduleRefusedError,
+  type RunDot,
+  type ScheduleRecord,
+  type ScheduleRunRecord,
+  type ScheduleStore,
+  type ShareStore,
+} from "@cellar/db";
 import {
   type Cell,
   type FieldError,
@@ -95,8 +102,18 @@ export function schedulesApi(
     return name;
   };
 
-  async function summary(schedule: ScheduleRecord): Promise<ScheduleSummaryReply> {
-    const recent = await schedules.listRuns({ scheduleId: schedule.id }, { limit: 30 });
+  /** The schedules as the Jobs page and the Runs panel show them: the sparklines' runs of all of
+   * them come from one query. */
+  async function summaries(list: ScheduleRecord[]): Promise<ScheduleSummaryReply[]> {
+    const recent = await schedules.recentRuns(
+      list.map((s) => s.id),
+      30,
+    );
+    return Promise.all(list.map((s) => summaryOf(s, recent.get(s.id) ?? [])));
+  }
+  const summary = async (schedule: ScheduleRecord) => (await summaries([schedule]))[0]!;
+
+  async function summaryOf(schedule: ScheduleRecord, recent: RunDot[]): Promise<ScheduleSummaryReply> {
     return {
       ...scheduleSpecOf(schedule),
       id: schedule.id,
@@ -132,7 +149,7 @@ export function schedulesApi(
   };
 
   return {
-    listNotebookSchedules: async (req) => Promise.all((await schedules.listByNotebook(req.params.id)).map(summary)),
+    listNotebookSchedules: async (req) => summaries(await schedules.listByNotebook(req.params.id)),
     createSchedule: async (req, reply) => {
       const checked = validateSchedule(req.body);
       if (!checked.ok) throw invalid(checked.errors);
@@ -148,7 +165,7 @@ export function schedulesApi(
       runReplies(
         await schedules.listRuns({ notebookId: req.params.id }, { status: statusFilter(req.query.status), limit: req.query.limit }),
       ),
-    listSchedules: async (req) => Promise.all((await schedules.listByOwner(userOf(req).id)).map(summary)),
+    listSchedules: async (req) => summaries(await schedules.listByOwner(userOf(req).id)),
     getSchedule: async (req) => summary(await scheduleFor(req, req.params.scheduleId, "view")),
     updateSchedule: async (req) => {
       const current = await scheduleFor(req, req.params.scheduleId, "change");
@@ -286,5 +303,10 @@ function runReply(run: ScheduleRunRecord, schedule: ScheduleRecord | null): RunR
     reason: run.reason,
     executedNotebookId: run.executedNotebookId,
     cancelRequested: run.cancelRequested,
+    earlierAttempts: run.earlierAttempts.map((a) => ({
+      ...a,
+      startedAt: a.startedAt?.toISOString() ?? null,
+      finishedAt: a.finishedAt.toISOString(),
+    })),
   };
 }

@@ -165,6 +165,8 @@ class KernelRun {
   private readonly waiters = new Set<(event: KernelMessageEvent | KernelStatusChange) => void>();
   private timer?: NodeJS.Timeout;
   private worker: string | null = null;
+  /** The worker whose connection dropped while it ran this kernel. */
+  private lostWorker?: string;
   /** Set once the run is out of time: the interrupted cell's reply goes here. */
   private expiring?: (reply: ExecuteReplyContent) => void;
 
@@ -186,7 +188,20 @@ class KernelRun {
       }),
       kernels.onStatusChange((change) => {
         if (change.notebookId !== notebookId) return;
-        if (change.status === "dead") this.end(new RunEnd("failed", "KernelDied", change.reason ?? "The kernel died."));
+        // Once up, a kernel only goes "disconnected" when its worker's connection drops; dead after
+        // that, the worker did not come back with it (in time, or at all). Back in time, it is not lost.
+        if (change.status === "disconnected" && this.worker) this.lostWorker = this.worker;
+        else if (change.status !== "dead") this.lostWorker = undefined;
+        if (change.status === "dead")
+          this.end(
+            this.lostWorker
+              ? new RunEnd(
+                  "failed",
+                  "WorkerLost",
+                  `Worker ${this.lostWorker} was lost mid-run: it disconnected and did not come back with the run's kernel.`,
+                )
+              : new RunEnd("failed", "KernelDied", change.reason ?? "The kernel died."),
+          );
         for (const w of this.waiters) w(change);
       }),
     );

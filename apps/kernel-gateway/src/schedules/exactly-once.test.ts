@@ -2,7 +2,8 @@
 // database (and Redis), each with a worker, ticking an every-second schedule for 100 s, make one
 // run per fire time, each executed once; the same with one gateway on SQLite. The workers are
 // the harness's scripted ones (each cell is answered at once): what is counted is the gateways'
-// claiming, not the kernels.
+// claiming, not the kernels. And the leases: a gateway killed, or frozen, mid-run loses the run
+// to another, once.
 import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "@cellar/db";
@@ -19,13 +20,14 @@ afterAll(() => harness.close());
 
 /** A new database on the test's PostgreSQL server (scripts/with-postgres.sh, which this
  * package's `npm test` runs under); the test fails without one. */
-async function postgresDatabase(): Promise<string> {
+async function postgresDatabase(settings: Record<string, string> = {}): Promise<string> {
   const server = process.env.TEST_POSTGRES_URL;
   if (!server) throw new Error("TEST_POSTGRES_URL is not set: run under scripts/with-postgres.sh (npm test does)");
   const name = `cellar_once_${Date.now()}`;
   const admin = new pg.Client({ connectionString: server });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
+  for (const [key, value] of Object.entries(settings)) await admin.query(`ALTER DATABASE ${name} SET ${key} = '${value}'`);
   await admin.end();
   const url = new URL(server);
   url.pathname = `/${name}`;
@@ -124,7 +126,7 @@ describe("every fire time runs exactly once", () => {
     const done = await until(
       async () => {
         const now = await db.schedules.getRun(run.id);
-        return now && !["queued", "running"].includes(now.status) && now;
+        return now && !["queued", "running"].includes(now.status) ? now : undefined;
       },
       "B to retry and finish the run",
       90_000,
@@ -132,6 +134,70 @@ describe("every fire time runs exactly once", () => {
     expect(done).toMatchObject({ status: "succeeded", attempt: 2, workerId: "wb" });
     expect(worker.ran).toEqual(["train()"]);
     expect(stuck.ran).toEqual(["train()"]);
+  }, 150_000);
+
+  it("a gateway frozen mid-run (SIGSTOP) on PostgreSQL: another expires its lease and retries the run; thawed, the first stops its kernel and records nothing", async () => {
+    // Replicas share PostgreSQL (on SQLite a process frozen inside a read or a write holds the
+    // file's lock, and nobody else can write: one gateway per SQLite file). A replica frozen inside
+    // a transaction would hold its row locks the same way; PostgreSQL ends such a session after
+    // idle_in_transaction_session_timeout, which a deployment of replicas should set.
+    const databaseUrl = await postgresDatabase({ idle_in_transaction_session_timeout: "5s" });
+    const redis = await startRedis();
+    cleanups.push(() => redis.process.kill());
+    const a = await harness.startGatewayProcess(redis.url, 0, { databaseUrl, schedules: true, leaseMs: 2_000 });
+    const stuck = harness.scriptedWorker(a.url, "wa", [], { replyAfterMs: 600_000 });
+    await until(() => stuck.connected(), "A's worker to connect");
+    const db = await openDatabase(databaseUrl, { log: () => {} });
+    cleanups.push(() => db.close());
+    const notebook = await db.notebooks.create(db.localUserId, "Nightly");
+    await db.notebooks.update(notebook.id, { cells: [{ id: "c", cell_type: "code", source: "train()" }] });
+    const schedule = await db.schedules.create({
+      notebookId: notebook.id,
+      ownerId: db.localUserId,
+      name: "Nightly",
+      cron: "0 3 * * *",
+      timezone: "UTC",
+      retries: 1,
+    });
+    const run = (await db.schedules.runNow(schedule.id))!;
+    const first = await until(
+      async () => {
+        const now = await db.schedules.getRun(run.id);
+        return now?.status === "running" && now.executedNotebookId && stuck.ran.length === 1 ? now : undefined;
+      },
+      "A to start the run",
+      30_000,
+    );
+    expect(await db.kernels.get(first.executedNotebookId!)).not.toBeNull();
+    // Alive, holding the lease, but it renews nothing any more.
+    a.freeze();
+
+    const b = await harness.startGatewayProcess(redis.url, 0, { databaseUrl, schedules: true, leaseMs: 2_000 });
+    const worker = harness.scriptedWorker(b.url, "wb");
+    let retried: string | null = null;
+    const done = await until(
+      async () => {
+        const now = await db.schedules.getRun(run.id);
+        if (now?.attempt === 2 && now.status !== "succeeded") retried ??= now.reason;
+        return now && !["queued", "running"].includes(now.status) ? now : undefined;
+      },
+      "B to retry and finish the run",
+      90_000,
+    );
+    expect(done).toMatchObject({ status: "succeeded", attempt: 2, workerId: "wb" });
+    expect(retried).toMatch(/^Attempt 1: the gateway running it stopped \(its lease expired at .+\); trying again$/);
+    expect(done.earlierAttempts).toMatchObject([
+      { attempt: 1, status: "failed", workerId: "wa", reason: expect.stringMatching(/^The gateway running it stopped/) },
+    ]);
+    expect(worker.ran).toEqual(["train()"]);
+
+    // Woken, A finds its lease gone: it stops attempt 1's kernel (its worker may have given up on
+    // the silent gateway meanwhile: then there is only the record to remove) and leaves the run
+    // as B ended it.
+    a.thaw();
+    await until(async () => (await db.kernels.get(first.executedNotebookId!)) === null, "A to stop attempt 1's kernel", 30_000);
+    expect(stuck.ran).toEqual(["train()"]);
+    expect(await db.schedules.getRun(run.id)).toMatchObject({ status: "succeeded", attempt: 2, workerId: "wb" });
   }, 150_000);
 
   it("one gateway on SQLite, an every-second schedule for 30 s", async () => {

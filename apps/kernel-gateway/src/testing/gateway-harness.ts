@@ -106,13 +106,14 @@ export class GatewayHarness {
   }
 
   /** A gateway in a process of its own on this test's database (or `databaseUrl`) and Redis,
-   * which `kill` stops hard: no graceful close, so nothing pending is stored on the way out.
+   * which `kill` stops hard: no graceful close, so nothing pending is stored on the way out
+   * (a frozen one too: SIGKILL ends a stopped process).
    * `port` 0: any. `schedules`: its scheduler ticks. */
   async startGatewayProcess(
     redisUrl: string,
     port = 0,
     opts: { databaseUrl?: string; schedules?: boolean; leaseMs?: number } = {},
-  ): Promise<{ url: string; port: number; kill(): Promise<void> }> {
+  ): Promise<{ url: string; port: number; kill(): Promise<void>; freeze(): void; thaw(): void }> {
     const script = fileURLToPath(new URL("./gateway-process.ts", import.meta.url));
     const args = [
       opts.databaseUrl ?? this.databaseUrl(),
@@ -121,7 +122,7 @@ export class GatewayHarness {
       redisUrl,
       TOKEN,
       SECRET,
-      opts.schedules ? "schedules" : "",
+      opts.schedules ? `schedules${opts.leaseMs ? `:${opts.leaseMs}` : ""}` : "",
     ];
     const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { stdio: ["ignore", "pipe", "inherit"] });
     const kill = async () => {
@@ -140,7 +141,14 @@ export class GatewayHarness {
         if (ready) resolve(Number(ready[1]));
       });
     });
-    return { url: `http://127.0.0.1:${listening}`, port: listening, kill };
+    return {
+      url: `http://127.0.0.1:${listening}`,
+      port: listening,
+      kill,
+      /** SIGSTOP: alive but silent (no renewals, no replies), as a gateway stalled by its host. */
+      freeze: () => void child.kill("SIGSTOP"),
+      thaw: () => void child.kill("SIGCONT"),
+    };
   }
 
   /** A plain TCP load balancer: each connection goes to the first of `ports()` that accepts it,

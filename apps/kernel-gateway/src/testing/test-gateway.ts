@@ -6,6 +6,7 @@ import type { Database } from "@cellar/db";
 import { openBlobStore } from "@cellar/fs-client";
 import type { GatewayConfig } from "../config";
 import { createGateway, type Gateway } from "../gateway";
+import { gatewayStores } from "../gateway-stores";
 import type { ImageCatalog } from "../images/image-catalog";
 
 export const TEST_IMAGE_ID = "a".repeat(64);
@@ -52,15 +53,7 @@ export function createTestGateway(opts: {
   const { db, config } = opts;
   return createGateway({
     config,
-    store: db.notebooks,
-    sessions: db.kernels,
-    accounts: db.accounts,
-    accessTokens: db.accessTokens,
-    shares: db.shares,
-    schedules: db.schedules,
-    identities: db.identities,
-    documents: db.documents,
-    userId: db.localUserId,
+    ...gatewayStores(db),
     token: opts.token,
     workerSecret: opts.workerSecret,
     blobStore: openBlobStore({ localDir: config.casDir }),

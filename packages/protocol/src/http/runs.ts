@@ -10,6 +10,21 @@ export const runParamsSchema = z.object({ runId: z.string().min(1).max(100) });
 
 export const runStatusSchema = z.enum(RUN_STATUSES);
 
+/** An attempt of a run that failed (or lost its gateway) and was retried. */
+export const runAttemptSchema = z.object({
+  attempt: z.number(),
+  status: z.enum(["failed", "timed_out"]),
+  workerId: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string(),
+  failingCellId: z.string().nullable(),
+  failingCellIndex: z.number().nullable(),
+  errorName: z.string().nullable(),
+  errorValue: z.string().nullable(),
+  reason: z.string().nullable(),
+});
+export type RunAttemptReply = z.infer<typeof runAttemptSchema>;
+
 export const runReplySchema = z.object({
   id: z.string(),
   scheduleId: z.string(),
@@ -36,6 +51,9 @@ export const runReplySchema = z.object({
   /** The executed copy (a read-only notebook); null until the run has started. */
   executedNotebookId: z.string().nullable(),
   cancelRequested: z.boolean(),
+  /** The attempts before this one that were retried, oldest first (the run's own error fields
+   * are the latest attempt's). */
+  earlierAttempts: z.array(runAttemptSchema),
 });
 export type RunReply = z.infer<typeof runReplySchema>;
 

@@ -57,6 +57,50 @@ describe("run page", () => {
     expect(screen.getByTestId("run-download-html").getAttribute("href")).toBe("/api/notebooks/nb-run-1/export.html");
   });
 
+  it("lists what ended each earlier attempt of a retried run, and no such list for a first attempt", async () => {
+    openRun({
+      status: "succeeded",
+      attempt: 3,
+      earlierAttempts: [
+        {
+          attempt: 1,
+          status: "failed",
+          workerId: "w1",
+          startedAt: "2026-03-20T08:00:01Z",
+          finishedAt: "2026-03-20T08:00:09Z",
+          failingCellId: "c",
+          failingCellIndex: 0,
+          errorName: "WorkerLost",
+          errorValue: "Worker w1 was lost mid-run: it disconnected and did not come back with the run's kernel.",
+          reason: null,
+        },
+        {
+          attempt: 2,
+          status: "failed",
+          workerId: "w2",
+          startedAt: "2026-03-20T08:00:10Z",
+          finishedAt: "2026-03-20T08:00:45Z",
+          failingCellId: null,
+          failingCellIndex: null,
+          errorName: null,
+          errorValue: null,
+          reason: "The gateway running it stopped (its lease expired at 2026-03-20T08:00:40.000Z)",
+        },
+      ],
+    });
+    const attempts = await screen.findAllByTestId("run-attempt-summary");
+    expect(attempts.map((a) => a.textContent)).toEqual([
+      "Attempt 1 failed in cell 1 on worker w1: WorkerLost: Worker w1 was lost mid-run: it disconnected and did not come back with the run's kernel.",
+      "Attempt 2 failed on worker w2: The gateway running it stopped (its lease expired at 2026-03-20T08:00:40.000Z)",
+    ]);
+    expect(screen.getByTestId("run-attempt").textContent).toBe("3");
+    cleanup();
+
+    openRun({ status: "succeeded" });
+    await screen.findByTestId("run-status");
+    expect(screen.queryByTestId("run-earlier-attempts")).toBeNull();
+  });
+
   it("shows the outputs against the previous successful run, the changed cells highlighted", async () => {
     openRun(
       {},

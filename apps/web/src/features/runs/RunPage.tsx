@@ -8,14 +8,15 @@ import { NoticesBell } from "../notices/NoticesBell";
 import { RunDiffView } from "./RunDiffView";
 import { RunStatusBadge } from "./RunStatusBadge";
 import { isActive, useRun, useRunDiff, type RunDetail } from "./run-queries";
-import { runDuration, TRIGGER_LABELS } from "./run-format";
+import { attemptSummary, runDuration, TRIGGER_LABELS } from "./run-format";
 import "./runs.css";
 
 const notebookHref = (id: string) => `/notebook/?id=${encodeURIComponent(id)}`;
 
 /** `/run/?id=`: one run — its status (live while it is going), times, parameters, worker and
- * attempt, where it failed and the traceback, its notifications' delivery, its executed notebook
- * (open read-only, download .ipynb or HTML), and its outputs against the previous successful run. */
+ * attempt, where it failed and the traceback, what ended each earlier attempt, its notifications'
+ * delivery, its executed notebook (open read-only, download .ipynb or HTML), and its outputs
+ * against the previous successful run. */
 export function RunPage({ id }: { id: string | null }) {
   const run = useRun(id ?? "");
   return (
@@ -115,6 +116,18 @@ function RunDetails({ run }: { run: RunDetail }) {
               {run.traceback}
             </pre>
           )}
+        </section>
+      )}
+      {run.earlierAttempts.length > 0 && (
+        <section aria-labelledby="run-attempts-heading">
+          <h2 id="run-attempts-heading">Earlier attempts</h2>
+          <ul data-testid="run-earlier-attempts">
+            {run.earlierAttempts.map((a) => (
+              <li key={a.attempt} data-testid="run-earlier-attempt">
+                <span data-testid="run-attempt-summary">{attemptSummary(a)}</span> <span className="muted">({fullDate(a.finishedAt)})</span>
+              </li>
+            ))}
+          </ul>
         </section>
       )}
       <div className="run-actions">

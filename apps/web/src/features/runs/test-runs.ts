@@ -24,6 +24,7 @@ export function aRun(over: Record<string, unknown> = {}) {
     reason: null,
     executedNotebookId: "nb-run-1",
     cancelRequested: false,
+    earlierAttempts: [],
     ...over,
   };
 }

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "ScheduleRun" ADD COLUMN     "earlierAttempts" TEXT NOT NULL DEFAULT '[]';
