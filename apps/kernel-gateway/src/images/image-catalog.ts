@@ -152,7 +152,14 @@ async function layeredImage(
   if (!parent) throw new Error(`its parent ${spec.from} is unavailable`);
   if (spec.pip?.length || spec.requirements) return pipImage(spec, parent, opts, log);
   const specHash = hashOf({ builder: LAYER_BUILDER_VERSION, parent: parent.imageId, packages: spec.packages });
-  const image = { name: spec.name, description: spec.description, specHash, warmup: spec.warmup, parent: parent.name, packages: spec.packages };
+  const image = {
+    name: spec.name,
+    description: spec.description,
+    specHash,
+    warmup: spec.warmup,
+    parent: parent.name,
+    packages: spec.packages,
+  };
   const hit = await cachedRecord(opts, specHash);
   if (hit) return { ...image, imageId: hit.imageId, layerBytes: hit.layerBytes };
   if (!opts.build) {
@@ -182,7 +189,12 @@ const building = new Map<string, Promise<CatalogImage>>();
 
 /** Parent's tree + the spec's pip packages, from its lock (resolved first when it has none that
  * applies); cached by requirements + lock + parent image id. */
-async function pipImage(spec: ImageSpec, parent: CatalogImage, opts: CatalogOptions, log: (l: string) => void): Promise<CatalogImage | null> {
+async function pipImage(
+  spec: ImageSpec,
+  parent: CatalogImage,
+  opts: CatalogOptions,
+  log: (l: string) => void,
+): Promise<CatalogImage | null> {
   const requirements = specRequirements(spec);
   const lock = currentLock(spec, requirements);
   const base = { name: spec.name, description: spec.description, warmup: spec.warmup, parent: parent.name };

@@ -3,7 +3,16 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseImageSpec } from "./image-specs";
-import { hashedRequirements, lockApplies, lockFromReport, parseLock, parseRequirementsText, pipCacheKey, pipFailure, specRequirements } from "./pip-lock";
+import {
+  hashedRequirements,
+  lockApplies,
+  lockFromReport,
+  parseLock,
+  parseRequirementsText,
+  pipCacheKey,
+  pipFailure,
+  specRequirements,
+} from "./pip-lock";
 
 const SHA = "c293e525e6fef9c20e8728fd4612df02a0aa31bb5fe91ecd93e123b1b7bffa73";
 const lock = {
@@ -41,7 +50,10 @@ describe("pip specs", () => {
     expect(() => parseRequirementsText("tqdm\n--index-url http://evil/simple\n", "r.txt")).toThrow(/r.txt line 2: "--index-url/);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pip-spec-"));
     fs.writeFileSync(path.join(dir, "requirements.txt"), "dill\n");
-    const spec = parseImageSpec({ name: "tq", description: "", from: "base", pip: ["tqdm"], requirements: "requirements.txt" }, path.join(dir, "tq.json"));
+    const spec = parseImageSpec(
+      { name: "tq", description: "", from: "base", pip: ["tqdm"], requirements: "requirements.txt" },
+      path.join(dir, "tq.json"),
+    );
     expect(specRequirements(spec)).toEqual(["tqdm", "dill"]);
     fs.rmSync(path.join(dir, "requirements.txt"));
     expect(() => specRequirements(spec)).toThrow(/its requirements file requirements.txt is missing/);
@@ -72,7 +84,10 @@ describe("pip locks", () => {
     expect(() =>
       lockFromReport(
         { install: [item("pandas", "2.2.3"), item("numpy", "2.1.0")] },
-        [["numpy", "1.24.2", "/usr/lib/python3/dist-packages/numpy-1.24.2.egg-info"], ["pandas", "1.5.3", "/usr/lib/python3/dist-packages/pandas"]],
+        [
+          ["numpy", "1.24.2", "/usr/lib/python3/dist-packages/numpy-1.24.2.egg-info"],
+          ["pandas", "1.5.3", "/usr/lib/python3/dist-packages/pandas"],
+        ],
         ctx,
       ),
     ).toThrow(/pip would replace packages of the image base: pandas 1.5.3 .* by 2.2.3; numpy 1.24.2 .* by 2.1.0/);
@@ -111,7 +126,9 @@ describe("pip's failures", () => {
     const unreachable =
       "WARNING: Retrying ... NewConnectionError('<pip._vendor.urllib3.connection.HTTPConnection>: Failed to establish a new connection: [Errno 111] Connection refused')\n" +
       notFound("tqdm");
-    expect(await pipFailure(unreachable, "http://127.0.0.1:9/simple", files)).toMatch(/^the package index http:\/\/127.0.0.1:9\/simple is unreachable/);
+    expect(await pipFailure(unreachable, "http://127.0.0.1:9/simple", files)).toMatch(
+      /^the package index http:\/\/127.0.0.1:9\/simple is unreachable/,
+    );
     const conflict =
       "ERROR: Cannot install a==1 and b==2 because these package versions have conflicting dependencies.\n\nThe conflict is caused by:\n    a 1 depends on c<1\n    b 2 depends on c>2\n\nTo fix this you could try to:\n";
     expect(await pipFailure(conflict, index, files)).toBe("the requirements conflict: a 1 depends on c<1 b 2 depends on c>2");

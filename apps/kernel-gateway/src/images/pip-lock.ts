@@ -110,9 +110,7 @@ export function lockFromReport(
   ctx: { name: string; parent: string; index: string; requirements: string[] },
 ): PipLock {
   const have = new Map(installed.map(([n, v, where]) => [normalizeName(n), { version: v, where }]));
-  const replacing = (report.install ?? [])
-    .map((item) => ({ item, old: have.get(normalizeName(item.metadata.name)) }))
-    .filter((x) => x.old);
+  const replacing = (report.install ?? []).map((item) => ({ item, old: have.get(normalizeName(item.metadata.name)) })).filter((x) => x.old);
   if (replacing.length)
     throw new Error(
       `pip would replace packages of the image ${ctx.parent}: ` +
@@ -125,7 +123,8 @@ export function lockFromReport(
     const url = item.download_info?.url ?? "";
     const wheel = decodeURIComponent(url.split("#")[0]!.split("/").at(-1) ?? "");
     const sha256 = item.download_info?.archive_info?.hashes?.sha256 ?? item.download_info?.archive_info?.hash?.replace(/^sha256=/, "");
-    if (!wheel.endsWith(".whl")) throw new Error(`${item.metadata.name} ${item.metadata.version} needs compiling (${wheel || url} is not a wheel)`);
+    if (!wheel.endsWith(".whl"))
+      throw new Error(`${item.metadata.name} ${item.metadata.version} needs compiling (${wheel || url} is not a wheel)`);
     if (!sha256) throw new Error(`the index ${ctx.index} gives no sha256 for ${wheel}, so it cannot be locked`);
     return { name: item.metadata.name, version: item.metadata.version, wheel, sha256 };
   });
@@ -146,7 +145,11 @@ export type IndexFiles = (project: string) => Promise<string[] | null>;
  * matching, or requirements that conflict.
  */
 export async function pipFailure(output: string, index: string, indexFiles: IndexFiles): Promise<string> {
-  if (/unreachable|Failed to establish a new connection|NewConnectionError|Max retries exceeded|Could not fetch URL|Name or service not known|Connection refused|Temporary failure in name resolution/i.test(output))
+  if (
+    /unreachable|Failed to establish a new connection|NewConnectionError|Max retries exceeded|Could not fetch URL|Name or service not known|Connection refused|Temporary failure in name resolution/i.test(
+      output,
+    )
+  )
     return `the package index ${index} is unreachable (${lastError(output)})`;
   const conflict = output.match(/The conflict is caused by:\n([\s\S]*?)\n\s*\n/);
   if (conflict || /ResolutionImpossible/.test(output))
@@ -165,7 +168,10 @@ export async function pipFailure(output: string, index: string, indexFiles: Inde
 }
 
 function lastError(output: string): string {
-  const lines = output.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   return (lines.filter((l) => l.startsWith("ERROR:")).at(-1) ?? lines.at(-1) ?? "no output").replace(/^ERROR:\s*/, "");
 }
 

@@ -30,7 +30,8 @@ export interface RealStack {
   close(): Promise<void>;
 }
 
-export async function startRealStack(): Promise<RealStack> {
+/** `specsDir`: image specs to offer instead of the repo's images/ (built ones only). */
+export async function startRealStack(opts: { specsDir?: string } = {}): Promise<RealStack> {
   if (process.getuid?.() !== 0) throw new Error("the real stack runs gVisor sandboxes, which need root: run these tests as root");
   const dir = mkdtempSync(join(tmpdir(), "cellar-real-stack-"));
   mkdirSync(join(dir, "web"));
@@ -38,7 +39,8 @@ export async function startRealStack(): Promise<RealStack> {
   const casDir = join(CACHE, "cas");
   const blobStore = openBlobStore({ localDir: casDir });
   // Built images only: building one is the installer's job (and takes minutes).
-  const images = await loadImageCatalog({ cacheDir: CACHE, store: blobStore, specsDir: join(REPO, "images"), build: false, log: () => {} });
+  const specsDir = opts.specsDir ?? join(REPO, "images");
+  const images = await loadImageCatalog({ cacheDir: CACHE, store: blobStore, specsDir, build: false, log: () => {} });
   if (!images.imageId("base"))
     throw new Error(`the base image is not built under ${CACHE}: run npm run setup (or scripts/build-base-image.sh)`);
   const token = `real-stack-${process.pid}`;
@@ -46,7 +48,7 @@ export async function startRealStack(): Promise<RealStack> {
   // The test gateways' settings, but the real images and a real sandbox's needs.
   const config: GatewayConfig = {
     ...testGatewayConfig({ home: dir }),
-    imagesDir: join(REPO, "images"),
+    imagesDir: specsDir,
     cacheDir: CACHE,
     casDir,
     sessionPids: 256,
