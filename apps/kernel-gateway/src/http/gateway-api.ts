@@ -1,12 +1,12 @@
 // The gateway-wide routes: liveness and readiness, the images a notebook can choose, the connected
 // workers.
 import type { z } from "zod";
-import type {
+import {
   buildImageBodySchema,
-  builtImageReplySchema,
-  dropCacheReplySchema,
-  imageReplySchema,
-  workerReplySchema,
+  type builtImageReplySchema,
+  type dropCacheReplySchema,
+  type imageReplySchema,
+  type workerReplySchema,
 } from "@cellar/protocol";
 import type { ApiHandlers } from "./api-handlers";
 import { userOf } from "./auth";
@@ -49,8 +49,13 @@ export function gatewayApi(
     buildImage: async (request) => {
       if (userOf(request).role !== "owner") throw new HttpError(403, "Only an owner of this Cellar can build images.");
       if (!deps.buildImage) throw new HttpError(404, "Not found");
+      const body = buildImageBodySchema.safeParse(request.body);
+      if (!body.success) {
+        const issue = body.error.issues[0]!;
+        throw new HttpError(400, `${issue.path.join(".") || "body"}: ${issue.message}`);
+      }
       try {
-        return await deps.buildImage(request.body);
+        return await deps.buildImage(body.data);
       } catch (error) {
         throw new HttpError(422, (error as Error).message);
       }

@@ -133,7 +133,7 @@ describe.skipIf(!!missing)("a pip layer from the local wheel index", () => {
   }, 180_000);
 
   it("a sandboxed kernel on the layer imports tqdm, and base's numpy is still Debian's", async () => {
-    stack = await startRealStack({ specsDir: dir });
+    stack = await startRealStack({ specsDir: dir, pipIndex: `file://${INDEX}` });
     const nb = await stack.db.notebooks.create(stack.db.localUserId, "pip");
     const source = "import tqdm, numpy\nprint(tqdm.__file__)\nprint(numpy.__file__)\nprint(sum(tqdm.tqdm(range(4), disable=True)))";
     await stack.db.notebooks.update(nb.id, { image: "pip-tqdm", cells: [{ id: "a", cell_type: "code", source, metadata: {} }] });
@@ -143,4 +143,28 @@ describe.skipIf(!!missing)("a pip layer from the local wheel index", () => {
     const printed = cell.outputs.map((o) => (o.output_type === "stream" ? o.text : "")).join("");
     expect(printed).toBe("/usr/local/lib/python3.11/dist-packages/tqdm/__init__.py\n/usr/lib/python3/dist-packages/numpy/__init__.py\n6\n");
   }, 240_000);
+
+  it("POST /api/images builds an uploaded spec (cached: at once) and returns its lock; GET /api/images lists it; a bad one is 422 naming the package", async () => {
+    const call = (method: string, body?: object) =>
+      fetch(`${stack!.url}/api/images`, {
+        method,
+        headers: { authorization: `Bearer ${stack!.token}`, ...(body ? { "content-type": "application/json" } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    const spec = { name: "pip-tqdm", description: "test: pip-tqdm", from: "base", pip: ["tqdm"] };
+    const lock = fs.readFileSync(path.join(dir, "pip-tqdm.lock.json"), "utf8");
+    const res = await call("POST", { spec, lock });
+    expect(res.status).toBe(200);
+    const built = await res.json();
+    expect(built).toMatchObject({
+      image: { name: "pip-tqdm", parent: "base", packages: [expect.stringMatching(/^tqdm==/)] },
+      lock,
+      log: [],
+    });
+    const listed = await (await call("GET")).json();
+    expect(listed).toContainEqual(expect.objectContaining({ name: "pip-tqdm", imageId: built.image.imageId, parent: "base" }));
+    const bad = await call("POST", { spec: { ...spec, name: "pip-nope", pip: ["no-such-package-cellar"] } });
+    expect(bad.status).toBe(422);
+    expect((await bad.json()).error).toMatch(/has no package no-such-package-cellar/);
+  }, 120_000);
 });

@@ -30,8 +30,9 @@ export interface RealStack {
   close(): Promise<void>;
 }
 
-/** `specsDir`: image specs to offer instead of the repo's images/ (built ones only). */
-export async function startRealStack(opts: { specsDir?: string } = {}): Promise<RealStack> {
+/** `specsDir`: image specs to offer instead of the repo's images/ (built ones only); `pipIndex`:
+ * where the gateway's pip builds resolve. */
+export async function startRealStack(opts: { specsDir?: string; pipIndex?: string } = {}): Promise<RealStack> {
   if (process.getuid?.() !== 0) throw new Error("the real stack runs gVisor sandboxes, which need root: run these tests as root");
   const dir = mkdtempSync(join(tmpdir(), "cellar-real-stack-"));
   mkdirSync(join(dir, "web"));
@@ -40,7 +41,14 @@ export async function startRealStack(opts: { specsDir?: string } = {}): Promise<
   const blobStore = openBlobStore({ localDir: casDir });
   // Built images only: building one is the installer's job (and takes minutes).
   const specsDir = opts.specsDir ?? join(REPO, "images");
-  const images = await loadImageCatalog({ cacheDir: CACHE, store: blobStore, specsDir, build: false, log: () => {} });
+  const images = await loadImageCatalog({
+    cacheDir: CACHE,
+    store: blobStore,
+    specsDir,
+    build: false,
+    pipIndex: opts.pipIndex,
+    log: () => {},
+  });
   if (!images.imageId("base"))
     throw new Error(`the base image is not built under ${CACHE}: run npm run setup (or scripts/build-base-image.sh)`);
   const token = `real-stack-${process.pid}`;
