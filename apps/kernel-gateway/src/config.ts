@@ -15,6 +15,10 @@ export interface GatewayConfig {
   /** Built images live under <cacheDir>/images; the content store defaults to <cacheDir>/cas. */
   cacheDir: string;
   casDir: string;
+  /** CELLAR_PIP_INDEX_URL: where pip layers resolve (default PyPI). */
+  pipIndexUrl?: string;
+  /** CELLAR_IMAGE_LAYER_MAX_MB: a bigger pip layer is refused (default 2048). */
+  imageLayerMaxMb?: number;
   /** Fixed token (tests, deployments); otherwise one is generated and kept in CELLAR_HOME. */
   token?: string;
   workerSecret?: string;
@@ -53,6 +57,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     imagesDir: path.resolve(env.CELLAR_IMAGES_DIR ?? path.join(repoRoot, "images")),
     cacheDir: path.resolve(env.CELLAR_CACHE ?? "/var/cache/cellar"),
     casDir: path.resolve(env.CELLAR_CAS_DIR ?? path.join(env.CELLAR_CACHE ?? "/var/cache/cellar", "cas")),
+    pipIndexUrl: env.CELLAR_PIP_INDEX_URL || undefined,
+    imageLayerMaxMb: env.CELLAR_IMAGE_LAYER_MAX_MB ? Number(env.CELLAR_IMAGE_LAYER_MAX_MB) : undefined,
     token: env.CELLAR_TOKEN || undefined,
     workerSecret: env.CELLAR_WORKER_SECRET || undefined,
     sessionMemoryBytes: Number(env.CELLAR_SESSION_MEMORY_MB ?? 4096) * 1024 * 1024,

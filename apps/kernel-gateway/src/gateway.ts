@@ -17,6 +17,7 @@ import { SingleSignOn } from "./auth/single-sign-on";
 import { userRoom } from "./sockets/rooms";
 import { CPU, deviceOfCell } from "@cellar/protocol";
 import type { BlobStore } from "@cellar/fs-client";
+import { buildImageRequest, imageReply } from "./images/build-request";
 import type { ImageCatalog } from "./images/image-catalog";
 import type { GatewayConfig } from "./config";
 import { createHttpApp } from "./http/http-app";
@@ -121,7 +122,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
       documents.saved(id, update, nb).catch((e) => console.error(`gateway: the save of ${id} did not reach its live document:`, e));
       router.route(id, { op: "saved" }).catch((e) => console.warn(`gateway: ${e.message}`));
     },
-    images: () => opts.images.list().map(({ name, description }) => ({ name, description })),
+    images: () => opts.images.list().map(imageReply),
+    buildImage: (body) => buildImageRequest(opts.images, config.cacheDir, body),
     onNotebookDeleted: (id) =>
       void router.route(id, { op: "stop" }).catch((e) => console.error(`gateway: the deleted notebook ${id}'s kernel was not stopped:`, e)),
     blobs: { store: opts.blobStore, workerSecret: opts.workerSecret },

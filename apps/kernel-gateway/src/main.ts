@@ -12,7 +12,13 @@ const config = loadConfig();
 const secrets = loadSecrets(config.home, { token: config.token, workerSecret: config.workerSecret });
 const db = await openDatabaseWhenReachable();
 const blobStore = openBlobStore(storeSettingsFromEnv(process.env, config.casDir));
-const images = await loadImageCatalog({ cacheDir: config.cacheDir, store: blobStore, specsDir: config.imagesDir });
+const images = await loadImageCatalog({
+  cacheDir: config.cacheDir,
+  store: blobStore,
+  specsDir: config.imagesDir,
+  pipIndex: config.pipIndexUrl,
+  maxLayerMb: config.imageLayerMaxMb,
+});
 const gateway = createGateway({
   config,
   ...gatewayStores(db),

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -68,5 +69,49 @@ describe("cellar", () => {
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/--output/);
     expect((await cellar("run", "--help")).out).toMatch(/-p, --parameter <name value\.\.\.>/);
+  });
+});
+
+describe("cellar image", () => {
+  it("build refuses a missing or invalid spec file before contacting the gateway", async () => {
+    const missing = await cellar("--url", "http://127.0.0.1:9", "--token", "t", "image", "build", path.join(tmp, "nope.json"));
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/Cannot read .*nope\.json: no such file/);
+    fs.writeFileSync(path.join(tmp, "bad.json"), "{");
+    const bad = await cellar("--url", "http://127.0.0.1:9", "--token", "t", "image", "build", path.join(tmp, "bad.json"));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/bad\.json is not valid JSON/);
+  });
+
+  it("build sends the spec with its requirements file and lock, and writes the lock the gateway returns beside it", async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, "spec-"));
+    const file = path.join(dir, "tq.json");
+    fs.writeFileSync(file, JSON.stringify({ name: "tq", description: "", from: "base", requirements: "req.txt" }));
+    fs.writeFileSync(path.join(dir, "req.txt"), "tqdm\n");
+    let sent: unknown;
+    const server = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        sent = JSON.parse(body);
+        res.setHeader("content-type", "application/json");
+        res.end(
+          JSON.stringify({
+            image: { name: "tq", description: "", imageId: "ab".repeat(32), parent: "base", layerBytes: 2 ** 20 },
+            lock: '{"x":1}',
+            log: ["gateway: image tq: resolving tqdm…"],
+          }),
+        );
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    const r = await cellar("--url", `http://127.0.0.1:${port}`, "--token", "t", "image", "build", file);
+    server.close();
+    expect(r.code).toBe(0);
+    expect(sent).toEqual({ spec: { name: "tq", description: "", from: "base", requirements: "req.txt" }, requirements: "tqdm\n" });
+    expect(fs.readFileSync(path.join(dir, "tq.lock.json"), "utf8")).toBe('{"x":1}');
+    expect(r.out).toBe(`tq ${"ab".repeat(32)} 1.0 MB`);
+    expect(r.err).toContain("image tq: resolving tqdm…");
   });
 });

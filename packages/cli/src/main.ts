@@ -5,6 +5,7 @@ import { GatewayError } from "@cellar/kernel-client";
 import { NotebookFormatError, ParameterError } from "@cellar/notebook-format";
 import { DEFAULT_URL, resolveConnection, TOKEN_REFUSED, UsageError } from "./connection";
 import { exportCommand, gatewayClient, importCommand, runCommand, type Io } from "./commands";
+import { imageBuild, imageList } from "./image-commands";
 import { runsList, scheduleAct, scheduleCreate, scheduleList, type ScheduleCreateOptions } from "./schedule-commands";
 import { ParameterError as ScheduleParameterError } from "@cellar/schedules";
 import { RunError } from "./kernel-runner";
@@ -114,6 +115,21 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .option("-n, --limit <n>", "how many (default 20)", (v) => Number.parseInt(v, 10))
     .action(async (notebook: string, opts: { limit?: number }) => {
       code = await runsList(client(), notebook, opts, io);
+    });
+
+  const image = program.command("image").description("build images from spec files, and list the images notebooks can choose");
+  image
+    .command("build")
+    .description("build an image spec file (images/*.json's format) on the gateway; writes NAME.lock.json beside it")
+    .argument("<file>", "the spec file")
+    .action(async (file: string) => {
+      code = await imageBuild(client(), file, io);
+    });
+  image
+    .command("list")
+    .description("every image: name, id, parent, packages and layer size")
+    .action(async () => {
+      code = await imageList(client(), io);
     });
 
   try {

@@ -171,6 +171,8 @@ export class GatewayClient {
 
   readonly images = {
     list: () => this.call("listImages", {}),
+    /** Builds an image from a spec (owners only); resolves once built or found cached. */
+    build: (body: { spec: Record<string, unknown>; requirements?: string; lock?: string }) => this.call("buildImage", { body }),
   };
 
   /** Schedules: a notebook's, the caller's (the Jobs page), and changes to one. */

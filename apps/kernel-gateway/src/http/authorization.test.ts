@@ -35,6 +35,7 @@ const ACCESS: Record<ApiRouteName, Access> = {
   createInvite: "owner",
   deleteInvite: "owner",
   listImages: "anyone",
+  buildImage: "owner",
   listWorkers: "anyone",
   dropWorkerCaches: "owner",
   listNotebooks: "anyone",

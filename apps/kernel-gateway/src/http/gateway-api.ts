@@ -1,7 +1,13 @@
 // The gateway-wide routes: liveness and readiness, the images a notebook can choose, the connected
 // workers.
 import type { z } from "zod";
-import type { dropCacheReplySchema, imageReplySchema, workerReplySchema } from "@cellar/protocol";
+import {
+  buildImageBodySchema,
+  type builtImageReplySchema,
+  type dropCacheReplySchema,
+  type imageReplySchema,
+  type workerReplySchema,
+} from "@cellar/protocol";
 import type { ApiHandlers } from "./api-handlers";
 import { userOf } from "./auth";
 import { HttpError } from "./http-errors";
@@ -13,6 +19,8 @@ export interface GatewayApiDeps {
   dropWorkerCaches?(): Promise<Array<z.output<typeof dropCacheReplySchema>>>;
   /** The images notebooks can choose (GET /api/images). */
   images?(): Array<z.output<typeof imageReplySchema>>;
+  /** Builds an image from an uploaded spec (POST /api/images); rejects naming what failed. */
+  buildImage?(body: z.output<typeof buildImageBodySchema>): Promise<z.output<typeof builtImageReplySchema>>;
   /** Resolves while the database answers, rejects with the reason otherwise (GET /api/ready).
    * Left out (tests), the gateway reads as ready. */
   pingDatabase?(): Promise<void>;
@@ -20,7 +28,9 @@ export interface GatewayApiDeps {
   redisProblem?(): string | null;
 }
 
-export function gatewayApi(deps: GatewayApiDeps): ApiHandlers<"health" | "ready" | "listImages" | "listWorkers" | "dropWorkerCaches"> {
+export function gatewayApi(
+  deps: GatewayApiDeps,
+): ApiHandlers<"health" | "ready" | "listImages" | "buildImage" | "listWorkers" | "dropWorkerCaches"> {
   return {
     health: async () => ({ ok: true as const }),
     // Liveness stays 200 while the database is down: restarting the gateway would not bring it
@@ -36,6 +46,20 @@ export function gatewayApi(deps: GatewayApiDeps): ApiHandlers<"health" | "ready"
       return { ok: true as const };
     },
     listImages: async () => deps.images?.() ?? [],
+    buildImage: async (request) => {
+      if (userOf(request).role !== "owner") throw new HttpError(403, "Only an owner of this Cellar can build images.");
+      if (!deps.buildImage) throw new HttpError(404, "Not found");
+      const body = buildImageBodySchema.safeParse(request.body);
+      if (!body.success) {
+        const issue = body.error.issues[0]!;
+        throw new HttpError(400, `${issue.path.join(".") || "body"}: ${issue.message}`);
+      }
+      try {
+        return await deps.buildImage(body.data);
+      } catch (error) {
+        throw new HttpError(422, (error as Error).message);
+      }
+    },
     listWorkers: async () => deps.workers(),
     dropWorkerCaches: async (request) => {
       if (userOf(request).role !== "owner") throw new HttpError(403, "Only an owner of this Cellar can do that.");

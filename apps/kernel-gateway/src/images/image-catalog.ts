@@ -7,7 +7,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { StoreChunkSource, fetchManifest, ingestDirectory, ingestLayer, type BlobStore } from "@cellar/fs-client";
-import { loadImageSpecs, type ImageSpec } from "./image-specs";
+import { loadImageSpecs, readImageSpec, type ImageSpec } from "./image-specs";
+import { currentLock, installPipLock, resolvePipLock } from "./pip-layer";
+import { lockFileOf, pipCacheKey, specRequirements } from "./pip-lock";
 
 const run = promisify(execFile);
 
@@ -19,6 +21,12 @@ export interface CatalogImage {
   /** Hash of everything the image was built from. */
   specHash: string;
   warmup: string[];
+  /** A layer's parent image's name. */
+  parent?: string;
+  /** What a layer adds: Debian package names, or pip's locked `name==version`s. */
+  packages?: string[];
+  /** Bytes the layer added to the content store when it was built (absent for root images). */
+  layerBytes?: number;
 }
 
 export interface ImageCatalog {
@@ -26,6 +34,9 @@ export interface ImageCatalog {
   imageId(name: string): string | undefined;
   get(name: string): CatalogImage | undefined;
   list(): CatalogImage[];
+  /** Builds (or finds cached) the image a spec file describes, and offers it from then on. A
+   * failed build leaves the catalog as it was. */
+  build(specFile: string, log?: (line: string) => void): Promise<CatalogImage>;
 }
 
 const STAMP_FILE = "etc/cellar/image-stamp";
@@ -40,6 +51,10 @@ export interface CatalogOptions {
   /** Build layered images that are missing (root, Debian mirror). Off: such images are left out with a warning. */
   build?: boolean;
   log?: (line: string) => void;
+  /** CELLAR_PIP_INDEX_URL: where pip layers resolve (default PyPI). */
+  pipIndex?: string;
+  /** CELLAR_IMAGE_LAYER_MAX_MB: a bigger pip layer is refused. */
+  maxLayerMb?: number;
 }
 
 export async function loadImageCatalog(opts: CatalogOptions): Promise<ImageCatalog> {
@@ -58,27 +73,44 @@ export async function loadImageCatalog(opts: CatalogOptions): Promise<ImageCatal
     imageId: (name) => images.get(name)?.imageId,
     get: (name) => images.get(name),
     list: () => [...images.values()],
+    build: async (specFile, buildLog = log) => {
+      const spec = readImageSpec(specFile);
+      if (spec.debian) throw new Error(`image spec ${spec.name}: root images are built by scripts/build-base-image.sh`);
+      const image = await layeredImage(spec, images.get(spec.from!), { ...opts, build: true }, buildLog);
+      if (!image) throw new Error(`image ${spec.name} was not built`);
+      images.set(spec.name, image);
+      return image;
+    },
   };
 }
 
 interface Record {
   specHash: string;
   imageId: string;
+  parent?: string;
+  packages?: string[];
+  layerBytes?: number;
 }
 
 function recordPath(cacheDir: string, specHash: string): string {
   return path.join(cacheDir, "images", "specs", `${specHash}.json`);
 }
 
-async function cached(opts: CatalogOptions, specHash: string): Promise<string | null> {
+async function cachedRecord(opts: CatalogOptions, specHash: string): Promise<Record | null> {
   const rec = JSON.parse(readOrNull(recordPath(opts.cacheDir, specHash)) ?? "null") as Record | null;
-  return rec && (await opts.store.has(rec.imageId)) ? rec.imageId : null;
+  return rec && (await opts.store.has(rec.imageId)) ? rec : null;
 }
 
-function remember(opts: CatalogOptions, specHash: string, imageId: string): void {
+async function cached(opts: CatalogOptions, specHash: string): Promise<string | null> {
+  return (await cachedRecord(opts, specHash))?.imageId ?? null;
+}
+
+function remember(opts: CatalogOptions, specHash: string, imageId: string, more: Omit<Record, "specHash" | "imageId"> = {}): void {
   const file = recordPath(opts.cacheDir, specHash);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify({ specHash, imageId } satisfies Record));
+  // Written whole, then renamed: a reader never sees half a record.
+  fs.writeFileSync(`${file}.tmp${process.pid}`, JSON.stringify({ specHash, imageId, ...more } satisfies Record));
+  fs.renameSync(`${file}.tmp${process.pid}`, file);
 }
 
 const hashOf = (value: unknown) => createHash("sha256").update(JSON.stringify(value)).digest("hex");
@@ -107,7 +139,7 @@ async function rootImage(spec: ImageSpec, opts: CatalogOptions, log: (l: string)
     // Kept for the benchmarks, which attach the base image directly.
     fs.writeFileSync(ingestedFile, JSON.stringify({ stamp, imageId }));
   }
-  return { name: spec.name, description: spec.description, imageId, specHash, warmup: spec.warmup };
+  return { name: spec.name, description: spec.description, imageId, specHash, warmup: spec.warmup, packages: spec.debian!.packages };
 }
 
 /** Parent's tree + the spec's packages, installed in an overlay; only the overlay's upper dir is ingested. */
@@ -118,10 +150,18 @@ async function layeredImage(
   log: (l: string) => void,
 ): Promise<CatalogImage | null> {
   if (!parent) throw new Error(`its parent ${spec.from} is unavailable`);
+  if (spec.pip?.length || spec.requirements) return pipImage(spec, parent, opts, log);
   const specHash = hashOf({ builder: LAYER_BUILDER_VERSION, parent: parent.imageId, packages: spec.packages });
-  const image = { name: spec.name, description: spec.description, specHash, warmup: spec.warmup };
-  const hit = await cached(opts, specHash);
-  if (hit) return { ...image, imageId: hit };
+  const image = {
+    name: spec.name,
+    description: spec.description,
+    specHash,
+    warmup: spec.warmup,
+    parent: parent.name,
+    packages: spec.packages,
+  };
+  const hit = await cachedRecord(opts, specHash);
+  if (hit) return { ...image, imageId: hit.imageId, layerBytes: hit.layerBytes };
   if (!opts.build) {
     log(`gateway: image ${spec.name} is not built yet; \`npm start\` builds it`);
     return null;
@@ -135,12 +175,88 @@ async function layeredImage(
   const parentManifest = await fetchManifest(new StoreChunkSource(opts.store), parent.imageId);
   const result = await ingestLayer(path.join(out, "upper"), parentManifest, opts.store);
   fs.rmSync(out, { recursive: true, force: true });
-  remember(opts, specHash, result.imageId);
+  remember(opts, specHash, result.imageId, { parent: parent.name, packages: spec.packages, layerBytes: result.stats.newBytes });
   log(
     `gateway: image ${spec.name} = ${result.imageId.slice(0, 12)} (${(result.stats.newBytes / 2 ** 20).toFixed(1)} MiB new, ` +
       `${result.whiteouts.length} deletions, ${((Date.now() - started) / 1000).toFixed(1)} s)`,
   );
-  return { ...image, imageId: result.imageId };
+  return { ...image, imageId: result.imageId, layerBytes: result.stats.newBytes };
+}
+
+/** Builds in progress in this process, by cache key: a second caller waits for the first's. The
+ * gateway is the one process that builds while it runs (ingest-images runs before it starts). */
+const building = new Map<string, Promise<CatalogImage>>();
+
+/** Parent's tree + the spec's pip packages, from its lock (resolved first when it has none that
+ * applies); cached by requirements + lock + parent image id. */
+async function pipImage(
+  spec: ImageSpec,
+  parent: CatalogImage,
+  opts: CatalogOptions,
+  log: (l: string) => void,
+): Promise<CatalogImage | null> {
+  const requirements = specRequirements(spec);
+  const lock = currentLock(spec, requirements);
+  const base = { name: spec.name, description: spec.description, warmup: spec.warmup, parent: parent.name };
+  if (lock) {
+    const specHash = pipCacheKey(parent.imageId, requirements, lock);
+    const hit = await cachedRecord(opts, specHash);
+    if (hit) return { ...base, specHash, imageId: hit.imageId, packages: hit.packages, layerBytes: hit.layerBytes };
+  }
+  if (!opts.build) {
+    log(`gateway: image ${spec.name} is not built yet; \`npm start\` builds it`);
+    return null;
+  }
+  const key = pipCacheKey(parent.imageId, requirements, lock);
+  const inflight = building.get(key);
+  if (inflight) {
+    log(`gateway: image ${spec.name} is being built already; waiting for that build`);
+    return inflight;
+  }
+  const promise = buildPip(spec, parent, requirements, lock, opts, log).finally(() => building.delete(key));
+  building.set(key, promise);
+  return promise;
+}
+
+async function buildPip(
+  spec: ImageSpec,
+  parent: CatalogImage,
+  requirements: string[],
+  earlier: ReturnType<typeof currentLock>,
+  opts: CatalogOptions,
+  log: (l: string) => void,
+): Promise<CatalogImage> {
+  const started = Date.now();
+  const build = {
+    parentRoot: rootOf(opts.cacheDir, parent.name),
+    parentName: parent.name,
+    requirements,
+    out: path.join(opts.cacheDir, "images", spec.name, `pip-${process.pid}-${started}`),
+    index: opts.pipIndex,
+    maxLayerMb: opts.maxLayerMb,
+    log: (line: string) => log(`gateway: image ${spec.name}: ${line}`),
+  };
+  const lock = earlier ?? (await resolvePipLock(spec.name, build));
+  if (!earlier && spec.file) fs.writeFileSync(lockFileOf(spec.file, spec.name), `${JSON.stringify(lock, null, 2)}\n`);
+  const specHash = pipCacheKey(parent.imageId, requirements, lock);
+  const packages = lock.packages.map((p) => `${p.name}==${p.version}`);
+  const image = { name: spec.name, description: spec.description, warmup: spec.warmup, parent: parent.name, specHash, packages };
+  // A new lock can still name an image built before (another notebook, another machine's lock).
+  const hit = await cachedRecord(opts, specHash);
+  if (hit) return { ...image, imageId: hit.imageId, layerBytes: hit.layerBytes };
+  try {
+    await installPipLock(lock, build);
+    const parentManifest = await fetchManifest(new StoreChunkSource(opts.store), parent.imageId);
+    const result = await ingestLayer(path.join(build.out, "upper"), parentManifest, opts.store);
+    remember(opts, specHash, result.imageId, { parent: parent.name, packages, layerBytes: result.stats.newBytes });
+    log(
+      `gateway: image ${spec.name} = ${result.imageId.slice(0, 12)} (${(result.stats.newBytes / 2 ** 20).toFixed(1)} MiB new, ` +
+        `${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
+    return { ...image, imageId: result.imageId, layerBytes: result.stats.newBytes };
+  } finally {
+    fs.rmSync(build.out, { recursive: true, force: true });
+  }
 }
 
 function rootOf(cacheDir: string, name: string): string {

@@ -4,6 +4,14 @@ import path from "node:path";
 import { z } from "zod";
 
 const DEBIAN_PACKAGE = z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, "not a Debian package name");
+/** A PEP 508 requirement without URL or pip options: name, extras, version specifiers, markers. */
+export const PIP_REQUIREMENT = z
+  .string()
+  .trim()
+  .regex(
+    /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(\[[A-Za-z0-9._, -]+\])?\s*((===|==|!=|<=|>=|~=|<|>)\s*[A-Za-z0-9.*+!_-]+\s*(,\s*(===|==|!=|<=|>=|~=|<|>)\s*[A-Za-z0-9.*+!_-]+\s*)*)?(;.+)?$/,
+    "not a requirement like tqdm, tqdm==4.66.1 or requests>=2,<3 (URLs and pip options are not allowed)",
+  );
 const MODULE = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, "not a Python module name");
 
 const specSchema = z
@@ -15,40 +23,67 @@ const specSchema = z
       .object({ suite: z.string(), packages: z.array(DEBIAN_PACKAGE).min(1) })
       .strict()
       .optional(),
-    /** A layered image: its parent, and the Debian packages it adds. */
+    /** A layered image: its parent, and the Debian packages or the pip packages it adds. */
     from: z.string().optional(),
     packages: z.array(DEBIAN_PACKAGE).optional(),
+    /** pip requirements, resolved on the host into `<name>.lock.json` beside the spec. */
+    pip: z.array(PIP_REQUIREMENT).optional(),
+    /** A requirements.txt beside the spec (a relative path), read as more `pip` requirements. */
+    requirements: z
+      .string()
+      .regex(/^(?!\/)(?!.*\.\.)[\w./-]+$/, "a relative path beside the spec, like requirements.txt")
+      .optional(),
     /** Modules a kernel imports before the image's warm snapshot. */
     warmup: z.array(MODULE).default([]),
   })
   .strict()
-  .refine((s) => (s.debian ? !s.from && !s.packages : !!s.from && !!s.packages?.length), {
-    message: "a spec has either `debian` (a root image) or `from` and `packages` (a layer)",
+  .refine(
+    (s) =>
+      s.debian
+        ? !s.from && !s.packages && !s.pip && !s.requirements
+        : !!s.from && (!!s.packages?.length || !!s.pip?.length || !!s.requirements),
+    { message: "a spec has either `debian` (a root image) or `from` and `packages`, `pip` or `requirements` (a layer)" },
+  )
+  .refine((s) => !(s.packages?.length && (s.pip?.length || s.requirements)), {
+    message: "a layer adds Debian `packages` or pip packages, not both: put them in two specs, one `from` the other",
   });
 
-export type ImageSpec = z.infer<typeof specSchema>;
+export type ImageSpec = z.infer<typeof specSchema> & {
+  /** Where the spec was read from: its lock and requirements file lie beside it. */
+  file?: string;
+};
+
+/** A spec's JSON checked; throws naming the file and the field at fault. */
+export function parseImageSpec(raw: unknown, file: string): ImageSpec {
+  const parsed = specSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`image spec ${path.basename(file)}: ${issue.path.join(".") || "(spec)"}: ${issue.message}`);
+  }
+  return { ...parsed.data, file };
+}
+
+/** A spec file read and checked (for `cellar image build FILE` and the loader). */
+export function readImageSpec(file: string): ImageSpec {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new Error(`image spec ${path.basename(file)}: not valid JSON (${(err as Error).message})`);
+  }
+  return parseImageSpec(raw, file);
+}
 
 /** Every spec in `dir`, parents before children; throws naming the file and field at fault. */
 export function loadImageSpecs(dir: string): ImageSpec[] {
   const specs = new Map<string, ImageSpec>();
   for (const file of fs
     .readdirSync(dir)
-    .filter((f) => f.endsWith(".json"))
+    .filter((f) => f.endsWith(".json") && !f.endsWith(".lock.json"))
     .sort()) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));
-    } catch (err) {
-      throw new Error(`image spec ${file}: not valid JSON (${(err as Error).message})`);
-    }
-    const parsed = specSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new Error(`image spec ${file}: ${issue.path.join(".") || "(spec)"}: ${issue.message}`);
-    }
-    if (`${parsed.data.name}.json` !== file)
-      throw new Error(`image spec ${file}: its name is ${parsed.data.name}; the file must be ${parsed.data.name}.json`);
-    specs.set(parsed.data.name, parsed.data);
+    const spec = readImageSpec(path.join(dir, file));
+    if (`${spec.name}.json` !== file) throw new Error(`image spec ${file}: its name is ${spec.name}; the file must be ${spec.name}.json`);
+    specs.set(spec.name, spec);
   }
   const ordered: ImageSpec[] = [];
   const visit = (name: string, chain: string[]) => {

@@ -10,5 +10,7 @@ const catalog = await loadImageCatalog({
   store: openBlobStore(storeSettingsFromEnv(process.env, config.casDir)),
   specsDir: config.imagesDir,
   build: true,
+  pipIndex: config.pipIndexUrl,
+  maxLayerMb: config.imageLayerMaxMb,
 });
 for (const image of catalog.list()) console.log(`image ${image.name}: ${image.imageId.slice(0, 12)}`);

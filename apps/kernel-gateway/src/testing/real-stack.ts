@@ -47,6 +47,10 @@ export interface RealStackOptions {
   lostWorkerGraceMs?: number;
   /** The scheduler's pace (default: the gateway's own). */
   scheduler?: { tickMs?: number; leaseMs?: number };
+  /** Image specs to offer instead of the repo's images/ (built ones only). */
+  specsDir?: string;
+  /** Where the gateway's pip builds resolve. */
+  pipIndex?: string;
 }
 
 export async function startRealStack(opts: RealStackOptions = {}): Promise<RealStack> {
@@ -57,7 +61,15 @@ export async function startRealStack(opts: RealStackOptions = {}): Promise<RealS
   const casDir = join(CACHE, "cas");
   const blobStore = openBlobStore({ localDir: casDir });
   // Built images only: building one is the installer's job (and takes minutes).
-  const images = await loadImageCatalog({ cacheDir: CACHE, store: blobStore, specsDir: join(REPO, "images"), build: false, log: () => {} });
+  const specsDir = opts.specsDir ?? join(REPO, "images");
+  const images = await loadImageCatalog({
+    cacheDir: CACHE,
+    store: blobStore,
+    specsDir,
+    build: false,
+    pipIndex: opts.pipIndex,
+    log: () => {},
+  });
   if (!images.imageId("base"))
     throw new Error(`the base image is not built under ${CACHE}: run npm run setup (or scripts/build-base-image.sh)`);
   const token = `real-stack-${process.pid}`;
@@ -65,7 +77,7 @@ export async function startRealStack(opts: RealStackOptions = {}): Promise<RealS
   // The test gateways' settings, but the real images and a real sandbox's needs.
   const config: GatewayConfig = {
     ...testGatewayConfig({ home: dir }),
-    imagesDir: join(REPO, "images"),
+    imagesDir: specsDir,
     cacheDir: CACHE,
     casDir,
     sessionPids: 256,

@@ -36,6 +36,9 @@ export const testImages: ImageCatalog = {
   imageId: () => TEST_IMAGE_ID,
   get: (name) => ({ name, description: "", imageId: TEST_IMAGE_ID, specHash: "", warmup: [] }),
   list: () => [{ name: "base", description: "", imageId: TEST_IMAGE_ID, specHash: "", warmup: [] }],
+  build: async () => {
+    throw new Error("the test images build nothing");
+  },
 };
 
 /** createGateway on `db`'s stores, with the test images and a local content store. Its scheduler

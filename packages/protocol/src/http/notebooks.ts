@@ -83,7 +83,30 @@ export const importedNotebookReplySchema = notebookReplySchema.extend({ url: z.s
 /** `title` is the file's name; ".ipynb" is dropped. */
 export const importNotebookQuerySchema = z.object({ title: z.string().optional() });
 
-export const imageReplySchema = z.object({ name: z.string(), description: z.string() });
+export const imageReplySchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  /** The image's id (the hash of its manifest), its parent's name for a layer, what it adds
+   * (Debian packages, or pip's `name==version`s) and the bytes its layer added to the store. */
+  imageId: z.string().optional(),
+  parent: z.string().optional(),
+  packages: z.array(z.string()).optional(),
+  layerBytes: z.number().optional(),
+});
+
+/** `cellar image build FILE`: the spec file's JSON, its requirements file's text and its lock, if any. */
+export const buildImageBodySchema = z.object({
+  spec: z.record(z.string(), z.unknown()),
+  requirements: z.string().max(1_000_000).optional(),
+  lock: z.string().max(10_000_000).optional(),
+});
+
+/** The built image, the lock to keep beside the spec, and what the build printed. */
+export const builtImageReplySchema = z.object({
+  image: imageReplySchema,
+  lock: z.string().nullable(),
+  log: z.array(z.string()),
+});
 
 /** A connected worker as the Machines panel shows it. */
 export const workerReplySchema = z.object({

@@ -25,6 +25,8 @@ import {
 import type { NotebookRole } from "../roles";
 import { errorReplySchema } from "./errors";
 import {
+  buildImageBodySchema,
+  builtImageReplySchema,
   createNotebookBodySchema,
   dropCacheReplySchema,
   imageReplySchema,
@@ -219,6 +221,18 @@ export const apiRoutes = {
     url: "/api/images",
     summary: "The images a notebook can choose",
     schema: { response: { 200: z.array(imageReplySchema) } },
+  }),
+  buildImage: route({
+    method: "POST",
+    url: "/api/images",
+    // Checked by the handler, after the owner check: a member hears 403 whatever they sent.
+    bodyCheckedBy: "handler",
+    summary:
+      "Builds an image from a spec (owners only: it runs the builder on the host) and offers it from then on; a cached build returns at once. 422 names the package or index at fault",
+    schema: {
+      body: buildImageBodySchema,
+      response: { 200: builtImageReplySchema, 400: errorReplySchema, 403: errorReplySchema, 422: errorReplySchema },
+    },
   }),
   listWorkers: route({
     method: "GET",
