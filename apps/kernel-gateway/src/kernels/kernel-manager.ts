@@ -498,15 +498,12 @@ export class KernelManager {
     return new Promise<Isolation>((resolve, reject) => {
       let isolation: Isolation = "gvisor";
       let up = false;
+      // Laying a large workspace out is part of this start: it gets a move step's time too.
+      const limitMs = this.opts.startTimeoutMs + MOVE_STEP_TIMEOUT_MS;
       const timer = setTimeout(() => {
         next.standby = undefined;
-        reject(
-          new MoveError(
-            "KernelMoveError",
-            `The kernel on worker ${worker.id} did not start within ${Math.round(this.opts.startTimeoutMs / 1000)} s.`,
-          ),
-        );
-      }, this.opts.startTimeoutMs);
+        reject(new MoveError("KernelMoveError", `The kernel on worker ${worker.id} did not start within ${Math.round(limitMs / 1000)} s.`));
+      }, limitMs);
       timer.unref?.();
       const settle = (status: WorkerStatus, reason?: string) => {
         next.status = status;
