@@ -110,7 +110,7 @@ describe("moving a kernel's state to a kernel on another worker (real runsc)", (
     const b = worker("worker-b");
     const from = `t${RUN_ID}-a`;
     const to = `t${RUN_ID}-b`;
-    expect(await a.start(from)).toEqual({ ok: true });
+    expect(await a.start(from)).toEqual({ ok: true, isolation: "gvisor" });
     const setup = await a.run(
       from,
       [
@@ -155,7 +155,7 @@ describe("moving a kernel's state to a kernel on another worker (real runsc)", (
     // What the other worker had for this notebook is replaced: a file deleted on A goes.
     await mkdir(b.workspace, { recursive: true });
     await writeFile(path.join(b.workspace, "stale.txt"), "left from an earlier session");
-    expect(await b.start(to, { workspace: exported.workspace })).toEqual({ ok: true });
+    expect(await b.start(to, { workspace: exported.workspace })).toEqual({ ok: true, isolation: "gvisor" });
     const imported = await b.sessions.importState(to, `m-${RUN_ID}`);
     if (!imported.ok) throw new Error(imported.error);
     expect(imported.report.failed).toEqual([]);
