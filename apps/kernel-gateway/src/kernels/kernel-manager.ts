@@ -466,24 +466,7 @@ export class KernelManager {
   /** The session a move starts, known by its id (its worker's messages find it) but not yet the
    * notebook's kernel. */
   private trackStandby(k: KernelSession, sessionId: string, device: DeviceRequest, gpus: number[]): KernelSession {
-    const next: KernelSession = {
-      sessionId,
-      notebookId: k.notebookId,
-      workerId: null,
-      status: "starting",
-      requests: new Map(),
-      unanswered: new Set(),
-      recorder: new CellOutputRecorder(k.notebookId, this.opts.store),
-      inputEcho: new InputEcho(),
-      writes: Promise.resolve(),
-      pendingWrites: 0,
-      held: [],
-      lastSeq: 0,
-      recent: [],
-      device,
-      gpus,
-      image: k.image,
-    };
+    const next: KernelSession = { ...this.newSession(k.notebookId, sessionId), status: "starting", device, gpus, image: k.image };
     this.bySession.set(sessionId, next);
     return next;
   }
@@ -971,7 +954,16 @@ export class KernelManager {
   }
 
   private track(notebookId: string, sessionId: string): KernelSession {
-    const k: KernelSession = {
+    const k = this.newSession(notebookId, sessionId);
+    this.byNotebook.set(notebookId, k);
+    this.bySession.set(k.sessionId, k);
+    return k;
+  }
+
+  /** A session's bookkeeping before anything is known of it: a notebook's kernel (track) and a
+   * move's standby kernel (trackStandby) start from the same. */
+  private newSession(notebookId: string, sessionId: string): KernelSession {
+    return {
       // Starts out "disconnected" so the first real status is always announced.
       sessionId,
       notebookId,
@@ -989,9 +981,6 @@ export class KernelManager {
       device: CPU,
       gpus: [],
     };
-    this.byNotebook.set(notebookId, k);
-    this.bySession.set(k.sessionId, k);
-    return k;
   }
 
   private start(notebookId: string, replaces?: string, startedBy?: string): Promise<KernelSession> {
