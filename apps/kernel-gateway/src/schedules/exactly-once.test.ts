@@ -78,6 +78,21 @@ async function expectOneRunPerSecond(db: Database, scheduleId: string, workers: 
   return runs;
 }
 
+/** "Run now" of a nightly schedule (one retry) on a notebook whose one cell is `train()`. */
+async function runNightlyNow(db: Database) {
+  const notebook = await db.notebooks.create(db.localUserId, "Nightly");
+  await db.notebooks.update(notebook.id, { cells: [{ id: "c", cell_type: "code", source: "train()" }] });
+  const schedule = await db.schedules.create({
+    notebookId: notebook.id,
+    ownerId: db.localUserId,
+    name: "Nightly",
+    cron: "0 3 * * *",
+    timezone: "UTC",
+    retries: 1,
+  });
+  return (await db.schedules.runNow(schedule.id))!;
+}
+
 describe("every fire time runs exactly once", () => {
   it(`three gateway processes on PostgreSQL, an every-second schedule for ${SECONDS} s`, async () => {
     const databaseUrl = await postgresDatabase();
@@ -103,17 +118,7 @@ describe("every fire time runs exactly once", () => {
     await until(() => stuck.connected(), "A's worker to connect");
     const db = await openDatabase(harness.databaseUrl(), { log: () => {} });
     cleanups.push(() => db.close());
-    const notebook = await db.notebooks.create(db.localUserId, "Nightly");
-    await db.notebooks.update(notebook.id, { cells: [{ id: "c", cell_type: "code", source: "train()" }] });
-    const schedule = await db.schedules.create({
-      notebookId: notebook.id,
-      ownerId: db.localUserId,
-      name: "Nightly",
-      cron: "0 3 * * *",
-      timezone: "UTC",
-      retries: 1,
-    });
-    const run = (await db.schedules.runNow(schedule.id))!;
+    const run = await runNightlyNow(db);
     await until(
       async () => (await db.schedules.getRun(run.id))?.status === "running" && stuck.ran.length === 1,
       "A to start the run",
@@ -149,17 +154,7 @@ describe("every fire time runs exactly once", () => {
     await until(() => stuck.connected(), "A's worker to connect");
     const db = await openDatabase(databaseUrl, { log: () => {} });
     cleanups.push(() => db.close());
-    const notebook = await db.notebooks.create(db.localUserId, "Nightly");
-    await db.notebooks.update(notebook.id, { cells: [{ id: "c", cell_type: "code", source: "train()" }] });
-    const schedule = await db.schedules.create({
-      notebookId: notebook.id,
-      ownerId: db.localUserId,
-      name: "Nightly",
-      cron: "0 3 * * *",
-      timezone: "UTC",
-      retries: 1,
-    });
-    const run = (await db.schedules.runNow(schedule.id))!;
+    const run = await runNightlyNow(db);
     const first = await until(
       async () => {
         const now = await db.schedules.getRun(run.id);
