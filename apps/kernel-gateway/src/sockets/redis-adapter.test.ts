@@ -1,47 +1,18 @@
 // Two gateway socket servers sharing a real redis-server (started here): a room spans both.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import http from "node:http";
-import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { io as connect, type Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WORKER_NAMESPACE } from "@cellar/protocol";
+import { startRedis } from "../testing/gateway-harness";
 import { createSocketServer } from "./socket-server";
 
 const TOKEN = "t";
 let redis: ChildProcess;
 let redisUrl: string;
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-    stdio: "ignore",
-  });
-  child.on("error", (e) => {
-    throw new Error(`redis-server could not be started (scripts/install-system.sh --test installs it): ${e.message}`);
-  });
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const c = net.connect(port, "127.0.0.1", () => {
-        c.end();
-        resolve(true);
-      });
-      c.on("error", () => resolve(false));
-    });
-    if (up) return child;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("redis-server did not start");
-}
-
-async function gatewaySockets() {
+async function gatewaySockets(log?: (line: string) => void) {
   const server = http.createServer();
   // Pages are let in by the token; who they are does not matter to rooms.
   const identity = {
@@ -50,7 +21,7 @@ async function gatewaySockets() {
         ? { user: { id: "u", name: "U", email: null, role: "owner" as const, createdAt: new Date() } }
         : null,
   };
-  const sockets = createSocketServer(server, identity, { roleOf: async () => null }, redisUrl);
+  const sockets = createSocketServer(server, identity, { roleOf: async () => null }, redisUrl, log);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
@@ -72,11 +43,13 @@ const until = async (check: () => boolean | Promise<boolean>, what: string) => {
 };
 
 let port: number;
-beforeAll(async () => {
-  port = await freePort();
-  redisUrl = `redis://127.0.0.1:${port}`;
-  redis = await startRedis(port);
-});
+const restartRedis = async () => {
+  const started = await startRedis(port);
+  redis = started.process;
+  port = started.port;
+  redisUrl = started.url;
+};
+beforeAll(restartRedis);
 afterAll(() => {
   redis?.kill("SIGKILL");
 });
@@ -116,10 +89,34 @@ describe("gateways sharing Redis", () => {
       redis.kill("SIGKILL");
       await until(() => a.redis?.problem() !== null, "the link to drop");
       expect(a.redis?.problem()).toMatch(/Redis at redis:\/\/127\.0\.0\.1:\d+ is (connecting|reconnecting|close)/);
-      redis = await startRedis(port);
+      await restartRedis();
       await until(() => a.redis?.problem() === null, "the link to come back");
     } finally {
       await a.close();
     }
+  });
+
+  it("shuts down while Redis is away instead of waiting for it", async () => {
+    const a = await gatewaySockets();
+    await until(() => a.redis?.problem() === null, "the Redis link");
+    redis.kill("SIGKILL");
+    await until(() => a.redis?.problem() !== null, "the link to drop");
+    a.io.to("notebook:nb1").emit("kernel:status", { notebookId: "nb1", status: "idle" });
+    // A QUIT would wait in ioredis's queue for a Redis that is not coming: the test's timeout.
+    await a.close();
+    await restartRedis();
+  });
+
+  it("says so when a message to the other replicas goes out as it shuts down, instead of dying of it", async () => {
+    const lines: string[] = [];
+    const a = await gatewaySockets((line) => lines.push(line));
+    await until(() => a.redis?.problem() === null, "the Redis link");
+    const closing = a.redis?.close();
+    // As a page's socket leaving during shutdown would: the adapter publishes it after the QUIT.
+    a.io.to("notebook:nb1").emit("kernel:status", { notebookId: "nb1", status: "idle" });
+    await closing;
+    await until(() => lines.length > 0, "the line about it");
+    expect(lines).toEqual([expect.stringMatching(/a message to the other replicas was not sent: Connection is closed/)]);
+    await new Promise<void>((r) => a.io.close(() => r()));
   });
 });

@@ -3,7 +3,7 @@
 // on every gateway, and one for a worker's room reaches that worker wherever it is connected.
 // Unset, the in-memory adapter stays: the one-machine default has no Redis.
 import { createAdapter } from "@socket.io/redis-adapter";
-import { Redis } from "ioredis";
+import { type Command, Redis, type RedisOptions } from "ioredis";
 import type { Server } from "socket.io";
 import { REPLICA_ANSWER_TIMEOUT_MS } from "../cluster/kernel-router";
 
@@ -20,10 +20,19 @@ export interface RedisLink {
 }
 
 export function attachRedisAdapter(io: Server, url: string, log: (line: string) => void = console.warn): RedisLink {
-  // ioredis reconnects by itself with backoff; commands wait for the connection meanwhile.
-  const pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: null });
-  const sub = pub.duplicate();
   let lastError: string | null = null;
+  // The adapter publishes without awaiting; what was still queued when the connection closes
+  // for good (at close() while Redis is away) would reject with nobody listening, and an
+  // unhandled rejection ends a Node process. Say it once instead.
+  const unsent = (error: Error) => {
+    if (error.message !== lastError) log(`gateway: Redis (${redact(url)}): a message to the other replicas was not sent: ${error.message}`);
+    lastError = error.message;
+  };
+  // ioredis reconnects by itself with backoff; commands wait for the connection meanwhile.
+  // disableClientInfo: Debian's redis-server 7.0 refuses CLIENT SETINFO, which ioredis sends.
+  const options: RedisOptions = { lazyConnect: false, maxRetriesPerRequest: null, disableClientInfo: true };
+  const pub = new AnsweredRedis(url, options, unsent);
+  const sub = new AnsweredRedis(url, options, unsent);
   const connected: Array<() => void> = [];
   for (const client of [pub, sub]) {
     client.on("error", (error: Error) => {
@@ -58,10 +67,28 @@ export function attachRedisAdapter(io: Server, url: string, log: (line: string) 
     subscribed,
     onConnected: (listener) => connected.push(listener),
     // QUIT lets what the adapter still sends (its unsubscribes) finish; disconnect would fail it.
+    // While Redis is away a QUIT would wait in the queue for ever: then what is queued is dropped.
     close: async () => {
-      await Promise.allSettled([pub.quit(), sub.quit()]);
+      await Promise.allSettled([pub, sub].map((c) => (c.status === "ready" ? c.quit() : c.disconnect())));
     },
   };
+}
+
+/** A connection whose every command has a rejection handler; awaiting callers still get it. */
+class AnsweredRedis extends Redis {
+  constructor(
+    url: string,
+    options: RedisOptions,
+    private readonly onUnanswered: (error: Error) => void,
+  ) {
+    super(url, options);
+  }
+
+  override sendCommand(...args: [Command, ...unknown[]]): unknown {
+    const answer = (super.sendCommand as (...a: unknown[]) => unknown)(...args);
+    if (answer instanceof Promise) answer.catch((error: Error) => this.onUnanswered(error));
+    return answer;
+  }
 }
 
 function redact(url: string): string {

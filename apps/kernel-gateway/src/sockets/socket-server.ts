@@ -17,12 +17,13 @@ export interface GuestLinks {
   roleOf(notebookId: string, link: string): Promise<unknown>;
 }
 
-/** `redisUrl`: rooms span every gateway replica sharing that Redis. */
+/** `redisUrl`: rooms span every gateway replica sharing that Redis; `log` takes what goes wrong with it. */
 export function createSocketServer(
   server: http.Server,
   identity: Pick<Identity, "resolve">,
   guests: GuestLinks,
   redisUrl?: string,
+  log?: (line: string) => void,
 ): { io: BrowserServer; workers: WorkerNamespace; redis: RedisLink | null } {
   // Short ping so a vanished worker is noticed within seconds, not the default ~45 s.
   const io: BrowserServer = new Server(server, { pingInterval: 2000, pingTimeout: 3000, maxHttpBufferSize: 64 * 1024 * 1024 });
@@ -54,7 +55,7 @@ export function createSocketServer(
     return true;
   }
   // One server types one pair of event maps; the worker namespace speaks the worker protocol.
-  const redis = redisUrl ? attachRedisAdapter(io, redisUrl) : null;
+  const redis = redisUrl ? attachRedisAdapter(io, redisUrl, log) : null;
   const workers = io.of(WORKER_NAMESPACE) as unknown as WorkerNamespace;
   return { io, workers, redis };
 }
