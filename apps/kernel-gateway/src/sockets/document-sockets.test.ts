@@ -17,7 +17,6 @@ import { DocumentHubs } from "../documents/document-hubs";
 import { attachDocumentSockets } from "./document-sockets";
 import { createSocketServer } from "./socket-server";
 
-const TOKEN = "t";
 let dir: string;
 let db: Database;
 const cleanups: Array<() => Promise<void> | void> = [];
