@@ -14,3 +14,4 @@ export * from "./roles";
 export * from "./event-roles";
 export * from "./python-names";
 export * from "./devices";
+export * from "./notebook-packages";
