@@ -182,6 +182,24 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
     expect((await db.notebooks.runMetadata(nb.id, "no-such-cell")).cell).toBeNull();
   });
 
+  it("records a notebook's pip packages and their image beside its other metadata, without reordering the list", async () => {
+    const nb = await db.notebooks.importNotebook(LOCAL_USER_ID, {
+      title: "packages",
+      metadata: { kernelspec: { name: "python3" } },
+      nbformatMinor: 5,
+      cells: [],
+    });
+    const before = (await db.notebooks.get(nb.id))!;
+    expect(await db.notebooks.setPackages(nb.id, "pip-0123456789ab", { from: "base", pip: ["tqdm"] })).toBe(true);
+    const after = (await db.notebooks.get(nb.id))!;
+    expect(after.image).toBe("pip-0123456789ab");
+    expect(after.metadata).toEqual({ kernelspec: { name: "python3" }, cellar: { image: { from: "base", pip: ["tqdm"] } } });
+    expect(after.updatedAt).toBe(before.updatedAt);
+    await db.notebooks.setPackages(nb.id, "base", null);
+    expect((await db.notebooks.get(nb.id))!).toMatchObject({ image: "base", metadata: { kernelspec: { name: "python3" } } });
+    expect(await db.notebooks.setPackages("no-such-notebook", "base", null)).toBe(false);
+  });
+
   it("imports a whole notebook: cell types, outputs, counts, metadata, attachments, nbformat minor", async () => {
     const nb = await db.notebooks.importNotebook(LOCAL_USER_ID, {
       title: "imported",

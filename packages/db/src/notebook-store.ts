@@ -2,7 +2,18 @@
 // through Prisma. Outputs and execution counts belong to the gateway (saveCellOutputs); a save
 // from the browser (update) changes structure and sources and never touches them.
 import { randomUUID } from "node:crypto";
-import type { Cell, MimeBundle, Notebook, NotebookImport, NotebookSummary, NotebookUpdate, Output, StreamPosition } from "@cellar/protocol";
+import {
+  withNotebookPackages,
+  type Cell,
+  type MimeBundle,
+  type Notebook,
+  type NotebookImport,
+  type NotebookPackages,
+  type NotebookSummary,
+  type NotebookUpdate,
+  type Output,
+  type StreamPosition,
+} from "@cellar/protocol";
 import type { PrismaClient } from "./prisma-client";
 import { disableSchedulesOfNotebook } from "./schedule-store";
 import { writeTransaction } from "./write-transaction";
@@ -44,6 +55,9 @@ export interface NotebookStore {
   /** The stored nbformat metadata of a cell (null: no such cell) and of its notebook (a run's
    * device is chosen there). */
   runMetadata(notebookId: string, cellId: string): Promise<{ cell: Record<string, unknown> | null; notebook: Record<string, unknown> }>;
+  /** Records the notebook's pip packages (`%pip install`) in its metadata (cellar.image; null
+   * removes them) and the image its kernel runs on, in one write. False if there is no such notebook. */
+  setPackages(id: string, image: string, packages: NotebookPackages | null): Promise<boolean>;
   remove(id: string): Promise<boolean>;
   /** The id of the user the notebook belongs to; null if there is no such notebook. */
   ownerOf(notebookId: string): Promise<string | null>;
@@ -265,6 +279,19 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
         prisma.notebook.findUnique({ where: { id: notebookId }, select: { metadata: true } }),
       ]);
       return { cell: cell ? parseObject(cell.metadata) : null, notebook: notebook ? parseObject(notebook.metadata) : {} };
+    },
+
+    async setPackages(id, image, packages) {
+      return writeTransaction(prisma, async (tx) => {
+        const row = await tx.notebook.findUnique({ where: { id }, select: { metadata: true } });
+        if (!row) return false;
+        // Not a save: the list order (updatedAt) stays, as for recorded outputs.
+        await tx.notebook.update({
+          where: { id },
+          data: { image, metadata: JSON.stringify(withNotebookPackages(parseObject(row.metadata), packages)) },
+        });
+        return true;
+      });
     },
 
     async cellSource(notebookId, cellId) {

@@ -225,7 +225,8 @@ export const placementSchema = z.object({
 });
 export type Placement = z.output<typeof placementSchema>;
 
-function formatBytes(n: number): string {
+/** 1536 → "1.5 KB": sizes as cells and panels print them. */
+export function formatBytes(n: number): string {
   if (n < 1e3) return `${n} B`;
   const units = ["kB", "MB", "GB", "TB"];
   let v = n / 1e3;

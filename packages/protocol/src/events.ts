@@ -3,6 +3,7 @@
 import type { DeviceRequest, Isolation, StateExportReport, StateImportReport, WorkerResources } from "./devices";
 import type { JupyterMessage } from "./jupyter";
 import type { KernelStatus, WorkerStatus } from "./kernel-states";
+import type { NotebookPackages } from "./notebook-packages";
 import type { NotebookRole } from "./roles";
 import type { WorkspaceFilesEvents } from "./workspace-files";
 import type { TerminalBrowserEvents, TerminalFromWorker, TerminalGatewayEvents, TerminalToWorker } from "./terminals";
@@ -140,6 +141,8 @@ export interface GatewayToBrowser extends TerminalGatewayEvents, DocumentGateway
   "cell:ran": (p: CellRunEvent) => void;
   "cell:queued": (p: CellQueuedEvent) => void;
   "access:changed": (p: AccessChangedEvent) => void;
+  /** A cell's %pip changed the notebook's packages (null: none left) and the image it runs on. */
+  "notebook:packages": (p: { notebookId: string; image: string; packages: NotebookPackages | null }) => void;
 }
 
 export interface WorkerAuth {
@@ -223,8 +226,13 @@ export interface GatewayToWorker extends WorkspaceFilesEvents, TerminalToWorker 
   "session:suspend": (p: { sessionId: string }, ack: Ack) => void;
   /** Writes the kernel's namespace (name by name, dill then cloudpickle) into the workspace under
    * `.cellar/moves/<moveId>` and stores the workspace in the content store: `workspace` is its
-   * manifest id, for the next kernel's `session:start`. The kernel keeps running. */
-  "session:export-state": (p: { sessionId: string; moveId: string }, ack: Ack<{ report: StateExportReport; workspace: string }>) => void;
+   * manifest id, for the next kernel's `session:start`. The kernel keeps running. `local`: the
+   * next kernel starts on this worker, in this very workspace (a %pip move): the move's files stay
+   * for its import, which removes them; otherwise they go once the content store has them. */
+  "session:export-state": (
+    p: { sessionId: string; moveId: string; local?: boolean },
+    ack: Ack<{ report: StateExportReport; workspace: string }>,
+  ) => void;
   /** Loads what `session:export-state` wrote (laid out by `StartSession.workspace`) into this
    * kernel's namespace, and removes the move's files. */
   "session:import-state": (p: { sessionId: string; moveId: string }, ack: Ack<{ report: StateImportReport }>) => void;

@@ -157,7 +157,7 @@ export function connectToGateway(config: WorkerConfig, resources: WorkerResource
   });
   socket.on("session:suspend", async (p, ack) => ack(await sessions.suspend(p?.sessionId)));
   socket.on("session:export-state", async (p, ack) =>
-    ack(validMoveId(p?.moveId) ? await sessions.exportState(p.sessionId, p.moveId) : { ok: false, error: "bad move id" }),
+    ack(validMoveId(p?.moveId) ? await sessions.exportState(p.sessionId, p.moveId, p.local === true) : { ok: false, error: "bad move id" }),
   );
   socket.on("session:import-state", async (p, ack) =>
     ack(validMoveId(p?.moveId) ? await sessions.importState(p.sessionId, p.moveId) : { ok: false, error: "bad move id" }),

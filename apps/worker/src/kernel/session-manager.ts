@@ -163,12 +163,13 @@ export class SessionManager {
 
   /**
    * Writes the session's namespace into its workspace (`.cellar/moves/<moveId>`), stores the
-   * workspace in the content store, and drops the move's files here (the CAS has them). The
-   * kernel runs on.
+   * workspace in the content store, and drops the move's files here (the CAS has them) unless
+   * the import is `local` (a kernel of this worker sharing the workspace). The kernel runs on.
    */
   async exportState(
     sessionId: string,
     moveId: string,
+    local = false,
   ): Promise<{ ok: true; report: StateExportReport; workspace: string } | { ok: false; error: string }> {
     const s = this.sessions.get(sessionId);
     const p = this.requested.get(sessionId);
@@ -176,6 +177,7 @@ export class SessionManager {
     if (!this.deps.workspaces) return { ok: false, error: "This worker has no content store to move a kernel's state through." };
     const dir = this.workspaceDir(p.notebookId);
     const moveDir = path.join(dir, ".cellar", "moves", moveId);
+    let kept = false;
     try {
       const t0 = performance.now();
       const reply = await s.bridgeCall("cellar_state_export_request", { move_id: moveId }, STATE_MOVE_TIMEOUT_MS);
@@ -187,11 +189,12 @@ export class SessionManager {
       this.log(
         `worker: session ${sessionId} exported ${reply.report.names.length} names (${reply.report.bytes} bytes) in ${(t1 - t0).toFixed(0)} ms (kernel ${(reply.report.seconds * 1000).toFixed(0)} ms), stored the workspace in ${(t2 - t1).toFixed(0)} ms`,
       );
+      kept = local;
       return { ok: true, report: reply.report, workspace };
     } catch (err) {
       return { ok: false, error: (err as Error).message };
     } finally {
-      await fs.promises.rm(moveDir, { recursive: true, force: true }).catch(() => {});
+      if (!kept) await fs.promises.rm(moveDir, { recursive: true, force: true }).catch(() => {});
     }
   }
 
