@@ -28,6 +28,7 @@ import { KernelRouter } from "./cluster/kernel-router";
 import { Fleet } from "./cluster/fleet";
 import { KernelManager, type RunRecorder } from "./kernels/kernel-manager";
 import { NotebookImages } from "./notebooks/notebook-images";
+import { NotebookPackagesService } from "./notebooks/notebook-packages";
 import { attachBrowserSockets, notebookEmitter } from "./sockets/browser-sockets";
 import { DocumentHubs } from "./documents/document-hubs";
 import { attachDocumentSockets } from "./sockets/document-sockets";
@@ -47,7 +48,7 @@ export interface GatewayStore
   extends NotebookApiStore,
     NotebookFileStore,
     RunRecorder,
-    Pick<NotebookStore, "createExecutedCopy" | "runMetadata"> {
+    Pick<NotebookStore, "createExecutedCopy" | "runMetadata" | "setPackages"> {
   cellSource(notebookId: string, cellId: string): Promise<string | null>;
 }
 
@@ -94,6 +95,23 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const { config, store } = opts;
   const pool = new WorkerPool();
   const images = new NotebookImages(store);
+  const packages = new NotebookPackagesService({
+    catalog: opts.images,
+    cacheDir: config.cacheDir,
+    notebooks: {
+      get: (id) => store.get(id),
+      setPackages: async (id, image, pip) => {
+        if (!(await store.setPackages(id, image, pip))) throw new Error("The notebook is gone.");
+      },
+    },
+    readWorkspaceFile: async (id, file) => {
+      const worker = await workspaceWorker(id);
+      if (!worker) throw new Error("no worker holding them is connected");
+      const res = await worker.ask("files:read", { notebookId: id, path: file, maxBytes: 1 << 20 }, 30_000);
+      if (!res.ok) throw new Error(res.error);
+      return Buffer.from(res.content).toString("utf8");
+    },
+  });
 
   const identity = new Identity({ accounts: opts.accounts, accessTokens: opts.accessTokens, token: opts.token, ownerId: opts.userId });
   // The flow cookie's key comes from the instance token, so every replica (which shares it) can
@@ -132,13 +150,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     kernels: { suspendKernel: (id) => router.route(id, { op: "suspend" }) },
     workspaceFiles: {
       notebookExists: async (id) => (await store.get(id)) !== null,
-      // A notebook that never had a kernel has an empty workspace on any worker.
-      workerFor: async (id) => {
-        const workerId = await router.workspaceWorker(id);
-        const local = workerId ? pool.get(workerId) : undefined;
-        if (local) return socketFilesWorker(local.socket);
-        return workerId ? roomFilesWorker(workers, workerId) : undefined;
-      },
+      workerFor: (id) => workspaceWorker(id),
     },
   });
   const { io, workers, redis } = createSocketServer(
@@ -148,13 +160,35 @@ export function createGateway(opts: GatewayOptions): Gateway {
     config.redisUrl,
   );
 
+  // A notebook that never had a kernel has an empty workspace on any worker.
+  const workspaceWorker = async (id: string) => {
+    const workerId = await router.workspaceWorker(id);
+    const local = workerId ? pool.get(workerId) : undefined;
+    if (local) return socketFilesWorker(local.socket);
+    return workerId ? roomFilesWorker(workers, workerId) : undefined;
+  };
   const kernels: KernelManager = new KernelManager({
     pool,
     store,
     emit: notebookEmitter(io),
     limits: { memoryBytes: config.sessionMemoryBytes, pids: config.sessionPids },
-    resolveImage: (name) => opts.images.imageId(name),
-    imageOf: (id) => images.of(id),
+    imageFor: async (id) => {
+      const { image, packages: pip } = await images.of(id);
+      return packages.imageFor(image, pip);
+    },
+    packages: {
+      change: async (id, commands, say) => {
+        const change = await packages.change(id, commands, say);
+        return {
+          image: change.image,
+          record: async () => {
+            await packages.record(id, change);
+            images.saved(id, (await store.get(id)) ?? undefined);
+            notebookEmitter(io)(id, "notebook:packages", { notebookId: id, image: change.image.name, packages: change.packages });
+          },
+        };
+      },
+    },
     warmupOf: (name) => opts.images.get(name)?.warmup,
     startTimeoutMs: config.kernelStartTimeoutMs,
     sessions: opts.sessions,
@@ -233,7 +267,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const runs = new NotebookRunner({
     kernels,
     notebooks: store,
-    useImage: (id, image) => images.saved(id, { image }),
+    useImage: (id, copy) => images.saved(id, copy),
     kernelStartTimeoutMs: config.kernelStartTimeoutMs,
     userName: async (id) => (await opts.accounts.getUser(id))?.name ?? null,
   });

@@ -1,7 +1,8 @@
 // The notebook routes: list (own and shared), create, read, save, delete. Bodies are checked by the route table's
 // schemas before a handler runs. Outputs are not accepted from the browser; the gateway records
 // them from the kernel.
-import type { NotebookRole, Notebook, NotebookSummary, NotebookUpdate } from "@cellar/protocol";
+import type { NotebookPackages, NotebookRole, Notebook, NotebookSummary, NotebookUpdate } from "@cellar/protocol";
+import { rebasedPackages } from "../notebooks/notebook-packages";
 import type { ApiHandlers } from "./api-handlers";
 import { userOf } from "./auth";
 import { HttpError } from "./http-errors";
@@ -11,6 +12,7 @@ export interface NotebookApiStore {
   create(userId: string, title?: string): Promise<Notebook>;
   get(id: string): Promise<Notebook | null>;
   update(id: string, update: NotebookUpdate): Promise<Notebook | null>;
+  setPackages(id: string, image: string, packages: NotebookPackages | null): Promise<boolean>;
   remove(id: string): Promise<boolean>;
 }
 
@@ -41,7 +43,13 @@ export function notebooksApi(
     updateNotebook: async (req) => {
       const update = req.body;
       if (update.image !== undefined && !deps.imageExists(update.image)) throw new HttpError(400, `No image named ${update.image}`);
-      const nb = (await store.update(req.params.id, update)) ?? notFound();
+      let nb = (await store.update(req.params.id, update)) ?? notFound();
+      // A notebook with %pip packages keeps them over the image chosen now.
+      const rebased = update.image === undefined ? null : rebasedPackages(nb.metadata, update.image);
+      if (rebased) {
+        await store.setPackages(nb.id, rebased.image, rebased.packages);
+        nb = (await store.get(nb.id)) ?? notFound();
+      }
       deps.onSaved(nb.id, nb, update);
       return nb;
     },

@@ -243,7 +243,10 @@ async function buildPip(
   const image = { name: spec.name, description: spec.description, warmup: spec.warmup, parent: parent.name, specHash, packages };
   // A new lock can still name an image built before (another notebook, another machine's lock).
   const hit = await cachedRecord(opts, specHash);
-  if (hit) return { ...image, imageId: hit.imageId, layerBytes: hit.layerBytes };
+  if (hit) {
+    build.log(`those wheels are built into a layer already (${((hit.layerBytes ?? 0) / 2 ** 20).toFixed(1)} MB): nothing to install`);
+    return { ...image, imageId: hit.imageId, layerBytes: hit.layerBytes };
+  }
   try {
     await installPipLock(lock, build);
     const parentManifest = await fetchManifest(new StoreChunkSource(opts.store), parent.imageId);

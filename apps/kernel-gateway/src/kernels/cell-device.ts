@@ -41,6 +41,11 @@ function parented<T extends JupyterMessage>(msg: T, request: JupyterMessage): T 
   return msg;
 }
 
+/** A line of the gateway's own in a cell's output (a %pip build's progress), as a kernel prints. */
+export function streamOutput(request: JupyterMessage, text: string, name: "stdout" | "stderr" = "stdout"): JupyterMessage {
+  return parented(makeMessage("stream", { name, text }, { channel: "iopub" }), request);
+}
+
 /** The messages of a run that failed before reaching any kernel: the error as the cell's output,
  * then the reply and idle, so every page stops waiting on it. */
 export function failedRun(request: JupyterMessage, ename: string, evalue: string): JupyterMessage[] {

@@ -40,7 +40,7 @@ function gateway(sessions = memoryKernelSessions(), cellsInDb = new Map<string, 
     },
     limits: { memoryBytes: 1 << 30, pids: 100 },
     startTimeoutMs: 60_000,
-    resolveImage: () => "a".repeat(64),
+    imageFor: async () => ({ name: "base", id: "a".repeat(64) }),
     sessions,
     userId: "u",
   });

@@ -43,7 +43,7 @@ async function setup() {
     },
     limits: { memoryBytes: 1 << 30, pids: 100 },
     startTimeoutMs: 60_000,
-    resolveImage: (name) => (name === "base" ? "a".repeat(64) : undefined),
+    imageFor: async () => ({ name: "base", id: "a".repeat(64) }),
     sessions: memoryKernelSessions(),
     userId: "u",
     lostWorkerGraceMs: 20,

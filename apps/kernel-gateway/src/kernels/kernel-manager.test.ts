@@ -38,7 +38,7 @@ async function setup({ withWorker = true } = {}) {
     emit: (_nb, event, payload) => events.push({ event, payload }),
     limits: { memoryBytes: 1 << 30, pids: 100 },
     startTimeoutMs: 60_000,
-    resolveImage: (name) => (name === "base" ? "a".repeat(64) : undefined),
+    imageFor: async () => ({ name: "base", id: "a".repeat(64) }),
     sessions: memoryKernelSessions(),
     userId: "u",
     lostWorkerGraceMs: 50,
@@ -68,7 +68,8 @@ describe("KernelManager", () => {
     expect(t.kernels.status("nb1")?.reason).toMatch(/No worker/);
     t.pool.add("w1", t.worker.socket, { cpus: 2, memoryBytes: 1, gpus: [], labels: {} });
     await t.kernels.onWorkerConnected(t.pool.get("w1") ?? t.pool.get("w2")!, []);
-    expect(t.kernels.status("nb1")?.status).toBe("starting");
+    // The start first learns the notebook's image (a build, for its own packages).
+    await vi.waitFor(() => expect(t.kernels.status("nb1")?.status).toBe("starting"));
   });
 
   it("attributes outputs to the cell that ran and persists them on execute_reply", async () => {

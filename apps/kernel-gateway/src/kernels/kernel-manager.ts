@@ -11,9 +11,11 @@ import {
   CPU,
   formatDevice,
   hasMsgType,
+  formatBytes,
   makeMessage,
   noWorkerOffers,
   sameDevice,
+  skippedNamesText,
   stateExportReportSchema,
   stateImportReportSchema,
   streamOf,
@@ -34,8 +36,27 @@ import {
 } from "@cellar/protocol";
 import type { ConnectedWorker, WorkerPool } from "../workers/worker-pool";
 import { CellOutputRecorder, type OutputSink } from "./cell-output-recorder";
-import { failedRun, leftBehind, placementOutputs, requestedDevice } from "./cell-device";
+import { failedRun, leftBehind, placementOutputs, requestedDevice, streamOutput } from "./cell-device";
 import { InputEcho } from "./input-echo";
+import { pipCell, type PipCommand } from "./pip-magic";
+
+/** An image by name, and its id (the hash of its manifest) in the content store. */
+export interface KernelImage {
+  name: string;
+  id: string;
+}
+
+/** A cell's `%pip` commands, built into an image the kernel can move onto (see pip-magic.ts). */
+export interface NotebookPackages {
+  /** Builds what the commands make of the notebook's packages; the kernel is not touched.
+   * Rejects naming the package or index at fault. `record`, once the kernel is on `image`,
+   * makes the notebook keep its packages from then on. */
+  change(
+    notebookId: string,
+    commands: Array<Exclude<PipCommand, { op: "list" }>>,
+    say: (line: string) => void,
+  ): Promise<{ image: KernelImage; record(): Promise<void> }>;
+}
 
 export interface RunRecorder extends OutputSink {
   markRun(notebookId: string, cell?: { cellId: string; userId: string }): Promise<void>;
@@ -64,7 +85,7 @@ interface KernelSession {
   requests: Map<string, string>;
   recorder: CellOutputRecorder;
   /** The image it was started on: a suspended kernel resumes on the same one. */
-  image?: { name: string; id: string };
+  image?: KernelImage;
   /** While suspended: its checkpoint, from which any worker can resume it. */
   suspended?: SuspendedKernelRef;
   inputEcho: InputEcho;
@@ -141,10 +162,11 @@ export interface KernelManagerOptions {
   store: RunRecorder;
   emit: KernelEmit;
   limits: SessionLimits;
-  /** Image name -> id in the content store; undefined if the gateway does not have it. */
-  resolveImage(name: string): string | undefined;
-  /** The image a notebook chose; "base" when not known. */
-  imageOf?(notebookId: string): string;
+  /** The image a notebook's kernel starts on (its packages' layer is built first if this gateway
+   * has not got it); rejects saying why there is none. */
+  imageFor(notebookId: string): Promise<KernelImage>;
+  /** `%pip` in a cell; without it pip lines reach the kernel as they are. */
+  packages?: NotebookPackages;
   /** Modules the image's warm-up imports (for its warm snapshot). */
   warmupOf?(image: string): string[] | undefined;
   startTimeoutMs: number;
@@ -297,6 +319,21 @@ export class KernelManager {
       current.moving.push({ msg, by });
       return { ok: true };
     }
+    if (current && hasMsgType(msg, "execute_request") && current.status !== "dead" && this.opts.packages) {
+      const pip = pipCell(msg);
+      if (pip && "error" in pip) {
+        this.failRun(current, msg, by, "UsageError", pip.error);
+        return { ok: true };
+      }
+      const changes = pip?.commands.filter((c): c is Exclude<PipCommand, { op: "list" }> => c.op !== "list") ?? [];
+      if (pip && changes.length) {
+        current.moving = [{ msg: pip.message, by }];
+        void this.changePackages(current, changes);
+        return { ok: true };
+      }
+      // `%pip list` alone: the kernel itself says what it can import.
+      if (pip) msg = pip.message;
+    }
     if (current && hasMsgType(msg, "execute_request") && current.status !== "dead") {
       const asked = requestedDevice(msg);
       if ("error" in asked) {
@@ -306,7 +343,7 @@ export class KernelManager {
       msg = asked.message;
       if (this.mustMove(current, asked.device)) {
         current.moving = [{ msg, by }];
-        void this.move(current, asked.device);
+        void this.move(current, { device: asked.device });
         return { ok: true };
       }
     }
@@ -346,7 +383,8 @@ export class KernelManager {
 
   /** The run fails before reaching any kernel (a bad %%gpu line, a device nobody has). */
   private failRun(k: KernelSession, msg: JupyterMessage, by: Requester | undefined, ename: string, evalue: string): void {
-    this.noteRequest(k, msg, by);
+    // A run that began here (a %pip build) keeps what it printed so far.
+    if (!k.requests.has(msg.header.msg_id)) this.noteRequest(k, msg, by);
     this.addOutputs(k, failedRun(msg, ename, evalue));
   }
 
@@ -360,11 +398,49 @@ export class KernelManager {
     return { ok: true };
   }
 
-  /** Moves the notebook's kernel to a worker that has `device`, with its namespace and workspace,
-   * then runs what waited for it there. The old kernel is stopped once the new one has the
-   * namespace; if anything fails first, the old kernel stays and the cell says why. */
-  private async move(k: KernelSession, device: DeviceRequest): Promise<void> {
-    const first = k.moving![0];
+  /** A cell's %pip install/uninstall: its run begins here and shows the build's progress; the
+   * kernel then moves onto the new image (variables kept), the notebook records its packages, and
+   * the rest of the cell runs there. A failed build leaves the kernel and the packages as they were. */
+  private async changePackages(k: KernelSession, commands: Array<Exclude<PipCommand, { op: "list" }>>): Promise<void> {
+    const first = k.moving![0]!;
+    this.noteRequest(k, first.msg, first.by);
+    // Never sent to the kernel: the move must not wait for its reply.
+    k.unanswered.delete(first.msg.header.msg_id);
+    const say = (line: string) => this.addOutputs(k, [streamOutput(first.msg, `${line}\n`)]);
+    try {
+      const change = await this.opts.packages!.change(k.notebookId, commands, say);
+      say(`moving the kernel onto ${change.image.name}, with its variables…`);
+      const moved = await this.move(k, { device: k.device, image: change.image, continues: true });
+      if (moved)
+        await change.record().catch((error: Error) => {
+          // The kernel has the packages; only the notebook does not remember them.
+          console.error(`gateway: the packages of notebook ${k.notebookId} were not recorded:`, error);
+          const now = this.byNotebook.get(k.notebookId);
+          if (now)
+            this.addOutputs(now, [
+              streamOutput(
+                first.msg,
+                `The packages were not saved with the notebook (${error.message}); the next session will not have them.\n`,
+                "stderr",
+              ),
+            ]);
+        });
+    } catch (error) {
+      const queue = k.moving?.splice(0) ?? [];
+      k.moving = undefined;
+      this.failRun(k, first.msg, first.by, "PipError", (error as Error).message);
+      for (const r of queue.slice(1)) this.send(k.notebookId, r.msg, r.by);
+    }
+  }
+
+  /** Moves the notebook's kernel to a worker that has `device` (and onto `image`, for %pip), with
+   * its namespace and workspace, then runs what waited for it there. The old kernel is stopped
+   * once the new one has the namespace; if anything fails first, the old kernel stays and the
+   * cell says why. `continues`: the first request's run began before the move (its outputs so far
+   * are kept). Resolves with whether the kernel moved. */
+  private async move(k: KernelSession, target: { device: DeviceRequest; image?: KernelImage; continues?: boolean }): Promise<boolean> {
+    const { device } = target;
+    const first = k.moving![0]!;
     const cellId = typeof first.msg.metadata.cellId === "string" ? first.msg.metadata.cellId : undefined;
     const began = performance.now();
     const nextId = randomUUID();
@@ -386,9 +462,14 @@ export class KernelManager {
       const from = k.workerId ? this.opts.pool.get(k.workerId) : undefined;
       if (!from) throw new MoveError("KernelMoveError", "The kernel's worker is gone; restart the kernel.");
       const moveId = randomUUID();
-      const exported = await this.ask(from, "session:export-state", { sessionId: k.sessionId, moveId }, "write the kernel's variables out");
+      const exported = await this.ask(
+        from,
+        "session:export-state",
+        { sessionId: k.sessionId, moveId, local: placed.worker === from },
+        "write the kernel's variables out",
+      );
       const exportReport = stateExportReportSchema.parse(exported.report);
-      next = this.trackStandby(k, nextId, device, placed.gpus);
+      next = this.trackStandby(k, nextId, device, placed.gpus, target.image ?? k.image);
       const isolation = await this.startStandby(next, placed.worker, String(exported.workspace));
       const imported = await this.ask(placed.worker, "session:import-state", { sessionId: next.sessionId, moveId }, "load the variables");
       const importReport = stateImportReportSchema.parse(imported.report);
@@ -406,10 +487,19 @@ export class KernelManager {
       };
       const queue = k.moving!.splice(0);
       k.moving = undefined;
-      this.noteRequest(next, first.msg, first.by);
-      this.addOutputs(next, placementOutputs(first.msg, placement));
+      if (target.continues) this.continueRequest(next, first.msg);
+      else this.noteRequest(next, first.msg, first.by);
+      if (!target.image) this.addOutputs(next, placementOutputs(first.msg, placement));
+      else {
+        const { names, bytes, seconds } = placement.moved;
+        const text = `the kernel is on ${target.image.name}: ${names} ${names === 1 ? "name" : "names"} (${formatBytes(bytes)}) moved in ${seconds.toFixed(1)} s\n`;
+        this.addOutputs(next, [streamOutput(first.msg, text)]);
+        if (placement.skipped.length)
+          this.addOutputs(next, [streamOutput(first.msg, skippedNamesText(placement.skipped, placement.device), "stderr")]);
+      }
       this.relay(next, placed.worker, first.msg);
       for (const r of queue.slice(1)) this.send(k.notebookId, r.msg, r.by);
+      return true;
     } catch (error) {
       const e =
         error instanceof MoveError ? error : new MoveError("KernelMoveError", `The kernel could not move: ${(error as Error).message}`);
@@ -425,6 +515,7 @@ export class KernelManager {
       this.failRun(k, first.msg, first.by, e.ename, e.message);
       for (const r of queue.slice(1)) this.send(k.notebookId, r.msg, r.by);
       this.serveWaiters();
+      return false;
     }
   }
 
@@ -432,7 +523,7 @@ export class KernelManager {
   private async ask(
     worker: ConnectedWorker,
     event: "session:export-state" | "session:import-state",
-    payload: { sessionId: string; moveId: string },
+    payload: { sessionId: string; moveId: string; local?: boolean },
     doing: string,
   ): Promise<Record<string, unknown>> {
     let res: { ok: true } | { ok: false; error: string };
@@ -465,8 +556,8 @@ export class KernelManager {
 
   /** The session a move starts, known by its id (its worker's messages find it) but not yet the
    * notebook's kernel. */
-  private trackStandby(k: KernelSession, sessionId: string, device: DeviceRequest, gpus: number[]): KernelSession {
-    const next: KernelSession = { ...this.newSession(k.notebookId, sessionId), status: "starting", device, gpus, image: k.image };
+  private trackStandby(k: KernelSession, sessionId: string, device: DeviceRequest, gpus: number[], image?: KernelImage): KernelSession {
+    const next: KernelSession = { ...this.newSession(k.notebookId, sessionId), status: "starting", device, gpus, image };
     this.bySession.set(sessionId, next);
     return next;
   }
@@ -604,6 +695,16 @@ export class KernelManager {
       this.dropWaiter(w);
       w.resolve(placed);
     }
+  }
+
+  /** A run that began on the kernel a move replaced goes on here: its outputs so far are kept
+   * (the old kernel's recorder wrote them before the swap). */
+  private continueRequest(k: KernelSession, msg: JupyterMessage): void {
+    const cellId = typeof msg.metadata.cellId === "string" ? msg.metadata.cellId : undefined;
+    k.unanswered.add(msg.header.msg_id);
+    if (!cellId) return;
+    k.requests.set(msg.header.msg_id, cellId);
+    k.recorder.resume(cellId);
   }
 
   private noteRequest(k: KernelSession, msg: JupyterMessage, by?: Requester): void {
@@ -995,13 +1096,14 @@ export class KernelManager {
     const previous = this.byNotebook.get(notebookId);
     if (previous) this.forget(previous);
     const k = this.track(notebookId, randomUUID());
-    const image = this.opts.imageOf?.(notebookId) ?? "base";
-    const imageId = this.opts.resolveImage(image);
-    if (!imageId) {
-      this.setStatus(k, "dead", `The image ${image} is not available on this gateway.`);
+    try {
+      k.image = await this.opts.imageFor(notebookId);
+    } catch (error) {
+      this.setStatus(k, "dead", (error as Error).message);
       return k;
     }
-    k.image = { name: image, id: imageId };
+    if (this.byNotebook.get(notebookId) !== k) return this.byNotebook.get(notebookId) ?? k;
+    const { name: image, id: imageId } = k.image;
     let worker = this.opts.pool.pick();
     // The row first: a kernel nobody recorded must not run (and two starts race here to one).
     let claim: Awaited<ReturnType<KernelSessionStore["claim"]>>;

@@ -17,6 +17,7 @@ import {
   type ExecuteReplyContent,
   type JsonValue,
   type JupyterMessage,
+  type Notebook,
 } from "@cellar/protocol";
 import { withRequestedDevice } from "../kernels/cell-device";
 import type { KernelManager, KernelMessageEvent, KernelStatusChange, Requester } from "../kernels/kernel-manager";
@@ -76,7 +77,7 @@ export interface NotebookRunnerDeps {
   >;
   notebooks: Pick<NotebookStore, "get" | "createExecutedCopy">;
   /** The copy is about to get its kernel: the image it must start on is the source's. */
-  useImage?(notebookId: string, image: string): void;
+  useImage?(notebookId: string, copy: Pick<Notebook, "image" | "metadata">): void;
   /** The name a run is shown as run by ("Last run by"); the user's id when not known. */
   userName?(userId: string): Promise<string | null>;
   /** How long the run waits for its kernel (no worker connected, a slow start) before it fails. */
@@ -131,7 +132,7 @@ export class NotebookRunner {
     const copy = await this.deps.notebooks.createExecutedCopy(source.id, { userId: request.userId, cells });
     if (!copy) return outcome("failed", { errorName: "NotebookNotFound", errorValue: `The notebook ${request.notebookId} was deleted.` });
 
-    this.deps.useImage?.(copy.id, copy.image ?? "base");
+    this.deps.useImage?.(copy.id, copy);
     const by: Requester = { id: request.userId, name: (await this.deps.userName?.(request.userId).catch(() => null)) ?? request.userId };
     const run = new KernelRun(this.deps, copy.id, request, by);
     try {
