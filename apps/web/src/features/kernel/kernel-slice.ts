@@ -4,7 +4,15 @@
 // workers are connected; where the kernel runs, and the cells waiting for a busy device. Set only
 // by the kernel connection (kernel-socket.ts).
 import type { StateCreator } from "zustand/vanilla";
-import type { DeviceRequest, KernelPlacement, KernelStatus, Notebook, NotebookRole } from "@cellar/protocol";
+import {
+  notebookPackagesOf,
+  type DeviceRequest,
+  type KernelPlacement,
+  type KernelStatus,
+  type Notebook,
+  type NotebookPackages,
+  type NotebookRole,
+} from "@cellar/protocol";
 import { withoutKey } from "../../shared/records";
 import type { NotebookState } from "../notebook/notebook-store";
 
@@ -23,7 +31,10 @@ export interface KernelSlice {
   placement: KernelPlacement | null;
   /** Cells waiting for a device that exists but is busy: what they wait for and their place in line (1: next). */
   deviceQueue: Record<string, { device: DeviceRequest; position: number }>;
+  /** The image the notebook chose and the pip packages `%pip install` layered over it. */
+  kernelImage: KernelImageChoice;
 
+  setKernelImage(image: string, packages: NotebookPackages | null): void;
   setKernelStatus(status: KernelDisplayStatus, reason?: string): void;
   setWorkers(connected: number): void;
   /** null: the access was removed. */
@@ -33,6 +44,16 @@ export interface KernelSlice {
   setDeviceQueue(cellId: string, device: DeviceRequest, position: number): void;
   clearDeviceQueue(): void;
 }
+
+export interface KernelImageChoice {
+  image: string;
+  pip: string[];
+}
+
+const imageChoice = (image: string | undefined, packages: NotebookPackages | null): KernelImageChoice => ({
+  image: packages?.from ?? image ?? "base",
+  pip: packages?.pip ?? [],
+});
 
 /** `notebook.role`: as getNotebook answered (absent in older test doubles: the owner). */
 export const createKernelSlice =
@@ -44,6 +65,8 @@ export const createKernelSlice =
     accessRemoved: false,
     placement: null,
     deviceQueue: {},
+    kernelImage: imageChoice(notebook.image, notebookPackagesOf(notebook.metadata)),
+    setKernelImage: (image, packages) => set({ kernelImage: imageChoice(image, packages) }),
     setRole: (role) => set(role ? { role, accessRemoved: false } : { role: "viewer", accessRemoved: true }),
 
     setKernelStatus: (status, reason) => set({ kernel: { status, reason } }),

@@ -112,6 +112,9 @@ export class KernelConnection {
     kernel.socket.on("kernel:status", (p) => {
       if (p.notebookId === this.notebookId) this.placed(p.status, p.placement);
     });
+    kernel.socket.on("notebook:packages", (p) => {
+      if (p.notebookId === this.notebookId) this.store.getState().setKernelImage(p.image, p.packages);
+    });
     kernel.socket.on("cell:queued", (p) => {
       if (p.notebookId === this.notebookId) this.store.getState().setDeviceQueue(p.cellId, p.device, p.position);
     });
