@@ -11,6 +11,7 @@ const suites: Record<string, () => Promise<void>> = {
   collab: async () => (await import("./collab")).run(),
   schedules: async () => (await import("./schedules")).run(),
   "device-switch": async () => (await import("./device-switch")).run(),
+  images: async () => (await import("./images")).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));

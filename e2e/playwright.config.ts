@@ -68,6 +68,8 @@ export default defineConfig({
         CELLAR_OIDC_CLIENT_ID: TEST_CLIENT_ID,
         CELLAR_OIDC_CLIENT_SECRET: TEST_CLIENT_SECRET,
         CELLAR_OIDC_NAME: E2E_OIDC_NAME,
+        // pip layers resolve against this machine's local wheel index (the sandboxes have no network).
+        CELLAR_PIP_INDEX_URL: process.env.CELLAR_PIP_INDEX_URL ?? "file:///opt/pypi/simple",
       },
     },
   ],
