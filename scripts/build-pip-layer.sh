@@ -11,7 +11,7 @@
 #
 # Both run the parent's own python3 in a chroot, so pip sees the parent's Debian packages as
 # installed (and keeps them), and picks wheels for the image's Python and platform. pip itself is
-# the host's (PIP_DIR, default the host python3's), copied in and removed again. The index is
+# the host's (PIP_DIR, default the host python3's), bound in read-only. The index is
 # CELLAR_PIP_INDEX_URL (default PyPI); a file:// index is bind-mounted into the chroot.
 set -euo pipefail
 [[ $# -eq 4 ]] || { echo "usage: $0 resolve|install PARENT_ROOTFS OUT REQUIREMENTS_TXT" >&2; exit 2; }
@@ -29,6 +29,7 @@ mkdir -p "$OUT/upper" "$OUT/work" "$OUT/merged"
 M="$OUT/merged"
 cleanup() {
   umount -l "$M/tmp/cellar-index" 2>/dev/null || true
+  umount -l "$M/tmp/cellar-pip/pip" 2>/dev/null || true
   umount -l "$M/proc" 2>/dev/null || true
   umount -l "$M/etc/resolv.conf" 2>/dev/null || true
   umount -l "$M" 2>/dev/null || true
@@ -38,8 +39,10 @@ mount -t overlay overlay -o "lowerdir=$PARENT,upperdir=$OUT/upper,workdir=$OUT/w
 mount -t proc proc "$M/proc"
 if [[ -f /etc/resolv.conf && -e "$M/etc/resolv.conf" ]]; then mount --bind /etc/resolv.conf "$M/etc/resolv.conf"; fi
 
-mkdir -p "$M/tmp/cellar-pip" "$M/tmp/cellar-index"
-cp -r "$PIP_DIR/pip" "$M/tmp/cellar-pip/"
+mkdir -p "$M/tmp/cellar-pip/pip" "$M/tmp/cellar-index"
+# Bound, not copied: a copy costs a quarter second and, with new mtimes, makes every compiled file
+# of pip stale, so each pip run compiled pip again (about 0.6 s).
+mount --bind -o ro "$PIP_DIR/pip" "$M/tmp/cellar-pip/pip"
 cp "$REQS" "$M/tmp/cellar-requirements.txt"
 # A file:// index's links are relative (../../files/x.whl), so the index's parent directory goes in.
 CHROOT_INDEX="$INDEX"
@@ -75,7 +78,7 @@ json.dump(sorted({(d.metadata["Name"], d.version, str(d._path)) for d in m.distr
     # sys.path), and the resolver's check already refused anything replacing a Debian package.
     pip_in install --quiet --no-deps --require-hashes --only-binary=:all: --index-url "$CHROOT_INDEX" \
       --break-system-packages --root-user-action=ignore --no-warn-script-location --timeout 20 --retries 1 -r /tmp/cellar-requirements.txt >&2
-    umount -l "$M/tmp/cellar-index"
+    umount -l "$M/tmp/cellar-index" "$M/tmp/cellar-pip/pip"
     rm -rf "$M"/tmp/* "$M"/root/.cache
     cleanup
     trap - EXIT
