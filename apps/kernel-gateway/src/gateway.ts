@@ -18,6 +18,7 @@ import { userRoom } from "./sockets/rooms";
 import { CPU, deviceOfCell } from "@cellar/protocol";
 import type { BlobStore } from "@cellar/fs-client";
 import { buildImageRequest, imageReply } from "./images/build-request";
+import { saveNotebookImage } from "./images/save-notebook-image";
 import type { ImageCatalog } from "./images/image-catalog";
 import type { GatewayConfig } from "./config";
 import { createHttpApp } from "./http/http-app";
@@ -142,6 +143,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     },
     images: () => opts.images.list().map(imageReply),
     buildImage: (body) => buildImageRequest(opts.images, config.cacheDir, body),
+    imageBuildLog: (name) => opts.images.buildLog(name) ?? null,
+    saveNotebookImage: (request) => saveNotebookImage(opts.images, config.cacheDir, request),
     onNotebookDeleted: (id) =>
       void router.route(id, { op: "stop" }).catch((e) => console.error(`gateway: the deleted notebook ${id}'s kernel was not stopped:`, e)),
     blobs: { store: opts.blobStore, workerSecret: opts.workerSecret },
@@ -189,7 +192,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
         };
       },
     },
-    warmupOf: (name) => opts.images.get(name)?.warmup,
+    warmStartOf: (name) => {
+      const image = opts.images.get(name);
+      const parent = image?.pip && image.parent ? opts.images.get(image.parent) : undefined;
+      return { warmup: image?.warmup, snapshotOf: parent && { imageId: parent.imageId, warmup: parent.warmup } };
+    },
     startTimeoutMs: config.kernelStartTimeoutMs,
     sessions: opts.sessions,
     userId: opts.userId,

@@ -176,6 +176,9 @@ export interface StartSession {
   limits: SessionLimits;
   /** Modules the image's warm-up imports before its warm snapshot is taken. */
   warmup?: string[];
+  /** The parent image whose warm snapshot may restore onto this image while it has none of its
+   * own: set for pip layers, which only add files the parent's kernel finds on sys.path. */
+  snapshotOf?: { imageId: string; warmup?: string[] };
   /** Resume this suspended kernel instead of starting a fresh one (same session id). */
   resume?: SuspendedKernelRef;
   /** What the kernel runs on; absent: CPU. `gpus`: the indices (GpuInfo.index) it is given. */

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { StoreChunkSource, fetchManifest, ingestDirectory, ingestLayer, type BlobStore } from "@cellar/fs-client";
+import { BuildLogs, type BuildLog } from "./build-logs";
 import { loadImageSpecs, readImageSpec, type ImageSpec } from "./image-specs";
 import { currentLock, installPipLock, resolvePipLock } from "./pip-layer";
 import { lockFileOf, pipCacheKey, specRequirements } from "./pip-lock";
@@ -25,6 +26,9 @@ export interface CatalogImage {
   parent?: string;
   /** What a layer adds: Debian package names, or pip's locked `name==version`s. */
   packages?: string[];
+  /** A pip layer: it only adds files under /usr/local, so its parent's warm snapshot restores
+   * onto it (a Debian layer may change the parent's own files). */
+  pip?: boolean;
   /** Bytes the layer added to the content store when it was built (absent for root images). */
   layerBytes?: number;
 }
@@ -37,6 +41,8 @@ export interface ImageCatalog {
   /** Builds (or finds cached) the image a spec file describes, and offers it from then on. A
    * failed build leaves the catalog as it was. */
   build(specFile: string, log?: (line: string) => void): Promise<CatalogImage>;
+  /** What this process's last check or build of the image printed (the Images page). */
+  buildLog(name: string): BuildLog | undefined;
 }
 
 const STAMP_FILE = "etc/cellar/image-stamp";
@@ -60,9 +66,27 @@ export interface CatalogOptions {
 export async function loadImageCatalog(opts: CatalogOptions): Promise<ImageCatalog> {
   const log = opts.log ?? console.log;
   const images = new Map<string, CatalogImage>();
+  const buildLogs = new BuildLogs();
+  // Every line still goes to the gateway's log; the image's own copy is what the page shows.
+  const logged = async <T>(name: string, to: (line: string) => void, work: (log: (line: string) => void) => Promise<T>) => {
+    const entry = buildLogs.begin(name);
+    try {
+      const result = await work((line) => {
+        entry.add(line);
+        to(line);
+      });
+      entry.end(result ? "built" : "failed");
+      return result;
+    } catch (err) {
+      entry.end("failed", (err as Error).message);
+      throw err;
+    }
+  };
   for (const spec of loadImageSpecs(opts.specsDir)) {
     try {
-      const image = spec.debian ? await rootImage(spec, opts, log) : await layeredImage(spec, images.get(spec.from!), opts, log);
+      const image = await logged(spec.name, log, (specLog) =>
+        spec.debian ? rootImage(spec, opts, specLog) : layeredImage(spec, images.get(spec.from!), opts, specLog),
+      );
       if (image) images.set(spec.name, image);
     } catch (err) {
       if (spec.name === "base") throw err;
@@ -76,11 +100,14 @@ export async function loadImageCatalog(opts: CatalogOptions): Promise<ImageCatal
     build: async (specFile, buildLog = log) => {
       const spec = readImageSpec(specFile);
       if (spec.debian) throw new Error(`image spec ${spec.name}: root images are built by scripts/build-base-image.sh`);
-      const image = await layeredImage(spec, images.get(spec.from!), { ...opts, build: true }, buildLog);
+      const image = await logged(spec.name, buildLog, (specLog) =>
+        layeredImage(spec, images.get(spec.from!), { ...opts, build: true }, specLog),
+      );
       if (!image) throw new Error(`image ${spec.name} was not built`);
       images.set(spec.name, image);
       return image;
     },
+    buildLog: (name) => buildLogs.get(name),
   };
 }
 
@@ -197,7 +224,7 @@ async function pipImage(
 ): Promise<CatalogImage | null> {
   const requirements = specRequirements(spec);
   const lock = currentLock(spec, requirements);
-  const base = { name: spec.name, description: spec.description, warmup: spec.warmup, parent: parent.name };
+  const base = { name: spec.name, description: spec.description, warmup: spec.warmup, parent: parent.name, pip: true };
   if (lock) {
     const specHash = pipCacheKey(parent.imageId, requirements, lock);
     const hit = await cachedRecord(opts, specHash);
@@ -240,7 +267,7 @@ async function buildPip(
   if (!earlier && spec.file) fs.writeFileSync(lockFileOf(spec.file, spec.name), `${JSON.stringify(lock, null, 2)}\n`);
   const specHash = pipCacheKey(parent.imageId, requirements, lock);
   const packages = lock.packages.map((p) => `${p.name}==${p.version}`);
-  const image = { name: spec.name, description: spec.description, warmup: spec.warmup, parent: parent.name, specHash, packages };
+  const image = { name: spec.name, description: spec.description, warmup: spec.warmup, parent: parent.name, pip: true, specHash, packages };
   // A new lock can still name an image built before (another notebook, another machine's lock).
   const hit = await cachedRecord(opts, specHash);
   if (hit) {

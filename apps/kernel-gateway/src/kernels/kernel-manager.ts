@@ -28,6 +28,7 @@ import {
   type KernelStatus,
   type MessageMeta,
   type SessionLimits,
+  type StartSession,
   type StreamPosition,
   type SuspendedKernelRef,
   type TerminalRequest,
@@ -167,8 +168,9 @@ export interface KernelManagerOptions {
   imageFor(notebookId: string): Promise<KernelImage>;
   /** `%pip` in a cell; without it pip lines reach the kernel as they are. */
   packages?: NotebookPackages;
-  /** Modules the image's warm-up imports (for its warm snapshot). */
-  warmupOf?(image: string): string[] | undefined;
+  /** What a worker needs to start the image from a warm snapshot: the modules its warm-up
+   * imports, and for a pip layer the parent whose snapshot restores onto it. */
+  warmStartOf?(image: string): Pick<StartSession, "warmup" | "snapshotOf">;
   startTimeoutMs: number;
   /** Where every notebook's kernel is recorded. */
   sessions: KernelSessionStore;
@@ -600,7 +602,7 @@ export class KernelManager {
           image: image.name,
           imageId: image.id,
           limits: this.opts.limits,
-          warmup: this.opts.warmupOf?.(image.name),
+          ...this.opts.warmStartOf?.(image.name),
           device: next.device,
           gpus: next.gpus,
           workspace,
@@ -1150,7 +1152,7 @@ export class KernelManager {
     }, this.opts.startTimeoutMs);
     worker.socket.emit(
       "session:start",
-      { sessionId: k.sessionId, notebookId, image, imageId, limits: this.opts.limits, warmup: this.opts.warmupOf?.(image) },
+      { sessionId: k.sessionId, notebookId, image, imageId, limits: this.opts.limits, ...this.opts.warmStartOf?.(image) },
       (res) => {
         if (this.bySession.get(k.sessionId) !== k) return;
         if (res.ok) return this.placed(k, worker, res.isolation ?? "gvisor");

@@ -125,7 +125,12 @@ export class SessionManager {
       return { ok: true };
     }
     try {
-      const spec = { imageId: p.imageId, limits: p.limits, warmup: p.warmup ?? DEFAULT_WARMUP };
+      const spec = {
+        imageId: p.imageId,
+        limits: p.limits,
+        warmup: p.warmup ?? DEFAULT_WARMUP,
+        from: p.snapshotOf && { imageId: p.snapshotOf.imageId, warmup: p.snapshotOf.warmup ?? DEFAULT_WARMUP },
+      };
       // On a worker that has never seen the image, its snapshot comes while the image mounts,
       // and the mount skips the boot packs that only a boot would read.
       const forRestore = config.warmSnapshots && (await this.deps.snapshots.prefetch(spec));
@@ -148,7 +153,7 @@ export class SessionManager {
           started.source === "pool"
             ? `claimed a pool kernel (${started.claimMs} ms)`
             : started.source === "snapshot"
-              ? `restored from a warm snapshot (lookup ${started.timings?.lookupMs} ms, restore ${started.timings?.restoreMs} ms)`
+              ? `restored from a warm snapshot${started.timings?.from ? ` of its parent image ${started.timings.from.slice(0, 12)}` : ""} (lookup ${started.timings?.lookupMs} ms, restore ${started.timings?.restoreMs} ms)`
               : `booted cold (${started.reason})`;
         this.log(`worker: session ${p.sessionId} ${how} in ${ms} ms`);
         return started.sandbox;

@@ -14,6 +14,11 @@ export interface WarmSnapshotSpec {
   limits: SandboxLimits;
   /** Modules imported before the checkpoint. */
   warmup: string[];
+  /** The parent image whose snapshot restores onto this one while it has none of its own: a pip
+   * layer only adds files under /usr/local, which the parent's kernel already has on sys.path
+   * (the directory exists, empty, in the parent), and replaces nothing the parent imported. Not
+   * part of the key. */
+  from?: { imageId: string; warmup: string[] };
 }
 
 export interface KernelRuntime {

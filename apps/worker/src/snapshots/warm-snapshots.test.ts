@@ -2,8 +2,9 @@
 // CAS served over HTTP (fs-client's blob handler on a local directory). Build the image first
 // with scripts/build-base-image.sh; these tests fail (not skip) when it is missing. As root.
 import { randomBytes } from "node:crypto";
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, readdir, rm, stat, truncate, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -136,6 +137,38 @@ describe("warm snapshots", { timeout: 120_000 }, () => {
       expect(x.uid).toBe(1000);
       expect(x.files).toEqual([`${x.name}.txt`]);
       expect(x.tmp).toBe(x.host);
+    }
+  });
+
+  it("a pip layer with no snapshot of its own restores its parent's, and the restored kernel imports the layer's module", async () => {
+    // The layer as the gateway's pip builder makes it: files under /usr/local only, over the parent.
+    const layer = path.join(work, "pip-layer");
+    const site = path.join(layer, "upper/usr/local/lib/python3.11/dist-packages/cellar_layer_probe");
+    await mkdir(site, { recursive: true });
+    await mkdir(path.join(layer, "work"));
+    await mkdir(path.join(layer, "root"));
+    await writeFile(path.join(site, "__init__.py"), "VALUE = 'from the layer'\n");
+    const root = path.join(layer, "root");
+    execFileSync("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${IMAGE},upperdir=${layer}/upper,workdir=${layer}/work`, root]);
+    try {
+      const other = newWorker("worker-layer");
+      const layerSpec: WarmSnapshotSpec = { ...SPEC, imageId: "b".repeat(64), from: { imageId: SPEC.imageId, warmup: SPEC.warmup } };
+      const started = await other.start(layerSpec, root, session("layer"), false);
+      live.push(started.sandbox);
+      expect(started.reason).toBeUndefined();
+      expect(started.source).toBe("snapshot");
+      expect(started.timings?.from).toBe(SPEC.imageId);
+      const ran = await run(
+        started.sandbox,
+        "import cellar_layer_probe, numpy\nprint(cellar_layer_probe.VALUE, numpy.__file__.startswith('/usr/lib/python3/'))",
+      );
+      expect(ran.stdout).toBe("from the layer True\n");
+      // The parent's snapshot is still the parent's, and the layer's key never got one.
+      expect(await other.store.lookup(await other.key(layerSpec))).toBeNull();
+      expect(await other.store.lookup(await other.key(SPEC))).toBe(snap.id);
+      await started.sandbox.stop();
+    } finally {
+      execFileSync("umount", ["-l", root]);
     }
   });
 

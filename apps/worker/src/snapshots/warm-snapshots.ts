@@ -39,8 +39,14 @@ export interface StartedKernel {
   source: "snapshot" | "cold";
   reason?: string;
   /** Where a restore's time went: finding/fetching the snapshot, then `runsc restore` until the
-   * bridge has become this session. */
-  timings?: { lookupMs: number; restoreMs: number };
+   * bridge has become this session; `from`: the parent image whose snapshot it was. */
+  timings?: RestoreTimings;
+}
+
+export interface RestoreTimings {
+  lookupMs: number;
+  restoreMs: number;
+  from?: string;
 }
 
 const WARMUP_TIMEOUT_MS = 180_000;
@@ -50,6 +56,9 @@ export class WarmSnapshots {
   private runtime: Promise<KernelRuntime> | null = null;
   private readonly creating = new Map<string, Promise<LocalSnapshot>>();
   private readonly failedAt = new Map<string, number>();
+  /** Images (own keys) onto which their parent's snapshot failed to restore: they boot cold and
+   * get their own snapshot instead. */
+  private readonly borrowFailed = new Set<string>();
   private readonly log: (line: string) => void;
 
   constructor(private readonly opts: WarmSnapshotsOptions) {
@@ -74,7 +83,7 @@ export class WarmSnapshots {
   async start(spec: WarmSnapshotSpec, imageRootfs: string, session: SessionSandboxOptions, createAfterCold = true): Promise<StartedKernel> {
     let reason: string;
     try {
-      const timings = { lookupMs: 0, restoreMs: 0 };
+      const timings: StartedKernel["timings"] = { lookupMs: 0, restoreMs: 0 };
       const sandbox = await this.restore(spec, imageRootfs, session, timings);
       if (sandbox) return { sandbox, source: "snapshot", timings };
       reason = "no warm snapshot yet";
@@ -95,11 +104,15 @@ export class WarmSnapshots {
    */
   async prefetch(spec: WarmSnapshotSpec): Promise<boolean> {
     try {
-      const key = await this.key(spec);
-      const id = await this.store.lookup(key);
-      if (!id) return false;
-      void this.store.getById(key, id).catch(() => {});
-      return true;
+      const own = await this.key(spec);
+      const parent = spec.from && !this.borrowFailed.has(own) ? { ...spec, imageId: spec.from.imageId, warmup: spec.from.warmup } : null;
+      for (const key of [own, ...(parent ? [await this.key(parent)] : [])]) {
+        const id = await this.store.lookup(key);
+        if (!id) continue;
+        void this.store.getById(key, id).catch(() => {});
+        return true;
+      }
+      return false;
     } catch {
       return false;
     }
@@ -113,20 +126,12 @@ export class WarmSnapshots {
     spec: WarmSnapshotSpec,
     imageRootfs: string,
     session: SessionSandboxOptions,
-    timings: { lookupMs: number; restoreMs: number } = { lookupMs: 0, restoreMs: 0 },
+    timings: RestoreTimings = { lookupMs: 0, restoreMs: 0 },
   ): Promise<KernelSandbox | null> {
     const t0 = performance.now();
     const key = await this.key(spec);
-    let snap: LocalSnapshot | null;
-    try {
-      snap = await this.store.get(key);
-    } catch (err) {
-      this.log(
-        `[snapshots] cannot fetch the warm snapshot of image ${spec.imageId.slice(0, 12)} (key ${key.slice(0, 12)}): ${(err as Error).message}`,
-      );
-      throw new Error(`the warm snapshot could not be fetched: ${(err as Error).message}`);
-    }
-    if (!snap) return null;
+    const snap = await this.fetch(spec, key);
+    if (!snap) return spec.from && !this.borrowFailed.has(key) ? this.restoreParent(spec, key, imageRootfs, session, timings) : null;
     const t1 = performance.now();
     timings.lookupMs = Math.round(t1 - t0);
     try {
@@ -140,6 +145,48 @@ export class WarmSnapshots {
       );
       await this.store.discard(snap);
       throw new Error(`the warm snapshot failed to restore: ${why}`);
+    }
+  }
+
+  private async fetch(spec: WarmSnapshotSpec, key: string): Promise<LocalSnapshot | null> {
+    try {
+      return await this.store.get(key);
+    } catch (err) {
+      this.log(
+        `[snapshots] cannot fetch the warm snapshot of image ${spec.imageId.slice(0, 12)} (key ${key.slice(0, 12)}): ${(err as Error).message}`,
+      );
+      throw new Error(`the warm snapshot could not be fetched: ${(err as Error).message}`);
+    }
+  }
+
+  /** Restores the parent's snapshot onto this image's tree. A failure is this pairing's, not the
+   * snapshot's (the parent's own sessions restore it fine): it is not discarded, and this image
+   * stops borrowing it. */
+  private async restoreParent(
+    spec: WarmSnapshotSpec,
+    key: string,
+    imageRootfs: string,
+    session: SessionSandboxOptions,
+    timings: RestoreTimings,
+  ): Promise<KernelSandbox | null> {
+    const t0 = performance.now();
+    const parent = { imageId: spec.from!.imageId, limits: spec.limits, warmup: spec.from!.warmup };
+    const snap = await this.fetch(parent, await this.key(parent));
+    if (!snap) return null;
+    const t1 = performance.now();
+    timings.lookupMs = Math.round(t1 - t0);
+    try {
+      const sandbox = await restoreKernelSandbox({ ...this.sandboxOptions(spec, imageRootfs), ...session, snapshotDir: snap.dir });
+      timings.restoreMs = Math.round(performance.now() - t1);
+      timings.from = parent.imageId;
+      return sandbox;
+    } catch (err) {
+      this.borrowFailed.add(key);
+      const why = (err as Error).message;
+      this.log(
+        `[snapshots] the warm snapshot of image ${parent.imageId.slice(0, 12)} failed to restore onto its layer ${spec.imageId.slice(0, 12)}; that layer boots cold and gets its own: ${why}`,
+      );
+      throw new Error(`the parent image's warm snapshot failed to restore onto this layer: ${why}`);
     }
   }
 
