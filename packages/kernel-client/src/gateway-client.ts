@@ -19,6 +19,7 @@ import {
 import type { ApiReply, ApiRequest, RawBody } from "./api-types";
 
 export type ImageInfo = ApiReply<"listImages">[number];
+export type ImageBuildLog = ApiReply<"imageBuildLog">;
 export type WorkerInfo = ApiReply<"listWorkers">[number];
 export type DroppedCache = ApiReply<"dropWorkerCaches">[number];
 const runQuery = ({ status, limit }: { status?: RunStatus[]; limit?: number }) => ({
@@ -173,6 +174,11 @@ export class GatewayClient {
     list: () => this.call("listImages", {}),
     /** Builds an image from a spec (owners only); resolves once built or found cached. */
     build: (body: { spec: Record<string, unknown>; requirements?: string; lock?: string }) => this.call("buildImage", { body }),
+    /** What this gateway's last build of the image printed (404 when none since it started). */
+    log: (name: string) => this.call("imageBuildLog", { params: { name } }),
+    /** The notebook's %pip packages and lock saved as the image `name` (its editors), built at once. */
+    saveFromNotebook: (notebookId: string, body: { name: string; description?: string }) =>
+      this.call("saveNotebookImage", { params: { id: notebookId }, body }),
   };
 
   /** Schedules: a notebook's, the caller's (the Jobs page), and changes to one. */

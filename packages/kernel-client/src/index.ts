@@ -17,6 +17,7 @@ export {
   type DroppedCache,
   type FolderListing,
   type GatewayClientOptions,
+  type ImageBuildLog,
   type ImageInfo,
   type StoredNotebook,
   type WorkerInfo,

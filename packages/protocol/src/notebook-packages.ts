@@ -15,6 +15,11 @@ export const notebookPackagesSchema = z.object({
 });
 export type NotebookPackages = z.infer<typeof notebookPackagesSchema>;
 
+/** The names of the images the gateway makes of one notebook's packages (`pip-` and 12 hex
+ * digits of what they hold): not for choosing by name, and no saved image may take one. */
+export const PACKAGES_IMAGE_PATTERN = /^pip-[0-9a-f]{12}$/;
+export const isPackagesImage = (name: string) => PACKAGES_IMAGE_PATTERN.test(name);
+
 /** The notebook's packages in its metadata, or null when it has none (or they do not parse). */
 export function notebookPackagesOf(metadata: Record<string, unknown> | undefined): NotebookPackages | null {
   const cellar = metadata?.cellar;

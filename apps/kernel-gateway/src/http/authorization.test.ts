@@ -36,6 +36,7 @@ const ACCESS: Record<ApiRouteName, Access> = {
   deleteInvite: "owner",
   listImages: "anyone",
   buildImage: "owner",
+  imageBuildLog: "anyone",
   listWorkers: "anyone",
   dropWorkerCaches: "owner",
   listNotebooks: "anyone",
@@ -47,6 +48,7 @@ const ACCESS: Record<ApiRouteName, Access> = {
   exportNotebook: "notebook",
   exportNotebookHtml: "notebook",
   duplicateNotebook: "notebook",
+  saveNotebookImage: "notebook",
   suspendKernel: "notebook",
   listFiles: "notebook",
   deleteFile: "notebook",
@@ -138,6 +140,7 @@ function urlOf(name: ApiRouteName, walked: Walked): string {
   return apiRoutes[name].url
     .replace(":id", name === "deleteAccessToken" || name === "deleteInvite" ? "some-id" : walked.id)
     .replace(":token", "some-token")
+    .replace(":name", "base")
     .replace(":userId", "some-user")
     .replace(":linkId", "some-link")
     .replace(":scheduleId", walked.scheduleId)

@@ -31,6 +31,7 @@ import type { SingleSignOn } from "../auth/single-sign-on";
 import { authApi } from "./auth-api";
 import { loginHook } from "./auth";
 import { gatewayApi, type GatewayApiDeps } from "./gateway-api";
+import { imagesApi, type ImagesApiDeps } from "./images-api";
 import { API_METHODS, HttpError, installErrorHandling, methodNotAllowed } from "./http-errors";
 import { kernelApi, type KernelApiDeps } from "./kernel-api";
 import { notebookFilesApi, type NotebookFileStore } from "./notebook-files-api";
@@ -45,7 +46,7 @@ export const MAX_BODY_BYTES = 20 * 1024 * 1024;
 
 export const OPENAPI_PATH = "/api/openapi.json";
 
-export interface HttpDeps extends GatewayApiDeps {
+export interface HttpDeps extends GatewayApiDeps, Omit<ImagesApiDeps, "store"> {
   /** Who is calling (instance token or session cookie). */
   identity: Identity;
   accounts: AccountStore;
@@ -189,6 +190,7 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
   const maxFileBytes = deps.workspaceFiles?.maxFileBytes ?? MAX_WORKSPACE_FILE_BYTES;
   const handlers: ApiHandlers = {
     ...gatewayApi(deps),
+    ...imagesApi({ store: deps.store, imageBuildLog: deps.imageBuildLog, saveNotebookImage: deps.saveNotebookImage }),
     ...authApi({ accounts: deps.accounts, accessTokens: deps.accessTokens, identity: deps.identity, disconnectUser: deps.disconnectUser }),
     ...oidcApi({ accounts: deps.accounts, identities: deps.identities, identity: deps.identity, singleSignOn: deps.singleSignOn }),
     ...notebooksApi({

@@ -39,6 +39,7 @@ export const testImages: ImageCatalog = {
   build: async () => {
     throw new Error("the test images build nothing");
   },
+  buildLog: () => undefined,
 };
 
 /** createGateway on `db`'s stores, with the test images and a local content store. Its scheduler

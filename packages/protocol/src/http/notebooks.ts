@@ -108,6 +108,25 @@ export const builtImageReplySchema = z.object({
   log: z.array(z.string()),
 });
 
+export const imageParamsSchema = z.object({ name: imageNameSchema });
+
+/** The lines this gateway's last build of an image printed (kept in memory, the last few hundred):
+ * at startup each image's is the catalog's check or build; `dropped` lines were cut off the top. */
+export const imageBuildLogReplySchema = z.object({
+  name: z.string(),
+  status: z.enum(["building", "built", "failed"]),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  lines: z.array(z.string()),
+  dropped: z.number(),
+});
+
+/** "Save this notebook's packages as a named image": a spec `{from, pip}` with the notebook's lock. */
+export const saveNotebookImageBodySchema = z.object({
+  name: imageNameSchema,
+  description: z.string().max(200).optional(),
+});
+
 /** A connected worker as the Machines panel shows it. */
 export const workerReplySchema = z.object({
   id: z.string(),

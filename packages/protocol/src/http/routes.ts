@@ -29,6 +29,8 @@ import {
   builtImageReplySchema,
   createNotebookBodySchema,
   dropCacheReplySchema,
+  imageBuildLogReplySchema,
+  imageParamsSchema,
   imageReplySchema,
   importedNotebookReplySchema,
   importNotebookQuerySchema,
@@ -38,6 +40,7 @@ import {
   openedNotebookReplySchema,
   notebookUpdateBodySchema,
   okReplySchema,
+  saveNotebookImageBodySchema,
   workerReplySchema,
 } from "./notebooks";
 import {
@@ -234,6 +237,12 @@ export const apiRoutes = {
       response: { 200: builtImageReplySchema, 400: errorReplySchema, 403: errorReplySchema, 422: errorReplySchema },
     },
   }),
+  imageBuildLog: route({
+    method: "GET",
+    url: "/api/images/:name/log",
+    summary: "What this gateway's last build of the image printed (any signed-in user); 404 when it built none",
+    schema: { params: imageParamsSchema, response: { 200: imageBuildLogReplySchema, 404: errorReplySchema } },
+  }),
   listWorkers: route({
     method: "GET",
     url: "/api/workers",
@@ -309,6 +318,18 @@ export const apiRoutes = {
     role: "viewer",
     summary: 'A copy with outputs, titled "<title> (copy)"',
     schema: { params: notebookParamsSchema, response: { 201: importedNotebookReplySchema } },
+  }),
+  saveNotebookImage: route({
+    method: "POST",
+    url: "/api/notebooks/:id/save-image",
+    role: "editor",
+    summary:
+      "Saves the notebook's %pip packages (and their lock) as a named image over the image they were installed on, built at once (the same wheels: a cache hit). 400: no packages or a reserved name; 409: the name is taken",
+    schema: {
+      params: notebookParamsSchema,
+      body: saveNotebookImageBodySchema,
+      response: { 200: builtImageReplySchema, 400: errorReplySchema, 409: errorReplySchema, 422: errorReplySchema },
+    },
   }),
   suspendKernel: route({
     method: "POST",
