@@ -37,6 +37,9 @@ export function NotebookList() {
         <a href="/jobs/" className="button" data-testid="jobs-link">
           Jobs
         </a>
+        <a href="/images/" className="button" data-testid="images-link">
+          Images
+        </a>
         <MachinesButton />
         <NoticesBell />
         <AccountMenu />

@@ -1,0 +1,5 @@
+import { ImagesPage } from "../../features/images/ImagesPage";
+
+export default function Images() {
+  return <ImagesPage />;
+}
