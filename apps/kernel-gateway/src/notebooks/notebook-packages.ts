@@ -8,12 +8,8 @@ import path from "node:path";
 import { notebookPackagesOf, requirementName, type Notebook, type NotebookPackages } from "@cellar/protocol";
 import type { ImageCatalog } from "../images/image-catalog";
 import { lockFileOf, parseLock, parseRequirementsText } from "../images/pip-lock";
+import type { KernelImage } from "../kernels/kernel-manager";
 import type { PipCommand } from "../kernels/pip-magic";
-
-export interface KernelImage {
-  name: string;
-  id: string;
-}
 
 /** The image a notebook's packages make: `pip-` and 12 hex digits of what goes into it. */
 export function packagesImageName(packages: Pick<NotebookPackages, "from" | "pip">): string {
