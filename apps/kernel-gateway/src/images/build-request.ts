@@ -6,7 +6,7 @@ import path from "node:path";
 import type { buildImageBodySchema, builtImageReplySchema } from "@cellar/protocol";
 import type { z } from "zod";
 import type { CatalogImage, ImageCatalog } from "./image-catalog";
-import { parseImageSpec } from "./image-specs";
+import { parseImageSpec, uploadedSpecDir } from "./image-specs";
 import { lockFileOf } from "./pip-lock";
 
 export const imageReply = ({ name, description, imageId, parent, packages, layerBytes }: CatalogImage) => ({
@@ -25,7 +25,8 @@ export async function buildImageRequest(
 ): Promise<z.output<typeof builtImageReplySchema>> {
   // Checked here first, so a bad spec is refused before anything is written.
   const spec = parseImageSpec(body.spec, "spec.json");
-  const dir = path.join(cacheDir, "images", "uploaded", spec.name);
+  const dir = uploadedSpecDir(cacheDir, spec.name);
+  const isNew = !fs.existsSync(dir);
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${spec.name}.json`);
   fs.writeFileSync(file, JSON.stringify(body.spec));
@@ -39,6 +40,12 @@ export async function buildImageRequest(
   if (body.lock) fs.writeFileSync(lockFile, body.lock);
   else fs.rmSync(lockFile, { force: true });
   const log: string[] = [];
-  const image = await catalog.build(file, (line) => log.push(line));
+  const image = await catalog
+    .build(file, (line) => log.push(line))
+    .catch((err: Error) => {
+      // Uploaded specs are loaded again at start: one that never built must not come back.
+      if (isNew) fs.rmSync(dir, { recursive: true, force: true });
+      throw err;
+    });
   return { image: imageReply(image), lock: fs.existsSync(lockFile) ? fs.readFileSync(lockFile, "utf8") : null, log };
 }

@@ -8,7 +8,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { StoreChunkSource, fetchManifest, ingestDirectory, ingestLayer, type BlobStore } from "@cellar/fs-client";
 import { BuildLogs, type BuildLog } from "./build-logs";
-import { loadImageSpecs, readImageSpec, type ImageSpec } from "./image-specs";
+import { loadImageSpecs, loadUploadedSpecs, readImageSpec, type ImageSpec } from "./image-specs";
 import { currentLock, installPipLock, resolvePipLock } from "./pip-layer";
 import { lockFileOf, pipCacheKey, specRequirements } from "./pip-lock";
 
@@ -90,6 +90,18 @@ export async function loadImageCatalog(opts: CatalogOptions): Promise<ImageCatal
       if (image) images.set(spec.name, image);
     } catch (err) {
       if (spec.name === "base") throw err;
+      log(`gateway: image ${spec.name} is unavailable: ${(err as Error).message}`);
+    }
+  }
+  // Images built through the API come back after a restart: notebooks chose them by name. Their
+  // builds are cached, so this finds them; the repository's specs win a name both have.
+  const unreadable = (file: string, err: Error) => log(`gateway: the uploaded image spec ${file} is unavailable: ${err.message}`);
+  for (const spec of loadUploadedSpecs(opts.cacheDir, unreadable)) {
+    if (images.has(spec.name) || spec.debian) continue;
+    try {
+      const image = await logged(spec.name, log, (specLog) => layeredImage(spec, images.get(spec.from!), opts, specLog));
+      if (image) images.set(spec.name, image);
+    } catch (err) {
       log(`gateway: image ${spec.name} is unavailable: ${(err as Error).message}`);
     }
   }

@@ -97,3 +97,36 @@ export function loadImageSpecs(dir: string): ImageSpec[] {
   for (const name of specs.keys()) visit(name, []);
   return ordered;
 }
+
+/** Where `POST /api/images` (`cellar image build`, "Save as image") keeps an uploaded spec with
+ * its requirements and lock: `<dir>/<name>/<name>.json`. */
+export function uploadedSpecDir(cacheDir: string, name: string): string {
+  return path.join(uploadedSpecsRoot(cacheDir), name);
+}
+
+const uploadedSpecsRoot = (cacheDir: string) => path.join(cacheDir, "images", "uploaded");
+
+/** Every uploaded spec, parents before children where both were uploaded. A spec that no longer
+ * reads is reported through `onError` and left out; its files stay. */
+export function loadUploadedSpecs(cacheDir: string, onError: (file: string, err: Error) => void): ImageSpec[] {
+  const root = uploadedSpecsRoot(cacheDir);
+  const specs: ImageSpec[] = [];
+  for (const name of fs.existsSync(root) ? fs.readdirSync(root).sort() : []) {
+    const file = path.join(root, name, `${name}.json`);
+    if (!fs.existsSync(file)) continue;
+    try {
+      specs.push(readImageSpec(file));
+    } catch (err) {
+      onError(file, err as Error);
+    }
+  }
+  const ordered: ImageSpec[] = [];
+  const placed = (name?: string) => !name || !specs.some((s) => s.name === name) || ordered.some((s) => s.name === name);
+  for (let left = specs; left.length; ) {
+    const ready = left.filter((s) => placed(s.from));
+    // A cycle among uploads: what is left goes last, and fails for want of its parent.
+    ordered.push(...(ready.length ? ready : left));
+    left = ready.length ? left.filter((s) => !ready.includes(s)) : [];
+  }
+  return ordered;
+}

@@ -167,4 +167,27 @@ describe.skipIf(!!missing)("a pip layer from the local wheel index", () => {
     expect(bad.status).toBe(422);
     expect((await bad.json()).error).toMatch(/has no package no-such-package-cellar/);
   }, 120_000);
+
+  it("an image built through the API is there again after a restart (a notebook chose it by name); a failed one is not", async () => {
+    const spec = { name: "tqdm-uploaded", description: "test: uploaded, then a restart", from: "base", pip: ["tqdm"] };
+    const lock = fs.readFileSync(path.join(dir, "pip-tqdm.lock.json"), "utf8");
+    const res = await fetch(`${stack!.url}/api/images`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${stack!.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ spec, lock }),
+    });
+    expect(res.status).toBe(200);
+    const built = (await res.json()) as { image: { imageId: string } };
+    // What main.ts does at start, on the same cache and store; the upload is not in the specs dir.
+    const restarted = await loadImageCatalog({
+      cacheDir: CACHE,
+      store: openBlobStore({ localDir: path.join(CACHE, "cas") }),
+      specsDir: dir,
+      pipIndex: `file://${INDEX}`,
+      log: () => {},
+    });
+    expect(restarted.get("tqdm-uploaded")).toMatchObject({ imageId: built.image.imageId, parent: "base", pip: true });
+    expect(restarted.get("pip-nope")).toBeUndefined();
+    expect(fs.existsSync(path.join(CACHE, "images/uploaded/pip-nope"))).toBe(false);
+  }, 120_000);
 });
