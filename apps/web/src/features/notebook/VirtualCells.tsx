@@ -25,7 +25,6 @@ export function VirtualCells({
   const activeId = useNotebookState((s) => s.activeCellId);
   const focus = useNotebookState((s) => s.focusRequest);
   const keep = [activeId, pinned].map((id) => (id ? ids.indexOf(id) : -1)).filter((i) => i >= 0);
-  const keepKey = keep.join(",");
 
   const virtualizer = useWindowVirtualizer({
     count: ids.length,
@@ -40,8 +39,10 @@ export function VirtualCells({
     },
   });
 
-  // The kept indexes are read by rangeExtractor above; a new value needs a new range.
-  useEffect(() => virtualizer.measure(), [keepKey, virtualizer]);
+  // The kept indexes are read by rangeExtractor above, a new function each render, so the range
+  // follows them without more. (This once called virtualizer.measure() on every change of the
+  // active cell: that forgot every measured height, and a cell whose size did not change again
+  // went back to its estimate, so Shift+Enter under a DataFrame drew the next cell over its table.)
 
   useEffect(() => {
     if (!focus) return;
