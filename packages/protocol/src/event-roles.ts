@@ -6,12 +6,17 @@ import type { NotebookRole } from "./roles";
 
 /** Kernel messages a browser may send (anything else, e.g. a forged iopub, is refused), each with
  * the least role that may send it. Completion, inspection and history read the kernel's state
- * and evaluate attribute lookups, so they are an editor's, like typing code. */
+ * and evaluate attribute lookups, so they are an editor's, like typing code. Comm messages
+ * (widgets) are a runner's: they reach only the comm targets and handlers the notebook's own cells
+ * registered, as moving a slider of a cell someone ran does; a viewer watches them, never sends. */
 export const kernelMessageRoles = {
   execute_request: "runner",
   input_reply: "runner",
   kernel_info_request: "runner",
   comm_info_request: "runner",
+  comm_open: "runner",
+  comm_msg: "runner",
+  comm_close: "runner",
   complete_request: "editor",
   inspect_request: "editor",
   is_complete_request: "editor",

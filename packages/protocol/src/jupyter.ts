@@ -37,6 +37,16 @@ export type StatusMessage = JupyterMessage<"status">;
 export type ExecuteInputMessage = JupyterMessage<"execute_input">;
 export type ExecuteReplyMessage = JupyterMessage<"execute_reply">;
 export type ClearOutputMessage = JupyterMessage<"clear_output">;
+export type CommMessage = JupyterMessage<"comm_open" | "comm_msg" | "comm_close">;
+
+/** The comm message types: a browser sends them on shell, a kernel publishes them on iopub. */
+export const COMM_MSG_TYPES = ["comm_open", "comm_msg", "comm_close"] as const;
+
+/** Whether a kernel answers a message of this type with a reply (`*_request` → `*_reply`): comm
+ * messages and stdin's `input_reply` have none, so nothing may wait for one. */
+export function expectsReply(msgType: string): boolean {
+  return msgType.endsWith("_request");
+}
 
 /** Build a message with a fresh id. `parent` links a reply or iopub message to its request. */
 export function makeMessage<T extends string>(
@@ -91,4 +101,5 @@ export const isExecuteResult = (m: JupyterMessage): m is ExecuteResultMessage =>
 export const isExecuteReply = (m: JupyterMessage): m is ExecuteReplyMessage => hasMsgType(m, "execute_reply");
 export const isExecuteInput = (m: JupyterMessage): m is ExecuteInputMessage => hasMsgType(m, "execute_input");
 export const isClearOutput = (m: JupyterMessage): m is ClearOutputMessage => hasMsgType(m, "clear_output");
+export const isComm = (m: JupyterMessage): m is CommMessage => hasMsgType(m, ...COMM_MSG_TYPES);
 export const isDisplayData = (m: JupyterMessage): m is DisplayDataMessage => hasMsgType(m, "display_data", "update_display_data");

@@ -50,8 +50,20 @@ export const MESSAGE_CONTENT_SCHEMAS = {
   kernel_info_reply: reply({}),
   history_request: record,
   history_reply: reply({}),
-  comm_info_request: record,
-  comm_info_reply: reply({}),
+  // Comms (https://jupyter-client.readthedocs.io/en/stable/messaging.html#custom-messages): a
+  // channel between a frontend object and a kernel object (an ipywidget and its model), opened by
+  // either side. Sent on shell by a browser, published on iopub by the kernel; none has a reply.
+  // `data` is the comm's own payload (a widget's state), binary parts travel as `buffers`.
+  comm_open: z.looseObject({
+    comm_id: z.string().min(1),
+    target_name: z.string().min(1),
+    data: record,
+    target_module: z.string().nullable().optional(),
+  }),
+  comm_msg: z.looseObject({ comm_id: z.string().min(1), data: record }),
+  comm_close: z.looseObject({ comm_id: z.string().min(1), data: record }),
+  comm_info_request: z.looseObject({ target_name: z.string().optional() }),
+  comm_info_reply: reply({ comms: z.record(z.string(), z.looseObject({ target_name: z.string() })).optional() }),
   // control
   interrupt_request: record,
   interrupt_reply: reply({}),
@@ -101,7 +113,7 @@ export const MESSAGE_CONTENT_SCHEMAS = {
 
 export type MessageContents = { [T in keyof typeof MESSAGE_CONTENT_SCHEMAS]: z.infer<(typeof MESSAGE_CONTENT_SCHEMAS)[T]> };
 
-/** The message types whose content Cellar knows; any other (comm messages, say) has an open
+/** The message types whose content Cellar knows; any other (a debug_request, say) has an open
  * record as content and is relayed as it is. */
 export type KnownMsgType = keyof MessageContents;
 
@@ -123,3 +135,7 @@ export type ErrorContent = MessageContents["error"];
 export type StatusContent = MessageContents["status"];
 export type ExecuteInputContent = MessageContents["execute_input"];
 export type ClearOutputContent = MessageContents["clear_output"];
+export type CommOpenContent = MessageContents["comm_open"];
+export type CommMsgContent = MessageContents["comm_msg"];
+export type CommCloseContent = MessageContents["comm_close"];
+export type CommInfoReplyContent = MessageContents["comm_info_reply"];

@@ -45,6 +45,16 @@ describe("outputs reducer", () => {
     expect(s.outputs).toEqual([{ output_type: "display_data", data: { "text/plain": "b" }, metadata: {}, display_id: "d1" }]);
   });
 
+  it("leaves comm messages out of a cell's outputs: a widget's traffic is live, not a result", () => {
+    const before = apply([msg("stream", { name: "stdout", text: "x\n" })]);
+    for (const m of [
+      msg("comm_open", { comm_id: "c", target_name: "jupyter.widget", data: {} }),
+      msg("comm_msg", { comm_id: "c", data: { method: "update" } }),
+      msg("comm_close", { comm_id: "c", data: {} }),
+    ])
+      expect(applyOutputMessage(before, m)).toBe(before);
+  });
+
   it("truncates a flood at the limit and says so, keeping what fit", () => {
     const lines = Array.from({ length: 100 }, (_, i) => msg("stream", { name: "stdout", text: `${i}`.padEnd(99) + "\n" }));
     const s = apply(lines, 1_000);

@@ -51,9 +51,42 @@ describe("validators", () => {
   });
 
   it("passes messages of types it does not know with any object as content", () => {
-    expect(validateJupyterMessage(makeMessage("comm_open", { comm_id: "c", target_name: "t", data: {} }, { channel: "iopub" })).ok).toBe(
-      true,
+    expect(validateJupyterMessage(makeMessage("debug_request", { command: "x", anything: [1] }, { channel: "control" })).ok).toBe(true);
+  });
+
+  it("lets a browser send comm messages and checks their content: a comm id, a target to open, a data object", () => {
+    const open = makeMessage("comm_open", { comm_id: "c1", target_name: "echo", data: { a: 1 } }, { metadata: { x: 1 } });
+    expect(validateBrowserMessage(open).ok).toBe(true);
+    expect(validateBrowserMessage(makeMessage("comm_msg", { comm_id: "c1", data: { method: "update", state: {} } })).ok).toBe(true);
+    expect(validateBrowserMessage(makeMessage("comm_close", { comm_id: "c1", data: {} })).ok).toBe(true);
+    expect(validateBrowserMessage(makeMessage("comm_info_request", { target_name: "jupyter.widget" })).ok).toBe(true);
+    expect(validateBrowserMessage(makeMessage("comm_info_request", {})).ok).toBe(true);
+    // Binary parts travel beside the JSON, base64.
+    expect(validateBrowserMessage({ ...makeMessage("comm_msg", { comm_id: "c1", data: {} }), buffers: ["AAH/"] }).ok).toBe(true);
+
+    const bad = (type: string, content: Record<string, unknown>) => {
+      const r = validateBrowserMessage({ ...makeMessage(type, {}), content });
+      return r.ok ? "accepted" : r.error;
+    };
+    expect(bad("comm_open", { comm_id: "c1", data: {} })).toMatch(/^content\.target_name: .*\(in a comm_open\)$/);
+    expect(bad("comm_open", { comm_id: "c1", target_name: "", data: {} })).toMatch(/^content\.target_name:/);
+    expect(bad("comm_msg", { comm_id: 7, data: {} })).toMatch(/^content\.comm_id:/);
+    expect(bad("comm_msg", { comm_id: "c1" })).toMatch(/^content\.data:/);
+    expect(bad("comm_msg", { comm_id: "c1", data: "text" })).toMatch(/^content\.data:/);
+    expect(bad("comm_close", { data: {} })).toMatch(/^content\.comm_id:/);
+    expect(bad("comm_info_request", { target_name: 3 })).toMatch(/^content\.target_name:/);
+    expect(validateBrowserMessage({ ...makeMessage("comm_msg", { comm_id: "c1", data: {} }), buffers: [1] }).ok).toBe(false);
+  });
+
+  it("takes a kernel's comm messages as ipykernel publishes them", () => {
+    const open = makeMessage(
+      "comm_open",
+      { comm_id: "k1", target_name: "jupyter.widget", data: { state: {}, buffer_paths: [] }, target_module: null },
+      { channel: "iopub", metadata: { version: "2.1.0" } },
     );
+    expect(validateJupyterMessage(open).ok).toBe(true);
+    const reply = makeMessage("comm_info_reply", { status: "ok", comms: { k1: { target_name: "jupyter.widget" } } });
+    expect(validateJupyterMessage(reply).ok).toBe(true);
   });
 
   it("checks the bridge's own messages", () => {
