@@ -43,6 +43,9 @@ WORKSPACE = "/workspace"
 # The bridge's own requests that run on the kernel's thread, between cells (not as cells: they
 # leave the history and the execution count alone).
 STATE_REQUESTS = ("cellar_state_export_request", "cellar_state_import_request")
+# Shell messages that run the user's code: a cell, and the comm handlers a cell registered (a
+# widget's callbacks). An interrupt reaches the kernel's thread only while one of these runs.
+RUNS_USER_CODE = ("execute_request", "comm_open", "comm_msg", "comm_close")
 # ipykernel's debugger support imports debugpy (slow to import, and it listens on TCP when a
 # debug session starts, which would block checkpoints). Hiding it turns the debugger off.
 sys.modules["debugpy"] = None
@@ -400,7 +403,7 @@ class KernelBridge:
         }
         parts = [zmq.Message(p) for p in self.kernel.session.serialize(wire)]
         self.reply_seen = False
-        self.executing = header["msg_type"] == "execute_request"
+        self.executing = header["msg_type"] in RUNS_USER_CODE
         interrupted = False
         try:
             self.dispatch_shell(parts)
@@ -412,7 +415,9 @@ class KernelBridge:
             self.executing = False
         if not self.reply_seen and header["msg_type"].endswith("_request"):
             # The kernel drops a request it could not handle (unknown type, an interrupt landing
-            # between cells); answer anyway so the worker never waits forever.
+            # between cells); answer anyway so the worker never waits forever. Only requests:
+            # comm_open/comm_msg/comm_close have no reply (ipykernel's comm manager handles them on
+            # shell and publishes busy/idle around them), and a made-up one would reach the page.
             reply_type = header["msg_type"][: -len("_request")] + "_reply"
             content = {"status": "error", "ename": "UnhandledRequest", "evalue": f"{header['msg_type']} was not handled", "traceback": []}
             if header["msg_type"] == "execute_request":

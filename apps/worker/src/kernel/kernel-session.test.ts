@@ -207,6 +207,23 @@ describe("KernelSession", () => {
       expect(await suspended).toBe(true);
     });
 
+    it("waits for a comm message's idle status, since it has no reply, and then suspends", async () => {
+      const t = suspendable();
+      const sandbox = new FakeSandbox();
+      await t.s.start(async () => sandbox as unknown as KernelSandbox);
+      const msg = makeMessage("comm_msg", { comm_id: "c1", data: { value: 3 } });
+      t.s.send(msg);
+      expect(await t.s.suspend()).toBe(false);
+      // The handler's echo is no end of it; the kernel's idle after it is.
+      sandbox.emit("message", makeMessage("comm_msg", { comm_id: "c1", data: { value: 3 } }, { channel: "iopub", parent: msg }));
+      expect(await t.s.suspend()).toBe(false);
+      sandbox.emit("message", makeMessage("status", { execution_state: "idle" }, { channel: "iopub", parent: msg }));
+      const suspended = t.s.suspend();
+      await tick();
+      t.finishSuspend();
+      expect(await suspended).toBe(true);
+    });
+
     it("keeps running when the checkpoint fails, and delivers what was queued meanwhile", async () => {
       const t = suspendable();
       const sandbox = new FakeSandbox();

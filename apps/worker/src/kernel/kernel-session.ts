@@ -15,6 +15,7 @@ import { parentIdOf } from "@cellar/kernel-client";
 import {
   assertTransition,
   type ContentOf,
+  expectsReply,
   type ReplyType,
   isRunning,
   isStatus,
@@ -59,8 +60,10 @@ export class KernelSession {
   // A session is born starting (or, adopting a suspended kernel, suspended); after that only
   // moveTo changes it. "dead" is final: a stopped session never runs again.
   private _state: WorkerState = "starting";
-  /** Requests sent to the kernel whose reply has not come: the kernel is not idle while any is. */
-  private awaitingReply = new Set<string>();
+  /** Shell and control messages sent to the kernel that it has not finished with: a request
+   * until its reply comes, a comm message (which has no reply) until the kernel's idle status
+   * parented to it: what ends each. The kernel is not idle while any is. */
+  private awaitingReply = new Map<string, "reply" | "idle">();
   private idleTimer: NodeJS.Timeout | null = null;
   private suspended: SuspendedKernelRef | null = null;
   private _suspendFailure: string | null = null;
@@ -241,7 +244,8 @@ export class KernelSession {
   }
 
   private deliver(msg: JupyterMessage): void {
-    if (msg.channel === "shell" || msg.channel === "control") this.awaitingReply.add(msg.header.msg_id);
+    if (msg.channel === "shell" || msg.channel === "control")
+      this.awaitingReply.set(msg.header.msg_id, expectsReply(msg.header.msg_type) ? "reply" : "idle");
     this.sandbox!.send(msg);
     this.touch();
   }
@@ -254,7 +258,8 @@ export class KernelSession {
       if ((state === "busy" || state === "idle") && isRunning(this._state)) this.moveTo(state);
     }
     const parentId = parentIdOf(msg);
-    if (msg.header.msg_type.endsWith("_reply") && parentId) this.awaitingReply.delete(parentId);
+    const ends = msg.header.msg_type.endsWith("_reply") ? "reply" : isStatus(msg) && msg.content.execution_state === "idle" ? "idle" : null;
+    if (parentId && ends && this.awaitingReply.get(parentId) === ends) this.awaitingReply.delete(parentId);
     this.touch();
     // Replies to the worker's own bridge requests (bridgeCall) stay on the worker.
     if (msg.header.msg_type.startsWith("cellar_")) return;
