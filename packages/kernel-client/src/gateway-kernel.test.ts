@@ -157,6 +157,57 @@ describe("GatewayKernel", () => {
     expect(k.status).toBe("idle");
   });
 
+  it("opens comms and hears the kernel's, over the gateway's events; a restart disposes them, a lost link does not", async () => {
+    // The stand-in kernel echoes a comm_msg, answers comm_info, and opens a comm of its own.
+    answer = (req, emit) => {
+      emit(to(req, "status", { execution_state: "busy" }));
+      const type = req.header.msg_type;
+      if (type === "comm_msg") emit(to(req, "comm_msg", { comm_id: req.content.comm_id, data: { echo: req.content.data } }));
+      if (type === "comm_info_request") emit(to(req, "comm_info_reply", { status: "ok", comms: { k1: { target_name: "t" } } }, "shell"));
+      if (type === "comm_open") emit(to(req, "comm_open", { comm_id: "from-kernel", target_name: "client.target", data: { hi: 1 } }));
+      emit(to(req, "status", { execution_state: "idle" }));
+    };
+    const k = kernel(NB, true);
+    await k.opened();
+    const opened: Array<[string, unknown]> = [];
+    k.registerCommTarget("client.target", (comm, msg) => void opened.push([comm.commId, msg.content.data]));
+    const comm = k.createComm("echo");
+    await comm.open({ a: 1 }).done;
+    const echoes: unknown[] = [];
+    comm.onMsg = (m) => void echoes.push(m.content.data);
+    const sent = comm.send({ n: 1 }, {}, [new Uint8Array([1, 2])]);
+    expect(await sent.done).toBeNull();
+    await until(() => echoes.length === 1 && opened.length === 1);
+    expect(echoes).toEqual([{ echo: { n: 1 } }]);
+    expect(opened).toEqual([["from-kernel", { hi: 1 }]]);
+    expect(received.find((m) => m.header.msg_type === "comm_msg")).toMatchObject({ buffers: ["AQI="], header: { session: k.session } });
+    expect((await k.requestCommInfo({ target_name: "t" })).content.comms).toEqual({ k1: { target_name: "t" } });
+
+    // A lost connection keeps the comms (the kernel runs on); a restart ends them.
+    for (const s of await io.fetchSockets()) s.disconnect();
+    await new Promise<void>((resolve) => k.on("open", () => resolve()));
+    expect(k.hasComm(comm.commId) && k.hasComm("from-kernel")).toBe(true);
+    io.to(NB).emit("kernel:status", { notebookId: NB, status: "restarting" });
+    await until(() => k.status === "restarting");
+    expect(comm.isDisposed).toBe(true);
+    expect(k.hasComm("from-kernel")).toBe(false);
+  });
+
+  it("fails a comm message the gateway refuses, with its reason", async () => {
+    io.removeAllListeners("connection");
+    io.on("connection", (socket) => {
+      socket.on("notebook:open", (_p, ack) => {
+        void socket.join(NB);
+        ack({ ok: true, status: "idle", replayed: false, role: "viewer" });
+      });
+      socket.on("kernel:send", (_p, ack) => ack({ ok: false, error: "Needs the runner role on this notebook." }));
+    });
+    const k = kernel();
+    await k.opened();
+    const comm = k.createComm("echo", "known-id");
+    await expect(comm.send({ n: 1 }).done).rejects.toMatchObject({ kind: "refused", message: "Needs the runner role on this notebook." });
+  });
+
   it("answers commands with the gateway's ack, and refuses them when not connected", async () => {
     const k = kernel();
     await k.opened();

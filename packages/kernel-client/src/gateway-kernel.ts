@@ -13,6 +13,8 @@ import {
   type NotebookRole,
   type StreamPosition,
 } from "@cellar/protocol";
+import type { KernelComm } from "./kernel-comm";
+import { type CommTargetCallback, KernelComms } from "./kernel-comms";
 import { KernelFutureError, type KernelFuture, type KernelFutureOptions } from "./kernel-future";
 import { KernelFutures } from "./kernel-futures";
 import type { AckResult, GatewaySocket } from "./gateway-socket";
@@ -58,6 +60,9 @@ const NO_ANSWER = "the gateway did not answer";
 const NOT_CONNECTED = "not connected to the gateway";
 /** A kernel in these states will never answer what it was sent. */
 const LOST: ReadonlySet<KernelStatus> = new Set(["dead", "restarting", "disconnected"]);
+/** A kernel in these states has lost its comms (a lost connection to the gateway has not: the
+ * kernel runs on, and the gateway sends what was missed). */
+const GONE: ReadonlySet<KernelStatus> = new Set(["dead", "restarting"]);
 
 type TimedSocket = ReturnType<GatewaySocket["timeout"]>;
 type Listeners = { [E in keyof GatewayKernelEvents]: Set<GatewayKernelEvents[E]> };
@@ -67,6 +72,7 @@ export class GatewayKernel {
   status: KernelStatus = "starting";
   reason: string | undefined;
   private readonly futures: KernelFutures;
+  private readonly comms: KernelComms;
   private readonly ackTimeoutMs: number;
   private readonly listeners: Listeners = {
     status: new Set(),
@@ -96,6 +102,7 @@ export class GatewayKernel {
     this.ackTimeoutMs = options.ackTimeoutMs ?? ACK_TIMEOUT_MS;
     this.link = options.link;
     this.futures = new KernelFutures((msg) => this.sendMessage(msg));
+    this.comms = new KernelComms(this.session, (msg) => this.futures.request<null>(msg, { expectReply: false }));
 
     socket.on("connect", () => this.openNotebook());
     socket.on("disconnect", (reason) => {
@@ -127,6 +134,7 @@ export class GatewayKernel {
         this.position = { stream: p.stream, seq: p.seq };
       }
       const future = this.futures.route(p.message);
+      this.comms.handle(p.message);
       this.emit("message", p.message, future, p.cellId);
     });
     socket.on("workers:count", (p) => this.emit("workers", p.connected));
@@ -138,6 +146,7 @@ export class GatewayKernel {
       if (!p.role) {
         this.isOpen = false;
         this.futures.failAll("refused", "your access to this notebook was removed");
+        this.comms.disposeAll();
         this.setStatus("dead", "Your access to this notebook was removed.");
       }
       this.emit("access", p.role);
@@ -181,8 +190,41 @@ export class GatewayKernel {
 
   /** Sends a request already built; the future fails "refused" or "unanswered" if the gateway
    * does not take it. */
-  send<Reply extends JupyterMessage = JupyterMessage>(message: JupyterMessage, options: KernelFutureOptions = {}): KernelFuture<Reply> {
+  send<Reply extends JupyterMessage | null = JupyterMessage>(
+    message: JupyterMessage,
+    options: KernelFutureOptions = {},
+  ): KernelFuture<Reply> {
     return this.futures.request<Reply>(message, options);
+  }
+
+  /** Offers the kernel a comm target (JupyterLab's `registerCommTarget`): when the kernel opens
+   * a comm to `targetName` (Python: `Comm(target_name=…)`, or ipywidgets' "jupyter.widget"),
+   * `callback` gets the comm and the `comm_open`. Every page of the notebook hears the kernel's
+   * comm messages; a page that registered no such target ignores them (it never closes the
+   * kernel's comm, which another page may be using). Targets outlive kernel restarts. */
+  registerCommTarget(targetName: string, callback: CommTargetCallback): void {
+    this.comms.registerCommTarget(targetName, callback);
+  }
+
+  removeCommTarget(targetName: string, callback: CommTargetCallback): void {
+    this.comms.removeCommTarget(targetName, callback);
+  }
+
+  /** A comm to a target the kernel registered (`comm_manager.register_target`): `open()` it, or
+   * pass the id of a comm the kernel already has (`requestCommInfo`) and send on it. Sending
+   * needs the runner role; a viewer's comm messages fail "refused". The kernel's comms are
+   * disposed when it restarts or dies. */
+  createComm(targetName: string, commId?: string): KernelComm {
+    return this.comms.createComm(targetName, commId);
+  }
+
+  hasComm(commId: string): boolean {
+    return this.comms.hasComm(commId);
+  }
+
+  /** The kernel's open comms (`{comms: {id: {target_name}}}`), of one target if named. */
+  requestCommInfo(content: { target_name?: string } = {}): Promise<JupyterMessage<"comm_info_reply">> {
+    return this.request<JupyterMessage<"comm_info_reply">>("comm_info_request", content).done;
   }
 
   /** The user's answer to an `input_request` (the prompt's header); the gateway echoes it into
@@ -212,6 +254,7 @@ export class GatewayKernel {
     if (this.disposed) return;
     this.disposed = true;
     this.futures.failAll("disposed", "the kernel client was closed");
+    this.comms.disposeAll();
     this.socket.removeAllListeners();
     this.socket.disconnect();
     for (const set of Object.values(this.listeners)) set.clear();
@@ -246,6 +289,7 @@ export class GatewayKernel {
     this.reason = reason;
     // Requests already sent will never be answered by the kernel that took them.
     if (LOST.has(status)) this.futures.failAll("kernel-lost", reason ?? `the kernel is ${status}`);
+    if (GONE.has(status)) this.comms.disposeAll();
     this.emit("status", status, reason);
   }
 

@@ -5,6 +5,19 @@ export {
   type KernelFutureFailure,
   type KernelFutureOptions,
 } from "./kernel-future";
+export {
+  CommClosedError,
+  decodeBuffers,
+  encodeBuffer,
+  KernelComm,
+  type CommBuffer,
+  type CommCloseMsg,
+  type CommData,
+  type CommLink,
+  type CommMsg,
+  type CommOpenMsg,
+} from "./kernel-comm";
+export { CommExistsError, KernelComms, type CommTargetCallback } from "./kernel-comms";
 export { futuresFor, KernelFutures, parentIdOf, type MessageLink, type SendMessage } from "./kernel-futures";
 export { createGatewaySocket, isAuthRefusal, type AckResult, type GatewaySocket, type GatewaySocketOptions } from "./gateway-socket";
 export { GatewayKernel, type ExecuteOptions, type GatewayKernelEvents, type GatewayKernelOptions } from "./gateway-kernel";

@@ -85,6 +85,29 @@ describe("KernelFuture", () => {
     expect(await f.done).toBe(r);
   });
 
+  it("follows a message without a reply (a comm message) to its idle status, resolving with null", async () => {
+    const msg = makeMessage("comm_msg", { comm_id: "c1", data: { x: 1 } });
+    const seen: string[] = [];
+    const f = new KernelFuture<null>(msg, { expectReply: false, onIOPub: (m) => seen.push(m.header.msg_type) });
+    expect(await f.replied).toBeNull();
+    f.handle(busy(msg));
+    f.handle(iopub(msg, "comm_msg", { comm_id: "c1", data: { echo: 1 } }));
+    expect(await settled(f.done)).toBe(false);
+    f.handle(idle(msg));
+    expect(await f.done).toBeNull();
+    expect(seen).toEqual(["status", "comm_msg", "status"]);
+  });
+
+  it("times out a message without a reply when its idle status never comes", async () => {
+    vi.useFakeTimers();
+    const f = new KernelFuture<null>(makeMessage("comm_open", { comm_id: "c1", target_name: "t", data: {} }), {
+      expectReply: false,
+      timeoutMs: 100,
+    });
+    vi.advanceTimersByTime(100);
+    await expect(f.done).rejects.toMatchObject({ kind: "timeout", message: "no idle status after the comm_open within 100 ms" });
+  });
+
   it("tells replies, prompts and outputs apart by type when a relay mislabels the channel", async () => {
     const req = makeMessage("complete_request", { code: "x", cursor_pos: 1 });
     const prompts: JupyterMessage[] = [];

@@ -41,11 +41,14 @@ export interface KernelFutureOptions extends KernelFutureCallbacks {
   /** false: the peer publishes no iopub status for this request (the kernel bridge's own
    * control requests); done on the reply alone. */
   awaitIdle?: boolean;
+  /** false: the message has no reply (comm_open, comm_msg, comm_close); done on the idle status
+   * alone, and `done` and `replied` resolve with null. */
+  expectReply?: boolean;
   /** Fails with "timeout" when not done this long after the future was made. */
   timeoutMs?: number;
 }
 
-export class KernelFuture<Reply extends JupyterMessage = JupyterMessage> {
+export class KernelFuture<Reply extends JupyterMessage | null = JupyterMessage> {
   /** Resolves with the reply once the reply and the idle status have both arrived. */
   readonly done: Promise<Reply>;
   /** Resolves with the reply as soon as it arrives; rejects as `done` does. */
@@ -55,6 +58,7 @@ export class KernelFuture<Reply extends JupyterMessage = JupyterMessage> {
   onReply?: (msg: JupyterMessage) => void;
 
   private reply: Reply | null = null;
+  private readonly noReply: boolean;
   private idle: boolean;
   private settled = false;
   private readonly timers: ReturnType<typeof setTimeout>[] = [];
@@ -69,6 +73,7 @@ export class KernelFuture<Reply extends JupyterMessage = JupyterMessage> {
     private readonly options: KernelFutureOptions = {},
   ) {
     this.idle = options.awaitIdle === false;
+    this.noReply = options.expectReply === false;
     this.onIOPub = options.onIOPub;
     this.onStdin = options.onStdin;
     this.onReply = options.onReply;
@@ -84,9 +89,11 @@ export class KernelFuture<Reply extends JupyterMessage = JupyterMessage> {
     // see an unhandled rejection from the other.
     this.done.catch(() => {});
     this.replied.catch(() => {});
+    if (this.noReply) this.resolveReplied(null as Reply);
     if (options.timeoutMs !== undefined) {
       const ms = options.timeoutMs;
-      this.timers.push(setTimeout(() => this.fail("timeout", `no ${this.msgType.replace(/_request$/, "_reply")} within ${ms} ms`), ms));
+      const missing = this.noReply ? `idle status after the ${this.msgType}` : this.msgType.replace(/_request$/, "_reply");
+      this.timers.push(setTimeout(() => this.fail("timeout", `no ${missing} within ${ms} ms`), ms));
     }
   }
 
@@ -115,7 +122,7 @@ export class KernelFuture<Reply extends JupyterMessage = JupyterMessage> {
       // By type first: a relay that mislabels a channel must not turn a reply into an output.
       const type = msg.header.msg_type;
       if (type === "input_request" || msg.channel === "stdin") this.onStdin?.(msg);
-      else if (type.endsWith("_reply")) this.takeReply(msg as Reply);
+      else if (type.endsWith("_reply")) this.takeReply(msg);
       else this.takeIOPub(msg);
     } catch (error) {
       // A callback that throws ends the request: whoever awaits it hears why.
@@ -143,15 +150,16 @@ export class KernelFuture<Reply extends JupyterMessage = JupyterMessage> {
     this.onIOPub?.(msg);
     if (msg.header.msg_type === "status" && (msg.content as { execution_state?: unknown }).execution_state === "idle") {
       this.idle = true;
-      if (this.reply) this.settle();
+      if (this.reply || this.noReply) this.settle();
     }
   }
 
-  private takeReply(msg: Reply) {
-    if (this.reply) return; // one reply per request; a second would be a kernel bug
-    this.reply = msg;
+  private takeReply(msg: JupyterMessage) {
+    // One reply per request (a second would be a kernel bug), none for a message that has none.
+    if (this.reply || this.noReply) return;
+    this.reply = msg as Reply;
     this.onReply?.(msg);
-    this.resolveReplied(msg);
+    this.resolveReplied(msg as Reply);
     if (this.idle) this.settle();
   }
 
@@ -163,7 +171,7 @@ export class KernelFuture<Reply extends JupyterMessage = JupyterMessage> {
       this.rejectDone(error);
       this.rejectReplied(error);
     } else {
-      this.resolveDone(this.reply!);
+      this.resolveDone(this.reply as Reply);
     }
     for (const listener of this.settledListeners.splice(0)) listener();
   }

@@ -19,7 +19,10 @@ export class KernelFutures {
   constructor(private readonly send: SendMessage) {}
 
   /** Sends `msg` and returns the future that follows it to the end. */
-  request<Reply extends JupyterMessage = JupyterMessage>(msg: JupyterMessage, options: KernelFutureOptions = {}): KernelFuture<Reply> {
+  request<Reply extends JupyterMessage | null = JupyterMessage>(
+    msg: JupyterMessage,
+    options: KernelFutureOptions = {},
+  ): KernelFuture<Reply> {
     const future = this.add(new KernelFuture<Reply>(msg, options));
     let sent: void | Promise<void>;
     try {
