@@ -9,6 +9,23 @@ export { MarkdownView, type MarkdownViewProps } from "./markdown/MarkdownView";
 export { ansiToHtml } from "./outputs/ansi";
 export { sanitizeHtml, sanitizeSvg, sanitizeInWindow, renderMarkdown, renderLatex } from "./outputs/sanitize";
 export { highlightCode } from "./markdown/render-markdown";
-export { chooseMimeType, bundleText, MIME_PREFERENCE, type RenderableMime } from "./outputs/mime";
+export {
+  chooseMimeType,
+  bundleText,
+  htmlNeedsFrame,
+  needsFrame,
+  FRAME_MIMES,
+  MIME_PREFERENCE,
+  type MimeChoiceOptions,
+  type RenderableMime,
+} from "./outputs/mime";
+export {
+  FrameOutput,
+  OutputFrameProvider,
+  useOutputFrames,
+  type FrameOutputProps,
+  type OutputFrameSettings,
+} from "./outputs/FrameOutput";
+export { frameMessageFrom, MAX_FRAME_HEIGHT, type FrameRenderMessage, type FrameToPageMessage } from "./output-frame/messages";
 export { streamTail, applyCarriageReturns, countLines, type StreamTail } from "./outputs/stream-tail";
 export type { EditorAssist, EditorCompletions, EditorHint } from "./editor/kernel-assist";

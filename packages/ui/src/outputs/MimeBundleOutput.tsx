@@ -3,7 +3,8 @@
 import { memo, useMemo } from "react";
 import type { MimeBundle } from "@cellar/protocol";
 import { AnsiText } from "./AnsiText";
-import { bundleText, chooseMimeType } from "./mime";
+import { FrameOutput, useOutputFrames } from "./FrameOutput";
+import { bundleText, chooseMimeType, needsFrame } from "./mime";
 import { JsonOutput } from "./JsonOutput";
 import { renderLatex, renderMarkdown, sanitizeHtml, sanitizeSvg } from "./sanitize";
 
@@ -12,14 +13,25 @@ export interface MimeBundleOutputProps {
   metadata?: Record<string, unknown>;
 }
 
-/** One display_data / execute_result: the richest type that is safe to show. */
+/** One display_data / execute_result: the richest type that can be shown here. Where output
+ * frames exist (OutputFrameProvider), code-running types go to a sandboxed frame; elsewhere
+ * their static alternative is shown, and HTML with scripts is sanitised like any other. */
 export const MimeBundleOutput = memo(function MimeBundleOutput({ data, metadata = {} }: MimeBundleOutputProps) {
-  const mime = chooseMimeType(data);
+  const frames = useOutputFrames() !== null;
+  const mime = chooseMimeType(data, { frames });
   if (!mime) {
     const types = Object.keys(data).join(", ") || "nothing";
     return <div className="cellar-output-note">This output cannot be shown here ({types}).</div>;
   }
   const text = bundleText(data[mime]);
+  if (frames && needsFrame(mime, text))
+    return (
+      <FrameOutput
+        mime={mime}
+        data={mime === "text/html" || mime === "application/javascript" ? text : data[mime]}
+        metadata={metadata[mime] ?? {}}
+      />
+    );
   switch (mime) {
     case "image/png":
     case "image/jpeg":
@@ -41,6 +53,9 @@ export const MimeBundleOutput = memo(function MimeBundleOutput({ data, metadata 
       );
     case "text/plain":
       return <AnsiText text={text} className="cellar-output-text" testId="output-text" />;
+    default:
+      // A frame type without frames: chooseMimeType does not pick one.
+      return null;
   }
 });
 

@@ -1,0 +1,21 @@
+// Builds the output frame's static files into dist/output-frame/, which the gateway serves at
+// /output-frame/ (apps/kernel-gateway, CELLAR_OUTPUT_FRAME_DIR): the page, its script, and the
+// charting libraries it loads on demand. Classic scripts, not modules: a module script from an
+// opaque-origin document is a CORS request, a classic one is not.
+import { copyFile, mkdir } from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const out = path.join(here, "dist/output-frame");
+const require = createRequire(import.meta.url);
+await mkdir(out, { recursive: true });
+
+const common = { bundle: true, format: "iife", minify: true, target: "es2020", legalComments: "none", logLevel: "warning" };
+await build({ ...common, entryPoints: [path.join(here, "src/output-frame/frame.ts")], outfile: path.join(out, "frame.js") });
+await build({ ...common, entryPoints: [path.join(here, "src/output-frame/vega-entry.ts")], outfile: path.join(out, "vega.js") });
+await copyFile(path.join(here, "src/output-frame/frame.html"), path.join(out, "frame.html"));
+// plotly.js-dist-min is already one minified file.
+await copyFile(require.resolve("plotly.js-dist-min/plotly.min.js"), path.join(out, "plotly.min.js"));

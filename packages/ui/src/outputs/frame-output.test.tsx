@@ -1,0 +1,155 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { act, cleanup, render, screen } from "@testing-library/react";
+import type { Output } from "@cellar/protocol";
+import { frameMessageFrom, MAX_FRAME_HEIGHT } from "../output-frame/messages";
+import { OutputFrameProvider } from "./FrameOutput";
+import { OutputArea } from "./OutputArea";
+import { chooseMimeType, htmlNeedsFrame } from "./mime";
+
+afterEach(cleanup);
+
+const PNG = "iVBORw0KGgo=";
+const plotly = { data: [{ type: "bar", x: [1, 2], y: [3, 4] }], layout: {} };
+const vegaLite = { mark: "bar", data: { values: [{ a: 1 }] }, encoding: { x: { field: "a" } } };
+
+function display(data: Record<string, unknown>): Output {
+  return { output_type: "display_data", data, metadata: {} } as Output;
+}
+
+function inApp(...outputs: Output[]) {
+  return render(
+    <OutputFrameProvider settings={{ src: "/output-frame/frame.html" }}>
+      <OutputArea outputs={outputs} />
+    </OutputFrameProvider>,
+  );
+}
+
+describe("chooseMimeType with and without frames", () => {
+  it("prefers the interactive type where frames exist", () => {
+    const bundle = { "application/vnd.plotly.v1+json": plotly, "image/png": PNG, "text/plain": "Figure" };
+    expect(chooseMimeType(bundle, { frames: true })).toBe("application/vnd.plotly.v1+json");
+    expect(chooseMimeType({ "application/vnd.vegalite.v5+json": vegaLite, "text/plain": "x" }, { frames: true })).toBe(
+      "application/vnd.vegalite.v5+json",
+    );
+    expect(chooseMimeType({ "application/vnd.vegalite.v4+json": vegaLite, "image/png": PNG }, { frames: true })).toBe(
+      "application/vnd.vegalite.v4+json",
+    );
+    expect(chooseMimeType({ "application/vnd.vega.v5+json": {}, "text/plain": "x" }, { frames: true })).toBe(
+      "application/vnd.vega.v5+json",
+    );
+    expect(chooseMimeType({ "application/javascript": "alert(1)", "text/plain": "x" }, { frames: true })).toBe("application/javascript");
+  });
+
+  it("falls back to the static alternative without frames (the HTML export)", () => {
+    expect(chooseMimeType({ "application/vnd.plotly.v1+json": plotly, "image/png": PNG, "text/plain": "Figure" })).toBe("image/png");
+    expect(chooseMimeType({ "application/vnd.plotly.v1+json": plotly, "text/plain": "Figure" })).toBe("text/plain");
+    expect(chooseMimeType({ "application/vnd.vegalite.v5+json": vegaLite, "text/plain": "x" })).toBe("text/plain");
+    expect(chooseMimeType({ "application/javascript": "alert(1)" })).toBeNull();
+  });
+
+  it("never picks widgets, frames or not", () => {
+    expect(chooseMimeType({ "application/vnd.jupyter.widget-view+json": {} }, { frames: true })).toBeNull();
+    expect(chooseMimeType({ "application/vnd.jupyter.widget-view+json": {}, "text/plain": "w" }, { frames: true })).toBe("text/plain");
+  });
+
+  it("sends HTML with scripts or iframes to the frame, tables stay in the page", () => {
+    expect(htmlNeedsFrame('<div id="b"></div><script type="text/javascript">Bokeh.embed()</script>')).toBe(true);
+    expect(htmlNeedsFrame('<iframe srcdoc="&lt;html&gt;" style="width:100%"></iframe>')).toBe(true);
+    expect(htmlNeedsFrame("<table><tr><td>script</td></tr></table><style>td{color:red}</style>")).toBe(false);
+  });
+});
+
+describe("frame outputs in the app", () => {
+  it("renders plotly in a sandboxed iframe without allow-same-origin", () => {
+    inApp(display({ "application/vnd.plotly.v1+json": plotly, "text/plain": "Figure" }));
+    const iframe = screen.getByTestId("output-frame-iframe") as HTMLIFrameElement;
+    expect(iframe.getAttribute("sandbox")).toBe("allow-scripts");
+    expect(iframe.getAttribute("src")).toBe("/output-frame/frame.html");
+    expect(screen.queryByTestId("output-text")).toBeNull();
+  });
+
+  it("keeps a pandas table inline (sanitised), sends script HTML to a frame", () => {
+    inApp(display({ "text/html": "<table><tr><td>1</td></tr></table>" }), display({ "text/html": "<b>x</b><script>1</script>" }));
+    expect(screen.getByTestId("output-html").querySelector("td")?.textContent).toBe("1");
+    expect(screen.getAllByTestId("output-frame")).toHaveLength(1);
+    expect(screen.getByTestId("output-frame").getAttribute("data-mime")).toBe("text/html");
+  });
+
+  it("without frames shows the PNG, and script HTML sanitised", () => {
+    const { container } = render(
+      <OutputArea
+        outputs={[
+          display({ "application/vnd.plotly.v1+json": plotly, "image/png": PNG }),
+          display({ "text/html": "<b>x</b><script>1</script>" }),
+        ]}
+      />,
+    );
+    expect(screen.getByTestId("output-image")).toBeTruthy();
+    expect(screen.getByTestId("output-html").querySelector("b")?.textContent).toBe("x");
+    expect(container.querySelector("script, iframe")).toBeNull();
+  });
+
+  it("sends the output when its frame is ready and sizes the iframe to heights only its frame reports", () => {
+    inApp(display({ "application/vnd.plotly.v1+json": plotly, "text/plain": "Figure" }));
+    const iframe = screen.getByTestId("output-frame-iframe") as HTMLIFrameElement;
+    const frameWindow = iframe.contentWindow!;
+    const posted = vi.spyOn(frameWindow, "postMessage").mockImplementation(() => {});
+    const other = document.createElement("iframe");
+    document.body.appendChild(other);
+    const post = (data: unknown, source: Window | null) =>
+      act(() => {
+        window.dispatchEvent(new MessageEvent("message", { data, source }));
+      });
+
+    post({ type: "cellar-output:ready" }, other.contentWindow);
+    expect(posted).not.toHaveBeenCalled();
+    post({ type: "cellar-output:ready" }, frameWindow);
+    expect(posted).toHaveBeenCalledWith(
+      { type: "cellar-output:render", mime: "application/vnd.plotly.v1+json", data: plotly, metadata: {} },
+      "*",
+    );
+
+    post({ type: "cellar-output:height", height: 420 }, frameWindow);
+    expect(iframe.style.height).toBe("420px");
+    // Another window (another output's frame, the page itself) cannot resize this one.
+    post({ type: "cellar-output:height", height: 9 }, other.contentWindow);
+    post({ type: "cellar-output:height", height: 9 }, window);
+    expect(iframe.style.height).toBe("420px");
+    other.remove();
+  });
+});
+
+describe("frameMessageFrom", () => {
+  const frame = () => {
+    const iframe = document.createElement("iframe");
+    document.body.appendChild(iframe);
+    return iframe;
+  };
+
+  it("takes only messages from the frame's own window", () => {
+    const mine = frame();
+    const theirs = frame();
+    const height = { type: "cellar-output:height", height: 300 };
+    expect(frameMessageFrom({ source: mine.contentWindow, data: height }, mine)).toEqual(height);
+    expect(frameMessageFrom({ source: theirs.contentWindow, data: height }, mine)).toBeNull();
+    expect(frameMessageFrom({ source: window, data: height }, mine)).toBeNull();
+    expect(frameMessageFrom({ source: null, data: height }, mine)).toBeNull();
+    expect(frameMessageFrom({ source: mine.contentWindow, data: height }, null)).toBeNull();
+    // A frame not in the document has no window: nothing matches it, not even a null source.
+    const detached = document.createElement("iframe");
+    expect(frameMessageFrom({ source: null, data: height }, detached)).toBeNull();
+  });
+
+  it("takes only well-formed messages, heights clamped", () => {
+    const mine = frame();
+    const from = (data: unknown) => frameMessageFrom({ source: mine.contentWindow, data }, mine);
+    expect(from({ type: "cellar-output:ready", extra: 1 })).toEqual({ type: "cellar-output:ready" });
+    expect(from({ type: "cellar-output:height", height: "300" })).toBeNull();
+    expect(from({ type: "cellar-output:height", height: Number.NaN })).toBeNull();
+    expect(from({ type: "cellar-output:height", height: 1e9 })).toEqual({ type: "cellar-output:height", height: MAX_FRAME_HEIGHT });
+    expect(from({ type: "cellar-output:height", height: -5 })).toEqual({ type: "cellar-output:height", height: 0 });
+    expect(from({ type: "cellar-output:render", mime: "text/html", data: "" })).toBeNull();
+    expect(from("cellar-output:ready")).toBeNull();
+    expect(from(null)).toBeNull();
+  });
+});
