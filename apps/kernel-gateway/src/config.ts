@@ -10,6 +10,13 @@ export interface GatewayConfig {
   port: number;
   home: string;
   webDir: string;
+  /** The output frame's built files (CELLAR_OUTPUT_FRAME_DIR, default packages/ui/dist/output-frame),
+   * served at /output-frame/. */
+  outputFrameDir: string;
+  /** CELLAR_OUTPUT_ORIGIN: a host of its own for output frames (`https://outputs.example.com`,
+   * pointing at this gateway or any server of the same files); unset: this gateway's
+   * /output-frame/, kept apart by the sandbox's opaque origin. */
+  outputOrigin?: string;
   /** Image specs (images/*.json). */
   imagesDir: string;
   /** Built images live under <cacheDir>/images; the content store defaults to <cacheDir>/cas. */
@@ -54,6 +61,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     port: Number(env.CELLAR_PORT ?? 8800),
     home: path.resolve(env.CELLAR_HOME ?? path.join(repoRoot, ".cellar")),
     webDir: path.resolve(env.CELLAR_WEB_DIR ?? path.join(repoRoot, "apps/web/out")),
+    outputFrameDir: path.resolve(env.CELLAR_OUTPUT_FRAME_DIR ?? path.join(repoRoot, "packages/ui/dist/output-frame")),
+    outputOrigin: outputOrigin(env.CELLAR_OUTPUT_ORIGIN),
     imagesDir: path.resolve(env.CELLAR_IMAGES_DIR ?? path.join(repoRoot, "images")),
     cacheDir: path.resolve(env.CELLAR_CACHE ?? "/var/cache/cellar"),
     casDir: path.resolve(env.CELLAR_CAS_DIR ?? path.join(env.CELLAR_CACHE ?? "/var/cache/cellar", "cas")),
@@ -72,6 +81,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     gcGraceMs: Number(env.CELLAR_GC_GRACE_S ?? 3600) * 1000,
     oidc: oidcSettings(env),
   };
+}
+
+function outputOrigin(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  // An origin, not a URL with a path: the CSP's frame-src and the redirect take it as one.
+  if (!URL.canParse(value)) throw new Error(`CELLAR_OUTPUT_ORIGIN is not a URL: ${value}`);
+  const url = new URL(value);
+  if (url.origin === "null" || url.pathname !== "/" || url.search)
+    throw new Error(`CELLAR_OUTPUT_ORIGIN must be an origin (scheme://host[:port]): ${value}`);
+  return url.origin;
 }
 
 function oidcSettings(env: NodeJS.ProcessEnv): OidcSettings | undefined {

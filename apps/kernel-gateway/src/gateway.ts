@@ -129,6 +129,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
     singleSignOn,
     disconnectUser: (userId) => io.in(userRoom(userId)).disconnectSockets(true),
     webDir: config.webDir,
+    outputFrames: {
+      dir: config.outputFrameDir,
+      origin: config.outputOrigin,
+      appOrigin: config.publicUrl && new URL(config.publicUrl).origin,
+    },
     store,
     shares: opts.shares,
     schedules: opts.schedules,

@@ -39,6 +39,7 @@ import { notebooksApi, type NotebookApiStore } from "./notebooks-api";
 import { schedulesApi } from "./schedules-api";
 import { sharesApi, type AccessChange } from "./shares-api";
 import { oidcApi } from "./oidc-api";
+import { outputFrameHook, type OutputFrameDeps } from "./output-frames";
 import { uploadTooLarge, workspaceFilesApi, type WorkspaceFilesDeps } from "./workspace-files-api";
 
 /** Limit of every body but a file upload's. */
@@ -75,12 +76,17 @@ export interface HttpDeps extends GatewayApiDeps, Omit<ImagesApiDeps, "store"> {
   workspaceFiles?: WorkspaceFilesDeps;
   /** Kernel actions (suspend now). */
   kernels?: KernelApiDeps;
+  /** The output frame's files (/output-frame/) and the origin frames come from. Unset (test
+   * setups): no /output-frame/ route. */
+  outputFrames?: OutputFrameDeps;
 }
 
 /** What a page may load: only this gateway's own scripts, styles, fonts and sockets; images also
- * as data: and blob: URLs (plots are base64 PNGs); no plugins, no framing by other sites, no form
+ * as data: and blob: URLs (plots are base64 PNGs); frames only from this gateway (the output
+ * frame, output-frames.ts) or the output origin; no plugins, no framing by other sites, no form
  * posting elsewhere. The static export's pages bootstrap with inline scripts, hence
- * 'unsafe-inline' for scripts; outputs are sanitised before they reach the page regardless. */
+ * 'unsafe-inline' for scripts; outputs are sanitised before they reach the page regardless, and
+ * those that run code run in the sandboxed output frame, never in the page. */
 const CONTENT_SECURITY_POLICY = {
   defaultSrc: ["'self'"],
   scriptSrc: ["'self'", "'unsafe-inline'"],
@@ -92,6 +98,7 @@ const CONTENT_SECURITY_POLICY = {
   objectSrc: ["'none'"],
   baseUri: ["'self'"],
   formAction: ["'self'"],
+  frameSrc: ["'self'"],
   frameAncestors: ["'none'"],
   // helmet's default would send http://127.0.0.1 pages' own requests to https.
   upgradeInsecureRequests: null,
@@ -117,7 +124,11 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
 
   // The standard security headers on every answer, pages and API alike (set on the raw response,
   // so the web app's files, served past Fastify, carry them too).
-  app.register(helmet, { contentSecurityPolicy: { directives: CONTENT_SECURITY_POLICY }, crossOriginEmbedderPolicy: false });
+  const frameSrc = [...CONTENT_SECURITY_POLICY.frameSrc, ...(deps.outputFrames?.origin ? [deps.outputFrames.origin] : [])];
+  app.register(helmet, {
+    contentSecurityPolicy: { directives: { ...CONTENT_SECURITY_POLICY, frameSrc } },
+    crossOriginEmbedderPolicy: false,
+  });
 
   const serveWeb = sirv(deps.webDir, { dev: false, etag: true, extensions: ["html"] });
   installErrorHandling(app, (request, reply) => {
@@ -137,6 +148,9 @@ export function createHttpApp(deps: HttpDeps): FastifyInstance {
     reply.hijack();
     await serveBlobs(request.raw, reply.raw);
   });
+  // The output frame's files need nobody (a frame's requests carry no cookie) and have their own
+  // headers; before the login hook.
+  if (deps.outputFrames) app.addHook("onRequest", outputFrameHook(deps.outputFrames));
   const openRoutes = new Set(
     [
       apiRoutes.health,

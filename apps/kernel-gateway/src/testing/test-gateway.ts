@@ -18,6 +18,7 @@ export function testGatewayConfig(opts: { home: string; port?: number; redisUrl?
     port: opts.port ?? 0,
     home: opts.home,
     webDir: opts.webDir ?? join(opts.home, "web"),
+    outputFrameDir: join(opts.home, "output-frame"),
     imagesDir: join(opts.home, "images"),
     cacheDir: opts.home,
     casDir: join(opts.home, "cas"),
