@@ -67,6 +67,10 @@ if command -v node >/dev/null && [[ -e /dev/nvidiactl ]]; then
       spec.process.user = { uid: 0, gid: 0 };
       spec.mounts = spec.mounts.filter((m) => m.destination !== '/opt/cellar/bridge');
       fs.writeFileSync('$WORK/bundle/config.json', JSON.stringify(spec, null, 2));
+      // crun gets the walls the worker gives its kernels: user namespace, seccomp, no capabilities.
+      const c = await import('./apps/worker/src/sandbox/crun-spec.ts');
+      fs.mkdirSync('$WORK/bundle-crun', { recursive: true });
+      fs.writeFileSync('$WORK/bundle-crun/config.json', JSON.stringify(c.forCrun({ ...spec, process: { ...spec.process, user: { uid: 1000, gid: 1000 } } }, { uid: 1000, gid: 1000 }, c.loadSeccompProfile()), null, 2));
       console.log(spec.linux.devices.map((d) => d.path).join(' ') + '; ' + libs.length + ' driver libraries');
     " 2>&1); then
     row "sandbox spec" pass "$(tail -1 <<<"$out")"
@@ -86,7 +90,7 @@ if [[ $SPEC_OK == yes ]]; then
     out=$(timeout 120 runsc --root="$WORK/runsc" --network=none --ignore-cgroups --nvproxy run --bundle="$WORK/bundle" gpucheck 2>&1)
     [[ $out == *GPU\ 0* ]] && row "sandbox smi" pass "runsc --nvproxy: $(head -1 <<<"$out")" || row "sandbox smi" FAIL "runsc --nvproxy: $(tail -1 <<<"$out")"
   elif command -v crun >/dev/null; then
-    out=$(timeout 120 crun --root="$WORK/crun" run --bundle="$WORK/bundle" gpucheck 2>&1)
+    out=$(timeout 120 crun --root="$WORK/crun" --cgroup-manager=disabled run --bundle="$WORK/bundle-crun" gpucheck 2>&1)
     [[ $out == *GPU\ 0* ]] && row "sandbox smi" pass "crun: $(head -1 <<<"$out")" || row "sandbox smi" FAIL "crun: $(tail -1 <<<"$out")"
   else
     row "sandbox smi" skip "neither runsc with nvproxy for this driver nor crun is installed"

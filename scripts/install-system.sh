@@ -19,7 +19,11 @@ have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok ins
 runsc_current() {
   have runsc && dpkg --compare-versions "$(dpkg-query -W -f='${Version}' runsc)" ge "0.0~20240729"
 }
-for p in fuse3 libfuse3-dev pkg-config make gcc debootstrap ca-certificates procps; do have "$p" || need+=("$p"); done
+# crun is the fallback runtime for GPU kernels whose driver runsc's nvproxy does not know;
+# golang-github-containers-common brings the seccomp profile (seccomp.json) its kernels run under.
+for p in fuse3 libfuse3-dev pkg-config make gcc debootstrap ca-certificates procps crun golang-github-containers-common; do
+  have "$p" || need+=("$p")
+done
 cluster=0 test=0
 for arg in "$@"; do
   case $arg in

@@ -114,7 +114,8 @@ export class SessionManager {
     const resumeOptions = async (): Promise<ResumeSandboxOptions> => sandboxOptions(await images.attach(p.imageId));
     const session = new KernelSession(p.sessionId, this.deps.events(p.sessionId), {
       suspendAfterMs: config.suspendAfterMs,
-      suspender: this.deps.suspendedKernels.for(p.sessionId, resumeOptions),
+      // A GPU kernel is never suspended: its GPU memory cannot be checkpointed (and crun's not at all).
+      suspender: gpu.gpu ? undefined : this.deps.suspendedKernels.for(p.sessionId, resumeOptions),
     });
     this.sessions.set(p.sessionId, session);
     this.requested.set(p.sessionId, p);

@@ -4,6 +4,7 @@
 import { chmod, chown, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { forCrun, loadSeccompProfile } from "./crun-spec";
 import { type GpuSandbox, withGpu } from "./gpu-spec";
 
 /** Where the kernel bridge lives in the repo; bind-mounted so bridge changes need no image rebuild. */
@@ -37,7 +38,11 @@ export interface BundleOptions {
   snapshotBoot?: boolean;
   /** A GPU kernel: its devices, driver libraries and isolation (gpu-spec.ts). */
   gpu?: GpuSandbox;
+  /** Which runtime boots the bundle: crun's gets the walls gVisor would have given (crun-spec.ts). */
+  runtime?: SandboxRuntime;
 }
+
+export type SandboxRuntime = "runsc" | "crun";
 
 /** What the snapshot boot's bridge may do until a restore hands it its session. */
 const SNAPSHOT_BOOT_CAPS = ["CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_FOWNER", "CAP_DAC_OVERRIDE"];
@@ -106,10 +111,13 @@ export function buildOciConfig(opts: BundleOptions): Record<string, unknown> {
 
 /** Writes `<bundleDir>/config.json` and prepares the workspace so the sandbox user can write it. */
 export async function writeBundle(bundleDir: string, opts: BundleOptions): Promise<string> {
-  const config = opts.gpu ? withGpu(buildOciConfig(opts), opts.gpu) : buildOciConfig(opts);
+  const base = opts.gpu ? withGpu(buildOciConfig(opts), opts.gpu) : buildOciConfig(opts);
+  if (opts.runtime === "crun" && opts.snapshotBoot) throw new Error("crun sandboxes are never checkpointed: no snapshot boot");
+  const config = opts.runtime === "crun" ? forCrun(base, { uid: SANDBOX_UID, gid: SANDBOX_GID }, loadSeccompProfile()) : base;
   await mkdir(bundleDir, { recursive: true, mode: 0o700 });
   await mkdir(opts.workspaceDir, { recursive: true });
-  // Without a user namespace, uid 1000 inside is uid 1000 on the host's files.
+  // Without a user namespace (runsc), or with crun's that maps it to itself, uid 1000 inside is
+  // uid 1000 on the host's files.
   await chown(opts.workspaceDir, SANDBOX_UID, SANDBOX_GID);
   await chmod(opts.workspaceDir, 0o755);
   const file = path.join(bundleDir, "config.json");

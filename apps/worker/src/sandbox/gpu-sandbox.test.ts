@@ -38,11 +38,15 @@ describe("a GPU session's sandbox", () => {
     });
   });
 
-  it("otherwise the start is refused with the reason, never run without the GPU", () => {
+  it("a driver nvproxy does not know runs the kernel in crun with the same devices", () => {
     expect(planGpuSandbox({ device: H200, gpus: [0] }, real("crun-passthrough"), host)).toMatchObject({
-      ok: false,
-      error: expect.stringContaining("does not launch yet"),
+      ok: true,
+      isolation: "crun-passthrough",
+      gpu: { isolation: "crun-passthrough", gpus: [0], libraries: ["/lib/x86_64-linux-gnu/libcuda.so.1"] },
     });
+  });
+
+  it("otherwise the start is refused with the reason, never run without the GPU", () => {
     expect(planGpuSandbox({ device: H200, gpus: [0] }, real(null, "crun is not installed"), host)).toMatchObject({
       ok: false,
       error: expect.stringContaining("crun is not installed"),

@@ -1,7 +1,8 @@
 // Which sandbox a session asking for GPUs gets on this worker: none needed (a CPU session, or a
 // worker whose GPUs are only declared by labels, whose kernels run on the CPU in gVisor), gVisor
-// serving the host's GPUs through nvproxy, or a refusal saying why (the fallback runtime, crun
-// with the devices passed through, is detected but not launched by this worker yet).
+// serving the host's GPUs through nvproxy, the fallback runtime (crun with the devices passed
+// through, in a user namespace under seccomp) where nvproxy does not know the driver, or a
+// refusal saying why.
 import { execFileSync } from "node:child_process";
 import type { Isolation, StartSession, WorkerResources } from "@cellar/protocol";
 import { driverLibrariesFromLdconfig, gpuDevicePaths, hostDevices, type GpuSandbox } from "./gpu-spec";
@@ -34,15 +35,14 @@ export function planGpuSandbox(p: Pick<StartSession, "device" | "gpus">, resourc
   if (gpus.length === 0 || unknown.length) return { ok: false, error: `this worker has no GPU ${unknown.join(", ") || "(none given)"}` };
   if (resources.gpus.every((g) => g.source === "label")) return { ok: true, isolation: "gvisor" };
   const note = resources.gpuIsolationNote ?? "";
-  if (resources.gpuIsolation === "crun-passthrough")
-    return { ok: false, error: `GPU kernels here need the fallback runtime (${note}), which this worker does not launch yet` };
-  if (resources.gpuIsolation !== "gvisor-nvproxy")
+  const isolation = resources.gpuIsolation;
+  if (isolation !== "gvisor-nvproxy" && isolation !== "crun-passthrough")
     return { ok: false, error: `GPU kernels cannot start on this worker: ${note || "no GPU isolation is available"}` };
   return {
     ok: true,
-    isolation: "gvisor-nvproxy",
+    isolation,
     gpu: {
-      isolation: "gvisor-nvproxy",
+      isolation,
       devices: host.devices(gpuDevicePaths(gpus)),
       libraries: driverLibrariesFromLdconfig(host.ldconfig()),
       nvidiaSmi: host.nvidiaSmiPath(),

@@ -1,5 +1,6 @@
-// One kernel in one gVisor sandbox: boots the kernel bridge under runsc, speaks framed Jupyter
-// messages with it over stdin/stdout, and guarantees nothing is left behind when it ends.
+// One kernel in one sandbox: boots the kernel bridge under runsc (gVisor), or under crun for a GPU
+// kernel that nvproxy cannot serve, speaks framed Jupyter messages with it over stdin/stdout, and
+// guarantees nothing is left behind when it ends.
 import { EventEmitter } from "node:events";
 import { rm } from "node:fs/promises";
 import path from "node:path";
@@ -16,7 +17,8 @@ import {
   type ReplyType,
 } from "@cellar/protocol";
 import { futuresFor, KernelFutureError, parentIdOf } from "@cellar/kernel-client";
-import { containerIdFor, writeBundle, type BundleOptions, type SandboxLimits } from "./bundle";
+import { containerIdFor, writeBundle, type BundleOptions, type SandboxLimits, type SandboxRuntime } from "./bundle";
+import { crunDelete, crunKill, crunList, crunRun, type CrunConfig } from "./crun";
 import { randomBytes } from "node:crypto";
 import { hostnameFor } from "./bundle";
 import { type GpuSandbox, runscGpuFlags } from "./gpu-spec";
@@ -51,6 +53,13 @@ export interface KernelSandboxOptions {
   snapshotBoot?: boolean;
   /** A GPU kernel (always booted cold: GPU memory is not checkpointed). */
   gpu?: GpuSandbox;
+  /** The runtime; by default crun for a GPU kernel under the fallback isolation, else runsc. */
+  runtime?: SandboxRuntime;
+  crunPath?: string;
+}
+
+export function runtimeOf(opts: Pick<KernelSandboxOptions, "runtime" | "gpu">): SandboxRuntime {
+  return opts.runtime ?? (opts.gpu?.isolation === "crun-passthrough" ? "crun" : "runsc");
 }
 
 /** Decides, for each message before the sandbox is ready, whether it means "ready" (true), a
@@ -82,6 +91,7 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
   readonly containerId: string;
   private readonly decoder = new FrameDecoder();
   private readonly runsc: RunscConfig;
+  private readonly crun: CrunConfig | null;
   private stderr = "";
   private exited: KernelSandboxExit | null = null;
   private readonly exitPromise: Promise<KernelSandboxExit>;
@@ -104,6 +114,7 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
     this.sessionId = opts.sessionId;
     this.containerId = containerIdFor(opts.sessionId);
     this.runsc = { stateRoot: opts.stateRoot, platform: opts.platform, runscPath: opts.runscPath };
+    this.crun = runtimeOf(opts) === "crun" ? { stateRoot: opts.stateRoot, crunPath: opts.crunPath } : null;
     this.terminals = new SandboxTerminals((frame) => {
       if (this.exited || this.stopping) return false;
       this.child.stdin.write(encodeFrame(frame));
@@ -123,6 +134,11 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
       });
       child.on("close", (code, signal) => this.onExit(code, signal, resolve));
     });
+  }
+
+  /** Which runtime runs this sandbox. */
+  get runtime(): SandboxRuntime {
+    return this.crun ? "crun" : "runsc";
   }
 
   /** The last few KiB the sandbox wrote to stderr (runsc errors, bridge logs, C-level prints). */
@@ -269,6 +285,7 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
    */
   async checkpoint(imagePath: string): Promise<void> {
     if (this.exited || this.stopping) throw new Error(`kernel sandbox ${this.sessionId} is not running`);
+    if (this.crun) throw new Error(`kernel sandbox ${this.sessionId} runs under crun, which Cellar does not checkpoint`);
     await this.terminals.closeAll("kernel suspended");
     // Set first: under a runsc without a working --leave-running the container ends with the
     // checkpoint, and its exit must not read as a crash.
@@ -286,7 +303,8 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
     this.child.stdin.end();
     if (!this.exited) {
       try {
-        await runscKill(this.runsc, this.containerId, "KILL");
+        if (this.crun) await crunKill(this.crun, this.containerId, "KILL");
+        else await runscKill(this.runsc, this.containerId, "KILL");
       } catch {
         // Already gone, or never created; delete --force below settles it either way.
       }
@@ -295,7 +313,8 @@ export class KernelSandbox extends EventEmitter<KernelSandboxEvents> {
       clearTimeout(timer);
     }
     try {
-      await runscDelete(this.runsc, this.containerId);
+      if (this.crun) await crunDelete(this.crun, this.containerId);
+      else await runscDelete(this.runsc, this.containerId);
     } catch (err) {
       console.error(`[sandbox ${this.sessionId}] ${(err as Error).message}`);
     }
@@ -318,8 +337,12 @@ export async function startKernelSandbox(opts: KernelSandboxOptions): Promise<Ke
     limits: opts.limits,
     snapshotBoot: opts.snapshotBoot,
     gpu: opts.gpu,
+    runtime: runtimeOf(opts),
   });
-  const child = await runscRun(runsc, containerId, bundleDir, cgroup);
+  const child =
+    runtimeOf(opts) === "crun"
+      ? await crunRun({ stateRoot: opts.stateRoot, crunPath: opts.crunPath }, containerId, bundleDir, cgroup)
+      : await runscRun(runsc, containerId, bundleDir, cgroup);
   const sandbox = new KernelSandbox(opts, child, bundleDir, cgroup);
   return readyOrStopped(sandbox, sandbox.waitUntilReady(opts.startTimeoutMs ?? 60_000));
 }
@@ -336,6 +359,7 @@ async function prepareContainer(opts: Omit<KernelSandboxOptions, "snapshotBoot">
   const bundleDir = bundleDirFor(opts.stateRoot, opts.sessionId);
   // A container with this id left over from a crashed worker would make `runsc run` fail.
   if (await runscHasState(runsc, containerId)) await runscRemove(runsc, containerId).catch(() => {});
+  if (runtimeOf(opts) === "crun") await crunDelete({ stateRoot: opts.stateRoot, crunPath: opts.crunPath }, containerId).catch(() => {});
   await writeBundle(bundleDir, bundle);
   const cgroup = await createSandboxCgroup(containerId, opts.limits.memoryBytes);
   return { containerId, runsc, bundleDir, cgroup };
@@ -406,8 +430,11 @@ async function restoreWith(
 
 /** Deletes every container under this state root: after a worker restart none of them has an
  * owner any more. Returns the ids it removed. */
-export async function reapOrphanSandboxes(stateRoot: string, opts: { platform?: string; runscPath?: string } = {}): Promise<string[]> {
-  const runsc: RunscConfig = { stateRoot, ...opts };
+export async function reapOrphanSandboxes(
+  stateRoot: string,
+  opts: { platform?: string; runscPath?: string; crunPath?: string } = {},
+): Promise<string[]> {
+  const runsc: RunscConfig = { stateRoot, platform: opts.platform, runscPath: opts.runscPath };
   const removed: string[] = [];
   // A few at a time: a worker killed with a dozen kernels must not keep the gateway waiting for
   // a dozen removals in a row before it reconnects.
@@ -420,6 +447,12 @@ export async function reapOrphanSandboxes(stateRoot: string, opts: { platform?: 
       }
     }),
   );
+  // crun kernels (GPU kernels under the fallback runtime), where crun is there at all.
+  const crun: CrunConfig = { stateRoot, crunPath: opts.crunPath };
+  for (const id of await crunList(crun).catch(() => [])) {
+    await crunDelete(crun, id).catch((err) => console.error(`worker: removing crun container ${id}: ${(err as Error).message}`));
+    removed.push(id);
+  }
   await rm(path.join(stateRoot, "bundles"), { recursive: true, force: true });
   await reapSandboxCgroups(removed);
   return removed;
