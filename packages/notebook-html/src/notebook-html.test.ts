@@ -47,6 +47,37 @@ describe("notebookToHtml", () => {
     expect(html).not.toContain("steal()");
   });
 
+  it("outputs that need the app's sandboxed frame show their static alternative, and never their code", () => {
+    const figure = { data: [{ type: "bar", x: [1], y: [2] }], layout: { title: "SECRET_SPEC" } };
+    const { html, doc } = open([
+      code("fig", [
+        {
+          output_type: "display_data",
+          data: { "application/vnd.plotly.v1+json": figure, "image/png": PNG, "text/plain": "Figure()" },
+          metadata: {},
+        },
+        {
+          output_type: "display_data",
+          data: { "application/vnd.vegalite.v5+json": { mark: "bar" }, "text/plain": "alt.Chart(...)" },
+          metadata: {},
+        },
+        {
+          output_type: "display_data",
+          data: { "application/javascript": "steal()", "text/plain": "<IPython.core.display.Javascript object>" },
+          metadata: {},
+        },
+        { output_type: "display_data", data: { "application/javascript": "steal()" }, metadata: {} },
+      ]),
+    ]);
+    expect(doc.querySelector('[data-testid="output-image"]')?.getAttribute("src")).toMatch(/^data:image\/png;base64,/);
+    const texts = [...doc.querySelectorAll('[data-testid="output-text"]')].map((e) => e.textContent);
+    expect(texts).toEqual(["alt.Chart(...)", "<IPython.core.display.Javascript object>"]);
+    expect(doc.querySelector(".cellar-output-note")?.textContent).toContain("cannot be shown");
+    expect(doc.querySelectorAll("script, iframe")).toHaveLength(0);
+    expect(html).not.toContain("steal()");
+    expect(html).not.toContain("SECRET_SPEC");
+  });
+
   it("an ANSI stream keeps its colours, and the page carries the colour rules", () => {
     const { html, doc } = open([
       code("print(c)", [{ output_type: "stream", name: "stdout", text: "\u001b[31mred alert\u001b[0m plain\n" }]),
