@@ -99,7 +99,9 @@ test("rich outputs: JSON tree, LaTeX, markdown, images, ANSI, sanitised HTML and
     page,
     'from IPython.display import HTML\nHTML(\'<b id="made-bold">bold</b><script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">\')',
   );
-  await expect(html.getByTestId("output-html").locator("b")).toHaveText("bold");
+  // HTML with scripts is shown in the sandboxed output frame (output-frames.spec.ts): its script
+  // and handler run there, against the frame's own window, never in the page.
+  await expect(html.frameLocator('[data-testid="output-frame-iframe"]').locator("#made-bold")).toHaveText("bold");
   await expect(html.locator("script")).toHaveCount(0);
 
   const svg = await run(
