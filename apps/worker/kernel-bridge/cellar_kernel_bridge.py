@@ -234,6 +234,32 @@ class KernelBridge:
         # Outside cells, stdout/stderr (background threads, warnings) still reach the notebook,
         # attributed to the latest request, as in a regular Jupyter kernel.
         sys.stdout, sys.stderr = self.kernel.stdout, self.kernel.stderr
+        self._share_kernel()
+
+    def _share_kernel(self):
+        """User code finds the kernel as the process's Kernel singleton: ipykernel.comm.Comm()
+        (a comm the kernel opens, ipywidgets 7) takes it from there. An in-process kernel is not
+        that singleton by itself, so make it one, as IPKernelApp does for a regular kernel. The
+        `comm` package (ipywidgets 8 calls comm.create_comm), if the image has it, creates dummy
+        comms until a kernel claims it, which ipykernel does only from 6.18 on: point it here."""
+        from ipykernel.kernelbase import Kernel
+        from traitlets.config import SingletonConfigurable
+
+        if not Kernel.initialized():
+            for cls in type(self.kernel).mro():
+                if issubclass(cls, SingletonConfigurable) and cls is not SingletonConfigurable:
+                    cls._instance = self.kernel
+        try:
+            import comm
+            import ipykernel
+        except ImportError:
+            return
+        if getattr(ipykernel, "version_info", (0,)) < (6, 18):
+            from ipykernel.comm import Comm
+
+            kernel = self.kernel
+            comm.create_comm = lambda *args, **kwargs: Comm(*args, kernel=kernel, **kwargs)
+            comm.get_comm_manager = lambda: kernel.comm_manager
 
     # -- output --
 
@@ -399,9 +425,11 @@ class KernelBridge:
             "parent_header": msg.get("parent_header") or {},
             "metadata": msg.get("metadata") or {},
             "content": msg.get("content") or {},
-            "buffers": [base64.b64decode(b) for b in msg.get("buffers") or []],
         }
-        parts = [zmq.Message(p) for p in self.kernel.session.serialize(wire)]
+        # serialize() leaves a message's binary buffers out (Session.send appends them): they
+        # follow the content as parts of their own, where deserialize() reads msg["buffers"].
+        buffers = [base64.b64decode(b) for b in msg.get("buffers") or []]
+        parts = [zmq.Message(p) for p in self.kernel.session.serialize(wire) + buffers]
         self.reply_seen = False
         self.executing = header["msg_type"] in RUNS_USER_CODE
         interrupted = False
