@@ -120,6 +120,35 @@ describe("KernelManager", () => {
     expect(t.saved.at(-1)).toEqual({ cellId: "c", outputs: [], count: null });
   });
 
+  it("relays comm messages both ways: a page's to the worker, the kernel's to every page with the run's cell, never recorded as outputs", async () => {
+    const t = await setup();
+    await t.kernels.ensureKernel("nb1");
+    t.kernels.onWorkerStatus(t.sessionId(), "idle");
+    // A cell makes a widget: the kernel opens a comm in the cell's run, then displays it.
+    const req = executeRequest("w = make_widget()", { cellId: "cell-a" });
+    t.kernels.send("nb1", req);
+    const open = iopub("comm_open", { comm_id: "k1", target_name: "jupyter.widget", data: { state: {} } }, req);
+    t.kernels.onWorkerMessage(t.sessionId(), open);
+    t.kernels.onWorkerMessage(t.sessionId(), iopub("display_data", { data: { "text/plain": "w" }, metadata: {} }, req));
+    t.kernels.onWorkerMessage(t.sessionId(), makeMessage("execute_reply", { status: "ok", execution_count: 1 }, { parent: req }));
+    const relayed = t.events.filter((e) => e.event === "kernel:message").map((e) => e.payload);
+    expect(relayed[0]).toMatchObject({ notebookId: "nb1", cellId: "cell-a", message: { header: { msg_type: "comm_open" } } });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(t.saved.at(-1)?.outputs).toEqual([expect.objectContaining({ output_type: "display_data" })]);
+
+    // A page moves the slider: the comm_msg goes to the worker as it is, and the kernel's answer,
+    // parented to it, reaches the pages without touching the cell's outputs.
+    const move = makeMessage("comm_msg", { comm_id: "k1", data: { method: "update", state: { value: 3 } } }, { channel: "shell" });
+    expect(t.kernels.send("nb1", move)).toEqual({ ok: true });
+    expect(t.worker.sent.at(-1)).toEqual({ event: "session:send", payload: { sessionId: t.sessionId(), message: move } });
+    const echo = iopub("comm_msg", { comm_id: "k1", data: { method: "echo_update", state: { value: 3 } } }, move);
+    t.kernels.onWorkerMessage(t.sessionId(), echo);
+    expect(t.events.at(-1)).toEqual({ event: "kernel:message", payload: expect.objectContaining({ message: echo, cellId: undefined }) });
+    t.kernels.onWorkerMessage(t.sessionId(), iopub("comm_close", { comm_id: "k1", data: {} }, req));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(t.saved.at(-1)?.outputs).toEqual([expect.objectContaining({ output_type: "display_data" })]);
+  });
+
   it("relays an input() prompt without recording it, and records the answer as the prompt and value", async () => {
     const t = await setup();
     await t.kernels.ensureKernel("nb1");
