@@ -5,6 +5,7 @@
 import type { ChildProcess } from "node:child_process";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { newToken, SESSION_COOKIE, sessionExpiry, tokenId } from "../auth/session-tokens";
+import { makeMessage } from "@cellar/protocol";
 import { GatewayHarness, type Page, startRedis as startRedisOn, TOKEN, until } from "../testing/gateway-harness";
 
 const harness = new GatewayHarness();
@@ -61,6 +62,34 @@ describe("gateway replicas sharing Redis and a database", () => {
     await until(() => printed(browser).includes("ran 2 + 2\n"), "and on A");
     expect(worker.started).toHaveLength(1);
     expect(printed(browser).filter((t) => t === "ran 2 + 2\n")).toHaveLength(1);
+  }, 30_000);
+
+  it("relays a page's comm messages to the kernel on another replica, and the kernel's answer to the pages on both", async () => {
+    const a = await startGateway();
+    const b = await startGateway();
+    const worker = scriptedWorker(b.url, "w-b");
+    await until(() => worker.connected(), "the worker to connect to B");
+    const notebook = await a.db.notebooks.create(a.db.localUserId, "widgets across");
+    const browser = page(a.url);
+    await until(() => browser.workers() === 1, "replica A to count B's worker");
+    await browser.open(notebook.id);
+    await until(() => browser.statuses.includes("idle"), "the kernel to start on B's worker");
+    const other = page(b.url);
+    await until(() => other.socket.connected, "the page on B to connect");
+    await other.open(notebook.id);
+
+    const move = { ...makeMessage("comm_msg", { comm_id: "w1", data: { method: "update", state: { value: 7 } } }), buffers: ["AAH/"] };
+    const sent = await browser.socket.timeout(10_000).emitWithAck("kernel:send", { notebookId: notebook.id, message: move });
+    expect(sent).toEqual({ ok: true });
+    await until(() => worker.received.some((m) => m.header.msg_id === move.header.msg_id), "the comm_msg to reach B's worker");
+    expect(worker.received.find((m) => m.header.msg_id === move.header.msg_id)).toEqual(move);
+
+    // The kernel's handler answers, parented to the page's message: both pages hear it.
+    const echo = makeMessage("comm_msg", { comm_id: "w1", data: { method: "echo_update" } }, { channel: "iopub", parent: move });
+    worker.socket.emit("session:message", { sessionId: worker.started[0], message: echo, seq: 1_000, epoch: "e1" });
+    for (const p of [browser, other])
+      await until(() => p.messages.some((m) => m.header.msg_id === echo.header.msg_id), "the kernel's comm_msg on both replicas' pages");
+    expect(browser.messages.find((m) => m.header.msg_id === echo.header.msg_id)?.parent_header.msg_id).toBe(move.header.msg_id);
   }, 30_000);
 
   it("when the worker's replica dies and the worker redials another, that one adopts the kernel and the page goes on", async () => {
