@@ -13,7 +13,7 @@ async function overlapsWhile(page: Page, during: () => Promise<void>): Promise<s
     let last = new Set<string>();
     (window as unknown as { overlaps: string[] }).overlaps = seen;
     const check = () => {
-      const boxes = [...document.querySelectorAll('[data-testid="cell"]')].map((el) => el.getBoundingClientRect());
+      const boxes = Array.from(document.querySelectorAll('[data-testid="cell"]')).map((el) => el.getBoundingClientRect());
       const now = new Set<string>();
       for (let i = 1; i < boxes.length; i++) {
         const over = boxes[i - 1]!.bottom - boxes[i]!.top;
