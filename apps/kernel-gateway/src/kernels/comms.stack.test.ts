@@ -78,6 +78,12 @@ describe("comms on the real stack", () => {
     await owner.opened();
     await until(() => owner.status === "idle", "the kernel to start", 120_000);
     await viewer.opened();
+    // Every message the owner's page hears, by the request it answers.
+    const byParent = new Map<string, string[]>();
+    owner.on("message", (m) => {
+      const parent = m.parent_header.msg_id;
+      if (parent) byParent.set(parent, [...(byParent.get(parent) ?? []), m.header.msg_type]);
+    });
     // What a collaborator's page hears of the kernel's comms.
     const watched: JupyterMessage[] = [];
     viewer.on("message", (m) => {
@@ -163,7 +169,12 @@ describe("comms on the real stack", () => {
     expect(kc.isDisposed).toBe(true);
 
     // The page closes its comm; the kernel's handlers saw exactly the runner's messages.
-    await comm.close({ done: true }).done;
+    const closing = comm.close({ done: true });
+    await closing.done;
+    // No comm message got a reply (the bridge makes none up for them): busy, what the handler
+    // sent, idle.
+    expect(byParent.get(sent.msgId)).toEqual(["status", "comm_msg", "status"]);
+    expect(byParent.get(closing.msgId)).toEqual(["status", "status"]);
     expect(await run(owner, "print(answers, closed)")).toBe("[{'ack': True}] [{'done': True}]\n");
 
     // None of it is a cell's output: the cell that opened the kernel's comm printed nothing.
