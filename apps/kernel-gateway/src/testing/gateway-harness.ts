@@ -82,6 +82,7 @@ export class GatewayHarness {
 
   constructor() {
     mkdirSync(join(this.dir, "web"));
+    mkdirSync(join(this.dir, "output-frame"));
   }
 
   /** A gateway; those started in one test share a database, and Redis when `redisUrl` is given. */

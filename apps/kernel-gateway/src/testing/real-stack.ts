@@ -57,6 +57,7 @@ export async function startRealStack(opts: RealStackOptions = {}): Promise<RealS
   if (process.getuid?.() !== 0) throw new Error("the real stack runs gVisor sandboxes, which need root: run these tests as root");
   const dir = mkdtempSync(join(tmpdir(), "cellar-real-stack-"));
   mkdirSync(join(dir, "web"));
+  mkdirSync(join(dir, "output-frame"));
   const db = await openDatabase(`file:${join(dir, "db.sqlite")}`, { log: () => {} });
   const casDir = join(CACHE, "cas");
   const blobStore = openBlobStore({ localDir: casDir });
