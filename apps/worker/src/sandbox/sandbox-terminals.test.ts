@@ -31,13 +31,16 @@ class Screen {
     });
   }
 
-  /** Resolves with the output from `from` on once it matches; the test's timeout ends a wait
-   * that never matches. */
-  async waitFor(pattern: RegExp, from = 0): Promise<string> {
+  /** Resolves with the output from `from` on once it matches; after `ms` it fails showing what
+   * the terminal did print, so a miss under load can be told from a wrong answer. */
+  async waitFor(pattern: RegExp, from = 0, ms = 20_000): Promise<string> {
+    const deadline = Date.now() + ms;
     for (;;) {
       const seen = this.text.slice(from);
       if (pattern.test(seen)) return seen;
-      await this.next();
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`the terminal never printed ${pattern}; it printed ${JSON.stringify(seen)}`);
+      await Promise.race([this.next(), new Promise((r) => setTimeout(r, left))]);
     }
   }
 
@@ -98,7 +101,7 @@ describe("a terminal in the kernel's sandbox", { timeout: 30_000 }, () => {
     sb.terminals.request({ type: "resize", id: "t1", cols: 100, rows: 30 });
     const mark = screen.text.length;
     sb.terminals.request({ type: "input", id: "t1", data: "stty size\n" });
-    expect(await screen.waitFor(/\r30 100\r\n/, mark)).toMatch(/30 100/);
+    expect(await screen.waitFor(/(^|[\r\n])30 100\r?\n/, mark)).toMatch(/30 100/);
   });
 
   it("Ctrl+C interrupts the running command and the shell carries on", async () => {
