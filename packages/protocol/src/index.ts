@@ -15,3 +15,4 @@ export * from "./event-roles";
 export * from "./python-names";
 export * from "./devices";
 export * from "./notebook-packages";
+export * from "./widget-state";
