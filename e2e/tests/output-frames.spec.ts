@@ -2,7 +2,7 @@
 // render inside a sandboxed frame whose document has an opaque origin, through the real stack —
 // and what runs there cannot reach the page, its cookie or the API.
 import { expect, test, type Frame, type Locator, type Page } from "@playwright/test";
-import { cells, newNotebook, runInCell, waitIdle } from "./helpers";
+import { cells, newNotebook, overlapsWhile, runInCell, waitIdle } from "./helpers";
 
 /** Runs code in the last cell (Shift+Enter adds the next one) and returns that cell. */
 async function run(page: Page, code: string): Promise<Locator> {
@@ -109,35 +109,6 @@ test("hostile JavaScript and script HTML run only in their frame: no page, no AP
   expect(await page.evaluate(() => document.body.innerHTML.includes("pwned"))).toBe(false);
   expect(await page.evaluate(() => (window as unknown as { __results?: unknown }).__results)).toBeUndefined();
 });
-
-/** Every overlap between consecutive cells that lasts two frames while `during` runs (as in
- * layout.spec.ts). */
-async function overlapsWhile(page: Page, during: () => Promise<void>): Promise<string[]> {
-  await page.evaluate(() => {
-    const seen: string[] = [];
-    let last = new Set<string>();
-    (window as unknown as { overlaps: string[] }).overlaps = seen;
-    const check = () => {
-      const boxes = Array.from(document.querySelectorAll('[data-testid="cell"]'), (el) => el.getBoundingClientRect());
-      const now = new Set<string>();
-      for (let i = 1; i < boxes.length; i++) {
-        const over = boxes[i - 1]!.bottom - boxes[i]!.top;
-        if (over > 1) now.add(`cell ${i} overlaps cell ${i + 1} by ${Math.round(over)} px`);
-      }
-      for (const o of now) if (last.has(o)) seen.push(o);
-      last = now;
-      if ((window as unknown as { overlaps?: string[] }).overlaps === seen) requestAnimationFrame(check);
-    };
-    requestAnimationFrame(check);
-  });
-  await during();
-  return page.evaluate(() => {
-    const w = window as unknown as { overlaps?: string[] };
-    const seen = w.overlaps ?? [];
-    delete w.overlaps;
-    return [...new Set(seen)];
-  });
-}
 
 test("a frame cell and the cell after it never overlap as the frame grows", async ({ page }) => {
   await newNotebook(page, `frame layout ${Date.now()}`);
