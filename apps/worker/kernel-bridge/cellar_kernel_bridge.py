@@ -240,26 +240,19 @@ class KernelBridge:
         """User code finds the kernel as the process's Kernel singleton: ipykernel.comm.Comm()
         (a comm the kernel opens, ipywidgets 7) takes it from there. An in-process kernel is not
         that singleton by itself, so make it one, as IPKernelApp does for a regular kernel. The
-        `comm` package (ipywidgets 8 calls comm.create_comm), if the image has it, creates dummy
-        comms until a kernel claims it, which ipykernel does only from 6.18 on: point it here."""
+        `comm` package (ipywidgets 8 calls comm.create_comm) creates dummy comms until a kernel
+        claims it, which ipykernel does only from 6.18 on: cellar_comm points it here whenever it
+        is imported (it usually comes later, with a %pip layer)."""
         from ipykernel.kernelbase import Kernel
         from traitlets.config import SingletonConfigurable
+
+        import cellar_comm
 
         if not Kernel.initialized():
             for cls in type(self.kernel).mro():
                 if issubclass(cls, SingletonConfigurable) and cls is not SingletonConfigurable:
                     cls._instance = self.kernel
-        try:
-            import comm
-            import ipykernel
-        except ImportError:
-            return
-        if getattr(ipykernel, "version_info", (0,)) < (6, 18):
-            from ipykernel.comm import Comm
-
-            kernel = self.kernel
-            comm.create_comm = lambda *args, **kwargs: Comm(*args, kernel=kernel, **kwargs)
-            comm.get_comm_manager = lambda: kernel.comm_manager
+        cellar_comm.install_for(self.kernel)
 
     # -- output --
 
