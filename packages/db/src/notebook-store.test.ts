@@ -200,6 +200,38 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
     expect(await db.notebooks.setPackages("no-such-notebook", "base", null)).toBe(false);
   });
 
+  it("records the widgets' state as metadata.widgets beside the rest, without reordering the list; a run's copy starts without it", async () => {
+    const nb = await db.notebooks.importNotebook(LOCAL_USER_ID, {
+      title: "widgets",
+      metadata: { kernelspec: { name: "python3" } },
+      nbformatMinor: 5,
+      cells: [],
+    });
+    const before = (await db.notebooks.get(nb.id))!;
+    const model = {
+      model_name: "IntSliderModel",
+      model_module: "@jupyter-widgets/controls",
+      model_module_version: "2.0.0",
+      state: { value: 9 },
+    };
+    const doc = { version_major: 2 as const, version_minor: 0 as const, state: { m1: model } };
+    expect(await db.notebooks.saveWidgetState(nb.id, doc)).toBe(true);
+    const after = (await db.notebooks.get(nb.id))!;
+    expect(after.metadata).toEqual({ kernelspec: { name: "python3" }, widgets: { "application/vnd.jupyter.widget-state+json": doc } });
+    expect(after.updatedAt).toBe(before.updatedAt);
+    // The packages' write keeps it, and it keeps theirs.
+    await db.notebooks.setPackages(nb.id, "pip-0123456789ab", { from: "base", pip: ["ipywidgets"] });
+    expect((await db.notebooks.get(nb.id))!.metadata).toMatchObject({
+      widgets: { "application/vnd.jupyter.widget-state+json": doc },
+      cellar: {},
+    });
+    const copy = (await db.notebooks.createExecutedCopy(nb.id, { userId: LOCAL_USER_ID }))!;
+    expect(copy.metadata).toEqual({ kernelspec: { name: "python3" }, cellar: { image: { from: "base", pip: ["ipywidgets"] } } });
+    await db.notebooks.saveWidgetState(nb.id, null);
+    expect((await db.notebooks.get(nb.id))!.metadata).not.toHaveProperty("widgets");
+    expect(await db.notebooks.saveWidgetState("no-such-notebook", doc)).toBe(false);
+  });
+
   it("imports a whole notebook: cell types, outputs, counts, metadata, attachments, nbformat minor", async () => {
     const nb = await db.notebooks.importNotebook(LOCAL_USER_ID, {
       title: "imported",

@@ -13,6 +13,8 @@ import {
   type NotebookUpdate,
   type Output,
   type StreamPosition,
+  type WidgetStateDocument,
+  widgetsMetadata,
 } from "@cellar/protocol";
 import type { PrismaClient } from "./prisma-client";
 import { disableSchedulesOfNotebook } from "./schedule-store";
@@ -30,7 +32,7 @@ export interface NotebookStore {
   get(id: string): Promise<Notebook | null>;
   /** A new notebook of kind "run" owned by `userId`: the source as last saved (its Cell table,
    * not a live document), or with `cells` instead of the source's when given (the same cells
-   * with parameters injected), outputs and counts cleared, titled "<title> — run <time>". Null if
+   * with parameters injected), outputs, counts and widget state cleared, titled "<title> — run <time>". Null if
    * there is no such source. */
   createExecutedCopy(sourceId: string, options: { userId: string; cells?: Cell[]; at?: Date }): Promise<Notebook | null>;
   /** Replaces the title and/or the ordered cell list in one transaction. Cells that already exist
@@ -58,6 +60,10 @@ export interface NotebookStore {
   /** Records the notebook's pip packages (`%pip install`) in its metadata (cellar.image; null
    * removes them) and the image its kernel runs on, in one write. False if there is no such notebook. */
   setPackages(id: string, image: string, packages: NotebookPackages | null): Promise<boolean>;
+  /** Records the state of the notebook's Jupyter widgets as `metadata.widgets` (JupyterLab's
+   * `{"application/vnd.jupyter.widget-state+json": doc}`; null removes it), beside the rest of its
+   * metadata. Not a save: the edit time stays. False if there is no such notebook. */
+  saveWidgetState(id: string, doc: WidgetStateDocument | null): Promise<boolean>;
   remove(id: string): Promise<boolean>;
   /** The id of the user the notebook belongs to; null if there is no such notebook. */
   ownerOf(notebookId: string): Promise<string | null>;
@@ -174,7 +180,8 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
           executedFromId: sourceId,
           title: `${source.title} — run ${at.toISOString().slice(0, 16).replace("T", " ")} UTC`,
           image: source.image,
-          metadata: JSON.stringify(source.metadata ?? {}),
+          // The source's widget state is its kernel's, as its outputs are: the run makes its own.
+          metadata: JSON.stringify(withoutWidgets(source.metadata ?? {})),
           nbformatMinor: source.nbformatMinor,
           cells: {
             create: copied.map((cell, position) => ({
@@ -294,6 +301,17 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
       });
     },
 
+    async saveWidgetState(id, doc) {
+      return writeTransaction(prisma, async (tx) => {
+        const row = await tx.notebook.findUnique({ where: { id }, select: { metadata: true } });
+        if (!row) return false;
+        const { widgets: _old, ...rest } = parseObject(row.metadata);
+        const metadata = doc ? { ...rest, widgets: widgetsMetadata(doc) } : rest;
+        await tx.notebook.update({ where: { id }, data: { metadata: JSON.stringify(metadata) } });
+        return true;
+      });
+    },
+
     async cellSource(notebookId, cellId) {
       const row = await prisma.cell.findUnique({ where: { notebookId_id: { notebookId, id: cellId } }, select: { source: true } });
       return row?.source ?? null;
@@ -369,6 +387,11 @@ function parseJson<T>(text: string, valid: (value: unknown) => boolean, fallback
     warn(`${what} is not valid JSON (${(error as Error).message}); showing it empty`);
   }
   return fallback;
+}
+
+function withoutWidgets(metadata: Record<string, unknown>): Record<string, unknown> {
+  const { widgets: _w, ...rest } = metadata;
+  return rest;
 }
 
 /** A JSON object column; anything else (a hand-edited row) reads as empty. */
