@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { executeRequest, makeMessage, type JupyterMessage, type Output } from "@cellar/protocol";
+import { executeRequest, makeMessage, type JupyterMessage, type Output, type WidgetStateDocument } from "@cellar/protocol";
 import { KernelManager } from "./kernel-manager";
 import { memoryKernelSessions } from "../testing/memory-kernel-sessions";
 import { WorkerPool, type WorkerSocket } from "../workers/worker-pool";
@@ -31,7 +31,9 @@ async function setup({ withWorker = true } = {}) {
       return true;
     },
     markRun: async () => {},
+    saveWidgetState: async (_nb: string, doc: WidgetStateDocument | null) => (widgetDocs.push(doc), true),
   };
+  const widgetDocs: Array<WidgetStateDocument | null> = [];
   const kernels = new KernelManager({
     pool,
     store,
@@ -44,7 +46,7 @@ async function setup({ withWorker = true } = {}) {
     lostWorkerGraceMs: 50,
   });
   const sessionId = () => worker.sent.find((s) => s.event === "session:start")!.payload.sessionId as string;
-  return { pool, worker, kernels, events, saved, sessionId, cellsInDb };
+  return { pool, worker, kernels, events, saved, sessionId, cellsInDb, widgetDocs };
 }
 
 const iopub = (type: string, content: Record<string, unknown>, parent: JupyterMessage) =>
@@ -147,6 +149,48 @@ describe("KernelManager", () => {
     t.kernels.onWorkerMessage(t.sessionId(), iopub("comm_close", { comm_id: "k1", data: {} }, req));
     await new Promise((r) => setTimeout(r, 300));
     expect(t.saved.at(-1)?.outputs).toEqual([expect.objectContaining({ output_type: "display_data" })]);
+  });
+
+  it("saves the kernel's widget state into the notebook's metadata, keeps it over a restart, and starts the new kernel's empty", async () => {
+    const t = await setup();
+    await t.kernels.ensureKernel("nb1");
+    t.kernels.onWorkerStatus(t.sessionId(), "idle");
+    const req = executeRequest("s = IntSlider(value=3)", { cellId: "cell-a" });
+    t.kernels.send("nb1", req);
+    const state = { _model_name: "IntSliderModel", _model_module: "@jupyter-widgets/controls", _model_module_version: "2.0.0", value: 3 };
+    t.kernels.onWorkerMessage(
+      t.sessionId(),
+      iopub("comm_open", { comm_id: "m1", target_name: "jupyter.widget", data: { state, buffer_paths: [] } }, req),
+    );
+    const move = makeMessage(
+      "comm_msg",
+      { comm_id: "m1", data: { method: "update", state: { value: 9 }, buffer_paths: [] } },
+      { channel: "shell" },
+    );
+    t.kernels.send("nb1", move);
+    for (let v = 4; v <= 9; v++)
+      t.kernels.onWorkerMessage(
+        t.sessionId(),
+        iopub("comm_msg", { comm_id: "m1", data: { method: "echo_update", state: { value: v }, buffer_paths: [] } }, move),
+      );
+    // Debounced: nothing written per update.
+    expect(t.widgetDocs).toEqual([]);
+    const first = t.sessionId();
+    await t.kernels.restart("nb1");
+    // The old kernel's last state is written as it stops; the restart erases nothing.
+    expect(t.widgetDocs).toHaveLength(1);
+    expect(t.widgetDocs[0]!.state.m1).toMatchObject({
+      model_name: "IntSliderModel",
+      model_module: "@jupyter-widgets/controls",
+      state: { value: 9 },
+    });
+    const second = t.worker.sent.filter((s) => s.event === "session:start").at(-1)!.payload.sessionId as string;
+    expect(second).not.toBe(first);
+    t.kernels.onWorkerStatus(second, "idle");
+    // The new kernel knows no m1: an update for it changes nothing, and nothing is written.
+    t.kernels.onWorkerMessage(second, iopub("comm_msg", { comm_id: "m1", data: { method: "update", state: { value: 1 } } }, req));
+    await t.kernels.shutdown();
+    expect(t.widgetDocs).toHaveLength(1);
   });
 
   it("relays an input() prompt without recording it, and records the answer as the prompt and value", async () => {

@@ -40,6 +40,7 @@ import { CellOutputRecorder, type OutputSink } from "./cell-output-recorder";
 import { failedRun, leftBehind, placementOutputs, requestedDevice, streamOutput } from "./cell-device";
 import { InputEcho } from "./input-echo";
 import { pipCell, type PipCommand } from "./pip-magic";
+import { WidgetStateRecorder, type WidgetStateSink } from "./widget-state-recorder";
 
 /** An image by name, and its id (the hash of its manifest) in the content store. */
 export interface KernelImage {
@@ -59,7 +60,7 @@ export interface NotebookPackages {
   ): Promise<{ image: KernelImage; record(): Promise<void> }>;
 }
 
-export interface RunRecorder extends OutputSink {
+export interface RunRecorder extends OutputSink, Partial<WidgetStateSink> {
   markRun(notebookId: string, cell?: { cellId: string; userId: string }): Promise<void>;
 }
 
@@ -85,6 +86,8 @@ interface KernelSession {
   /** execute_request msg_id -> cell id, to attribute outputs. */
   requests: Map<string, string>;
   recorder: CellOutputRecorder;
+  /** Its widgets' state, saved as the notebook's metadata.widgets. */
+  widgets: WidgetStateRecorder;
   /** The image it was started on: a suspended kernel resumes on the same one. */
   image?: KernelImage;
   /** While suspended: its checkpoint, from which any worker can resume it. */
@@ -643,7 +646,7 @@ export class KernelManager {
     this.setStatus(next, "idle");
     const from = old.workerId ? this.opts.pool.get(old.workerId) : undefined;
     this.forget(old);
-    await old.recorder.flush();
+    await Promise.all([old.recorder.flush(), old.widgets.flush()]);
     from?.socket.emit("session:stop", { sessionId: old.sessionId }, () => {});
     this.serveWaiters();
   }
@@ -820,6 +823,7 @@ export class KernelManager {
       this.scheduleAck(k);
     }
     k.inputEcho.fromKernel(msg);
+    k.widgets.record(msg);
     const parentId = parentIdOf(msg);
     if (parentId && msg.header.msg_type === "execute_reply") k.unanswered.delete(parentId);
     let cellId = parentId ? k.requests.get(parentId) : undefined;
@@ -897,7 +901,7 @@ export class KernelManager {
     else if (status !== "resuming") k.suspended = undefined;
     if (status !== "starting") clearTimeout(k.startTimer);
     this.setStatus(k, status, reason);
-    if (status === "dead") void k.recorder.flush();
+    if (status === "dead") void Promise.all([k.recorder.flush(), k.widgets.flush()]);
   }
 
   /** A worker's connection dropped. Suspended kernels stay suspended (any worker resumes them from
@@ -1033,7 +1037,7 @@ export class KernelManager {
    * keep them while they reconnect, and this gateway, restarted, or another replica adopts them). */
   async shutdown(): Promise<void> {
     this.closing = true;
-    await Promise.all([...this.byNotebook.values()].map((k) => k.recorder.flush()));
+    await Promise.all([...this.byNotebook.values()].flatMap((k) => [k.recorder.flush(), k.widgets.flush()]));
     await this.settled();
   }
 
@@ -1075,6 +1079,7 @@ export class KernelManager {
       requests: new Map(),
       unanswered: new Set(),
       recorder: new CellOutputRecorder(notebookId, this.opts.store),
+      widgets: new WidgetStateRecorder(notebookId, this.opts.store),
       inputEcho: new InputEcho(),
       writes: Promise.resolve(),
       pendingWrites: 0,
@@ -1230,7 +1235,7 @@ export class KernelManager {
 
   private async stopSession(k: KernelSession): Promise<void> {
     clearTimeout(k.startTimer);
-    await k.recorder.flush();
+    await Promise.all([k.recorder.flush(), k.widgets.flush()]);
     const worker = k.workerId ? this.opts.pool.get(k.workerId) : undefined;
     this.bySession.delete(k.sessionId);
     if (!worker) return;
@@ -1246,6 +1251,8 @@ export class KernelManager {
   }
 
   private forget(k: KernelSession): void {
+    // What it last showed is written before a kernel that replaces it can write its own.
+    void k.widgets.flush();
     clearTimeout(k.startTimer);
     clearTimeout(k.ackTimer);
     clearTimeout(k.lostTimer);
