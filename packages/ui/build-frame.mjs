@@ -1,6 +1,6 @@
 // Builds the output frame's static files into dist/output-frame/, which the gateway serves at
 // /output-frame/ (apps/kernel-gateway, CELLAR_OUTPUT_FRAME_DIR): the page, its script, and the
-// charting libraries it loads on demand. Classic scripts, not modules: a module script from an
+// charting libraries and the widget runtime it loads on demand. Classic scripts, not modules: a module script from an
 // opaque-origin document is a CORS request, a classic one is not.
 import { copyFile, mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -16,6 +16,14 @@ await mkdir(out, { recursive: true });
 const common = { bundle: true, format: "iife", minify: true, target: "es2020", legalComments: "none", logLevel: "warning" };
 await build({ ...common, entryPoints: [path.join(here, "src/output-frame/frame.ts")], outfile: path.join(out, "frame.js") });
 await build({ ...common, entryPoints: [path.join(here, "src/output-frame/vega-entry.ts")], outfile: path.join(out, "vega.js") });
+// The widget runtime and its CSS (widgets.js, widgets.css), loaded only by frames showing a widget.
+await build({
+  ...common,
+  entryPoints: [path.join(here, "src/output-frame/widget-runtime.ts")],
+  outfile: path.join(out, "widgets.js"),
+  alias: { "sanitize-html": path.join(here, "src/output-frame/sanitize-html-shim.ts") },
+  loader: { ".svg": "dataurl", ".png": "dataurl", ".woff": "dataurl", ".woff2": "dataurl", ".ttf": "dataurl", ".eot": "dataurl" },
+});
 await copyFile(path.join(here, "src/output-frame/frame.html"), path.join(out, "frame.html"));
 // plotly.js-dist-min is already one minified file.
 await copyFile(require.resolve("plotly.js-dist-min/plotly.min.js"), path.join(out, "plotly.min.js"));

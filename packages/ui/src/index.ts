@@ -23,9 +23,19 @@ export {
   FrameOutput,
   OutputFrameProvider,
   useOutputFrames,
+  useWidgetHub,
+  WidgetHubProvider,
   type FrameOutputProps,
   type OutputFrameSettings,
 } from "./outputs/FrameOutput";
+export {
+  widgetSendFrom,
+  type FrameCommMessage,
+  type FrameWidgetSendMessage,
+  type PageToFrameWidgetMessage,
+  type WidgetFrameHub,
+  type WidgetFrameLink,
+} from "./output-frame/widget-messages";
 export { frameMessageFrom, MAX_FRAME_HEIGHT, type FrameRenderMessage, type FrameToPageMessage } from "./output-frame/messages";
 export { streamTail, applyCarriageReturns, countLines, type StreamTail } from "./outputs/stream-tail";
 export type { EditorAssist, EditorCompletions, EditorHint } from "./editor/kernel-assist";

@@ -3,6 +3,8 @@
 // of the page that framed it but postMessage. It shows what the parent sends and reports its
 // height; plotly and vega are loaded only when an output needs them.
 import { renderMessageFrom, type FrameRenderMessage, type FrameToPageMessage } from "./messages";
+import { widgetMessageFrom, type FrameWidgetSendMessage, type PageToFrameWidgetMessage } from "./widget-messages";
+import type { CellarWidgets, WidgetRuntime } from "./widget-runtime";
 
 type PlotlyGlobal = { newPlot(el: HTMLElement, data: unknown, layout?: unknown, config?: unknown): Promise<unknown> };
 type VegaEmbed = (el: HTMLElement, spec: unknown, options?: Record<string, unknown>) => Promise<unknown>;
@@ -10,12 +12,16 @@ declare global {
   interface Window {
     Plotly?: PlotlyGlobal;
     vegaEmbed?: VegaEmbed;
+    cellarWidgets?: CellarWidgets;
   }
 }
 
+/** @cellar/protocol's WIDGET_VIEW_MIME (not imported: the frame's script bundles nothing of it). */
+const WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json";
+
 const root = document.getElementById("root") as HTMLDivElement;
 
-function post(message: FrameToPageMessage): void {
+function post(message: FrameToPageMessage | FrameWidgetSendMessage): void {
   // The parent's origin cannot be named from an opaque origin; only the parent listens anyway.
   window.parent.postMessage(message, "*");
 }
@@ -43,6 +49,28 @@ function loadScript(name: string): Promise<void> {
     scripts.set(name, loading);
   }
   return loading;
+}
+
+function loadStyle(name: string): void {
+  const link = document.createElement("link");
+  link.rel = "stylesheet";
+  link.href = new URL(name, document.baseURI).href;
+  document.head.appendChild(link);
+}
+
+// The widget runtime (widgets.js, widgets.css) is loaded by the first widget message or view; the
+// hub's messages that come before it are kept, in order, and handed over once it runs.
+let widgets: Promise<WidgetRuntime> | null = null;
+function widgetRuntime(): Promise<WidgetRuntime> {
+  widgets ??= loadScript("widgets.js").then(() => {
+    loadStyle("widgets.css");
+    return window.cellarWidgets!.start(post);
+  });
+  return widgets;
+}
+let widgetQueue: Promise<unknown> = Promise.resolve();
+function onWidgetMessage(message: PageToFrameWidgetMessage): void {
+  widgetQueue = widgetQueue.then(() => widgetRuntime().then((runtime) => runtime.handle(message))).catch(showError);
 }
 
 function spec(data: unknown): unknown {
@@ -84,6 +112,12 @@ async function render(message: FrameRenderMessage): Promise<void> {
     const mode = mime.startsWith("application/vnd.vegalite.") ? "vega-lite" : "vega";
     // No actions menu: its "open in editor" and downloads are blocked by the sandbox anyway.
     await window.vegaEmbed!(element, spec(data), { mode, actions: false });
+  } else if (mime === WIDGET_VIEW_MIME) {
+    const runtime = await widgetRuntime();
+    await widgetQueue; // the state the hub sent before this render
+    const view = spec(data) as { model_id?: unknown };
+    if (typeof view.model_id !== "string") throw new Error("the widget view names no model");
+    await runtime.render(view.model_id, element);
   } else if (mime === "application/javascript") {
     // As classic Jupyter runs it: a function body with `element`, the output's own div.
     new Function("element", text(data))(element);
@@ -104,6 +138,8 @@ function showError(error: unknown): void {
 let queue: Promise<void> = Promise.resolve();
 window.addEventListener("message", (event) => {
   if (event.source !== window.parent) return;
+  const widgetMessage = widgetMessageFrom(event.data);
+  if (widgetMessage) return onWidgetMessage(widgetMessage);
   const message = renderMessageFrom(event.data);
   if (!message) return;
   queue = queue.then(() => render(message).catch(showError)).then(reportHeight);

@@ -2,6 +2,8 @@
 // (The pragma: the gateway renders these under tsx, which applies no tsconfig of this package.)
 import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from "react";
 import { frameMessageFrom, type FrameRenderMessage } from "../output-frame/messages";
+import { widgetSendFrom, type WidgetFrameHub, type WidgetFrameLink } from "../output-frame/widget-messages";
+import { WIDGET_VIEW } from "./mime";
 
 /** Where output frames come from. Given (the browser app): outputs that run code are shown in
  * sandboxed frames of `src`. Not given (the HTML export, tests): they fall back to their static
@@ -19,6 +21,18 @@ export function OutputFrameProvider({ settings, children }: { settings: OutputFr
 
 export function useOutputFrames(): OutputFrameSettings | null {
   return useContext(OutputFrameContext);
+}
+
+const WidgetHubContext = createContext<WidgetFrameHub | null>(null);
+
+/** Gives the outputs below a widget hub (the web app: the open notebook kernel's): widget views
+ * render in output frames attached to it. Without one they show their text/plain repr. */
+export function WidgetHubProvider({ hub, children }: { hub: WidgetFrameHub | null; children: ReactNode }) {
+  return <WidgetHubContext.Provider value={hub}>{children}</WidgetHubContext.Provider>;
+}
+
+export function useWidgetHub(): WidgetFrameHub | null {
+  return useContext(WidgetHubContext);
 }
 
 /** A frame is made once its output comes within this distance of the viewport. */
@@ -40,6 +54,10 @@ export interface FrameOutputProps {
  */
 export function FrameOutput({ mime, data, metadata }: FrameOutputProps) {
   const settings = useOutputFrames();
+  // Only a frame showing a widget view is attached to the hub: other outputs' frames get no comm.
+  const hub = useWidgetHub();
+  const widgetHub = mime === WIDGET_VIEW ? hub : null;
+  const link = useRef<WidgetFrameLink | null>(null);
   const holder = useRef<HTMLDivElement>(null);
   const frame = useRef<HTMLIFrameElement>(null);
   const ready = useRef(false);
@@ -58,15 +76,32 @@ export function FrameOutput({ mime, data, metadata }: FrameOutputProps) {
     if (!near) return;
     const onMessage = (event: MessageEvent) => {
       const message = frameMessageFrom(event, frame.current);
-      if (!message) return;
+      if (!message) {
+        // A widget's send, from this frame's own window, to the hub (which decides).
+        if (link.current && event.source === frame.current?.contentWindow) {
+          const send = widgetSendFrom(event.data);
+          if (send) link.current.receive(send);
+        }
+        return;
+      }
       if (message.type === "cellar-output:ready") {
         ready.current = true;
+        if (widgetHub) {
+          // A reloaded frame starts afresh: the state of every model, then the view.
+          link.current?.detach();
+          const target = frame.current?.contentWindow;
+          link.current = widgetHub.attach((m) => target?.postMessage(m, "*"));
+        }
         sendRef.current();
       } else setHeight(message.height);
     };
     window.addEventListener("message", onMessage);
-    return () => window.removeEventListener("message", onMessage);
-  }, [near]);
+    return () => {
+      window.removeEventListener("message", onMessage);
+      link.current?.detach();
+      link.current = null;
+    };
+  }, [near, widgetHub]);
 
   // An update_display_data: the frame that is there shows the new value.
   useEffect(() => {

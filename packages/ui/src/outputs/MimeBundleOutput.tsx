@@ -3,7 +3,7 @@
 import { memo, useMemo } from "react";
 import type { MimeBundle } from "@cellar/protocol";
 import { AnsiText } from "./AnsiText";
-import { FrameOutput, useOutputFrames } from "./FrameOutput";
+import { FrameOutput, useOutputFrames, useWidgetHub } from "./FrameOutput";
 import { bundleText, chooseMimeType, needsFrame } from "./mime";
 import { JsonOutput } from "./JsonOutput";
 import { renderLatex, renderMarkdown, sanitizeHtml, sanitizeSvg } from "./sanitize";
@@ -18,7 +18,8 @@ export interface MimeBundleOutputProps {
  * their static alternative is shown, and HTML with scripts is sanitised like any other. */
 export const MimeBundleOutput = memo(function MimeBundleOutput({ data, metadata = {} }: MimeBundleOutputProps) {
   const frames = useOutputFrames() !== null;
-  const mime = chooseMimeType(data, { frames });
+  const widgets = useWidgetHub() !== null;
+  const mime = chooseMimeType(data, { frames, widgets });
   if (!mime) {
     const types = Object.keys(data).join(", ") || "nothing";
     return <div className="cellar-output-note">This output cannot be shown here ({types}).</div>;

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { act, cleanup, render, screen } from "@testing-library/react";
 import type { Output } from "@cellar/protocol";
 import { frameMessageFrom, MAX_FRAME_HEIGHT } from "../output-frame/messages";
-import { OutputFrameProvider } from "./FrameOutput";
+import { OutputFrameProvider, WidgetHubProvider } from "./FrameOutput";
+import { widgetSendFrom, type FrameWidgetSendMessage, type WidgetFrameHub } from "../output-frame/widget-messages";
 import { OutputArea } from "./OutputArea";
 import { chooseMimeType, htmlNeedsFrame } from "./mime";
 
@@ -47,9 +48,14 @@ describe("chooseMimeType with and without frames", () => {
     expect(chooseMimeType({ "application/javascript": "alert(1)" })).toBeNull();
   });
 
-  it("never picks widgets, frames or not", () => {
-    expect(chooseMimeType({ "application/vnd.jupyter.widget-view+json": {} }, { frames: true })).toBeNull();
-    expect(chooseMimeType({ "application/vnd.jupyter.widget-view+json": {}, "text/plain": "w" }, { frames: true })).toBe("text/plain");
+  it("picks a widget view only with frames and a widget hub, else its text/plain", () => {
+    const view = { model_id: "m1", version_major: 2, version_minor: 0 };
+    expect(chooseMimeType({ "application/vnd.jupyter.widget-view+json": view, "text/plain": "w" }, { frames: true, widgets: true })).toBe(
+      "application/vnd.jupyter.widget-view+json",
+    );
+    expect(chooseMimeType({ "application/vnd.jupyter.widget-view+json": view }, { frames: true })).toBeNull();
+    expect(chooseMimeType({ "application/vnd.jupyter.widget-view+json": view, "text/plain": "w" }, { frames: true })).toBe("text/plain");
+    expect(chooseMimeType({ "application/vnd.jupyter.widget-view+json": view, "text/plain": "w" }, { widgets: true })).toBe("text/plain");
   });
 
   it("sends HTML with scripts or iframes to the frame, tables stay in the page", () => {
@@ -151,5 +157,83 @@ describe("frameMessageFrom", () => {
     expect(from({ type: "cellar-output:render", mime: "text/html", data: "" })).toBeNull();
     expect(from("cellar-output:ready")).toBeNull();
     expect(from(null)).toBeNull();
+  });
+});
+
+describe("widget frames", () => {
+  const view = { model_id: "m1", version_major: 2, version_minor: 0 };
+  function withHub(...outputs: Output[]) {
+    const received: FrameWidgetSendMessage[] = [];
+    let detached = 0;
+    const hub: WidgetFrameHub = {
+      attach: vi.fn((post) => {
+        post({ type: "cellar-widget:state", state: { version_major: 2, version_minor: 0, state: {} } });
+        return { receive: (m: FrameWidgetSendMessage) => void received.push(m), detach: () => void detached++ };
+      }),
+    };
+    const result = render(
+      <OutputFrameProvider settings={{ src: "/output-frame/frame.html" }}>
+        <WidgetHubProvider hub={hub}>
+          <OutputArea outputs={outputs} />
+        </WidgetHubProvider>
+      </OutputFrameProvider>,
+    );
+    return { hub, received, detached: () => detached, ...result };
+  }
+  const post = (data: unknown, source: Window | null) =>
+    act(() => {
+      window.dispatchEvent(new MessageEvent("message", { data, source }));
+    });
+  const update: FrameWidgetSendMessage = {
+    type: "cellar-widget:send",
+    ref: "r1",
+    kind: "comm_msg",
+    commId: "m1",
+    data: { method: "update", state: { value: 3 } },
+    metadata: {},
+    buffers: [],
+  };
+
+  it("attaches a widget view's frame to the hub: the state goes in before the view, its sends go to the hub", () => {
+    const t = withHub(display({ "application/vnd.jupyter.widget-view+json": view, "text/plain": "IntSlider(value=0)" }));
+    const iframe = screen.getByTestId("output-frame-iframe") as HTMLIFrameElement;
+    expect(screen.getByTestId("output-frame").getAttribute("data-mime")).toBe("application/vnd.jupyter.widget-view+json");
+    const frameWindow = iframe.contentWindow!;
+    const sent = vi.spyOn(frameWindow, "postMessage").mockImplementation(() => {});
+    post({ type: "cellar-output:ready" }, frameWindow);
+    expect(t.hub.attach).toHaveBeenCalledTimes(1);
+    expect(sent.mock.calls.map((c) => (c[0] as { type: string }).type)).toEqual(["cellar-widget:state", "cellar-output:render"]);
+    expect(sent.mock.calls[1]![0]).toMatchObject({ mime: "application/vnd.jupyter.widget-view+json", data: view });
+
+    post(update, frameWindow);
+    expect(t.received).toEqual([update]);
+    // Another window's "send" is not this frame's.
+    const other = document.createElement("iframe");
+    document.body.appendChild(other);
+    post({ ...update, ref: "r2" }, other.contentWindow);
+    post({ ...update, ref: "r3" }, window);
+    expect(t.received.map((m) => m.ref)).toEqual(["r1"]);
+    other.remove();
+    t.unmount();
+    expect(t.detached()).toBe(1);
+  });
+
+  it("gives no comm access to frames of other outputs", () => {
+    const t = withHub(display({ "application/javascript": "1", "text/plain": "x" }));
+    const frameWindow = (screen.getByTestId("output-frame-iframe") as HTMLIFrameElement).contentWindow!;
+    vi.spyOn(frameWindow, "postMessage").mockImplementation(() => {});
+    post({ type: "cellar-output:ready" }, frameWindow);
+    post(update, frameWindow);
+    expect(t.hub.attach).not.toHaveBeenCalled();
+    expect(t.received).toEqual([]);
+  });
+
+  it("reads a frame's send only in its shape", () => {
+    expect(widgetSendFrom(update)).toEqual(update);
+    expect(widgetSendFrom({ ...update, kind: "execute_request" })).toBeNull();
+    expect(widgetSendFrom({ ...update, commId: 5 })).toBeNull();
+    expect(widgetSendFrom({ ...update, data: "x" })).toBeNull();
+    expect(widgetSendFrom({ ...update, buffers: ["AAA="] })).toBeNull();
+    expect(widgetSendFrom({ ...update, type: "cellar-output:ready" })).toBeNull();
   });
 });

@@ -11,13 +11,21 @@ export const FRAME_MIMES = [
   "application/javascript",
 ] as const;
 
-export type FrameMime = (typeof FRAME_MIMES)[number] | "text/html";
+/** An ipywidget's view (`{model_id, version_major, version_minor}`): drawn by the widget runtime
+ * of the output frame, and only where the page also has a widget hub (WidgetHubProvider) to give
+ * the frame the models' state and relay their comms. Never in the page: a widget's HTML, Markdown
+ * and labels are the kernel's, and ipywidgets writes them as HTML. */
+export const WIDGET_VIEW = "application/vnd.jupyter.widget-view+json";
 
-/** Richest first. The interactive types come before everything else: plotly and altair send a
- * PNG or text/plain beside their spec for viewers that cannot run it, and that is what we show
- * where there is no frame (the HTML export). Types not listed (widgets) are never rendered.
- * `text/html` is shown in the page after DOMPurify, unless it carries scripts (htmlNeedsFrame). */
+export type FrameMime = (typeof FRAME_MIMES)[number] | typeof WIDGET_VIEW | "text/html";
+
+/** Richest first. The interactive types come before everything else: a widget's view comes with
+ * a text/plain repr, and plotly and altair send a PNG or text/plain beside their spec for viewers
+ * that cannot run it, and that is what we show where there is no frame (the HTML export) or no
+ * widget hub. `text/html` is shown in the page after DOMPurify, unless it carries scripts
+ * (htmlNeedsFrame). */
 export const MIME_PREFERENCE = [
+  WIDGET_VIEW,
   ...FRAME_MIMES,
   "image/png",
   "image/jpeg",
@@ -32,18 +40,22 @@ export const MIME_PREFERENCE = [
 
 export type RenderableMime = (typeof MIME_PREFERENCE)[number];
 
-const JSON_VALUED = new Set<string>(["application/json", ...FRAME_MIMES.filter((m) => m !== "application/javascript")]);
+const JSON_VALUED = new Set<string>([WIDGET_VIEW, "application/json", ...FRAME_MIMES.filter((m) => m !== "application/javascript")]);
 
 export interface MimeChoiceOptions {
   /** Whether an output frame can be made here (the browser app: yes; the HTML export: no). */
   frames?: boolean;
+  /** Whether widget views can be drawn here (frames and a widget hub: a notebook's page). */
+  widgets?: boolean;
 }
 
-/** The type to show from a bundle; the frame types only when `frames` is set. */
-export function chooseMimeType(bundle: MimeBundle, { frames = false }: MimeChoiceOptions = {}): RenderableMime | null {
+/** The type to show from a bundle; the frame types only when `frames` is set, a widget view only
+ * with `widgets` too. */
+export function chooseMimeType(bundle: MimeBundle, { frames = false, widgets = false }: MimeChoiceOptions = {}): RenderableMime | null {
   for (const mime of MIME_PREFERENCE) {
     const value = bundle[mime];
     if (value === undefined || value === null) continue;
+    if (mime === WIDGET_VIEW && !(frames && widgets)) continue;
     if (!frames && (FRAME_MIMES as readonly string[]).includes(mime)) continue;
     if (JSON_VALUED.has(mime) ? typeof value !== "object" && typeof value !== "string" : typeof value !== "string" && !Array.isArray(value))
       continue;
@@ -62,6 +74,7 @@ export function htmlNeedsFrame(html: string): boolean {
 /** Where a chosen type is shown: in the sandboxed frame, or in the page. */
 export function needsFrame(mime: RenderableMime, text: string): mime is FrameMime {
   if (mime === "text/html") return htmlNeedsFrame(text);
+  if (mime === WIDGET_VIEW) return true;
   return (FRAME_MIMES as readonly string[]).includes(mime);
 }
 
