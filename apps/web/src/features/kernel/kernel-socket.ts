@@ -20,6 +20,7 @@ import { KernelRequests } from "./kernel-requests";
 import { kernelAssist } from "./kernel-assist";
 import { TerminalSession, type TerminalHandlers } from "../terminal/terminal-socket";
 import { pageShareLink } from "../../shared/share-link";
+import { WidgetHub } from "../widgets/widget-hub";
 
 export type { GatewaySocket };
 
@@ -29,6 +30,8 @@ export interface KernelConnectionOptions {
   createSocket?: () => GatewaySocket;
   /** How often streamed outputs are applied at most; batching keeps a flood of prints cheap. */
   flushEveryMs?: number;
+  /** The notebook's saved `metadata.widgets`: what widget frames draw until the kernel answers. */
+  savedWidgets?: unknown;
 }
 
 // A suspended kernel takes requests too: the first one resumes it.
@@ -71,12 +74,17 @@ export class KernelConnection {
   });
   /** Tab completion and Shift+Tab inspection for the cell editors. */
   readonly assist: EditorAssist = kernelAssist(this.asks);
+  /** The kernel's widgets, for the output frames that draw them (WidgetHubProvider). */
+  readonly widgets: WidgetHub;
 
   constructor(
     private readonly notebookId: string,
     private readonly store: NotebookStore,
     private readonly options: KernelConnectionOptions,
-  ) {}
+  ) {
+    this.widgets = new WidgetHub(() => this.store.getState().role);
+    this.widgets.load(options.savedWidgets);
+  }
 
   connect(): void {
     if (this.kernel) return;
@@ -85,12 +93,16 @@ export class KernelConnection {
     const socket = this.options.createSocket?.() ?? createGatewaySocket(link ? { shareLink: { notebookId: this.notebookId, link } } : {});
     const kernel = new GatewayKernel(socket, this.notebookId, { session: this.session, link });
     this.kernel = kernel;
+    this.widgets.connect(kernel);
     kernel.on("status", (status, reason) => this.status(status, reason));
     // Live messages sent while we were away: the gateway sends them again when it still has them
     // (or the worker will); otherwise it recorded them, so read them back.
     kernel.on("open", ({ status, reconnected, replayed, role }) => {
       this.store.getState().setRole(role);
       if (reconnected && !replayed) void this.catchUp(status);
+      // Widgets drawn from saved state (a reload), or whose messages may have been missed, are
+      // read back from a running kernel; a suspended one is not woken for it.
+      if (this.widgets.hasModels && (status === "idle" || status === "busy")) void this.widgets.refresh();
       for (const listener of this.openListeners) listener(kernel.socket);
     });
     kernel.on("ran", ({ cellId, by }) => this.store.getState().setLastRunBy(cellId, by));
@@ -209,6 +221,7 @@ export class KernelConnection {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flush();
     this.inFlight = null;
+    this.widgets.dispose();
     this.kernel?.dispose();
     this.kernel = null;
   }
@@ -235,6 +248,7 @@ export class KernelConnection {
   private status(status: KernelStatus, reason?: string) {
     const store = this.store.getState();
     store.setKernelStatus(status, reason);
+    this.widgets.kernelStatus(status);
     // GatewayKernel has failed the requests sent to a kernel that is gone (and those of a lost
     // connection: their reply will not come to this page).
     if (status === "dead" || status === "restarting" || status === "disconnected") this.inFlight = null;
@@ -319,6 +333,8 @@ export class KernelConnection {
   /** Every kernel message of the notebook, after GatewayKernel has given it to its future. */
   /** `runOf`: the cell the gateway says the message's run belongs to. */
   private receive(message: JupyterMessage, runOf?: string) {
+    // An Output widget's capture (interact's result) is shown in the widget, not in the cell.
+    if (this.widgets.capture(message)) return;
     const type = message.header?.msg_type;
     const parentId = parentIdOf(message) ?? "";
     const cellId = this.requests.get(parentId) ?? this.othersRun(parentId, runOf);
