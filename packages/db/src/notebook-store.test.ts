@@ -219,6 +219,7 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
     const after = (await db.notebooks.get(nb.id))!;
     expect(after.metadata).toEqual({ kernelspec: { name: "python3" }, widgets: { "application/vnd.jupyter.widget-state+json": doc } });
     expect(after.updatedAt).toBe(before.updatedAt);
+    expect(await db.notebooks.widgetState(nb.id)).toEqual(doc);
     // The packages' write keeps it, and it keeps theirs.
     await db.notebooks.setPackages(nb.id, "pip-0123456789ab", { from: "base", pip: ["ipywidgets"] });
     expect((await db.notebooks.get(nb.id))!.metadata).toMatchObject({
@@ -229,6 +230,8 @@ describe.each(DIALECTS)("notebook store on %s", (dialect) => {
     expect(copy.metadata).toEqual({ kernelspec: { name: "python3" }, cellar: { image: { from: "base", pip: ["ipywidgets"] } } });
     await db.notebooks.saveWidgetState(nb.id, null);
     expect((await db.notebooks.get(nb.id))!.metadata).not.toHaveProperty("widgets");
+    expect(await db.notebooks.widgetState(nb.id)).toBeNull();
+    expect(await db.notebooks.widgetState("no-such-notebook")).toBeNull();
     expect(await db.notebooks.saveWidgetState("no-such-notebook", doc)).toBe(false);
   });
 

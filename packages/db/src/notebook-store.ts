@@ -14,6 +14,7 @@ import {
   type Output,
   type StreamPosition,
   type WidgetStateDocument,
+  WIDGET_STATE_MIME,
   widgetsMetadata,
 } from "@cellar/protocol";
 import type { PrismaClient } from "./prisma-client";
@@ -64,6 +65,8 @@ export interface NotebookStore {
    * `{"application/vnd.jupyter.widget-state+json": doc}`; null removes it), beside the rest of its
    * metadata. Not a save: the edit time stays. False if there is no such notebook. */
   saveWidgetState(id: string, doc: WidgetStateDocument | null): Promise<boolean>;
+  /** The widget state saved in `metadata.widgets` (as saved: unchecked), or null if none. */
+  widgetState(id: string): Promise<unknown>;
   remove(id: string): Promise<boolean>;
   /** The id of the user the notebook belongs to; null if there is no such notebook. */
   ownerOf(notebookId: string): Promise<string | null>;
@@ -310,6 +313,12 @@ export function createNotebookStore(prisma: PrismaClient, options: NotebookStore
         await tx.notebook.update({ where: { id }, data: { metadata: JSON.stringify(metadata) } });
         return true;
       });
+    },
+
+    async widgetState(id) {
+      const row = await prisma.notebook.findUnique({ where: { id }, select: { metadata: true } });
+      const widgets = row ? parseObject(row.metadata).widgets : undefined;
+      return (widgets && typeof widgets === "object" && (widgets as Record<string, unknown>)[WIDGET_STATE_MIME]) ?? null;
     },
 
     async cellSource(notebookId, cellId) {
