@@ -20,7 +20,7 @@ function fakeWorkerSocket() {
   return { socket, sent };
 }
 
-function gateway(sessions = memoryKernelSessions(), cellsInDb = new Map<string, any>()) {
+function gateway(sessions = memoryKernelSessions(), cellsInDb = new Map<string, any>(), widgets = new Map<string, unknown>()) {
   const pool = new WorkerPool();
   const statuses: Array<[string, string]> = [];
   const messages: any[] = [];
@@ -33,6 +33,8 @@ function gateway(sessions = memoryKernelSessions(), cellsInDb = new Map<string, 
       },
       cellOutputs: async (_nb: string, cellId: string) => cellsInDb.get(cellId) ?? null,
       markRun: async () => {},
+      saveWidgetState: async (nb: string, doc: unknown) => (widgets.set(nb, doc), true),
+      widgetState: async (nb: string) => widgets.get(nb) ?? null,
     },
     emit: (nb, event, payload: any) => {
       if (event === "kernel:status") statuses.push([nb, payload.status]);
@@ -50,7 +52,7 @@ function gateway(sessions = memoryKernelSessions(), cellsInDb = new Map<string, 
     await kernels.onWorkerConnected(worker, reports);
     return w;
   };
-  return { pool, kernels, statuses, messages, sessions, connect, cellsInDb };
+  return { pool, kernels, statuses, messages, sessions, connect, cellsInDb, widgets };
 }
 
 const startedSession = (w: ReturnType<typeof fakeWorkerSocket>, notebookId: string) =>
@@ -93,6 +95,28 @@ describe("KernelManager after a gateway restart", () => {
     // The suspended kernel resumes on the worker that reported it.
     expect(second.kernels.send("sleeping", executeRequest("y"))).toEqual({ ok: true });
     expect(again.sent.at(-1)).toMatchObject({ event: "session:send", payload: { sessionId: sleeping } });
+  });
+
+  it("an adopted kernel's widgets go on from their saved state: an update counts, and a new widget keeps the old ones", async () => {
+    const first = gateway();
+    const w1 = await first.connect("w1");
+    await first.kernels.ensureKernel("nb");
+    const session = startedSession(w1, "nb");
+    first.kernels.onWorkerStatus(session, "idle");
+    const state = { _model_name: "IntSliderModel", _model_module: "@jupyter-widgets/controls", _model_module_version: "2.0.0", value: 3 };
+    const iopub = (type: string, content: Record<string, unknown>) => makeMessage(type, content, { channel: "iopub" });
+    first.kernels.onWorkerMessage(session, iopub("comm_open", { comm_id: "m1", target_name: "jupyter.widget", data: { state } }));
+    await first.kernels.shutdown();
+
+    const second = gateway(first.sessions, first.cellsInDb, first.widgets);
+    await second.kernels.restore();
+    await second.connect("w1", [{ sessionId: session, notebookId: "nb", status: "idle" }]);
+    second.kernels.onWorkerMessage(session, iopub("comm_msg", { comm_id: "m1", data: { method: "echo_update", state: { value: 7 } } }));
+    second.kernels.onWorkerMessage(session, iopub("comm_open", { comm_id: "m2", target_name: "jupyter.widget", data: { state } }));
+    await second.kernels.shutdown();
+    const saved = second.widgets.get("nb") as { state: Record<string, { state: { value: number } }> };
+    expect(Object.keys(saved.state).sort()).toEqual(["m1", "m2"]);
+    expect(saved.state.m1!.state.value).toBe(7);
   });
 
   it("a kernel whose worker came back without it is dead, with the reason", async () => {

@@ -1045,6 +1045,7 @@ export class KernelManager {
   private load(row: KernelSessionRecord): KernelSession {
     const k = this.track(row.notebookId, row.sessionId);
     k.image = { name: row.image, id: row.imageId };
+    void k.widgets.resume();
     if (row.workerId) this.lastWorker.set(row.notebookId, row.workerId);
     if (row.status === "suspended" && row.checkpoint) {
       // Any worker may resume it; the one that suspended it still has a local copy, and says so.

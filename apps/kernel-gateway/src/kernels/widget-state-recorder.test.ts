@@ -97,6 +97,46 @@ describe("WidgetStateRecorder", () => {
     errors.mockRestore();
   });
 
+  it("a resumed kernel goes on from the saved state: updates to its models count, and a new model keeps them", async () => {
+    const s = sink();
+    let answer!: (doc: unknown) => void;
+    const saved = {
+      version_major: 2,
+      version_minor: 0,
+      state: {
+        m1: {
+          model_name: "IntSliderModel",
+          model_module: "@jupyter-widgets/controls",
+          model_module_version: "2.0.0",
+          state: { value: 3, max: 10 },
+        },
+      },
+    };
+    const r = new WidgetStateRecorder("nb1", { ...s, widgetState: () => new Promise((resolve) => (answer = resolve)) }, 60_000);
+    const resumed = r.resume();
+    // The kernel speaks before the saved state is read: its update waits, then applies on top.
+    r.record(update("m1", { value: 5 }));
+    answer(saved);
+    await resumed;
+    r.record(open("m2", { value: 1 }));
+    await r.flush();
+    const doc = s.writes.at(-1)!.doc!;
+    expect(doc.state.m1!.state).toEqual({ value: 5, max: 10 });
+    expect(valueOf(doc, "m2")).toBe(1);
+  });
+
+  it("a saved state that cannot be read is logged, and the kernel is followed from there on", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const s = sink();
+    const r = new WidgetStateRecorder("nb1", { ...s, widgetState: async () => Promise.reject(new Error("no database")) }, 60_000);
+    await r.resume();
+    r.record(open("m1", { value: 1 }));
+    await r.flush();
+    expect(Object.keys(s.writes.at(-1)!.doc!.state)).toEqual(["m1"]);
+    expect(errors).toHaveBeenCalledWith(expect.stringMatching(/reading the widget state of notebook nb1/), expect.any(Error));
+    errors.mockRestore();
+  });
+
   it("without a sink that saves (test doubles) it only follows", async () => {
     const r = new WidgetStateRecorder("nb1", {}, 0);
     r.record(open("m1", { value: 1 }));

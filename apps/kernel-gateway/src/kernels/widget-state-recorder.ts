@@ -8,6 +8,8 @@ import { WidgetStateTracker, type JupyterMessage, type WidgetStateDocument } fro
 export interface WidgetStateSink {
   /** False when the notebook is gone. */
   saveWidgetState(notebookId: string, doc: WidgetStateDocument | null): Promise<boolean>;
+  /** The state saved last (unchecked), to go on from for a kernel that outlived a gateway. */
+  widgetState(notebookId: string): Promise<unknown>;
 }
 
 const COMM_MESSAGES = new Set(["comm_open", "comm_msg", "comm_close"]);
@@ -19,6 +21,8 @@ export class WidgetStateRecorder {
   private timer?: NodeJS.Timeout;
   /** Writes one after another, so an older state never lands after a newer one. */
   private writes: Promise<void> = Promise.resolve();
+  /** While the saved state is read (resume), the kernel's messages wait here. */
+  private waiting: JupyterMessage[] | null = null;
 
   constructor(
     private readonly notebookId: string,
@@ -28,13 +32,38 @@ export class WidgetStateRecorder {
 
   /** A message from the kernel; comm messages of widgets change the state to save. */
   record(msg: JupyterMessage): void {
-    if (!COMM_MESSAGES.has(msg.header.msg_type) || !this.tracker.apply(msg)) return;
+    if (!COMM_MESSAGES.has(msg.header.msg_type)) return;
+    if (this.waiting) return void this.waiting.push(msg);
+    if (!this.tracker.apply(msg)) return;
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.write();
     }, this.debounceMs);
     this.timer.unref?.();
+  }
+
+  /** A kernel that was running before this gateway knew it (a gateway restart, a replica that
+   * adopts it): its models are the ones saved last, so updates to them count and a new model
+   * does not drop them from the saved state. */
+  resume(): Promise<void> {
+    const read = this.sink.widgetState;
+    if (!read || this.waiting) return this.writes;
+    this.waiting = [];
+    const done = read
+      .call(this.sink, this.notebookId)
+      .catch((err) => {
+        console.error(`gateway: reading the widget state of notebook ${this.notebookId} failed; following from here on:`, err);
+        return null;
+      })
+      .then((doc) => {
+        const waiting = this.waiting ?? [];
+        this.waiting = null;
+        this.tracker.load(doc);
+        for (const msg of waiting) this.record(msg);
+      });
+    this.writes = this.writes.then(() => done);
+    return done;
   }
 
   get size(): number {
