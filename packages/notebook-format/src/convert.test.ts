@@ -1,3 +1,4 @@
+import { WIDGET_STATE_MIME, WIDGET_VIEW_MIME, widgetsMetadata } from "@cellar/protocol";
 import { describe, expect, it } from "vitest";
 import { fromIpynb, serializeIpynb, toIpynb } from "./convert";
 import { parseIpynb, validateIpynb } from "./validate";
@@ -89,5 +90,34 @@ describe("import → export", () => {
     expect(exported.cells[0]).toMatchObject({ outputs: [{ output_type: "display_data", data: { "text/plain": ["x"] }, metadata: {} }] });
     expect(JSON.stringify(exported)).not.toContain("display_id");
     expect(validateIpynb(exported)).toMatchObject({ ok: true });
+  });
+
+  it("exports a widget's view and the widgets' saved state (metadata.widgets) as valid nbformat, and imports them back", () => {
+    const view = { model_id: "m1", version_major: 2, version_minor: 0 };
+    const model = {
+      model_name: "IntSliderModel",
+      model_module: "@jupyter-widgets/controls",
+      model_module_version: "2.0.0",
+      state: { value: 9 },
+    };
+    const widgets = widgetsMetadata({ version_major: 2, version_minor: 0, state: { m1: model } });
+    const exported = toIpynb({
+      metadata: { widgets },
+      cells: [
+        {
+          id: "c1",
+          cell_type: "code",
+          source: "display(s)",
+          execution_count: 1,
+          metadata: {},
+          outputs: [{ output_type: "display_data", data: { "text/plain": "IntSlider(value=9)", [WIDGET_VIEW_MIME]: view }, metadata: {} }],
+        },
+      ],
+    });
+    expect(validateIpynb(exported)).toMatchObject({ ok: true });
+    expect(exported.metadata.widgets).toEqual({ [WIDGET_STATE_MIME]: { version_major: 2, version_minor: 0, state: { m1: model } } });
+    const back = fromIpynb(parseIpynb(serializeIpynb(exported)), { title: "w" });
+    expect(back.metadata.widgets).toEqual(widgets);
+    expect(back.cells[0]!.outputs[0]).toMatchObject({ data: { [WIDGET_VIEW_MIME]: view } });
   });
 });
