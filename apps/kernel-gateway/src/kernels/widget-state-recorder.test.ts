@@ -18,7 +18,7 @@ function sink() {
     saveWidgetState: async (notebookId: string, doc: WidgetStateDocument | null) => (writes.push({ notebookId, doc }), true),
   };
 }
-const valueOf = (doc: WidgetStateDocument | null | undefined, id: string) => doc?.state[id]?.state.value;
+const savedValue = (doc: WidgetStateDocument | null | undefined, id: string) => doc?.state[id]?.state.value;
 
 afterEach(() => vi.useRealTimers());
 
@@ -33,7 +33,7 @@ describe("WidgetStateRecorder", () => {
     await vi.advanceTimersByTimeAsync(1_000);
     expect(s.writes).toHaveLength(1);
     expect(s.writes[0]!.notebookId).toBe("nb1");
-    expect(valueOf(s.writes[0]!.doc, "m1")).toBe(60);
+    expect(savedValue(s.writes[0]!.doc, "m1")).toBe(60);
     expect(s.writes[0]!.doc).toMatchObject({ version_major: 2, version_minor: 0, state: { m1: { model_name: "IntSliderModel" } } });
     // Nothing changed since: no write.
     await vi.advanceTimersByTimeAsync(5_000);
@@ -80,7 +80,7 @@ describe("WidgetStateRecorder", () => {
         const n = ++calls;
         if (n === 1) await new Promise((r) => setTimeout(r, 30));
         if (n === 2) throw new Error("database is locked");
-        landed.push(valueOf(doc, "m1") as number);
+        landed.push(savedValue(doc, "m1") as number);
         return true;
       },
     };
@@ -122,7 +122,7 @@ describe("WidgetStateRecorder", () => {
     await r.flush();
     const doc = s.writes.at(-1)!.doc!;
     expect(doc.state.m1!.state).toEqual({ value: 5, max: 10 });
-    expect(valueOf(doc, "m2")).toBe(1);
+    expect(savedValue(doc, "m2")).toBe(1);
   });
 
   it("a saved state that cannot be read is logged, and the kernel is followed from there on", async () => {
