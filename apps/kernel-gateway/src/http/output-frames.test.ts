@@ -27,6 +27,7 @@ describe("the output frame at the gateway's own path", () => {
   beforeAll(async () => {
     gateway = await startTestApp({ webFiles: { "index.html": "<h1>app</h1>" }, deps: () => ({ outputFrames: { dir } }) });
   });
+  // A close waits for the connections; under a loaded CI machine that took over the default 10 s.
   afterAll(() => gateway.close());
 
   it("is served to anyone (a frame's requests carry no cookie), with a policy of its own", async () => {
@@ -45,15 +46,21 @@ describe("the output frame at the gateway's own path", () => {
     const script = await fetch(`${gateway.base}/output-frame/frame.js`);
     expect(script.status).toBe(200);
     expect(script.headers.get("content-security-policy")).toBe(csp);
+    await script.arrayBuffer();
   });
 
   it("answers nothing else there: 404 for a missing file, 405 for a write", async () => {
     const missing = await fetch(`${gateway.base}/output-frame/nope.js`);
     expect(missing.status).toBe(404);
     expect(missing.headers.get("content-security-policy")).toContain("connect-src 'none'");
-    expect((await fetch(`${gateway.base}/output-frame/frame.html`, { method: "POST" })).status).toBe(405);
+    await missing.arrayBuffer();
+    const write = await fetch(`${gateway.base}/output-frame/frame.html`, { method: "POST" });
+    expect(write.status).toBe(405);
+    await write.arrayBuffer();
     // Not a way around the login for the app's own files.
-    expect((await fetch(`${gateway.base}/output-frame/../index.html`, { redirect: "manual" })).status).not.toBe(200);
+    const around = await fetch(`${gateway.base}/output-frame/../index.html`, { redirect: "manual" });
+    expect(around.status).not.toBe(200);
+    await around.arrayBuffer();
   });
 
   it("leaves the app's pages their policy: frames from here only, never framed", async () => {
@@ -62,6 +69,7 @@ describe("the output frame at the gateway's own path", () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("frame-src 'self'");
     expect(page.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+    await page.arrayBuffer();
   });
 });
 
@@ -77,8 +85,10 @@ describe("the output frame on an origin of its own (CELLAR_OUTPUT_ORIGIN)", () =
     const res = await fetch(`${gateway.base}/output-frame/frame.html?x=1`, { redirect: "manual" });
     expect(res.status).toBe(302);
     expect(res.headers.get("location")).toBe(`${origin}/output-frame/frame.html?x=1`);
+    await res.arrayBuffer();
     const page = await fetch(`${gateway.base}/api/health`);
     expect(page.headers.get("content-security-policy")).toContain(`frame-src 'self' ${origin}`);
+    await page.arrayBuffer();
   });
 
   it("serves them when asked at that host, framed only by the app's origin", async () => {

@@ -44,7 +44,11 @@ export async function startTestApp(
     base,
     db,
     close: async () => {
-      await app.close();
+      // A test's keep-alive connections (fetch's pool, http.get's global agent) are not ours to
+      // wait for: Fastify's close waited on them for up to its 72 s keep-alive timeout.
+      const closing = app.close();
+      app.server.closeAllConnections();
+      await closing;
       await db.close();
     },
   };
