@@ -181,6 +181,12 @@ describe("WidgetHub", () => {
 
     // A live kernel: comm_info names the model; the control comm's update_states refreshes it.
     t.setCommInfo({ s1: { target_name: "jupyter.widget" } });
+    // (A viewer's page does not ask.)
+    t.state.role = "viewer";
+    const sentBefore = t.sent.length;
+    await t.hub.refresh();
+    expect(t.sent.length).toBe(sentBefore);
+    t.state.role = "runner";
     const refreshed = t.hub.refresh();
     await flush();
     const controlOpen = t.sent.at(-1)!;

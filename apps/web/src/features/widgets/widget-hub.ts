@@ -105,7 +105,9 @@ export class WidgetHub implements WidgetFrameHub {
    * the saved state (a reload) or that it may have missed are read back from the kernel. */
   async refresh(): Promise<void> {
     const kernel = this.kernel;
-    if (!kernel) return;
+    // A viewer may not ask the kernel (comm_info is a runner's): its page keeps the saved state
+    // and hears the kernel's later updates all the same.
+    if (!kernel || !roleAtLeast(this.role(), kernelMessageRoles.comm_info_request)) return;
     try {
       const reply = await kernel.requestCommInfo({ target_name: WIDGET_TARGET });
       const comms = ((reply.content as { comms?: Record<string, unknown> }).comms ?? {}) as Record<string, unknown>;
