@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { makeMessage } from "./jupyter";
-import { WIDGET_STATE_MIME, WidgetStateTracker, widgetsMetadata } from "./widget-state";
+import { OutputCaptures, WIDGET_STATE_MIME, WidgetStateTracker, widgetsMetadata } from "./widget-state";
 
 const MODEL = { _model_name: "IntSliderModel", _model_module: "@jupyter-widgets/controls", _model_module_version: "2.0.0" };
 const open = (id: string, state: Record<string, unknown>, target = "jupyter.widget", buffers?: string[], buffer_paths?: unknown[]) => {
@@ -73,5 +73,45 @@ describe("a kernel's widget state", () => {
     expect((t.snapshot().state.a.state as { value: number }).value).toBe(2);
     t.load(null);
     expect(t.size).toBe(0);
+  });
+});
+
+describe("Output widgets capturing outputs", () => {
+  const OUT = { _model_name: "OutputModel", _model_module: "@jupyter-widgets/output", _model_module_version: "1.0.0" };
+  const output = (parent: string, type = "stream") => ({
+    ...makeMessage(type, { name: "stdout", text: "20\n" } as never, { channel: "iopub" }),
+    parent_header: { msg_id: parent },
+  });
+
+  it("gives an Output the outputs of the request it captures, and only while it does", () => {
+    const c = new OutputCaptures();
+    c.follow(open("out", { ...OUT, msg_id: "" }));
+    c.follow(open("s", { ...MODEL, value: 1 }));
+    expect(c.takerOf(output("run-1"))).toBeNull();
+    c.follow(msg("out", { method: "update", state: { msg_id: "run-1" }, buffer_paths: [] }));
+    expect(c.takerOf(output("run-1"))).toBe("out");
+    expect(c.takerOf(output("run-1", "clear_output"))).toBe("out");
+    expect(c.takerOf(output("run-2"))).toBeNull();
+    // Not an output: the cell keeps its reply and status.
+    expect(c.takerOf(output("run-1", "execute_reply"))).toBeNull();
+    // A slider's msg_id-looking state is nothing.
+    c.follow(msg("s", { method: "update", state: { msg_id: "run-2" }, buffer_paths: [] }));
+    expect(c.takerOf(output("run-2"))).toBeNull();
+    // `with out:` ended: interact's return value is the cell's again.
+    c.follow(msg("out", { method: "update", state: { msg_id: "" }, buffer_paths: [] }));
+    expect(c.takerOf(output("run-1", "execute_result"))).toBeNull();
+  });
+
+  it("knows Output models from a saved document, and forgets closed ones", () => {
+    const c = new OutputCaptures();
+    c.load({
+      version_major: 2,
+      version_minor: 0,
+      state: { out: { model_name: "OutputModel", model_module: "m", model_module_version: "1", state: {} } },
+    });
+    c.follow(msg("out", { method: "update", state: { msg_id: "run-3" }, buffer_paths: [] }));
+    expect(c.takerOf(output("run-3"))).toBe("out");
+    c.follow(makeMessage("comm_close", { comm_id: "out", data: {} } as never, { channel: "iopub" }));
+    expect(c.takerOf(output("run-3"))).toBeNull();
   });
 });

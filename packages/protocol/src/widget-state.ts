@@ -124,3 +124,60 @@ export class WidgetStateTracker {
 export function widgetsMetadata(doc: WidgetStateDocument): Record<string, WidgetStateDocument> {
   return { [WIDGET_STATE_MIME]: doc };
 }
+
+/** The kernel outputs an Output widget can take. */
+const CAPTURABLE = new Set(["stream", "display_data", "execute_result", "error", "clear_output"]);
+
+/**
+ * Which Output widget (ipywidgets' OutputModel: interact's result, `with out:`) takes a kernel
+ * output. While one captures, its `msg_id` state names the request whose outputs go into the
+ * widget instead of its cell, as JupyterLab's OutputModel does with a message hook. The page
+ * fills the widget with them; the gateway does not record them as the cell's outputs (a reload
+ * would show them twice, once in the widget and once below it).
+ */
+export class OutputCaptures {
+  private readonly models = new Set<string>();
+  /** The request msg_id an Output model captures now → that model. */
+  private readonly capturing = new Map<string, string>();
+
+  /** Takes in a kernel's comm message (others are ignored). */
+  follow(msg: JupyterMessage): void {
+    const type = msg.header.msg_type;
+    if (type !== "comm_open" && type !== "comm_msg" && type !== "comm_close") return;
+    const content = msg.content as { comm_id?: unknown; target_name?: unknown; data?: CommData };
+    const id = typeof content.comm_id === "string" ? content.comm_id : null;
+    if (!id) return;
+    if (type === "comm_close") {
+      this.models.delete(id);
+      this.release(id);
+      return;
+    }
+    const state = content.data?.state;
+    if (!state) return;
+    if (type === "comm_open" && content.target_name === WIDGET_TARGET && state._model_name === "OutputModel") this.models.add(id);
+    if (!this.models.has(id) || typeof state.msg_id !== "string") return;
+    this.release(id);
+    if (state.msg_id) this.capturing.set(state.msg_id, id);
+  }
+
+  /** The Output models among a saved document's (a reloaded page's, an adopted kernel's). */
+  load(doc: WidgetStateDocument): void {
+    for (const [id, m] of Object.entries(doc.state)) if (m.model_name === "OutputModel") this.models.add(id);
+  }
+
+  /** The Output model that takes `msg`, or null when it belongs to its cell. */
+  takerOf(msg: JupyterMessage): string | null {
+    if (!CAPTURABLE.has(msg.header.msg_type)) return null;
+    const parent = msg.parent_header?.msg_id;
+    return (parent && this.capturing.get(parent)) || null;
+  }
+
+  clear(): void {
+    this.models.clear();
+    this.capturing.clear();
+  }
+
+  private release(model: string): void {
+    for (const [msgId, m] of this.capturing) if (m === model) this.capturing.delete(msgId);
+  }
+}

@@ -17,6 +17,7 @@ import {
   sameDevice,
   skippedNamesText,
   stateExportReportSchema,
+  OutputCaptures,
   stateImportReportSchema,
   streamOf,
   workerClassOf,
@@ -88,6 +89,8 @@ interface KernelSession {
   recorder: CellOutputRecorder;
   /** Its widgets' state, saved as the notebook's metadata.widgets. */
   widgets: WidgetStateRecorder;
+  /** Which Output widget takes which outputs: those are the widget's, not the cell's. */
+  captures: OutputCaptures;
   /** The image it was started on: a suspended kernel resumes on the same one. */
   image?: KernelImage;
   /** While suspended: its checkpoint, from which any worker can resume it. */
@@ -824,6 +827,7 @@ export class KernelManager {
     }
     k.inputEcho.fromKernel(msg);
     k.widgets.record(msg);
+    k.captures.follow(msg);
     const parentId = parentIdOf(msg);
     if (parentId && msg.header.msg_type === "execute_reply") k.unanswered.delete(parentId);
     let cellId = parentId ? k.requests.get(parentId) : undefined;
@@ -834,7 +838,9 @@ export class KernelManager {
       k.recorder.resume(cellId);
     }
     let relay = true;
-    if (cellId) {
+    // An Output widget's capture (interact's result) goes to the pages, whose widget fills with
+    // it, but not into the cell: a reload would show it twice.
+    if (cellId && !k.captures.takerOf(msg)) {
       relay = k.recorder.record(cellId, msg, stream && meta ? { stream, seq: meta.seq } : undefined);
       if (msg.header.msg_type === "execute_reply") {
         k.requests.delete(parentId!);
@@ -1081,6 +1087,7 @@ export class KernelManager {
       unanswered: new Set(),
       recorder: new CellOutputRecorder(notebookId, this.opts.store),
       widgets: new WidgetStateRecorder(notebookId, this.opts.store),
+      captures: new OutputCaptures(),
       inputEcho: new InputEcho(),
       writes: Promise.resolve(),
       pendingWrites: 0,

@@ -71,7 +71,7 @@ describe.skipIf(!!missing)("ipywidgets 8 on the real stack", () => {
   it("shows a slider, carries a page's move to the kernel and the other page, saves and exports its state; tqdm's bar fills", async () => {
     const nb = await stack.db.notebooks.create(stack.db.localUserId, "widgets");
     await stack.db.notebooks.update(nb.id, {
-      cells: ["pip", "slider", "read", "bar"].map((id) => ({ id, cell_type: "code" as const, source: "" })),
+      cells: ["pip", "slider", "read", "bar", "out"].map((id) => ({ id, cell_type: "code" as const, source: "" })),
     });
     const owner = page(nb.id);
     const other = page(nb.id);
@@ -152,5 +152,21 @@ describe.skipIf(!!missing)("ipywidgets 8 on the real stack", () => {
     expect((await progress())!.state).toMatchObject({ value: 50, max: 50, bar_style: "success" });
     // The slider is still there beside it.
     expect((await savedWidgets(nb.id))!.state[modelId!]!.state.value).toBe(9);
+
+    // What an Output widget captures (interact's result) reaches the pages, which fill the widget
+    // with it, but is not the cell's output: a reload would show it twice.
+    const captured = await run(
+      owner,
+      "out = w.Output()\ndisplay(out)\nwith out:\n    print('inside the widget')\nprint('in the cell')",
+      "out",
+    );
+    expect(captured.text).toBe("inside the widget\nin the cell\n");
+    await until(async () => {
+      const c = (await stack.db.notebooks.get(nb.id))!.cells.find((x) => x.id === "out")!;
+      return c.outputs.some((o) => o.output_type === "stream");
+    }, "the cell's recorded stream");
+    const outCell = (await stack.db.notebooks.get(nb.id))!.cells.find((c) => c.id === "out")!;
+    const texts = outCell.outputs.filter((o) => o.output_type === "stream").map((o) => String((o as { text: unknown }).text));
+    expect(texts.join("")).toBe("in the cell\n");
   }, 480_000);
 });

@@ -9,6 +9,7 @@
 import { decodeBuffers, parentIdOf, type CommTargetCallback, type KernelComm, type KernelFuture } from "@cellar/kernel-client";
 import {
   kernelMessageRoles,
+  OutputCaptures,
   roleAtLeast,
   WIDGET_STATE_MIME,
   WIDGET_TARGET,
@@ -25,7 +26,6 @@ export const WIDGET_CONTROL_TARGET = "jupyter.widget.control";
 const PROTOCOL_VERSION = "2.1.0";
 /** How long after a send's idle its echo may still arrive and be matched to the frame. */
 const ECHO_GRACE_MS = 10_000;
-const OUTPUT_TYPES = new Set(["stream", "display_data", "execute_result", "error", "clear_output"]);
 
 /** What the hub needs of the kernel link (GatewayKernel has it). */
 export interface WidgetKernel {
@@ -49,9 +49,8 @@ export class WidgetHub implements WidgetFrameHub {
   private readonly frames = new Set<Frame>();
   /** The kernel's widget comms this page can send on, by comm (= model) id. */
   private readonly comms = new Map<string, KernelComm>();
-  /** Output widgets (model ids), and the msg_id each captures now → its model. */
-  private readonly outputModels = new Set<string>();
-  private readonly capturing = new Map<string, string>();
+  /** Which Output widget takes which kernel outputs (the gateway follows the same rule). */
+  private readonly captures = new OutputCaptures();
   private readonly outputs = new Map<string, { list: Output[]; clearOnNext: boolean }>();
   private kernel: WidgetKernel | null = null;
   private readonly onOpen: CommTargetCallback = (comm, msg) => {
@@ -82,8 +81,7 @@ export class WidgetHub implements WidgetFrameHub {
     if (this.tracker.size > 0 || !widgetsMetadata || typeof widgetsMetadata !== "object") return;
     const doc = (widgetsMetadata as Record<string, unknown>)[WIDGET_STATE_MIME];
     this.tracker.load(doc);
-    for (const [id, model] of Object.entries(this.tracker.snapshot().state))
-      if (model.model_name === "OutputModel") this.outputModels.add(id);
+    this.captures.load(this.tracker.snapshot());
   }
 
   /** Whether any model is known (live or saved). */
@@ -96,8 +94,7 @@ export class WidgetHub implements WidgetFrameHub {
     if (status !== "restarting" && status !== "dead") return;
     this.tracker.clear();
     this.comms.clear(); // GatewayKernel has disposed them
-    this.outputModels.clear();
-    this.capturing.clear();
+    this.captures.clear();
     this.outputs.clear();
   }
 
@@ -261,12 +258,8 @@ export class WidgetHub implements WidgetFrameHub {
    */
   capture(msg: JupyterMessage): boolean {
     const type = msg.header?.msg_type;
-    if (type === "comm_open" || type === "comm_msg") {
-      this.followOutputs(msg);
-      return false;
-    }
-    if (!OUTPUT_TYPES.has(type)) return false;
-    const model = this.capturing.get(parentIdOf(msg) ?? "");
+    this.captures.follow(msg);
+    const model = this.captures.takerOf(msg);
     if (!model) return false;
     const entry = this.outputs.get(model) ?? { list: this.savedOutputs(model), clearOnNext: false };
     this.outputs.set(model, entry);
@@ -281,18 +274,6 @@ export class WidgetHub implements WidgetFrameHub {
     }
     if (type !== "clear_output" || !content.wait) this.setOutputs(model, entry.list);
     return true;
-  }
-
-  private followOutputs(msg: JupyterMessage): void {
-    const content = msg.content as { comm_id?: string; target_name?: string; data?: { state?: Record<string, unknown>; method?: string } };
-    const id = content.comm_id;
-    const state = content.data?.state;
-    if (!id || !state) return;
-    if (msg.header.msg_type === "comm_open" && content.target_name === WIDGET_TARGET && state._model_name === "OutputModel")
-      this.outputModels.add(id);
-    if (!this.outputModels.has(id) || typeof state.msg_id !== "string") return;
-    for (const [msgId, model] of this.capturing) if (model === id) this.capturing.delete(msgId);
-    if (state.msg_id) this.capturing.set(state.msg_id, id);
   }
 
   private savedOutputs(model: string): Output[] {
