@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the base image root filesystem that kernels boot from, as images/base.json says:
-# Debian bookworm (minbase) + Python 3, ipykernel, numpy, pandas, matplotlib, scipy, dill, cloudpickle.
+# Debian bookworm (minbase) + Python 3, ipykernel, numpy, pandas, matplotlib, scipy, scikit-learn,
+# seaborn, statsmodels, plotly, altair, folium, tqdm, requests, dill, cloudpickle. ipywidgets stays
+# out: bookworm's is 6.0, older than the web app's widget manager speaks (%pip install ipywidgets).
 #
 #   scripts/build-base-image.sh [DEST]
 #
@@ -96,7 +98,7 @@ chroot "$WORK" env DEBIAN_FRONTEND=noninteractive apt-get -f install -y --no-ins
 chroot "$WORK" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PACKAGES[@]}" >&2
 
 log "checking the kernel's Python imports"
-chroot "$WORK" python3 -c 'import ipykernel.inprocess, IPython, numpy, pandas, matplotlib, scipy, matplotlib_inline, dill, cloudpickle; print("imports ok", ipykernel.__version__)' >&2
+chroot "$WORK" python3 -c 'import ipykernel.inprocess, IPython, numpy, pandas, matplotlib, scipy, matplotlib_inline, dill, cloudpickle, sklearn, seaborn, statsmodels.api, plotly.express, altair, folium, tqdm, requests; print("imports ok", ipykernel.__version__)' >&2
 
 log "creating user cellar (uid 1000), /home/cellar and /workspace"
 chroot "$WORK" useradd --uid 1000 --user-group --create-home --home-dir /home/cellar --shell /bin/bash cellar

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import { expect, test } from "@playwright/test";
 import { cells, login, newNotebook, runInCell, waitIdle } from "./helpers";
 
-test("the Images page lists base and seaborn with their packages, what they share, and a build log", async ({ page }) => {
+test("the Images page lists base and networkx with their packages, what they share, and a build log", async ({ page }) => {
   await login(page);
   await page.getByTestId("images-link").click();
   await page.waitForURL(/\/images\/?$/);
@@ -15,22 +15,22 @@ test("the Images page lists base and seaborn with their packages, what they shar
   await expect(base.getByTestId("image-packages")).toHaveAttribute("data-package-kind", "debian");
   await expect(base.getByTestId("image-package")).toContainText(["python3", "python3-numpy", "python3-pandas"]);
   await expect(base.getByTestId("image-id")).toHaveText(/^[0-9a-f]{12}$/);
-  await expect(base.getByTestId("image-shares")).toContainText("under seaborn");
+  await expect(base.getByTestId("image-shares")).toContainText("under networkx");
 
-  const seaborn = page.locator('[data-testid="image-row"][data-image="seaborn"]');
-  await expect(seaborn).toHaveAttribute("data-parent", "base");
-  await expect(seaborn.getByTestId("image-kind")).toHaveText("layer");
-  await expect(seaborn.getByTestId("image-package")).toHaveText(["python3-seaborn"]);
-  await expect(seaborn.getByTestId("image-shares")).toContainText("reads base's files");
+  const networkx = page.locator('[data-testid="image-row"][data-image="networkx"]');
+  await expect(networkx).toHaveAttribute("data-parent", "base");
+  await expect(networkx.getByTestId("image-kind")).toHaveText("layer");
+  await expect(networkx.getByTestId("image-package")).toHaveText(["python3-networkx"]);
+  await expect(networkx.getByTestId("image-shares")).toContainText("reads base's files");
   // A layer built before sizes were recorded shows none.
-  await expect(seaborn.getByTestId("image-size")).toHaveText(/^(\d+(\.\d)? (B|KiB|MiB|GiB)|—)$/);
+  await expect(networkx.getByTestId("image-size")).toHaveText(/^(\d+(\.\d)? (B|KiB|MiB|GiB)|—)$/);
 
   // The gateway checked (or built) every image when it started: that is the log on record.
-  await seaborn.getByTestId("image-log-toggle").click();
-  const log = page.locator('[data-testid="image-log-row"][data-image="seaborn"]').getByTestId("image-log");
+  await networkx.getByTestId("image-log-toggle").click();
+  const log = page.locator('[data-testid="image-log-row"][data-image="networkx"]').getByTestId("image-log");
   await expect(log).toHaveAttribute("data-status", "built");
-  await seaborn.getByTestId("image-log-toggle").click();
-  await expect(page.locator('[data-testid="image-log-row"][data-image="seaborn"]')).toHaveCount(0);
+  await networkx.getByTestId("image-log-toggle").click();
+  await expect(page.locator('[data-testid="image-log-row"][data-image="networkx"]')).toHaveCount(0);
 });
 
 const INDEX = "/opt/pypi/simple";

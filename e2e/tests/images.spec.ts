@@ -3,26 +3,26 @@
 import { expect, test } from "@playwright/test";
 import { cells, newNotebook, runInCell, waitIdle } from "./helpers";
 
-test("a notebook chooses its image: seaborn is there only on the seaborn image, and the choice is saved", async ({ page }) => {
+test("a notebook chooses its image: networkx is there only on the networkx image, and the choice is saved", async ({ page }) => {
   await newNotebook(page, "Image choice");
   const cell = cells(page).first();
-  await runInCell(cell, "import seaborn");
+  await runInCell(cell, "import networkx");
   await expect(cell.getByTestId("output-error")).toContainText("ModuleNotFoundError");
 
   const picker = page.getByTestId("image-picker");
-  await expect(picker.locator("option")).toHaveText(["base", "seaborn"]);
-  await picker.selectOption("seaborn");
+  await expect(picker.locator("option")).toHaveText(["base", "networkx"]);
+  await picker.selectOption("networkx");
   // the kernel restarts on the new image (a first boot from its lazy mount takes seconds)
   await expect(page.getByTestId("kernel-status")).not.toHaveAttribute("data-status", "idle");
   await waitIdle(page);
-  await runInCell(cell, "import seaborn, os; print('seaborn', seaborn.__version__)");
-  await expect(cell.getByTestId("cell-output")).toContainText(/seaborn \d+\.\d+/);
+  await runInCell(cell, "import networkx, os; print('networkx', networkx.__version__)");
+  await expect(cell.getByTestId("cell-output")).toContainText(/networkx \d+\.\d+/);
 
   await page.reload();
-  await expect(page.getByTestId("image-picker")).toHaveValue("seaborn");
+  await expect(page.getByTestId("image-picker")).toHaveValue("networkx");
   await waitIdle(page);
-  await runInCell(cells(page).first(), "import seaborn; print(seaborn.__name__)");
-  await expect(cells(page).first().getByTestId("cell-output")).toContainText("seaborn");
+  await runInCell(cells(page).first(), "import networkx; print(networkx.__name__)");
+  await expect(cells(page).first().getByTestId("cell-output")).toContainText("networkx");
 });
 
 test("workers drop their image cache; a running kernel and a restarted one keep working", async ({ page }) => {

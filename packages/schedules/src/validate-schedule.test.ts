@@ -30,7 +30,7 @@ describe("validateSchedule", () => {
       ...base,
       name: "Morning report",
       parameters: { alpha: 0.5, region: "eu", flags: [1, "two", null], nested: { on: true } },
-      image: "seaborn",
+      image: "networkx",
       timeoutSeconds: 600,
       retries: 3,
       retryBackoffSeconds: 30,

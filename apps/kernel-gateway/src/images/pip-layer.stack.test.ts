@@ -1,4 +1,5 @@
-// A real pip layer: tqdm from this machine's local wheel index over the built base image, through
+// A real pip layer: tabulate (not tqdm: base has Debian's) from this machine's local wheel index
+// over the built base image, through
 // scripts/build-pip-layer.sh and the real content store, then a real sandboxed kernel on it
 // (testing/real-stack.ts). Built once per cache: a later run finds the layer and only resolves.
 import fs from "node:fs";
@@ -50,19 +51,19 @@ describe.skipIf(!!missing)("a pip layer from the local wheel index", () => {
   }, 60_000);
 
   it("two builds of one spec at once are one build; the lock lands beside the spec; the same spec again builds nothing", async () => {
-    const file = spec("pip-tqdm", { pip: ["tqdm"] });
+    const file = spec("pip-tabulate", { pip: ["tabulate"] });
     const [a, b] = await Promise.all([catalog.build(file), catalog.build(file)]);
     expect(a.imageId).toBe(b.imageId);
-    expect(lines.filter((l) => l.includes("resolving tqdm"))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes("resolving tabulate"))).toHaveLength(1);
     expect(lines.some((l) => l.includes("waiting for that build"))).toBe(true);
-    expect(a).toMatchObject({ parent: "base", packages: [expect.stringMatching(/^tqdm==\d/)] });
+    expect(a).toMatchObject({ parent: "base", packages: [expect.stringMatching(/^tabulate==\d/)] });
     expect(a.layerBytes).toBeGreaterThan(0);
-    const lock = JSON.parse(fs.readFileSync(path.join(dir, "pip-tqdm.lock.json"), "utf8"));
+    const lock = JSON.parse(fs.readFileSync(path.join(dir, "pip-tabulate.lock.json"), "utf8"));
     expect(lock.packages).toEqual([
       {
-        name: "tqdm",
+        name: "tabulate",
         version: expect.any(String),
-        wheel: expect.stringMatching(/^tqdm-.*\.whl$/),
+        wheel: expect.stringMatching(/^tabulate-.*\.whl$/),
         sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
       },
     ]);
@@ -125,23 +126,26 @@ describe.skipIf(!!missing)("a pip layer from the local wheel index", () => {
       maxLayerMb: 0.01,
       log: () => {},
     });
-    const file = spec("pip-big", { pip: ["tqdm==4.70.1"] });
+    const file = spec("pip-big", { pip: ["tabulate==0.8.10"] });
     await expect(small.build(file)).rejects.toThrow(/the layer is [\d.]+ MB, over the limit of 0\.0 MB \(CELLAR_IMAGE_LAYER_MAX_MB\)/);
     expect(small.get("pip-big")).toBeUndefined();
     fs.rmSync(file);
     fs.rmSync(path.join(dir, "pip-big.lock.json"), { force: true });
   }, 180_000);
 
-  it("a sandboxed kernel on the layer imports tqdm, and base's numpy is still Debian's", async () => {
+  it("a sandboxed kernel on the layer imports tabulate, and base's numpy is still Debian's", async () => {
     stack = await startRealStack({ specsDir: dir, pipIndex: `file://${INDEX}` });
     const nb = await stack.db.notebooks.create(stack.db.localUserId, "pip");
-    const source = "import tqdm, numpy\nprint(tqdm.__file__)\nprint(numpy.__file__)\nprint(sum(tqdm.tqdm(range(4), disable=True)))";
-    await stack.db.notebooks.update(nb.id, { image: "pip-tqdm", cells: [{ id: "a", cell_type: "code", source, metadata: {} }] });
+    const source =
+      "import tabulate, numpy\nprint(tabulate.__file__)\nprint(numpy.__file__)\nprint(tabulate.tabulate([[1, 2]], tablefmt='plain'))";
+    await stack.db.notebooks.update(nb.id, { image: "pip-tabulate", cells: [{ id: "a", cell_type: "code", source, metadata: {} }] });
     const outcome = await stack.gateway.runs.run({ notebookId: nb.id, userId: stack.db.localUserId, timeoutMs: 120_000 });
     expect(outcome).toMatchObject({ status: "succeeded" });
     const cell = (await stack.db.notebooks.get(outcome.executedNotebookId!))!.cells[0]!;
     const printed = cell.outputs.map((o) => (o.output_type === "stream" ? o.text : "")).join("");
-    expect(printed).toBe("/usr/local/lib/python3.11/dist-packages/tqdm/__init__.py\n/usr/lib/python3/dist-packages/numpy/__init__.py\n6\n");
+    expect(printed).toBe(
+      "/usr/local/lib/python3.11/dist-packages/tabulate/__init__.py\n/usr/lib/python3/dist-packages/numpy/__init__.py\n1  2\n",
+    );
   }, 240_000);
 
   it("POST /api/images builds an uploaded spec (cached: at once) and returns its lock; GET /api/images lists it; a bad one is 422 naming the package", async () => {
@@ -151,26 +155,26 @@ describe.skipIf(!!missing)("a pip layer from the local wheel index", () => {
         headers: { authorization: `Bearer ${stack!.token}`, ...(body ? { "content-type": "application/json" } : {}) },
         body: body ? JSON.stringify(body) : undefined,
       });
-    const spec = { name: "pip-tqdm", description: "test: pip-tqdm", from: "base", pip: ["tqdm"] };
-    const lock = fs.readFileSync(path.join(dir, "pip-tqdm.lock.json"), "utf8");
+    const spec = { name: "pip-tabulate", description: "test: pip-tabulate", from: "base", pip: ["tabulate"] };
+    const lock = fs.readFileSync(path.join(dir, "pip-tabulate.lock.json"), "utf8");
     const res = await call("POST", { spec, lock });
     expect(res.status).toBe(200);
     const built = await res.json();
     expect(built).toMatchObject({
-      image: { name: "pip-tqdm", parent: "base", packages: [expect.stringMatching(/^tqdm==/)] },
+      image: { name: "pip-tabulate", parent: "base", packages: [expect.stringMatching(/^tabulate==/)] },
       lock,
       log: [],
     });
     const listed = await (await call("GET")).json();
-    expect(listed).toContainEqual(expect.objectContaining({ name: "pip-tqdm", imageId: built.image.imageId, parent: "base" }));
+    expect(listed).toContainEqual(expect.objectContaining({ name: "pip-tabulate", imageId: built.image.imageId, parent: "base" }));
     const bad = await call("POST", { spec: { ...spec, name: "pip-nope", pip: ["no-such-package-cellar"] } });
     expect(bad.status).toBe(422);
     expect((await bad.json()).error).toMatch(/has no package no-such-package-cellar/);
   }, 120_000);
 
   it("an image built through the API is there again after a restart (a notebook chose it by name); a failed one is not", async () => {
-    const spec = { name: "tqdm-uploaded", description: "test: uploaded, then a restart", from: "base", pip: ["tqdm"] };
-    const lock = fs.readFileSync(path.join(dir, "pip-tqdm.lock.json"), "utf8");
+    const spec = { name: "tabulate-uploaded", description: "test: uploaded, then a restart", from: "base", pip: ["tabulate"] };
+    const lock = fs.readFileSync(path.join(dir, "pip-tabulate.lock.json"), "utf8");
     const res = await fetch(`${stack!.url}/api/images`, {
       method: "POST",
       headers: { authorization: `Bearer ${stack!.token}`, "content-type": "application/json" },
@@ -186,7 +190,7 @@ describe.skipIf(!!missing)("a pip layer from the local wheel index", () => {
       pipIndex: `file://${INDEX}`,
       log: () => {},
     });
-    expect(restarted.get("tqdm-uploaded")).toMatchObject({ imageId: built.image.imageId, parent: "base", pip: true });
+    expect(restarted.get("tabulate-uploaded")).toMatchObject({ imageId: built.image.imageId, parent: "base", pip: true });
     expect(restarted.get("pip-nope")).toBeUndefined();
     expect(fs.existsSync(path.join(CACHE, "images/uploaded/pip-nope"))).toBe(false);
   }, 120_000);

@@ -171,11 +171,11 @@ describe("notebook runner on the real stack", () => {
   });
 
   it("runs on the source notebook's image", async () => {
-    const id = await notebook([code("which", "import seaborn\nprint(seaborn.__name__)")]);
-    await stack.db.notebooks.update(id, { image: "seaborn" });
+    const id = await notebook([code("which", "import networkx\nprint(networkx.__name__)")]);
+    await stack.db.notebooks.update(id, { image: "networkx" });
     const outcome = await run(id);
     expect(outcome).toMatchObject({ status: "succeeded" });
-    expect(await printed(outcome.executedNotebookId!, "which")).toBe("seaborn\n");
+    expect(await printed(outcome.executedNotebookId!, "which")).toBe("networkx\n");
   }, 180_000);
 
   it("a run that prints far more than the output limit keeps the limit's worth, and is still recorded", async () => {

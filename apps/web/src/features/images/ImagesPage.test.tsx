@@ -12,11 +12,11 @@ afterEach(() => {
 
 const IMAGES = [
   {
-    name: "seaborn",
-    description: "base plus seaborn",
+    name: "networkx",
+    description: "base plus networkx",
     imageId: "b".repeat(64),
     parent: "base",
-    packages: ["python3-seaborn"],
+    packages: ["python3-networkx"],
     layerBytes: 9 * 2 ** 20,
   },
   { name: "base", description: "Debian", imageId: "a".repeat(64), packages: ["python3"] },
@@ -26,14 +26,14 @@ describe("ImagesPage", () => {
   it("lists the images as a tree and shows a build log on demand, or says there is none", async () => {
     const requests = stubGateway({
       "GET /api/images": { status: 200, body: IMAGES },
-      "GET /api/images/seaborn/log": {
+      "GET /api/images/networkx/log": {
         status: 200,
         body: {
-          name: "seaborn",
+          name: "networkx",
           status: "built",
           startedAt: "2026-12-05T07:00:00Z",
           finishedAt: "2026-12-05T07:00:09Z",
-          lines: ["gateway: image seaborn = bbbb"],
+          lines: ["gateway: image networkx = bbbb"],
           dropped: 0,
         },
       },
@@ -41,13 +41,13 @@ describe("ImagesPage", () => {
     });
     renderWithQueries(<ImagesPage />);
     const rows = await screen.findAllByTestId("image-row");
-    expect(rows.map((r) => r.dataset.image)).toEqual(["base", "seaborn"]);
+    expect(rows.map((r) => r.dataset.image)).toEqual(["base", "networkx"]);
     expect(within(rows[1]!).getByTestId("image-size").textContent).toBe("9.0 MiB");
     expect(within(rows[1]!).getByTestId("image-shares").textContent).toBe("reads base's files, adds its own");
     expect(requests.some((r) => r.path.endsWith("/log"))).toBe(false);
 
     fireEvent.click(within(rows[1]!).getByTestId("image-log-toggle"));
-    expect((await screen.findByTestId("image-log-lines")).textContent).toBe("gateway: image seaborn = bbbb");
+    expect((await screen.findByTestId("image-log-lines")).textContent).toBe("gateway: image networkx = bbbb");
     fireEvent.click(within(rows[0]!).getByTestId("image-log-toggle"));
     expect((await screen.findByTestId("image-log-none")).textContent).toMatch(/No build of this image/);
   });

@@ -13,15 +13,22 @@ const IMAGES = [
     layerBytes: 120_000,
   },
   {
-    name: "seaborn",
-    description: "base plus seaborn",
+    name: "networkx",
+    description: "base plus networkx",
     imageId: ID("b"),
     parent: "base",
-    packages: ["python3-seaborn"],
+    packages: ["python3-networkx"],
     layerBytes: 9 * 2 ** 20,
   },
   { name: "base", description: "Debian", imageId: ID("a"), packages: ["python3", "python3-numpy"] },
-  { name: "stats", description: "over seaborn", imageId: ID("d"), parent: "seaborn", packages: ["statsmodels==0.14.1"], layerBytes: 2048 },
+  {
+    name: "stats",
+    description: "over networkx",
+    imageId: ID("d"),
+    parent: "networkx",
+    packages: ["statsmodels==0.14.1"],
+    layerBytes: 2048,
+  },
   { name: "orphan", description: "its parent went", imageId: ID("e"), parent: "gone", packages: ["x==1"], layerBytes: 10 },
 ];
 
@@ -32,7 +39,7 @@ describe("imageRows", () => {
   it("orders the tree parents first, named layers before the notebooks' own", () => {
     expect(rows.map((r) => [r.name, r.depth])).toEqual([
       ["base", 0],
-      ["seaborn", 1],
+      ["networkx", 1],
       ["stats", 2],
       ["tables", 1],
       ["pip-0123456789ab", 1],
@@ -41,14 +48,14 @@ describe("imageRows", () => {
   });
 
   it("tells roots, layers and %pip's images apart, and Debian from pip packages", () => {
-    expect([row("base").kind, row("seaborn").kind, row("pip-0123456789ab").kind]).toEqual(["root", "layer", "notebook"]);
-    expect([row("base").packageKind, row("seaborn").packageKind, row("tables").packageKind]).toEqual(["debian", "debian", "pip"]);
+    expect([row("base").kind, row("networkx").kind, row("pip-0123456789ab").kind]).toEqual(["root", "layer", "notebook"]);
+    expect([row("base").packageKind, row("networkx").packageKind, row("tables").packageKind]).toEqual(["debian", "debian", "pip"]);
     expect(row("base").shortId).toBe("aaaaaaaaaaaa");
   });
 
   it("says what each shares: its ancestors' files, the same layer under two names, what is built over it", () => {
-    expect(sharingText(row("base"))).toBe("a whole tree of its own; under seaborn, tables, pip-0123456789ab");
-    expect(sharingText(row("stats"))).toBe("reads seaborn's and base's files, adds its own");
+    expect(sharingText(row("base"))).toBe("a whole tree of its own; under networkx, tables, pip-0123456789ab");
+    expect(sharingText(row("stats"))).toBe("reads networkx's and base's files, adds its own");
     expect(sharingText(row("tables"))).toBe("reads base's files, adds its own; the very same files as pip-0123456789ab");
     expect(sharingText(row("pip-0123456789ab"))).toBe(
       "made by %pip in a notebook; reads base's files, adds its own; the very same files as tables",
