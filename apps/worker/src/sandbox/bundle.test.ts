@@ -41,10 +41,11 @@ describe("OCI bundle for a kernel sandbox", () => {
     expect(mount("/home/cellar")?.options).toContain("uid=1000");
   });
 
-  it("runs as the image's unprivileged user with unbuffered Python and inline plots", () => {
+  it("runs as the image's unprivileged user with unbuffered Python, inline plots and plotly's mime type", () => {
     expect(config.process.user.uid).toBe(1000);
     expect(config.process.env).toContain("HOME=/home/cellar");
     expect(config.process.env).toContain("PYTHONUNBUFFERED=1");
+    expect(config.process.env).toContain("PLOTLY_RENDERER=plotly_mimetype");
     expect(config.process.env.some((e) => e.startsWith("MPLBACKEND="))).toBe(false);
   });
 

@@ -76,6 +76,10 @@ export function buildOciConfig(opts: BundleOptions): Record<string, unknown> {
         "USER=cellar",
         "LANG=C.UTF-8",
         "PYTHONUNBUFFERED=1",
+        // plotly picks its renderer when plotly.io is first imported; in a kernel it would take
+        // "plotly_mimetype+notebook", whose notebook half is a 3.5 MB inline plotly.js. The page
+        // renders application/vnd.plotly.v1+json itself (in a sandboxed frame), so that alone.
+        "PLOTLY_RENDERER=plotly_mimetype",
         ...(opts.snapshotBoot ? ["CELLAR_SNAPSHOT_BOOT=1"] : []),
         // MPLBACKEND stays unset here: the bridge selects the inline backend itself.
       ],

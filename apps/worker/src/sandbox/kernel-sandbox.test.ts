@@ -110,6 +110,32 @@ describe("a kernel in a gVisor sandbox", { timeout: 60_000 }, () => {
     expect(implicit.of("display_data").some((d) => typeof d.content.data["image/png"] === "string")).toBe(true);
   });
 
+  it("shows a plotly figure as plotly's own mime type, without the notebook renderer's inline plotly.js", async () => {
+    const run = await execute(
+      sb,
+      "import plotly.express as px, plotly.io as pio\nprint(pio.renderers.default)\npx.bar(x=['a', 'b'], y=[1, 3]).show()",
+      { timeoutMs: 60_000 },
+    );
+    expect(run.reply.content.status).toBe("ok");
+    expect(run.stdout()).toBe("plotly_mimetype\n");
+    const shown = run.of("display_data");
+    expect(shown).toHaveLength(1);
+    expect(Object.keys(shown[0]!.content.data)).toContain("application/vnd.plotly.v1+json");
+    expect(Object.keys(shown[0]!.content.data)).not.toContain("text/html");
+    expect(shown[0]!.content.data["application/vnd.plotly.v1+json"]).toMatchObject({ data: [expect.objectContaining({ type: "bar" })] });
+    expect(JSON.stringify(run.messages).length).toBeLessThan(100_000);
+  }, 90_000);
+
+  it("has the data scientist's Debian packages, and not bookworm's ipywidgets 6", async () => {
+    const run = await execute(
+      sb,
+      "import sklearn, seaborn, statsmodels.api, altair, folium, tqdm, requests, importlib.util\nprint(sklearn.__version__, importlib.util.find_spec('ipywidgets') is None)",
+      { timeoutMs: 60_000 },
+    );
+    expect(run.reply.content.status).toBe("ok");
+    expect(run.stdout()).toMatch(/^1\.\d+\.\d+ True\n$/);
+  }, 90_000);
+
   it("reports errors with a coloured traceback", async () => {
     const run = await execute(sb, 'raise ValueError("x")');
     const err = run.of("error")[0].content;
