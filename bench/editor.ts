@@ -2,6 +2,8 @@
 // notebooks of 10, 100 and 1,000 cells with outputs (imported as .ipynb), the tab's JS heap and
 // DOM size once open, and keypress → paint while another cell prints 100,000 lines. Baseline in
 // the same run: the same notebooks rendered by a plain list of the same components (`?virtual=0`).
+// Issue 17 adds the `interactive` part: a 100-cell notebook of plotly figures and widgets (output
+// frames) against the same notebook with static PNGs, open → keystroke and idle keypress → paint.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -9,11 +11,18 @@ import { chromium, type Browser, type Page } from "@playwright/test";
 import { GatewayClient } from "@cellar/kernel-client";
 import { typeAndTimePaints } from "../e2e/tests/input-latency";
 import { syntheticIpynb } from "../e2e/tests/synthetic-notebook";
+import { interactiveIpynbs } from "./interactive-notebook";
 import { startStack, repoRoot } from "./stack";
-import { loadAverage, summarize, table, type Summary } from "./stats";
+import { loadAverage, summarize, table, targetTable, type Summary } from "./stats";
 
 // BENCH_EDITOR_SIZES=10,100 for a quicker run; the typing figures use the largest size.
 const SIZES = (process.env.BENCH_EDITOR_SIZES ?? "10,100,1000").split(",").map(Number);
+// BENCH_EDITOR_PARTS=interactive runs only issue 17's frames-vs-static notebooks; =sizes only
+// issue 5's. Both by default.
+const PARTS = new Set((process.env.BENCH_EDITOR_PARTS ?? "sizes,interactive").split(","));
+/** Issue 17's notebook size and target: the frames notebook within this factor of the static one. */
+const INTERACTIVE_CELLS = 100;
+const INTERACTIVE_TARGET = 1.5;
 const OPENS = 3; // per size and mode; the median is reported
 const MODES = { virtual: "", plain: "&virtual=0" } as const;
 type Mode = keyof typeof MODES;
@@ -42,6 +51,42 @@ interface TypingFigures {
 
 const log = (line: string) => console.log(`[editor ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
+/** One notebook of the interactive part. `frames`: the output frames (iframes) that exist in the
+ * frame after the first keystroke painted, per open; `frames_rendered_s`: from navigation until
+ * every frame then present had drawn (last open; null if some had not within FRAMES_SETTLE_MS);
+ * `frames_heap_mb`: the JS heap of out-of-process frames, once per V8 isolate (0 when they share
+ * the page's renderer, whose heap `heap_mb` then includes). */
+interface InteractiveFigures {
+  tti: Summary | null;
+  /** Idle keypress → paint in the second cell, the frames drawn and the kernel idle. */
+  typing: Summary | null;
+  /** Keypress → paint right after an open (all opens but the last), while frames load and draw. */
+  typing_while_frames_draw?: Summary;
+  heap_mb: number;
+  frames_heap_mb: number;
+  dom_nodes: number;
+  frames: number[];
+  frames_rendered_s: number | null;
+  timed_out_after_s?: number;
+  error?: string;
+}
+
+interface InteractiveResults {
+  cells: number;
+  plotly_outputs: number;
+  widget_outputs: number;
+  frames_notebook?: InteractiveFigures;
+  static_notebook?: InteractiveFigures;
+  ratio_tti?: number | null;
+  ratio_typing?: number | null;
+  target_ratio: number;
+}
+
+/** Typed right after each open but the last, for `typing_while_frames_draw`. */
+const WHILE_DRAWING_TEXT = "#abcde";
+/** How long after the open the frames near the viewport may take to draw before typing starts. */
+const FRAMES_SETTLE_MS = 60_000;
+
 export async function run(): Promise<void> {
   const stack = await startStack(8896);
   let browser = await launch();
@@ -50,6 +95,7 @@ export async function run(): Promise<void> {
   const idleTyping = {} as Record<Mode, Summary | null>;
   const typingNotes = {} as Record<Mode, { print_finished?: boolean; error?: string }>;
   const typingSize = {} as Record<Mode, number>;
+  let interactive: InteractiveResults | undefined;
   const loadAtStart = os.loadavg().map((l) => Math.round(l * 100) / 100);
   // Written after every step: a later step that fails must not lose what was measured before it.
   const save = () =>
@@ -61,41 +107,75 @@ export async function run(): Promise<void> {
         loadavg_at_start: loadAtStart,
         loadavg_when_written: os.loadavg().map((l) => Math.round(l * 100) / 100),
       },
+      parts: [...PARTS],
       open: opens,
       typing_cells: typingSize,
       typing_idle: idleTyping,
       typing_while_printing_100k_lines: typing,
       typing_notes: typingNotes,
+      interactive,
     });
   try {
     const gateway = new GatewayClient({ baseUrl: stack.base, token: stack.token });
-    const ids: Record<number, string> = {};
-    for (const n of SIZES) {
-      ids[n] = (await gateway.notebooks.import(syntheticIpynb(n), `bench-${n}`)).id;
-      opens[n] = {} as Record<Mode, OpenFigures>;
+    if (PARTS.has("sizes")) {
+      const ids: Record<number, string> = {};
+      for (const n of SIZES) {
+        ids[n] = (await gateway.notebooks.import(syntheticIpynb(n), `bench-${n}`)).id;
+        opens[n] = {} as Record<Mode, OpenFigures>;
+        for (const mode of Object.keys(MODES) as Mode[]) {
+          opens[n][mode] = await measureOpen(browser, stack.base, stack.token, ids[n], mode);
+          const o = opens[n][mode];
+          log(
+            `${n} cells, ${mode}: ${o.tti ? `open → keystroke median ${o.tti.median_s} s, heap ${o.heap_mb.toFixed(1)} MB, ${o.dom_nodes} DOM nodes, ${o.editors} editors` : `no keystroke within ${OPEN_LIMIT_MS / 1000} s`}`,
+          );
+          save();
+        }
+      }
+      // A fresh browser: a plain list that never became interactive may still be burning CPU.
+      await browser.close();
+      browser = await launch();
       for (const mode of Object.keys(MODES) as Mode[]) {
-        opens[n][mode] = await measureOpen(browser, stack.base, stack.token, ids[n], mode);
-        const o = opens[n][mode];
+        // The largest notebook this list could open at all.
+        typingSize[mode] = Math.max(...SIZES.filter((n) => opens[n][mode].tti !== null));
+        const figures = await measureTypingWhilePrinting(browser, stack.base, stack.token, ids[typingSize[mode]], mode);
+        typing[mode] = figures.printing;
+        idleTyping[mode] = figures.idle;
+        typingNotes[mode] = { print_finished: figures.print_finished, error: figures.error };
         log(
-          `${n} cells, ${mode}: ${o.tti ? `open → keystroke median ${o.tti.median_s} s, heap ${o.heap_mb.toFixed(1)} MB, ${o.dom_nodes} DOM nodes, ${o.editors} editors` : `no keystroke within ${OPEN_LIMIT_MS / 1000} s`}`,
+          `${typingSize[mode]} cells, ${mode}: typing ${figures.error ? `not measured: ${figures.error}` : `idle median ${figures.idle?.median_s} s, while printing median ${figures.printing?.median_s} s`}`,
         );
         save();
       }
     }
-    // A fresh browser: a plain list that never became interactive may still be burning CPU.
-    await browser.close();
-    browser = await launch();
-    for (const mode of Object.keys(MODES) as Mode[]) {
-      // The largest notebook this list could open at all.
-      typingSize[mode] = Math.max(...SIZES.filter((n) => opens[n][mode].tti !== null));
-      const figures = await measureTypingWhilePrinting(browser, stack.base, stack.token, ids[typingSize[mode]], mode);
-      typing[mode] = figures.printing;
-      idleTyping[mode] = figures.idle;
-      typingNotes[mode] = { print_finished: figures.print_finished, error: figures.error };
-      log(
-        `${typingSize[mode]} cells, ${mode}: typing ${figures.error ? `not measured: ${figures.error}` : `idle median ${figures.idle?.median_s} s, while printing median ${figures.printing?.median_s} s`}`,
-      );
-      save();
+    if (PARTS.has("interactive")) {
+      await browser.close();
+      browser = await launch();
+      const notebooks = interactiveIpynbs(INTERACTIVE_CELLS);
+      interactive = {
+        cells: INTERACTIVE_CELLS,
+        plotly_outputs: notebooks.plotly_outputs,
+        widget_outputs: notebooks.widget_outputs,
+        target_ratio: INTERACTIVE_TARGET,
+      };
+      // The same import path as the sizes' notebooks; the widgets' state travels in its metadata.
+      const framesId = (await gateway.notebooks.import(notebooks.frames, `bench-frames-${INTERACTIVE_CELLS}`)).id;
+      const staticId = (await gateway.notebooks.import(notebooks.static, `bench-static-${INTERACTIVE_CELLS}`)).id;
+      const saved = (await gateway.notebooks.get(framesId)).metadata?.widgets;
+      if (!saved) throw new Error("the imported frames notebook lost its metadata.widgets: its widgets would not draw");
+      for (const [key, id] of [
+        ["frames_notebook", framesId],
+        ["static_notebook", staticId],
+      ] as const) {
+        interactive[key] = await measureInteractive(browser, stack.base, stack.token, id);
+        const f = interactive[key];
+        log(
+          `${key}: ${f.tti ? `open → keystroke median ${f.tti.median_s} s, typing median ${f.typing?.median_s ?? "n/a"} s, heap ${f.heap_mb.toFixed(1)} MB (+${f.frames_heap_mb.toFixed(1)} MB in frames), frames after open ${f.frames.join("/")}, drawn by ${f.frames_rendered_s ?? "n/a"} s` : `no keystroke within ${OPEN_LIMIT_MS / 1000} s`}${f.error ? ` (${f.error})` : ""}`,
+        );
+        save();
+      }
+      const ratio = (a?: Summary | null, b?: Summary | null) => (a && b ? Math.round((a.median_s / b.median_s) * 100) / 100 : null);
+      interactive.ratio_tti = ratio(interactive.frames_notebook?.tti, interactive.static_notebook?.tti);
+      interactive.ratio_typing = ratio(interactive.frames_notebook?.typing, interactive.static_notebook?.typing);
     }
   } finally {
     await browser.close();
@@ -104,24 +184,57 @@ export async function run(): Promise<void> {
 
   save();
   const rows: Array<[string, Summary | string]> = [];
-  for (const n of SIZES) {
+  if (PARTS.has("sizes")) {
+    for (const n of SIZES) {
+      for (const mode of Object.keys(MODES) as Mode[]) {
+        const o = opens[n][mode];
+        rows.push([`${n} cells, ${mode} list: open → first keystroke painted`, o.tti ?? `> ${o.timed_out_after_s} s (timed out)`]);
+        rows.push([
+          `${n} cells, ${mode} list: JS heap / DOM nodes / editors`,
+          o.tti ? `${o.heap_mb.toFixed(1)} MB / ${o.dom_nodes} / ${o.editors}` : "n/a",
+        ]);
+      }
+    }
     for (const mode of Object.keys(MODES) as Mode[]) {
-      const o = opens[n][mode];
-      rows.push([`${n} cells, ${mode} list: open → first keystroke painted`, o.tti ?? `> ${o.timed_out_after_s} s (timed out)`]);
+      const n = typingSize[mode];
+      const why = typingNotes[mode]?.error ? `not measured: ${typingNotes[mode].error}` : "n/a";
+      rows.push([`${n} cells, ${mode} list: keypress → paint, kernel idle`, idleTyping[mode] ?? why]);
+      rows.push([`${n} cells, ${mode} list: keypress → paint while a cell prints 100k lines`, typing[mode] ?? why]);
+    }
+  }
+  if (interactive) {
+    for (const [key, name] of [
+      ["frames_notebook", "plotly + widgets"],
+      ["static_notebook", "static PNGs"],
+    ] as const) {
+      const f = interactive[key];
+      if (!f) continue;
+      const label = `${INTERACTIVE_CELLS} cells, ${name}`;
+      rows.push([`${label}: open → first keystroke painted`, f.tti ?? `> ${f.timed_out_after_s} s (timed out)`]);
+      rows.push([`${label}: keypress → paint, kernel idle`, f.typing ?? `not measured: ${f.error ?? "n/a"}`]);
+      if (f.typing_while_frames_draw) rows.push([`${label}: keypress → paint right after open`, f.typing_while_frames_draw]);
       rows.push([
-        `${n} cells, ${mode} list: JS heap / DOM nodes / editors`,
-        o.tti ? `${o.heap_mb.toFixed(1)} MB / ${o.dom_nodes} / ${o.editors}` : "n/a",
+        `${label}: JS heap page + frames / frames after open / all drawn`,
+        `${f.heap_mb.toFixed(1)} + ${f.frames_heap_mb.toFixed(1)} MB / ${f.frames.join(", ")} / ${f.frames_rendered_s === null ? `not within ${FRAMES_SETTLE_MS / 1000} s` : `${f.frames_rendered_s} s`}`,
       ]);
     }
   }
-  for (const mode of Object.keys(MODES) as Mode[]) {
-    const n = typingSize[mode];
-    const why = typingNotes[mode]?.error ? `not measured: ${typingNotes[mode].error}` : "n/a";
-    rows.push([`${n} cells, ${mode} list: keypress → paint, kernel idle`, idleTyping[mode] ?? why]);
-    rows.push([`${n} cells, ${mode} list: keypress → paint while a cell prints 100k lines`, typing[mode] ?? why]);
-  }
   console.log(`load average (1/5/15 min) at start ${loadAtStart.join(" / ")}, at end ${loadAverage(" / ")}`);
   console.log(table(rows));
+  if (interactive) {
+    const met = (r: number | null | undefined) => r !== null && r !== undefined && r <= INTERACTIVE_TARGET;
+    console.log(
+      targetTable([
+        ["open → keystroke, frames / static", `≤ ${INTERACTIVE_TARGET}×`, `${interactive.ratio_tti ?? "n/a"}×`, met(interactive.ratio_tti)],
+        [
+          "keypress → paint, frames / static",
+          `≤ ${INTERACTIVE_TARGET}×`,
+          `${interactive.ratio_typing ?? "n/a"}×`,
+          met(interactive.ratio_typing),
+        ],
+      ]),
+    );
+  }
   console.log(`wrote bench/results/editor.json`);
 }
 
@@ -180,6 +293,113 @@ async function measureOpen(browser: Browser, base: string, token: string, id: st
   const editors = await page.locator(".cm-editor").count();
   await page.context().close();
   return { tti: summarize(tti), heap_mb: metric("JSHeapUsedSize") / 2 ** 20, dom_nodes: metric("Nodes"), editors };
+}
+
+/** Issue 17: opens `id` OPENS times (open → first keystroke painted, and the frames there are
+ * then), waits for the frames near the viewport to draw and the kernel to be idle, then times
+ * idle keypress → paint in the second cell, then the heap. */
+async function measureInteractive(browser: Browser, base: string, token: string, id: string): Promise<InteractiveFigures> {
+  const page = await newPage(browser, base, token);
+  const url = `${base}/notebook/?id=${id}`;
+  const frameCount = () => page.locator('[data-testid="output-frame-iframe"]').count();
+  const tti: number[] = [];
+  const frames: number[] = [];
+  const drawingTyping: number[] = [];
+  let framesRendered: number | null = null;
+  try {
+    for (let i = 0; i < OPENS; i++) {
+      try {
+        tti.push((await timeToInteractive(page, url)) / 1000);
+      } catch {
+        log(`${url}: no keystroke painted within ${OPEN_LIMIT_MS / 1000} s`);
+        return {
+          ...interactiveEmpty(),
+          tti: null,
+          timed_out_after_s: OPEN_LIMIT_MS / 1000,
+        };
+      }
+      frames.push(await frameCount());
+      if (i < OPENS - 1) {
+        // Right after the open, while the frames near the viewport load and draw; then undone.
+        drawingTyping.push(...(await typeAndTimePaints(page, WHILE_DRAWING_TEXT)));
+        for (const _ of WHILE_DRAWING_TEXT) await page.keyboard.press("Backspace");
+      }
+      await page.keyboard.press("Backspace");
+      if (i === OPENS - 1) framesRendered = await framesDrawn(page);
+      await page.getByTestId("save-status").filter({ hasText: "Saved" }).waitFor({ timeout: OPEN_LIMIT_MS });
+    }
+    let error: string | undefined;
+    try {
+      await kernelReady(page);
+    } catch (e) {
+      // Typing does not need the kernel; the figure is kept and says it was not idle.
+      error = `kernel not idle before typing: ${(e as Error).message.split("\n")[0]}`;
+      log(error);
+    }
+    await page.locator('[data-testid="cell"][data-cell-id="code-1"] .cm-content').click();
+    await page.keyboard.press("Control+End");
+    const typing = summarize((await typeAndTimePaints(page, "idle_typing = 1")).map((ms) => ms / 1000));
+    const heap = await heapAfterGc(page);
+    return {
+      tti: summarize(tti),
+      typing,
+      typing_while_frames_draw: summarize(drawingTyping.map((ms) => ms / 1000)),
+      frames,
+      frames_rendered_s: framesRendered,
+      ...heap,
+      error,
+    };
+  } finally {
+    await page.context().close();
+  }
+}
+
+function interactiveEmpty(): InteractiveFigures {
+  return { tti: null, typing: null, heap_mb: NaN, frames_heap_mb: NaN, dom_nodes: NaN, frames: [], frames_rendered_s: null };
+}
+
+/** Seconds from navigation until every output frame present has drawn: reported a height
+ * other than FrameOutput's 150 px placeholder and the 0 px of a frame that is ready but has not
+ * drawn yet. 0 with no frames; null if not within FRAMES_SETTLE_MS. */
+async function framesDrawn(page: Page): Promise<number | null> {
+  const deadline = Date.now() + FRAMES_SETTLE_MS;
+  while (Date.now() < deadline) {
+    const at = (await page.evaluate(`(() => {
+      const frames = [...document.querySelectorAll('[data-testid="output-frame-iframe"]')];
+      if (!frames.length) return 0;
+      return frames.every((f) => f.style.height !== "150px" && f.style.height !== "0px") ? performance.now() / 1000 : null;
+    })()`)) as number | null;
+    if (at !== null) return Math.round(at * 1000) / 1000;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return null;
+}
+
+/** The page's JS heap after a GC, and that of its out-of-process frames (sandboxed frames may get
+ * renderers of their own), counted once per V8 isolate. */
+async function heapAfterGc(page: Page): Promise<Pick<InteractiveFigures, "heap_mb" | "frames_heap_mb" | "dom_nodes">> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Performance.enable");
+  await cdp.send("HeapProfiler.collectGarbage");
+  const { metrics } = await cdp.send("Performance.getMetrics");
+  const metric = (name: string) => metrics.find((m) => m.name === name)?.value ?? 0;
+  const { id: pageIsolate } = await cdp.send("Runtime.getIsolateId");
+  const isolates = new Map<string, number>();
+  for (const frame of page.frames()) {
+    if (frame === page.mainFrame()) continue;
+    // Playwright refuses a session for a frame that is part of its parent's (same renderer).
+    const session = await page
+      .context()
+      .newCDPSession(frame)
+      .catch(() => null);
+    if (!session) continue;
+    const { id } = await session.send("Runtime.getIsolateId");
+    if (id === pageIsolate || isolates.has(id)) continue;
+    await session.send("HeapProfiler.collectGarbage");
+    isolates.set(id, (await session.send("Runtime.getHeapUsage")).usedSize);
+  }
+  const framesHeap = [...isolates.values()].reduce((a, b) => a + b, 0);
+  return { heap_mb: metric("JSHeapUsedSize") / 2 ** 20, frames_heap_mb: framesHeap / 2 ** 20, dom_nodes: metric("Nodes") };
 }
 
 async function measureTypingWhilePrinting(browser: Browser, base: string, token: string, id: string, mode: Mode): Promise<TypingFigures> {
