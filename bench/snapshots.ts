@@ -20,6 +20,8 @@ import { loadAverage, summarize, table } from "./stats";
 const N = Number(process.env.CELLAR_BENCH_N ?? 20);
 /** Runs of the old runsc's cold boot and restore (each start costs it about 3 s more). */
 const N_OLD = Number(process.env.CELLAR_BENCH_N_OLD ?? 10);
+/** The warm snapshot's imports; `CELLAR_BENCH_WARMUP=numpy,pandas,…` measures another list. */
+const WARMUP = process.env.CELLAR_BENCH_WARMUP ? process.env.CELLAR_BENCH_WARMUP.split(",") : DEFAULT_WARMUP;
 const IMAGE = path.join(process.env.CELLAR_CACHE ?? "/var/cache/cellar", "images/base/rootfs");
 const LIMITS = { memoryBytes: 4 * 2 ** 30, pids: 512 };
 
@@ -33,7 +35,7 @@ export async function run(): Promise<void> {
   const sandboxOpts = () => ({ ...session(), imageRootfs: IMAGE, stateRoot, limits: LIMITS });
   try {
     const snapshots = new WarmSnapshots({ dir: path.join(work, "snapshots"), remote: null, stateRoot, log: () => {} });
-    const spec = { imageId: "bench-base-image".padEnd(64, "0").replace(/[^0-9a-f]/g, "0"), limits: LIMITS, warmup: DEFAULT_WARMUP };
+    const spec = { imageId: "bench-base-image".padEnd(64, "0").replace(/[^0-9a-f]/g, "0"), limits: LIMITS, warmup: WARMUP };
     const snap = await snapshots.create(spec, IMAGE);
     const snapshotBytes = dirBytes(snap.dir);
     const oldPath = oldRunsc();
@@ -131,11 +133,12 @@ export async function run(): Promise<void> {
       host_ipykernel_note:
         "python3 -m ipykernel_launcher started and driven by jupyter_client (start_new_kernel, then execute) outside any sandbox, with the base image's own Python and packages (chroot into the rootfs; the host has no ipykernel); includes kernel process start, ZMQ connect and kernel_info",
       cold_note:
-        "sandbox boot of the kernel bridge without the warm-up imports, then print(1); the restored kernel additionally has numpy, pandas, matplotlib and scipy imported",
+        "sandbox boot of the kernel bridge without the warm-up imports, then print(1); the restored kernel additionally has the warm-up's modules imported (warmup)",
       idle_kernel_rss_mb: idleRssMb,
       idle_kernel_rss_note:
         "PSS (so shared pages count once) of every host process of one idle restored sandbox: runsc CLI, sentry, gofer and ptrace stubs",
       snapshot_bytes: snapshotBytes,
+      warmup: WARMUP,
       old_runsc: {
         version: await runscVersion(oldPath),
         cold: summarize(oldCold),
