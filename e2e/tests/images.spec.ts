@@ -10,7 +10,8 @@ test("a notebook chooses its image: networkx is there only on the networkx image
   await expect(cell.getByTestId("output-error")).toContainText("ModuleNotFoundError");
 
   const picker = page.getByTestId("image-picker");
-  await expect(picker.locator("option")).toHaveText(["base", "networkx"]);
+  // Other images (saved or uploaded by other tests into the shared cache) may follow.
+  await expect(picker.locator("option")).toContainText(["base", "networkx"]);
   await picker.selectOption("networkx");
   // the kernel restarts on the new image (a first boot from its lazy mount takes seconds)
   await expect(page.getByTestId("kernel-status")).not.toHaveAttribute("data-status", "idle");

@@ -1,6 +1,7 @@
-// A real pip layer: tabulate (not tqdm: base has Debian's) from this machine's local wheel index
-// over the built base image, through
-// scripts/build-pip-layer.sh and the real content store, then a real sandboxed kernel on it
+// A real pip layer: boltons (not tqdm, which base has from Debian, nor tabulate, whose layer e2e's
+// save-image test must find only under its own names) from this machine's local wheel index over
+// the built base image, through scripts/build-pip-layer.sh and the real content store, then a real
+// sandboxed kernel on it
 // (testing/real-stack.ts). Built once per cache: a later run finds the layer and only resolves.
 import fs from "node:fs";
 import os from "node:os";
@@ -48,22 +49,26 @@ describe.skipIf(!!missing)("a pip layer from the local wheel index", () => {
   afterAll(async () => {
     await stack?.close();
     fs.rmSync(dir, { recursive: true, force: true });
+    // The uploads live in the shared cache: left there, every later gateway on it (e2e's) would
+    // list them in its image picker.
+    for (const name of ["pip-boltons", "boltons-uploaded"])
+      fs.rmSync(path.join(CACHE, "images/uploaded", name), { recursive: true, force: true });
   }, 60_000);
 
   it("two builds of one spec at once are one build; the lock lands beside the spec; the same spec again builds nothing", async () => {
-    const file = spec("pip-tabulate", { pip: ["tabulate"] });
+    const file = spec("pip-boltons", { pip: ["boltons"] });
     const [a, b] = await Promise.all([catalog.build(file), catalog.build(file)]);
     expect(a.imageId).toBe(b.imageId);
-    expect(lines.filter((l) => l.includes("resolving tabulate"))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes("resolving boltons"))).toHaveLength(1);
     expect(lines.some((l) => l.includes("waiting for that build"))).toBe(true);
-    expect(a).toMatchObject({ parent: "base", packages: [expect.stringMatching(/^tabulate==\d/)] });
+    expect(a).toMatchObject({ parent: "base", packages: [expect.stringMatching(/^boltons==\d/)] });
     expect(a.layerBytes).toBeGreaterThan(0);
-    const lock = JSON.parse(fs.readFileSync(path.join(dir, "pip-tabulate.lock.json"), "utf8"));
+    const lock = JSON.parse(fs.readFileSync(path.join(dir, "pip-boltons.lock.json"), "utf8"));
     expect(lock.packages).toEqual([
       {
-        name: "tabulate",
+        name: "boltons",
         version: expect.any(String),
-        wheel: expect.stringMatching(/^tabulate-.*\.whl$/),
+        wheel: expect.stringMatching(/^boltons-.*\.whl$/),
         sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
       },
     ]);
@@ -126,25 +131,25 @@ describe.skipIf(!!missing)("a pip layer from the local wheel index", () => {
       maxLayerMb: 0.01,
       log: () => {},
     });
-    const file = spec("pip-big", { pip: ["tabulate==0.8.10"] });
+    const file = spec("pip-big", { pip: ["boltons==26.2.0"] });
     await expect(small.build(file)).rejects.toThrow(/the layer is [\d.]+ MB, over the limit of 0\.0 MB \(CELLAR_IMAGE_LAYER_MAX_MB\)/);
     expect(small.get("pip-big")).toBeUndefined();
     fs.rmSync(file);
     fs.rmSync(path.join(dir, "pip-big.lock.json"), { force: true });
   }, 180_000);
 
-  it("a sandboxed kernel on the layer imports tabulate, and base's numpy is still Debian's", async () => {
+  it("a sandboxed kernel on the layer imports boltons, and base's numpy is still Debian's", async () => {
     stack = await startRealStack({ specsDir: dir, pipIndex: `file://${INDEX}` });
     const nb = await stack.db.notebooks.create(stack.db.localUserId, "pip");
     const source =
-      "import tabulate, numpy\nprint(tabulate.__file__)\nprint(numpy.__file__)\nprint(tabulate.tabulate([[1, 2]], tablefmt='plain'))";
-    await stack.db.notebooks.update(nb.id, { image: "pip-tabulate", cells: [{ id: "a", cell_type: "code", source, metadata: {} }] });
+      "import boltons, numpy\nfrom boltons.iterutils import chunked\nprint(boltons.__file__)\nprint(numpy.__file__)\nprint(chunked(range(4), 2))";
+    await stack.db.notebooks.update(nb.id, { image: "pip-boltons", cells: [{ id: "a", cell_type: "code", source, metadata: {} }] });
     const outcome = await stack.gateway.runs.run({ notebookId: nb.id, userId: stack.db.localUserId, timeoutMs: 120_000 });
     expect(outcome).toMatchObject({ status: "succeeded" });
     const cell = (await stack.db.notebooks.get(outcome.executedNotebookId!))!.cells[0]!;
     const printed = cell.outputs.map((o) => (o.output_type === "stream" ? o.text : "")).join("");
     expect(printed).toBe(
-      "/usr/local/lib/python3.11/dist-packages/tabulate/__init__.py\n/usr/lib/python3/dist-packages/numpy/__init__.py\n1  2\n",
+      "/usr/local/lib/python3.11/dist-packages/boltons/__init__.py\n/usr/lib/python3/dist-packages/numpy/__init__.py\n[[0, 1], [2, 3]]\n",
     );
   }, 240_000);
 
@@ -155,26 +160,26 @@ describe.skipIf(!!missing)("a pip layer from the local wheel index", () => {
         headers: { authorization: `Bearer ${stack!.token}`, ...(body ? { "content-type": "application/json" } : {}) },
         body: body ? JSON.stringify(body) : undefined,
       });
-    const spec = { name: "pip-tabulate", description: "test: pip-tabulate", from: "base", pip: ["tabulate"] };
-    const lock = fs.readFileSync(path.join(dir, "pip-tabulate.lock.json"), "utf8");
+    const spec = { name: "pip-boltons", description: "test: pip-boltons", from: "base", pip: ["boltons"] };
+    const lock = fs.readFileSync(path.join(dir, "pip-boltons.lock.json"), "utf8");
     const res = await call("POST", { spec, lock });
     expect(res.status).toBe(200);
     const built = await res.json();
     expect(built).toMatchObject({
-      image: { name: "pip-tabulate", parent: "base", packages: [expect.stringMatching(/^tabulate==/)] },
+      image: { name: "pip-boltons", parent: "base", packages: [expect.stringMatching(/^boltons==/)] },
       lock,
       log: [],
     });
     const listed = await (await call("GET")).json();
-    expect(listed).toContainEqual(expect.objectContaining({ name: "pip-tabulate", imageId: built.image.imageId, parent: "base" }));
+    expect(listed).toContainEqual(expect.objectContaining({ name: "pip-boltons", imageId: built.image.imageId, parent: "base" }));
     const bad = await call("POST", { spec: { ...spec, name: "pip-nope", pip: ["no-such-package-cellar"] } });
     expect(bad.status).toBe(422);
     expect((await bad.json()).error).toMatch(/has no package no-such-package-cellar/);
   }, 120_000);
 
   it("an image built through the API is there again after a restart (a notebook chose it by name); a failed one is not", async () => {
-    const spec = { name: "tabulate-uploaded", description: "test: uploaded, then a restart", from: "base", pip: ["tabulate"] };
-    const lock = fs.readFileSync(path.join(dir, "pip-tabulate.lock.json"), "utf8");
+    const spec = { name: "boltons-uploaded", description: "test: uploaded, then a restart", from: "base", pip: ["boltons"] };
+    const lock = fs.readFileSync(path.join(dir, "pip-boltons.lock.json"), "utf8");
     const res = await fetch(`${stack!.url}/api/images`, {
       method: "POST",
       headers: { authorization: `Bearer ${stack!.token}`, "content-type": "application/json" },
@@ -190,7 +195,7 @@ describe.skipIf(!!missing)("a pip layer from the local wheel index", () => {
       pipIndex: `file://${INDEX}`,
       log: () => {},
     });
-    expect(restarted.get("tabulate-uploaded")).toMatchObject({ imageId: built.image.imageId, parent: "base", pip: true });
+    expect(restarted.get("boltons-uploaded")).toMatchObject({ imageId: built.image.imageId, parent: "base", pip: true });
     expect(restarted.get("pip-nope")).toBeUndefined();
     expect(fs.existsSync(path.join(CACHE, "images/uploaded/pip-nope"))).toBe(false);
   }, 120_000);
