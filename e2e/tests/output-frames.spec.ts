@@ -37,6 +37,14 @@ test("a plotly bundle renders its chart inside a frame of another origin, sized 
   await expect.poll(async () => (await cell.getByTestId("output-frame-iframe").boundingBox())!.height).toBeGreaterThan(400);
 });
 
+test("plotly express from the base image: fig.show() is plotly's own bundle (PLOTLY_RENDERER), drawn in a frame", async ({ page }) => {
+  await newNotebook(page, `px ${Date.now()}`);
+  const cell = await run(page, "import plotly.express as px\npx.bar(x=['a', 'b', 'c'], y=[3, 1, 2]).show()");
+  await expect(cell.getByTestId("output-frame")).toHaveAttribute("data-mime", "application/vnd.plotly.v1+json");
+  await expect(cell.getByTestId("output-text")).toHaveCount(0);
+  await expect(cell.frameLocator('[data-testid="output-frame-iframe"]').locator(".bars path")).toHaveCount(3, { timeout: 30_000 });
+});
+
 test("a vega-lite bundle renders", async ({ page }) => {
   await newNotebook(page, `vega ${Date.now()}`);
   const spec = {
