@@ -36,6 +36,22 @@ export async function runInCell(cell: Locator, code: string): Promise<void> {
   await cell.locator(".cm-content").press("Shift+Enter");
 }
 
+/** The last cell, pinned by index (Shift+Enter adds a cell, and `.last()` would then mean that
+ * one), once the notebook shows any: counted before the first cell renders, the index was -1,
+ * which Playwright reads as `.last()`, and the run waited on the new empty cell. */
+export async function lastCell(page: Page): Promise<Locator> {
+  await expect(cells(page).first()).toBeVisible({ timeout: 30_000 });
+  return cells(page).nth((await cells(page).count()) - 1);
+}
+
+/** Runs code in the last cell and returns that cell once it has run. */
+export async function runInLastCell(page: Page, code: string, timeout = 60_000): Promise<Locator> {
+  const cell = await lastCell(page);
+  await runInCell(cell, code);
+  await expect(cell.getByTestId("execution-count")).toHaveText(/^\[\d+\]$/, { timeout });
+  return cell;
+}
+
 export async function waitIdle(page: Page): Promise<void> {
   await expect(page.getByTestId("kernel-status")).toHaveAttribute("data-status", "idle", { timeout: 60_000 });
 }

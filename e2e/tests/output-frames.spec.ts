@@ -1,16 +1,8 @@
 // Issue 17, point 2: outputs that run code (plotly, vega-lite, JavaScript, HTML with scripts)
 // render inside a sandboxed frame whose document has an opaque origin, through the real stack —
 // and what runs there cannot reach the page, its cookie or the API.
-import { expect, test, type Frame, type Locator, type Page } from "@playwright/test";
-import { cells, newNotebook, overlapsWhile, runInCell, waitIdle } from "./helpers";
-
-/** Runs code in the last cell (Shift+Enter adds the next one) and returns that cell. */
-async function run(page: Page, code: string): Promise<Locator> {
-  const cell = cells(page).nth((await cells(page).count()) - 1);
-  await runInCell(cell, code);
-  await expect(cell.getByTestId("execution-count")).toHaveText(/^\[\d+\]$/, { timeout: 60_000 });
-  return cell;
-}
+import { expect, test, type Frame, type Locator } from "@playwright/test";
+import { cells, newNotebook, overlapsWhile, runInCell, runInLastCell, waitIdle } from "./helpers";
 
 /** The cell's output frame, once its document is there. */
 async function frameOf(cell: Locator): Promise<Frame> {
@@ -25,7 +17,7 @@ display({"application/vnd.plotly.v1+json": {"data": [{"type": "bar", "x": ["a", 
 
 test("a plotly bundle renders its chart inside a frame of another origin, sized to it", async ({ page }) => {
   await newNotebook(page, `plotly ${Date.now()}`);
-  const cell = await run(page, PLOTLY);
+  const cell = await runInLastCell(page, PLOTLY);
   await expect(cell.getByTestId("output-text")).toHaveCount(0);
   const chart = cell.frameLocator('[data-testid="output-frame-iframe"]').locator("svg.main-svg").first();
   await expect(chart).toBeVisible({ timeout: 30_000 });
@@ -39,7 +31,7 @@ test("a plotly bundle renders its chart inside a frame of another origin, sized 
 
 test("plotly express from the base image: fig.show() is plotly's own bundle (PLOTLY_RENDERER), drawn in a frame", async ({ page }) => {
   await newNotebook(page, `px ${Date.now()}`);
-  const cell = await run(page, "import plotly.express as px\npx.bar(x=['a', 'b', 'c'], y=[3, 1, 2]).show()");
+  const cell = await runInLastCell(page, "import plotly.express as px\npx.bar(x=['a', 'b', 'c'], y=[3, 1, 2]).show()");
   await expect(cell.getByTestId("output-frame")).toHaveAttribute("data-mime", "application/vnd.plotly.v1+json");
   await expect(cell.getByTestId("output-text")).toHaveCount(0);
   await expect(cell.frameLocator('[data-testid="output-frame-iframe"]').locator(".bars path")).toHaveCount(3, { timeout: 30_000 });
@@ -59,7 +51,7 @@ test("a vega-lite bundle renders", async ({ page }) => {
     mark: "bar",
     encoding: { x: { field: "a", type: "nominal" }, y: { field: "b", type: "quantitative" } },
   };
-  const cell = await run(
+  const cell = await runInLastCell(
     page,
     `import json\nfrom IPython.display import display\ndisplay({"application/vnd.vegalite.v5+json": json.loads('${JSON.stringify(spec)}'), "text/plain": "chart"}, raw=True)`,
   );
@@ -93,7 +85,10 @@ test("hostile JavaScript and script HTML run only in their frame: no page, no AP
   const gateway = new URL(page.url()).origin;
   const titleBefore = await page.title();
 
-  const js = await run(page, `from IPython.display import Javascript, display\ndisplay(Javascript(r'''${hostileJs(gateway)}'''))`);
+  const js = await runInLastCell(
+    page,
+    `from IPython.display import Javascript, display\ndisplay(Javascript(r'''${hostileJs(gateway)}'''))`,
+  );
   await expect(js.frameLocator('[data-testid="output-frame-iframe"]').getByText("hostile done")).toBeVisible({ timeout: 30_000 });
   const frame = await frameOf(js);
   expect(await frame.evaluate(() => origin)).toBe("null");
@@ -102,7 +97,7 @@ test("hostile JavaScript and script HTML run only in their frame: no page, no AP
   test.info().annotations.push({ type: "attempts", description: JSON.stringify(results) });
   for (const [name, got] of Object.entries(results)) expect(`${name}: ${got}`).toMatch(/^\w+: failed: /);
 
-  const html = await run(
+  const html = await runInLastCell(
     page,
     `from IPython.display import HTML\nHTML('<b id="made-bold">bold</b><script>try { parent.document.title = "pw" + "ned"; document.getElementById("made-bold").dataset.got = "wrote"; } catch (e) { document.getElementById("made-bold").dataset.got = e.name; }</script>')`,
   );

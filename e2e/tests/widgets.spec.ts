@@ -2,15 +2,7 @@
 // through the real stack: interact's slider moved with the mouse changes its printed result, a
 // tqdm bar fills, a reloaded page draws the widgets from the saved state and they are live again.
 import { expect, test, type FrameLocator, type Locator, type Page } from "@playwright/test";
-import { cells, newNotebook, runInCell } from "./helpers";
-
-/** Runs code in the last cell (Shift+Enter adds the next one) and returns that cell. */
-async function run(page: Page, code: string, timeout = 60_000): Promise<Locator> {
-  const cell = cells(page).nth((await cells(page).count()) - 1);
-  await runInCell(cell, code);
-  await expect(cell.getByTestId("execution-count")).toHaveText(/^\[\d+\]$/, { timeout });
-  return cell;
-}
+import { cells, newNotebook, runInLastCell } from "./helpers";
 
 const frameIn = (cell: Locator): FrameLocator => cell.frameLocator('[data-testid="output-frame-iframe"]');
 
@@ -36,9 +28,9 @@ test("interact's slider and a tqdm bar render live in an opaque-origin frame, an
   test.setTimeout(600_000);
   await newNotebook(page, `widgets ${Date.now()}`);
   // One install: a later %pip would move the kernel away from the widgets made before it.
-  await run(page, "%pip install ipywidgets tqdm", 400_000);
+  await runInLastCell(page, "%pip install ipywidgets tqdm", 400_000);
 
-  const interact = await run(page, INTERACT);
+  const interact = await runInLastCell(page, INTERACT);
   const slider = frameIn(interact);
   await expect(slider.locator(".widget-slider .noUi-handle")).toBeVisible({ timeout: 30_000 });
   await expect(slider.locator(".widget-readout")).toHaveText("5");
@@ -55,19 +47,19 @@ test("interact's slider and a tqdm bar render live in an opaque-origin frame, an
 
   await drag(page, slider, 120);
   await expect(slider.locator(".widget-readout")).not.toHaveText("5");
-  const moved = Number(await slider.locator(".widget-readout").innerText());
+  const moved = Number(await slider.locator(".widget-readout").textContent());
   expect(moved).toBeGreaterThan(5);
   await expect(printed).toHaveText(String(moved * 2), { timeout: 20_000 });
   await page.screenshot({ path: "/tmp/widgets-slider.png" });
 
-  const bar = await run(page, TQDM);
+  const bar = await runInLastCell(page, TQDM);
   const tqdm = frameIn(bar);
   await expect(tqdm.locator(".widget-hprogress")).toBeVisible({ timeout: 30_000 });
   await expect(tqdm.locator(".widget-hbox")).toContainText("100/100", { timeout: 30_000 });
   await expect(tqdm.locator(".widget-hbox")).toContainText("100%");
   await page.screenshot({ path: "/tmp/widgets-tqdm.png" });
 
-  const chart = await run(page, PLOTLY);
+  const chart = await runInLastCell(page, PLOTLY);
   await expect(frameIn(chart).locator(".bars path")).toHaveCount(3, { timeout: 30_000 });
   await chart.scrollIntoViewIfNeeded();
   await page.screenshot({ path: "/tmp/widgets-plotly.png" });
@@ -86,6 +78,6 @@ test("interact's slider and a tqdm bar render live in an opaque-origin frame, an
   await expect(page.getByTestId("kernel-status")).toHaveAttribute("data-status", "idle", { timeout: 60_000 });
   await drag(page, reloaded, -120);
   await expect(reloaded.locator(".widget-readout")).not.toHaveText(String(moved), { timeout: 20_000 });
-  const back = Number(await reloaded.locator(".widget-readout").innerText());
+  const back = Number(await reloaded.locator(".widget-readout").textContent());
   await expect(reloaded.locator(".jupyter-widgets-output-area")).toHaveText(String(back * 2), { timeout: 20_000 });
 });
