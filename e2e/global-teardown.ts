@@ -13,6 +13,11 @@ export default function globalTeardown(): void {
     .filter(Boolean);
   for (const m of mounts) if (m.startsWith(`${home}/`)) execFileSync("umount", ["-l", m]);
   // The stack's processes may still be writing as they die (the stack is stopped after this
-  // teardown): retry ENOTEMPTY for a few seconds.
-  fs.rmSync(home, { recursive: true, force: true, maxRetries: 40, retryDelay: 250 });
+  // teardown): retry ENOTEMPTY for a few seconds. A home they keep writing into past that is left
+  // in the temporary folder with a warning: failing here failed a run whose tests had all passed.
+  try {
+    fs.rmSync(home, { recursive: true, force: true, maxRetries: 40, retryDelay: 250 });
+  } catch (err) {
+    console.warn(`e2e teardown: ${home} was left behind (${(err as Error).message})`);
+  }
 }
