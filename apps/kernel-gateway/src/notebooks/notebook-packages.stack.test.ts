@@ -6,22 +6,13 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { notebookPackagesOf } from "@cellar/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GatewayHarness, type Page, until } from "../testing/gateway-harness";
-import { startRealStack, type RealStack } from "../testing/real-stack";
+import { CACHE, LOCAL_PIP_INDEX, pipStackUnavailable, REPO, startRealStack, type RealStack } from "../testing/real-stack";
 
-const REPO = path.resolve(fileURLToPath(import.meta.url), "../../../../..");
-const CACHE = process.env.CELLAR_CACHE ?? "/var/cache/cellar";
-const INDEX = "/opt/pypi/simple";
-const missing = !fs.existsSync(INDEX)
-  ? `no local wheel index at ${INDEX}`
-  : process.getuid?.() !== 0
-    ? "building a layer mounts an overlay and sandboxes need root"
-    : !fs.existsSync(path.join(CACHE, "images/base/rootfs/etc/cellar/image-stamp"))
-      ? `the base image is not built under ${CACHE}`
-      : null;
+const INDEX = LOCAL_PIP_INDEX;
+const missing = pipStackUnavailable();
 if (missing) console.log(`notebook-packages.stack.test: skipped: ${missing}`);
 
 describe.skipIf(!!missing)("%pip install in a cell", () => {

@@ -3,7 +3,7 @@
 // snapshots and the kernel pool; one by default) connected to it, on a throwaway SQLite database.
 // Needs what the e2e suites need: root, runsc and the built images under CELLAR_CACHE (/var/cache/cellar).
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,8 +16,18 @@ import { loadImageCatalog } from "../images/image-catalog";
 import { until } from "./gateway-harness";
 import { testGatewayConfig } from "./test-gateway";
 
-const REPO = resolve(fileURLToPath(import.meta.url), "../../../../..");
-const CACHE = process.env.CELLAR_CACHE ?? "/var/cache/cellar";
+export const REPO = resolve(fileURLToPath(import.meta.url), "../../../../..");
+export const CACHE = process.env.CELLAR_CACHE ?? "/var/cache/cellar";
+/** The machine's local wheel index (DESIGN.md), which the pip-layer tests install from. */
+export const LOCAL_PIP_INDEX = "/opt/pypi/simple";
+
+/** Why a real stack that builds pip layers cannot run here, or null when it can. */
+export function pipStackUnavailable(): string | null {
+  if (!existsSync(LOCAL_PIP_INDEX)) return `no local wheel index at ${LOCAL_PIP_INDEX}`;
+  if (process.getuid?.() !== 0) return "building a layer mounts an overlay and sandboxes need root";
+  if (!existsSync(join(CACHE, "images/base/rootfs/etc/cellar/image-stamp"))) return `the base image is not built under ${CACHE}`;
+  return null;
+}
 
 /** One real worker process connected to the stack's gateway. */
 export interface RealWorker {
