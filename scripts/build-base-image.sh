@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the base image root filesystem that kernels boot from, as images/base.json says:
 # Debian bookworm (minbase) + Python 3, ipykernel, numpy, pandas, matplotlib, scipy, scikit-learn,
-# seaborn, statsmodels, plotly, altair, folium, tqdm, requests, dill, cloudpickle. ipywidgets stays
-# out: bookworm's is 6.0, older than the web app's widget manager speaks (%pip install ipywidgets).
+# seaborn, statsmodels, plotly, altair, folium, tqdm, requests, dill, cloudpickle; and its `pip`
+# packages where bookworm's are too old (ipywidgets 8: bookworm's 6.0 is older than the web app's
+# widget manager speaks), installed from images/base.lock.json by install-root-pip.ts.
 #
 #   scripts/build-base-image.sh [DEST]
 #
@@ -13,14 +14,24 @@
 set -euo pipefail
 
 # Bump when the build steps change in a way that should rebuild existing images.
-SCRIPT_VERSION=3
-SPEC="$(cd "$(dirname "$0")/.." && pwd)/images/base.json"
+SCRIPT_VERSION=4
+REPO="$(cd "$(dirname "$0")/.." && pwd)"
+SPEC="$REPO/images/base.json"
+LOCK="$REPO/images/base.lock.json"
 SUITE="$(node -e 'console.log(require(process.argv[1]).debian.suite)' "$SPEC")"
 mapfile -t PACKAGES < <(node -e 'for (const p of require(process.argv[1]).debian.packages) console.log(p)' "$SPEC")
+mapfile -t PIP < <(node -e 'for (const p of require(process.argv[1]).pip ?? []) console.log(p)' "$SPEC")
+# Where the pip packages come from: CELLAR_PIP_INDEX_URL, else the machine's own wheel mirror at
+# /opt/pypi/simple when it has one (these machines do, and reach no PyPI), else PyPI. The lock's
+# hashes make every index give the same wheels.
+if [[ -z "${CELLAR_PIP_INDEX_URL:-}" && -d /opt/pypi/simple ]]; then export CELLAR_PIP_INDEX_URL=file:///opt/pypi/simple; fi
 
 DEST="${1:-${CELLAR_CACHE:-/var/cache/cellar}/images/base/rootfs}"
 STAMP_REL=etc/cellar/image-stamp
-STAMP="$(printf '%s\n' "version=$SCRIPT_VERSION" "suite=$SUITE" "${PACKAGES[@]}" | sha256sum | cut -d' ' -f1)"
+stamp() {
+  { printf '%s\n' "version=$SCRIPT_VERSION" "suite=$SUITE" "${PACKAGES[@]}" "pip:" "${PIP[@]}"; if [[ -f $LOCK ]]; then cat "$LOCK"; fi; } | sha256sum | cut -d' ' -f1
+}
+STAMP="$(stamp)"
 
 if [[ -f "$DEST/$STAMP_REL" && "$(cat "$DEST/$STAMP_REL")" == "$STAMP" ]]; then
   echo "base image up to date: $DEST"
@@ -97,8 +108,15 @@ log "apt-get -f install (configures remaining packages)"
 chroot "$WORK" env DEBIAN_FRONTEND=noninteractive apt-get -f install -y --no-install-recommends >&2
 chroot "$WORK" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PACKAGES[@]}" >&2
 
+if ((${#PIP[@]})); then
+  log "pip packages: ${PIP[*]} (from ${CELLAR_PIP_INDEX_URL:-https://pypi.org/simple})"
+  umount -l "$WORK/proc"
+  (cd "$REPO" && node --import tsx apps/kernel-gateway/src/images/install-root-pip.ts "$SPEC" "$WORK") >/dev/null
+  mount -t proc proc "$WORK/proc"
+fi
+
 log "checking the kernel's Python imports"
-chroot "$WORK" python3 -c 'import ipykernel.inprocess, IPython, numpy, pandas, matplotlib, scipy, matplotlib_inline, dill, cloudpickle, sklearn, seaborn, statsmodels.api, plotly.express, altair, folium, tqdm, requests; print("imports ok", ipykernel.__version__)' >&2
+chroot "$WORK" python3 -c 'import ipykernel.inprocess, IPython, numpy, pandas, matplotlib, scipy, matplotlib_inline, dill, cloudpickle, sklearn, seaborn, statsmodels.api, plotly.express, altair, folium, tqdm, requests, ipywidgets; print("imports ok", ipykernel.__version__, "ipywidgets", ipywidgets.__version__)' >&2
 
 log "creating user cellar (uid 1000), /home/cellar and /workspace"
 chroot "$WORK" useradd --uid 1000 --user-group --create-home --home-dir /home/cellar --shell /bin/bash cellar
@@ -122,7 +140,8 @@ rm -rf "$WORK"/debootstrap "$WORK"/var/lib/apt/lists/* "$WORK"/var/cache/apt/*.b
        "$WORK"/usr/share/doc/* "$WORK"/usr/share/man/* "$WORK"/usr/share/info/* \
        "$WORK"/var/log/*.log "$WORK"/var/log/apt/* "$WORK"/tmp/* "$WORK"/root/.cache
 
-echo "$STAMP" > "$WORK/$STAMP_REL"
+# Again: a build that resolved the pip packages has just written the lock the stamp covers.
+stamp > "$WORK/$STAMP_REL"
 chmod 755 "$WORK"
 
 # Swap into place: the old tree (if any) moves aside first, so DEST is never half-written.

@@ -21,7 +21,8 @@ runsc_current() {
 }
 # crun is the fallback runtime for GPU kernels whose driver runsc's nvproxy does not know;
 # golang-github-containers-common brings the seccomp profile (seccomp.json) its kernels run under.
-for p in fuse3 libfuse3-dev pkg-config make gcc debootstrap ca-certificates procps crun golang-github-containers-common; do
+# python3-pip: images' pip packages (base's ipywidgets, pip layers) are installed by the host's pip.
+for p in fuse3 libfuse3-dev pkg-config make gcc debootstrap ca-certificates procps crun golang-github-containers-common python3-pip; do
   have "$p" || need+=("$p")
 done
 cluster=0 test=0

@@ -178,7 +178,9 @@ async function rootImage(spec: ImageSpec, opts: CatalogOptions, log: (l: string)
     // Kept for the benchmarks, which attach the base image directly.
     fs.writeFileSync(ingestedFile, JSON.stringify({ stamp, imageId }));
   }
-  return { name: spec.name, description: spec.description, imageId, specHash, warmup: spec.warmup, packages: spec.debian!.packages };
+  const pipPackages = spec.pip?.length ? (currentLock(spec, specRequirements(spec))?.packages ?? []) : [];
+  const packages = [...spec.debian!.packages, ...pipPackages.map((p) => `${p.name}==${p.version}`)];
+  return { name: spec.name, description: spec.description, imageId, specHash, warmup: spec.warmup, packages };
 }
 
 /** Parent's tree + the spec's packages, installed in an overlay; only the overlay's upper dir is ingested. */

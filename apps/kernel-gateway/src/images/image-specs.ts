@@ -18,7 +18,8 @@ const specSchema = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, "lowercase letters, digits and dashes"),
     description: z.string().max(200),
-    /** A root image: debootstrapped (only by scripts/build-base-image.sh, for "base"). */
+    /** A root image: debootstrapped (only by scripts/build-base-image.sh, for "base"), plus its
+     * `pip` packages where bookworm's are too old (install-root-pip.ts). */
     debian: z
       .object({ suite: z.string(), packages: z.array(DEBIAN_PACKAGE).min(1) })
       .strict()
@@ -39,10 +40,10 @@ const specSchema = z
   .strict()
   .refine(
     (s) =>
-      s.debian
-        ? !s.from && !s.packages && !s.pip && !s.requirements
-        : !!s.from && (!!s.packages?.length || !!s.pip?.length || !!s.requirements),
-    { message: "a spec has either `debian` (a root image) or `from` and `packages`, `pip` or `requirements` (a layer)" },
+      s.debian ? !s.from && !s.packages && !s.requirements : !!s.from && (!!s.packages?.length || !!s.pip?.length || !!s.requirements),
+    {
+      message: "a spec has either `debian` (a root image, with optional `pip`) or `from` and `packages`, `pip` or `requirements` (a layer)",
+    },
   )
   .refine((s) => !(s.packages?.length && (s.pip?.length || s.requirements)), {
     message: "a layer adds Debian `packages` or pip packages, not both: put them in two specs, one `from` the other",

@@ -45,6 +45,17 @@ describe("pip specs", () => {
     expect(() => parseImageSpec({ name: "tq", description: "", from: "base" }, "tq.json")).toThrow(/`packages`, `pip` or `requirements`/);
   });
 
+  it("lets a root image add pip packages bookworm has too old, but not a layer's fields", () => {
+    const debian = { suite: "bookworm", packages: ["python3"] };
+    expect(parseImageSpec({ name: "base", description: "", debian, pip: ["ipywidgets>=8,<9"] }, "base.json").pip).toEqual([
+      "ipywidgets>=8,<9",
+    ]);
+    expect(() => parseImageSpec({ name: "base", description: "", debian, from: "other" }, "base.json")).toThrow(
+      /a root image, with optional `pip`/,
+    );
+    expect(() => parseImageSpec({ name: "base", description: "", debian, packages: ["vim"] }, "base.json")).toThrow(/a root image/);
+  });
+
   it("reads a requirements file beside the spec, naming the line at fault", () => {
     expect(parseRequirementsText("# tools\ntqdm  # progress\n\nrequests>=2,<3\n", "r.txt")).toEqual(["tqdm", "requests>=2,<3"]);
     expect(() => parseRequirementsText("tqdm\n--index-url http://evil/simple\n", "r.txt")).toThrow(/r.txt line 2: "--index-url/);

@@ -1,36 +1,25 @@
 // ipywidgets 8 through the real stack (testing/real-stack.ts: this process's gateway, a real
-// worker, a gVisor sandbox, ipykernel 6.17 behind the kernel bridge), installed by `%pip` from
-// this machine's local wheel index. What a user notices: a slider shows (its comm_open and its
+// worker, a gVisor sandbox, ipykernel 6.17 behind the kernel bridge), as the base image has it
+// (images/base.json's pip packages). What a user notices: a slider shows (its comm_open and its
 // view reach the pages), moving it on one page reaches the kernel and the other page, tqdm's
 // notebook bar fills, and the notebook, saved and exported, keeps the widgets' last state.
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { createGatewaySocket, GatewayKernel, type KernelComm } from "@cellar/kernel-client";
 import { validateIpynb } from "@cellar/notebook-format";
 import { WIDGET_STATE_MIME, WIDGET_TARGET, WIDGET_VIEW_MIME, type JupyterMessage, type WidgetStateDocument } from "@cellar/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { until } from "../testing/gateway-harness";
-import { LOCAL_PIP_INDEX, pipStackUnavailable, REPO, startRealStack, type RealStack } from "../testing/real-stack";
+import { startRealStack, type RealStack } from "../testing/real-stack";
 
-const INDEX = LOCAL_PIP_INDEX;
-const missing = pipStackUnavailable();
-if (missing) console.log(`widgets.stack.test: skipped: ${missing}`);
-
-describe.skipIf(!!missing)("ipywidgets 8 on the real stack", () => {
-  const specs = fs.mkdtempSync(path.join(os.tmpdir(), "cellar-widgets-specs-"));
+describe("ipywidgets 8 on the real stack", () => {
   const kernels: GatewayKernel[] = [];
   let stack: RealStack;
 
   beforeAll(async () => {
-    fs.copyFileSync(path.join(REPO, "images/base.json"), path.join(specs, "base.json"));
-    // The pip layer may be built already (another run on this machine): that is fine here.
-    stack = await startRealStack({ specsDir: specs, pipIndex: `file://${INDEX}` });
+    stack = await startRealStack();
   }, 120_000);
   afterAll(async () => {
     for (const k of kernels) k.dispose();
     await stack?.close();
-    fs.rmSync(specs, { recursive: true, force: true });
   }, 60_000);
 
   function page(notebookId: string): GatewayKernel {
@@ -62,7 +51,7 @@ describe.skipIf(!!missing)("ipywidgets 8 on the real stack", () => {
   it("shows a slider, carries a page's move to the kernel and the other page, saves and exports its state; tqdm's bar fills", async () => {
     const nb = await stack.db.notebooks.create(stack.db.localUserId, "widgets");
     await stack.db.notebooks.update(nb.id, {
-      cells: ["pip", "slider", "read", "bar", "out"].map((id) => ({ id, cell_type: "code" as const, source: "" })),
+      cells: ["slider", "read", "bar", "out"].map((id) => ({ id, cell_type: "code" as const, source: "" })),
     });
     const owner = page(nb.id);
     const other = page(nb.id);
@@ -76,10 +65,6 @@ describe.skipIf(!!missing)("ipywidgets 8 on the real stack", () => {
     // The owner's page is a widget manager of sorts: it takes the kernel's widget comms.
     const models = new Map<string, KernelComm>();
     owner.registerCommTarget(WIDGET_TARGET, (comm) => void models.set(comm.commId, comm));
-
-    // tqdm too: a later %pip would move the kernel, and the slider would stay behind with the old one.
-    const pip = await run(owner, "%pip install ipywidgets tqdm", "pip", 300_000);
-    expect(pip.text).toMatch(/the kernel is on pip-[0-9a-f]{12}/);
 
     const slider = await run(owner, "import ipywidgets as w\ns = w.IntSlider(value=3)\ndisplay(s)", "slider");
     const view = slider.iopub.find((m) => m.header.msg_type === "display_data");
@@ -106,7 +91,7 @@ describe.skipIf(!!missing)("ipywidgets 8 on the real stack", () => {
       "the kernel's echo_update on the other page",
     );
     expect((await run(owner, "print(s.value)", "read")).text).toBe("9\n");
-    // The comm package came with the layer, after the bridge started: the bridge's import hook
+    // The comm package is imported after the bridge started (by ipywidgets): the bridge's import hook
     // pointed it at the kernel (ipywidgets 8.1 has a shim of its own; other comm users need this).
     const patched =
       "import comm\nprint(comm.get_comm_manager() is get_ipython().kernel.comm_manager, type(comm.create_comm(target_name='x')).__module__)";
