@@ -48,8 +48,10 @@ export class ChunkWriter {
     readonly codec: BlobCodec = BLOB_CODEC,
   ) {}
 
-  /** Reads a file's bytes to the end; resolves to its chunk hashes and size. */
-  async writeFile(content: AsyncIterable<Uint8Array>): Promise<{ chunks: string[]; size: number }> {
+  /** Reads a file's bytes to the end; resolves to its chunk hashes and size. `owned`: the pieces
+   * are never reused by their source (readChunks' are not), so a piece that is a whole chunk is
+   * stored as it is rather than copied. */
+  async writeFile(content: AsyncIterable<Uint8Array>, opts: { owned?: boolean } = {}): Promise<{ chunks: string[]; size: number }> {
     const chunks: string[] = [];
     let size = 0;
     let pending: Buffer[] = [];
@@ -60,6 +62,10 @@ export class ChunkWriter {
     for await (const piece of content) {
       let buf = Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
       size += buf.length;
+      while (opts.owned && pendingBytes === 0 && buf.length >= this.chunkSize) {
+        await emit(buf.subarray(0, this.chunkSize));
+        buf = buf.subarray(this.chunkSize);
+      }
       while (pendingBytes + buf.length >= this.chunkSize) {
         const take = this.chunkSize - pendingBytes;
         pending.push(buf.subarray(0, take));

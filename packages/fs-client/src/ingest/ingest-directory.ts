@@ -1,5 +1,4 @@
-import { createReadStream } from "node:fs";
-import { lstat, readdir, readFile, readlink } from "node:fs/promises";
+import { lstat, open, readdir, readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { DEFAULT_CHUNK_SIZE, type ManifestEntry } from "../manifest/manifest";
 import type { BlobStore } from "../store/blob-store";
@@ -40,7 +39,7 @@ export async function ingestDirectory(root: string, store: BlobStore, options: I
           return;
         }
       }
-      const { chunks, size } = await writer.writeFile(createReadStream(abs, { highWaterMark: 1024 * 1024 }));
+      const { chunks, size } = await writer.writeFile(readChunks(abs, writer.chunkSize), { owned: true });
       entries.push({ ...base, type: "file", size, chunks });
     } else if (st.isSymbolicLink()) {
       const target = await readlink(abs);
@@ -52,4 +51,26 @@ export async function ingestDirectory(root: string, store: BlobStore, options: I
 
   await visit(root, "/");
   return finishImage(entries, writer, store, warnings);
+}
+
+/** A file's bytes in pieces of `chunkSize` (the last one shorter), each read into a buffer of its
+ * own: ChunkWriter keeps them as they are, where a stream's 1 MiB pieces had to be copied into
+ * chunks (0.1 s per GB here, on top of the stream's own copies). */
+async function* readChunks(path: string, chunkSize: number): AsyncIterable<Buffer> {
+  const fh = await open(path, "r");
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(chunkSize);
+      let filled = 0;
+      while (filled < chunkSize) {
+        const { bytesRead } = await fh.read(buf, filled, chunkSize - filled, null);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      if (filled > 0) yield filled === chunkSize ? buf : buf.subarray(0, filled);
+      if (filled < chunkSize) return;
+    }
+  } finally {
+    await fh.close();
+  }
 }

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { compressFrame } from "lz4-napi";
+import { compressFrame, decompressFrame } from "lz4-napi";
 import { BlobIntegrityError, verifyBlob } from "../fetch/verify";
 import { BlobFetcher } from "../fetch/blob-fetcher";
-import { blobCodecOf, compressChunk, decompressBlob, lz4FrameBounds, type BlobCodec } from "./codec";
+import { blobCodecOf, compressChunk, decompressBlob, lz4FrameBounds, storedLz4Frame, type BlobCodec } from "./codec";
 import { startTestBlobServer, TEST_TOKEN } from "./test-blob-server";
 
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
@@ -95,6 +95,28 @@ describe("blob codecs", () => {
     const badSize = Buffer.from(blob);
     badSize.writeUInt32LE(0x7fffffff, 7);
     await expect(decompressBlob(badSize)).rejects.toThrow(/corrupt LZ4 frame/);
+  });
+
+  it("keeps incompressible chunks raw in stored LZ4 blocks, which any LZ4 reader decodes and ours only slices", async () => {
+    const floats = Buffer.from(Float64Array.from({ length: (4 * 1024 * 1024) / 8 }, () => Math.random()).buffer);
+    const blob = await compressChunk(floats, "lz4");
+    expect(blobCodecOf(blob)).toBe("lz4");
+    expect(blob.length).toBe(floats.length + 15); // header, one block header, end mark
+    expect(lz4FrameBounds(blob).stored).toEqual([[11, 11 + floats.length]]);
+    expect((await decompressFrame(blob)).equals(floats)).toBe(true); // lz4_flex, as older workers read it
+    const out = await decompressBlob(blob);
+    expect(out.equals(floats)).toBe(true);
+    expect(out.buffer).toBe(blob.buffer); // a view: nothing decoded or copied
+    expect((await verifyBlob(sha(floats), blob)).equals(floats)).toBe(true);
+    // More than one block, and a cap under the content.
+    const big = randomBytes(9 * 1024 * 1024 + 3);
+    const frame = storedLz4Frame(big);
+    expect((await decompressFrame(frame)).equals(big)).toBe(true);
+    expect((await decompressBlob(frame)).equals(big)).toBe(true);
+    await expect(decompressBlob(frame, big.length - 1)).rejects.toThrow(/more than the/);
+    // A chunk with text in it is still compressed, even if part of it is random.
+    const mixed = checkpointLike(4 * 1024 * 1024);
+    expect(lz4FrameBounds(await compressChunk(mixed, "lz4")).stored).toBeNull();
   });
 
   it("tries Brotli when a blob has the LZ4 magic but is no LZ4 frame, and reports the LZ4 error", async () => {
