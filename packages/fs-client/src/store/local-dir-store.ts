@@ -68,7 +68,9 @@ export class LocalDirStore implements CollectableStore {
 
   async createReadStream(hash: string, range?: { start: number; end: number }): Promise<Readable> {
     if ((await this.size(hash)) === null) throw new BlobNotFoundError(hash);
-    return createReadStream(this.pathOf(hash), range);
+    // 1 MiB reads: a 4 MiB chunk in 4 reads and socket writes rather than 64 (serving a 1 GB
+    // state move's chunks, the gateway's main thread spent most of its time in those calls).
+    return createReadStream(this.pathOf(hash), { ...range, highWaterMark: 1024 * 1024 });
   }
 
   /** Refs live beside the shards, under `refs/<kind>/<hash>`, a file holding the blob hash. */
