@@ -112,6 +112,13 @@ def _dill_pickler(byref):
 
     class Pickler(dill.Pickler):
         def reducer_override(self, obj):
+            # dill has its own reducer for numpy arrays, which writes their bytes into the pickle:
+            # an array inside a list, a dict, a DataFrame or a tensor would be copied twice on
+            # the way out and once more in (a list of 1 GB of arrays: export 2.9-3.9 s, against
+            # 0.4 s with its bytes out of band). numpy's own protocol 5 reduction hands them
+            # to the buffer callback, as the stdlib pickler does for a plain array.
+            if _plain_array(obj):
+                return obj.__reduce_ex__(5)
             return _reduce_tensor(obj)
 
     def make(f, cb):

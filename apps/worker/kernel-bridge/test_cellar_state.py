@@ -154,6 +154,26 @@ ok = [1, 2, 3]
         self.assertEqual(dst.ns["y"], "kept")
         self.assertIs(dst.ns["j"], sys.modules["json"])
 
+    def test_arrays_inside_containers_leave_out_of_band(self):
+        # dill's own numpy reducer would put their bytes into the pickle (copied twice more).
+        src, dst = Kernel(), Kernel()
+        src.run("import numpy as np\nbig = np.arange(250_000, dtype=np.float64)\narrays = [big, big[::2], {'k': np.ones(1000)}]")
+        with tempfile.TemporaryDirectory() as ws:
+            move_dir = os.path.join(ws, "m")
+            exported = src.export(move_dir)
+            with open(os.path.join(move_dir, "manifest.json")) as f:
+                (entry,) = [e for e in json.load(f)["names"] if e["name"] == "arrays"]
+            self.assertEqual(entry["pickler"], "dill")
+            self.assertGreaterEqual(os.path.getsize(os.path.join(move_dir, entry["file"] + ".buf")), 2_000_000)
+            self.assertLess(os.path.getsize(os.path.join(move_dir, entry["file"] + ".pkl")), 1_100_000)  # the strided view is in band
+            imported = dst.import_(move_dir)
+        self.assertEqual(imported["failed"], [])
+        self.assertEqual([n["name"] for n in exported["names"]], ["arrays", "big"])
+        arrays = dst.ns["arrays"]
+        self.assertTrue((arrays[0] == src.ns["big"]).all() and (arrays[1] == src.ns["big"][::2]).all())
+        self.assertEqual(arrays[2]["k"].sum(), 1000)
+        self.assertTrue(arrays[0].flags.writeable)
+
     def test_no_exported_state_is_a_clear_error(self):
         with tempfile.TemporaryDirectory() as ws:
             with self.assertRaisesRegex(FileNotFoundError, "no exported state"):
