@@ -1,4 +1,6 @@
 // Starts the real single-machine stack (the same launcher as `npm start`) in a throwaway home.
+// BENCH_STACK_STDOUT=1 passes the gateway's and workers' stdout through (the worker logs each
+// state move's steps with their times: export, store, layout, import).
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -20,7 +22,7 @@ export async function startStack(port: number): Promise<Stack> {
   const token = "bench-" + Math.random().toString(36).slice(2);
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "scripts/cellar-local.ts")], {
     env: { ...process.env, CELLAR_HOME: home, CELLAR_PORT: String(port), CELLAR_TOKEN: token, CELLAR_WORKER_ID: "bench" },
-    stdio: ["ignore", "ignore", "inherit"],
+    stdio: ["ignore", process.env.BENCH_STACK_STDOUT ? "inherit" : "ignore", "inherit"],
   });
   const base = `http://127.0.0.1:${port}`;
   const gateway = new GatewayClient({ baseUrl: base, token });
@@ -68,7 +70,7 @@ export async function startExtraWorker(
       CELLAR_WORKER_SECRET: workerSecret,
       CELLAR_GATEWAY_URL: stack.base,
     },
-    stdio: ["ignore", "ignore", "inherit"],
+    stdio: ["ignore", process.env.BENCH_STACK_STDOUT ? "inherit" : "ignore", "inherit"],
   });
   const gateway = new GatewayClient({ baseUrl: stack.base, token: stack.token });
   const deadline = Date.now() + 120_000;
