@@ -49,6 +49,19 @@ describe("the output frame at the gateway's own path", () => {
     await script.arrayBuffer();
   });
 
+  it("keeps its policy on a revalidation's 304, which a browser merges into the cached page", async () => {
+    const first = await fetch(`${gateway.base}/output-frame/frame.html`);
+    await first.text();
+    const etag = first.headers.get("etag")!;
+    expect(etag).toBeTruthy();
+    const again = await fetch(`${gateway.base}/output-frame/frame.html`, { headers: { "if-none-match": etag } });
+    expect(again.status).toBe(304);
+    // helmet's answer here (frame-ancestors 'none', x-frame-options) blocked every frame reloaded
+    // from the cache: Chromium showed "refused to connect" in them.
+    expect(again.headers.get("content-security-policy")).toBe(first.headers.get("content-security-policy"));
+    expect(again.headers.get("x-frame-options")).toBeNull();
+  });
+
   it("answers nothing else there: 404 for a missing file, 405 for a write", async () => {
     const missing = await fetch(`${gateway.base}/output-frame/nope.js`);
     expect(missing.status).toBe(404);

@@ -49,16 +49,7 @@ export function outputFramePolicy(deps: Pick<OutputFrameDeps, "origin" | "appOri
 export function outputFrameHook(deps: OutputFrameDeps) {
   const policy = outputFramePolicy(deps);
   const outputHost = deps.origin ? new URL(deps.origin).host : null;
-  const serve = sirv(deps.dir, {
-    dev: false,
-    etag: true,
-    setHeaders: (res) => {
-      res.setHeader("content-security-policy", policy);
-      // The frame's document is opaque-origin: it loads its own script and libraries cross-origin.
-      res.setHeader("cross-origin-resource-policy", "cross-origin");
-      res.removeHeader("x-frame-options");
-    },
-  });
+  const serve = sirv(deps.dir, { dev: false, etag: true });
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const { pathname } = new URL(request.url, "http://x");
     if (!pathname.startsWith(OUTPUT_FRAME_PREFIX)) return;
@@ -71,6 +62,13 @@ export function outputFrameHook(deps: OutputFrameDeps) {
     const res = reply.raw;
     // helmet's answer for the app's pages does not apply: no frame-ancestors 'none', no
     // same-origin resource policy.
+    // Set here, before sirv answers, so its 304s carry them too: a browser merges a 304's headers
+    // into the cached response, and helmet's x-frame-options and frame-ancestors 'none' on a 304
+    // made every revalidated frame a "refused to connect" page.
+    res.setHeader("content-security-policy", policy);
+    // The frame's document is opaque-origin: it loads its own script and libraries cross-origin.
+    res.setHeader("cross-origin-resource-policy", "cross-origin");
+    res.removeHeader("x-frame-options");
     res.setHeader("x-content-type-options", "nosniff");
     res.setHeader("referrer-policy", "no-referrer");
     request.raw.url = request.raw.url!.slice(OUTPUT_FRAME_PREFIX.length - 1);
