@@ -25,5 +25,7 @@ await build({
   loader: { ".svg": "dataurl", ".png": "dataurl", ".woff": "dataurl", ".woff2": "dataurl", ".ttf": "dataurl", ".eot": "dataurl" },
 });
 await copyFile(path.join(here, "src/output-frame/frame.html"), path.join(out, "frame.html"));
-// plotly.js-dist-min is already one minified file.
+// plotly's bundles are already one minified file each: the full one, and the basic one (bar, pie,
+// scatter) that most figures need (src/output-frame/plotly-bundle.ts chooses).
 await copyFile(require.resolve("plotly.js-dist-min/plotly.min.js"), path.join(out, "plotly.min.js"));
+await copyFile(require.resolve("plotly.js-basic-dist-min/plotly-basic.min.js"), path.join(out, "plotly-basic.min.js"));

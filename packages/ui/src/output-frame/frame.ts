@@ -3,6 +3,7 @@
 // of the page that framed it but postMessage. It shows what the parent sends and reports its
 // height; plotly and vega are loaded only when an output needs them.
 import { renderMessageFrom, type FrameRenderMessage, type FrameToPageMessage } from "./messages";
+import { plotlyBundleFor, type PlotlyBundle } from "./plotly-bundle";
 import { widgetMessageFrom, type FrameWidgetSendMessage, type PageToFrameWidgetMessage } from "./widget-messages";
 import type { CellarWidgets, WidgetRuntime } from "./widget-runtime";
 
@@ -49,6 +50,15 @@ function loadScript(name: string): Promise<void> {
     scripts.set(name, loading);
   }
   return loading;
+}
+
+/** The full bundle draws what the basic one does: once it is here (a figure that needed it, or
+ * an update to one that does), it serves every later figure of this frame. */
+let plotlyLoaded: PlotlyBundle | null = null;
+async function loadPlotly(bundle: PlotlyBundle): Promise<void> {
+  if (plotlyLoaded === "plotly.min.js" || plotlyLoaded === bundle) return;
+  await loadScript(bundle);
+  plotlyLoaded = bundle;
 }
 
 function loadStyle(name: string): void {
@@ -104,8 +114,8 @@ async function render(message: FrameRenderMessage): Promise<void> {
   root.appendChild(element);
   const { mime, data } = message;
   if (mime === "application/vnd.plotly.v1+json") {
-    await loadScript("plotly.min.js");
     const figure = spec(data) as { data?: unknown; layout?: unknown; config?: unknown };
+    await loadPlotly(plotlyBundleFor(figure));
     await window.Plotly!.newPlot(element, figure.data ?? [], figure.layout ?? {}, { responsive: true, ...(figure.config as object) });
   } else if (mime.startsWith("application/vnd.vegalite.") || mime.startsWith("application/vnd.vega.")) {
     await loadScript("vega.js");

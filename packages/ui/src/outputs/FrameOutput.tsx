@@ -1,8 +1,9 @@
 /** @jsxRuntime automatic */
 // (The pragma: the gateway renders these under tsx, which applies no tsconfig of this package.)
-import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { frameMessageFrom, type FrameRenderMessage } from "../output-frame/messages";
 import { widgetSendFrom, type WidgetFrameHub, type WidgetFrameLink } from "../output-frame/widget-messages";
+import { frameLoads } from "./frame-loads";
 import { WIDGET_VIEW } from "./mime";
 
 /** Where output frames come from. Given (the browser app): outputs that run code are shown in
@@ -37,8 +38,37 @@ export function useWidgetHub(): WidgetFrameHub | null {
 
 /** A frame is made once its output comes within this distance of the viewport. */
 const NEAR_VIEWPORT = "600px 0px";
-/** The box held before the frame reports its height (a plotly figure's default is 450 px). */
+/** The box held before the frame reports its height, where the output does not say its own. */
 const PLACEHOLDER_PX = 150;
+/** plotly.js's default figure height. */
+const PLOTLY_DEFAULT_PX = 450;
+
+/**
+ * The height the output will most likely take, held until its frame reports the real one. A
+ * plotly figure says it (layout.height, else plotly's default), as a vega spec may: holding that
+ * box keeps the cells below where they will stay, and keeps the virtual list from mounting, at
+ * open, the extra rows (and their editors) that 150 px boxes would have let into the viewport.
+ */
+export function expectedFrameHeight(mime: string, data: unknown): number {
+  let spec: unknown = data;
+  if (typeof data === "string") {
+    try {
+      spec = JSON.parse(data);
+    } catch {
+      return PLACEHOLDER_PX;
+    }
+  }
+  const obj = spec && typeof spec === "object" ? (spec as { layout?: { height?: unknown }; height?: unknown }) : null;
+  if (mime === "application/vnd.plotly.v1+json") {
+    const h = obj?.layout?.height;
+    return typeof h === "number" && h > 0 ? h : PLOTLY_DEFAULT_PX;
+  }
+  if (mime.startsWith("application/vnd.vegalite.") || mime.startsWith("application/vnd.vega.")) {
+    // The plot area's height; axes and title take about 50 px more.
+    return typeof obj?.height === "number" && obj.height > 0 ? obj.height + 50 : PLACEHOLDER_PX;
+  }
+  return PLACEHOLDER_PX;
+}
 
 export interface FrameOutputProps {
   mime: string;
@@ -63,6 +93,18 @@ export function FrameOutput({ mime, data, metadata }: FrameOutputProps) {
   const ready = useRef(false);
   const near = useNearViewport(holder);
   const [height, setHeight] = useState<number | null>(null);
+  const placeholder = useMemo(() => expectedFrameHeight(mime, data), [mime, data]);
+  // Near the viewport, the frame waits its turn to load (frame-loads.ts); its first height is
+  // "drawn", which lets the next one in.
+  const [turn, setTurn] = useState(false);
+  const [drawn, setDrawn] = useState(false);
+  const loaded = useRef<(() => void) | null>(null);
+  useEffect(() => {
+    if (!near) return;
+    const done = frameLoads.request(() => setTurn(true));
+    loaded.current = done;
+    return done;
+  }, [near]);
 
   const send = useCallback(() => {
     const message: FrameRenderMessage = { type: "cellar-output:render", mime, data, metadata };
@@ -72,8 +114,18 @@ export function FrameOutput({ mime, data, metadata }: FrameOutputProps) {
   const sendRef = useRef(send);
   sendRef.current = send;
 
-  useEffect(() => {
-    if (!near) return;
+  // A layout effect: the listener is there in the same commit as the iframe. A passive effect
+  // could run after the frame's "ready" had come and gone (a busy page: the frame loads in a
+  // process of its own), and that frame stayed blank.
+  useLayoutEffect(() => {
+    if (!turn) return;
+    const attachHub = () => {
+      if (!widgetHub) return;
+      // A reloaded frame starts afresh: the state of every model, then the view.
+      link.current?.detach();
+      const target = frame.current?.contentWindow;
+      link.current = widgetHub.attach((m) => target?.postMessage(m, "*"));
+    };
     const onMessage = (event: MessageEvent) => {
       const message = frameMessageFrom(event, frame.current);
       if (!message) {
@@ -86,22 +138,28 @@ export function FrameOutput({ mime, data, metadata }: FrameOutputProps) {
       }
       if (message.type === "cellar-output:ready") {
         ready.current = true;
-        if (widgetHub) {
-          // A reloaded frame starts afresh: the state of every model, then the view.
-          link.current?.detach();
-          const target = frame.current?.contentWindow;
-          link.current = widgetHub.attach((m) => target?.postMessage(m, "*"));
-        }
+        attachHub();
         sendRef.current();
-      } else setHeight(message.height);
+      } else {
+        setHeight(message.height);
+        if (ready.current) {
+          setDrawn(true);
+          loaded.current?.();
+        }
+      }
     };
     window.addEventListener("message", onMessage);
+    // The hub came after the frame was ready (the kernel connected later): attach it now.
+    if (ready.current && widgetHub) {
+      attachHub();
+      sendRef.current();
+    }
     return () => {
       window.removeEventListener("message", onMessage);
       link.current?.detach();
       link.current = null;
     };
-  }, [near, widgetHub]);
+  }, [turn, widgetHub]);
 
   // An update_display_data: the frame that is there shows the new value.
   useEffect(() => {
@@ -111,7 +169,7 @@ export function FrameOutput({ mime, data, metadata }: FrameOutputProps) {
   if (!settings) return null;
   return (
     <div ref={holder} className="cellar-output-frame" data-testid="output-frame" data-mime={mime}>
-      {near ? (
+      {turn ? (
         <iframe
           ref={frame}
           src={settings.src}
@@ -119,10 +177,12 @@ export function FrameOutput({ mime, data, metadata }: FrameOutputProps) {
           title={`Output (${mime})`}
           data-testid="output-frame-iframe"
           // The iframe's own height is the row's: the virtual list's ResizeObserver sees it change.
-          style={{ height: height ?? PLACEHOLDER_PX }}
+          style={{ height: height ?? placeholder }}
+          // Set once the frame has drawn the output and reported its height.
+          data-drawn={drawn ? "true" : undefined}
         />
       ) : (
-        <div style={{ height: PLACEHOLDER_PX }} />
+        <div style={{ height: placeholder }} />
       )}
     </div>
   );

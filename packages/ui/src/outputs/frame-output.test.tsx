@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { act, cleanup, render, screen } from "@testing-library/react";
 import type { Output } from "@cellar/protocol";
 import { frameMessageFrom, MAX_FRAME_HEIGHT } from "../output-frame/messages";
-import { OutputFrameProvider, WidgetHubProvider } from "./FrameOutput";
+import { expectedFrameHeight, OutputFrameProvider, WidgetHubProvider } from "./FrameOutput";
 import { widgetSendFrom, type FrameWidgetSendMessage, type WidgetFrameHub } from "../output-frame/widget-messages";
 import { OutputArea } from "./OutputArea";
 import { chooseMimeType, htmlNeedsFrame } from "./mime";
@@ -122,6 +122,45 @@ describe("frame outputs in the app", () => {
     post({ type: "cellar-output:height", height: 9 }, window);
     expect(iframe.style.height).toBe("420px");
     other.remove();
+  });
+
+  it("holds the height a figure says it will take until its frame reports the real one, then marks it drawn", () => {
+    expect(expectedFrameHeight("application/vnd.plotly.v1+json", { data: [], layout: { height: 300 } })).toBe(300);
+    expect(expectedFrameHeight("application/vnd.plotly.v1+json", JSON.stringify({ data: [] }))).toBe(450);
+    expect(expectedFrameHeight("application/vnd.vegalite.v5+json", { mark: "bar", height: 200 })).toBe(250);
+    expect(expectedFrameHeight("application/javascript", "1")).toBe(150);
+    inApp(display({ "application/vnd.plotly.v1+json": { data: [], layout: { height: 320 } }, "text/plain": "Figure" }));
+    const iframe = screen.getByTestId("output-frame-iframe") as HTMLIFrameElement;
+    expect(iframe.style.height).toBe("320px");
+    expect(iframe.dataset.drawn).toBeUndefined();
+    const win = iframe.contentWindow!;
+    vi.spyOn(win, "postMessage").mockImplementation(() => {});
+    for (const data of [{ type: "cellar-output:ready" }, { type: "cellar-output:height", height: 330 }])
+      act(() => {
+        window.dispatchEvent(new MessageEvent("message", { data, source: win }));
+      });
+    expect(iframe.style.height).toBe("330px");
+    expect(iframe.dataset.drawn).toBe("true");
+  });
+
+  it("loads frames two at a time: the third waits until one of them has drawn", () => {
+    const figure = () => display({ "application/vnd.plotly.v1+json": plotly, "text/plain": "Figure" });
+    inApp(figure(), figure(), figure());
+    expect(screen.getAllByTestId("output-frame")).toHaveLength(3);
+    const iframes = screen.getAllByTestId("output-frame-iframe") as HTMLIFrameElement[];
+    expect(iframes).toHaveLength(2);
+    const first = iframes[0]!.contentWindow!;
+    vi.spyOn(first, "postMessage").mockImplementation(() => {});
+    const post = (data: unknown) =>
+      act(() => {
+        window.dispatchEvent(new MessageEvent("message", { data, source: first }));
+      });
+    // A height before the output was sent (the empty page) is not "drawn".
+    post({ type: "cellar-output:height", height: 0 });
+    expect(screen.getAllByTestId("output-frame-iframe")).toHaveLength(2);
+    post({ type: "cellar-output:ready" });
+    post({ type: "cellar-output:height", height: 300 });
+    expect(screen.getAllByTestId("output-frame-iframe")).toHaveLength(3);
   });
 });
 
