@@ -5,6 +5,7 @@ import { createClient } from "@libsql/client";
 import pg from "pg";
 import type { Dialect } from "./paths";
 import { dialectOf, sqliteFile } from "./url";
+import { isRetryable } from "./write-transaction";
 
 export type Row = Record<string, unknown>;
 
@@ -21,7 +22,29 @@ const PG_MIGRATION_LOCK = 72707369;
 
 /** Runs `work` in one transaction that no other migrating process can interleave with. */
 export async function withMigrationTransaction<T>(url: string, work: (tx: MigrationTransaction) => Promise<T>): Promise<T> {
-  return dialectOf(url) === "sqlite" ? withSqlite(url, work) : withPostgres(url, work);
+  return dialectOf(url) === "sqlite" ? retryWhileBusy(() => withSqlite(url, work)) : withPostgres(url, work);
+}
+
+/** How long a migrating process keeps trying for SQLite's write lock. */
+const BUSY_GIVE_UP_MS = 15_000;
+
+/**
+ * Two processes starting at once on one new file: the busy timeout does not cover every lock
+ * SQLite takes there (the switch to WAL, a connection opened while the other one holds the file),
+ * and CI saw "SQLITE_BUSY: database is locked" from the second. The failed attempt wrote
+ * nothing, so the whole transaction is tried again, with growing pauses; the applied migrations
+ * are read inside it, so the second process then finds them done.
+ */
+async function retryWhileBusy<T>(attempt: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!isRetryable(error) || Date.now() - started > BUSY_GIVE_UP_MS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(10 * 2 ** n, 500)));
+    }
+  }
 }
 
 async function withSqlite<T>(url: string, work: (tx: MigrationTransaction) => Promise<T>): Promise<T> {
