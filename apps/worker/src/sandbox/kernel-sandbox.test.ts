@@ -126,14 +126,14 @@ describe("a kernel in a gVisor sandbox", { timeout: 60_000 }, () => {
     expect(JSON.stringify(run.messages).length).toBeLessThan(100_000);
   }, 90_000);
 
-  it("has the data scientist's Debian packages, and not bookworm's ipywidgets 6", async () => {
+  it("has the data scientist's Debian packages, and ipywidgets 8 from pip (not bookworm's 6)", async () => {
     const run = await execute(
       sb,
-      "import sklearn, seaborn, statsmodels.api, altair, folium, tqdm, requests, importlib.util\nprint(sklearn.__version__, importlib.util.find_spec('ipywidgets') is None)",
+      "import sklearn, seaborn, statsmodels.api, altair, folium, tqdm, requests, ipywidgets\nprint(sklearn.__version__, ipywidgets.__version__, ipywidgets.__file__)",
       { timeoutMs: 60_000 },
     );
     expect(run.reply.content.status).toBe("ok");
-    expect(run.stdout()).toMatch(/^1\.\d+\.\d+ True\n$/);
+    expect(run.stdout()).toMatch(/^1\.\d+\.\d+ 8\.\d+\.\d+ \/usr\/local\/lib\/python3[.\d]*\/dist-packages\/ipywidgets\/__init__\.py\n$/);
   }, 90_000);
 
   it("reports errors with a coloured traceback", async () => {
