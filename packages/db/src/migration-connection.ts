@@ -5,7 +5,7 @@ import { createClient } from "@libsql/client";
 import pg from "pg";
 import type { Dialect } from "./paths";
 import { dialectOf, sqliteFile } from "./url";
-import { isRetryable } from "./write-transaction";
+import { retryWhileBusy } from "./write-transaction";
 
 export type Row = Record<string, unknown>;
 
@@ -25,28 +25,11 @@ export async function withMigrationTransaction<T>(url: string, work: (tx: Migrat
   return dialectOf(url) === "sqlite" ? retryWhileBusy(() => withSqlite(url, work)) : withPostgres(url, work);
 }
 
-/** How long a migrating process keeps trying for SQLite's write lock. */
-const BUSY_GIVE_UP_MS = 15_000;
-
-/**
- * Two processes starting at once on one new file: the busy timeout does not cover every lock
- * SQLite takes there (the switch to WAL, a connection opened while the other one holds the file),
- * and CI saw "SQLITE_BUSY: database is locked" from the second. The failed attempt wrote
- * nothing, so the whole transaction is tried again, with growing pauses; the applied migrations
- * are read inside it, so the second process then finds them done.
- */
-async function retryWhileBusy<T>(attempt: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  for (let n = 0; ; n++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (!isRetryable(error) || Date.now() - started > BUSY_GIVE_UP_MS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(10 * 2 ** n, 500)));
-    }
-  }
-}
-
+// Two processes starting at once on one new file: the busy timeout does not cover every lock
+// SQLite takes there (the switch to WAL, a connection opened while the other one holds the file),
+// and CI saw "SQLITE_BUSY: database is locked" from the second. The failed attempt wrote nothing,
+// so the whole transaction is tried again (retryWhileBusy); the applied migrations are read inside
+// it, so the second process then finds them done.
 async function withSqlite<T>(url: string, work: (tx: MigrationTransaction) => Promise<T>): Promise<T> {
   const file = sqliteFile(url);
   if (file) mkdirSync(path.dirname(file), { recursive: true });

@@ -20,19 +20,27 @@ const BUSY_GIVE_UP_MS = 15_000;
  * and the whole transaction is tried again here, asynchronously, with growing pauses.
  */
 export async function writeTransaction<T>(prisma: PrismaClient, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return retryWhileBusy(() =>
+    prisma.$transaction(
+      async (tx) => {
+        await tx.$executeRawUnsafe('UPDATE "Schedule" SET "id" = "id" WHERE 1 = 0');
+        return work(tx);
+      },
+      { maxWait: BUSY_GIVE_UP_MS, timeout: BUSY_GIVE_UP_MS },
+    ),
+  );
+}
+
+/** `attempt` again, with growing random pauses, while it fails with an error that wrote nothing
+ * (isRetryable), for up to BUSY_GIVE_UP_MS. */
+export async function retryWhileBusy<T>(attempt: () => Promise<T>): Promise<T> {
   const started = Date.now();
-  for (let attempt = 0; ; attempt++) {
+  for (let n = 0; ; n++) {
     try {
-      return await prisma.$transaction(
-        async (tx) => {
-          await tx.$executeRawUnsafe('UPDATE "Schedule" SET "id" = "id" WHERE 1 = 0');
-          return work(tx);
-        },
-        { maxWait: BUSY_GIVE_UP_MS, timeout: BUSY_GIVE_UP_MS },
-      );
+      return await attempt();
     } catch (error) {
       if (!isRetryable(error) || Date.now() - started > BUSY_GIVE_UP_MS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(5 * 2 ** attempt, 200)));
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(5 * 2 ** n, 200)));
     }
   }
 }
