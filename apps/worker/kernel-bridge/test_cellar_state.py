@@ -62,6 +62,12 @@ def move(code, after=""):
     return src, dst, exported, imported, left
 
 
+def manifest_entries(move_dir):
+    """An exported move's manifest entries, by name."""
+    with open(os.path.join(move_dir, "manifest.json")) as f:
+        return {e["name"]: e for e in json.load(f)["names"]}
+
+
 class StateMoveTest(unittest.TestCase):
     def test_arrays_frames_functions_classes_and_modules_move(self):
         src, dst, exported, imported, left = move(
@@ -142,8 +148,7 @@ ok = [1, 2, 3]
         with tempfile.TemporaryDirectory() as ws:
             move_dir = os.path.join(ws, "m")
             exported = src.export(move_dir)
-            with open(os.path.join(move_dir, "manifest.json")) as f:
-                by_name = {e["name"]: e for e in json.load(f)["names"]}
+            by_name = manifest_entries(move_dir)
             with open(os.path.join(move_dir, by_name["x"]["file"] + ".pkl"), "wb") as f:
                 f.write(b"not a pickle")
             imported = dst.import_(move_dir)
@@ -161,8 +166,7 @@ ok = [1, 2, 3]
         with tempfile.TemporaryDirectory() as ws:
             move_dir = os.path.join(ws, "m")
             exported = src.export(move_dir)
-            with open(os.path.join(move_dir, "manifest.json")) as f:
-                (entry,) = [e for e in json.load(f)["names"] if e["name"] == "arrays"]
+            entry = manifest_entries(move_dir)["arrays"]
             self.assertEqual(entry["pickler"], "dill")
             self.assertGreaterEqual(os.path.getsize(os.path.join(move_dir, entry["file"] + ".buf")), 2_000_000)
             self.assertLess(os.path.getsize(os.path.join(move_dir, entry["file"] + ".pkl")), 1_100_000)  # the strided view is in band
