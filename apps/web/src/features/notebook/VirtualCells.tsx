@@ -1,5 +1,5 @@
 "use client";
-import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
+import { Fragment, useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
 import { defaultRangeExtractor, useWindowVirtualizer, type Range } from "@tanstack/react-virtual";
 import type { CellOutputState } from "@cellar/protocol";
 import { useNotebookContext, useNotebookState } from "./notebook-context";
@@ -52,19 +52,42 @@ export function VirtualCells({
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [focus]);
 
+  const items = virtualizer.getVirtualItems();
   return (
-    <div ref={listRef} className="virtual-cells" style={{ position: "relative", height: virtualizer.getTotalSize() }}>
-      {virtualizer.getVirtualItems().map((item) => (
-        <div
-          key={item.key}
-          data-index={item.index}
-          ref={virtualizer.measureElement}
-          className="virtual-cell"
-          style={{ position: "absolute", top: 0, left: 0, width: "100%", transform: `translateY(${item.start - scrollMargin}px)` }}
-        >
-          {renderCell(ids[item.index], item.index)}
-        </div>
-      ))}
+    <div
+      ref={listRef}
+      className="virtual-cells"
+      style={{ position: "relative", height: virtualizer.getTotalSize(), overflowAnchor: "none" }}
+    >
+      {/* The rendered rows are in normal flow inside one shifted block, not each placed at its
+          measured offset: a row that grows (an output frame reporting its height) pushes the rows
+          after it in the same layout, where placed rows kept their old offsets until the
+          virtualizer had measured and React rendered again, and under load the next cell was
+          drawn over the output for frames. (flow-root: a row's margins stay inside the box that is
+          measured.) Only a kept row away from the range (the active cell,
+          the dragged one) sits after a spacer of the measured gap. Scroll anchoring is off in the
+          list: the virtualizer already keeps the viewport still when a row above it resizes. */}
+      <div
+        style={{
+          position: "absolute",
+          top: 0,
+          left: 0,
+          width: "100%",
+          transform: `translateY(${(items[0]?.start ?? scrollMargin) - scrollMargin}px)`,
+        }}
+      >
+        {items.map((item, k) => {
+          const gap = k === 0 ? 0 : item.start - items[k - 1]!.end;
+          return (
+            <Fragment key={item.key}>
+              {gap > 0 ? <div className="virtual-gap" aria-hidden="true" style={{ height: gap }} /> : null}
+              <div data-index={item.index} ref={virtualizer.measureElement} className="virtual-cell" style={{ display: "flow-root" }}>
+                {renderCell(ids[item.index], item.index)}
+              </div>
+            </Fragment>
+          );
+        })}
+      </div>
     </div>
   );
 }
