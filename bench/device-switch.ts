@@ -4,6 +4,9 @@
 // from sending the cell that asks for the other device to its reply (export, workspace stored,
 // the new kernel started, names loaded, the cell run). Baseline, same run: re-running the cells
 // from the top on a fresh kernel (restart, then the cell that builds the arrays, then the cell).
+// The arrays are the same bytes at every move (and in every run: seeded); `moves_changed` (sizes
+// in BENCH_DEVICE_CHANGED_SIZES, default 1 GB) are moves after an untimed cell on the kernel's
+// device added 1 to every array, as a training step changes its weights: new bytes each time.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -13,6 +16,7 @@ import { loadAverage, summarize, table, type Summary } from "./stats";
 
 const SIZES = (process.env.BENCH_DEVICE_SIZES ?? "10e6,1e9,4e9").split(",").map(Number);
 const MOVES = Number(process.env.BENCH_DEVICE_MOVES ?? 5);
+const CHANGED_SIZES = new Set((process.env.BENCH_DEVICE_CHANGED_SIZES ?? "1e9").split(",").filter(Boolean).map(Number));
 
 async function untilIdle(kernel: GatewayKernel): Promise<void> {
   if (kernel.status === "idle") return;
@@ -41,6 +45,7 @@ export async function run(): Promise<void> {
   const stopGpu = await startExtraWorker(stack, "bench-gpu", "gpu=H100", { CELLAR_KERNEL_POOL_SIZE: "0" });
   const gateway = new GatewayClient({ baseUrl: stack.base, token: stack.token });
   const moves: Array<{ namespace_bytes: number; median_s: number; n: number; samples_s: number[] }> = [];
+  const movesChanged: typeof moves = [];
   const rerun: Array<{ namespace_bytes: number; seconds: number }> = [];
   try {
     for (const bytes of SIZES) {
@@ -57,6 +62,16 @@ export async function run(): Promise<void> {
         samples.push(await run1(kernel, `${to}\ntotal = sum(float(a.sum()) for a in arrays)`, `move${i}`));
       }
       moves.push({ namespace_bytes: bytes, median_s: summarize(samples).median_s, n: samples.length, samples_s: samples });
+      if (CHANGED_SIZES.has(bytes)) {
+        const changed: number[] = [];
+        for (let i = movesN; i < 2 * movesN; i++) {
+          const here = i % 2 === 0 ? "%%cpu" : "%%gpu H100";
+          await run1(kernel, `${here}\nfor a in arrays: a += 1.0`, `change${i}`);
+          const to = i % 2 === 0 ? "%%gpu H100" : "%%cpu";
+          changed.push(await run1(kernel, `${to}\ntotal = sum(float(a.sum()) for a in arrays)`, `move${i}`));
+        }
+        movesChanged.push({ namespace_bytes: bytes, median_s: summarize(changed).median_s, n: changed.length, samples_s: changed });
+      }
       // Baseline: a fresh kernel, the notebook from the top.
       const t0 = performance.now();
       await kernel.restart();
@@ -72,12 +87,12 @@ export async function run(): Promise<void> {
     await stopGpu();
     await stack.stop();
   }
-  const out = { moves, rerun, machine: { cpus: os.cpus().length, load: loadAverage() } };
+  const out = { moves, moves_changed: movesChanged, rerun, machine: { cpus: os.cpus().length, load: loadAverage() } };
   fs.mkdirSync(path.join(repoRoot, "bench/results"), { recursive: true });
   fs.writeFileSync(path.join(repoRoot, "bench/results/device-switch.json"), `${JSON.stringify(out, null, 2)}\n`);
   console.log(
-    table(
-      moves.flatMap(
+    table([
+      ...moves.flatMap(
         (m, i): Array<[string, Summary | string]> => [
           [`move + cell, ${(m.namespace_bytes / 1e6).toFixed(0)} MB`, summarize(m.samples_s)],
           [
@@ -86,7 +101,11 @@ export async function run(): Promise<void> {
           ],
         ],
       ),
-    ),
+      ...movesChanged.map((m): [string, Summary] => [
+        `move + cell, ${(m.namespace_bytes / 1e6).toFixed(0)} MB changed before each move`,
+        summarize(m.samples_s),
+      ]),
+    ]),
   );
   console.log(`load average: ${loadAverage()}`);
 }
