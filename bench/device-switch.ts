@@ -66,7 +66,7 @@ export async function run(): Promise<void> {
         const changed: number[] = [];
         for (let i = movesN; i < 2 * movesN; i++) {
           const here = i % 2 === 0 ? "%%cpu" : "%%gpu H100";
-          await run1(kernel, `${here}\nfor a in arrays: a += 1.0`, `change${i}`);
+          await run1(kernel, `${here}\nfor a in arrays: a += 1.0\ndel a`, `change${i}`);
           const to = i % 2 === 0 ? "%%gpu H100" : "%%cpu";
           changed.push(await run1(kernel, `${to}\ntotal = sum(float(a.sum()) for a in arrays)`, `move${i}`));
         }
