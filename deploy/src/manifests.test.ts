@@ -117,12 +117,17 @@ describe("deploy/kubernetes", () => {
     expect(loadGatewayConfig(envOf(gateway).env).host).toBe("0.0.0.0");
   });
 
-  it("probes each worker on the health server's paths, on CELLAR_WORKER_HEALTH_PORT", () => {
+  it("probes each worker on the health server's paths, on CELLAR_WORKER_HEALTH_PORT, and opens its move server's port", () => {
     for (const w of workers) {
       const c = mainContainer(w);
-      const port = loadWorkerConfig(envOf(w).env).healthPort;
+      const config = loadWorkerConfig(envOf(w).env);
+      const port = config.healthPort;
       expect(port, w.metadata.name).toBeDefined();
-      expect(c.ports).toEqual([{ name: "health", containerPort: port }]);
+      expect(config.movePort, w.metadata.name).toBeGreaterThan(0);
+      expect(c.ports).toEqual([
+        { name: "health", containerPort: port },
+        { name: "moves", containerPort: config.movePort },
+      ]);
       expect(c.livenessProbe.httpGet).toEqual({ path: WORKER_HEALTH_PATHS.live, port: "health" });
       expect(c.readinessProbe.httpGet).toEqual({ path: WORKER_HEALTH_PATHS.ready, port: "health" });
     }

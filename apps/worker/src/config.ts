@@ -35,6 +35,12 @@ export interface WorkerConfig {
    * (`gpu-memory-bytes`) declare GPUs where the machine has none of its own (a CPU machine standing
    * in for a GPU class). */
   labels: Record<string, string>;
+  /** Where other workers fetch the files of a kernel state move from this one: the port the move
+   * server listens on (CELLAR_WORKER_MOVE_PORT; unset, any free one) and the host they reach it
+   * at (CELLAR_WORKER_ADVERTISE_HOST; unset, this machine's first non-loopback IPv4 address, else
+   * 127.0.0.1). */
+  movePort: number;
+  advertiseHost: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -61,8 +67,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     gatewayGraceMs: seconds(env, "CELLAR_GATEWAY_GRACE_S", 10 * 60) * 1000,
     healthPort: port(env, "CELLAR_WORKER_HEALTH_PORT"),
     localCheckpointTtlMs: seconds(env, "CELLAR_LOCAL_CHECKPOINT_TTL_S", 7 * 24 * 3600) * 1000,
+    movePort: port(env, "CELLAR_WORKER_MOVE_PORT") ?? 0,
+    advertiseHost: env.CELLAR_WORKER_ADVERTISE_HOST || firstExternalIPv4() || "127.0.0.1",
     labels: parseWorkerLabels(env.CELLAR_WORKER_LABELS ?? ""),
   };
+}
+
+function firstExternalIPv4(): string | undefined {
+  for (const addresses of Object.values(os.networkInterfaces()))
+    for (const a of addresses ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  return undefined;
 }
 
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;

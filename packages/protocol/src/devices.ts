@@ -192,6 +192,35 @@ export type SkippedName = z.infer<typeof skippedNameSchema>;
  * that could leave it. */
 export const moveIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a move id is 1-64 letters, digits, _ or -");
 
+/** A file of a move's folder (`00001.buf`, `manifest.json`): the export writes no subfolders,
+ * so a name with a slash or one that climbs is refused on either worker. */
+export const moveFileNameSchema = z.string().regex(/^\w[\w.-]{0,254}$/, "a move file name is a plain file name");
+
+/** A file of a move as the old worker lists it, for the gateway to carry to the new one. */
+export const moveFileSchema = z.object({ name: moveFileNameSchema, size: z.number().int().nonnegative() });
+export type MoveFile = z.infer<typeof moveFileSchema>;
+
+/** The most one `move:read` or `move:write` carries (the gateway's socket takes 64 MiB messages). */
+export const MOVE_PIECE_MAX_BYTES = 8 << 20;
+
+const movePieceAt = { moveId: moveIdSchema, name: moveFileNameSchema, offset: z.number().int().nonnegative() };
+/** The payloads of the gateway's "move:*" events, as the worker checks them. */
+export const moveReadSchema = z.object({ ...movePieceAt, length: z.number().int().positive().max(MOVE_PIECE_MAX_BYTES) });
+export const moveWriteSchema = z.object({
+  ...movePieceAt,
+  data: z.instanceof(Uint8Array).refine((d) => d.length <= MOVE_PIECE_MAX_BYTES, "a move piece is at most 8 MiB"),
+});
+export const moveDropSchema = z.object({ moveId: moveIdSchema });
+/** A move server's base URL (WorkerAuth.moveUrl), and a move's token for it. */
+export const moveUrlSchema = z.url({ protocol: /^https?$/ }).max(2048);
+export const moveTokenSchema = z.string().regex(/^[A-Za-z0-9_-]{16,128}$/, "a move token is 16-128 letters, digits, _ or -");
+export const moveFetchSchema = z.object({
+  moveId: moveIdSchema,
+  url: moveUrlSchema,
+  token: moveTokenSchema,
+  files: z.array(moveFileSchema).max(100_000),
+});
+
 /** What a kernel's export of its namespace wrote (worker → gateway). */
 export const stateExportReportSchema = z.object({
   names: z.array(z.object({ name: z.string(), type: z.string(), bytes: z.number() })),

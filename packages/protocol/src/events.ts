@@ -1,6 +1,6 @@
 // socket.io event maps. Browser <-> gateway on the default namespace, worker <-> gateway on
 // WORKER_NAMESPACE. Every payload crossing a trust boundary is checked with validate.ts.
-import type { DeviceRequest, Isolation, StateExportReport, StateImportReport, WorkerResources } from "./devices";
+import type { DeviceRequest, Isolation, MoveFile, StateExportReport, StateImportReport, WorkerResources } from "./devices";
 import type { JupyterMessage } from "./jupyter";
 import type { KernelStatus, WorkerStatus } from "./kernel-states";
 import type { NotebookPackages } from "./notebook-packages";
@@ -152,6 +152,9 @@ export interface WorkerAuth {
   /** The kernels this worker still runs (or holds suspended), sent on every connect: a gateway
    * that restarted, or another replica, adopts them instead of starting new ones. */
   sessions?: WorkerSessionReport[];
+  /** Where other workers fetch the files of a state move this worker exported (its move server:
+   * `GET <moveUrl><moveId>/<name>` with the move's token); absent, the gateway carries them. */
+  moveUrl?: string;
 }
 
 export interface WorkerSessionReport {
@@ -228,17 +231,29 @@ export interface GatewayToWorker extends WorkspaceFilesEvents, TerminalToWorker 
   /** Suspend the kernel now (if it is idle) rather than after the idle timeout. */
   "session:suspend": (p: { sessionId: string }, ack: Ack) => void;
   /** Writes the kernel's namespace (name by name, dill then cloudpickle) into the workspace under
-   * `.cellar/moves/<moveId>` and stores the workspace in the content store: `workspace` is its
+   * `.cellar/moves/<moveId>`, then stores the workspace in the content store: `workspace` is its
    * manifest id, for the next kernel's `session:start`. The kernel keeps running. `local`: the
    * next kernel starts on this worker, in this very workspace (a %pip move): the move's files stay
-   * for its import, which removes them; otherwise they go once the content store has them. */
+   * there for its import, which removes them. Otherwise they are taken out of the workspace before
+   * it is stored and listed in `files`, for the new worker to fetch from this one's move server with
+   * `token` (`move:fetch`), or for the gateway to carry (`move:read` here, `move:write` there),
+   * until `move:drop`. */
   "session:export-state": (
-    p: { sessionId: string; moveId: string; local?: boolean },
-    ack: Ack<{ report: StateExportReport; workspace: string }>,
+    p: { sessionId: string; moveId: string; local?: boolean; token?: string },
+    ack: Ack<{ report: StateExportReport; workspace: string; files?: MoveFile[] }>,
   ) => void;
-  /** Loads what `session:export-state` wrote (laid out by `StartSession.workspace`) into this
-   * kernel's namespace, and removes the move's files. */
+  /** Loads the move into this kernel's namespace: the files `move:write` brought, else those laid
+   * out with `StartSession.workspace` (a local move). The move's files go afterwards. */
   "session:import-state": (p: { sessionId: string; moveId: string }, ack: Ack<{ report: StateImportReport }>) => void;
+  /** Up to `length` bytes (at most 8 MiB) of a file of a move this worker exported, from `offset`. */
+  "move:read": (p: { moveId: string; name: string; offset: number; length: number }, ack: Ack<{ data: Uint8Array }>) => void;
+  /** A piece of a move's file for a kernel this worker is starting; pieces may come in any order. */
+  "move:write": (p: { moveId: string; name: string; offset: number; data: Uint8Array }, ack: Ack) => void;
+  /** Fetch a move's files from the old worker's move server (`url`: its WorkerAuth.moveUrl) for a
+   * kernel this worker is starting; `bytes`: what came. */
+  "move:fetch": (p: { moveId: string; url: string; token: string; files: MoveFile[] }, ack: Ack<{ bytes: number }>) => void;
+  /** The move is over (imported or given up): this worker forgets its files. */
+  "move:drop": (p: { moveId: string }, ack: Ack) => void;
   /** Drop every cached image chunk; mounted images and running kernels carry on, fetching again. */
   "cache:drop": (p: Record<string, never>, ack: Ack<{ droppedBytes: number }>) => void;
 }

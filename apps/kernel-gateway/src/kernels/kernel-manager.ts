@@ -3,7 +3,8 @@
 // What it knows is also a row per notebook in the database (KernelSessionStore), written before
 // a change is announced: a gateway that restarts reads the rows back (restore) and adopts the
 // kernels its workers still run when they reconnect.
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
+import { z } from "zod";
 import { storedStatus, type KernelSessionPatch, type KernelSessionRecord, type KernelSessionStore } from "@cellar/db";
 import { parentIdOf } from "@cellar/kernel-client";
 import {
@@ -16,7 +17,9 @@ import {
   noWorkerOffers,
   sameDevice,
   skippedNamesText,
+  moveFileSchema,
   stateExportReportSchema,
+  type MoveFile,
   OutputCaptures,
   stateImportReportSchema,
   streamOf,
@@ -40,6 +43,7 @@ import type { ConnectedWorker, WorkerPool } from "../workers/worker-pool";
 import { CellOutputRecorder, type OutputSink } from "./cell-output-recorder";
 import { failedRun, leftBehind, placementOutputs, requestedDevice, streamOutput } from "./cell-device";
 import { InputEcho } from "./input-echo";
+import { MoveRelayError, relayMoveFiles } from "./move-relay";
 import { pipCell, type PipCommand } from "./pip-magic";
 import { WidgetStateRecorder, type WidgetStateSink } from "./widget-state-recorder";
 
@@ -156,6 +160,8 @@ interface DeviceWaiter {
 
 /** How long a worker may take to write a namespace (and the workspace) out, or to load it. */
 const MOVE_STEP_TIMEOUT_MS = 600_000;
+/** One piece (4 MiB) of a move's files, read on the old worker and written on the new one. */
+const MOVE_PIECE_TIMEOUT_MS = 60_000;
 
 /** Messages kept per kernel for reconnecting pages: a few seconds of a flood. */
 const RECENT_MESSAGES = 5_000;
@@ -454,6 +460,8 @@ export class KernelManager {
     const nextId = randomUUID();
     let placed: { worker: ConnectedWorker; gpus: number[] } | undefined;
     let next: KernelSession | undefined;
+    // The old worker holds the move's files until told it is over, however it ends.
+    let movedFrom: { worker: ConnectedWorker; moveId: string } | undefined;
     try {
       if (this.opts.pool.offering(device).length === 0)
         throw new MoveError(
@@ -470,15 +478,26 @@ export class KernelManager {
       const from = k.workerId ? this.opts.pool.get(k.workerId) : undefined;
       if (!from) throw new MoveError("KernelMoveError", "The kernel's worker is gone; restart the kernel.");
       const moveId = randomUUID();
+      // Lets the new worker, and no one else, fetch the move's files from the old one.
+      const token = randomBytes(24).toString("base64url");
       const exported = await this.ask(
         from,
         "session:export-state",
-        { sessionId: k.sessionId, moveId, local: placed.worker === from },
+        { sessionId: k.sessionId, moveId, local: placed.worker === from, token },
         "write the kernel's variables out",
       );
       const exportReport = stateExportReportSchema.parse(exported.report);
+      // The move's files (listed unless the move is local) come straight from the old worker
+      // while the new kernel starts in the rest of the workspace.
+      const files = exported.files === undefined ? undefined : z.array(moveFileSchema).parse(exported.files);
+      if (files) movedFrom = { worker: from, moveId };
       next = this.trackStandby(k, nextId, device, placed.gpus, target.image ?? k.image);
-      const isolation = await this.startStandby(next, placed.worker, String(exported.workspace));
+      const isolation = await this.startCarrying(next, placed.worker, String(exported.workspace), {
+        from,
+        moveId,
+        token,
+        files: files ?? [],
+      });
       const imported = await this.ask(placed.worker, "session:import-state", { sessionId: next.sessionId, moveId }, "load the variables");
       const importReport = stateImportReportSchema.parse(imported.report);
       await this.swap(k, next, placed.worker, isolation);
@@ -524,6 +543,67 @@ export class KernelManager {
       for (const r of queue.slice(1)) this.send(k.notebookId, r.msg, r.by);
       this.serveWaiters();
       return false;
+    } finally {
+      if (movedFrom) {
+        const { worker, moveId } = movedFrom;
+        for (const w of new Set([worker, placed?.worker]))
+          w?.socket.timeout(30_000).emit("move:drop", { moveId }, (err: Error | null, r?: { ok: boolean; error?: string }) => {
+            // Unanswered: the worker is gone, or drops what it holds when it starts again.
+            if (!err && r && !r.ok) console.warn(`gateway: worker ${w.id} could not drop move ${moveId}: ${r.error}`);
+          });
+      }
+    }
+  }
+
+  /** Starts the move's kernel on `to` and, meanwhile, has the move's files carried there from the
+   * old worker; either failing stops the other. */
+  private async startCarrying(
+    next: KernelSession,
+    to: ConnectedWorker,
+    workspace: string,
+    move: { from: ConnectedWorker; moveId: string; token: string; files: MoveFile[] },
+  ): Promise<Isolation> {
+    let givenUp = false;
+    const giveUp = (err: unknown): never => {
+      givenUp = true;
+      throw err;
+    };
+    const [isolation] = await Promise.all([
+      this.startStandby(next, to, workspace).catch(giveUp),
+      this.carryMove(to, move, () => givenUp).catch(giveUp),
+    ]);
+    return isolation;
+  }
+
+  /** The new worker fetches the move's files from the old one's move server; where it has none,
+   * or cannot reach it, this gateway carries them (move-relay.ts). */
+  private async carryMove(
+    to: ConnectedWorker,
+    move: { from: ConnectedWorker; moveId: string; token: string; files: MoveFile[] },
+    cancelled: () => boolean,
+  ): Promise<void> {
+    const { from, moveId, token, files } = move;
+    if (!files.length) return;
+    const began = performance.now();
+    const done = (how: string, bytes: number) =>
+      console.log(
+        `gateway: move ${moveId}: ${bytes} bytes from ${from.id} to ${to.id} ${how} in ${(performance.now() - began).toFixed(0)} ms`,
+      );
+    if (from.moveUrl) {
+      const fetched = await to.socket
+        .timeout(MOVE_STEP_TIMEOUT_MS)
+        .emitWithAck("move:fetch", { moveId, url: from.moveUrl, token, files })
+        .catch(() => ({ ok: false as const, error: `no answer within ${MOVE_STEP_TIMEOUT_MS / 1000} s` }));
+      if (fetched.ok) return done("fetched straight", fetched.bytes);
+      if (cancelled()) return;
+      console.warn(`gateway: worker ${to.id} could not fetch move ${moveId} from ${from.id} (${fetched.error}); carrying it here instead`);
+    }
+    try {
+      done("carried by this gateway", await relayMoveFiles(from, to, moveId, files, { pieceTimeoutMs: MOVE_PIECE_TIMEOUT_MS, cancelled }));
+    } catch (err) {
+      throw err instanceof MoveRelayError
+        ? new MoveError("KernelMoveError", `The variables could not be carried over: ${err.message}`)
+        : err;
     }
   }
 
@@ -531,7 +611,7 @@ export class KernelManager {
   private async ask(
     worker: ConnectedWorker,
     event: "session:export-state" | "session:import-state",
-    payload: { sessionId: string; moveId: string; local?: boolean },
+    payload: { sessionId: string; moveId: string; local?: boolean; token?: string },
     doing: string,
   ): Promise<Record<string, unknown>> {
     let res: { ok: true } | { ok: false; error: string };

@@ -13,6 +13,7 @@ import {
   type WorkerAuth,
   type WorkerToGateway,
   workerResourcesSchema,
+  moveUrlSchema,
 } from "@cellar/protocol";
 import { secretMatches } from "../secrets";
 import type { KernelManager } from "../kernels/kernel-manager";
@@ -43,10 +44,14 @@ export function attachWorkerSockets(
     const auth = socket.handshake.auth as WorkerAuth;
     const resources = workerResourcesSchema.safeParse(auth.resources);
     if (!resources.success) console.warn(`gateway: worker ${auth.workerId} sent no readable resources; it is taken as a CPU worker`);
+    const moveUrl = moveUrlSchema.safeParse(auth.moveUrl);
+    if (auth.moveUrl !== undefined && !moveUrl.success)
+      console.warn(`gateway: worker ${auth.workerId} sent an unreadable move server URL; its moves go through this gateway`);
     const worker = deps.pool.add(
       auth.workerId,
       socket,
       resources.success ? resources.data : { cpus: 0, memoryBytes: 0, gpus: [], labels: {} },
+      moveUrl.success ? moveUrl.data : undefined,
     );
     // Any replica can reach it through its room (workspace files, with Redis).
     void socket.join(workerRoom(worker.id));

@@ -23,6 +23,8 @@ export interface ConnectedWorker {
   gpusInUse: Map<number, string>;
   /** Told to stop (SIGTERM): it is suspending its kernels and leaves; nothing new goes to it. */
   draining: boolean;
+  /** Its move server (WorkerAuth.moveUrl): where another worker fetches a move's files from it. */
+  moveUrl?: string;
 }
 
 /** A worker as the fleet listing shows it. */
@@ -37,8 +39,8 @@ export interface WorkerListing {
 export class WorkerPool {
   private workers = new Map<string, ConnectedWorker>();
 
-  add(id: string, socket: WorkerSocket, resources: WorkerResources): ConnectedWorker {
-    const worker: ConnectedWorker = { id, socket, resources, sessions: new Set(), gpusInUse: new Map(), draining: false };
+  add(id: string, socket: WorkerSocket, resources: WorkerResources, moveUrl?: string): ConnectedWorker {
+    const worker: ConnectedWorker = { id, socket, resources, sessions: new Set(), gpusInUse: new Map(), draining: false, moveUrl };
     this.workers.set(id, worker);
     return worker;
   }

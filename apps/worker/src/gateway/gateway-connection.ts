@@ -10,6 +10,7 @@ import path from "node:path";
 import { io, type Socket } from "socket.io-client";
 import {
   moveIdSchema,
+  moveTokenSchema,
   validateTerminalRequest,
   WORKER_NAMESPACE,
   type GatewayToWorker,
@@ -18,11 +19,15 @@ import {
 } from "@cellar/protocol";
 import type { WorkerConfig } from "../config";
 import { ImageAttacher } from "../images/image-attacher";
+import { MoveFiles } from "../kernel/move-files";
+import { startMoveServer } from "../kernel/move-server";
 import { SessionManager } from "../kernel/session-manager";
 import { SuspendedKernels } from "../kernel/suspended-kernels";
+import { serveMoveFiles } from "./move-files-handler";
 import { SessionOutbox } from "./session-outbox";
 import { suspendForShutdown } from "../kernel/shutdown";
 import { serveWorkspaceFiles } from "../files/files-handler";
+import { SANDBOX_GID, SANDBOX_UID } from "../sandbox/bundle";
 import { layOutWorkspace, storeWorkspace } from "../files/workspace-transfer";
 import { BlobFetcher } from "@cellar/fs-client";
 import { KernelPool, WarmSnapshots } from "../snapshots";
@@ -48,9 +53,18 @@ export function connectToGateway(config: WorkerConfig, resources: WorkerResource
     platform: config.platform,
   });
   const suspendedKernels = new SuspendedKernels({ dir: path.join(config.home, "suspended-kernels"), remote: snapshotCas });
+  const moves = new MoveFiles(config.home, process.getuid?.() === 0 ? { uid: SANDBOX_UID, gid: SANDBOX_GID } : undefined);
+  // Told to the gateway in every handshake; without it (the port taken) moves go through the gateway.
+  const moveServer = startMoveServer(moves, { port: config.movePort, advertiseHost: config.advertiseHost }).catch((err) => {
+    console.warn(`worker: no move server (${(err as Error).message}); kernel state moves will go through the gateway`);
+    return null;
+  });
   const socket: GatewaySocket = io(new URL(WORKER_NAMESPACE, config.gatewayUrl).toString(), {
     // A function, so each reconnect sends the kernels as they are then.
-    auth: (send) => send({ secret: config.secret, workerId: config.workerId, resources, sessions: sessions.report() }),
+    auth: (send) =>
+      void moveServer.then((server) =>
+        send({ secret: config.secret, workerId: config.workerId, resources, sessions: sessions.report(), moveUrl: server?.url }),
+      ),
     // One long-lived TCP connection: behind a load balancer with several gateways it needs no
     // sticky sessions, which HTTP long-polling would.
     transports: ["websocket"],
@@ -74,6 +88,7 @@ export function connectToGateway(config: WorkerConfig, resources: WorkerResource
       store: (dir) => storeWorkspace(dir, snapshotCas),
       layOut: (id, dir) => layOutWorkspace(id, dir, snapshotCas),
     },
+    moves,
     pool: () => pool,
     resources,
     events: (sessionId) => ({
@@ -157,11 +172,16 @@ export function connectToGateway(config: WorkerConfig, resources: WorkerResource
   });
   socket.on("session:suspend", async (p, ack) => ack(await sessions.suspend(p?.sessionId)));
   socket.on("session:export-state", async (p, ack) =>
-    ack(validMoveId(p?.moveId) ? await sessions.exportState(p.sessionId, p.moveId, p.local === true) : { ok: false, error: "bad move id" }),
+    ack(
+      validMoveId(p?.moveId) && (p.token === undefined || moveTokenSchema.safeParse(p.token).success)
+        ? await sessions.exportState(p.sessionId, p.moveId, p.local === true, p.token)
+        : { ok: false, error: "bad move id or token" },
+    ),
   );
   socket.on("session:import-state", async (p, ack) =>
     ack(validMoveId(p?.moveId) ? await sessions.importState(p.sessionId, p.moveId) : { ok: false, error: "bad move id" }),
   );
+  serveMoveFiles(socket, moves);
   socket.on("session:stop", async (p, ack) => {
     await sessions.stop(p.sessionId);
     outboxes.delete(p.sessionId);
@@ -186,6 +206,7 @@ export function connectToGateway(config: WorkerConfig, resources: WorkerResource
     close: async () => {
       // Idle kernels are suspended, so their notebooks carry on with another worker process.
       closing = true;
+      void moveServer.then((server) => server?.close());
       clearInterval(reaper);
       if (orphaned) clearTimeout(orphaned);
       if (socket.connected) {

@@ -1,6 +1,7 @@
-// The worker's only listening port, and only when CELLAR_WORKER_HEALTH_PORT is set: liveness and
-// readiness for Kubernetes (deploy/kubernetes/). The worker otherwise dials out and accepts
-// nothing, so this answers two paths with status only and never anything a client could act on.
+// Only when CELLAR_WORKER_HEALTH_PORT is set: liveness and readiness for Kubernetes
+// (deploy/kubernetes/). Besides this the worker dials out, and its move server answers only the
+// holder of a move's token (kernel/move-server.ts), so this answers two paths with status only
+// and never anything a client could act on.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 

@@ -4,7 +4,15 @@
 // socket events into these calls, so this can be tested without a gateway or a sandbox.
 import fs from "node:fs";
 import path from "node:path";
-import type { Isolation, StartSession, StateExportReport, StateImportReport, WorkerResources, WorkerSessionReport } from "@cellar/protocol";
+import type {
+  Isolation,
+  MoveFile,
+  StartSession,
+  StateExportReport,
+  StateImportReport,
+  WorkerResources,
+  WorkerSessionReport,
+} from "@cellar/protocol";
 import type { WorkerConfig } from "../config";
 import type { ImageAttacher } from "../images/image-attacher";
 import { startKernelSandbox, type KernelSandbox, type KernelSandboxOptions } from "../sandbox/kernel-sandbox";
@@ -13,6 +21,7 @@ import { sandboxMemoryCap } from "../sandbox/sandbox-cgroup";
 import { DEFAULT_WARMUP, type KernelPool, type WarmSnapshots } from "../snapshots";
 import type { ResumeSandboxOptions, SuspendedKernels } from "./suspended-kernels";
 import { KernelSession, type KernelSessionEvents } from "./kernel-session";
+import { moveDirIn, type MoveFiles } from "./move-files";
 
 export type StartResult = { ok: true; isolation?: Isolation } | { ok: false; error: string };
 
@@ -36,6 +45,8 @@ export interface SessionManagerDeps {
   suspendedKernels: Pick<SuspendedKernels, "for">;
   /** Absent: this worker cannot move kernel state (no content store). */
   workspaces?: WorkspaceTransfer;
+  /** A move's files on their way between workers (with `workspaces`). */
+  moves?: MoveFiles;
   /** What a session tells the gateway. */
   events(sessionId: string): KernelSessionEvents;
   /** A cold boot when warm snapshots are off (and for GPU kernels, always). */
@@ -168,48 +179,58 @@ export class SessionManager {
   }
 
   /**
-   * Writes the session's namespace into its workspace (`.cellar/moves/<moveId>`), stores the
-   * workspace in the content store, and drops the move's files here (the CAS has them) unless
-   * the import is `local` (a kernel of this worker sharing the workspace). The kernel runs on.
+   * Writes the session's namespace into its workspace (`.cellar/moves/<moveId>`) and stores the
+   * workspace in the content store. Unless the import is `local` (a kernel of this worker sharing
+   * the workspace), the move's files are first taken out of the workspace, to be fetched by the
+   * new worker with `token` or read by the gateway (MoveFiles) until it drops them. The kernel
+   * runs on.
    */
   async exportState(
     sessionId: string,
     moveId: string,
     local = false,
-  ): Promise<{ ok: true; report: StateExportReport; workspace: string } | { ok: false; error: string }> {
+    token?: string,
+  ): Promise<{ ok: true; report: StateExportReport; workspace: string; files?: MoveFile[] } | { ok: false; error: string }> {
     const s = this.sessions.get(sessionId);
     const p = this.requested.get(sessionId);
     if (!s || !p) return { ok: false, error: "No such kernel on this worker." };
-    if (!this.deps.workspaces) return { ok: false, error: "This worker has no content store to move a kernel's state through." };
+    const { workspaces, moves } = this.deps;
+    if (!workspaces || !moves) return { ok: false, error: "This worker has no content store to move a kernel's state through." };
     const dir = this.workspaceDir(p.notebookId);
-    const moveDir = path.join(dir, ".cellar", "moves", moveId);
-    let kept = false;
+    let done = false;
     try {
       const t0 = performance.now();
       const reply = await s.bridgeCall("cellar_state_export_request", { move_id: moveId }, STATE_MOVE_TIMEOUT_MS);
       if (reply.status !== "ok" || !reply.report)
         return { ok: false, error: `The kernel could not export its variables: ${reply.evalue ?? "no report"}` };
+      const files = local ? undefined : await moves.takeOut(dir, moveId, token);
       const t1 = performance.now();
-      const workspace = await this.deps.workspaces.store(dir);
+      const workspace = await workspaces.store(dir);
       const t2 = performance.now();
       this.log(
         `worker: session ${sessionId} exported ${reply.report.names.length} names (${reply.report.bytes} bytes) in ${(t1 - t0).toFixed(0)} ms (kernel ${(reply.report.seconds * 1000).toFixed(0)} ms), stored the workspace in ${(t2 - t1).toFixed(0)} ms`,
       );
-      kept = local;
-      return { ok: true, report: reply.report, workspace };
+      done = true;
+      return { ok: true, report: reply.report, workspace, ...(files ? { files } : {}) };
     } catch (err) {
       return { ok: false, error: (err as Error).message };
     } finally {
-      if (!kept) await fs.promises.rm(moveDir, { recursive: true, force: true }).catch(() => {});
+      if (!done) {
+        await fs.promises.rm(moveDirIn(dir, moveId), { recursive: true, force: true }).catch(() => {});
+        await moves.drop(moveId).catch(() => {});
+      }
     }
   }
 
-  /** Loads a move laid out in the session's workspace (by `StartSession.workspace`) into its kernel. */
+  /** Loads a move into the session's kernel: the files the gateway brought (MoveFiles), else
+   * those in its workspace already (a local move). The move's files go afterwards either way. */
   async importState(sessionId: string, moveId: string): Promise<{ ok: true; report: StateImportReport } | { ok: false; error: string }> {
     const s = this.sessions.get(sessionId);
     const p = this.requested.get(sessionId);
     if (!s || !p) return { ok: false, error: "No such kernel on this worker." };
+    const dir = moveDirIn(this.workspaceDir(p.notebookId), moveId);
     try {
+      await this.deps.moves?.placeIn(this.workspaceDir(p.notebookId), moveId);
       const gpu = p.device?.kind === "gpu";
       const reply = await s.bridgeCall("cellar_state_import_request", { move_id: moveId, gpu }, STATE_MOVE_TIMEOUT_MS);
       if (reply.status !== "ok" || !reply.report)
@@ -220,6 +241,9 @@ export class SessionManager {
       return { ok: true, report: reply.report };
     } catch (err) {
       return { ok: false, error: (err as Error).message };
+    } finally {
+      // The kernel removes them too, but files this worker wrote may not be its to remove.
+      await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => {});
     }
   }
 

@@ -17,6 +17,8 @@ import { layOutWorkspace, storeWorkspace } from "../files/workspace-transfer";
 import { reapOrphanSandboxes, startKernelSandbox } from "../sandbox/kernel-sandbox";
 import { execute } from "../testing/kernel-run";
 import type { KernelSuspender } from "./kernel-session";
+import { MoveFiles } from "./move-files";
+import { startMoveServer } from "./move-server";
 import { SessionManager } from "./session-manager";
 
 const IMAGE = process.env.CELLAR_BASE_IMAGE ?? path.join(process.env.CELLAR_CACHE ?? "/var/cache/cellar", "images/base/rootfs");
@@ -24,6 +26,7 @@ const LIMITS = { memoryBytes: 2 * 1024 ** 3, pids: 256 };
 const TOKEN = "Bearer state-move-test";
 const RUN_ID = randomBytes(3).toString("hex");
 const NOTEBOOK = `nb-${RUN_ID}`;
+const TOKEN_OF_MOVE = `token-${RUN_ID}-0123456789`;
 
 let work: string;
 let server: Server;
@@ -35,6 +38,7 @@ function worker(name: string) {
   const home = path.join(work, name);
   const stateRoot = path.join(home, "run");
   const listeners = new Map<string, Set<(m: JupyterMessage) => void>>();
+  const moves = new MoveFiles(home, { uid: 1000, gid: 1000 });
   const noSuspend: KernelSuspender = {
     suspend: () => Promise.reject(new Error("not in this test")),
     resume: () => Promise.reject(new Error("not in this test")),
@@ -49,6 +53,7 @@ function worker(name: string) {
     },
     suspendedKernels: { for: () => noSuspend },
     workspaces: { store: (dir) => storeWorkspace(dir, fetcher), layOut: (id, dir) => layOutWorkspace(id, dir, fetcher) },
+    moves,
     events: (sessionId) => ({
       onMessage: (m) => {
         for (const l of listeners.get(sessionId) ?? []) l(m);
@@ -62,6 +67,7 @@ function worker(name: string) {
     home,
     stateRoot,
     sessions,
+    moves,
     workspace: path.join(home, "workspaces", NOTEBOOK),
     start: (sessionId: string, extra: Partial<StartSession> = {}) =>
       sessions.start({ sessionId, notebookId: NOTEBOOK, image: "base", imageId: "i".repeat(64), limits: LIMITS, ...extra }),
@@ -134,7 +140,7 @@ describe("moving a kernel's state to a kernel on another worker (real runsc)", (
     expect(busy).toEqual({ ok: false, error: "A cell is running: the kernel's variables can only move while it is idle." });
     expect((await sleeping).text).toBe("slept\n");
 
-    const exported = await a.sessions.exportState(from, `m-${RUN_ID}`);
+    const exported = await a.sessions.exportState(from, `m-${RUN_ID}`, false, TOKEN_OF_MOVE);
     if (!exported.ok) throw new Error(exported.error);
     const names = exported.report.names.map((n) => n.name).sort();
     expect(names).toEqual(["Point", "arr", "p", "sq"]);
@@ -147,8 +153,13 @@ describe("moving a kernel's state to a kernel on another worker (real runsc)", (
     );
     expect(exported.report.skipped).toEqual([{ name: "sock", type: "socket.socket", reason: expect.stringContaining("cannot pickle") }]);
     expect(exported.workspace).toMatch(/^[0-9a-f]{64}$/);
-    // The CAS holds the move; the old worker's disk does not keep a copy.
+    // The move's files are out of the workspace (what the CAS stored is the user's files only),
+    // listed for the gateway to carry.
     expect(existsSync(path.join(a.workspace, ".cellar", "moves", `m-${RUN_ID}`))).toBe(false);
+    const files = exported.files ?? [];
+    expect(files.map((f) => f.name)).toEqual(expect.arrayContaining(["manifest.json", expect.stringMatching(/^\d{5}\.buf$/)]));
+    const buf = files.find((f) => f.name.endsWith(".buf"))!;
+    expect(buf.size).toBeGreaterThanOrEqual(8_000_000);
     // Neither history nor the execution count saw the export.
     expect((await a.run(from, "print(len(In))")).count).toBe(setup.count + 2);
 
@@ -156,6 +167,13 @@ describe("moving a kernel's state to a kernel on another worker (real runsc)", (
     await mkdir(b.workspace, { recursive: true });
     await writeFile(path.join(b.workspace, "stale.txt"), "left from an earlier session");
     expect(await b.start(to, { workspace: exported.workspace })).toEqual({ ok: true, isolation: "gvisor" });
+    // B fetches the move's files from A's move server, with the token A was given (move:fetch).
+    const server = await startMoveServer(a.moves, { port: 0, advertiseHost: "127.0.0.1" });
+    try {
+      expect(await b.moves.fetch(`m-${RUN_ID}`, server.url, TOKEN_OF_MOVE, files)).toBe(files.reduce((n, f) => n + f.size, 0));
+    } finally {
+      await server.close();
+    }
     const imported = await b.sessions.importState(to, `m-${RUN_ID}`);
     if (!imported.ok) throw new Error(imported.error);
     expect(imported.report.failed).toEqual([]);
@@ -167,7 +185,11 @@ describe("moving a kernel's state to a kernel on another worker (real runsc)", (
     expect(check.text).toBe("499999500000 True 7 81 written on A False\n");
     expect(await readdir(b.workspace)).not.toContain("stale.txt");
     expect((await stat(path.join(b.workspace, "result.txt"))).uid).toBe(1000);
-    // The import cleaned up after itself.
+    // The import cleaned up after itself; the old worker's copy goes when the gateway says so.
     expect(await readdir(path.join(b.workspace, ".cellar", "moves"))).toEqual([]);
+    expect(await readdir(path.join(b.home, "moves", "in"))).toEqual([]);
+    expect(await readdir(path.join(a.home, "moves", "out"))).toEqual([`m-${RUN_ID}`]);
+    await a.moves.drop(`m-${RUN_ID}`);
+    expect(await readdir(path.join(a.home, "moves", "out"))).toEqual([]);
   }, 240_000);
 });
