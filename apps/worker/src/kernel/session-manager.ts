@@ -200,7 +200,7 @@ export class SessionManager {
     let done = false;
     try {
       const t0 = performance.now();
-      const reply = await s.bridgeCall("cellar_state_export_request", { move_id: moveId }, STATE_MOVE_TIMEOUT_MS);
+      const reply = await settled(s, () => s.bridgeCall("cellar_state_export_request", { move_id: moveId }, STATE_MOVE_TIMEOUT_MS));
       if (reply.status !== "ok" || !reply.report)
         return { ok: false, error: `The kernel could not export its variables: ${reply.evalue ?? "no report"}` };
       const files = local ? undefined : await moves.takeOut(dir, moveId, token);
@@ -308,5 +308,29 @@ export class SessionManager {
   private liveRequests(): StartSession[] {
     for (const id of this.requested.keys()) if (!this.sessions.has(id)) this.requested.delete(id);
     return [...this.requested.values()];
+  }
+}
+
+/**
+ * A bridge call that an idle kernel refused because a message was still on its way (its "idle"
+ * comes a moment before the last reply, or a reply before its "idle"), tried again for a moment,
+ * as a suspend is: the gateway asked only once the kernel was idle with every request answered,
+ * and seen from here that was not yet so. A kernel running a cell is refused at once.
+ */
+async function settled<T>(s: KernelSession, call: () => Promise<T>): Promise<T> {
+  const began = Date.now();
+  for (let tries = 0; ; tries++) {
+    try {
+      const result = await call();
+      if (tries)
+        console.log(
+          `worker: session ${s.sessionId} was idle with a message still on its way; its bridge call waited ${Date.now() - began} ms`,
+        );
+      return result;
+    } catch (err) {
+      const end = began + SUSPEND_SETTLE_MS;
+      if (s.status !== "idle" || Date.now() >= end || !String((err as Error).message).startsWith("A cell is running")) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 }
