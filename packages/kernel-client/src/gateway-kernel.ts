@@ -11,6 +11,7 @@ import {
   type CellRunEvent,
   type MessageHeader,
   type NotebookRole,
+  type Output,
   type StreamPosition,
 } from "@cellar/protocol";
 import type { KernelComm } from "./kernel-comm";
@@ -42,6 +43,9 @@ export interface GatewayKernelEvents {
   /** Every kernel message for the notebook, after its request's future (if open here) has had it;
    * `cellId`: the cell whose run it belongs to, as the gateway recorded it (any page's run). */
   message: (msg: JupyterMessage, future: KernelFuture<any> | undefined, cellId: string | undefined) => void;
+  /** Before an `open` with `replayed` false: the outputs of the cells still running, as the
+   * gateway recorded them; the messages after them follow. Take these, not the notebook's. */
+  outputs: (cells: Array<{ cellId: string; outputs: Output[]; executionCount: number | null }>) => void;
   /** The socket could not connect; `error.message` says why (see isAuthRefusal). */
   "connect-error": (error: Error) => void;
   /** How many workers the gateway has. */
@@ -78,6 +82,7 @@ export class GatewayKernel {
     status: new Set(),
     open: new Set(),
     message: new Set(),
+    outputs: new Set(),
     "connect-error": new Set(),
     workers: new Set(),
     ran: new Set(),
@@ -136,6 +141,9 @@ export class GatewayKernel {
       const future = this.futures.route(p.message);
       this.comms.handle(p.message);
       this.emit("message", p.message, future, p.cellId);
+    });
+    socket.on("kernel:outputs", (p) => {
+      if (p.notebookId === this.notebookId) this.emit("outputs", p.cells);
     });
     socket.on("workers:count", (p) => this.emit("workers", p.connected));
     socket.on("cell:ran", (p) => {

@@ -3,6 +3,7 @@
 import type { DeviceRequest, Isolation, MoveFile, StateExportReport, StateImportReport, WorkerResources } from "./devices";
 import type { JupyterMessage } from "./jupyter";
 import type { KernelStatus, WorkerStatus } from "./kernel-states";
+import type { Output } from "./notebook";
 import type { NotebookPackages } from "./notebook-packages";
 import type { NotebookRole } from "./roles";
 import type { WorkspaceFilesEvents } from "./workspace-files";
@@ -143,6 +144,10 @@ export interface GatewayToBrowser extends TerminalGatewayEvents, DocumentGateway
   "access:changed": (p: AccessChangedEvent) => void;
   /** A cell's %pip changed the notebook's packages (null: none left) and the image it runs on. */
   "notebook:packages": (p: { notebookId: string; image: string; packages: NotebookPackages | null }) => void;
+  /** On a reopen whose missed messages the gateway cannot replay: the outputs of the cells still
+   * running as it holds them, ahead of their next messages (a page that read them from the
+   * database instead could miss lines recorded meanwhile). */
+  "kernel:outputs": (p: { notebookId: string; cells: Array<{ cellId: string; outputs: Output[]; executionCount: number | null }> }) => void;
 }
 
 export interface WorkerAuth {
@@ -163,6 +168,9 @@ export interface WorkerSessionReport {
   status: WorkerStatus;
   /** With status "suspended": what resuming needs. */
   suspended?: SuspendedKernelRef;
+  /** The numbering of the kernel's messages (SessionMessageEvent.epoch) and the last one a gateway
+   * acknowledged: those are recorded, and are not sent again. */
+  acked?: { epoch: string; seq: number };
 }
 
 export interface SessionLimits {

@@ -126,6 +126,7 @@ const sessionReportsSchema = z
         notebookId: z.string().min(1).max(128),
         status: z.enum(WORKER_STATUSES as [WorkerStatus, ...WorkerStatus[]]),
         suspended: z.object({ checkpoint: z.string().regex(/^[0-9a-f]{64}$/, "not a content hash") }).optional(),
+        acked: z.object({ epoch: z.string().min(1).max(128), seq: z.number().int().nonnegative() }).optional(),
       })
       .refine((p) => (p.status === "suspended") === (p.suspended !== undefined), {
         message: "a suspended status needs its checkpoint, and only it",

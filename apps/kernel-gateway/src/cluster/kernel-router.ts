@@ -256,10 +256,15 @@ export class KernelRouter {
         const watched = op.watch ? (k.status(notebookId) ?? { status: "disconnected" as const, reason: NO_KERNEL_TO_WATCH }) : undefined;
         const status = watched ? watched.status : await k.ensureKernel(notebookId, op.by);
         const missed = k.missedSince(notebookId, op.resume);
+        // Nothing to replay from: the running cells as recorded, ahead of what comes next, so the
+        // page's read-back of the notebook need not (and must not) replace them. Read before
+        // anything is sent: what is relayed meanwhile is recorded in them.
+        const live = missed === null && op.resume ? await k.liveOutputs(notebookId) : [];
         // What it missed, then the room for what comes next, in one go from the replica that
         // relays the kernel: the adapter keeps one publisher's messages in order, so nothing
         // slips between the two even when the page is on another replica.
         for (const m of missed ?? []) this.io.to(op.socketId).emit("kernel:message", { notebookId, ...m });
+        if (live.length) this.io.to(op.socketId).emit("kernel:outputs", { notebookId, cells: live });
         this.io.in(op.socketId).socketsJoin(notebookRoom(notebookId));
         return { status, reason: watched ? watched.reason : k.status(notebookId)?.reason, replayed: missed !== null } as R;
       }

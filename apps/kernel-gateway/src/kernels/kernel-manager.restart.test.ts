@@ -201,6 +201,36 @@ describe("KernelManager after a gateway restart", () => {
     expect(first.cellsInDb.get("c").outputs).toEqual([{ output_type: "stream", name: "stdout", text: "0\n1\n2\n3\n" }]);
   });
 
+  it("adopted from a gateway that died: a page behind what that one recorded reads back, and gets the running cell as recorded", async () => {
+    const first = gateway();
+    const w1 = await first.connect("w1");
+    await first.kernels.ensureKernel("nb");
+    const id = startedSession(w1, "nb");
+    first.kernels.onWorkerStatus(id, "idle");
+    const req = executeRequest("for i in range(9): print(i)", { cellId: "c" });
+    first.kernels.send("nb", req);
+    const line = (n: number) => makeMessage("stream", { name: "stdout", text: `${n}\n` }, { channel: "iopub", parent: req });
+    for (let n = 1; n <= 3; n++) first.kernels.onWorkerMessage(id, line(n), { seq: n, epoch: "e1", cellId: "c" });
+    await first.kernels.settled();
+    await new Promise((r) => setTimeout(r, 300)); // recorded; the worker was told (acked 3)
+
+    // The first gateway dies. Its page had seen only line 1: lines 2 and 3 were lost on its way.
+    const second = gateway(first.sessions, first.cellsInDb);
+    await second.kernels.restore();
+    await second.connect("w1", [{ sessionId: id, notebookId: "nb", status: "busy", acked: { epoch: "e1", seq: 3 } }]);
+    const at = (seq: number) => ({ stream: `${id}:e1`, seq });
+    expect(second.kernels.missedSince("nb", at(1))).toBeNull();
+    expect(second.kernels.missedSince("nb", at(3))).toEqual([]);
+    // The worker goes on from 4 (it does not send again what was acknowledged).
+    second.kernels.onWorkerMessage(id, line(4), { seq: 4, epoch: "e1", cellId: "c" });
+    second.kernels.onWorkerMessage(id, line(4), { seq: 3, epoch: "e1", cellId: "c" }); // dropped by number
+    await second.kernels.settled();
+    expect(await second.kernels.liveOutputs("nb")).toEqual([
+      { cellId: "c", outputs: [{ output_type: "stream", name: "stdout", text: "1\n2\n3\n4\n" }], executionCount: null },
+    ]);
+    expect(second.kernels.missedSince("nb", at(3))?.map((m) => m.seq)).toEqual([4]);
+  });
+
   it("tells a reconnecting page what it missed, nothing when it is ahead, and to read back when it cannot", async () => {
     const g = gateway();
     const w = await g.connect("w1");

@@ -20,6 +20,7 @@ import {
   moveFileSchema,
   stateExportReportSchema,
   type MoveFile,
+  type Output,
   OutputCaptures,
   stateImportReportSchema,
   streamOf,
@@ -954,6 +955,19 @@ export class KernelManager {
     return k.recent.filter((r) => r.stream === k.stream && r.seq > from.seq);
   }
 
+  /** The outputs of the notebook's running cells as recorded so far (once the recorded outputs of
+   * runs continued from another gateway are read): with the messages after them, a page that
+   * cannot be replayed what it missed has the whole of those cells, in order. */
+  async liveOutputs(notebookId: string): Promise<Array<{ cellId: string; outputs: Output[]; executionCount: number | null }>> {
+    const k = this.byNotebook.get(notebookId);
+    if (!k) return [];
+    await k.recorder.settled();
+    return [...new Set(k.requests.values())].flatMap((cellId) => {
+      const state = k.recorder.state(cellId);
+      return state ? [{ cellId, outputs: state.outputs, executionCount: state.executionCount }] : [];
+    });
+  }
+
   /** Tells the worker, now and then, what is recorded (outputs written), so it can forget it. */
   private scheduleAck(k: KernelSession): void {
     if (k.ackTimer) return;
@@ -1096,6 +1110,13 @@ export class KernelManager {
     worker.sessions.add(k.sessionId);
     this.lastWorker.set(k.notebookId, worker.id);
     if (r.status === "suspended") k.suspended = r.suspended;
+    // Relayed by another gateway until now: what that one recorded is where this one's numbering
+    // starts, so a page behind it reads back (missedSince) instead of waiting for lines no one
+    // sends again.
+    if (k.stream === undefined && r.acked && r.acked.seq > 0) {
+      k.stream = streamOf(k.sessionId, r.acked.epoch);
+      k.lastSeq = r.acked.seq;
+    }
     this.setStatus(k, r.status, undefined);
     console.log(`gateway: adopted the ${r.status} kernel of notebook ${k.notebookId} on worker ${worker.id}`);
   }

@@ -11,6 +11,7 @@ import {
   type JupyterMessage,
   type KernelStatus,
   type NotebookRole,
+  type Output,
 } from "@cellar/protocol";
 import type { GatewaySocket } from "@cellar/kernel-client";
 
@@ -22,6 +23,9 @@ export interface GatewayDouble {
   role: NotebookRole;
   /** The cells the page asked to take out of a device's line (cell:cancel-queued). */
   cancelled: string[];
+  /** Sent (kernel:outputs) before the next open's answer, as a gateway does that cannot replay
+   * what the page missed while a cell runs. */
+  liveOnOpen: { cellId: string; outputs: Output[]; executionCount: number | null } | null;
   socket(): ServerSocket<BrowserToGateway, GatewayToBrowser>;
   /** A socket factory for KernelConnection's `createSocket`. */
   connectSocket(): GatewaySocket;
@@ -40,6 +44,7 @@ export async function startGatewayDouble(initial: KernelStatus, workers = 1): Pr
     status: initial,
     role: "owner",
     cancelled: [],
+    liveOnOpen: null,
     socket: () => last!,
     connectSocket: () => io(`http://127.0.0.1:${gw.port}`, { transports: ["websocket"], forceNew: true }) as GatewaySocket,
     reply: (notebookId, request, type, content) => {
@@ -54,7 +59,10 @@ export async function startGatewayDouble(initial: KernelStatus, workers = 1): Pr
   server.on("connection", (socket) => {
     last = socket;
     socket.emit("workers:count", { connected: workers });
-    socket.on("notebook:open", (p, ack) => ack({ ok: true, status: gw.status, replayed: false, role: gw.role }));
+    socket.on("notebook:open", (p, ack) => {
+      if (gw.liveOnOpen) socket.emit("kernel:outputs", { notebookId: p.notebookId, cells: [gw.liveOnOpen] });
+      ack({ ok: true, status: gw.status, replayed: false, role: gw.role });
+    });
     socket.on("kernel:send", (p, ack) => {
       gw.sent.push(p.message);
       ack({ ok: true });

@@ -63,7 +63,7 @@ export function connectToGateway(config: WorkerConfig, resources: WorkerResource
     // A function, so each reconnect sends the kernels as they are then.
     auth: (send) =>
       void moveServer.then((server) =>
-        send({ secret: config.secret, workerId: config.workerId, resources, sessions: sessions.report(), moveUrl: server?.url }),
+        send({ secret: config.secret, workerId: config.workerId, resources, sessions: reports(), moveUrl: server?.url }),
       ),
     // One long-lived TCP connection: behind a load balancer with several gateways it needs no
     // sticky sessions, which HTTP long-polling would.
@@ -74,6 +74,14 @@ export function connectToGateway(config: WorkerConfig, resources: WorkerResource
     reconnectionDelayMax: 500,
   });
   const outboxes = new Map<string, SessionOutbox>();
+  // Each kernel with how far a gateway recorded its messages: one that adopts it starts there, and
+  // tells a page that saw less to read back (what a gateway that died recorded may never have
+  // reached that page, and is not sent again).
+  const reports = () =>
+    sessions.report().map((r) => {
+      const box = outboxes.get(r.sessionId);
+      return box ? { ...r, acked: box.acked } : r;
+    });
   const outbox = (sessionId: string) => {
     let box = outboxes.get(sessionId);
     if (!box) outboxes.set(sessionId, (box = new SessionOutbox(sessionId)));

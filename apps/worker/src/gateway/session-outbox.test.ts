@@ -14,10 +14,14 @@ describe("SessionOutbox", () => {
     expect(new SessionOutbox("s1").epoch).not.toBe(box.epoch); // another process's numbering
     expect(a.cellId).toBe("c1");
     expect(b.cellId).toBeUndefined();
+    expect(box.acked).toEqual({ epoch: box.epoch, seq: 0 });
     box.ack(1);
     expect(box.pending().map((e) => e.seq)).toEqual([2]);
+    expect(box.acked).toEqual({ epoch: box.epoch, seq: 1 });
     box.ack(5);
     expect(box.pending()).toEqual([]);
+    // What it reports on the next connect: no further than it numbered.
+    expect(box.acked.seq).toBe(2);
     expect(box.add(makeMessage("status", { execution_state: "busy" }, { channel: "iopub" })).seq).toBe(3);
   });
 

@@ -49,8 +49,17 @@ export class SessionOutbox {
     return event;
   }
 
+  /** The last message a gateway said it recorded (0: none). */
+  private ackedSeq = 0;
+
+  /** How far a gateway has recorded this session's messages, for the next one to start from. */
+  get acked(): { epoch: string; seq: number } {
+    return { epoch: this.epoch, seq: this.ackedSeq };
+  }
+
   /** The gateway has recorded everything up to `seq`. */
   ack(seq: number): void {
+    this.ackedSeq = Math.max(this.ackedSeq, Math.min(seq, this.seq));
     let i = 0;
     while (i < this.unacked.length && this.unacked[i].seq <= seq) i++;
     if (i) this.unacked.splice(0, i);

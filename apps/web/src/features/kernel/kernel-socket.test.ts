@@ -125,6 +125,21 @@ describe("KernelConnection", () => {
     notebook.cells[0].execution_count = null;
   });
 
+  it("after a lost connection the gateway cannot replay, takes a running cell as the gateway holds it, not the database's older copy", async () => {
+    const gw = await startGateway("busy");
+    const { store } = connect(gw);
+    await until(() => store.getState().kernel.status === "busy", "busy");
+    // The database has line 1 of c1 so far (its writes lag); the gateway has recorded 1 to 3.
+    notebook.cells[0].outputs = [{ output_type: "stream", name: "stdout", text: "1\n" }];
+    notebook.cells[1].execution_count = 5;
+    gw.liveOnOpen = { cellId: "c1", outputs: [{ output_type: "stream", name: "stdout", text: "1\n2\n3\n" }], executionCount: null };
+    gw.socket().conn.close();
+    await until(() => store.getState().outputs.c2.executionCount === 5, "the read-back of the other cells");
+    expect(store.getState().outputs.c1.outputs).toEqual([{ output_type: "stream", name: "stdout", text: "1\n2\n3\n" }]);
+    notebook.cells[0].outputs = [];
+    notebook.cells[1].execution_count = null;
+  });
+
   it("ignores messages for other notebooks and for requests it did not make", async () => {
     const gw = await startGateway("idle");
     const { store } = connect(gw);

@@ -62,6 +62,10 @@ export class KernelConnection {
   /** msg_id → the kernel's date for execute_input, for the cell's timing. */
   private startedAt = new Map<string, string>();
   private inbox: Array<{ cellId: string; message: JupyterMessage }> = [];
+  /** Cells whose outputs the gateway sent with this reopen (`outputs`), or that had messages since
+   * the connection dropped: a read-back leaves them as they are. The database's copy of a running
+   * cell lags (the gateway writes outputs in batches), so taking it would drop the lines since. */
+  private liveSinceDrop = new Set<string>();
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   /** Completion and inspection requests, answered between runs. */
   private readonly asks = new KernelRequests({
@@ -99,7 +103,7 @@ export class KernelConnection {
     // (or the worker will); otherwise it recorded them, so read them back.
     kernel.on("open", ({ status, reconnected, replayed, role }) => {
       this.store.getState().setRole(role);
-      if (reconnected && !replayed) void this.catchUp(status);
+      if (reconnected && !replayed) void this.catchUp(status, this.liveSinceDrop);
       // Widgets drawn from saved state (a reload), or whose messages may have been missed, are
       // read back from a running kernel; a suspended one is not woken for it.
       if (this.widgets.hasModels && (status === "idle" || status === "busy")) void this.widgets.refresh();
@@ -131,6 +135,14 @@ export class KernelConnection {
       if (p.notebookId === this.notebookId) this.store.getState().setDeviceQueue(p.cellId, p.device, p.position);
     });
     kernel.on("message", (message, _future, cellId) => this.receive(message, cellId));
+    // Running cells as the gateway holds them, in order with their next messages: what came before
+    // goes in first, and the read-back that follows must not replace them with the database's
+    // (older) copy, which would drop the lines recorded since.
+    kernel.on("outputs", (cells) => {
+      this.flush();
+      this.store.getState().takeLiveOutputs(cells);
+      for (const c of cells) this.liveSinceDrop.add(c.cellId);
+    });
   }
 
   /** Called each time the gateway has opened the notebook on this page's socket (the first
@@ -226,11 +238,12 @@ export class KernelConnection {
     this.kernel = null;
   }
 
-  private async catchUp(status: KernelStatus) {
+  /** `live`: cells kept as they are (liveSinceDrop, read when the answer is in). */
+  private async catchUp(status: KernelStatus, live: ReadonlySet<string>) {
     try {
       const notebook = await this.options.fetchNotebook(this.notebookId);
       this.flush();
-      this.store.getState().takeServerOutputs(notebook, status === "busy");
+      this.store.getState().takeServerOutputs(notebook, status === "busy", live);
     } catch {
       /* the page keeps what it has; the next reconnect tries again */
     }
@@ -252,6 +265,7 @@ export class KernelConnection {
     // GatewayKernel has failed the requests sent to a kernel that is gone (and those of a lost
     // connection: their reply will not come to this page).
     if (status === "dead" || status === "restarting" || status === "disconnected") this.inFlight = null;
+    if (status === "disconnected") this.liveSinceDrop = new Set();
     if (status === "dead" || status === "restarting") store.clearRunning();
     if (status === "dead") this.dropWaiting("The kernel is dead; restart it to run cells.");
     this.sendWaiting();
@@ -353,6 +367,7 @@ export class KernelConnection {
       return;
     }
     if (!cellId) return; // not a cell's run (a completion, an inspection)
+    this.liveSinceDrop.add(cellId);
     if (type === "input_request") {
       // Outputs printed before the prompt show above it.
       this.flush();

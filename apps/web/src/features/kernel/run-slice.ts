@@ -10,6 +10,7 @@ import {
   type CellOutputState,
   type JupyterMessage,
   type Notebook,
+  type Output,
 } from "@cellar/protocol";
 import type { NotebookState } from "../notebook/notebook-store";
 import { documentEdit, withoutTimings } from "../notebook/document-slice";
@@ -46,8 +47,11 @@ export interface RunSlice {
   /** `null`: the prompt was answered, or the run it belonged to ended. */
   setInputPrompt(cellId: string, prompt: InputPrompt | null): void;
   applyKernelMessages(batch: Array<{ cellId: string; message: JupyterMessage }>): void;
-  /** Outputs as the gateway recorded them, after a reconnect in which live messages were missed. */
-  takeServerOutputs(notebook: Notebook, stillRunning: boolean): void;
+  /** Outputs as the gateway recorded them, after a reconnect in which live messages were missed;
+   * `live`: cells left as they are (takeLiveOutputs had them, with the messages since). */
+  takeServerOutputs(notebook: Notebook, stillRunning: boolean, live?: ReadonlySet<string>): void;
+  /** Running cells' outputs as the gateway holds them, sent ahead of their next messages. */
+  takeLiveOutputs(cells: Array<{ cellId: string; outputs: Output[]; executionCount: number | null }>): void;
   /** Clears the outputs and execution counts of cells, as Jupyter's "Clear outputs". */
   clearOutputs(cellIds: string[]): void;
 }
@@ -100,13 +104,19 @@ export function createRunSlice(notebook: Notebook): StateCreator<NotebookState, 
         }
         return outputs === s.outputs ? s : { outputs };
       }),
-    takeServerOutputs: (nb, stillRunning) =>
+    takeServerOutputs: (nb, stillRunning, live) =>
       set((s) => {
         const outputs = { ...s.outputs };
         for (const cell of nb.cells) {
-          if (outputs[cell.id]) outputs[cell.id] = cellOutputFrom(cell.outputs ?? [], cell.execution_count ?? null);
+          if (outputs[cell.id] && !live?.has(cell.id)) outputs[cell.id] = cellOutputFrom(cell.outputs ?? [], cell.execution_count ?? null);
         }
         return stillRunning ? { outputs } : { outputs, running: {}, started: {} };
+      }),
+    takeLiveOutputs: (cells) =>
+      set((s) => {
+        const outputs = { ...s.outputs };
+        for (const c of cells) if (outputs[c.cellId]) outputs[c.cellId] = cellOutputFrom(c.outputs, c.executionCount);
+        return { outputs };
       }),
     clearOutputs: (cellIds) => {
       const { outputs, cells } = get();
