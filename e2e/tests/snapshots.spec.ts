@@ -25,6 +25,8 @@ async function probe(page: Page, title: string): Promise<Probe & { count: string
   await runInCell(cell, PROBE);
   await expect(cell.getByTestId("cell-output")).toContainText("warm", { timeout: 60_000 });
   const out = JSON.parse((await cell.getByTestId("cell-output").textContent())!.trim()) as Probe;
+  // The output shows a moment before the run's reply gives the cell its count ("[*]" until then).
+  await expect(cell.getByTestId("execution-count")).toHaveText(/^\[\d+\]$/, { timeout: 30_000 });
   return { ...out, count: await cell.getByTestId("execution-count").textContent() };
 }
 
