@@ -2,7 +2,16 @@
 // move server, or pieces of them read here (the old worker) or written here (the new one) where
 // the gateway carries them. Payloads are checked with the protocol's schemas; a failure is
 // answered with its reason, never thrown.
-import { check, moveDropSchema, moveFetchSchema, moveReadSchema, moveWriteSchema, type Ack, type GatewayToWorker } from "@cellar/protocol";
+import {
+  check,
+  moveDropSchema,
+  moveFetchSchema,
+  moveReadSchema,
+  moveWriteSchema,
+  type Ack,
+  type GatewayToWorker,
+  type Result,
+} from "@cellar/protocol";
 import type { MoveFiles } from "../kernel/move-files";
 
 type MoveEvents = Pick<GatewayToWorker, "move:read" | "move:write" | "move:fetch" | "move:drop">;
@@ -33,11 +42,7 @@ export function serveMoveFiles(socket: MoveSocket, moves: MoveFiles): void {
   );
 }
 
-async function answer<P, T extends object>(
-  ack: Ack<T>,
-  parsed: { ok: true; value: P } | { ok: false; error: string },
-  run: (p: P) => Promise<T>,
-): Promise<void> {
+async function answer<P, T extends object>(ack: Ack<T>, parsed: Result<P>, run: (p: P) => Promise<T>): Promise<void> {
   if (!parsed.ok) return ack({ ok: false, error: parsed.error });
   try {
     ack({ ok: true, ...(await run(parsed.value)) });

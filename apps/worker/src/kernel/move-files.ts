@@ -17,6 +17,7 @@ import { pipeline } from "node:stream/promises";
 import { chown, cp, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { MOVE_PIECE_MAX_BYTES, moveFileNameSchema, type MoveFile } from "@cellar/protocol";
+import { eachAtMost } from "../each-at-most";
 
 /** Where a kernel writes a move inside its workspace (cellar_state.py's move_dir). */
 export function moveDirIn(workspaceDir: string, moveId: string): string {
@@ -98,25 +99,20 @@ export class MoveFiles {
   /** Fetches an incoming move's files from the old worker's move server (`url`: its base);
    * resolves with the bytes fetched. */
   async fetch(moveId: string, url: string, token: string, files: MoveFile[]): Promise<number> {
-    const dir = path.join(this.incoming, moveId);
-    await this.cleared;
-    await mkdir(dir, { recursive: true, mode: 0o755 });
+    const dir = await this.incomingDir(moveId);
     let bytes = 0;
-    let next = 0;
-    const lane = async () => {
-      while (next < files.length) {
-        const f = files[next++]!;
+    try {
+      await eachAtMost(files, FETCHES_AT_ONCE, async (f) => {
+        const name = checked(f.name);
         const got = await download(
-          new URL(`${encodeURIComponent(moveId)}/${encodeURIComponent(checked(f.name))}`, url),
+          new URL(`${encodeURIComponent(moveId)}/${encodeURIComponent(name)}`, url),
           token,
-          path.join(dir, f.name),
+          path.join(dir, name),
           f.size,
         );
+        // Added after the await: `bytes += await …` would add to the total read before it.
         bytes += got;
-      }
-    };
-    try {
-      await Promise.all(Array.from({ length: Math.min(FETCHES_AT_ONCE, files.length) }, lane));
+      });
     } catch (err) {
       // Whatever came is no good: the gateway's pieces, if it carries the move instead, start afresh.
       await rm(dir, { recursive: true, force: true });
@@ -129,12 +125,7 @@ export class MoveFiles {
   /** Writes a piece of an incoming move's file at `offset` (pieces may come in any order). */
   async write(moveId: string, name: string, offset: number, data: Uint8Array): Promise<void> {
     if (data.length > MOVE_PIECE_MAX_BYTES) throw new Error(`a move piece of ${data.length} bytes is over ${MOVE_PIECE_MAX_BYTES}`);
-    const dir = path.join(this.incoming, moveId);
-    await this.cleared;
-    // Made once per move, not for each of its hundreds of pieces.
-    let made = this.made.get(moveId);
-    if (!made) this.made.set(moveId, (made = mkdir(dir, { recursive: true, mode: 0o755 }).then(() => {})));
-    await made;
+    const dir = await this.incomingDir(moveId);
     // No truncation: another piece of the file may already be written.
     const fh = await open(path.join(dir, checked(name)), constants.O_WRONLY | constants.O_CREAT, 0o644);
     try {
@@ -146,6 +137,17 @@ export class MoveFiles {
     } finally {
       await fh.close();
     }
+  }
+
+  /** The folder an incoming move's files go into, made once per move (not for each of its
+   * hundreds of pieces). */
+  private async incomingDir(moveId: string): Promise<string> {
+    const dir = path.join(this.incoming, moveId);
+    await this.cleared;
+    let made = this.made.get(moveId);
+    if (!made) this.made.set(moveId, (made = mkdir(dir, { recursive: true, mode: 0o755 }).then(() => {})));
+    await made;
+    return dir;
   }
 
   /** Puts the incoming move where the kernel of `workspaceDir` reads it. False: none came (the

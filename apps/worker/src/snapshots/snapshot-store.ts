@@ -9,6 +9,7 @@ import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { fetchManifest, ingestDirectory, type BlobStore, type IngestOptions, type Manifest, type ManifestEntry } from "@cellar/fs-client";
+import { eachAtMost } from "../each-at-most";
 
 /** The CAS as a worker sees it over HTTP (`BlobFetcher` from @cellar/fs-client). */
 export interface SnapshotRemote {
@@ -230,22 +231,11 @@ export async function layOut(
 /** Runs the jobs with at most `parallelism` chunks fetched or being written at once. After the
  * first failure no job starts, the running ones finish, and that failure is thrown. */
 export async function fetchAll(jobs: ChunkJob[], parallelism: number, remote: Pick<SnapshotRemote, "fetchChunk">): Promise<void> {
-  let next = 0;
-  let failure: { err: unknown } | null = null;
-  const worker = async () => {
-    while (!failure && next < jobs.length) {
-      const job = jobs[next++]!;
-      try {
-        const data = await remote.fetchChunk(job.hash);
-        if (data.length !== job.length) throw new Error(`chunk ${job.hash} is ${data.length} bytes, not ${job.length}`);
-        for (const { file, offset } of job.places) await writeAt(file, data, offset);
-      } catch (err) {
-        failure ??= { err };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallelism, jobs.length)) }, worker));
-  if (failure) throw (failure as { err: unknown }).err;
+  await eachAtMost(jobs, parallelism, async (job) => {
+    const data = await remote.fetchChunk(job.hash);
+    if (data.length !== job.length) throw new Error(`chunk ${job.hash} is ${data.length} bytes, not ${job.length}`);
+    for (const { file, offset } of job.places) await writeAt(file, data, offset);
+  });
 }
 
 /** Opened per chunk rather than held per file: a 4 MiB write dwarfs an open, and a manifest of
