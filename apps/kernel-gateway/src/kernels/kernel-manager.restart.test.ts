@@ -58,6 +58,19 @@ function gateway(sessions = memoryKernelSessions(), cellsInDb = new Map<string, 
 const startedSession = (w: ReturnType<typeof fakeWorkerSocket>, notebookId: string) =>
   w.sent.find((s) => s.event === "session:start" && s.payload.notebookId === notebookId)!.payload.sessionId as string;
 
+/** A gateway whose kernel on worker w1 runs `code` in cell "c"; `line(n)` is its stdout "n". */
+async function runningCell(code: string) {
+  const first = gateway();
+  const w1 = await first.connect("w1");
+  await first.kernels.ensureKernel("nb");
+  const id = startedSession(w1, "nb");
+  first.kernels.onWorkerStatus(id, "idle");
+  const req = executeRequest(code, { cellId: "c" });
+  first.kernels.send("nb", req);
+  const line = (n: number) => makeMessage("stream", { name: "stdout", text: `${n}\n` }, { channel: "iopub", parent: req });
+  return { first, id, req, line };
+}
+
 describe("KernelManager after a gateway restart", () => {
   it("adopts a running kernel its worker reports, suspended kernels stay suspended, and nothing is started again", async () => {
     const first = gateway();
@@ -171,14 +184,7 @@ describe("KernelManager after a gateway restart", () => {
   });
 
   it("a run the old gateway was recording goes on in the same cell, and what the worker sends again is recorded once", async () => {
-    const first = gateway();
-    const w1 = await first.connect("w1");
-    await first.kernels.ensureKernel("nb");
-    const id = startedSession(w1, "nb");
-    first.kernels.onWorkerStatus(id, "idle");
-    const req = executeRequest("for i in range(4): print(i)", { cellId: "c" });
-    first.kernels.send("nb", req);
-    const line = (n: number) => makeMessage("stream", { name: "stdout", text: `${n}\n` }, { channel: "iopub", parent: req });
+    const { first, id, req, line } = await runningCell("for i in range(4): print(i)");
     const lines = [0, 1, 2, 3].map(line);
     first.kernels.onWorkerMessage(id, lines[0], { seq: 1, epoch: "e1", cellId: "c" });
     first.kernels.onWorkerMessage(id, lines[1], { seq: 2, epoch: "e1", cellId: "c" });
@@ -202,14 +208,7 @@ describe("KernelManager after a gateway restart", () => {
   });
 
   it("adopted from a gateway that died: a page behind what that one recorded reads back, and gets the running cell as recorded", async () => {
-    const first = gateway();
-    const w1 = await first.connect("w1");
-    await first.kernels.ensureKernel("nb");
-    const id = startedSession(w1, "nb");
-    first.kernels.onWorkerStatus(id, "idle");
-    const req = executeRequest("for i in range(9): print(i)", { cellId: "c" });
-    first.kernels.send("nb", req);
-    const line = (n: number) => makeMessage("stream", { name: "stdout", text: `${n}\n` }, { channel: "iopub", parent: req });
+    const { first, id, line } = await runningCell("for i in range(9): print(i)");
     for (let n = 1; n <= 3; n++) first.kernels.onWorkerMessage(id, line(n), { seq: n, epoch: "e1", cellId: "c" });
     await first.kernels.settled();
     await new Promise((r) => setTimeout(r, 300)); // recorded; the worker was told (acked 3)

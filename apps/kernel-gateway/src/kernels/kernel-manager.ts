@@ -161,6 +161,14 @@ interface DeviceWaiter {
 
 /** How long a worker may take to write a namespace (and the workspace) out, or to load it. */
 const MOVE_STEP_TIMEOUT_MS = 600_000;
+/** A move's files on the old worker, and the token that lets the new one fetch them. */
+interface CarriedMove {
+  from: ConnectedWorker;
+  moveId: string;
+  token: string;
+  files: MoveFile[];
+}
+
 /** One piece (4 MiB) of a move's files, read on the old worker and written on the new one. */
 const MOVE_PIECE_TIMEOUT_MS = 60_000;
 
@@ -558,12 +566,7 @@ export class KernelManager {
 
   /** Starts the move's kernel on `to` and, meanwhile, has the move's files carried there from the
    * old worker; either failing stops the other. */
-  private async startCarrying(
-    next: KernelSession,
-    to: ConnectedWorker,
-    workspace: string,
-    move: { from: ConnectedWorker; moveId: string; token: string; files: MoveFile[] },
-  ): Promise<Isolation> {
+  private async startCarrying(next: KernelSession, to: ConnectedWorker, workspace: string, move: CarriedMove): Promise<Isolation> {
     let givenUp = false;
     const giveUp = (err: unknown): never => {
       givenUp = true;
@@ -578,11 +581,7 @@ export class KernelManager {
 
   /** The new worker fetches the move's files from the old one's move server; where it has none,
    * or cannot reach it, this gateway carries them (move-relay.ts). */
-  private async carryMove(
-    to: ConnectedWorker,
-    move: { from: ConnectedWorker; moveId: string; token: string; files: MoveFile[] },
-    cancelled: () => boolean,
-  ): Promise<void> {
+  private async carryMove(to: ConnectedWorker, move: CarriedMove, cancelled: () => boolean): Promise<void> {
     const { from, moveId, token, files } = move;
     if (!files.length) return;
     const began = performance.now();
