@@ -10,7 +10,7 @@
 // import, puts it where the kernel reads it. Both folders go when the gateway says the move is
 // over, and at the next start.
 import { timingSafeEqual } from "node:crypto";
-import { constants, createWriteStream, type Dirent } from "node:fs";
+import { createWriteStream, type Dirent } from "node:fs";
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import { pipeline } from "node:stream/promises";
@@ -18,6 +18,7 @@ import { chown, cp, mkdir, open, readdir, rename, rm, stat } from "node:fs/promi
 import path from "node:path";
 import { MOVE_PIECE_MAX_BYTES, moveFileNameSchema, type MoveFile } from "@cellar/protocol";
 import { eachAtMost } from "../each-at-most";
+import { writeAt } from "../snapshots/snapshot-store";
 
 /** Where a kernel writes a move inside its workspace (cellar_state.py's move_dir). */
 export function moveDirIn(workspaceDir: string, moveId: string): string {
@@ -125,18 +126,7 @@ export class MoveFiles {
   /** Writes a piece of an incoming move's file at `offset` (pieces may come in any order). */
   async write(moveId: string, name: string, offset: number, data: Uint8Array): Promise<void> {
     if (data.length > MOVE_PIECE_MAX_BYTES) throw new Error(`a move piece of ${data.length} bytes is over ${MOVE_PIECE_MAX_BYTES}`);
-    const dir = await this.incomingDir(moveId);
-    // No truncation: another piece of the file may already be written.
-    const fh = await open(path.join(dir, checked(name)), constants.O_WRONLY | constants.O_CREAT, 0o644);
-    try {
-      let done = 0;
-      while (done < data.length) {
-        const { bytesWritten } = await fh.write(data, done, data.length - done, offset + done);
-        done += bytesWritten;
-      }
-    } finally {
-      await fh.close();
-    }
+    await writeAt(path.join(await this.incomingDir(moveId), checked(name)), data, offset, { create: true });
   }
 
   /** The folder an incoming move's files go into, made once per move (not for each of its

@@ -4,7 +4,7 @@
 // checkpoint uncompressed and it stays so on disk; its chunks go to the CAS as LZ4 frames, which
 // inflate about as fast as the disk reads (Brotli, the image codec, is 5-10x slower: see
 // fs-client's codec.ts), so a worker fetching a 1 GiB checkpoint is not held up by the CPU.
-import { existsSync } from "node:fs";
+import { constants, existsSync } from "node:fs";
 import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -239,9 +239,10 @@ export async function fetchAll(jobs: ChunkJob[], parallelism: number, remote: Pi
 }
 
 /** Opened per chunk rather than held per file: a 4 MiB write dwarfs an open, and a manifest of
- * many files never holds many descriptors. */
-async function writeAt(file: string, data: Buffer, offset: number): Promise<void> {
-  const fh = await open(file, "r+");
+ * many files never holds many descriptors. `create`: the file may not exist yet (it is made
+ * 0644, never truncated: other pieces of it may be written already). */
+export async function writeAt(file: string, data: Uint8Array, offset: number, opts: { create?: boolean } = {}): Promise<void> {
+  const fh = await open(file, opts.create ? constants.O_WRONLY | constants.O_CREAT : "r+", 0o644);
   try {
     for (let done = 0; done < data.length; ) {
       const { bytesWritten } = await fh.write(data, done, data.length - done, offset + done);
