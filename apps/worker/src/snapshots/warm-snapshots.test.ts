@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BlobFetcher, createBlobHandler, fetchManifest, LocalDirStore } from "@cellar/fs-client";
+import { BlobFetcher, compressChunk, createBlobHandler, fetchManifest, LocalDirStore } from "@cellar/fs-client";
 import { execute } from "../testing/kernel-run";
 import { reapOrphanSandboxes, type KernelSandbox } from "../sandbox/kernel-sandbox";
 import { DEFAULT_WARMUP, WarmSnapshots, type LocalSnapshot, type WarmSnapshotSpec } from "./index";
@@ -235,10 +235,13 @@ describe("warm snapshots", { timeout: 120_000 }, () => {
   it("a snapshot blob that fails its hash in the CAS means a cold boot with the reason, and is not discarded", async () => {
     const manifest = await fetchManifest(fetcher, snap.id);
     const pagesEntry = manifest.entries.filter((e) => e.type === "file").sort((a, b) => b.size - a.size)[0];
-    const blob = new LocalDirStore(casDir).pathOf(pagesEntry.chunks![0]);
-    const bytes = await readFile(blob);
-    bytes[bytes.length >> 1] ^= 0xff;
-    await writeFile(blob, bytes);
+    const hash = pagesEntry.chunks![0];
+    // A well-formed blob of other bytes under the chunk's name. Flipping a byte of the stored
+    // blob is not enough: in an LZ4 frame over zero pages a flipped match offset can decode to
+    // the very same bytes, which then (rightly) pass their hash.
+    const other = Buffer.from(await fetcher.fetchChunk(hash));
+    other[other.length >> 1] ^= 0xff;
+    await writeFile(new LocalDirStore(casDir).pathOf(hash), await compressChunk(other, "lz4"));
     const lines: string[] = [];
     const fresh = new WarmSnapshots({ dir: path.join(work, "worker-h"), remote: fetcher, stateRoot, log: (l) => lines.push(l) });
     const started = await fresh.start(SPEC, IMAGE, session("after-bad-blob"), false);
