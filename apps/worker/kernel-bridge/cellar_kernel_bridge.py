@@ -28,6 +28,7 @@ import signal  # noqa: E402
 import socket  # noqa: E402
 import struct  # noqa: E402
 import threading  # noqa: E402
+import time  # noqa: E402
 import traceback  # noqa: E402
 
 from cellar_terminals import CHANNEL as TERMINAL_CHANNEL, Terminals  # noqa: E402
@@ -42,7 +43,7 @@ SANDBOX_UID = SANDBOX_GID = 1000
 WORKSPACE = "/workspace"
 # The bridge's own requests that run on the kernel's thread, between cells (not as cells: they
 # leave the history and the execution count alone).
-STATE_REQUESTS = ("cellar_state_export_request", "cellar_state_import_request")
+STATE_REQUESTS = ("cellar_state_export_request", "cellar_state_import_request", "cellar_state_materialise_request")
 # Shell messages that run the user's code: a cell, and the comm handlers a cell registered (a
 # widget's callbacks). An interrupt reaches the kernel's thread only while one of these runs.
 RUNS_USER_CODE = ("execute_request", "comm_open", "comm_msg", "comm_close")
@@ -376,7 +377,8 @@ class KernelBridge:
 
     def move_state(self, msg):
         """Exports the user namespace to /workspace/.cellar/moves/<move_id>, or imports it from
-        there (cellar_state.py), on the kernel's thread with no cell running."""
+        there (cellar_state.py), or copies what an import left mapped into memory before a
+        checkpoint (cellar_mapped.py); on the kernel's thread with no cell running."""
         msg_type = msg["header"]["msg_type"]
         content = msg.get("content") or {}
         reply_type = msg_type.replace("_request", "_reply")
@@ -385,16 +387,23 @@ class KernelBridge:
 
             import cellar_state
 
-            move_id = str(content.get("move_id", ""))
-            if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", move_id):
-                raise ValueError(f"bad move id {move_id!r}")
-            move_dir = os.path.join(WORKSPACE, ".cellar", "moves", move_id)
-            shell = self.kernel.shell
-            if msg_type == "cellar_state_export_request":
-                report = cellar_state.export(shell.user_ns, move_dir, hidden=shell.user_ns_hidden)
+            if msg_type == "cellar_state_materialise_request":
+                import cellar_mapped
+
+                t0 = time.monotonic()
+                done = cellar_mapped.materialise()
+                reply = {"status": "ok", "bytes": done, "seconds": time.monotonic() - t0}
             else:
-                report = cellar_state.import_(shell.user_ns, move_dir, gpu=bool(content.get("gpu")))
-            reply = {"status": "ok", "report": report}
+                move_id = str(content.get("move_id", ""))
+                if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", move_id):
+                    raise ValueError(f"bad move id {move_id!r}")
+                move_dir = os.path.join(WORKSPACE, ".cellar", "moves", move_id)
+                shell = self.kernel.shell
+                if msg_type == "cellar_state_export_request":
+                    report = cellar_state.export(shell.user_ns, move_dir, hidden=shell.user_ns_hidden)
+                else:
+                    report = cellar_state.import_(shell.user_ns, move_dir, gpu=bool(content.get("gpu")))
+                reply = {"status": "ok", "report": report}
         except Exception as e:
             log_exception(msg_type)
             reply = {"status": "error", "evalue": f"{type(e).__name__}: {e}"}

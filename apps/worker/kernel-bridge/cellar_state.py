@@ -13,8 +13,9 @@ How a value is written:
   defined in the notebook by reference when their class is itself moved, else by value), then
   cloudpickle; what both refuse is skipped with its type and the reason;
 - pickle protocol 5 with out-of-band buffers: array (and tensor) bytes are written straight from
-  the object's memory to <n>.buf, and read back in one read into one buffer the arrays then use,
-  so neither side copies them more than that;
+  the object's memory to <n>.buf; the importing side maps that file copy-on-write and the arrays
+  sit on the mapping (cellar_mapped.py: no copy until a page is written; before a checkpoint the
+  mappings become anonymous memory), or, where mapping fails, reads it in one read into one buffer;
 - torch tensors are written as CPU tensors (GPU memory cannot be pickled for another machine);
   an import that asks for a GPU (the new kernel is a GPU kernel) puts every tensor, and so every
   module's parameters, on CUDA when torch.cuda.is_available(): the cell that moved the kernel
@@ -29,6 +30,8 @@ import sys
 import time
 import types
 import warnings
+
+import cellar_mapped
 
 MANIFEST = "manifest.json"
 VERSION = 1
@@ -270,20 +273,31 @@ def export(user_ns, move_dir, hidden=()):
 
 # ---- import ------------------------------------------------------------------------------------
 
-def _read_buffers(path, sizes):
-    """One read of the whole file into one buffer; the out-of-band buffers are views of it."""
+def _read_buffers(path, sizes, report):
+    """The whole file as one buffer the out-of-band buffers are views of: a private mapping of it
+    (cellar_mapped: no copy until the notebook writes) where that works, else one read of it into
+    one buffer."""
     total = os.path.getsize(path)
-    numpy = sys.modules.get("numpy")
-    # numpy's allocation is aligned (arrays over it are too) and may use huge pages.
-    block = numpy.empty(total, numpy.uint8) if numpy is not None else bytearray(total)
-    mv = memoryview(block).cast("B")
-    with open(path, "rb", buffering=0) as f:
-        done = 0
-        while done < total:
-            n = f.readinto(mv[done:])
-            if not n:
-                raise EOFError(f"{os.path.basename(path)} ends at {done} of {total} bytes")
-            done += n
+    try:
+        block = cellar_mapped.map_file(path, total)
+    except OSError as e:
+        block = None
+        report.setdefault("unmapped", f"{os.path.basename(path)}: {e}")
+    if block is not None:
+        report["mapped_bytes"] += total
+        mv = memoryview(block).cast("B")
+    else:
+        numpy = sys.modules.get("numpy")
+        # numpy's allocation is aligned (arrays over it are too) and may use huge pages.
+        block = numpy.empty(total, numpy.uint8) if numpy is not None else bytearray(total)
+        mv = memoryview(block).cast("B")
+        with open(path, "rb", buffering=0) as f:
+            done = 0
+            while done < total:
+                n = f.readinto(mv[done:])
+                if not n:
+                    raise EOFError(f"{os.path.basename(path)} ends at {done} of {total} bytes")
+                done += n
     views, offset = [], 0
     for size in sizes:
         offset += -offset % ALIGN
@@ -292,14 +306,14 @@ def _read_buffers(path, sizes):
     return views
 
 
-def _load(entry, move_dir):
+def _load(entry, move_dir, report):
     label = entry.get("pickler", "dill")
     if label not in ("pickle", "dill", "cloudpickle"):
         raise ValueError(f"unknown pickler {label!r}")
     if label != "pickle" and not _available(label):
         raise ImportError(f"{label} is not installed in this kernel's image")
     stem = os.path.join(move_dir, entry["file"])
-    buffers = _read_buffers(stem + ".buf", entry["buffers"]) if entry.get("buffers") else ()
+    buffers = _read_buffers(stem + ".buf", entry["buffers"], report) if entry.get("buffers") else ()
     with open(stem + ".pkl", "rb") as f:
         if label != "dill":
             return pickle.load(f, buffers=buffers)
@@ -316,7 +330,7 @@ def import_(user_ns, move_dir, gpu=False):
     CUDA when torch has it."""
     global _tensor_target
     t0 = time.monotonic()
-    report = {"names": [], "failed": [], "seconds": 0.0}
+    report = {"names": [], "failed": [], "seconds": 0.0, "mapped_bytes": 0}
     try:
         with open(os.path.join(move_dir, MANIFEST)) as f:
             manifest = json.load(f)
@@ -337,7 +351,7 @@ def import_(user_ns, move_dir, gpu=False):
                 report["failed"].append({"name": m["name"], "type": "module", "reason": reason_of(e)})
         for entry in manifest.get("names", []):  # export wrote classes first
             try:
-                user_ns[entry["name"]] = _load(entry, move_dir)
+                user_ns[entry["name"]] = _load(entry, move_dir, report)
                 report["names"].append(entry["name"])
             except BaseException as e:
                 if isinstance(e, (KeyboardInterrupt, SystemExit)):

@@ -18,6 +18,7 @@ import types
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cellar_mapped  # noqa: E402
 import cellar_state  # noqa: E402
 
 
@@ -202,6 +203,65 @@ w = lin.weight.detach().clone()
         self.assertEqual(exported["skipped"], [])
         self.assertEqual(imported["failed"], [])
         self.assertIs(dst.ns["check"], True)
+
+
+def mapped_lines(path_part):
+    """This process's mappings of files whose path contains path_part."""
+    with open("/proc/self/maps") as f:
+        return [line for line in f if path_part in line]
+
+
+class MappedImportTest(unittest.TestCase):
+    """Arrays an import leaves over private mappings of the move's files (cellar_mapped)."""
+
+    def moved(self):
+        src, dst = Kernel(), Kernel()
+        src.run("import numpy as np\na = np.arange(3_000_001, dtype=np.float64)\nb = [np.ones(5000, np.int32), np.zeros(3)]")
+        ws = tempfile.mkdtemp(prefix="cellar-mapped-")
+        self.addCleanup(lambda: __import__("shutil").rmtree(ws, ignore_errors=True))
+        move_dir = os.path.join(ws, "m")
+        src.export(move_dir)
+        imported = dst.import_(move_dir)
+        return src, dst, imported, ws
+
+    def test_arrays_are_mapped_copy_on_write_and_the_files_still_go(self):
+        src, dst, imported, ws = self.moved()
+        self.assertEqual(imported["failed"], [])
+        self.assertGreaterEqual(imported["mapped_bytes"], 3_000_001 * 8 + 5000 * 4)
+        self.assertNotIn("unmapped", imported)
+        self.assertFalse(os.path.exists(os.path.join(ws, "m")))
+        self.assertTrue(mapped_lines(ws), "the arrays should sit on mappings of the (deleted) files")
+        a = dst.ns["a"]
+        self.assertTrue((a == src.ns["a"]).all())
+        a[7] = -1.0
+        dst.ns["b"][0][:] = 2
+        self.assertEqual((a[7], a[8], int(dst.ns["b"][0].sum())), (-1.0, 8.0, 10_000))
+        self.assertEqual(src.ns["a"][7], 7.0)
+
+    def test_materialise_keeps_every_value_and_leaves_no_file_mapped(self):
+        src, dst, imported, ws = self.moved()
+        a = dst.ns["a"]
+        a[0] = 42.0
+        before = cellar_mapped.mapped_bytes()
+        self.assertGreater(before, 0)
+        self.assertEqual(cellar_mapped.materialise(), before)
+        self.assertEqual(mapped_lines(ws), [])
+        self.assertEqual(cellar_mapped.mapped_bytes(), 0)
+        self.assertEqual(a[0], 42.0)
+        self.assertTrue((a[1:] == src.ns["a"][1:]).all())
+        a[1] = 5.0
+        self.assertEqual(a[1], 5.0)
+        self.assertEqual(cellar_mapped.materialise(), 0)
+
+    def test_a_mapping_goes_with_the_last_array_over_it(self):
+        src, dst, imported, ws = self.moved()
+        self.assertTrue(mapped_lines(ws))
+        dst.ns.clear()
+        import gc
+
+        gc.collect()
+        self.assertEqual(mapped_lines(ws), [])
+        self.assertEqual(cellar_mapped.mapped_bytes(), 0)
 
 
 if __name__ == "__main__":

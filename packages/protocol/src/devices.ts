@@ -237,6 +237,10 @@ export const stateImportReportSchema = z.object({
   names: z.array(z.string()),
   failed: z.array(skippedNameSchema),
   seconds: z.number(),
+  /** Array bytes left over private mappings of the move's files rather than read into memory. */
+  mapped_bytes: z.number().int().nonnegative().optional(),
+  /** Why a file was read instead of mapped (the first such file). */
+  unmapped: z.string().optional(),
 });
 export type StateImportReport = z.infer<typeof stateImportReportSchema>;
 

@@ -109,6 +109,15 @@ export const MESSAGE_CONTENT_SCHEMAS = {
     report: stateImportReportSchema.optional(),
     evalue: z.string().optional(),
   }),
+  // Before a checkpoint of a kernel that imported a move: the arrays left over mappings of the
+  // move's (deleted) files are copied into the kernel's memory, which runsc can checkpoint.
+  cellar_state_materialise_request: z.looseObject({}),
+  cellar_state_materialise_reply: z.looseObject({
+    status: z.enum(["ok", "error"]),
+    bytes: z.number().optional(),
+    seconds: z.number().optional(),
+    evalue: z.string().optional(),
+  }),
 } satisfies Record<string, z.ZodType<Record<string, unknown>>>;
 
 export type MessageContents = { [T in keyof typeof MESSAGE_CONTENT_SCHEMAS]: z.infer<(typeof MESSAGE_CONTENT_SCHEMAS)[T]> };

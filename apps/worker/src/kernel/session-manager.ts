@@ -235,8 +235,10 @@ export class SessionManager {
       const reply = await s.bridgeCall("cellar_state_import_request", { move_id: moveId, gpu }, STATE_MOVE_TIMEOUT_MS);
       if (reply.status !== "ok" || !reply.report)
         return { ok: false, error: `The kernel could not import the variables: ${reply.evalue ?? "no report"}` };
+      if (reply.report.mapped_bytes) s.noteMappedMove();
       this.log(
-        `worker: session ${sessionId} imported ${reply.report.names.length} names in ${(reply.report.seconds * 1000).toFixed(0)} ms`,
+        `worker: session ${sessionId} imported ${reply.report.names.length} names in ${(reply.report.seconds * 1000).toFixed(0)} ms` +
+          (reply.report.mapped_bytes ? ` (${reply.report.mapped_bytes} bytes of arrays mapped, not read)` : ""),
       );
       return { ok: true, report: reply.report };
     } catch (err) {
