@@ -32,7 +32,12 @@ export function serveMoveFiles(socket: MoveSocket, moves: MoveFiles): void {
     }),
   );
   socket.on("move:fetch", (p, ack) =>
-    answer(ack, check(moveFetchSchema, p, "move request"), async (r) => ({ bytes: await moves.fetch(r.moveId, r.url, r.token, r.files) })),
+    answer(ack, check(moveFetchSchema, p, "move request"), async (r) => {
+      const began = performance.now();
+      const bytes = await moves.fetch(r.moveId, r.url, r.token, r.files);
+      console.log(`worker: move ${r.moveId}: fetched ${bytes} bytes from ${new URL(r.url).host} in ${(performance.now() - began).toFixed(0)} ms`);
+      return { bytes };
+    }),
   );
   socket.on("move:drop", (p, ack) =>
     answer(ack, check(moveDropSchema, p, "move request"), async (r) => {

@@ -69,7 +69,7 @@ describe("a move's files between two workers", () => {
   });
 
   it("are fetched by the new worker from the old one's move server, with the move's token only", async () => {
-    const big = "x".repeat(3 << 20);
+    const big = Array.from({ length: 3 << 16 }, (_, i) => `${i}`.padStart(16, ".")).join("");
     const ws = await exported("m1", { "manifest.json": "{}", "00000.buf": big, "00001.pkl": "" });
     const old = new MoveFiles(path.join(home, "old"));
     const token = "t".repeat(32);
@@ -77,9 +77,14 @@ describe("a move's files between two workers", () => {
     const server = await startMoveServer(old, { port: 0, advertiseHost: "127.0.0.1" });
     try {
       expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/moves\/$/);
-      const next = new MoveFiles(path.join(home, "next"));
+      // 1 MiB ranges: the 3 MiB file comes in three, fetched at once, put each in its place.
+      const next = new MoveFiles(path.join(home, "next"), undefined, 1 << 20);
       await expect(next.fetch("m1", server.url, "w".repeat(32), files)).rejects.toThrow(/answered 404/);
       // A failed fetch leaves nothing half-written for the gateway's pieces to land on.
+      expect(await readdir(path.join(home, "next", "moves", "in"))).toEqual([]);
+      // A file that comes short of the size the export gave is no good either.
+      const short = [{ name: "00000.buf", size: big.length + 100 }];
+      await expect(next.fetch("m1", server.url, token, short)).rejects.toThrow(/00000\.buf came with 0 of the 100 bytes at 3145728/);
       expect(await readdir(path.join(home, "next", "moves", "in"))).toEqual([]);
       expect(await next.fetch("m1", server.url, token, files)).toBe(big.length + 2);
       const other = path.join(home, "next-ws");

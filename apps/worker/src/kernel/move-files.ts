@@ -27,6 +27,9 @@ export function moveDirIn(workspaceDir: string, moveId: string): string {
 
 const validMoveFileName = (name: unknown): name is string => moveFileNameSchema.safeParse(name).success;
 
+/** A file larger than this is fetched in ranges of it. */
+const RANGE_BYTES = 256 << 20;
+
 /** An outgoing move no one asked to drop goes after this long (the gateway died mid-move). */
 const ABANDONED_MS = 15 * 60_000;
 
@@ -47,6 +50,8 @@ export class MoveFiles {
     home: string,
     /** Who the kernel runs as (the worker being root): the files it is given are its own. */
     private readonly owner?: { uid: number; gid: number },
+    /** Bytes per range of a file fetched from another worker. */
+    private readonly rangeBytes = RANGE_BYTES,
   ) {
     this.outgoing = path.join(home, "moves", "out");
     this.incoming = path.join(home, "moves", "in");
@@ -103,14 +108,17 @@ export class MoveFiles {
     const dir = await this.incomingDir(moveId);
     let bytes = 0;
     try {
-      await eachAtMost(files, FETCHES_AT_ONCE, async (f) => {
-        const name = checked(f.name);
-        const got = await download(
-          new URL(`${encodeURIComponent(moveId)}/${encodeURIComponent(name)}`, url),
-          token,
-          path.join(dir, name),
-          f.size,
-        );
+      const ranges: FileRange[] = [];
+      for (const f of files) {
+        const file = path.join(dir, checked(f.name));
+        // Made whole-size first: the ranges land in it in any order.
+        await truncateTo(file, f.size);
+        const source = new URL(`${encodeURIComponent(moveId)}/${encodeURIComponent(f.name)}`, url);
+        for (let start = 0; start < f.size; start += this.rangeBytes)
+          ranges.push({ source, file, start, length: Math.min(this.rangeBytes, f.size - start) });
+      }
+      await eachAtMost(ranges, FETCHES_AT_ONCE, async (r) => {
+        const got = await downloadRange(r, token);
         // Added after the await: `bytes += await …` would add to the total read before it.
         bytes += got;
       });
@@ -173,27 +181,56 @@ export class MoveFiles {
 
 const STALL_MS = 30_000;
 
-/** Files of one move fetched at once: a move is mostly one large file per array-holding name. */
+/** Ranges of a move fetched at once. Two or more streams of one 1 GiB file over loopback took
+ * 0.60-0.72 s against 0.79-0.95 s for one (0.85-1.07 s against 1.14-1.27 s with a core kept
+ * busy): one stream leaves the other core idle. */
 const FETCHES_AT_ONCE = 4;
 
-/** GETs `url` into `file`; fails unless it is exactly `size` bytes. */
-async function download(url: URL, token: string, file: string, size: number): Promise<number> {
+interface FileRange {
+  source: URL;
+  file: string;
+  start: number;
+  length: number;
+}
+
+async function truncateTo(file: string, size: number): Promise<void> {
+  const fh = await open(file, "w", 0o644);
+  try {
+    await fh.truncate(size);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** GETs one range of a file into its place; fails unless exactly its bytes came. */
+async function downloadRange({ source, file, start, length }: FileRange, token: string): Promise<number> {
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
-    const req = (url.protocol === "https:" ? https : http).get(url, { headers: { authorization: `Bearer ${token}` } }, resolve);
+    const headers = { authorization: `Bearer ${token}`, range: `bytes=${start}-${start + length - 1}` };
+    const req = (source.protocol === "https:" ? https : http).get(source, { headers }, resolve);
     req.on("error", reject);
     // A worker that stops sending is given up on (the gateway then carries the move).
-    req.setTimeout(STALL_MS, () => req.destroy(new Error(`${url.host} sent nothing for ${STALL_MS / 1000} s`)));
+    req.setTimeout(STALL_MS, () => req.destroy(new Error(`${source.host} sent nothing for ${STALL_MS / 1000} s`)));
   });
-  if (res.statusCode !== 200) {
+  if (res.statusCode !== 206) {
     res.resume();
-    throw new Error(`${url.host} answered ${res.statusCode} for ${path.basename(file)}`);
+    throw new Error(`${source.host} answered ${res.statusCode} for ${path.basename(file)}`);
   }
+  let got = 0;
   // 4 MiB of buffered writes, not the default 16 KiB: measured here for a 1 GiB file over
   // loopback, 0.70-1.17 s against 1.50-2.00 s (the socket's 64 KiB chunks were written almost
   // one by one).
-  await pipeline(res, createWriteStream(file, { mode: 0o644, highWaterMark: 4 << 20 }));
-  const got = (await stat(file)).size;
-  if (got !== size) throw new Error(`${path.basename(file)} came with ${got} bytes, not ${size}`);
+  await pipeline(
+    res,
+    async function* (chunks: AsyncIterable<Buffer>) {
+      for await (const chunk of chunks) {
+        got += chunk.length;
+        if (got > length) throw new Error(`${path.basename(file)} came with more than the ${length} bytes asked for at ${start}`);
+        yield chunk;
+      }
+    },
+    createWriteStream(file, { flags: "r+", start, highWaterMark: 4 << 20 }),
+  );
+  if (got !== length) throw new Error(`${path.basename(file)} came with ${got} of the ${length} bytes at ${start}`);
   return got;
 }
 

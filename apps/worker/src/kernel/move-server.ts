@@ -1,6 +1,6 @@
 // This worker's move server: another worker starting a kernel whose state moves from here fetches
-// the move's files (`GET /moves/<moveId>/<name>`, with the move's token the gateway gave both) in
-// one stream each, the gateway out of the way. Only the files of a move taken out for that token
+// the move's files (`GET /moves/<moveId>/<name>`, with the move's token the gateway gave both), in
+// a few ranges at once, the gateway out of the way. Only the files of a move taken out for that token
 // are served (MoveFiles.servedFile); anything else is a 404, a wrong token too.
 import { createReadStream } from "node:fs";
 import http from "node:http";
@@ -23,8 +23,15 @@ export async function startMoveServer(moves: MoveFiles, opts: { port: number; ad
       res.writeHead(404).end();
       return;
     }
-    const stream = createReadStream(file, { highWaterMark: 1 << 20 });
-    stream.once("open", () => res.writeHead(200, { "content-type": "application/octet-stream" }));
+    // One range of the file (`bytes=<first>-<last>`, what MoveFiles.fetch asks for), or all of it.
+    const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? "");
+    const [start, end] = range ? [Number(range[1]), Number(range[2])] : [0, Number.POSITIVE_INFINITY];
+    if (range && end < start) {
+      res.writeHead(416).end();
+      return;
+    }
+    const stream = createReadStream(file, { highWaterMark: 1 << 20, start, end });
+    stream.once("open", () => res.writeHead(range ? 206 : 200, { "content-type": "application/octet-stream" }));
     pipeline(stream, res).catch((err: NodeJS.ErrnoException) => {
       if (!res.headersSent) res.writeHead(err.code === "ENOENT" ? 404 : 500).end();
       else res.destroy();
