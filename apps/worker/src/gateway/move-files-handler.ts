@@ -35,7 +35,9 @@ export function serveMoveFiles(socket: MoveSocket, moves: MoveFiles): void {
     answer(ack, check(moveFetchSchema, p, "move request"), async (r) => {
       const began = performance.now();
       const bytes = await moves.fetch(r.moveId, r.url, r.token, r.files);
-      console.log(`worker: move ${r.moveId}: fetched ${bytes} bytes from ${new URL(r.url).host} in ${(performance.now() - began).toFixed(0)} ms`);
+      console.log(
+        `worker: move ${r.moveId}: fetched ${bytes} bytes from ${new URL(r.url).host} in ${(performance.now() - began).toFixed(0)} ms`,
+      );
       return { bytes };
     }),
   );
