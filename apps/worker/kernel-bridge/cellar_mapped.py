@@ -14,7 +14,6 @@ import ctypes
 import gc
 import mmap
 import os
-import sys
 import threading
 import weakref
 
@@ -58,8 +57,13 @@ def map_file(path, size):
     """A writable numpy uint8 array over a private mapping of the file's first `size` bytes, or
     None where mapping is not possible here (no numpy, an empty file): the caller reads it
     instead. The mapping goes when the last array over it does."""
-    numpy = sys.modules.get("numpy")
-    if numpy is None or size <= 0:
+    if size <= 0:
+        return None
+    try:
+        # Imported here if need be: the pickles over these buffers are numpy's (or torch's, through
+        # numpy), and loading them would import it anyway.
+        import numpy
+    except ImportError:
         return None
     fd = os.open(path, os.O_RDONLY)
     span = _pages(size)
