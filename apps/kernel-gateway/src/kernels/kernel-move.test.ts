@@ -19,10 +19,12 @@ const H100_WORKER: WorkerResources = {
   labels: { gpu: "H100" },
 };
 
-async function setup() {
+type WorkerOpts = Parameters<GatewayHarness["scriptedWorker"]>[3];
+
+async function setup(cpuOpts: WorkerOpts = {}, gpuOpts: WorkerOpts = {}) {
   const { url, db } = await harness.startGateway();
-  const cpu = harness.scriptedWorker(url, "cpu-1", [], { resources: CPU_WORKER });
-  const gpu = harness.scriptedWorker(url, "gpu-1", [], { resources: H100_WORKER });
+  const cpu = harness.scriptedWorker(url, "cpu-1", [], { resources: CPU_WORKER, ...cpuOpts });
+  const gpu = harness.scriptedWorker(url, "gpu-1", [], { resources: H100_WORKER, ...gpuOpts });
   await until(() => cpu.connected() && gpu.connected(), "the workers to connect");
   const notebook = await db.notebooks.create(db.localUserId, "moves");
   const page = harness.page(url);
@@ -166,6 +168,49 @@ describe("a cell on another device", () => {
 });
 
 /** Remembers every request's code by id so replies can be matched to cells. */
+describe("a move's files", () => {
+  // 9 MiB: three of the gateway's 4 MiB pieces where it carries them.
+  const BYTES = Buffer.alloc(9 << 20);
+  for (let i = 0; i < BYTES.length; i++) BYTES[i] = (i * 7 + (i >> 12)) & 0xff;
+  const CPU_MOVES = "http://cpu-1.invalid:8802/moves/";
+
+  async function moveToGpu(cpuOpts: WorkerOpts, gpuOpts: WorkerOpts) {
+    const ctx = await setup({ moveBytes: BYTES, ...cpuOpts }, gpuOpts);
+    track(ctx.page);
+    await runOf(ctx.page, ctx.notebook.id, "x = 1", "c1");
+    const onGpu = await runOf(ctx.page, ctx.notebook.id, "%%gpu H100\ny = x", "c2");
+    expect(ctx.gpu.ran).toEqual(["\ny = x"]);
+    expect(placementOf(onGpu)?.["text/plain"]).toMatch(/^ran on H100 · worker gpu-1 · moved 1 name/);
+    // However they went, both workers are told the move is over.
+    await until(
+      () => ctx.cpu.moveFiles.some((e) => e.event === "drop") && ctx.gpu.moveFiles.some((e) => e.event === "drop"),
+      "both workers to drop the move",
+    );
+    return ctx;
+  }
+
+  it("go straight from the old worker's move server to the new worker, not through the gateway", async () => {
+    const { cpu, gpu } = await moveToGpu({ moveUrl: CPU_MOVES }, {});
+    expect(gpu.moveFiles.map((e) => e.event)).toEqual(["fetch", "drop"]);
+    expect(gpu.moveFiles[0]!.url).toBe(CPU_MOVES);
+    expect(cpu.moveFiles.map((e) => e.event)).toEqual(["drop"]);
+  }, 30_000);
+
+  it("are carried by the gateway, every byte in place, when the new worker cannot fetch them", async () => {
+    const { cpu, gpu } = await moveToGpu({ moveUrl: CPU_MOVES }, { fetchFails: "connect ECONNREFUSED" });
+    expect(gpu.moveFiles[0]!.event).toBe("fetch");
+    expect(gpu.moveFiles.filter((e) => e.event === "write")).toHaveLength(3);
+    expect(cpu.moveFiles.filter((e) => e.event === "read")).toHaveLength(3);
+    expect(gpu.writtenBytes().equals(BYTES)).toBe(true);
+  }, 30_000);
+
+  it("are carried by the gateway when the old worker has no move server, with no fetch tried", async () => {
+    const { gpu } = await moveToGpu({}, {});
+    expect(gpu.moveFiles.some((e) => e.event === "fetch")).toBe(false);
+    expect(gpu.writtenBytes().equals(BYTES)).toBe(true);
+  }, 30_000);
+});
+
 function track(page: Page) {
   page.socket.onAnyOutgoing((event: string, payload: { message?: JupyterMessage }) => {
     if (event === "kernel:send" && payload.message)

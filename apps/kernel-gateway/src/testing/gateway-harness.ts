@@ -222,10 +222,25 @@ export class GatewayHarness {
     url: string,
     workerId: string,
     sessions: WorkerSessionReport[] = [],
-    opts: { replyAfterMs?: number; resources?: WorkerResources } = {},
+    opts: {
+      replyAfterMs?: number;
+      resources?: WorkerResources;
+      /** Announced as its move server; absent, the gateway must carry its moves' files. */
+      moveUrl?: string;
+      /** What the move's one file holds (`00000.buf`); none by default. */
+      moveBytes?: Buffer;
+      /** A `move:fetch` to this worker fails with this reason. */
+      fetchFails?: string;
+    } = {},
   ) {
     const socket = connect(`${url}${WORKER_NAMESPACE}`, {
-      auth: { secret: SECRET, workerId, resources: opts.resources ?? { cpus: 1, memoryBytes: 1, gpus: [], labels: {} }, sessions },
+      auth: {
+        secret: SECRET,
+        workerId,
+        resources: opts.resources ?? { cpus: 1, memoryBytes: 1, gpus: [], labels: {} },
+        sessions,
+        ...(opts.moveUrl ? { moveUrl: opts.moveUrl } : {}),
+      },
       transports: ["websocket"],
       forceNew: true,
     });
@@ -237,6 +252,9 @@ export class GatewayHarness {
     /** Each session's bound names, and what exports left for imports (by move id). */
     const namespaces = new Map<string, Set<string>>();
     const moves: Array<{ event: "export" | "import"; sessionId: string; moveId: string }> = [];
+    /** The move:* events it got, in order, and the bytes the gateway wrote here by offset. */
+    const moveFiles: Array<{ event: "fetch" | "read" | "write" | "drop"; moveId: string; url?: string }> = [];
+    const written = new Map<number, Buffer>();
     const received: JupyterMessage[] = [];
     let seq = 0;
     const send = (sessionId: string, message: JupyterMessage, cellId?: string) =>
@@ -285,6 +303,7 @@ export class GatewayHarness {
       ack({
         ok: true,
         workspace,
+        ...(opts.moveBytes ? { files: [{ name: "00000.buf", size: opts.moveBytes.length }] } : {}),
         report: {
           names: movable.map((name) => ({ name, type: "builtins.int", bytes: 28 })),
           skipped: names
@@ -300,6 +319,23 @@ export class GatewayHarness {
       moves.push({ event: "import", ...p });
       ack({ ok: true, report: { names: [...(namespaces.get(p.sessionId) ?? [])], failed: [], seconds: 0.01 } });
     });
+    socket.on("move:fetch", (p: { moveId: string; url: string }, ack: (r: unknown) => void) => {
+      moveFiles.push({ event: "fetch", moveId: p.moveId, url: p.url });
+      ack(opts.fetchFails ? { ok: false, error: opts.fetchFails } : { ok: true, bytes: 0 });
+    });
+    socket.on("move:read", (p: { moveId: string; offset: number; length: number }, ack: (r: unknown) => void) => {
+      moveFiles.push({ event: "read", moveId: p.moveId });
+      ack({ ok: true, data: (opts.moveBytes ?? Buffer.alloc(0)).subarray(p.offset, p.offset + p.length) });
+    });
+    socket.on("move:write", (p: { moveId: string; offset: number; data: Uint8Array }, ack: (r: unknown) => void) => {
+      moveFiles.push({ event: "write", moveId: p.moveId });
+      written.set(p.offset, Buffer.from(p.data));
+      ack({ ok: true });
+    });
+    socket.on("move:drop", (p: { moveId: string }, ack: (r: unknown) => void) => {
+      moveFiles.push({ event: "drop", moveId: p.moveId });
+      ack({ ok: true });
+    });
     // A terminal that greets and echoes what is typed into it.
     socket.on("session:terminal", ({ sessionId, request }: { sessionId: string; request: TerminalRequest }) => {
       const data = request.type === "open" ? "hello" : request.type === "input" ? Buffer.from(request.data, "base64").toString() : null;
@@ -309,7 +345,20 @@ export class GatewayHarness {
           event: { type: "output", id: request.id, data: Buffer.from(data).toString("base64") },
         });
     });
-    return { socket, started, starts, stopped, ran, received, moves, namespaces, connected: () => socket.connected };
+    return {
+      socket,
+      started,
+      starts,
+      stopped,
+      ran,
+      received,
+      moves,
+      moveFiles,
+      namespaces,
+      /** The bytes the gateway wrote here, in offset order. */
+      writtenBytes: () => Buffer.concat([...written.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b)),
+      connected: () => socket.connected,
+    };
   }
 
   /** A browser page; `headers` sign it in (the instance token, the owner's, by default), and a
