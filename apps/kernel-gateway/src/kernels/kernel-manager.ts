@@ -41,6 +41,7 @@ import {
   type WorkerStatus,
 } from "@cellar/protocol";
 import type { ConnectedWorker, WorkerPool } from "../workers/worker-pool";
+import { answerOf } from "../workers/worker-answer";
 import { CellOutputRecorder, type OutputSink } from "./cell-output-recorder";
 import { failedRun, leftBehind, placementOutputs, requestedDevice, streamOutput } from "./cell-device";
 import { InputEcho } from "./input-echo";
@@ -590,12 +591,16 @@ export class KernelManager {
         `gateway: move ${moveId}: ${bytes} bytes from ${from.id} to ${to.id} ${how} in ${(performance.now() - began).toFixed(0)} ms`,
       );
     if (from.moveUrl) {
-      const fetched = await to.socket
-        .timeout(MOVE_STEP_TIMEOUT_MS)
-        .emitWithAck("move:fetch", { moveId, url: from.moveUrl, token, files })
-        .catch(() => ({ ok: false as const, error: `no answer within ${MOVE_STEP_TIMEOUT_MS / 1000} s` }));
+      const fetched = await answerOf<{ bytes: number }, "move:fetch">(
+        to.socket,
+        "move:fetch",
+        { moveId, url: from.moveUrl, token, files },
+        MOVE_STEP_TIMEOUT_MS,
+      );
       if (fetched.ok) return done("fetched straight", fetched.bytes);
       if (cancelled()) return;
+      // Gone, it cannot take the pieces either.
+      if (!to.socket.connected) throw new MoveError("KernelMoveError", `Worker ${to.id} could not fetch the variables: ${fetched.error}`);
       console.warn(`gateway: worker ${to.id} could not fetch move ${moveId} from ${from.id} (${fetched.error}); carrying it here instead`);
     }
     try {
@@ -614,14 +619,9 @@ export class KernelManager {
     payload: { sessionId: string; moveId: string; local?: boolean; token?: string },
     doing: string,
   ): Promise<Record<string, unknown>> {
-    let res: { ok: true } | { ok: false; error: string };
-    try {
-      res = await worker.socket.timeout(MOVE_STEP_TIMEOUT_MS).emitWithAck(event, payload);
-    } catch {
-      throw new MoveError("KernelMoveError", `Worker ${worker.id} did not ${doing} within ${MOVE_STEP_TIMEOUT_MS / 1000} s.`);
-    }
+    const res = await answerOf(worker.socket, event, payload, MOVE_STEP_TIMEOUT_MS);
     if (!res.ok) throw new MoveError("KernelMoveError", `Worker ${worker.id} could not ${doing}: ${res.error}`);
-    return res as Record<string, unknown>;
+    return res;
   }
 
   /** Waits until the kernel has no cell running (a move carries the state after the cells before

@@ -204,6 +204,27 @@ describe("a move's files", () => {
     expect(gpu.writtenBytes().equals(BYTES)).toBe(true);
   }, 30_000);
 
+  it("a new worker that dies while it fetches them fails the cell at once, and the kernel stays where it was", async () => {
+    const ctx = await setup({ moveBytes: BYTES, moveUrl: CPU_MOVES }, { fetchHangs: true });
+    track(ctx.page);
+    await runOf(ctx.page, ctx.notebook.id, "x = 1", "c1");
+    const sent = await ctx.page.run(ctx.notebook.id, "%%gpu H100\ny = x", "c2");
+    expect(sent).toEqual({ ok: true });
+    await until(() => ctx.gpu.moveFiles.some((e) => e.event === "fetch"), "the new worker to be asked to fetch");
+    const began = Date.now();
+    ctx.gpu.socket.disconnect();
+    const error = await until(
+      () => ctx.page.messages.find((m) => m.header.msg_type === "error")?.content as { ename: string; evalue: string } | undefined,
+      "the cell to fail",
+    );
+    expect(Date.now() - began).toBeLessThan(5_000);
+    expect(error).toMatchObject({ ename: "KernelMoveError", evalue: "Worker gpu-1 could not fetch the variables: it disconnected" });
+    // The kernel never left the CPU worker: the next cell runs there, with x.
+    await runOf(ctx.page, ctx.notebook.id, "print(x)", "c3");
+    expect(ctx.cpu.ran.at(-1)).toBe("print(x)");
+    expect(ctx.cpu.stopped).toEqual([]);
+  }, 30_000);
+
   it("are carried by the gateway when the old worker has no move server, with no fetch tried", async () => {
     const { gpu } = await moveToGpu({}, {});
     expect(gpu.moveFiles.some((e) => e.event === "fetch")).toBe(false);

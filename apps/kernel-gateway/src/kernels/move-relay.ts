@@ -2,7 +2,8 @@
 // over the two workers' sockets (`move:read` there, `move:write` here), a few pieces in flight at
 // once so that reading, relaying and writing overlap. Moves happen inside one gateway replica
 // (both workers are connected to it), so the relay needs nothing beyond those sockets.
-import type { GatewayToWorker, MoveFile } from "@cellar/protocol";
+import type { MoveFile } from "@cellar/protocol";
+import { answerOf } from "../workers/worker-answer";
 import type { WorkerSocket } from "../workers/worker-pool";
 
 /** 4 MiB: a gigabyte is 256 pieces; each is one socket message (with its ack) each way. */
@@ -40,7 +41,12 @@ export async function relayMoveFiles(
       const piece = pieces[next++]!;
       let data: Uint8Array = new Uint8Array(0);
       if (piece.length > 0) {
-        const read = await answerOf(from.socket, "move:read", { moveId, ...piece }, opts.pieceTimeoutMs);
+        const read = await answerOf<{ data?: Uint8Array }, "move:read">(
+          from.socket,
+          "move:read",
+          { moveId, ...piece },
+          opts.pieceTimeoutMs,
+        );
         if (!read.ok) throw new MoveRelayError(`worker ${from.id} could not read ${piece.name} of the move: ${read.error}`);
         data = read.data ?? new Uint8Array(0);
         if (data.length !== piece.length)
@@ -59,26 +65,4 @@ export async function relayMoveFiles(
     });
   await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, pieces.length) }, run));
   return bytes;
-}
-
-/** What a worker answers to a piece (`data`: the bytes read). */
-type PieceAnswer = { ok: true; data?: Uint8Array } | { ok: false; error: string };
-
-/** The worker's answer; its silence past `timeoutMs`, or its going away, as a failed one. */
-function answerOf<E extends "move:read" | "move:write">(
-  socket: WorkerSocket,
-  event: E,
-  payload: Parameters<GatewayToWorker[E]>[0],
-  timeoutMs: number,
-): Promise<PieceAnswer> {
-  if (!socket.connected) return Promise.resolve({ ok: false, error: "it is not connected" });
-  return new Promise((resolve) => {
-    // A worker that is gone answers nothing: fail now, not when the piece's time is up.
-    const gone = () => resolve({ ok: false, error: "it disconnected" });
-    socket.once("disconnect", gone);
-    // biome-ignore lint/suspicious/noExplicitAny: socket.io cannot type an event chosen by a type parameter
-    (socket.timeout(timeoutMs).emitWithAck as (...a: any[]) => Promise<PieceAnswer>)(event, payload)
-      .then(resolve, () => resolve({ ok: false, error: `no answer within ${timeoutMs / 1000} s` }))
-      .finally(() => socket.off("disconnect", gone));
-  });
 }

@@ -231,6 +231,8 @@ export class GatewayHarness {
       moveBytes?: Buffer;
       /** A `move:fetch` to this worker fails with this reason. */
       fetchFails?: string;
+      /** A `move:fetch` to this worker is never answered (a worker that hangs or dies meanwhile). */
+      fetchHangs?: boolean;
     } = {},
   ) {
     const socket = connect(`${url}${WORKER_NAMESPACE}`, {
@@ -321,6 +323,7 @@ export class GatewayHarness {
     });
     socket.on("move:fetch", (p: { moveId: string; url: string }, ack: (r: unknown) => void) => {
       moveFiles.push({ event: "fetch", moveId: p.moveId, url: p.url });
+      if (opts.fetchHangs) return;
       ack(opts.fetchFails ? { ok: false, error: opts.fetchFails } : { ok: true, bytes: 0 });
     });
     socket.on("move:read", (p: { moveId: string; offset: number; length: number }, ack: (r: unknown) => void) => {
