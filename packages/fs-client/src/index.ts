@@ -7,3 +7,4 @@ export * from "./cache/index";
 export * from "./profile/index";
 export * from "./mount/index";
 export * from "./gc/index";
+export * from "./read-full";

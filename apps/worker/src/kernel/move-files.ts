@@ -16,6 +16,7 @@ import https from "node:https";
 import { pipeline } from "node:stream/promises";
 import { chown, cp, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
+import { readFull } from "@cellar/fs-client";
 import { MOVE_PIECE_MAX_BYTES, moveFileNameSchema, type MoveFile } from "@cellar/protocol";
 import { eachAtMost } from "../each-at-most";
 import { writeAt } from "../snapshots/snapshot-store";
@@ -83,12 +84,7 @@ export class MoveFiles {
     const fh = await open(path.join(this.outgoing, moveId, checked(name)), "r");
     try {
       const buf = Buffer.allocUnsafe(Math.max(0, Math.min(length, MOVE_PIECE_MAX_BYTES)));
-      let filled = 0;
-      while (filled < buf.length) {
-        const { bytesRead } = await fh.read(buf, filled, buf.length - filled, offset + filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
+      const filled = await readFull(fh, buf, offset);
       return filled === buf.length ? buf : buf.subarray(0, filled);
     } finally {
       await fh.close();

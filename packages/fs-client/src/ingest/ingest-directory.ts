@@ -4,6 +4,7 @@ import { DEFAULT_CHUNK_SIZE, type ManifestEntry } from "../manifest/manifest";
 import type { BlobStore } from "../store/blob-store";
 import { ChunkWriter } from "./chunk-writer";
 import { finishImage, warner, type IngestOptions, type IngestResult } from "./image-result";
+import { readFull } from "../read-full";
 
 /**
  * Walks a root filesystem directory without following symlinks. Hard links become independent
@@ -61,12 +62,7 @@ async function* readChunks(path: string, chunkSize: number): AsyncIterable<Buffe
   try {
     for (;;) {
       const buf = Buffer.allocUnsafe(chunkSize);
-      let filled = 0;
-      while (filled < chunkSize) {
-        const { bytesRead } = await fh.read(buf, filled, chunkSize - filled, null);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
+      const filled = await readFull(fh, buf, null);
       if (filled > 0) yield filled === chunkSize ? buf : buf.subarray(0, filled);
       if (filled < chunkSize) return;
     }
