@@ -9,8 +9,10 @@ namespace is the __main__ module's: code is exec'd there, and sys.modules["__mai
 while its side runs, so notebook classes and functions resolve as they do in a kernel.
 """
 import contextlib
+import gc
 import json
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -218,7 +220,7 @@ class MappedImportTest(unittest.TestCase):
         src, dst = Kernel(), Kernel()
         src.run("import numpy as np\na = np.arange(3_000_001, dtype=np.float64)\nb = [np.ones(5000, np.int32), np.zeros(3)]")
         ws = tempfile.mkdtemp(prefix="cellar-mapped-")
-        self.addCleanup(lambda: __import__("shutil").rmtree(ws, ignore_errors=True))
+        self.addCleanup(shutil.rmtree, ws, ignore_errors=True)
         move_dir = os.path.join(ws, "m")
         src.export(move_dir)
         imported = dst.import_(move_dir)
@@ -257,8 +259,6 @@ class MappedImportTest(unittest.TestCase):
         src, dst, imported, ws = self.moved()
         self.assertTrue(mapped_lines(ws))
         dst.ns.clear()
-        import gc
-
         gc.collect()
         self.assertEqual(mapped_lines(ws), [])
         self.assertEqual(cellar_mapped.mapped_bytes(), 0)

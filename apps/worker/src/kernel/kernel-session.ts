@@ -74,7 +74,9 @@ export class KernelSession {
   /** The worker's own bridge requests under way (a state move): the kernel is not suspended meanwhile. */
   private bridgeCalls = 0;
   /** An import left arrays over mappings of the move's files (cellar_mapped.py): copied into the
-   * kernel's memory before a checkpoint, which runsc refuses while a deleted file is mapped. */
+   * kernel's memory before a checkpoint, which runsc refuses while a deleted file is mapped.
+   * Asked only then, not before every suspend: a kernel resumed from a checkpoint taken under an
+   * older bridge has that bridge's code in memory and would leave the request unanswered. */
   private mapsMoveFiles = false;
   private readonly log: (line: string) => void;
 
